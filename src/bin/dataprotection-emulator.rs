@@ -1,0 +1,3 @@
+//! The emulator binary.
+
+fn main() {}

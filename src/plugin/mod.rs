@@ -1,0 +1,7 @@
+//! The Terraform plugin protocol layer: handshake, mutual TLS, gRPC services, value codec, schemas and
+//! diagnostics. It knows nothing of Azure; it serves any [`provider::Provider`].
+
+pub mod diagnostics;
+pub mod provider;
+pub mod schema;
+pub mod value;

@@ -1,0 +1,238 @@
+//! The interface between the protocol layer and the provider's own code.
+//!
+//! The protocol layer decodes each RPC into one of the request types below, calls the matching trait method,
+//! and encodes the answer. Implementations never see gRPC or MessagePack; they see [`Value`]s shaped by the
+//! [`Schema`] they declared.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::diagnostics::{AttributePath, Diagnostics};
+use super::schema::Schema;
+use super::value::Value;
+
+/// What every operation gets besides its request: the signal that Terraform asked the provider to stop.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    stop: CancellationToken,
+}
+
+impl Context {
+    /// A context that stops when `stop` is cancelled.
+    pub fn new(stop: CancellationToken) -> Context {
+        Context { stop }
+    }
+
+    /// True once Terraform has called StopProvider (for example after Ctrl-C).
+    pub fn is_stopping(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// Completes when Terraform calls StopProvider. Long waits select on this and return what they know.
+    pub async fn stopped(&self) {
+        self.stop.cancelled().await;
+    }
+
+    /// The underlying token, for handing to lower layers.
+    pub fn stop_token(&self) -> &CancellationToken {
+        &self.stop
+    }
+}
+
+/// ConfigureProvider's request.
+#[derive(Clone, Debug)]
+pub struct ConfigureRequest {
+    /// The Terraform CLI version, for example `1.11.4`.
+    pub terraform_version: String,
+    /// The provider block, shaped by the provider schema. May contain unknown values.
+    pub config: Value,
+}
+
+/// PlanResourceChange's request.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    /// The state before the change; null when the resource is being created.
+    pub prior_state: Value,
+    /// Terraform's proposal (configuration merged with prior computed values); null when destroying.
+    pub proposed_new_state: Value,
+    /// The configuration as written; null when destroying.
+    pub config: Value,
+    /// Private data stored with the prior state.
+    pub prior_private: Vec<u8>,
+}
+
+/// PlanResourceChange's answer.
+#[derive(Clone, Debug, Default)]
+pub struct PlanResponse {
+    /// The planned new state; unknown values mark what apply will decide.
+    pub planned_state: Value,
+    /// Attributes whose change forces replacement.
+    pub requires_replace: Vec<AttributePath>,
+    /// Private data to pass to apply.
+    pub planned_private: Vec<u8>,
+    /// Errors and warnings.
+    pub diagnostics: Diagnostics,
+}
+
+/// ApplyResourceChange's request.
+#[derive(Clone, Debug)]
+pub struct ApplyRequest {
+    /// The state before the change; null when creating.
+    pub prior_state: Value,
+    /// The state planned for after the change; null when destroying.
+    pub planned_state: Value,
+    /// The configuration; null when destroying.
+    pub config: Value,
+    /// Private data returned by the plan.
+    pub planned_private: Vec<u8>,
+}
+
+/// ApplyResourceChange's answer.
+#[derive(Clone, Debug, Default)]
+pub struct ApplyResponse {
+    /// The new state: null when the object is gone. Even with errors, a non-null state is saved by Terraform
+    /// (as tainted after a create), which is how a half-finished create stays tracked.
+    pub new_state: Value,
+    /// Private data to store with the new state.
+    pub private: Vec<u8>,
+    /// Errors and warnings.
+    pub diagnostics: Diagnostics,
+}
+
+/// ReadResource's request.
+#[derive(Clone, Debug)]
+pub struct ReadRequest {
+    /// The state as Terraform last saved it.
+    pub current_state: Value,
+    /// Private data stored with it.
+    pub private: Vec<u8>,
+}
+
+/// ReadResource's answer.
+#[derive(Clone, Debug, Default)]
+pub struct ReadResponse {
+    /// The refreshed state; null when the object no longer exists.
+    pub new_state: Value,
+    /// Private data to store.
+    pub private: Vec<u8>,
+    /// Errors and warnings.
+    pub diagnostics: Diagnostics,
+}
+
+/// ImportResourceState's request.
+#[derive(Clone, Debug)]
+pub struct ImportRequest {
+    /// The ID given to `terraform import` or an `import` block.
+    pub id: String,
+}
+
+/// One object found by an import.
+#[derive(Clone, Debug)]
+pub struct ImportedResource {
+    /// The state to read next; at least the attributes ReadResource needs.
+    pub state: Value,
+    /// Private data.
+    pub private: Vec<u8>,
+}
+
+/// ImportResourceState's answer.
+#[derive(Clone, Debug, Default)]
+pub struct ImportResponse {
+    /// What was found (normally one object).
+    pub imported: Vec<ImportedResource>,
+    /// Errors and warnings.
+    pub diagnostics: Diagnostics,
+}
+
+/// ReadDataSource's request.
+#[derive(Clone, Debug)]
+pub struct DataReadRequest {
+    /// The data block's configuration.
+    pub config: Value,
+}
+
+/// ReadDataSource's answer.
+#[derive(Clone, Debug, Default)]
+pub struct DataReadResponse {
+    /// The data source's state.
+    pub state: Value,
+    /// Errors and warnings.
+    pub diagnostics: Diagnostics,
+}
+
+/// A provider: its configuration schema, its resources and data sources.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The provider type name, the prefix of every resource type (`dataprotection`).
+    fn type_name(&self) -> &'static str;
+
+    /// The schema of the `provider` block.
+    fn schema(&self) -> Schema;
+
+    /// Every managed resource type.
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    /// Every data source type.
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+
+    /// Offline checks of the provider block (values may be unknown).
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Configures API clients from the provider block.
+    async fn configure(&self, ctx: &Context, request: ConfigureRequest) -> Diagnostics;
+}
+
+/// A managed resource type.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The full type name, for example `dataprotection_backup_instance`.
+    fn type_name(&self) -> &'static str;
+
+    /// The resource schema.
+    fn schema(&self) -> Schema;
+
+    /// Offline checks of a resource block (values may be unknown).
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Upgrades a state written with an older schema version. `state` is the raw JSON state; the protocol layer
+    /// drops attributes the current schema no longer has after this returns.
+    fn upgrade_state(&self, _version: i64, state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+        Ok(state)
+    }
+
+    /// Plans a create, update or destroy.
+    async fn plan(&self, ctx: &Context, request: PlanRequest) -> PlanResponse;
+
+    /// Carries out a planned create, update or destroy.
+    async fn apply(&self, ctx: &Context, request: ApplyRequest) -> ApplyResponse;
+
+    /// Refreshes the state from the remote object.
+    async fn read(&self, ctx: &Context, request: ReadRequest) -> ReadResponse;
+
+    /// Turns an ID into a state that [`Resource::read`] can refresh.
+    async fn import(&self, ctx: &Context, request: ImportRequest) -> ImportResponse;
+}
+
+/// A data source type.
+#[async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    /// The full type name.
+    fn type_name(&self) -> &'static str;
+
+    /// The data source schema.
+    fn schema(&self) -> Schema;
+
+    /// Offline checks of a data block.
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Reads the data.
+    async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse;
+}

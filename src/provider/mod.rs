@@ -1,0 +1,1 @@
+//! The provider configuration: credentials, clouds and endpoints.

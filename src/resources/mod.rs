@@ -1,0 +1,1 @@
+//! The resource and data source types, one file each.
