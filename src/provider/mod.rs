@@ -1,1 +1,231 @@
-//! The provider configuration: credentials, clouds and endpoints.
+//! The provider: its configuration (credentials, clouds, endpoints) and the list of resource types.
+
+pub mod cloud;
+pub mod config;
+pub mod credentials;
+pub mod http;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use url::Url;
+
+use crate::arm::ArmClient;
+use crate::arm::auth::TokenSource;
+use crate::arm::pipeline::{Pipeline, ReqwestTransport, RetryOptions, SystemClock};
+use crate::plugin::diagnostics::Diagnostics;
+use crate::plugin::provider::{ConfigureRequest, Context, DataSource, Provider, Resource};
+use crate::plugin::schema::Schema;
+use crate::plugin::value::Value;
+use crate::resources;
+
+use self::cloud::CloudEndpoints;
+use self::config::{Resolved, Settings};
+
+/// The provider's version, reported to Azure in the User-Agent.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What a configured provider hands to its resources.
+#[derive(Debug)]
+pub struct Configured {
+    /// The Data Protection client.
+    pub client: ArmClient,
+    /// The default subscription.
+    pub subscription_id: Option<String>,
+    /// Whether plan runs validateForBackup.
+    pub validate_on_plan: bool,
+}
+
+/// The configuration state shared by the provider and every resource.
+#[derive(Debug, Default)]
+pub struct ProviderState {
+    inner: RwLock<Configuration>,
+}
+
+#[derive(Debug, Default)]
+enum Configuration {
+    #[default]
+    NotConfigured,
+    Unknown(Vec<String>),
+    Ready(Arc<Configured>),
+}
+
+/// Why a resource cannot reach Azure right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotReady {
+    /// ConfigureProvider has not run.
+    NotConfigured,
+    /// Some provider arguments are unknown until apply.
+    Unknown(Vec<String>),
+}
+
+impl ProviderState {
+    /// The configured client, or why there is none.
+    pub fn get(&self) -> Result<Arc<Configured>, NotReady> {
+        match &*self.inner.read().unwrap_or_else(|p| p.into_inner()) {
+            Configuration::Ready(c) => Ok(c.clone()),
+            Configuration::Unknown(names) => Err(NotReady::Unknown(names.clone())),
+            Configuration::NotConfigured => Err(NotReady::NotConfigured),
+        }
+    }
+
+    fn set(&self, configuration: Configuration) {
+        *self.inner.write().unwrap_or_else(|p| p.into_inner()) = configuration;
+    }
+
+    /// Installs a configured client directly (tests and benchmarks that build their own pipeline).
+    pub fn set_configured(&self, configured: Configured) {
+        self.set(Configuration::Ready(Arc::new(configured)));
+    }
+}
+
+/// The `dataprotection` provider.
+#[derive(Debug, Default)]
+pub struct DataProtectionProvider {
+    state: Arc<ProviderState>,
+}
+
+impl DataProtectionProvider {
+    /// A provider that is not configured yet.
+    pub fn new() -> DataProtectionProvider {
+        DataProtectionProvider::default()
+    }
+
+    /// The shared configuration state.
+    pub fn state(&self) -> &Arc<ProviderState> {
+        &self.state
+    }
+}
+
+#[async_trait]
+impl Provider for DataProtectionProvider {
+    fn type_name(&self) -> &'static str {
+        "dataprotection"
+    }
+
+    fn schema(&self) -> Schema {
+        config::schema()
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        resources::all(&self.state)
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        resources::all_data_sources(&self.state)
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        match config::resolve(config, &|_| None) {
+            Ok(_) => Diagnostics::new(),
+            Err(diags) => diags,
+        }
+    }
+
+    async fn configure(&self, ctx: &Context, request: ConfigureRequest) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let settings = match config::resolve(&request.config, &|name| std::env::var(name).ok()) {
+            Ok(Resolved::Ready(settings)) => settings,
+            Ok(Resolved::Unknown(names)) => {
+                tracing::info!(
+                    unknown = names.join(","),
+                    "provider configuration has unknown values; deferring sign-in"
+                );
+                self.state.set(Configuration::Unknown(names));
+                return diags;
+            }
+            Err(errors) => return errors,
+        };
+        match connect(ctx, &settings, &request.terraform_version).await {
+            Ok(client) => self.state.set(Configuration::Ready(Arc::new(Configured {
+                client,
+                subscription_id: settings.subscription_id.clone(),
+                validate_on_plan: settings.validate_on_plan,
+            }))),
+            Err((summary, detail)) => diags.error(summary, detail),
+        }
+        diags
+    }
+}
+
+/// How long configuration may take in all (metadata discovery plus the first sign-in).
+const CONFIGURE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Resolves the cloud, signs in once to prove the credentials work, and builds the client.
+async fn connect(ctx: &Context, settings: &Settings, terraform_version: &str) -> Result<ArmClient, (String, String)> {
+    let http = http::client().map_err(|e| ("Could not set up HTTPS".to_owned(), e))?;
+    let mut cloud = match &settings.metadata_host {
+        Some(host) => tokio::select! {
+            _ = ctx.stopped() => return Err(("Stopped".to_owned(), "Terraform asked the provider to stop.".to_owned())),
+            result = tokio::time::timeout(CONFIGURE_TIMEOUT, discover(&http, host)) => match result {
+                Ok(result) => result?,
+                Err(_) => return Err(("Cloud discovery timed out".to_owned(), format!("https://{host}{} did not answer within {} s.", cloud::METADATA_PATH, CONFIGURE_TIMEOUT.as_secs()))),
+            },
+        },
+        None => cloud::environment(&settings.environment)
+            .ok_or_else(|| ("Unknown Azure environment".to_owned(), settings.environment.clone()))?,
+    };
+    if let Some(url) = &settings.resource_manager_endpoint {
+        cloud.resource_manager = url.clone();
+    }
+    if let Some(url) = &settings.authority_host {
+        cloud.authority_host = url.clone();
+    }
+    for (what, url) in [("resource manager", &cloud.resource_manager), ("authority host", &cloud.authority_host)] {
+        cloud::check_endpoint(what, url).map_err(|e| ("Invalid endpoint".to_owned(), e))?;
+    }
+    let tokens = credentials::token_source(settings, &cloud, http.clone())
+        .map_err(|e| ("Cannot sign in to Azure".to_owned(), e))?;
+    let describe = tokens.describe.clone();
+    let tokens: Arc<dyn TokenSource> = Arc::new(tokens);
+    let first = tokio::select! {
+        _ = ctx.stopped() => return Err(("Stopped".to_owned(), "Terraform asked the provider to stop.".to_owned())),
+        result = tokio::time::timeout(CONFIGURE_TIMEOUT, tokens.token(false)) => result,
+    };
+    match first {
+        Ok(Ok(_)) => tracing::debug!(cloud = cloud.name.as_str(), method = describe.as_str(), "signed in"),
+        Ok(Err(e)) => return Err(("Sign-in to Azure failed".to_owned(), e.message.clone())),
+        Err(_) => {
+            return Err((
+                "Sign-in to Azure timed out".to_owned(),
+                format!("{describe} did not complete within {} s.", CONFIGURE_TIMEOUT.as_secs()),
+            ));
+        }
+    }
+    let user_agent = format!("terraform-provider-dataprotection/{VERSION} terraform/{terraform_version}");
+    let pipeline = Pipeline::new(
+        cloud.resource_manager.clone(),
+        Arc::new(ReqwestTransport::new(http)),
+        Arc::new(SystemClock),
+        tokens,
+        &user_agent,
+        RetryOptions::default(),
+    );
+    Ok(ArmClient::new(Arc::new(pipeline)))
+}
+
+/// Reads a custom cloud's endpoints from `https://{host}/metadata/endpoints`.
+async fn discover(http: &reqwest::Client, host: &str) -> Result<CloudEndpoints, (String, String)> {
+    let url = Url::parse(&format!("https://{host}{}", cloud::METADATA_PATH))
+        .map_err(|_| ("Invalid metadata_host".to_owned(), format!("{host:?} is not a host name")))?;
+    let fail = |detail: String| ("Cloud discovery failed".to_owned(), format!("Reading {url}: {detail}"));
+    let response = http.get(url.clone()).send().await.map_err(|e| fail(error_chain(&e)))?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| fail(error_chain(&e)))?;
+    if !status.is_success() {
+        return Err(fail(format!("HTTP {status}")));
+    }
+    cloud::parse_metadata(&body, host).map_err(fail)
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,780 @@
+//! The one path every request to Azure takes: the host check, the bearer token, retries and logging, over a
+//! transport and a clock that tests can replace.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::auth::TokenSource;
+use super::error::{ArmError, ErrorKind};
+
+/// A request as the transport sends it.
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: Url,
+    /// Headers, including `Authorization` (the transport must not log them).
+    pub headers: HeaderMap,
+    /// JSON body, if any.
+    pub body: Option<Bytes>,
+}
+
+/// A response as the transport returns it, body read in full.
+#[derive(Clone, Debug)]
+pub struct HttpResponse {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl HttpResponse {
+    /// The header `name` as a string, when present and printable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Turns a 4xx or 5xx answer into an [`ArmError`].
+    pub fn error_for_status(self) -> Result<HttpResponse, ArmError> {
+        if self.status.is_client_error() || self.status.is_server_error() {
+            Err(ArmError::from_response(self.status, &self.headers, &self.body))
+        } else {
+            Ok(self)
+        }
+    }
+
+    /// Parses the body as JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ArmError> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let mut error = ArmError::new(
+                ErrorKind::InvalidResponse,
+                format!("Azure answered {} with a body that could not be read: {e}", self.status.as_u16()),
+            );
+            error.status = Some(self.status.as_u16());
+            error.request_id = self.header("x-ms-request-id").map(str::to_owned);
+            error.correlation_id = self.header("x-ms-correlation-request-id").map(str::to_owned);
+            error
+        })
+    }
+}
+
+/// Why a request got no response.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    /// What went wrong, without URLs' query strings or headers.
+    pub message: String,
+}
+
+/// Sends requests. The real one is [`ReqwestTransport`]; unit tests script their own.
+#[async_trait]
+pub trait Transport: Send + Sync + 'static {
+    /// Sends one request and reads the whole response.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// Time, for the pipeline and the poller. Unit tests use a clock whose sleeps return at once.
+#[async_trait]
+pub trait Clock: Send + Sync + 'static {
+    /// Monotonic now, for deadlines.
+    fn now(&self) -> Instant;
+    /// Wall-clock now, for HTTP dates in `Retry-After`.
+    fn wall(&self) -> SystemTime;
+    /// Waits for `duration`.
+    async fn sleep(&self, duration: Duration);
+}
+
+/// The real clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+#[async_trait]
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn wall(&self) -> SystemTime {
+        SystemTime::now()
+    }
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The largest response body read into memory; anything bigger is refused rather than buffered.
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The transport over a shared `reqwest` client (rustls, one crypto provider).
+#[derive(Clone, Debug)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    /// Wraps a client. Redirects must be disabled on it: a redirect could carry the token to another host.
+    pub fn new(client: reqwest::Client) -> ReqwestTransport {
+        ReqwestTransport { client }
+    }
+}
+
+#[async_trait]
+impl Transport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut builder = self.client.request(request.method, request.url.clone()).headers(request.headers);
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let mut response = builder.send().await.map_err(|e| TransportError { message: describe(&e) })?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| TransportError { message: describe(&e) })? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(TransportError {
+                    message: format!(
+                        "the response body is larger than {MAX_RESPONSE_BYTES} bytes; refusing to read it"
+                    ),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse { status, headers, body: Bytes::from(body) })
+    }
+}
+
+/// A transport error in one line, with its causes, without the URL's query string.
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "the request timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else if error.is_body() || error.is_decode() {
+        "the connection broke while reading the response".to_owned()
+    } else {
+        "the request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// How the pipeline retries.
+#[derive(Clone, Debug)]
+pub struct RetryOptions {
+    /// Retries after 408, 5xx or a dropped connection (429 is retried until the deadline instead).
+    pub max_retries: u32,
+    /// First backoff when the server gives no delay.
+    pub initial_backoff: Duration,
+    /// Largest backoff when the server gives no delay.
+    pub max_backoff: Duration,
+    /// Longest a single attempt may take.
+    pub try_timeout: Duration,
+}
+
+impl Default for RetryOptions {
+    fn default() -> RetryOptions {
+        RetryOptions {
+            max_retries: 6,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            try_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What every call carries: its deadline, Terraform's stop signal and a correlation ID.
+#[derive(Clone, Debug)]
+pub struct CallContext {
+    /// When the whole operation must be over.
+    pub deadline: Instant,
+    /// Fires when Terraform asks the provider to stop.
+    pub stop: CancellationToken,
+    /// Sent as `x-ms-correlation-request-id` on every request of the operation.
+    pub correlation_id: String,
+    /// The timeout the deadline came from, for messages (for example "30m").
+    pub timeout_label: String,
+}
+
+impl CallContext {
+    /// A context for an operation that may take `timeout` from `now`.
+    pub fn new(
+        now: Instant,
+        timeout: Duration,
+        timeout_label: impl Into<String>,
+        stop: CancellationToken,
+    ) -> CallContext {
+        CallContext {
+            deadline: now + timeout,
+            stop,
+            correlation_id: new_correlation_id(),
+            timeout_label: timeout_label.into(),
+        }
+    }
+}
+
+/// A random version-4 UUID string.
+pub fn new_correlation_id() -> String {
+    let a = fastrand::u64(..);
+    let b = fastrand::u64(..);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        ((b >> 48) & 0x3fff) | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// The pipeline: one per configured provider, shared by every resource.
+pub struct Pipeline {
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    tokens: Arc<dyn TokenSource>,
+    endpoint: Url,
+    user_agent: HeaderValue,
+    retry: RetryOptions,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").field("endpoint", &self.endpoint.as_str()).finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// A pipeline that sends tokens to `endpoint` (the resource manager) and nowhere else.
+    pub fn new(
+        endpoint: Url,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        tokens: Arc<dyn TokenSource>,
+        user_agent: &str,
+        retry: RetryOptions,
+    ) -> Pipeline {
+        let user_agent = HeaderValue::from_str(user_agent)
+            .unwrap_or_else(|_| HeaderValue::from_static("terraform-provider-dataprotection"));
+        Pipeline { transport, clock, tokens, endpoint, user_agent, retry }
+    }
+
+    /// The resource manager endpoint.
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Refuses any URL that is not on the resource manager's scheme, host and port: the bearer token goes there
+    /// and nowhere else, whatever a polling header or a `nextLink` says.
+    pub fn check_url(&self, url: &Url) -> Result<(), ArmError> {
+        let same = url.scheme() == self.endpoint.scheme()
+            && url.host_str().map(str::to_ascii_lowercase) == self.endpoint.host_str().map(str::to_ascii_lowercase)
+            && url.port_or_known_default() == self.endpoint.port_or_known_default();
+        if same {
+            Ok(())
+        } else {
+            Err(ArmError::new(
+                ErrorKind::Refused,
+                format!(
+                    "Azure pointed the provider at {}://{}, which is not the configured resource manager ({}); the \
+                     provider sends its token only to the resource manager, so it did not follow the URL",
+                    url.scheme(),
+                    url.host_str().unwrap_or("?").to_owned() + &url.port().map(|p| format!(":{p}")).unwrap_or_default(),
+                    self.endpoint.as_str().trim_end_matches('/')
+                ),
+            ))
+        }
+    }
+
+    /// Sends a request with retries and returns the final response, whatever its status. Errors are for
+    /// requests that got no usable answer: refused URLs, tokens, transport failures, deadlines and stops.
+    pub async fn send(
+        &self,
+        call: &CallContext,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+    ) -> Result<HttpResponse, ArmError> {
+        self.check_url(&url)?;
+        let mut attempt: u32 = 0;
+        let mut retries: u32 = 0;
+        let mut refreshed = false;
+        let mut refresh_token = false;
+        loop {
+            attempt += 1;
+            if call.stop.is_cancelled() {
+                return Err(stopped(&method, &url));
+            }
+            let token = self.tokens.token(refresh_token).await?;
+            refresh_token = false;
+            let mut headers = HeaderMap::new();
+            let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
+                ArmError::new(ErrorKind::Authentication, "the access token has characters a header cannot hold")
+            })?;
+            bearer.set_sensitive(true);
+            headers.insert(AUTHORIZATION, bearer);
+            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+            headers.insert(USER_AGENT, self.user_agent.clone());
+            if let Ok(id) = HeaderValue::from_str(&call.correlation_id) {
+                headers.insert("x-ms-correlation-request-id", id);
+            }
+            if body.is_some() {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            let request = HttpRequest { method: method.clone(), url: url.clone(), headers, body: body.clone() };
+
+            let now = self.clock.now();
+            if now >= call.deadline {
+                return Err(timeout(call, &method, &url, None));
+            }
+            let budget = (call.deadline - now).min(self.retry.try_timeout);
+            let started = now;
+            let outcome = tokio::select! {
+                biased;
+                _ = call.stop.cancelled() => return Err(stopped(&method, &url)),
+                result = tokio::time::timeout(budget, self.transport.send(request)) => result,
+            };
+            let elapsed_ms = self.clock.now().saturating_duration_since(started).as_millis() as u64;
+            let outcome = match outcome {
+                Ok(result) => result,
+                Err(_) => Err(TransportError { message: format!("no response within {} s", budget.as_secs()) }),
+            };
+
+            let (delay, last_error) = match outcome {
+                Ok(response) => {
+                    tracing::debug!(
+                        http.method = %method,
+                        http.path = url.path(),
+                        http.status = response.status.as_u16(),
+                        request_id = response.header("x-ms-request-id").unwrap_or(""),
+                        correlation_id = call.correlation_id.as_str(),
+                        attempt,
+                        elapsed_ms,
+                        "azure request"
+                    );
+                    let status = response.status;
+                    if status == StatusCode::UNAUTHORIZED && !refreshed {
+                        refreshed = true;
+                        refresh_token = true;
+                        continue;
+                    }
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        let delay =
+                            server_delay(&response.headers, self.clock.wall()).unwrap_or_else(|| self.backoff(retries));
+                        let wake = self.clock.now() + delay;
+                        if wake > call.deadline {
+                            let base = ArmError::from_response(status, &response.headers, &response.body);
+                            return Err(throttled(call, base, delay));
+                        }
+                        tracing::info!(
+                            http.path = url.path(),
+                            delay_ms = delay.as_millis() as u64,
+                            "azure is throttling; waiting as it asked"
+                        );
+                        self.pause(call, delay, &method, &url).await?;
+                        continue;
+                    }
+                    if !is_retryable(status) || retries >= self.retry.max_retries {
+                        return Ok(response);
+                    }
+                    let delay =
+                        server_delay(&response.headers, self.clock.wall()).unwrap_or_else(|| self.backoff(retries));
+                    (delay, ArmError::from_response(status, &response.headers, &response.body))
+                }
+                Err(error) => {
+                    tracing::debug!(
+                        http.method = %method,
+                        http.path = url.path(),
+                        error = error.message.as_str(),
+                        attempt,
+                        elapsed_ms,
+                        "azure request got no response"
+                    );
+                    let error =
+                        ArmError::new(ErrorKind::Transport, format!("{} {}: {}", method, url.path(), error.message));
+                    if retries >= self.retry.max_retries {
+                        return Err(error);
+                    }
+                    (self.backoff(retries), error)
+                }
+            };
+            retries += 1;
+            if self.clock.now() + delay > call.deadline {
+                return Err(timeout(call, &method, &url, Some(last_error)));
+            }
+            tracing::info!(
+                http.path = url.path(),
+                delay_ms = delay.as_millis() as u64,
+                retry = retries,
+                "retrying azure request"
+            );
+            self.pause(call, delay, &method, &url).await?;
+        }
+    }
+
+    /// Sleeps, unless Terraform asks the provider to stop first.
+    async fn pause(&self, call: &CallContext, delay: Duration, method: &Method, url: &Url) -> Result<(), ArmError> {
+        tokio::select! {
+            biased;
+            _ = call.stop.cancelled() => Err(stopped(method, url)),
+            _ = self.clock.sleep(delay) => Ok(()),
+        }
+    }
+
+    /// Capped exponential backoff with ±20 % jitter.
+    fn backoff(&self, retries: u32) -> Duration {
+        let base = self.retry.initial_backoff.saturating_mul(1u32 << retries.min(16)).min(self.retry.max_backoff);
+        base.mul_f64(0.8 + fastrand::f64() * 0.4)
+    }
+}
+
+/// 408, 500, 502, 503 and 504 are worth another try; other statuses are the answer.
+fn is_retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 500 | 502 | 503 | 504)
+}
+
+/// The delay a response asks for: `retry-after-ms`, `x-ms-retry-after-ms`, then `Retry-After` (seconds or an
+/// HTTP date).
+pub fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = get(name).and_then(|v| v.parse::<u64>().ok()) {
+            return Some(Duration::from_millis(ms));
+        }
+    }
+    let value = get("retry-after")?;
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn stopped(method: &Method, url: &Url) -> ArmError {
+    ArmError::new(ErrorKind::Stopped, format!("Terraform asked the provider to stop during {method} {}", url.path()))
+}
+
+fn timeout(call: &CallContext, method: &Method, url: &Url, last: Option<ArmError>) -> ArmError {
+    let mut error = match last {
+        Some(last) => {
+            let mut e = last.clone();
+            e.kind = ErrorKind::Timeout;
+            e.message = format!(
+                "the {} timeout ran out while retrying {method} {} after: {}",
+                call.timeout_label,
+                url.path(),
+                last.message
+            );
+            e
+        }
+        None => ArmError::new(
+            ErrorKind::Timeout,
+            format!("the {} timeout ran out before {method} {} could be sent", call.timeout_label, url.path()),
+        ),
+    };
+    error
+        .recommended_actions
+        .push("Raise the timeout in the resource's timeouts block, or try again later.".to_owned());
+    error
+}
+
+fn throttled(call: &CallContext, base: ArmError, delay: Duration) -> ArmError {
+    let mut error = base;
+    error.kind = ErrorKind::Throttled;
+    error.message = format!(
+        "Azure was throttling requests (HTTP 429, asked to wait {} s), and waiting would pass the {} timeout: {}",
+        delay.as_secs_f64().ceil() as u64,
+        call.timeout_label,
+        error.message
+    );
+    error.recommended_actions.push(
+        "Lower terraform's -parallelism, spread the work over more time, or raise the timeout in the resource's \
+         timeouts block."
+            .to_owned(),
+    );
+    error
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A scripted transport, a clock that never sleeps and a fixed token, for unit tests here and in the poller.
+
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::arm::auth::{AccessToken, Secret};
+
+    /// One scripted answer.
+    pub enum Scripted {
+        Respond(u16, Vec<(&'static str, String)>, &'static str),
+        Fail(&'static str),
+    }
+
+    /// What the transport saw: method, URL, the time on the test clock, the Authorization header.
+    #[derive(Clone, Debug)]
+    pub struct Seen {
+        pub method: Method,
+        pub url: String,
+        pub at: Duration,
+        pub authorization: Option<String>,
+    }
+
+    pub struct ScriptedTransport {
+        pub script: Mutex<VecDeque<Scripted>>,
+        pub seen: Mutex<Vec<Seen>>,
+        pub clock: Arc<TestClock>,
+    }
+
+    #[async_trait]
+    impl Transport for ScriptedTransport {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.seen.lock().unwrap().push(Seen {
+                method: request.method.clone(),
+                url: request.url.to_string(),
+                at: self.clock.elapsed(),
+                authorization: request.headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap().to_owned()),
+            });
+            let next = self.script.lock().unwrap().pop_front().expect("the test script ran out of answers");
+            match next {
+                Scripted::Respond(status, headers, body) => {
+                    let mut map = HeaderMap::new();
+                    for (k, v) in headers {
+                        map.insert(k, v.parse().unwrap());
+                    }
+                    Ok(HttpResponse {
+                        status: StatusCode::from_u16(status).unwrap(),
+                        headers: map,
+                        body: Bytes::from_static(body.as_bytes()),
+                    })
+                }
+                Scripted::Fail(message) => Err(TransportError { message: message.to_owned() }),
+            }
+        }
+    }
+
+    /// A clock whose sleeps advance it instantly.
+    pub struct TestClock {
+        start: Instant,
+        offset: Mutex<Duration>,
+    }
+
+    impl TestClock {
+        pub fn new() -> TestClock {
+            TestClock { start: Instant::now(), offset: Mutex::new(Duration::ZERO) }
+        }
+        pub fn elapsed(&self) -> Duration {
+            *self.offset.lock().unwrap()
+        }
+    }
+
+    #[async_trait]
+    impl Clock for TestClock {
+        fn now(&self) -> Instant {
+            self.start + self.elapsed()
+        }
+        fn wall(&self) -> SystemTime {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + self.elapsed()
+        }
+        async fn sleep(&self, duration: Duration) {
+            *self.offset.lock().unwrap() += duration;
+        }
+    }
+
+    /// Hands out `token-1`, `token-2`, ... counting refreshes.
+    pub struct CountingTokens {
+        pub issued: Mutex<u32>,
+    }
+
+    #[async_trait]
+    impl TokenSource for CountingTokens {
+        async fn token(&self, refresh: bool) -> Result<AccessToken, ArmError> {
+            let mut n = self.issued.lock().unwrap();
+            if refresh || *n == 0 {
+                *n += 1;
+            }
+            Ok(AccessToken { token: Secret::new(format!("token-{n}")), expires_at: SystemTime::UNIX_EPOCH })
+        }
+    }
+
+    pub struct Harness {
+        pub pipeline: Pipeline,
+        pub transport: Arc<ScriptedTransport>,
+        pub clock: Arc<TestClock>,
+    }
+
+    impl Harness {
+        pub fn new(script: Vec<Scripted>) -> Harness {
+            let clock = Arc::new(TestClock::new());
+            let transport = Arc::new(ScriptedTransport {
+                script: Mutex::new(script.into()),
+                seen: Mutex::new(Vec::new()),
+                clock: clock.clone(),
+            });
+            let retry = RetryOptions { initial_backoff: Duration::from_secs(1), ..RetryOptions::default() };
+            let pipeline = Pipeline::new(
+                Url::parse("https://management.example.test").unwrap(),
+                transport.clone(),
+                clock.clone(),
+                Arc::new(CountingTokens { issued: Mutex::new(0) }),
+                "test",
+                retry,
+            );
+            Harness { pipeline, transport, clock }
+        }
+
+        pub fn call(&self, timeout: Duration) -> CallContext {
+            CallContext::new(self.clock.now(), timeout, "5m", CancellationToken::new())
+        }
+
+        pub fn seen(&self) -> Vec<Seen> {
+            self.transport.seen.lock().unwrap().clone()
+        }
+    }
+
+    pub fn url(path: &str) -> Url {
+        Url::parse(&format!("https://management.example.test{path}")).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[tokio::test]
+    async fn throttling_waits_exactly_as_asked_then_succeeds() {
+        let h = Harness::new(vec![
+            Scripted::Respond(
+                429,
+                vec![("retry-after", "7".into())],
+                r#"{"error":{"code":"TooManyRequests","message":"slow down"}}"#,
+            ),
+            Scripted::Respond(429, vec![("retry-after-ms", "1500".into()), ("retry-after", "9".into())], ""),
+            Scripted::Respond(200, vec![], "{}"),
+        ]);
+        let r = h.pipeline.send(&h.call(5 * MIN), Method::GET, url("/x"), None).await.unwrap();
+        assert_eq!(r.status, StatusCode::OK);
+        let at: Vec<_> = h.seen().iter().map(|s| s.at).collect();
+        assert_eq!(at, vec![Duration::ZERO, Duration::from_secs(7), Duration::from_millis(8500)]);
+    }
+
+    #[tokio::test]
+    async fn throttling_past_the_deadline_says_azure_was_throttling() {
+        let h = Harness::new(vec![Scripted::Respond(
+            429,
+            vec![("retry-after", "307".into()), ("x-ms-request-id", "r1".into())],
+            r#"{"error":{"code":"TooManyRequests","message":"Number of read requests exceeded the limit"}}"#,
+        )]);
+        let e = h.pipeline.send(&h.call(5 * MIN), Method::GET, url("/x"), None).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Throttled);
+        assert!(e.message.contains("throttling") && e.message.contains("307 s") && e.message.contains("5m"), "{e}");
+        assert_eq!(e.request_id.as_deref(), Some("r1"));
+        assert_eq!(h.seen().len(), 1, "no request is sent that could not be answered in time");
+    }
+
+    #[tokio::test]
+    async fn http_date_retry_after_is_honoured() {
+        let h = Harness::new(vec![]);
+        let now = h.clock.wall();
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", httpdate::fmt_http_date(now + Duration::from_secs(42)).parse().unwrap());
+        assert_eq!(server_delay(&headers, now), Some(Duration::from_secs(42)));
+        headers.insert("retry-after", httpdate::fmt_http_date(now - Duration::from_secs(42)).parse().unwrap());
+        assert_eq!(server_delay(&headers, now), Some(Duration::ZERO));
+        headers.insert("x-ms-retry-after-ms", "250".parse().unwrap());
+        assert_eq!(server_delay(&headers, now), Some(Duration::from_millis(250)));
+        assert_eq!(server_delay(&HeaderMap::new(), now), None);
+    }
+
+    #[tokio::test]
+    async fn server_errors_and_dropped_connections_back_off_then_give_up() {
+        let mut script = vec![Scripted::Fail("connection reset"), Scripted::Respond(503, vec![], "")];
+        for _ in 0..5 {
+            script.push(Scripted::Respond(500, vec![], r#"{"error":{"code":"InternalError","message":"boom"}}"#));
+        }
+        let h = Harness::new(script);
+        let r =
+            h.pipeline.send(&h.call(30 * MIN), Method::PUT, url("/x"), Some(Bytes::from_static(b"{}"))).await.unwrap();
+        assert_eq!(r.status.as_u16(), 500, "after max_retries the last answer is returned");
+        let seen = h.seen();
+        assert_eq!(seen.len(), 7);
+        for pair in seen.windows(2) {
+            let gap = pair[1].at - pair[0].at;
+            assert!(gap >= Duration::from_millis(800) && gap <= Duration::from_secs(36), "{gap:?}");
+        }
+        assert!(seen[3].at - seen[2].at > seen[1].at - seen[0].at, "backoff grows");
+    }
+
+    #[tokio::test]
+    async fn not_found_and_bad_request_are_not_retried() {
+        let h = Harness::new(vec![Scripted::Respond(404, vec![], "")]);
+        let r = h.pipeline.send(&h.call(MIN), Method::GET, url("/x"), None).await.unwrap();
+        assert_eq!(r.status.as_u16(), 404);
+        assert_eq!(h.seen().len(), 1);
+        assert_eq!(h.seen()[0].method, Method::GET);
+    }
+
+    #[tokio::test]
+    async fn a_401_refreshes_the_token_once() {
+        let h = Harness::new(vec![
+            Scripted::Respond(401, vec![], ""),
+            Scripted::Respond(401, vec![], r#"{"error":{"code":"InvalidAuthenticationToken","message":"bad"}}"#),
+        ]);
+        let r = h.pipeline.send(&h.call(MIN), Method::GET, url("/x"), None).await.unwrap();
+        assert_eq!(r.status.as_u16(), 401);
+        let auth: Vec<_> = h.seen().iter().map(|s| s.authorization.clone().unwrap()).collect();
+        assert_eq!(auth, vec!["Bearer token-1", "Bearer token-2"]);
+    }
+
+    #[tokio::test]
+    async fn other_hosts_never_get_the_token() {
+        let h = Harness::new(vec![]);
+        for bad in [
+            "https://evil.example.test/x",
+            "http://management.example.test/x",
+            "https://management.example.test:8443/x",
+        ] {
+            let e = h.pipeline.send(&h.call(MIN), Method::GET, Url::parse(bad).unwrap(), None).await.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Refused, "{bad}");
+        }
+        assert!(h.seen().is_empty());
+        assert!(h.pipeline.check_url(&Url::parse("https://MANAGEMENT.example.test:443/y").unwrap()).is_ok());
+    }
+
+    #[tokio::test]
+    async fn stop_interrupts_a_wait() {
+        let h = Harness::new(vec![Scripted::Respond(429, vec![("retry-after", "10".into())], "")]);
+        let call = h.call(MIN);
+        call.stop.cancel();
+        let e = h.pipeline.send(&call, Method::GET, url("/x"), None).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Stopped);
+    }
+
+    #[test]
+    fn correlation_ids_look_like_uuids() {
+        let id = new_correlation_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(id, new_correlation_id());
+    }
+}

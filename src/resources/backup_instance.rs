@@ -1,0 +1,1110 @@
+//! `dataprotection_backup_instance`: protects a managed disk with a backup policy in a backup vault.
+//!
+//! Lifecycle: validate checks every ID offline; plan of a new instance runs validateForBackup to its end, so
+//! Azure's objections (disk already protected, missing permissions) fail the plan; apply PUTs, follows the
+//! operation, GETs and waits for `ProtectionConfigured`; destroy DELETEs, follows the operation and confirms the
+//! 404. Once Azure has accepted the PUT, every failure still returns the instance's ID, so Terraform keeps it
+//! (tainted) instead of losing track of something that exists.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::arm::error::{ArmError, ErrorKind};
+use crate::arm::ids::{
+    BackupInstanceId, BackupPolicyId, BackupVaultId, GenericResourceId, ResourceGroupId, check_name, same_id,
+};
+use crate::arm::models::{
+    BackupInstance, BackupInstanceResource, DISK_DATASOURCE_TYPE, DataStoreParameters, Datasource, PolicyInfo,
+    PolicyParameters,
+};
+use crate::arm::pipeline::CallContext;
+use crate::arm::poller::DEFAULT_POLL_DELAY;
+use crate::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::plugin::provider::{
+    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, ImportedResource, PlanRequest, PlanResponse,
+    ReadRequest, ReadResponse, Resource,
+};
+use crate::plugin::schema::{Attribute, Block, Schema};
+use crate::plugin::value::{Type, Value};
+use crate::provider::{Configured, ProviderState};
+
+use super::common::{
+    self, DEFAULT_TIMEOUTS, arm_error, format_duration, keep_equivalent, not_ready, same_id_value, same_location_value,
+    same_text_value,
+};
+
+/// The resource type name.
+pub const TYPE_NAME: &str = "dataprotection_backup_instance";
+
+/// Protection states that mean "still being set up": keep waiting.
+const PENDING_STATES: &[&str] = &["ConfiguringProtection", "UpdatingProtection"];
+/// The state the wait ends in.
+const TARGET_STATE: &str = "ProtectionConfigured";
+
+/// Arguments whose change replaces the instance.
+const REPLACE_ON_CHANGE: &[&str] =
+    &["name", "vault_id", "datasource_id", "datasource_type", "location", "snapshot_resource_group_id"];
+
+/// The hint shown with permission errors.
+const PERMISSIONS_HINT: &str = "The backup vault's managed identity needs the \"Disk Backup Reader\" role on the disk \
+and the \"Disk Snapshot Contributor\" role on the snapshot resource group. Role assignments can take a few minutes to \
+take effect; make the backup instance depend on them (depends_on).";
+
+/// The `dataprotection_backup_instance` resource.
+#[derive(Debug)]
+pub struct BackupInstanceType {
+    state: Arc<ProviderState>,
+}
+
+impl BackupInstanceType {
+    /// The resource, sharing the provider's configuration.
+    pub fn new(state: Arc<ProviderState>) -> BackupInstanceType {
+        BackupInstanceType { state }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model
+
+/// The arguments of a planned or configured instance, all known.
+#[derive(Clone, Debug)]
+struct Model {
+    id: BackupInstanceId,
+    datasource: GenericResourceId,
+    datasource_type: String,
+    location: String,
+    policy: BackupPolicyId,
+    snapshot_resource_group: Option<ResourceGroupId>,
+}
+
+impl Model {
+    /// Reads a fully known planned state (or config). `None` when something is unknown or invalid; validate has
+    /// reported invalid values already.
+    fn from_value(value: &Value) -> Option<Model> {
+        let text = |name: &str| value.attr(name).as_str().map(str::to_owned);
+        let vault: BackupVaultId = text("vault_id")?.parse().ok()?;
+        let name = text("name")?;
+        let datasource: GenericResourceId = text("datasource_id")?.parse().ok()?;
+        let datasource_type = text("datasource_type").unwrap_or_else(|| derived_datasource_type(&datasource));
+        let snapshot_resource_group = match value.attr("snapshot_resource_group_id") {
+            Value::Null => None,
+            v => Some(v.as_str()?.parse().ok()?),
+        };
+        Some(Model {
+            id: BackupInstanceId { vault, name },
+            datasource,
+            datasource_type,
+            location: text("location")?,
+            policy: text("backup_policy_id")?.parse().ok()?,
+            snapshot_resource_group,
+        })
+    }
+
+    /// The `BackupInstance` Azure is sent.
+    fn to_instance(&self) -> BackupInstance {
+        let datasource_id = self.datasource.to_string();
+        BackupInstance {
+            friendly_name: Some(self.id.name.clone()),
+            data_source_info: Datasource {
+                datasource_type: Some(self.datasource_type.clone()),
+                object_type: Some("Datasource".to_owned()),
+                resource_id: datasource_id.clone(),
+                resource_location: Some(self.location.clone()),
+                resource_name: Some(self.datasource.name().to_owned()),
+                resource_type: Some(self.datasource_type.clone()),
+                resource_uri: Some(datasource_id),
+            },
+            policy_info: PolicyInfo {
+                policy_id: self.policy.to_string(),
+                policy_version: None,
+                policy_parameters: self.snapshot_resource_group.as_ref().map(|rg| PolicyParameters {
+                    data_store_parameters_list: vec![DataStoreParameters {
+                        object_type: "AzureOperationalStoreParameters".to_owned(),
+                        data_store_type: "OperationalStore".to_owned(),
+                        resource_group_id: Some(rg.to_string()),
+                    }],
+                }),
+            },
+            object_type: "BackupInstance".to_owned(),
+            ..BackupInstance::default()
+        }
+    }
+
+    fn to_resource(&self) -> BackupInstanceResource {
+        BackupInstanceResource { properties: self.to_instance(), ..BackupInstanceResource::default() }
+    }
+}
+
+/// The datasource type a datasource ID implies, in Azure's canonical spelling for the types known here.
+fn derived_datasource_type(datasource: &GenericResourceId) -> String {
+    let ty = datasource.resource_type();
+    if ty.eq_ignore_ascii_case(DISK_DATASOURCE_TYPE) { DISK_DATASOURCE_TYPE.to_owned() } else { ty }
+}
+
+/// The current protection state of an instance: `currentProtectionState`, else `protectionStatus.status`.
+fn protection_state(instance: &BackupInstanceResource) -> Option<String> {
+    let p = &instance.properties;
+    p.current_protection_state
+        .clone()
+        .or_else(|| p.protection_status.as_ref().and_then(|s| s.status.clone()))
+        .filter(|s| !s.is_empty())
+}
+
+/// The state of an instance as Azure reports it. Spellings equivalent to those in `prior` (ID case, region
+/// spelling) are kept from `prior`, so they never show up as a diff.
+fn state_from_azure(prior: &Value, id: &BackupInstanceId, instance: &BackupInstanceResource) -> Value {
+    let p = &instance.properties;
+    let reported_id =
+        instance.id.as_deref().and_then(|i| i.parse::<BackupInstanceId>().ok()).unwrap_or_else(|| id.clone());
+    let snapshot_rg = p
+        .policy_info
+        .policy_parameters
+        .as_ref()
+        .and_then(|pp| {
+            pp.data_store_parameters_list
+                .iter()
+                .find(|d| d.data_store_type.eq_ignore_ascii_case("OperationalStore"))
+                .and_then(|d| d.resource_group_id.clone())
+        })
+        .filter(|s| !s.is_empty());
+    let datasource_type = p.data_source_info.datasource_type.clone().or_else(|| {
+        p.data_source_info.resource_id.parse::<GenericResourceId>().ok().map(|d| derived_datasource_type(&d))
+    });
+    Value::object([
+        ("id", keep_equivalent(prior.attr("id"), Value::from(reported_id.to_string()), same_id_value)),
+        ("name", keep_equivalent(prior.attr("name"), Value::from(reported_id.name.clone()), same_text_value)),
+        (
+            "vault_id",
+            keep_equivalent(prior.attr("vault_id"), Value::from(reported_id.vault.to_string()), same_id_value),
+        ),
+        (
+            "datasource_id",
+            keep_equivalent(
+                prior.attr("datasource_id"),
+                Value::from(p.data_source_info.resource_id.clone()),
+                same_id_value,
+            ),
+        ),
+        (
+            "datasource_type",
+            keep_equivalent(prior.attr("datasource_type"), Value::from(datasource_type), same_text_value),
+        ),
+        (
+            "location",
+            keep_equivalent(
+                prior.attr("location"),
+                Value::from(p.data_source_info.resource_location.clone()),
+                same_location_value,
+            ),
+        ),
+        (
+            "backup_policy_id",
+            keep_equivalent(
+                prior.attr("backup_policy_id"),
+                Value::from(p.policy_info.policy_id.clone()),
+                same_id_value,
+            ),
+        ),
+        (
+            "snapshot_resource_group_id",
+            keep_equivalent(prior.attr("snapshot_resource_group_id"), Value::from(snapshot_rg), same_id_value),
+        ),
+        ("protection_state", Value::from(protection_state(instance))),
+        ("timeouts", prior.attr("timeouts").clone()),
+    ])
+}
+
+/// Private data passed from the first plan of a replacement to the plan of its create half.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Private {
+    /// The datasource the instance being replaced protects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replacing_datasource: Option<String>,
+}
+
+impl Private {
+    fn decode(bytes: &[u8]) -> Private {
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        if self.replacing_datasource.is_none() { Vec::new() } else { serde_json::to_vec(self).unwrap_or_default() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schema and validation
+
+fn schema() -> Schema {
+    let force_new = "Changing this forces a new backup instance to be created.";
+    Schema {
+        version: 0,
+        block: Block {
+            description:
+                "Protects a managed disk with a backup policy in an Azure Backup vault (Microsoft.DataProtection \
+                          backup instance). Plan runs Azure's validateForBackup for new instances, so missing \
+                          permissions and already-protected disks fail the plan, not the apply."
+                    .to_owned(),
+            attributes: vec![
+                Attribute::computed("id", Type::String).description("The ARM ID of the backup instance."),
+                Attribute::required("name", Type::String)
+                    .description(format!("The name of the backup instance. {force_new}")),
+                Attribute::required("vault_id", Type::String).description(format!(
+                    "The ARM ID of the backup vault. The instance is created in the vault's subscription. {force_new}"
+                )),
+                Attribute::required("datasource_id", Type::String)
+                    .description(format!("The ARM ID of the managed disk to protect. {force_new}")),
+                Attribute::optional_computed("datasource_type", Type::String).description(format!(
+                    "The datasource type. Derived from `datasource_id` when not set; only `{DISK_DATASOURCE_TYPE}` is \
+                     supported. {force_new}"
+                )),
+                Attribute::required("location", Type::String).description(format!(
+                    "The region of the datasource, for example `westus` (`West US` is equivalent). {force_new}"
+                )),
+                Attribute::required("backup_policy_id", Type::String).description(
+                    "The ARM ID of the backup policy, in the same vault. Changing it updates the instance in place \
+                     and waits until protection is configured again.",
+                ),
+                Attribute::optional("snapshot_resource_group_id", Type::String).description(format!(
+                    "The ARM ID of the resource group that holds the disk's snapshots (the operational store); it may \
+                     be in another subscription. Required for managed disks. {force_new}"
+                )),
+                Attribute::computed("protection_state", Type::String).description(
+                    "The current protection state, for example `ProtectionConfigured` or `ProtectionError`.",
+                ),
+            ],
+            blocks: vec![common::timeouts_block(DEFAULT_TIMEOUTS)],
+            deprecated: false,
+        },
+    }
+}
+
+/// Offline checks; unknown values are skipped.
+fn validate_config(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let text = |name: &str| config.attr(name).as_str();
+    if let Some(name) = text("name")
+        && let Err(reason) = check_name(name)
+    {
+        diags.attribute_error(AttributePath::root("name"), "Invalid backup instance name", format!("{reason}."));
+    }
+    let vault = text("vault_id").map(|v| (v, v.parse::<BackupVaultId>()));
+    if let Some((_, Err(e))) = &vault {
+        diags.attribute_error(AttributePath::root("vault_id"), "Invalid backup vault ID", format!("{e}."));
+    }
+    let datasource = text("datasource_id").map(|v| v.parse::<GenericResourceId>());
+    match &datasource {
+        Some(Err(e)) => {
+            diags.attribute_error(AttributePath::root("datasource_id"), "Invalid datasource ID", format!("{e}."))
+        }
+        Some(Ok(d)) if !d.resource_type().eq_ignore_ascii_case(DISK_DATASOURCE_TYPE) => diags.attribute_error(
+            AttributePath::root("datasource_id"),
+            "Unsupported datasource",
+            format!(
+                "{d} is a {}; this resource protects managed disks ({DISK_DATASOURCE_TYPE}) only.",
+                d.resource_type()
+            ),
+        ),
+        _ => {}
+    }
+    if let Some(ty) = text("datasource_type") {
+        let derived = match &datasource {
+            Some(Ok(d)) => Some(derived_datasource_type(d)),
+            _ => None,
+        };
+        if !ty.eq_ignore_ascii_case(DISK_DATASOURCE_TYPE) {
+            diags.attribute_error(
+                AttributePath::root("datasource_type"),
+                "Unsupported datasource type",
+                format!("{ty:?} is not supported; the only supported datasource type is {DISK_DATASOURCE_TYPE:?}."),
+            );
+        } else if let Some(derived) = derived
+            && !derived.eq_ignore_ascii_case(ty)
+        {
+            diags.attribute_error(
+                AttributePath::root("datasource_type"),
+                "datasource_type does not match datasource_id",
+                format!("datasource_id is a {derived}, but datasource_type is {ty:?}."),
+            );
+        }
+    }
+    if config.attr("location").as_str().is_some_and(|l| l.trim().is_empty()) {
+        diags.attribute_error(AttributePath::root("location"), "Invalid location", "The location is empty.");
+    }
+    match text("backup_policy_id").map(|v| v.parse::<BackupPolicyId>()) {
+        Some(Err(e)) => {
+            diags.attribute_error(AttributePath::root("backup_policy_id"), "Invalid backup policy ID", format!("{e}."))
+        }
+        Some(Ok(policy)) => {
+            if let Some((_, Ok(vault))) = &vault
+                && policy.vault != *vault
+            {
+                diags.attribute_error(
+                    AttributePath::root("backup_policy_id"),
+                    "Backup policy is in another vault",
+                    format!("The policy {policy} belongs to the vault {}, not to vault_id {vault}.", policy.vault),
+                );
+            }
+        }
+        None => {}
+    }
+    match config.attr("snapshot_resource_group_id") {
+        Value::String(s) => {
+            if let Err(e) = s.parse::<ResourceGroupId>() {
+                diags.attribute_error(
+                    AttributePath::root("snapshot_resource_group_id"),
+                    "Invalid resource group ID",
+                    format!("{e}."),
+                );
+            }
+        }
+        Value::Null if matches!(&datasource, Some(Ok(_))) => diags.attribute_error(
+            AttributePath::root("snapshot_resource_group_id"),
+            "Missing snapshot resource group",
+            "snapshot_resource_group_id is required for managed disks: Azure keeps the disk's snapshots there.",
+        ),
+        _ => {}
+    }
+    common::validate_timeouts(config, &mut diags);
+    diags
+}
+
+/// The attribute an Azure error code is about, when it is clear.
+fn attribute_for_code(code: Option<&str>) -> Option<AttributePath> {
+    let code = code?.to_ascii_lowercase();
+    let name = if code.contains("datasourcealreadyprotected") || code.contains("disk") || code.contains("datasource") {
+        "datasource_id"
+    } else if code.contains("policy") {
+        "backup_policy_id"
+    } else if code.contains("snapshotrg") || code.contains("resourcegroup") {
+        "snapshot_resource_group_id"
+    } else if code.contains("vault") {
+        "vault_id"
+    } else {
+        return None;
+    };
+    Some(AttributePath::root(name))
+}
+
+fn hint_for(error: &ArmError) -> Option<&'static str> {
+    let code = error.code.as_deref().unwrap_or("").to_ascii_lowercase();
+    if code.contains("permission") || code.contains("authorization") || code.contains("rbac") {
+        Some(PERMISSIONS_HINT)
+    } else {
+        None
+    }
+}
+
+fn call(ctx: &Context, timeout: Duration, label: &str) -> CallContext {
+    CallContext::new(
+        std::time::Instant::now(),
+        timeout,
+        format!("{label} ({})", format_duration(timeout)),
+        ctx.stop_token().clone(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Operations
+
+impl BackupInstanceType {
+    fn configured(&self, diags: &mut Diagnostics) -> Option<Arc<Configured>> {
+        match self.state.get() {
+            Ok(c) => Some(c),
+            Err(reason) => {
+                not_ready(diags, reason);
+                None
+            }
+        }
+    }
+
+    async fn plan_create(&self, ctx: &Context, request: &PlanRequest, response: &mut PlanResponse) {
+        let planned = &mut response.planned_state;
+        planned.set_attr("id", Value::Unknown);
+        planned.set_attr("protection_state", Value::Unknown);
+        if planned.attr("datasource_type").is_null() {
+            let derived = match planned.attr("datasource_id") {
+                Value::String(s) => s
+                    .parse::<GenericResourceId>()
+                    .map(|d| Value::from(derived_datasource_type(&d)))
+                    .unwrap_or(Value::Unknown),
+                _ => Value::Unknown,
+            };
+            planned.set_attr("datasource_type", derived);
+        }
+        let Some(model) = Model::from_value(planned) else {
+            tracing::debug!("new backup instance has unknown arguments; validateForBackup runs at apply's plan");
+            return;
+        };
+        let configured = match self.state.get() {
+            Ok(c) => c,
+            Err(crate::provider::NotReady::Unknown(names)) => {
+                response.diagnostics.warning(
+                    "Azure validation skipped",
+                    format!(
+                        "validateForBackup did not run for {} because the provider arguments {} are not known yet. It \
+                         runs when this instance is planned again during apply.",
+                        model.id,
+                        names.join(", ")
+                    ),
+                );
+                return;
+            }
+            Err(reason) => return not_ready(&mut response.diagnostics, reason),
+        };
+        if !configured.validate_on_plan {
+            return;
+        }
+        let replacing = Private::decode(&request.prior_private).replacing_datasource;
+        let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
+        let call = call(ctx, timeouts.create, "create timeout");
+        if let Err(error) = validate_for_backup(&configured, &call, &model).await {
+            let replaced_protects_it = replacing.as_deref().is_some_and(|d| same_id(d, &model.datasource.to_string()));
+            if replaced_protects_it && error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected") {
+                // The instance being replaced protects this datasource; it is deleted before this one is created.
+                tracing::debug!("datasource is protected by the instance being replaced; validation passes");
+                return;
+            }
+            arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
+        }
+    }
+
+    fn plan_update(&self, request: &PlanRequest, response: &mut PlanResponse) {
+        let prior = &request.prior_state;
+        let planned = &mut response.planned_state;
+        for (name, equivalent) in [
+            ("name", same_text_value as fn(&Value, &Value) -> bool),
+            ("vault_id", same_id_value),
+            ("datasource_id", same_id_value),
+            ("backup_policy_id", same_id_value),
+            ("snapshot_resource_group_id", same_id_value),
+            ("location", same_location_value),
+            ("datasource_type", same_text_value),
+        ] {
+            let value = keep_equivalent(prior.attr(name), planned.attr(name).clone(), equivalent);
+            planned.set_attr(name, value);
+        }
+        if request.config.attr("datasource_type").is_null() {
+            let value = if planned.attr("datasource_id") == prior.attr("datasource_id") {
+                prior.attr("datasource_type").clone()
+            } else {
+                match planned.attr("datasource_id") {
+                    Value::String(s) => s
+                        .parse::<GenericResourceId>()
+                        .map(|d| Value::from(derived_datasource_type(&d)))
+                        .unwrap_or(Value::Unknown),
+                    _ => Value::Unknown,
+                }
+            };
+            planned.set_attr("datasource_type", value);
+        }
+        for name in REPLACE_ON_CHANGE {
+            if planned.attr(name) != prior.attr(name) {
+                response.requires_replace.push(AttributePath::root(name));
+            }
+        }
+        if !response.requires_replace.is_empty() {
+            let private = Private { replacing_datasource: prior.attr("datasource_id").as_str().map(str::to_owned) };
+            response.planned_private = private.encode();
+        } else if planned.attr("backup_policy_id") != prior.attr("backup_policy_id") {
+            planned.set_attr("protection_state", Value::Unknown);
+        }
+    }
+
+    async fn create(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+        let mut response = ApplyResponse::default();
+        let Some(configured) = self.configured(&mut response.diagnostics) else { return response };
+        let Some(model) = Model::from_value(&request.planned_state) else {
+            response.diagnostics.error(
+                "Backup instance arguments not known",
+                "Some arguments were still unknown when the instance was to be created. This is a bug in the provider.",
+            );
+            return response;
+        };
+        let timeouts = common::timeouts(&request.planned_state, DEFAULT_TIMEOUTS);
+        let call = call(ctx, timeouts.create, "create timeout");
+        let client = &configured.client;
+        let id = &model.id;
+        let what = format!("creating backup instance {id}");
+
+        match client.get_backup_instance(&call, id).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                response.diagnostics.error(
+                    "Backup instance already exists",
+                    format!(
+                        "A backup instance with the ID {id} already exists. To manage it with Terraform, import it:\n\n  \
+                         terraform import {TYPE_NAME}.<name> '{id}'\n\nor add an import block with that ID."
+                    ),
+                );
+                return response;
+            }
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error.context(what.clone()), None, None);
+                return response;
+            }
+        }
+
+        let mut operation = match client.begin_put_backup_instance(&call, id, &model.to_resource(), &what).await {
+            Ok(operation) => operation,
+            Err(error) => {
+                let path = attribute_for_code(error.code.as_deref());
+                arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
+                return response;
+            }
+        };
+        // Azure has accepted the PUT: the instance may exist from here on, so every return carries its ID.
+        let mut state = request.planned_state.clone();
+        state.set_attr("id", Value::from(id.to_string()));
+        state.set_attr("protection_state", Value::Null);
+        tracing::info!(id = %id, "backup instance accepted; following the operation");
+        match finish_put(client, &call, &mut operation, id, &request.planned_state, &mut state).await {
+            Ok(()) => {}
+            Err(error) => {
+                let path = attribute_for_code(error.code.as_deref());
+                arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
+            }
+        }
+        response.new_state = state;
+        response
+    }
+
+    async fn update(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+        let mut response = ApplyResponse::default();
+        let prior = &request.prior_state;
+        let planned = &request.planned_state;
+        if planned.attr("backup_policy_id") == prior.attr("backup_policy_id") {
+            // Only Terraform-side settings (timeouts) changed: nothing to tell Azure.
+            let mut state = planned.clone();
+            state.set_attr("protection_state", prior.attr("protection_state").clone());
+            response.new_state = state;
+            return response;
+        }
+        let Some(configured) = self.configured(&mut response.diagnostics) else {
+            response.new_state = prior.clone();
+            return response;
+        };
+        let Some(model) = Model::from_value(planned) else {
+            response.diagnostics.error("Backup instance arguments not known", "This is a bug in the provider.");
+            response.new_state = prior.clone();
+            return response;
+        };
+        let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
+        let call = call(ctx, timeouts.update, "update timeout");
+        let client = &configured.client;
+        let id = &model.id;
+        let what = format!("updating backup instance {id}");
+        let mut operation = match client.begin_put_backup_instance(&call, id, &model.to_resource(), &what).await {
+            Ok(operation) => operation,
+            Err(error) => {
+                arm_error(
+                    &mut response.diagnostics,
+                    &error,
+                    attribute_for_code(error.code.as_deref()),
+                    hint_for(&error),
+                );
+                response.new_state = prior.clone();
+                return response;
+            }
+        };
+        let mut state = planned.clone();
+        state.set_attr("protection_state", prior.attr("protection_state").clone());
+        if let Err(error) = finish_put(client, &call, &mut operation, id, planned, &mut state).await {
+            arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
+        }
+        response.new_state = state;
+        response
+    }
+
+    async fn delete(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+        let mut response = ApplyResponse::default();
+        let prior = &request.prior_state;
+        let Some(configured) = self.configured(&mut response.diagnostics) else {
+            response.new_state = prior.clone();
+            return response;
+        };
+        let id = match prior.attr("id").as_str().map(str::parse::<BackupInstanceId>) {
+            Some(Ok(id)) => id,
+            _ => {
+                response.diagnostics.error(
+                    "Invalid backup instance ID in state",
+                    "The state holds no valid ID; remove the resource from state with terraform state rm.",
+                );
+                response.new_state = prior.clone();
+                return response;
+            }
+        };
+        let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
+        let call = call(ctx, timeouts.delete, "delete timeout");
+        match delete_and_confirm(&configured, &call, &id).await {
+            Ok(()) => response.new_state = Value::Null,
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
+                response.new_state = prior.clone();
+            }
+        }
+        response
+    }
+}
+
+/// validateForBackup, followed to its end.
+async fn validate_for_backup(configured: &Configured, call: &CallContext, model: &Model) -> Result<(), ArmError> {
+    let what = format!("validating backup instance {} with Azure (validateForBackup)", model.id);
+    let client = &configured.client;
+    let mut operation = client.begin_validate_for_backup(call, &model.id.vault, &model.to_instance(), &what).await?;
+    operation.wait(client.pipeline(), call).await?;
+    Ok(())
+}
+
+/// After an accepted PUT: follow the operation, GET, and wait for protection. `state` is kept up to date with
+/// what is known, so that it is right to save even when this fails.
+async fn finish_put(
+    client: &crate::arm::ArmClient,
+    call: &CallContext,
+    operation: &mut crate::arm::poller::Operation,
+    id: &BackupInstanceId,
+    planned: &Value,
+    state: &mut Value,
+) -> Result<(), ArmError> {
+    let what = || format!("waiting for backup instance {id}");
+    operation.wait(client.pipeline(), call).await?;
+    let Some((mut instance, mut delay)) = client.get_backup_instance_polled(call, id).await? else {
+        return Err(ArmError::new(
+            ErrorKind::InvalidResponse,
+            "Azure reported the operation as succeeded, but the backup instance does not exist",
+        )
+        .context(what()));
+    };
+    loop {
+        *state = state_from_azure(planned, id, &instance);
+        let current = protection_state(&instance);
+        match current.as_deref() {
+            Some(s) if s.eq_ignore_ascii_case(TARGET_STATE) => return Ok(()),
+            None => {}
+            Some(s) if PENDING_STATES.iter().any(|p| p.eq_ignore_ascii_case(s)) => {}
+            Some(s) => return Err(protection_error(&instance, s).context(what())),
+        }
+        let wait = delay.unwrap_or(DEFAULT_POLL_DELAY);
+        let clock = client.pipeline().clock();
+        if clock.now() + wait > call.deadline {
+            let mut e = ArmError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the backup instance was still {} when the {} ran out",
+                    current.as_deref().unwrap_or("without a protection state"),
+                    call.timeout_label
+                ),
+            )
+            .context(what());
+            e.recommended_actions.push(
+                "Protection is still being configured in Azure. Run terraform again later to pick up the result, or \
+                 raise the timeout in the timeouts block."
+                    .to_owned(),
+            );
+            return Err(e);
+        }
+        tokio::select! {
+            biased;
+            _ = call.stop.cancelled() => {
+                return Err(ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop while protection was being configured").context(what()));
+            }
+            _ = clock.sleep(wait) => {}
+        }
+        match client.get_backup_instance_polled(call, id).await? {
+            Some((next, next_delay)) => {
+                instance = next;
+                delay = next_delay;
+            }
+            None => {
+                return Err(ArmError::new(
+                    ErrorKind::InvalidResponse,
+                    "the backup instance disappeared while protection was being configured",
+                )
+                .context(what()));
+            }
+        }
+    }
+}
+
+/// The error for a protection state that is neither pending nor the target.
+fn protection_error(instance: &BackupInstanceResource, state: &str) -> ArmError {
+    let p = &instance.properties;
+    let details = p
+        .protection_status
+        .as_ref()
+        .and_then(|s| s.error_details.clone())
+        .or_else(|| p.protection_error_details.clone());
+    let mut error = match details {
+        Some(details) => ArmError::from_user_facing(ErrorKind::ProtectionFailed, &details),
+        None => ArmError::new(
+            ErrorKind::ProtectionFailed,
+            format!("the backup instance's protection state became {state}, and Azure gave no details"),
+        ),
+    };
+    error.details.insert(0, format!("Protection state: {state}"));
+    error
+}
+
+/// DELETE, follow the operation, and GET until Azure reports 404.
+async fn delete_and_confirm(
+    configured: &Configured,
+    call: &CallContext,
+    id: &BackupInstanceId,
+) -> Result<(), ArmError> {
+    let client = &configured.client;
+    if let Some(mut operation) = client.begin_delete_backup_instance(call, id).await? {
+        operation.wait(client.pipeline(), call).await?;
+    }
+    let clock = client.pipeline().clock();
+    loop {
+        let Some((_, delay)) = client.get_backup_instance_polled(call, id).await? else { return Ok(()) };
+        let wait = delay.unwrap_or(DEFAULT_POLL_DELAY);
+        if clock.now() + wait > call.deadline {
+            return Err(ArmError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "Azure finished the delete, but the backup instance still existed when the {} ran out",
+                    call.timeout_label
+                ),
+            )
+            .context(format!("deleting backup instance {id}")));
+        }
+        tokio::select! {
+            biased;
+            _ = call.stop.cancelled() => {
+                return Err(ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(format!("deleting backup instance {id}")));
+            }
+            _ = clock.sleep(wait) => {}
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for BackupInstanceType {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate_config(config)
+    }
+
+    async fn plan(&self, ctx: &Context, request: PlanRequest) -> PlanResponse {
+        let mut response =
+            PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
+        if request.proposed_new_state.is_null() {
+            return response;
+        }
+        if request.prior_state.is_null() {
+            self.plan_create(ctx, &request, &mut response).await;
+        } else {
+            self.plan_update(&request, &mut response);
+        }
+        response
+    }
+
+    async fn apply(&self, ctx: &Context, request: ApplyRequest) -> ApplyResponse {
+        match (request.prior_state.is_null(), request.planned_state.is_null()) {
+            (true, false) => self.create(ctx, &request).await,
+            (false, true) => self.delete(ctx, &request).await,
+            (false, false) => self.update(ctx, &request).await,
+            (true, true) => ApplyResponse::default(),
+        }
+    }
+
+    async fn read(&self, ctx: &Context, request: ReadRequest) -> ReadResponse {
+        let mut response = ReadResponse { private: request.private.clone(), ..ReadResponse::default() };
+        let current = &request.current_state;
+        let Some(configured) = self.configured(&mut response.diagnostics) else {
+            response.new_state = current.clone();
+            return response;
+        };
+        let id = match current.attr("id").as_str().map(str::parse::<BackupInstanceId>) {
+            Some(Ok(id)) => id,
+            Some(Err(e)) => {
+                response.diagnostics.attribute_error(
+                    AttributePath::root("id"),
+                    "Invalid backup instance ID in state",
+                    format!("{e}."),
+                );
+                response.new_state = current.clone();
+                return response;
+            }
+            None => {
+                response.new_state = current.clone();
+                return response;
+            }
+        };
+        let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
+        let call = call(ctx, timeouts.read, "read timeout");
+        match configured.client.get_backup_instance(&call, &id).await {
+            Ok(Some(instance)) => {
+                let state = state_from_azure(current, &id, &instance);
+                if let Some(s) = protection_state(&instance)
+                    && !s.eq_ignore_ascii_case(TARGET_STATE)
+                    && !PENDING_STATES.iter().any(|p| p.eq_ignore_ascii_case(&s))
+                {
+                    let error = protection_error(&instance, &s);
+                    response.diagnostics.warning(
+                        format!("Backup instance {} is in state {s}", id.name),
+                        format!("{}\n{}", error.summary(), error.detail()),
+                    );
+                }
+                response.new_state = state;
+            }
+            Ok(None) => {
+                tracing::info!(id = %id, "backup instance no longer exists; removing it from state");
+                response.new_state = Value::Null;
+            }
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error, None, None);
+                response.new_state = current.clone();
+            }
+        }
+        response
+    }
+
+    async fn import(&self, _ctx: &Context, request: ImportRequest) -> ImportResponse {
+        let mut response = ImportResponse::default();
+        match request.id.trim().parse::<BackupInstanceId>() {
+            Ok(id) => {
+                let mut state = match schema().block.value_type() {
+                    Type::Object(attributes) => {
+                        Value::Object(attributes.into_keys().map(|k| (k, Value::Null)).collect())
+                    }
+                    _ => unreachable!("a block's type is an object"),
+                };
+                state.set_attr("id", Value::from(id.to_string()));
+                state.set_attr("name", Value::from(id.name.clone()));
+                state.set_attr("vault_id", Value::from(id.vault.to_string()));
+                response.imported.push(ImportedResource { state, private: Vec::new() });
+            }
+            Err(e) => response.diagnostics.error("Invalid import ID", format!("{e}.")),
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VAULT: &str =
+        "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
+    const DISK: &str = "/subscriptions/s1/resourceGroups/rg-workload/providers/Microsoft.Compute/disks/disk-app-01";
+
+    fn config() -> Value {
+        Value::object([
+            ("id", Value::Null),
+            ("name", Value::from("bi-1")),
+            ("vault_id", Value::from(VAULT)),
+            ("datasource_id", Value::from(DISK)),
+            ("datasource_type", Value::Null),
+            ("location", Value::from("West US")),
+            ("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily"))),
+            ("snapshot_resource_group_id", Value::from("/subscriptions/s2/resourceGroups/rg-snapshots")),
+            ("protection_state", Value::Null),
+            ("timeouts", Value::Null),
+        ])
+    }
+
+    fn paths(d: &Diagnostics) -> Vec<String> {
+        d.iter().map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect()
+    }
+
+    #[test]
+    fn a_good_config_validates() {
+        assert!(validate_config(&config()).is_empty());
+    }
+
+    #[test]
+    fn unknown_values_are_not_judged() {
+        let mut c = config();
+        for name in ["name", "vault_id", "datasource_id", "backup_policy_id", "snapshot_resource_group_id"] {
+            c.set_attr(name, Value::Unknown);
+        }
+        assert!(validate_config(&c).is_empty());
+    }
+
+    #[test]
+    fn bad_values_point_at_their_attribute() {
+        let mut c = config();
+        c.set_attr("name", Value::from("../x"));
+        c.set_attr("vault_id", Value::from("/subscriptions/s1/resourceGroups/rg"));
+        c.set_attr("snapshot_resource_group_id", Value::from("rg-snapshots"));
+        c.set_attr("timeouts", Value::object([("create", Value::from("forever"))]));
+        assert_eq!(
+            paths(&validate_config(&c)),
+            vec!["name", "vault_id", "snapshot_resource_group_id", "timeouts.create"]
+        );
+    }
+
+    #[test]
+    fn policy_must_be_in_the_vault() {
+        let mut c = config();
+        c.set_attr(
+            "backup_policy_id",
+            Value::from(format!("{}/backupPolicies/p", VAULT.replace("vault-demo", "other"))),
+        );
+        assert_eq!(paths(&validate_config(&c)), vec!["backup_policy_id"]);
+        c.set_attr(
+            "backup_policy_id",
+            Value::from(format!(
+                "{}/backupPolicies/p",
+                VAULT.to_uppercase().replace("/BACKUPVAULTS/", "/backupVaults/")
+            )),
+        );
+        assert!(validate_config(&c).is_empty(), "case does not matter");
+    }
+
+    #[test]
+    fn only_disks_are_supported_and_need_a_snapshot_group() {
+        let mut c = config();
+        c.set_attr(
+            "datasource_id",
+            Value::from("/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/sa"),
+        );
+        assert_eq!(paths(&validate_config(&c)), vec!["datasource_id"]);
+        let mut c = config();
+        c.set_attr("datasource_type", Value::from("Microsoft.Storage/storageAccounts/blobServices"));
+        assert_eq!(paths(&validate_config(&c)), vec!["datasource_type"]);
+        let mut c = config();
+        c.set_attr("snapshot_resource_group_id", Value::Null);
+        assert_eq!(paths(&validate_config(&c)), vec!["snapshot_resource_group_id"]);
+    }
+
+    #[test]
+    fn the_disk_body_matches_the_service_shape() {
+        let mut planned = config();
+        planned.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
+        let model = Model::from_value(&planned).unwrap();
+        let body = serde_json::to_value(model.to_resource()).unwrap();
+        let p = &body["properties"];
+        assert_eq!(p["objectType"], "BackupInstance");
+        assert_eq!(p["friendlyName"], "bi-1");
+        assert_eq!(p["dataSourceInfo"]["resourceID"], DISK);
+        assert_eq!(p["dataSourceInfo"]["resourceUri"], DISK);
+        assert_eq!(p["dataSourceInfo"]["resourceName"], "disk-app-01");
+        assert_eq!(p["dataSourceInfo"]["resourceLocation"], "West US");
+        assert_eq!(p["dataSourceInfo"]["datasourceType"], DISK_DATASOURCE_TYPE);
+        assert_eq!(p["dataSourceInfo"]["objectType"], "Datasource");
+        let store = &p["policyInfo"]["policyParameters"]["dataStoreParametersList"][0];
+        assert_eq!(store["objectType"], "AzureOperationalStoreParameters");
+        assert_eq!(store["dataStoreType"], "OperationalStore");
+        assert_eq!(store["resourceGroupId"], "/subscriptions/s2/resourceGroups/rg-snapshots");
+        assert_eq!(model.id.to_string(), format!("{VAULT}/backupInstances/bi-1"));
+    }
+
+    #[test]
+    fn state_from_azure_keeps_equivalent_spellings() {
+        let mut prior = config();
+        prior.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
+        let model = Model::from_value(&prior).unwrap();
+        let mut instance = model.to_resource();
+        instance.id = Some(model.id.to_string().to_lowercase());
+        instance.properties.data_source_info.resource_id = DISK.to_lowercase();
+        instance.properties.data_source_info.resource_location = Some("westus".into());
+        instance.properties.current_protection_state = Some("ProtectionConfigured".into());
+        let state = state_from_azure(&prior, &model.id, &instance);
+        for name in ["name", "vault_id", "datasource_id", "location", "backup_policy_id", "snapshot_resource_group_id"]
+        {
+            assert_eq!(state.attr(name), prior.attr(name), "{name}");
+        }
+        // Azure's lower-cased ID is read back in canonical form.
+        assert_eq!(state.attr("id").as_str().unwrap(), model.id.to_string());
+        assert_eq!(state.attr("protection_state").as_str(), Some("ProtectionConfigured"));
+
+        instance.properties.policy_info.policy_id = format!("{VAULT}/backupPolicies/other");
+        let state = state_from_azure(&prior, &model.id, &instance);
+        assert_eq!(state.attr("backup_policy_id").as_str().unwrap(), format!("{VAULT}/backupPolicies/other"));
+    }
+
+    fn prior_state() -> Value {
+        let mut prior = config();
+        prior.set_attr("id", Value::from(format!("{VAULT}/backupInstances/bi-1")));
+        prior.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
+        prior.set_attr("protection_state", Value::from("ProtectionConfigured"));
+        prior
+    }
+
+    fn plan_update(config: Value) -> PlanResponse {
+        let prior = prior_state();
+        let mut proposed = config.clone();
+        proposed.set_attr("id", prior.attr("id").clone());
+        proposed.set_attr("protection_state", prior.attr("protection_state").clone());
+        if config.attr("datasource_type").is_null() {
+            proposed.set_attr("datasource_type", prior.attr("datasource_type").clone());
+        }
+        let request =
+            PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
+        let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
+        let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
+        resource.plan_update(&request, &mut response);
+        response
+    }
+
+    #[test]
+    fn case_and_region_spelling_changes_plan_no_change() {
+        let mut c = config();
+        c.set_attr("vault_id", Value::from(VAULT.to_lowercase()));
+        c.set_attr("location", Value::from("westus"));
+        c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily").to_uppercase()));
+        let response = plan_update(c);
+        assert!(response.requires_replace.is_empty());
+        assert_eq!(response.planned_state, prior_state());
+    }
+
+    #[test]
+    fn a_policy_change_is_an_update_in_place() {
+        let mut c = config();
+        c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
+        let response = plan_update(c);
+        assert!(response.requires_replace.is_empty());
+        assert!(response.planned_state.attr("protection_state").is_unknown());
+        assert!(response.planned_private.is_empty());
+    }
+
+    #[test]
+    fn a_new_disk_replaces_and_remembers_the_old_one() {
+        let mut c = config();
+        c.set_attr("datasource_id", Value::from(DISK.replace("disk-app-01", "disk-app-02")));
+        let response = plan_update(c);
+        assert_eq!(response.requires_replace, vec![AttributePath::root("datasource_id")]);
+        let private = Private::decode(&response.planned_private);
+        assert_eq!(private.replacing_datasource.as_deref(), Some(DISK));
+    }
+
+    #[test]
+    fn error_codes_map_to_attributes() {
+        assert_eq!(
+            attribute_for_code(Some("UserErrorDppDatasourceAlreadyProtected")),
+            Some(AttributePath::root("datasource_id"))
+        );
+        assert_eq!(
+            attribute_for_code(Some("UserErrorDppPolicyNotFound")),
+            Some(AttributePath::root("backup_policy_id"))
+        );
+        assert_eq!(attribute_for_code(Some("UserErrorMissingRequiredPermissions")), None);
+        assert_eq!(attribute_for_code(None), None);
+    }
+
+    #[tokio::test]
+    async fn import_builds_a_full_state_from_the_id() {
+        let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
+        let id = format!("{VAULT}/backupInstances/bi-1");
+        let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
+        assert!(response.diagnostics.is_empty());
+        let state = &response.imported[0].state;
+        assert_eq!(state.attr("id").as_str(), Some(id.as_str()));
+        assert_eq!(state.attr("vault_id").as_str(), Some(VAULT));
+        assert_eq!(state.as_entries().unwrap().len(), 10);
+        let bad = resource.import(&Context::default(), ImportRequest { id: "/subscriptions/s".into() }).await;
+        assert!(bad.diagnostics.has_errors());
+    }
+}

@@ -1,0 +1,269 @@
+//! What every resource shares: timeouts, equivalence of Azure spellings, and turning Azure errors into
+//! diagnostics.
+
+use std::time::Duration;
+
+use crate::arm::ArmError;
+use crate::arm::ids::same_id;
+use crate::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting};
+use crate::plugin::value::{Type, Value};
+use crate::provider::NotReady;
+
+/// The four operation timeouts of a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Create.
+    pub create: Duration,
+    /// Read (refresh and import).
+    pub read: Duration,
+    /// Update.
+    pub update: Duration,
+    /// Delete.
+    pub delete: Duration,
+}
+
+/// The defaults: 30 minutes to create, update or delete, 5 to read.
+pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
+    create: Duration::from_secs(30 * 60),
+    read: Duration::from_secs(5 * 60),
+    update: Duration::from_secs(30 * 60),
+    delete: Duration::from_secs(30 * 60),
+};
+
+/// The `timeouts` block.
+pub fn timeouts_block(defaults: Timeouts) -> NestedBlock {
+    let attribute = |name: &str, default: Duration| {
+        Attribute::optional(name, Type::String).description(format!(
+            "How long to wait for the {name} operation, as a duration such as `45m` or `1h30m`. Defaults to `{}`.",
+            format_duration(default)
+        ))
+    };
+    NestedBlock {
+        type_name: "timeouts".to_owned(),
+        block: Block {
+            attributes: vec![
+                attribute("create", defaults.create),
+                attribute("read", defaults.read),
+                attribute("update", defaults.update),
+                attribute("delete", defaults.delete),
+            ],
+            description: "Operation timeouts.".to_owned(),
+            ..Block::default()
+        },
+        nesting: Nesting::Single,
+        min_items: 0,
+        max_items: 0,
+    }
+}
+
+/// Reads the `timeouts` block of a state or config value, falling back to `defaults` for unset values.
+/// Invalid values fall back too; [`validate_timeouts`] reports them.
+pub fn timeouts(value: &Value, defaults: Timeouts) -> Timeouts {
+    let block = value.attr("timeouts");
+    let get = |name: &str, default: Duration| {
+        block.attr(name).as_str().and_then(|s| parse_duration(s).ok()).unwrap_or(default)
+    };
+    Timeouts {
+        create: get("create", defaults.create),
+        read: get("read", defaults.read),
+        update: get("update", defaults.update),
+        delete: get("delete", defaults.delete),
+    }
+}
+
+/// Reports malformed durations in a `timeouts` block.
+pub fn validate_timeouts(config: &Value, diags: &mut Diagnostics) {
+    let block = config.attr("timeouts");
+    for name in ["create", "read", "update", "delete"] {
+        if let Some(text) = block.attr(name).as_str() {
+            match parse_duration(text) {
+                Ok(d) if d.is_zero() => diags.attribute_error(
+                    AttributePath::root("timeouts").attribute(name),
+                    "Invalid timeout",
+                    format!("The {name} timeout {text:?} is zero; give a positive duration such as \"30m\"."),
+                ),
+                Ok(_) => {}
+                Err(reason) => diags.attribute_error(
+                    AttributePath::root("timeouts").attribute(name),
+                    "Invalid timeout",
+                    format!("{reason}. Durations look like \"45s\", \"30m\", \"1h30m\" or \"2h\"."),
+                ),
+            }
+        }
+    }
+}
+
+/// Parses a duration the way Terraform users write them: `90s`, `30m`, `1h30m`, `1.5h`, `250ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let input = text.trim();
+    if input.is_empty() {
+        return Err("the duration is empty".to_owned());
+    }
+    if input == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = input;
+    while !rest.is_empty() {
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if number_len == 0 {
+            return Err(format!("{text:?} is not a duration: expected a number at {rest:?}"));
+        }
+        let number: f64 = rest[..number_len].parse().map_err(|_| format!("{text:?} is not a duration: bad number"))?;
+        rest = &rest[number_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let seconds_per_unit = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            "" => return Err(format!("{text:?} is not a duration: the number {number} has no unit (h, m, s)")),
+            other => return Err(format!("{text:?} is not a duration: unknown unit {other:?}")),
+        };
+        total += number * seconds_per_unit;
+        rest = &rest[unit_len..];
+    }
+    if !total.is_finite() || total > 366.0 * 24.0 * 3600.0 {
+        return Err(format!("{text:?} is longer than a year"));
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// Prints a duration as `30m`, `1h30m`, `45s`.
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
+/// A region name in its canonical form: `West US`, `westus` and `WESTUS` all become `westus`.
+pub fn normalize_location(location: &str) -> String {
+    location.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+}
+
+/// True when two values are the same ARM ID (case-insensitive).
+pub fn same_id_value(a: &Value, b: &Value) -> bool {
+    matches!((a.as_str(), b.as_str()), (Some(a), Some(b)) if same_id(a, b))
+}
+
+/// True when two values are the same region.
+pub fn same_location_value(a: &Value, b: &Value) -> bool {
+    matches!((a.as_str(), b.as_str()), (Some(a), Some(b)) if normalize_location(a) == normalize_location(b))
+}
+
+/// True when two values are equal strings ignoring ASCII case.
+pub fn same_text_value(a: &Value, b: &Value) -> bool {
+    matches!((a.as_str(), b.as_str()), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+}
+
+/// `prior` when it is equivalent to `new` (so a spelling Azure or the user changed makes no diff), else `new`.
+pub fn keep_equivalent(prior: &Value, new: Value, equivalent: fn(&Value, &Value) -> bool) -> Value {
+    if equivalent(prior, &new) { prior.clone() } else { new }
+}
+
+/// Adds an Azure error as a diagnostic: Azure's message as the summary, everything else in the detail.
+pub fn arm_error(diags: &mut Diagnostics, error: &ArmError, attribute: Option<AttributePath>, hint: Option<&str>) {
+    let mut detail = error.detail();
+    if let Some(hint) = hint {
+        detail.push_str("\n\n");
+        detail.push_str(hint);
+    }
+    match attribute {
+        Some(path) => diags.attribute_error(path, error.summary(), detail),
+        None => diags.error(error.summary(), detail),
+    }
+}
+
+/// The diagnostic for a resource that needs Azure before the provider could be configured.
+pub fn not_ready(diags: &mut Diagnostics, reason: NotReady) {
+    match reason {
+        NotReady::NotConfigured => diags.error(
+            "Provider not configured",
+            "The dataprotection provider was not configured before it was used. This is a bug in the provider.",
+        ),
+        NotReady::Unknown(names) => diags.error(
+            "Provider configuration not known yet",
+            format!(
+                "The provider arguments {} depend on values known only after apply, so the provider cannot reach \
+                 Azure in this step. Apply the resources they depend on first (for example with -target).",
+                names.join(", ")
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_terraform_timeouts() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        for bad in ["", "30", "m", "30 minutes", "1d", "-5m", "9999999h"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn durations_print_compactly() {
+        assert_eq!(format_duration(Duration::from_secs(1800)), "30m");
+        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(format_duration(Duration::from_secs(5)), "5s");
+        assert_eq!(format_duration(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn timeouts_fall_back_to_defaults() {
+        let v = Value::object([("timeouts", Value::object([("create", Value::from("1h")), ("read", Value::Null)]))]);
+        let t = timeouts(&v, DEFAULT_TIMEOUTS);
+        assert_eq!(t.create, Duration::from_secs(3600));
+        assert_eq!(t.read, DEFAULT_TIMEOUTS.read);
+        assert_eq!(timeouts(&Value::Null, DEFAULT_TIMEOUTS), DEFAULT_TIMEOUTS);
+    }
+
+    #[test]
+    fn timeouts_are_validated_with_their_path() {
+        let v = Value::object([(
+            "timeouts",
+            Value::object([("create", Value::from("soon")), ("delete", Value::from("0s"))]),
+        )]);
+        let mut d = Diagnostics::new();
+        validate_timeouts(&v, &mut d);
+        let paths: Vec<String> = d.iter().map(|d| d.attribute.as_ref().unwrap().to_string()).collect();
+        assert_eq!(paths, vec!["timeouts.create", "timeouts.delete"]);
+    }
+
+    #[test]
+    fn region_spellings_are_equivalent() {
+        assert_eq!(normalize_location("West US 2"), "westus2");
+        assert!(same_location_value(&Value::from("West US"), &Value::from("westus")));
+        assert!(!same_location_value(&Value::from("West US"), &Value::from("eastus")));
+        assert!(!same_location_value(&Value::Null, &Value::from("eastus")));
+        assert_eq!(
+            keep_equivalent(&Value::from("West US"), Value::from("westus"), same_location_value),
+            Value::from("West US")
+        );
+        assert_eq!(
+            keep_equivalent(&Value::from("West US"), Value::from("eastus"), same_location_value),
+            Value::from("eastus")
+        );
+    }
+}
