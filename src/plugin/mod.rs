@@ -5,3 +5,4 @@ pub mod diagnostics;
 pub mod provider;
 pub mod schema;
 pub mod value;
+pub mod proto;
