@@ -10,9 +10,5 @@ fn main() -> io::Result<()> {
         println!("cargo:rerun-if-changed={proto}");
     }
     let descriptors = protox::compile(PROTOS, ["proto"]).map_err(|e| io::Error::other(e.to_string()))?;
-    tonic_prost_build::configure()
-        .build_server(true)
-        .build_client(true)
-        .build_transport(false)
-        .compile_fds(descriptors)
+    tonic_prost_build::configure().build_server(true).build_client(true).build_transport(false).compile_fds(descriptors)
 }

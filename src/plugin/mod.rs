@@ -1,8 +1,9 @@
 //! The Terraform plugin protocol layer: handshake, mutual TLS, gRPC services, value codec, schemas and
 //! diagnostics. It knows nothing of Azure; it serves any [`provider::Provider`].
 
+pub mod codec;
 pub mod diagnostics;
+pub mod proto;
 pub mod provider;
 pub mod schema;
 pub mod value;
-pub mod proto;
