@@ -2,6 +2,7 @@
 //! diagnostics. It knows nothing of Azure; it serves any [`provider::Provider`].
 
 pub mod codec;
+pub mod convert;
 pub mod diagnostics;
 pub mod proto;
 pub mod provider;
