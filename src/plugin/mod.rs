@@ -4,7 +4,9 @@
 pub mod codec;
 pub mod convert;
 pub mod diagnostics;
+pub mod handshake;
 pub mod proto;
 pub mod provider;
 pub mod schema;
+pub mod tls;
 pub mod value;
