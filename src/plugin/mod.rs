@@ -5,6 +5,7 @@ pub mod codec;
 pub mod convert;
 pub mod diagnostics;
 pub mod handshake;
+pub mod logging;
 pub mod proto;
 pub mod provider;
 pub mod schema;
