@@ -9,5 +9,6 @@ pub mod logging;
 pub mod proto;
 pub mod provider;
 pub mod schema;
+pub mod service;
 pub mod tls;
 pub mod value;
