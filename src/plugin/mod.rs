@@ -1,7 +1,25 @@
 //! The Terraform plugin protocol layer: handshake, mutual TLS, gRPC services, value codec, schemas and
 //! diagnostics. It knows nothing of Azure; it serves any [`provider::Provider`].
 //!
-//! The binary calls [`serve`]; tests and benchmarks start a [`Server`] in-process with [`ServeOptions`].
+//! The binary calls [`serve`]. Tests and benchmarks start a [`Server`] in-process:
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # async fn example(provider: Arc<dyn dataprotection::plugin::provider::Provider>, client_cert_pem: String)
+//! # -> Result<(), dataprotection::plugin::ServeError> {
+//! use dataprotection::plugin::{ServeOptions, Server};
+//! let server = Server::start(provider, ServeOptions { client_cert_pem, socket_dir: None }).await?;
+//! // Dial server.socket_path() over TLS: trust exactly server.server_certificate() for "localhost",
+//! // present the certificate whose PEM was given, offer ALPN "h2". tests/common/mod.rs has such a client.
+//! server.shutdown();
+//! server.wait().await
+//! # }
+//! ```
+//!
+//! Layout: [`handshake`] (environment, socket folder, handshake line), [`tls`] (server certificate, pinned
+//! client certificate), [`server`] (socket, TLS accept loop, gRPC), [`service`] (tfplugin6 RPCs over the
+//! [`provider`] traits), [`go_plugin`] (controller, stdio, broker, health), [`codec`] (values on the wire),
+//! [`convert`] (schemas and diagnostics to protocol messages), [`logging`] (hclog lines on stderr).
 
 pub mod codec;
 pub mod convert;
