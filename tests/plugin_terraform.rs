@@ -102,8 +102,18 @@ resource "plugintest_thing" "b" {{
   name = "second"
 }}
 
+# Planned with a refined unknown (a known "c-" prefix) and a list holding an unknown element.
+resource "plugintest_thing" "c" {{
+  name = "c-${{plugintest_thing.a.id}}"
+  tags = [plugintest_thing.b.id, "k"]
+}}
+
 output "a_id" {{
   value = plugintest_thing.a.id
+}}
+
+output "c_id" {{
+  value = plugintest_thing.c.id
 }}
 "#
     )
@@ -114,15 +124,16 @@ fn plan_apply_replan_update_and_destroy() {
     let workspace = Workspace::new(&config(r#""x", "y""#));
 
     let plan = workspace.expect_success(&["plan", "-no-color", "-input=false"]);
-    assert!(plan.contains("Plan: 2 to add, 0 to change, 0 to destroy."), "{plan}");
+    assert!(plan.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{plan}");
     assert!(plan.contains("(sensitive value)"), "the secret is hidden: {plan}");
     assert!(plan.contains("(known after apply)"), "{plan}");
     assert!(plan.contains("create = \"5m\""), "the timeouts block is planned: {plan}");
     assert!(!plan.contains("hunter2"));
 
     let apply = workspace.expect_success(&["apply", "-auto-approve", "-no-color", "-input=false"]);
-    assert!(apply.contains("Apply complete! Resources: 2 added, 0 changed, 0 destroyed."), "{apply}");
+    assert!(apply.contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."), "{apply}");
     assert!(apply.contains("a_id = \"thing-first\""), "{apply}");
+    assert!(apply.contains("c_id = \"thing-c-thing-first\""), "{apply}");
 
     let output = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
     let replan = String::from_utf8_lossy(&output.stdout);
@@ -142,7 +153,7 @@ fn plan_apply_replan_update_and_destroy() {
     assert_eq!(a["values"]["timeouts"], serde_json::json!({"create": "5m"}));
 
     let destroy = workspace.expect_success(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
-    assert!(destroy.contains("Destroy complete! Resources: 2 destroyed."), "{destroy}");
+    assert!(destroy.contains("Destroy complete! Resources: 3 destroyed."), "{destroy}");
 }
 
 #[test]
