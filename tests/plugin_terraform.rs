@@ -5,8 +5,12 @@
 //! Each test owns its environment: its own CLI configuration (dev_overrides; `terraform init` is never run),
 //! its own folders, no inherited `TF_*` settings. A missing `terraform` fails the test.
 
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 const PROVIDER_BINARY: &str = "terraform-provider-plugintest";
 
@@ -48,6 +52,13 @@ impl Workspace {
     }
 
     fn terraform(&self, args: &[&str]) -> Output {
+        match self.command(args).output() {
+            Ok(output) => output,
+            Err(error) => panic!("cannot run `terraform` ({error}); it must be on PATH for this test"),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new("terraform");
         command.args(args).current_dir(&self.work);
         for (key, _) in std::env::vars_os() {
@@ -61,10 +72,7 @@ impl Workspace {
             .env("TF_INPUT", "0")
             .env("CHECKPOINT_DISABLE", "1")
             .env("NO_COLOR", "1");
-        match command.output() {
-            Ok(output) => output,
-            Err(error) => panic!("cannot run `terraform` ({error}); it must be on PATH for this test"),
-        }
+        command
     }
 
     fn expect_success(&self, args: &[&str]) -> String {
@@ -182,4 +190,71 @@ resource "plugintest_thing" "bad" {{
     assert!(stderr[create_error..].contains(&format!("on main.tf line {create_line}")), "{stderr}");
     // Terraform passes RUST_BACKTRACE=1 from this machine's environment on; diagnostics never carry one.
     assert!(!stderr.contains("backtrace"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_stops_an_in_flight_create_and_keeps_it_in_the_state() {
+    let main_tf = format!(
+        r#"{HEADER}
+resource "plugintest_thing" "slow" {{
+  name          = "slow"
+  wait_for_stop = true
+}}
+"#
+    );
+    let workspace = Workspace::new(&main_tf);
+    // Its own process group, like a shell job: Ctrl-C reaches terraform and the providers it started.
+    let mut child = workspace
+        .command(&["apply", "-auto-approve", "-no-color", "-input=false"])
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot run `terraform` ({error}); it must be on PATH for this test"));
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines, received) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    loop {
+        let line = received.recv_timeout(Duration::from_secs(30)).expect("terraform starts creating");
+        let creating = line.contains("plugintest_thing.slow: Creating...");
+        seen.push(line);
+        if creating {
+            break;
+        }
+    }
+    // Let ApplyResourceChange reach the provider, then press Ctrl-C.
+    std::thread::sleep(Duration::from_millis(500));
+    let group = format!("-{}", child.id());
+    let kill = Command::new("kill").args(["-INT", "--", &group]).status().expect("kill runs");
+    assert!(kill.success());
+
+    let (done, finished) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let output = child.wait_with_output();
+        let _ = done.send(());
+        output
+    });
+    finished.recv_timeout(Duration::from_secs(20)).expect("terraform ends soon after Ctrl-C");
+    let output = waiter.join().expect("waiter").expect("terraform output");
+    reader.join().expect("reader");
+    seen.extend(received.try_iter());
+    let stdout = seen.join("\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("Interrupt received"), "{stdout}");
+    assert!(stderr.contains("Interrupted while creating"), "the provider saw StopProvider:\n{stderr}");
+    assert!(!stderr.contains("Plugin did not respond"), "the provider survived SIGINT:\n{stderr}");
+
+    let list = workspace.expect_success(&["state", "list", "-no-color"]);
+    assert_eq!(list.trim(), "plugintest_thing.slow", "the created object is kept in the state");
+    let state = workspace.expect_success(&["show", "-json", "-no-color"]);
+    let state: serde_json::Value = serde_json::from_str(&state).expect("state JSON");
+    let slow = &state["values"]["root_module"]["resources"][0];
+    assert_eq!(slow["values"]["id"], "thing-slow");
+    assert_eq!(slow["tainted"], true, "a create that ended in an error is tainted");
 }

@@ -4,7 +4,8 @@
 //!
 //! `plugintest_thing` keeps everything in Terraform's state: `name` (required, replaced on change), `tags`
 //! (list), `secret` (sensitive), `size` (optional, computed: 1 when unset), `id` (computed) and an optional
-//! `timeouts` block.
+//! `timeouts` block. With `wait_for_stop = true`, a create waits until Terraform calls StopProvider (Ctrl-C)
+//! and then returns the object it made, with an error.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -62,6 +63,7 @@ impl Resource for Thing {
                     Attribute::optional("secret", Type::String).sensitive(),
                     Attribute::optional_computed("size", Type::Number),
                     Attribute::computed("id", Type::String),
+                    Attribute::optional("wait_for_stop", Type::Bool),
                 ],
                 blocks: vec![NestedBlock::single(
                     "timeouts",
@@ -109,16 +111,26 @@ impl Resource for Thing {
         PlanResponse { planned_state: planned, requires_replace, ..PlanResponse::default() }
     }
 
-    async fn apply(&self, _: &Context, request: ApplyRequest) -> ApplyResponse {
+    async fn apply(&self, ctx: &Context, request: ApplyRequest) -> ApplyResponse {
         let mut state = request.planned_state;
+        let mut diagnostics = Diagnostics::new();
         if state.is_null() {
             return ApplyResponse::default();
         }
         if state.attr("id").is_unknown() {
             let id = format!("thing-{}", state.attr("name").as_str().unwrap_or_default());
             state.set_attr("id", Value::from(id));
+            if state.attr("wait_for_stop").as_bool() == Some(true) {
+                tokio::select! {
+                    _ = ctx.stopped() => diagnostics.error(
+                        "Interrupted while creating",
+                        "Terraform asked the provider to stop; the thing was created and is kept in the state.",
+                    ),
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                }
+            }
         }
-        ApplyResponse { new_state: state, ..ApplyResponse::default() }
+        ApplyResponse { new_state: state, private: Vec::new(), diagnostics }
     }
 
     async fn read(&self, _: &Context, request: ReadRequest) -> ReadResponse {
