@@ -187,9 +187,6 @@ impl Block {
             if a.required && (a.optional || a.computed) {
                 problems.push(format!("{name}: a required attribute cannot also be optional or computed"));
             }
-            if a.write_only && a.computed {
-                problems.push(format!("{name}: a write-only attribute cannot be computed"));
-            }
         }
         for b in &self.blocks {
             let name = format!("{prefix}{}", b.type_name);
@@ -207,6 +204,9 @@ impl Block {
             }
             if b.nesting == Nesting::Set && contains_dynamic(&b.block.value_type()) {
                 problems.push(format!("{name}: set blocks cannot contain dynamic attributes"));
+            }
+            if b.nesting == Nesting::Set && contains_write_only(&b.block) {
+                problems.push(format!("{name}: set blocks cannot contain write-only attributes"));
             }
             b.block.collect_problems(&format!("{name}."), problems);
         }
@@ -233,6 +233,10 @@ impl Block {
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
+}
+
+fn contains_write_only(block: &Block) -> bool {
+    block.attributes.iter().any(|a| a.write_only) || block.blocks.iter().any(|b| contains_write_only(&b.block))
 }
 
 fn contains_dynamic(ty: &Type) -> bool {
@@ -292,14 +296,21 @@ mod tests {
                     max_items: 1,
                     ..NestedBlock::set(
                         "s",
-                        Block { attributes: vec![Attribute::optional("d", Type::Dynamic)], ..Block::default() },
+                        Block {
+                            attributes: vec![
+                                Attribute::optional("d", Type::Dynamic),
+                                Attribute::optional("w", Type::String).write_only(),
+                            ],
+                            ..Block::default()
+                        },
                     )
                 }],
                 ..Block::default()
             },
         };
         let problems = bad.problems();
-        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert_eq!(problems.len(), 7, "{problems:#?}");
         assert!(problems.iter().any(|p| p == "s: set blocks cannot contain dynamic attributes"));
+        assert!(problems.iter().any(|p| p == "s: set blocks cannot contain write-only attributes"));
     }
 }

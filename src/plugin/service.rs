@@ -25,19 +25,56 @@ use super::provider::{
     ApplyRequest, ConfigureRequest, Context, DataReadRequest, DataSource, ImportRequest, PlanRequest, Provider,
     ReadRequest, Resource,
 };
-use super::schema::Schema;
+use super::schema::{Block, Schema};
 use super::value::{Type, Value};
 
 /// A schema with the value type derived from it, computed once on first use.
 struct Compiled {
     schema: Schema,
     ty: Type,
+    has_write_only: bool,
 }
 
 impl Compiled {
     fn new(schema: Schema) -> Compiled {
         let ty = schema.block.value_type();
-        Compiled { schema, ty }
+        let has_write_only = block_has_write_only(&schema.block);
+        Compiled { schema, ty, has_write_only }
+    }
+
+    /// Encodes a state or plan the provider produced. Write-only attributes are nulled first: Terraform
+    /// refuses any other value for them in plans and states, and a resource may well echo its config.
+    fn encode_state(&self, value: Value, what: &str) -> Result<pb::DynamicValue, pb::Diagnostic> {
+        if self.has_write_only {
+            let mut value = value;
+            null_write_only(&mut value, &self.schema.block);
+            encode(&value, &self.ty, what)
+        } else {
+            encode(&value, &self.ty, what)
+        }
+    }
+}
+
+fn block_has_write_only(block: &Block) -> bool {
+    block.attributes.iter().any(|a| a.write_only) || block.blocks.iter().any(|b| block_has_write_only(&b.block))
+}
+
+fn null_write_only(value: &mut Value, block: &Block) {
+    let Value::Object(attributes) = value else { return };
+    for attribute in block.attributes.iter().filter(|a| a.write_only) {
+        if let Some(v) = attributes.get_mut(&attribute.name) {
+            *v = Value::Null;
+        }
+    }
+    for nested in block.blocks.iter().filter(|b| block_has_write_only(&b.block)) {
+        match attributes.get_mut(&nested.type_name) {
+            Some(Value::List(items) | Value::Set(items) | Value::Tuple(items)) => {
+                items.iter_mut().for_each(|item| null_write_only(item, &nested.block));
+            }
+            Some(Value::Map(entries)) => entries.values_mut().for_each(|item| null_write_only(item, &nested.block)),
+            Some(object) => null_write_only(object, &nested.block),
+            None => {}
+        }
     }
 }
 
@@ -350,7 +387,7 @@ impl Inner {
         let read = ReadRequest { current_state, private: request.private.clone() };
         let response = resource.read(&self.context(), read).await;
         let mut diagnostics = diagnostics_to_proto(&response.diagnostics);
-        match encode(&response.new_state, &compiled.ty, "refreshed state") {
+        match compiled.encode_state(response.new_state, "refreshed state") {
             Ok(new_state) => pb::read_resource::Response {
                 new_state: Some(new_state),
                 diagnostics,
@@ -378,7 +415,7 @@ impl Inner {
         };
         let response = resource.plan(&self.context(), plan).await;
         let mut diagnostics = diagnostics_to_proto(&response.diagnostics);
-        let planned_state = match encode(&response.planned_state, &compiled.ty, "planned state") {
+        let planned_state = match compiled.encode_state(response.planned_state, "planned state") {
             Ok(planned) => Some(planned),
             Err(d) => {
                 diagnostics.push(d);
@@ -409,7 +446,7 @@ impl Inner {
         };
         let response = resource.apply(&self.context(), apply).await;
         let mut diagnostics = diagnostics_to_proto(&response.diagnostics);
-        let new_state = match encode(&response.new_state, &compiled.ty, "new state") {
+        let new_state = match compiled.encode_state(response.new_state, "new state") {
             Ok(state) => Some(state),
             Err(d) => {
                 // Keep what Terraform had rather than nothing.
@@ -435,7 +472,7 @@ impl Inner {
         let mut diagnostics = diagnostics_to_proto(&response.diagnostics);
         let mut imported_resources = Vec::with_capacity(response.imported.len());
         for imported in response.imported {
-            match encode(&imported.state, &compiled.ty, "imported state") {
+            match compiled.encode_state(imported.state, "imported state") {
                 Ok(state) => imported_resources.push(pb::import_resource_state::ImportedResource {
                     type_name: request.type_name.clone(),
                     state: Some(state),
@@ -1051,6 +1088,46 @@ mod tests {
         assert!(!stop.is_cancelled());
         service.stop_provider(Request::new(Default::default())).await.unwrap();
         assert!(stop.is_cancelled());
+    }
+
+    #[test]
+    fn write_only_attributes_never_reach_plans_or_states() {
+        use crate::plugin::schema::NestedBlock;
+        let inner =
+            Block { attributes: vec![Attribute::optional("token", Type::String).write_only()], ..Block::default() };
+        let schema = Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![
+                    Attribute::required("name", Type::String),
+                    Attribute::optional("password", Type::String).sensitive().write_only(),
+                ],
+                blocks: vec![NestedBlock::list("auth", inner.clone()), NestedBlock::single("single", inner)],
+                ..Block::default()
+            },
+        };
+        let compiled = Compiled::new(schema);
+        assert!(compiled.has_write_only);
+        let token = || Value::object([("token", Value::from("t"))]);
+        let value = Value::object([
+            ("name", Value::from("n")),
+            ("password", Value::from("p")),
+            ("auth", Value::List(vec![token(), token()])),
+            ("single", token()),
+        ]);
+        let encoded = compiled.encode_state(value, "state").unwrap();
+        let decoded = codec::from_msgpack(&encoded.msgpack, &compiled.ty).unwrap();
+        let nulled = || Value::object([("token", Value::Null)]);
+        assert_eq!(
+            decoded,
+            Value::object([
+                ("name", Value::from("n")),
+                ("password", Value::Null),
+                ("auth", Value::List(vec![nulled(), nulled()])),
+                ("single", nulled()),
+            ])
+        );
+        assert!(!Compiled::new(thing_schema(0)).has_write_only);
     }
 
     #[tokio::test]
