@@ -42,7 +42,8 @@ pub fn level_from_env(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter {
     }
 }
 
-/// The filter: `level` for everything, but no more than warnings from [`NOISY_TARGETS`].
+/// The filter: `level` for everything, but no more than warnings from noisy libraries (h2, hyper, rustls,
+/// tower, tonic and their kin).
 pub fn filter(level: LevelFilter) -> Targets {
     let noisy = level.min(LevelFilter::WARN);
     NOISY_TARGETS.iter().fold(Targets::new().with_default(level), |targets, target| targets.with_target(*target, noisy))
