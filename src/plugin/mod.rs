@@ -85,6 +85,9 @@ async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions) -> Ex
         }
         Err(error) => tracing::warn!(%error, "cannot listen for SIGINT; Ctrl-C may end the provider abruptly"),
     }
+    // Listen for SIGTERM before the socket folder exists, so that no early signal can leave it behind.
+    let terminate =
+        signal(SignalKind::terminate()).inspect_err(|error| tracing::warn!(%error, "cannot listen for SIGTERM")).ok();
     let server = match Server::start(provider, options).await {
         Ok(server) => server,
         Err(error) => {
@@ -92,17 +95,14 @@ async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions) -> Ex
             return ExitCode::FAILURE;
         }
     };
-    match signal(SignalKind::terminate()) {
-        Ok(mut terminate) => {
-            let shutdown = server.shutdown_token();
-            tokio::spawn(async move {
-                if terminate.recv().await.is_some() {
-                    tracing::info!("SIGTERM: shutting down");
-                    shutdown.cancel();
-                }
-            });
-        }
-        Err(error) => tracing::warn!(%error, "cannot listen for SIGTERM"),
+    if let Some(mut terminate) = terminate {
+        let shutdown = server.shutdown_token();
+        tokio::spawn(async move {
+            if terminate.recv().await.is_some() {
+                tracing::info!("SIGTERM: shutting down");
+                shutdown.cancel();
+            }
+        });
     }
     let line = server.handshake_line();
     let mut stdout = std::io::stdout().lock();
