@@ -1,7 +1,139 @@
 //! The Terraform plugin protocol layer: handshake, mutual TLS, gRPC services, value codec, schemas and
 //! diagnostics. It knows nothing of Azure; it serves any [`provider::Provider`].
+//!
+//! The binary calls [`serve`]. Tests and benchmarks start a [`Server`] in-process:
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # async fn example(provider: Arc<dyn dataprotection::plugin::provider::Provider>, client_cert_pem: String)
+//! # -> Result<(), dataprotection::plugin::ServeError> {
+//! use dataprotection::plugin::{ServeOptions, Server};
+//! let server = Server::start(provider, ServeOptions { client_cert_pem, socket_dir: None }).await?;
+//! // Dial server.socket_path() over TLS: trust exactly server.server_certificate() for "localhost",
+//! // present the certificate whose PEM was given, offer ALPN "h2". tests/common/mod.rs has such a client.
+//! server.shutdown();
+//! server.wait().await
+//! # }
+//! ```
+//!
+//! Layout: [`handshake`] (environment, socket folder, handshake line), [`tls`] (server certificate, pinned
+//! client certificate), [`server`] (socket, TLS accept loop, gRPC), [`service`] (tfplugin6 RPCs over the
+//! [`provider`] traits), [`go_plugin`] (controller, stdio, broker, health), [`codec`] (values on the wire),
+//! [`convert`] (schemas and diagnostics to protocol messages), [`logging`] (hclog lines on stderr).
 
+pub mod codec;
+pub mod convert;
 pub mod diagnostics;
+pub mod go_plugin;
+pub mod handshake;
+pub mod logging;
+pub mod proto;
 pub mod provider;
 pub mod schema;
+pub mod server;
+pub mod service;
+pub mod tls;
 pub mod value;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+pub use server::{ServeError, ServeOptions, Server};
+
+/// Runs the plugin as Terraform expects: checks the handshake environment, serves `provider` on a unix socket
+/// with mutual TLS, prints the handshake line, and returns when Terraform shuts the plugin down.
+///
+/// Exit status 1 (with one line on stderr) when the binary was not started by Terraform or cannot serve.
+/// SIGINT is ignored: Terraform forwards Ctrl-C to the whole process group and then calls StopProvider,
+/// which lets in-flight operations save what they did. SIGTERM shuts down gracefully.
+pub fn serve(provider: Arc<dyn provider::Provider>) -> ExitCode {
+    let env = match handshake::read_env(|key| std::env::var(key).ok()) {
+        Ok(env) => env,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tls::install_crypto_provider();
+    logging::init();
+    install_panic_hook();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("starting the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = ServeOptions { client_cert_pem: env.client_cert_pem, socket_dir: env.socket_dir };
+    let code = runtime.block_on(run(provider, options));
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    code
+}
+
+async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions) -> ExitCode {
+    match signal(SignalKind::interrupt()) {
+        Ok(mut interrupts) => {
+            tokio::spawn(async move {
+                while interrupts.recv().await.is_some() {
+                    tracing::debug!("ignoring SIGINT: Terraform will call StopProvider");
+                }
+            });
+        }
+        Err(error) => tracing::warn!(%error, "cannot listen for SIGINT; Ctrl-C may end the provider abruptly"),
+    }
+    // Listen for SIGTERM before the socket folder exists, so that no early signal can leave it behind.
+    let terminate =
+        signal(SignalKind::terminate()).inspect_err(|error| tracing::warn!(%error, "cannot listen for SIGTERM")).ok();
+    let server = match Server::start(provider, options).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("The provider could not start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(mut terminate) = terminate {
+        let shutdown = server.shutdown_token();
+        tokio::spawn(async move {
+            if terminate.recv().await.is_some() {
+                tracing::info!("SIGTERM: shutting down");
+                shutdown.cancel();
+            }
+        });
+    }
+    let line = server.handshake_line();
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    drop(stdout);
+    match server.wait().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the plugin server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs a panic as one hclog error line, without a backtrace whatever `RUST_BACKTRACE` says. The RPC that
+/// panicked answers with an error diagnostic; the process keeps serving.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        let mut fields = serde_json::Map::new();
+        fields.insert("panic".into(), serde_json::Value::String(message));
+        if let Some(location) = info.location() {
+            fields.insert("location".into(), format!("{}:{}", location.file(), location.line()).into());
+        }
+        logging::write_error_line("provider panicked (a bug; the operation fails with an error)", fields);
+    }));
+}

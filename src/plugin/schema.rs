@@ -95,6 +95,18 @@ impl Attribute {
         self.sensitive = true;
         self
     }
+
+    /// Marks the attribute write-only: Terraform sends it in configuration but never stores it.
+    pub fn write_only(mut self) -> Attribute {
+        self.write_only = true;
+        self
+    }
+
+    /// Marks the attribute deprecated.
+    pub fn deprecated(mut self) -> Attribute {
+        self.deprecated = true;
+        self
+    }
 }
 
 /// How a nested block repeats.
@@ -127,7 +139,79 @@ pub struct NestedBlock {
     pub max_items: i64,
 }
 
+impl NestedBlock {
+    /// An optional block that may appear at most once (a `timeouts` block, for example).
+    pub fn single(type_name: &str, block: Block) -> NestedBlock {
+        NestedBlock { type_name: type_name.to_owned(), block, nesting: Nesting::Single, min_items: 0, max_items: 0 }
+    }
+
+    /// A block that may repeat, kept in order.
+    pub fn list(type_name: &str, block: Block) -> NestedBlock {
+        NestedBlock { type_name: type_name.to_owned(), block, nesting: Nesting::List, min_items: 0, max_items: 0 }
+    }
+
+    /// A block that may repeat, order ignored.
+    pub fn set(type_name: &str, block: Block) -> NestedBlock {
+        NestedBlock { type_name: type_name.to_owned(), block, nesting: Nesting::Set, min_items: 0, max_items: 0 }
+    }
+}
+
+impl Schema {
+    /// What Terraform would refuse in this schema, one line per problem (empty when it is valid). The checks
+    /// are Terraform's own: names, required/optional/computed combinations and nested block item counts.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        self.block.collect_problems("", &mut problems);
+        problems
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 impl Block {
+    fn collect_problems(&self, prefix: &str, problems: &mut Vec<String>) {
+        let mut seen = std::collections::BTreeSet::new();
+        for a in &self.attributes {
+            let name = format!("{prefix}{}", a.name);
+            if !valid_name(&a.name) {
+                problems.push(format!("{name}: names may contain only lowercase letters, digits and underscores"));
+            }
+            if !seen.insert(a.name.as_str()) {
+                problems.push(format!("{name}: defined twice"));
+            }
+            if !a.required && !a.optional && !a.computed {
+                problems.push(format!("{name}: must be required, optional or computed"));
+            }
+            if a.required && (a.optional || a.computed) {
+                problems.push(format!("{name}: a required attribute cannot also be optional or computed"));
+            }
+        }
+        for b in &self.blocks {
+            let name = format!("{prefix}{}", b.type_name);
+            if !valid_name(&b.type_name) {
+                problems.push(format!("{name}: names may contain only lowercase letters, digits and underscores"));
+            }
+            if !seen.insert(b.type_name.as_str()) {
+                problems.push(format!("{name}: defined twice"));
+            }
+            if b.min_items < 0 || b.max_items < 0 {
+                problems.push(format!("{name}: item counts cannot be negative"));
+            }
+            if matches!(b.nesting, Nesting::List | Nesting::Set) && b.max_items != 0 && b.min_items > b.max_items {
+                problems.push(format!("{name}: min_items is larger than max_items"));
+            }
+            if b.nesting == Nesting::Set && contains_dynamic(&b.block.value_type()) {
+                problems.push(format!("{name}: set blocks cannot contain dynamic attributes"));
+            }
+            if b.nesting == Nesting::Set && contains_write_only(&b.block) {
+                problems.push(format!("{name}: set blocks cannot contain write-only attributes"));
+            }
+            b.block.collect_problems(&format!("{name}."), problems);
+        }
+    }
+
     /// The object type a value of this block has.
     pub fn value_type(&self) -> Type {
         let mut attributes: BTreeMap<String, Type> =
@@ -148,6 +232,20 @@ impl Block {
     /// The attribute called `name`, if any.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+fn contains_write_only(block: &Block) -> bool {
+    block.attributes.iter().any(|a| a.write_only) || block.blocks.iter().any(|b| contains_write_only(&b.block))
+}
+
+fn contains_dynamic(ty: &Type) -> bool {
+    match ty {
+        Type::Dynamic => true,
+        Type::List(e) | Type::Set(e) | Type::Map(e) => contains_dynamic(e),
+        Type::Object(attributes) => attributes.values().any(contains_dynamic),
+        Type::Tuple(elements) => elements.iter().any(contains_dynamic),
+        Type::Bool | Type::Number | Type::String => false,
     }
 }
 
@@ -172,5 +270,47 @@ mod tests {
             block.value_type(),
             Type::object([("name", Type::String), ("timeouts", Type::object([("create", Type::String)]))])
         );
+    }
+
+    #[test]
+    fn problems_are_those_terraform_refuses() {
+        let good = Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![Attribute::required("name", Type::String), Attribute::computed("id", Type::String)],
+                blocks: vec![NestedBlock::single("timeouts", Block::default())],
+                ..Block::default()
+            },
+        };
+        assert!(good.problems().is_empty(), "{:?}", good.problems());
+        let mut required_computed = Attribute::required("Bad-Name", Type::String);
+        required_computed.computed = true;
+        let mut nothing = Attribute::optional("nothing", Type::String);
+        nothing.optional = false;
+        let bad = Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![required_computed, nothing, Attribute::optional("nothing", Type::String)],
+                blocks: vec![NestedBlock {
+                    min_items: 3,
+                    max_items: 1,
+                    ..NestedBlock::set(
+                        "s",
+                        Block {
+                            attributes: vec![
+                                Attribute::optional("d", Type::Dynamic),
+                                Attribute::optional("w", Type::String).write_only(),
+                            ],
+                            ..Block::default()
+                        },
+                    )
+                }],
+                ..Block::default()
+            },
+        };
+        let problems = bad.problems();
+        assert_eq!(problems.len(), 7, "{problems:#?}");
+        assert!(problems.iter().any(|p| p == "s: set blocks cannot contain dynamic attributes"));
+        assert!(problems.iter().any(|p| p == "s: set blocks cannot contain write-only attributes"));
     }
 }

@@ -1,0 +1,134 @@
+//! The provider binary as Terraform starts it: the handshake environment, the handshake line, signals and
+//! shutdown.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use common::*;
+use dataprotection::plugin::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+use dataprotection::plugin::proto::go_plugin;
+use dataprotection::plugin::proto::health::HealthCheckRequest;
+use rustls::pki_types::CertificateDer;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-dataprotection");
+
+#[test]
+fn without_the_magic_cookie_it_explains_and_exits_1() {
+    let output = std::process::Command::new(BINARY)
+        .env_remove(MAGIC_COOKIE_KEY)
+        .env("PLUGIN_CLIENT_CERT", "irrelevant")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("Terraform plugin") && stderr.contains("not meant to be run directly"), "{stderr}");
+}
+
+#[test]
+fn without_protocol_6_or_a_client_certificate_it_refuses_to_start() {
+    let run = |versions: &str, cert: Option<&str>| {
+        let mut command = std::process::Command::new(BINARY);
+        command.env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE).env("PLUGIN_PROTOCOL_VERSIONS", versions);
+        match cert {
+            Some(cert) => command.env("PLUGIN_CLIENT_CERT", cert),
+            None => command.env_remove("PLUGIN_CLIENT_CERT"),
+        };
+        command.output().expect("runs")
+    };
+    let output = run("4,5", Some("x"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("only version 6"));
+    let output = run("6", None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("PLUGIN_CLIENT_CERT"));
+}
+
+struct Started {
+    child: Child,
+    socket: PathBuf,
+    server_certificate: CertificateDer<'static>,
+    startup: Duration,
+}
+
+async fn start(client: &ClientIdentity, socket_base: &std::path::Path) -> Started {
+    let begun = Instant::now();
+    let mut child = Command::new(BINARY)
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_CLIENT_CERT", &client.pem)
+        .env("PLUGIN_UNIX_SOCKET_DIR", socket_base)
+        .env("TF_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(10), BufReader::new(stdout).read_line(&mut line))
+        .await
+        .expect("handshake line in time")
+        .expect("reads");
+    let startup = begun.elapsed();
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(fields.len(), 6, "{line:?}");
+    assert_eq!(&fields[..3], ["1", "6", "unix"]);
+    assert_eq!(fields[4], "grpc");
+    let der = base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("unpadded base64");
+    Started { child, socket: PathBuf::from(fields[3]), server_certificate: CertificateDer::from(der), startup }
+}
+
+fn signal(child: &Child, name: &str) {
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill").args([name, &pid]).status().expect("kill runs");
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn it_serves_on_a_private_socket_ignores_sigint_and_exits_0_on_shutdown() {
+    let client = ClientIdentity::generate();
+    let base = tempfile::tempdir().expect("temporary folder");
+    let mut started = start(&client, base.path()).await;
+    println!("start-up to handshake line: {:?}", started.startup);
+    let folder = started.socket.parent().expect("folder").to_path_buf();
+    assert!(folder.starts_with(base.path()));
+    assert_eq!(std::fs::metadata(&folder).expect("folder").permissions().mode() & 0o777, 0o700);
+
+    let channel = connect(&started.socket, &started.server_certificate, Some(&client)).await.expect("connects");
+    let mut health = health_client(channel.clone());
+    health.check(HealthCheckRequest { service: "plugin".into() }).await.expect("healthy");
+
+    // Ctrl-C reaches the whole process group; the provider must outlive it and wait for StopProvider.
+    signal(&started.child, "-INT");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(started.child.try_wait().expect("status").is_none(), "SIGINT must not end the provider");
+    health.check(HealthCheckRequest { service: "plugin".into() }).await.expect("still healthy after SIGINT");
+
+    controller_client(channel).shutdown(go_plugin::Empty {}).await.expect("shutdown answers");
+    let status =
+        tokio::time::timeout(Duration::from_secs(3), started.child.wait()).await.expect("exits").expect("status");
+    assert_eq!(status.code(), Some(0));
+    assert!(!folder.exists(), "socket folder removed on exit");
+}
+
+#[tokio::test]
+async fn sigterm_shuts_down_cleanly() {
+    let client = ClientIdentity::generate();
+    let base = tempfile::tempdir().expect("temporary folder");
+    let mut started = start(&client, base.path()).await;
+    let folder = started.socket.parent().expect("folder").to_path_buf();
+    signal(&started.child, "-TERM");
+    let status =
+        tokio::time::timeout(Duration::from_secs(3), started.child.wait()).await.expect("exits").expect("status");
+    assert_eq!(status.code(), Some(0));
+    assert!(!folder.exists(), "socket folder removed on exit");
+}
