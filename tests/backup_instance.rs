@@ -1,0 +1,260 @@
+//! Acceptance tests of `dataprotection_backup_instance`: the real terraform CLI, the real provider binary, the
+//! emulator over HTTPS on loopback.
+
+mod support;
+
+use std::time::Duration;
+
+use dataprotection::emulator::default_world as world;
+use dataprotection::emulator::settings::{LroTiming, OperationKind};
+use reqwest::Method;
+use support::terraform::{Workspace, instance_block};
+
+const ADDRESS: &str = "dataprotection_backup_instance.bi";
+
+fn ops(ws: &Workspace) -> Vec<String> {
+    ws.journal().iter().map(|e| e.operation.clone()).collect()
+}
+
+/// The operations of the journal, without token requests and metadata reads.
+fn arm_ops(ws: &Workspace) -> Vec<String> {
+    ops(ws).into_iter().filter(|o| o != "Token" && o != "Metadata_Endpoints").collect()
+}
+
+fn assert_no_backtrace(text: &str) {
+    assert!(!text.contains("stack backtrace") && !text.contains("rust_begin_unwind"), "backtrace in output:\n{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_create_then_plan_is_empty_then_import_matches() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-basic", world::DISK_APP_01, world::POLICY_DAILY));
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("1 added, 0 changed, 0 destroyed"), "{}", run.stdout);
+
+    let instance = ws.resource(ADDRESS).expect("instance in state");
+    let id = world::backup_instance_id("bi-basic");
+    assert_eq!(instance["attributes"]["id"], id.as_str());
+    assert_eq!(instance["attributes"]["protection_state"], "ProtectionConfigured");
+    assert_eq!(instance["attributes"]["datasource_type"], "Microsoft.Compute/disks");
+    assert!(instance.get("status").is_none(), "not tainted: {instance}");
+    assert_eq!(ws.instance_ids(), vec![id.clone()]);
+
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "second plan must be empty:\n{}", run.output());
+
+    // Forget it, import it by ID, and the plan is still empty.
+    ws.terraform_ok(&["state", "rm", ADDRESS]).await;
+    assert!(ws.resource(ADDRESS).is_none());
+    ws.terraform_ok(&["import", ADDRESS, &id]).await;
+    let imported = ws.resource(ADDRESS).expect("imported");
+    assert_eq!(imported["attributes"]["backup_policy_id"], world::policy_id(world::POLICY_DAILY).as_str());
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "plan after import must be empty:\n{}", run.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_and_destroy_follow_the_operations_in_order_and_never_poll_early() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-journal", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.emulator.state().clear_journal();
+    ws.apply().await;
+    let create = arm_ops(&ws);
+    // validate → its poll → (existence check) → PUT → its poll → GET.
+    let put = create.iter().rposition(|o| o == "BackupInstances_CreateOrUpdate").expect("a PUT");
+    let validate = create.iter().position(|o| o == "BackupInstances_ValidateForBackup").expect("a validate");
+    assert!(validate < put, "validate comes before the PUT: {create:?}");
+    assert_eq!(create[validate + 1], "OperationStatus_Get", "validate is followed to its end: {create:?}");
+    assert!(create[put + 1..].starts_with(&["OperationStatus_Get".to_owned()]), "the PUT is followed: {create:?}");
+    assert_eq!(create.last().map(String::as_str), Some("BackupInstances_Get"), "the create ends with a GET: {create:?}");
+    assert_eq!(create.iter().filter(|o| *o == "BackupInstances_CreateOrUpdate").count(), 1);
+
+    ws.emulator.state().clear_journal();
+    ws.terraform_ok(&["destroy", "-auto-approve"]).await;
+    let destroy = arm_ops(&ws);
+    let delete = destroy.iter().position(|o| o == "BackupInstances_Delete").expect("a DELETE");
+    assert_eq!(destroy[delete + 1], "OperationStatus_Get", "the DELETE is followed: {destroy:?}");
+    assert_eq!(destroy.last().map(String::as_str), Some("BackupInstances_Get"), "the 404 is confirmed: {destroy:?}");
+    assert!(ws.instance_ids().is_empty(), "destroy leaves nothing behind");
+
+    let early: Vec<_> = ws.journal().into_iter().filter(|e| e.early).collect();
+    assert!(early.is_empty(), "polls earlier than the emulator asked: {early:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_change_is_one_put_in_place_and_a_new_disk_is_a_replacement() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-update", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+    let id_before = ws.resource(ADDRESS).unwrap()["attributes"]["id"].clone();
+
+    ws.write(&instance_block("bi", "bi-update", world::DISK_APP_01, world::POLICY_4H));
+    let plan = ws.terraform_ok(&["plan"]).await;
+    assert!(plan.stdout.contains("1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("updated in-place"), "{}", plan.stdout);
+    ws.emulator.state().clear_journal();
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", run.stdout);
+    let puts = ops(&ws).iter().filter(|o| *o == "BackupInstances_CreateOrUpdate").count();
+    assert_eq!(puts, 1, "one PUT for a policy change: {:?}", ops(&ws));
+    assert!(!ops(&ws).iter().any(|o| o == "BackupInstances_Delete"));
+    let after = ws.resource(ADDRESS).unwrap();
+    assert_eq!(after["attributes"]["id"], id_before);
+    assert_eq!(after["attributes"]["backup_policy_id"], world::policy_id(world::POLICY_4H).as_str());
+    assert_eq!(after["attributes"]["protection_state"], "ProtectionConfigured");
+    assert_eq!(ws.plan_code().await.0, 0);
+
+    ws.write(&instance_block("bi", "bi-update", world::DISK_APP_02, world::POLICY_4H));
+    let plan = ws.terraform_ok(&["plan"]).await;
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("forces replacement"), "{}", plan.stdout);
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", run.stdout);
+    let inventory = ws.emulator.state().inventory();
+    let protected: Vec<_> = inventory.disks.iter().filter(|d| d.protected_by.is_some()).map(|d| d.id.clone()).collect();
+    assert_eq!(protected, vec![world::disk_id(world::DISK_APP_02)]);
+    assert_eq!(ws.plan_code().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_an_instance_of_the_same_disk_replaces_it_without_a_validation_error() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-old-name", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+    // The disk is protected by the instance being replaced: validateForBackup's "already protected" is expected.
+    ws.write(&instance_block("bi", "bi-new-name", world::DISK_APP_01, world::POLICY_DAILY));
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", run.stdout);
+    assert_eq!(ws.instance_ids(), vec![world::backup_instance_id("bi-new-name")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_is_seen_deleted_out_of_band_means_create_policy_changed_means_update() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-drift", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+    let id = world::backup_instance_id("bi-drift");
+
+    let (status, _) = ws.arm(Method::DELETE, &id, None).await;
+    assert!(status == 200 || status == 202 || status == 204, "out-of-band delete: {status}");
+    ws.wait_until_settled(&id).await;
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 2, "{}", run.output());
+    assert!(run.stdout.contains("will be created"), "{}", run.stdout);
+    ws.apply().await;
+
+    ws.create_out_of_band("bi-drift", world::DISK_APP_01, world::POLICY_4H).await;
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 2, "{}", run.output());
+    assert!(run.stdout.contains("updated in-place"), "{}", run.stdout);
+    assert!(run.stdout.contains("policy-disk-4h") && run.stdout.contains("policy-disk-daily"), "{}", run.stdout);
+    ws.apply().await;
+    assert_eq!(ws.plan_code().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_fails_in_azures_words_for_a_disk_that_is_already_protected() {
+    let ws = Workspace::start().await;
+    ws.create_out_of_band("someone-elses", world::DISK_APP_01, world::POLICY_DAILY).await;
+    ws.emulator.state().clear_journal();
+    ws.write(&instance_block("bi", "bi-mine", world::DISK_APP_01, world::POLICY_DAILY));
+    let run = ws.terraform(&["plan"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = run.output();
+    assert!(out.contains("UserErrorDppDatasourceAlreadyProtected"), "{out}");
+    assert!(out.contains("already protected"), "{out}");
+    assert!(out.contains("Recommended action:"), "{out}");
+    assert!(out.contains("Request ID:"), "{out}");
+    assert!(out.contains("datasource_id"), "the diagnostic points at datasource_id: {out}");
+    assert_no_backtrace(&out);
+    assert_eq!(ws.instance_ids(), vec![world::backup_instance_id("someone-elses")], "nothing is created");
+    assert!(!ops(&ws).iter().any(|o| o == "BackupInstances_CreateOrUpdate"), "no PUT was sent: {:?}", ops(&ws));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_fails_in_azures_words_when_the_vault_has_no_rights_on_the_disk() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-denied", world::DISK_UNAUTHORIZED, world::POLICY_DAILY));
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = run.output();
+    assert!(out.contains("UserErrorMissingRequiredPermissions"), "{out}");
+    assert!(out.contains("Recommended action:"), "{out}");
+    assert!(out.contains("Disk Backup Reader"), "the permissions hint: {out}");
+    assert_no_backtrace(&out);
+    assert!(ws.instance_ids().is_empty(), "nothing is created");
+    assert!(!ops(&ws).iter().any(|o| o == "BackupInstances_CreateOrUpdate"), "no PUT was sent: {:?}", ops(&ws));
+    assert!(ws.resource(ADDRESS).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_that_already_exists_must_be_imported() {
+    let ws = Workspace::start().await;
+    // Same name, another disk: validation passes, the existence check catches it.
+    ws.create_out_of_band("bi-taken", world::DISK_APP_02, world::POLICY_DAILY).await;
+    ws.write(&instance_block("bi", "bi-taken", world::DISK_APP_01, world::POLICY_DAILY));
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = run.output();
+    assert!(out.contains("already exists"), "{out}");
+    assert!(out.contains("terraform import dataprotection_backup_instance."), "{out}");
+    assert!(ws.resource(ADDRESS).is_none());
+    let inventory = ws.emulator.state().inventory();
+    let instance = inventory.backup_instances.iter().find(|b| b.id.ends_with("/bi-taken")).unwrap();
+    assert!(instance.datasource_id.ends_with(world::DISK_APP_02), "the existing instance was not overwritten");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_and_region_spellings_never_make_a_diff() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-case", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+    let shouty = instance_block("bi", "bi-case", world::DISK_APP_01, world::POLICY_DAILY)
+        .replace("/resourceGroups/", "/RESOURCEGROUPS/")
+        .replace("Microsoft.DataProtection", "microsoft.dataprotection")
+        .replace(&format!("\"{}\"", world::LOCATION), "\"West US\"");
+    ws.write(&shouty);
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "{}", run.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_a_create_keeps_the_instance_in_state_and_the_next_apply_converges() {
+    let ws = Workspace::start().await;
+    // A create that runs for a while, polled every 100 ms.
+    ws.emulator.state().set_lro_timing(
+        OperationKind::BackupInstanceCreateOrUpdate,
+        LroTiming { polls: 1000, ms: 60_000, retry_after_seconds: 1, retry_after_ms: Some(100) },
+    );
+    ws.write(&instance_block("bi", "bi-interrupted", world::DISK_APP_01, world::POLICY_DAILY));
+    let mut child = ws.command(&["apply", "-auto-approve", "-no-color"]).process_group(0).spawn().expect("terraform starts");
+    let accepted = ws
+        .wait_for_journal(Duration::from_secs(60), |j| {
+            j.iter().any(|e| e.operation == "BackupInstances_CreateOrUpdate")
+                && j.iter().rev().take_while(|e| e.operation != "BackupInstances_CreateOrUpdate").any(|e| e.operation == "OperationStatus_Get")
+        })
+        .await;
+    assert!(accepted, "the PUT was accepted and is being polled: {:?}", ops(&ws));
+    let pgid = child.id().expect("terraform's pid");
+    // Ctrl-C in a terminal reaches the whole process group: terraform and the provider.
+    let status = std::process::Command::new("kill").args(["-INT", &format!("-{pgid}")]).status().expect("kill");
+    assert!(status.success());
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()).await.expect("terraform ends").unwrap();
+    let out = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "an interrupted apply fails: {out}");
+    assert_no_backtrace(&out);
+
+    let instance = ws.resource(ADDRESS).unwrap_or_else(|| panic!("the instance is in state after Ctrl-C:\n{out}"));
+    assert_eq!(instance["attributes"]["id"], world::backup_instance_id("bi-interrupted").as_str());
+    assert_eq!(instance["status"], "tainted", "{instance}");
+
+    // Let the operation finish now, and apply again: no "already exists".
+    ws.emulator.state().set_lro_timing(OperationKind::BackupInstanceCreateOrUpdate, support::terraform::fast_timing());
+    ws.emulator.state().advance_clock(Duration::from_secs(120));
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert!(!run.output().contains("already exists"), "{}", run.output());
+    assert_eq!(ws.instance_ids(), vec![world::backup_instance_id("bi-interrupted")]);
+    assert_eq!(ws.plan_code().await.0, 0);
+}

@@ -1,0 +1,5 @@
+//! Shared test support. Each test crate uses part of it.
+#![allow(dead_code)]
+
+pub mod docs;
+pub mod terraform;
