@@ -1,5 +1,6 @@
 //! Errors in Azure Resource Manager's wire shape: `{"error":{"code","message",...}}` with the right status.
 
+use crate::emulator::util::set_field;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -35,7 +36,10 @@ impl ArmError {
         activity_id: &str,
     ) -> Self {
         let message = message.into();
-        let info = user_facing_error(code, &message, recommended_action, activity_id);
+        let mut info = user_facing_error(code, &message, recommended_action, activity_id);
+        // The service's error bodies spell out the empty fields (the Microsoft docs trace in CONTRACT.md §4).
+        set_field(&mut info, "details", Value::Null);
+        set_field(&mut info, "innerError", Value::Null);
         ArmError {
             status,
             body: json!({
@@ -125,7 +129,11 @@ pub mod arm {
 
     /// 404 `ResourceGroupNotFound`.
     pub fn resource_group_not_found(name: &str) -> ArmError {
-        ArmError::new(StatusCode::NOT_FOUND, "ResourceGroupNotFound", format!("Resource group '{name}' could not be found."))
+        ArmError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceGroupNotFound",
+            format!("Resource group '{name}' could not be found."),
+        )
     }
 
     /// 400 `InvalidRequestContent`, for a body that is not JSON or has the wrong JSON types.

@@ -47,8 +47,8 @@ impl fmt::Display for SchemaViolation {
 pub struct Spec {
     documents: HashMap<String, Value>,
     main: String,
-    /// For each base definition with a `discriminator`: its descendants as (discriminator value, document, name).
-    subtypes: HashMap<(String, String), Vec<(String, String, String)>>,
+    /// For each base definition with a `discriminator`: its descendants.
+    subtypes: HashMap<(String, String), Vec<Subtype>>,
 }
 
 /// An error building a [`Spec`].
@@ -66,7 +66,8 @@ pub enum SpecError {
 
 const DATAPROTECTION: &str = include_str!("../../spec/azure/dataprotection.json");
 const COMMON_TYPES: &str = include_str!("../../spec/azure/common-types/resource-management/v5/types.json");
-const MANAGED_IDENTITY: &str = include_str!("../../spec/azure/common-types/resource-management/v5/managedidentity.json");
+const MANAGED_IDENTITY: &str =
+    include_str!("../../spec/azure/common-types/resource-management/v5/managedidentity.json");
 
 impl Spec {
     /// The Data Protection 2026-06-01 swagger with the common types it references, parsed once.
@@ -79,7 +80,11 @@ impl Spec {
             )
             // The embedded documents are fixed at build time and covered by tests; an empty spec would make every
             // check vacuous, so the fallback is an impossible-to-miss empty set of definitions.
-            .unwrap_or_else(|_| Spec { documents: HashMap::new(), main: String::new(), subtypes: HashMap::new() })
+            .unwrap_or_else(|_| Spec {
+                documents: HashMap::new(),
+                main: String::new(),
+                subtypes: HashMap::new(),
+            })
         })
     }
 
@@ -88,8 +93,8 @@ impl Spec {
     pub fn from_documents(main: (&str, &str), others: &[(&str, &str)]) -> Result<Spec, SpecError> {
         let mut documents = HashMap::new();
         for (name, text) in std::iter::once(&main).chain(others.iter()) {
-            let value = serde_json::from_str(text)
-                .map_err(|source| SpecError::Parse { name: (*name).to_owned(), source })?;
+            let value =
+                serde_json::from_str(text).map_err(|source| SpecError::Parse { name: (*name).to_owned(), source })?;
             documents.insert((*name).to_owned(), value);
         }
         let mut spec = Spec { documents, main: main.0.to_owned(), subtypes: HashMap::new() };
@@ -154,7 +159,7 @@ impl Spec {
                 }
             }
         }
-        let mut subtypes: HashMap<(String, String), Vec<(String, String, String)>> = HashMap::new();
+        let mut subtypes: HashMap<(String, String), Vec<Subtype>> = HashMap::new();
         for child in parents.keys() {
             let mut ancestors = Vec::new();
             let mut pending = parents.get(child).cloned().unwrap_or_default();
@@ -177,6 +182,9 @@ impl Spec {
         self.subtypes = subtypes;
     }
 }
+
+/// A definition that extends a discriminated base: (discriminator value, document, definition name).
+type Subtype = (String, String, String);
 
 struct Context<'a> {
     spec: &'a Spec,
@@ -247,15 +255,9 @@ impl Context<'_> {
         for parent in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
             match parent.get("$ref").and_then(Value::as_str) {
                 Some(reference) => match self.spec.resolve(document, reference) {
-                    Some((parent_document, parent_name, parent_schema)) => self.check(
-                        value,
-                        parent_schema,
-                        parent_document,
-                        Some(parent_name),
-                        path,
-                        false,
-                        violations,
-                    ),
+                    Some((parent_document, parent_name, parent_schema)) => {
+                        self.check(value, parent_schema, parent_document, Some(parent_name), path, false, violations)
+                    }
                     None => violations.push(SchemaViolation {
                         path: path.to_owned(),
                         message: format!("unresolvable $ref '{reference}'"),
@@ -268,7 +270,14 @@ impl Context<'_> {
     }
 
     /// The keywords that apply to this schema object itself (not its `$ref` or `allOf`).
-    fn check_own(&self, value: &Value, schema: &Value, document: &str, path: &str, violations: &mut Vec<SchemaViolation>) {
+    fn check_own(
+        &self,
+        value: &Value,
+        schema: &Value,
+        document: &str,
+        path: &str,
+        violations: &mut Vec<SchemaViolation>,
+    ) {
         let mut report = |message: String| violations.push(SchemaViolation { path: path.to_owned(), message });
         if let Some(expected) = schema.get("type").and_then(Value::as_str) {
             let matches = match expected {
@@ -297,8 +306,9 @@ impl Context<'_> {
             }
         }
         if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-            let open = schema.get("x-ms-enum").and_then(|x_ms_enum| x_ms_enum.get("modelAsString")).and_then(Value::as_bool)
-                == Some(true);
+            let open =
+                schema.get("x-ms-enum").and_then(|x_ms_enum| x_ms_enum.get("modelAsString")).and_then(Value::as_bool)
+                    == Some(true);
             if !open && !allowed.contains(value) {
                 let allowed: Vec<String> = allowed.iter().map(Value::to_string).collect();
                 report(format!("{value} is not one of {}", allowed.join(", ")));
@@ -393,11 +403,11 @@ fn json_type(value: &Value) -> &'static str {
 /// for an unfinished operation (CONTRACT.md §4), and .NET-generated clients accept both.
 fn is_date_time(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| bytes.get(range).is_some_and(|part| part.iter().all(u8::is_ascii_digit));
+    let digits =
+        |range: std::ops::Range<usize>| bytes.get(range).is_some_and(|part| part.iter().all(u8::is_ascii_digit));
     let at = |index: usize, expected: u8| bytes.get(index) == Some(&expected);
-    let number = |range: std::ops::Range<usize>| {
-        text.get(range).and_then(|part| part.parse::<u32>().ok()).unwrap_or(u32::MAX)
-    };
+    let number =
+        |range: std::ops::Range<usize>| text.get(range).and_then(|part| part.parse::<u32>().ok()).unwrap_or(u32::MAX);
     let shape = digits(0..4)
         && at(4, b'-')
         && digits(5..7)
@@ -499,10 +509,16 @@ mod tests {
         let errors_cat = errors(&spec, "Pet", json!({"kind": "cat", "name": "Tom"}), Direction::Response);
         assert_eq!(errors_cat, vec!["$: missing required property 'whiskers'"]);
         // Lion extends Cat, which extends Pet: still found from Pet, with every ancestor's rules.
-        let errors_lion = errors(&spec, "Pet", json!({"kind": "lion", "name": "Leo", "mane": "yes"}), Direction::Response);
-        assert_eq!(errors_lion, vec!["$: missing required property 'whiskers'", "mane: expected boolean, found string"]);
+        let errors_lion =
+            errors(&spec, "Pet", json!({"kind": "lion", "name": "Leo", "mane": "yes"}), Direction::Response);
+        assert_eq!(
+            errors_lion,
+            vec!["$: missing required property 'whiskers'", "mane: expected boolean, found string"]
+        );
         // A subtype without x-ms-discriminator-value is named by its definition.
-        assert!(errors(&spec, "Pet", json!({"kind": "Dog", "name": "Rex", "barks": true}), Direction::Response).is_empty());
+        assert!(
+            errors(&spec, "Pet", json!({"kind": "Dog", "name": "Rex", "barks": true}), Direction::Response).is_empty()
+        );
         assert_eq!(
             errors(&spec, "Pet", json!({"kind": "Dog", "name": "Rex", "barks": 1}), Direction::Response),
             vec!["barks: expected boolean, found integer"]
@@ -552,14 +568,18 @@ mod tests {
         assert!(errors(&spec, "Owner", owner.clone(), Direction::Request).is_empty());
         let mut found = errors(&spec, "Owner", owner, Direction::Response);
         found.sort();
-        assert_eq!(found, vec!["pets[0].id: expected string, found integer", "stamp.at: expected string, found integer"]);
+        assert_eq!(
+            found,
+            vec!["pets[0].id: expected string, found integer", "stamp.at: expected string, found integer"]
+        );
     }
 
     #[test]
     fn unknown_definitions_and_references_are_violations() {
         let spec = small_spec();
         assert_eq!(errors(&spec, "Nope", json!({}), Direction::Response), vec!["$: the spec has no definition 'Nope'"]);
-        let broken = json!({"definitions": {"A": {"properties": {"b": {"$ref": "#/definitions/Missing"}}}}}).to_string();
+        let broken =
+            json!({"definitions": {"A": {"properties": {"b": {"$ref": "#/definitions/Missing"}}}}}).to_string();
         let spec = Spec::from_documents(("a.json", &broken), &[]).unwrap();
         assert_eq!(
             errors(&spec, "A", json!({"b": 1}), Direction::Response),
@@ -569,10 +589,19 @@ mod tests {
 
     #[test]
     fn date_times_follow_the_service() {
-        for valid in ["2019-11-20T09:49:46Z", "2019-11-20T09:49:44.0478496Z", "0001-01-01T00:00:00", "2021-07-07T12:48:50+05:30"] {
+        for valid in
+            ["2019-11-20T09:49:46Z", "2019-11-20T09:49:44.0478496Z", "0001-01-01T00:00:00", "2021-07-07T12:48:50+05:30"]
+        {
             assert!(is_date_time(valid), "{valid}");
         }
-        for invalid in ["2019-11-20", "2019-13-20T09:49:46Z", "2019-11-20T25:49:46Z", "2019-11-20T09:49:46.Z", "x", "2019-11-20T09:49:46+0530"] {
+        for invalid in [
+            "2019-11-20",
+            "2019-13-20T09:49:46Z",
+            "2019-11-20T25:49:46Z",
+            "2019-11-20T09:49:46.Z",
+            "x",
+            "2019-11-20T09:49:46+0530",
+        ] {
             assert!(!is_date_time(invalid), "{invalid}");
         }
     }
@@ -597,8 +626,10 @@ mod tests {
         assert_eq!(spec.validate("BackupInstanceResource", &resource, Direction::Response), Ok(()));
 
         let mut wrong = resource.clone();
-        wrong["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0]["objectType"] = json!("Nope");
-        wrong["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0]["dataStoreType"] = json!("Tape");
+        wrong["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0]["objectType"] =
+            json!("Nope");
+        wrong["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0]["dataStoreType"] =
+            json!("Tape");
         wrong["systemData"]["createdAt"] = json!(12);
         let violations = spec.validate("BackupInstanceResource", &wrong, Direction::Response).unwrap_err();
         let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
@@ -616,12 +647,15 @@ mod tests {
         let store = &mut request["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0];
         store["objectType"] = json!("AzureOperationalStoreParameters");
         assert_eq!(spec.validate("BackupInstanceResource", &request, Direction::Request), Ok(()));
-        request["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0]["dataStoreType"] = json!(5);
+        request["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0]["dataStoreType"] =
+            json!(5);
         let violations = spec.validate("BackupInstanceResource", &request, Direction::Request).unwrap_err();
         let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
         assert_eq!(
             text,
-            vec!["properties.policyInfo.policyParameters.dataStoreParametersList[0].dataStoreType: expected string, found integer"]
+            vec![
+                "properties.policyInfo.policyParameters.dataStoreParametersList[0].dataStoreType: expected string, found integer"
+            ]
         );
     }
 }

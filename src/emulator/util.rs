@@ -12,6 +12,13 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Sets `object[key]` when `object` is a JSON object (indexing a `Value` would panic on anything else).
+pub(crate) fn set_field(object: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    if let Some(object) = object.as_object_mut() {
+        object.insert(key.to_owned(), value);
+    }
+}
+
 /// A random version-4 UUID in its lowercase hyphenated form.
 pub(crate) fn new_uuid() -> String {
     let mut value = fastrand::u128(..);
