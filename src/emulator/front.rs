@@ -210,9 +210,18 @@ async fn truncated(response: Response) -> Response {
     if let Ok(length) = HeaderValue::from_str(&full.to_string()) {
         parts.headers.insert(header::CONTENT_LENGTH, length);
     }
-    let chunks: Vec<Result<Bytes, std::io::Error>> =
-        vec![Ok(half), Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "truncated on purpose"))];
-    Response::from_parts(parts, Body::from_stream(tokio_stream::iter(chunks)))
+    // The first half goes out (with the headers) before the error; the pause makes the server flush it rather
+    // than drop the response whole.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    tokio::spawn(async move {
+        if sender.send(Ok(half)).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = sender
+                .send(Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "truncated on purpose")))
+                .await;
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(receiver)))
 }
 
 /// `https://{host}` as the client addressed the emulator (the `:authority` of HTTP/2, else `Host`).

@@ -26,6 +26,15 @@ pub struct TestEmulator {
 /// An HTTP client that trusts exactly the CA in `ca_pem` (not the system store), with aws-lc-rs as the crypto
 /// provider, chosen explicitly.
 pub fn client_for(ca_pem: &Path) -> reqwest::Client {
+    client_with_alpn(ca_pem, &[b"h2", b"http/1.1"])
+}
+
+/// Like [`client_for`], but speaking HTTP/1.1 only.
+pub fn http1_client_for(ca_pem: &Path) -> reqwest::Client {
+    client_with_alpn(ca_pem, &[b"http/1.1"])
+}
+
+fn client_with_alpn(ca_pem: &Path, protocols: &[&[u8]]) -> reqwest::Client {
     let pem = std::fs::read(ca_pem).expect("reading ca.pem");
     let mut roots = rustls::RootCertStore::empty();
     for certificate in rustls_pki_certs(&pem) {
@@ -37,7 +46,7 @@ pub fn client_for(ca_pem: &Path) -> reqwest::Client {
         .expect("TLS versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = protocols.iter().map(|protocol| protocol.to_vec()).collect();
     reqwest::Client::builder()
         .tls_backend_preconfigured(config)
         .timeout(Duration::from_secs(30))
