@@ -1,0 +1,325 @@
+//! The emulated world: subscriptions, principals, resource groups, disks, role assignments, vaults, policies,
+//! backup instances and operations, with the rules the real service applies to them.
+//!
+//! Every map is keyed by the lowercase ARM ID (see `ids::key`), so lookups are one hash or tree access and names
+//! match without case, as in ARM. Names keep the case they were created with.
+
+mod instances;
+mod operations;
+mod resources;
+mod seed;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
+
+use serde_json::Value;
+
+pub(crate) use instances::{protection_status_for, render_instance};
+pub(crate) use operations::{OperationScope, OperationSpec, Planned, ScopeKind};
+pub(crate) use resources::client_vault_properties;
+
+use super::scenario::PrincipalKind;
+use super::settings::{LroTiming, OperationKind};
+
+/// The most operations kept; the oldest finished ones are forgotten first.
+const OPERATION_CAPACITY: usize = 50_000;
+
+pub(crate) struct Subscription {
+    pub id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+}
+
+#[derive(Clone)]
+pub(crate) struct Principal {
+    pub kind: PrincipalKind,
+    pub client_id: String,
+    pub object_id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub client_secret: Option<String>,
+    pub issuer: Option<String>,
+    pub subject: Option<String>,
+    pub audience: Option<String>,
+    pub identity_header: Option<String>,
+    pub system_assigned: bool,
+}
+
+pub(crate) struct ResourceGroup {
+    pub id: String,
+    pub name: String,
+    pub subscription: String,
+    pub location: String,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+pub(crate) struct Disk {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    pub size_gb: u32,
+    pub created_ms: u64,
+    pub unique_id: String,
+    pub tags: Option<Value>,
+}
+
+pub(crate) struct VaultIdentity {
+    pub principal_id: String,
+    pub tenant_id: String,
+}
+
+pub(crate) struct Vault {
+    pub id: String,
+    pub name: String,
+    pub subscription: String,
+    pub resource_group: String,
+    pub location: String,
+    pub tags: Option<Value>,
+    /// The vault's `properties` without the read-only ones, which are rendered from the fields below.
+    pub properties: Value,
+    pub identity: Option<VaultIdentity>,
+    pub provisioning_state: String,
+    pub policies: BTreeMap<String, Policy>,
+    pub instances: BTreeMap<String, Instance>,
+}
+
+pub(crate) struct Policy {
+    pub id: String,
+    pub name: String,
+    pub properties: Value,
+}
+
+/// Identifies a backup instance: the vault's key and the instance's lowercase name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct InstanceKey {
+    pub vault: String,
+    pub name: String,
+}
+
+/// Counts status reads and time until something finishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Progress {
+    pub polls_left: u32,
+    pub due_ms: u64,
+}
+
+impl Progress {
+    pub fn new(timing: &LroTiming, now_ms: u64) -> Progress {
+        Progress { polls_left: timing.polls, due_ms: now_ms.saturating_add(timing.ms) }
+    }
+
+    /// Records one observation; true when the work is done (before counting this observation).
+    pub fn observe(&mut self, now_ms: u64) -> bool {
+        if self.polls_left == 0 && now_ms >= self.due_ms {
+            return true;
+        }
+        self.polls_left = self.polls_left.saturating_sub(1);
+        false
+    }
+}
+
+pub(crate) struct Instance {
+    pub id: String,
+    pub name: String,
+    /// The client's `properties`, without the read-only ones.
+    pub properties: serde_json::Map<String, Value>,
+    pub tags: Option<Value>,
+    pub datasource_key: String,
+    pub policy_key: String,
+    pub provisioning_state: String,
+    pub protection_state: String,
+    pub protection_error: Option<Value>,
+    pub pending_operation: Option<String>,
+    /// After a create: when `ConfiguringProtection` turns into `ProtectionConfigured`.
+    pub configuring: Option<Progress>,
+}
+
+pub(crate) struct RoleAssignment {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub scope_key: String,
+    pub role_guid: String,
+    pub principal_id: String,
+    pub principal_type: String,
+    pub created_ms: u64,
+}
+
+/// What a running operation works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    Instance(InstanceKey),
+    Vault(String),
+    ResourceGroup(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    InProgress,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+impl Status {
+    /// The status string the service uses (note the lowercase p in `Inprogress`, CONTRACT.md §4).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::InProgress => "Inprogress",
+            Status::Succeeded => "Succeeded",
+            Status::Failed => "Failed",
+            Status::Canceled => "Canceled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        match text.to_ascii_lowercase().as_str() {
+            "inprogress" | "running" | "accepted" => Some(Status::InProgress),
+            "succeeded" => Some(Status::Succeeded),
+            "failed" => Some(Status::Failed),
+            "canceled" | "cancelled" => Some(Status::Canceled),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) struct Operation {
+    pub id: String,
+    pub kind: OperationKind,
+    pub subscription: String,
+    pub resource_group: Option<String>,
+    pub vault: Option<String>,
+    /// The instance's name, for `{BI}/operationResults/{id}`.
+    pub instance: Option<String>,
+    pub location: String,
+    pub target: Option<Target>,
+    pub status: Status,
+    pub start_ms: u64,
+    pub end_ms: Option<u64>,
+    pub progress: Progress,
+    pub never_finish: bool,
+    pub planned: Planned,
+    pub error: Option<Value>,
+    /// The HTTP status the `Location` URL answers with once the operation failed.
+    pub error_status: u16,
+    pub job_id: Option<String>,
+    pub timing: LroTiming,
+    /// Polls arriving before this time came earlier than the emulator asked.
+    pub not_before_ms: u64,
+    pub api_version: String,
+    /// A create (rather than an update) of a backup instance.
+    pub creates: bool,
+    /// Timing of the protection configuration that follows a successful create.
+    pub configure_timing: Option<LroTiming>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    Operation(String),
+    Configure(InstanceKey),
+}
+
+pub(crate) struct World {
+    pub default_tenant: String,
+    pub subscriptions: HashMap<String, Subscription>,
+    /// Principals that can sign in, by lowercase client ID.
+    pub principals: HashMap<String, Principal>,
+    /// Every known directory object (principals and vault identities), by lowercase object ID.
+    pub directory: HashMap<String, String>,
+    pub resource_groups: HashMap<String, ResourceGroup>,
+    pub disks: HashMap<String, Disk>,
+    pub vaults: HashMap<String, Vault>,
+    pub role_assignments: HashMap<String, RoleAssignment>,
+    pub assignments_by_principal: HashMap<String, BTreeSet<String>>,
+    /// Protected datasources (lowercase IDs) and the instance that protects each.
+    pub protected: HashMap<String, InstanceKey>,
+    /// Instances using each policy.
+    pub policy_users: HashMap<String, BTreeSet<InstanceKey>>,
+    pub operations: HashMap<String, Operation>,
+    operation_order: VecDeque<String>,
+    timers: BinaryHeap<Reverse<(u64, Timer)>>,
+}
+
+impl World {
+    pub fn empty(default_tenant: &str) -> World {
+        World {
+            default_tenant: default_tenant.to_owned(),
+            subscriptions: HashMap::new(),
+            principals: HashMap::new(),
+            directory: HashMap::new(),
+            resource_groups: HashMap::new(),
+            disks: HashMap::new(),
+            vaults: HashMap::new(),
+            role_assignments: HashMap::new(),
+            assignments_by_principal: HashMap::new(),
+            protected: HashMap::new(),
+            policy_users: HashMap::new(),
+            operations: HashMap::new(),
+            operation_order: VecDeque::new(),
+            timers: BinaryHeap::new(),
+        }
+    }
+
+    /// The known tenants.
+    pub fn has_tenant(&self, tenant: &str) -> bool {
+        self.default_tenant.eq_ignore_ascii_case(tenant)
+            || self.subscriptions.values().any(|subscription| subscription.tenant_id.eq_ignore_ascii_case(tenant))
+            || self.principals.values().any(|principal| principal.tenant_id.eq_ignore_ascii_case(tenant))
+    }
+
+    pub fn instance(&self, key: &InstanceKey) -> Option<&Instance> {
+        self.vaults.get(&key.vault)?.instances.get(&key.name)
+    }
+
+    pub fn instance_mut(&mut self, key: &InstanceKey) -> Option<&mut Instance> {
+        self.vaults.get_mut(&key.vault)?.instances.get_mut(&key.name)
+    }
+
+    /// Finishes whatever is due by `now_ms` without being observed: operations and protection configurations
+    /// timed in milliseconds only.
+    pub fn settle(&mut self, now_ms: u64) {
+        while let Some(Reverse((due, _))) = self.timers.peek() {
+            if *due > now_ms {
+                break;
+            }
+            let Some(Reverse((_, timer))) = self.timers.pop() else { break };
+            match timer {
+                Timer::Operation(key) => {
+                    let ready = self.operations.get(&key).is_some_and(|operation| {
+                        operation.status == Status::InProgress
+                            && !operation.never_finish
+                            && operation.progress.polls_left == 0
+                    });
+                    if ready {
+                        self.finish_operation(&key, now_ms);
+                    }
+                }
+                Timer::Configure(instance) => {
+                    if let Some(instance) = self.instance_mut(&instance)
+                        && instance.configuring.is_some_and(|progress| progress.polls_left == 0)
+                    {
+                        instance.configuring = None;
+                        if instance.protection_state == "ConfiguringProtection" {
+                            instance.protection_state = "ProtectionConfigured".to_owned();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn schedule(&mut self, due_ms: u64, timer: Timer) {
+        self.timers.push(Reverse((due_ms, timer)));
+    }
+
+    /// Whether the principal (object ID) holds one of `roles` (GUIDs) on `resource_key` or a scope above it.
+    pub fn has_role(&self, principal_id: &str, resource_key: &str, roles: &[&str]) -> bool {
+        let Some(assignments) = self.assignments_by_principal.get(&principal_id.to_ascii_lowercase()) else {
+            return false;
+        };
+        assignments.iter().filter_map(|key| self.role_assignments.get(key)).any(|assignment| {
+            roles.iter().any(|role| role.eq_ignore_ascii_case(&assignment.role_guid))
+                && super::ids::scope_covers(&assignment.scope_key, resource_key)
+        })
+    }
+}
