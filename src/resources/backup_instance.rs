@@ -216,12 +216,15 @@ fn state_from_azure(prior: &Value, id: &BackupInstanceId, instance: &BackupInsta
     ])
 }
 
-/// Private data passed from the first plan of a replacement to the plan of its create half.
-#[derive(serde::Serialize, serde::Deserialize, Default)]
+/// Private data kept with a state or plan: the datasource the object protects. When Terraform plans the create
+/// half of a replacement (of a changed or tainted instance), it hands over this data from the object being
+/// replaced, so plan knows that validateForBackup's "already protected" is about that object, which is deleted
+/// before the new one is created.
+#[derive(serde::Serialize, serde::Deserialize, Default, Debug, PartialEq)]
 struct Private {
-    /// The datasource the instance being replaced protects.
+    /// The datasource the object protects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    replacing_datasource: Option<String>,
+    protects: Option<String>,
 }
 
 impl Private {
@@ -230,7 +233,12 @@ impl Private {
     }
 
     fn encode(&self) -> Vec<u8> {
-        if self.replacing_datasource.is_none() { Vec::new() } else { serde_json::to_vec(self).unwrap_or_default() }
+        if self.protects.is_none() { Vec::new() } else { serde_json::to_vec(self).unwrap_or_default() }
+    }
+
+    /// The private data for a state.
+    fn of_state(state: &Value) -> Vec<u8> {
+        Private { protects: state.attr("datasource_id").as_str().map(str::to_owned) }.encode()
     }
 }
 
@@ -420,6 +428,16 @@ impl BackupInstanceType {
         }
     }
 
+    /// True when an instance with the model's own ID exists and protects the model's datasource.
+    async fn protected_by_same_id(&self, configured: &Configured, call: &CallContext, model: &Model) -> bool {
+        match configured.client.get_backup_instance(call, &model.id).await {
+            Ok(Some(existing)) => {
+                same_id(&existing.properties.data_source_info.resource_id, &model.datasource.to_string())
+            }
+            _ => false,
+        }
+    }
+
     async fn plan_create(&self, ctx: &Context, request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
         planned.set_attr("id", Value::Unknown);
@@ -457,15 +475,19 @@ impl BackupInstanceType {
         if !configured.validate_on_plan {
             return;
         }
-        let replacing = Private::decode(&request.prior_private).replacing_datasource;
+        let replacing = Private::decode(&request.prior_private).protects;
         let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.create, "create timeout");
         if let Err(error) = validate_for_backup(&configured, &call, &model).await {
-            let replaced_protects_it = replacing.as_deref().is_some_and(|d| same_id(d, &model.datasource.to_string()));
-            if replaced_protects_it && error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected") {
-                // The instance being replaced protects this datasource; it is deleted before this one is created.
-                tracing::debug!("datasource is protected by the instance being replaced; validation passes");
-                return;
+            if error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected") {
+                let replaced_protects_it =
+                    replacing.as_deref().is_some_and(|d| same_id(d, &model.datasource.to_string()));
+                if replaced_protects_it || self.protected_by_same_id(&configured, &call, &model).await {
+                    // The instance being replaced (or one with this very ID, which apply reports as needing
+                    // import) protects the datasource: that is expected, not a reason to fail the plan.
+                    tracing::debug!(id = %model.id, "datasource is protected by the instance this one replaces");
+                    return;
+                }
             }
             arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
         }
@@ -506,8 +528,7 @@ impl BackupInstanceType {
             }
         }
         if !response.requires_replace.is_empty() {
-            let private = Private { replacing_datasource: prior.attr("datasource_id").as_str().map(str::to_owned) };
-            response.planned_private = private.encode();
+            response.planned_private = Private::of_state(prior);
         } else if planned.attr("backup_policy_id") != prior.attr("backup_policy_id") {
             planned.set_attr("protection_state", Value::Unknown);
         }
@@ -567,6 +588,7 @@ impl BackupInstanceType {
                 arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
             }
         }
+        response.private = Private::of_state(&state);
         response.new_state = state;
         response
     }
@@ -579,6 +601,7 @@ impl BackupInstanceType {
             // Only Terraform-side settings (timeouts) changed: nothing to tell Azure.
             let mut state = planned.clone();
             state.set_attr("protection_state", prior.attr("protection_state").clone());
+            response.private = Private::of_state(&state);
             response.new_state = state;
             return response;
         }
@@ -614,6 +637,7 @@ impl BackupInstanceType {
         if let Err(error) = finish_put(client, &call, &mut operation, id, planned, &mut state).await {
             arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
         }
+        response.private = Private::of_state(&state);
         response.new_state = state;
         response
     }
@@ -856,6 +880,7 @@ impl Resource for BackupInstanceType {
                         format!("{}\n{}", error.summary(), error.detail()),
                     );
                 }
+                response.private = Private::of_state(&state);
                 response.new_state = state;
             }
             Ok(None) => {
@@ -1077,7 +1102,7 @@ mod tests {
         let response = plan_update(c);
         assert_eq!(response.requires_replace, vec![AttributePath::root("datasource_id")]);
         let private = Private::decode(&response.planned_private);
-        assert_eq!(private.replacing_datasource.as_deref(), Some(DISK));
+        assert_eq!(private.protects.as_deref(), Some(DISK));
     }
 
     #[test]

@@ -29,8 +29,8 @@ pub fn render(root: &Path, provider: &Json, pages: &[Page]) -> Result<BTreeMap<P
     let mut out = BTreeMap::new();
     for page in pages {
         let template_path = root.join("templates").join(page.template);
-        let template = std::fs::read_to_string(&template_path)
-            .map_err(|e| format!("reading {}: {e}", template_path.display()))?;
+        let template =
+            std::fs::read_to_string(&template_path).map_err(|e| format!("reading {}: {e}", template_path.display()))?;
         let mut schema = provider;
         for key in page.schema.splitn(2, '.') {
             schema = schema.get(key).ok_or_else(|| format!("the provider schema has no {}", page.schema))?;
@@ -121,7 +121,11 @@ fn render_block(block: &Json, prefix: &str, out: &mut String, nested: &mut Vec<(
             describe(&inner),
             anchor(&path)
         );
-        if min > 0 { required.push(line) } else { optional.push(line) }
+        if min > 0 {
+            required.push(line)
+        } else {
+            optional.push(line)
+        }
         nested.push((path, inner));
     }
     let heading = |title: &str| if top { format!("### {title}\n\n") } else { format!("{title}:\n\n") };

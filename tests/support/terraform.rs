@@ -175,7 +175,11 @@ impl Workspace {
     pub fn resource(&self, address: &str) -> Option<serde_json::Value> {
         let (ty, name) = address.split_once('.').expect("type.name");
         let state = self.state();
-        state["resources"].as_array()?.iter().find(|r| r["type"] == ty && r["name"] == name).map(|r| r["instances"][0].clone())
+        state["resources"]
+            .as_array()?
+            .iter()
+            .find(|r| r["type"] == ty && r["name"] == name)
+            .map(|r| r["instances"][0].clone())
     }
 
     /// The emulator's journal, oldest first.
@@ -228,20 +232,27 @@ pub fn emulator_http_client(emulator: &Emulator) -> reqwest::Client {
     for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(&pem) {
         roots.add(cert.expect("CA certificate")).expect("CA certificate is usable");
     }
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     reqwest::Client::builder().use_preconfigured_tls(tls).build().expect("HTTP client")
 }
 
 impl Workspace {
     /// Calls the emulator's ARM API out of band, as the default service principal. Returns status and JSON body.
-    pub async fn arm(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    pub async fn arm(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let token = self.emulator.state().issue_token(world::CLIENT_ID).expect("token");
         let separator = if path.contains('?') { '&' } else { '?' };
-        let url = format!("{}{path}{separator}api-version={}", self.emulator.base_url(), dataprotection::arm::API_VERSION);
+        let url =
+            format!("{}{path}{separator}api-version={}", self.emulator.base_url(), dataprotection::arm::API_VERSION);
         let mut request = emulator_http_client(&self.emulator).request(method, url).bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
