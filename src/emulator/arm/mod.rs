@@ -33,13 +33,15 @@ const BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// A successful answer.
 pub(crate) struct Reply {
     pub status: StatusCode,
-    pub body: Option<Value>,
+    /// The JSON body, already serialized.
+    pub body: Option<String>,
     pub headers: Vec<(HeaderName, String)>,
     pub early: bool,
 }
 
 impl Reply {
-    pub fn json(status: StatusCode, body: Value) -> Reply {
+    pub fn json(status: StatusCode, body: impl serde::Serialize) -> Reply {
+        let body = serde_json::to_string(&body).unwrap_or_else(|_| "null".to_owned());
         Reply { status, body: Some(body), headers: Vec::new(), early: false }
     }
 
@@ -174,7 +176,7 @@ pub(crate) async fn dispatch(State(state): State<Arc<EmulatorState>>, request: R
             meta.early = reply.early;
             let mut response = match &reply.body {
                 Some(body) => {
-                    let mut response = (reply.status, body.to_string()).into_response();
+                    let mut response = (reply.status, body.clone()).into_response();
                     response
                         .headers_mut()
                         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
