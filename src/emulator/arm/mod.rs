@@ -266,8 +266,7 @@ fn handle<'a>(
         let class = RequestClass::of(method.as_str());
         let throttling = core.settings.throttling.clone();
         if let Some(verdict) = core.throttle.take(&throttling, &subscription, &claims.appid, class, now) {
-            let name = format!("x-ms-ratelimit-remaining-subscription-{}", class.header_suffix());
-            let name = HeaderName::try_from(name).unwrap_or(header::WARNING);
+            let name = HeaderName::from_static(class.remaining_header());
             if !verdict.allowed {
                 return Err(ArmError::new(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -275,11 +274,7 @@ fn handle<'a>(
                     format!(
                         "Number of '{}' requests for subscription '{subscription}' actor '{}' exceeded. Please try again \
                          after '{}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling",
-                        match class {
-                            RequestClass::Read => "read",
-                            RequestClass::Write => "write",
-                            RequestClass::Delete => "delete",
-                        },
+                        class.noun(),
                         claims.oid,
                         verdict.retry_after
                     ),
