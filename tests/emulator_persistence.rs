@@ -24,6 +24,13 @@ async fn a_restart_in_the_same_directory_restores_the_world_the_ca_and_tokens() 
     assert_eq!(emulator.world_source(), WorldSource::Scenario);
     emulator.shutdown().await.unwrap();
     assert!(dir.path().join("world.json").is_file());
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for file in ["world.json", "ca-key.pem", "token-signing-key"] {
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file} holds secrets");
+        }
+    }
     assert!(!dir.path().join("address").exists(), "the address file goes with the server");
 
     // A different scenario is ignored: the saved world wins.

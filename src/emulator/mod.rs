@@ -89,6 +89,20 @@ impl EmulatorError {
     }
 }
 
+/// Writes a file only its owner can read (keys, and saved worlds, which hold the scenario's secrets).
+fn write_private(path: &Path, contents: &[u8]) -> Result<(), EmulatorError> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|source| EmulatorError::io(path, source))?;
+    file.write_all(contents).map_err(|source| EmulatorError::io(path, source))
+}
+
 /// The emulator as an axum router over shared state: every endpoint, the journal and fault injection. Serve it
 /// over TLS yourself, or let [`Emulator::start`] do it (dropped-connection faults need the latter).
 pub fn app(state: Arc<EmulatorState>) -> Router {

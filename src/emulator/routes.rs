@@ -168,7 +168,7 @@ impl Route {
         let words: Vec<&str> = lower.iter().map(String::as_str).collect();
         match words.as_slice() {
             ["metadata", "endpoints"] => return Route::Metadata,
-            [_, "oauth2", "v2.0", "token"] | [_, "oauth2", "token"] => return Route::Token,
+            [_, "oauth2", "v2.0", "token"] => return Route::Token,
             ["msi", "token"] => return Route::ManagedIdentityToken,
             _ => {}
         }

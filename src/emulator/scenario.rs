@@ -70,7 +70,7 @@ pub enum PrincipalKind {
 }
 
 /// A principal that can get tokens.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrincipalSeed {
     /// How it signs in.
@@ -104,6 +104,27 @@ pub struct PrincipalSeed {
     /// Managed identity: whether this is the system-assigned identity (used when a request names no client ID).
     #[serde(default)]
     pub system_assigned: bool,
+}
+
+impl std::fmt::Debug for PrincipalSeed {
+    /// Leaves the client secret and the identity header out.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
+        formatter
+            .debug_struct("PrincipalSeed")
+            .field("kind", &self.kind)
+            .field("client_id", &self.client_id)
+            .field("object_id", &self.object_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("display_name", &self.display_name)
+            .field("client_secret", &redacted(&self.client_secret))
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("audience", &self.audience)
+            .field("identity_header", &redacted(&self.identity_header))
+            .field("system_assigned", &self.system_assigned)
+            .finish()
+    }
 }
 
 /// A resource group.
@@ -315,5 +336,25 @@ impl Scenario {
     /// The scenario as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let text = format!("{:?}", Scenario::default_world());
+        assert!(!text.contains(crate::emulator::default_world::CLIENT_SECRET), "{text}");
+        assert!(!text.contains(crate::emulator::default_world::IDENTITY_HEADER), "{text}");
+        assert!(text.contains(crate::emulator::default_world::CLIENT_ID));
+    }
+
+    #[test]
+    fn scenarios_round_trip_through_json_and_refuse_unknown_fields() {
+        let scenario = Scenario::default_world();
+        assert_eq!(Scenario::from_json(&scenario.to_json()).unwrap(), scenario);
+        assert!(Scenario::from_json(r#"{"vaultz": []}"#).is_err());
     }
 }

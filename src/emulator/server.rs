@@ -19,7 +19,7 @@ use super::front::DropConnection;
 use super::scenario::Scenario;
 use super::state::EmulatorState;
 use super::tokens::TokenSigner;
-use super::{EmulatorError, app, tls};
+use super::{EmulatorError, app, tls, write_private};
 
 /// The file the world is saved to on shutdown, and loaded from on start.
 pub const WORLD_FILE: &str = "world.json";
@@ -170,8 +170,9 @@ impl Emulator {
     pub fn save(&self) -> Result<(), EmulatorError> {
         let path = self.state_dir.join(WORLD_FILE);
         let temporary = self.state_dir.join(format!("{WORLD_FILE}.tmp"));
-        std::fs::write(&temporary, self.state.snapshot().to_json())
-            .map_err(|source| EmulatorError::io(&temporary, source))?;
+        // A fresh temporary file, so it is created with the owner-only mode.
+        let _ = std::fs::remove_file(&temporary);
+        write_private(&temporary, self.state.snapshot().to_json().as_bytes())?;
         std::fs::rename(&temporary, &path).map_err(|source| EmulatorError::io(&path, source))
     }
 }
@@ -196,18 +197,7 @@ fn load_or_create_signer(state_dir: &Path) -> Result<TokenSigner, EmulatorError>
     }
     let signer = TokenSigner::generate().map_err(EmulatorError::Tls)?;
     let hex: String = signer.key_bytes().iter().map(|byte| format!("{byte:02x}")).collect();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    use std::io::Write as _;
-    options
-        .open(&path)
-        .and_then(|mut file| file.write_all(hex.as_bytes()))
-        .map_err(|source| EmulatorError::io(&path, source))?;
+    write_private(&path, hex.as_bytes())?;
     Ok(signer)
 }
 

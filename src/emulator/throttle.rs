@@ -22,12 +22,21 @@ impl RequestClass {
         }
     }
 
-    /// The suffix of ARM's `x-ms-ratelimit-remaining-subscription-*` header.
-    pub fn header_suffix(self) -> &'static str {
+    /// ARM's `x-ms-ratelimit-remaining-subscription-*` header for this kind of request.
+    pub fn remaining_header(self) -> &'static str {
         match self {
-            RequestClass::Read => "reads",
-            RequestClass::Write => "writes",
-            RequestClass::Delete => "deletes",
+            RequestClass::Read => "x-ms-ratelimit-remaining-subscription-reads",
+            RequestClass::Write => "x-ms-ratelimit-remaining-subscription-writes",
+            RequestClass::Delete => "x-ms-ratelimit-remaining-subscription-deletes",
+        }
+    }
+
+    /// How ARM names the kind in its throttling message.
+    pub fn noun(self) -> &'static str {
+        match self {
+            RequestClass::Read => "read",
+            RequestClass::Write => "write",
+            RequestClass::Delete => "delete",
         }
     }
 }

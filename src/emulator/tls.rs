@@ -14,7 +14,7 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
-use super::EmulatorError;
+use super::{EmulatorError, write_private};
 
 /// The CA certificate's file name in the state directory.
 pub const CA_FILE: &str = "ca.pem";
@@ -53,20 +53,6 @@ fn load_or_create_ca(state_dir: &Path) -> Result<KeyPair, EmulatorError> {
     write_private(&key_path, key.serialize_pem().as_bytes())?;
     std::fs::write(&cert_path, certificate.pem()).map_err(|source| EmulatorError::io(&cert_path, source))?;
     Ok(key)
-}
-
-/// Writes a file only its owner can read.
-fn write_private(path: &Path, contents: &[u8]) -> Result<(), EmulatorError> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|source| EmulatorError::io(path, source))?;
-    file.write_all(contents).map_err(|source| EmulatorError::io(path, source))
 }
 
 /// The TLS configuration of the emulator's server, with the one crypto provider the project uses (aws-lc-rs).

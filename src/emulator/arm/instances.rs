@@ -1,11 +1,10 @@
 //! Backup instances: GET, PUT, DELETE, List (paged), validateForBackup, the instance actions, and the extension
 //! route that finds the instances protecting a resource.
 
-use crate::emulator::util::set_field;
 use std::ops::Bound;
 
 use axum::http::{Method, StatusCode, header};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Context, Reply};
 use crate::emulator::error::{ArmError, arm};
@@ -114,7 +113,7 @@ fn put(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
     let operation_id = core.world.start_operation(spec, context.now);
     let vault_id = vault(core, &vault_key)?.id.clone();
     let instance = core.world.instance(&key).ok_or_else(|| not_found(core, &vault_key, name, context))?;
-    let body = render_instance(instance);
+    let body = serde_json::to_string(&render_instance(instance)).unwrap_or_default();
     let instance_id = instance.id.clone();
     let operation = core
         .world
@@ -127,7 +126,7 @@ fn put(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
         Some(context.url(&format!("{instance_id}/operationResults/{operation_id}"))),
     );
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(Reply::json(status, body).with_headers(headers))
+    Ok(Reply { status, body: Some(body), headers, early: false })
 }
 
 fn delete(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, ArmError> {
@@ -224,24 +223,29 @@ pub(super) fn list(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Arm
         vault.instances.range((lower, Bound::Unbounded)).take(page_size + 1).map(|(name, _)| name.clone()).collect();
     let more = names.len() > page_size;
     let page: Vec<String> = names.into_iter().take(page_size).collect();
-    let mut value = Vec::with_capacity(page.len());
-    for name in &page {
-        let key = InstanceKey { vault: vault_key.clone(), name: name.clone() };
-        core.world.observe_instance(&key, context.now);
-        if let Some(instance) = core.world.instance(&key) {
-            value.push(render_instance(instance));
+    let keys: Vec<InstanceKey> =
+        page.iter().map(|name| InstanceKey { vault: vault_key.clone(), name: name.clone() }).collect();
+    for key in &keys {
+        core.world.observe_instance(key, context.now);
+    }
+    let next_link = match (more, page.last()) {
+        (true, Some(last)) => {
+            let token: String = url::form_urlencoded::byte_serialize(last.as_bytes()).collect();
+            Some(format!("{}&$skipToken={token}", context.url(&format!("{vault_id}/backupInstances"))))
         }
-    }
-    let mut body = json!({ "value": value });
-    if more && let Some(last) = page.last() {
-        let token: String = url::form_urlencoded::byte_serialize(last.as_bytes()).collect();
-        set_field(
-            &mut body,
-            "nextLink",
-            json!(format!("{}&$skipToken={token}", context.url(&format!("{vault_id}/backupInstances")))),
-        );
-    }
+        _ => None,
+    };
+    let value: Vec<_> = keys.iter().filter_map(|key| core.world.instance(key)).map(render_instance).collect();
+    let body = ListView { value, next_link };
     Ok(Reply::json(StatusCode::OK, body))
+}
+
+/// A page of instances.
+#[derive(serde::Serialize)]
+struct ListView<'a> {
+    value: Vec<crate::emulator::world::InstanceView<'a>>,
+    #[serde(rename = "nextLink", skip_serializing_if = "Option::is_none")]
+    next_link: Option<String>,
 }
 
 pub(super) fn validate_for_backup(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
@@ -356,7 +360,7 @@ pub(super) fn protecting(context: &Context<'_>, resource_id: &str) -> Result<Rep
         return Err(arm::method_not_allowed(context.method.as_str()));
     }
     let core = lock(&context.state.core);
-    let value: Vec<Value> = core
+    let value: Vec<_> = core
         .world
         .protected
         .get(&ids::key(resource_id))
@@ -364,5 +368,6 @@ pub(super) fn protecting(context: &Context<'_>, resource_id: &str) -> Result<Rep
         .map(render_instance)
         .into_iter()
         .collect();
-    Ok(Reply::json(StatusCode::OK, json!({ "value": value })))
+    let body = ListView { value, next_link: None };
+    Ok(Reply::json(StatusCode::OK, body))
 }

@@ -33,13 +33,15 @@ const BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// A successful answer.
 pub(crate) struct Reply {
     pub status: StatusCode,
-    pub body: Option<Value>,
+    /// The JSON body, already serialized.
+    pub body: Option<String>,
     pub headers: Vec<(HeaderName, String)>,
     pub early: bool,
 }
 
 impl Reply {
-    pub fn json(status: StatusCode, body: Value) -> Reply {
+    pub fn json(status: StatusCode, body: impl serde::Serialize) -> Reply {
+        let body = serde_json::to_string(&body).unwrap_or_else(|_| "null".to_owned());
         Reply { status, body: Some(body), headers: Vec::new(), early: false }
     }
 
@@ -174,7 +176,7 @@ pub(crate) async fn dispatch(State(state): State<Arc<EmulatorState>>, request: R
             meta.early = reply.early;
             let mut response = match &reply.body {
                 Some(body) => {
-                    let mut response = (reply.status, body.to_string()).into_response();
+                    let mut response = (reply.status, body.clone()).into_response();
                     response
                         .headers_mut()
                         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
@@ -264,8 +266,7 @@ fn handle<'a>(
         let class = RequestClass::of(method.as_str());
         let throttling = core.settings.throttling.clone();
         if let Some(verdict) = core.throttle.take(&throttling, &subscription, &claims.appid, class, now) {
-            let name = format!("x-ms-ratelimit-remaining-subscription-{}", class.header_suffix());
-            let name = HeaderName::try_from(name).unwrap_or(header::WARNING);
+            let name = HeaderName::from_static(class.remaining_header());
             if !verdict.allowed {
                 return Err(ArmError::new(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -273,11 +274,7 @@ fn handle<'a>(
                     format!(
                         "Number of '{}' requests for subscription '{subscription}' actor '{}' exceeded. Please try again \
                          after '{}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling",
-                        match class {
-                            RequestClass::Read => "read",
-                            RequestClass::Write => "write",
-                            RequestClass::Delete => "delete",
-                        },
+                        class.noun(),
                         claims.oid,
                         verdict.retry_after
                     ),

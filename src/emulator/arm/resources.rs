@@ -310,10 +310,9 @@ pub(super) fn vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Ar
         Method::PUT => put_vault(context, path),
         Method::DELETE => {
             let mut core = lock(&context.state.core);
-            let group_key = group_key_checked(&core, &path.subscription, &path.resource_group)?;
+            group_key_checked(&core, &path.subscription, &path.resource_group)?;
             let key = ids::vault_id(&path.subscription, &path.resource_group, &path.vault).to_ascii_lowercase();
             let Some(vault) = core.world.vaults.get(&key) else {
-                let _ = group_key;
                 return Ok(Reply::empty(StatusCode::NO_CONTENT));
             };
             if !vault.instances.is_empty() {

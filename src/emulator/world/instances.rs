@@ -375,25 +375,56 @@ fn snapshot_resource_group(properties: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The ARM representation of an instance, serialized straight from the instance (no copy of its properties),
+/// since GET and List of instances are the hottest paths.
+#[derive(serde::Serialize)]
+pub(crate) struct InstanceView<'a> {
+    id: &'a str,
+    name: &'a str,
+    #[serde(rename = "type")]
+    resource_type: &'static str,
+    properties: PropertiesView<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a Value>,
+}
+
+#[derive(serde::Serialize)]
+struct PropertiesView<'a> {
+    #[serde(flatten)]
+    client: &'a Map<String, Value>,
+    #[serde(rename = "provisioningState")]
+    provisioning_state: &'a str,
+    #[serde(rename = "currentProtectionState")]
+    protection_state: &'a str,
+    #[serde(rename = "protectionStatus")]
+    protection_status: StatusView<'a>,
+    #[serde(rename = "protectionErrorDetails", skip_serializing_if = "Option::is_none")]
+    protection_error: Option<&'a Value>,
+}
+
+#[derive(serde::Serialize)]
+struct StatusView<'a> {
+    status: &'a str,
+    #[serde(rename = "errorDetails", skip_serializing_if = "Option::is_none")]
+    error_details: Option<&'a Value>,
+}
+
 /// The ARM representation of an instance.
-pub(crate) fn render_instance(instance: &Instance) -> Value {
-    let mut properties = instance.properties.clone();
-    properties.insert("provisioningState".to_owned(), Value::String(instance.provisioning_state.clone()));
-    properties.insert("currentProtectionState".to_owned(), Value::String(instance.protection_state.clone()));
-    let mut status = json!({ "status": protection_status_for(&instance.protection_state) });
-    if let Some(error) = &instance.protection_error {
-        set_field(&mut status, "errorDetails", error.clone());
-        properties.insert("protectionErrorDetails".to_owned(), error.clone());
+pub(crate) fn render_instance(instance: &Instance) -> InstanceView<'_> {
+    InstanceView {
+        id: &instance.id,
+        name: &instance.name,
+        resource_type: "Microsoft.DataProtection/backupVaults/backupInstances",
+        properties: PropertiesView {
+            client: &instance.properties,
+            provisioning_state: &instance.provisioning_state,
+            protection_state: &instance.protection_state,
+            protection_status: StatusView {
+                status: protection_status_for(&instance.protection_state),
+                error_details: instance.protection_error.as_ref(),
+            },
+            protection_error: instance.protection_error.as_ref(),
+        },
+        tags: instance.tags.as_ref(),
     }
-    properties.insert("protectionStatus".to_owned(), status);
-    let mut resource = json!({
-        "id": instance.id,
-        "name": instance.name,
-        "type": "Microsoft.DataProtection/backupVaults/backupInstances",
-        "properties": properties,
-    });
-    if let Some(tags) = &instance.tags {
-        set_field(&mut resource, "tags", tags.clone());
-    }
-    resource
 }

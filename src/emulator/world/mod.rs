@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
 use serde_json::Value;
 
-pub(crate) use instances::{protection_status_for, render_instance};
+pub(crate) use instances::{InstanceView, protection_status_for, render_instance};
 pub(crate) use operations::{OperationScope, OperationSpec, Planned, ScopeKind};
 pub(crate) use resources::client_vault_properties;
 
