@@ -58,7 +58,17 @@ fn get(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
     let key = InstanceKey { vault: vault_key.clone(), name: name.to_ascii_lowercase() };
     core.world.observe_instance(&key, context.now);
     let instance = core.world.instance(&key).ok_or_else(|| not_found(&core, &vault_key, name, context))?;
-    Ok(Reply::json(StatusCode::OK, render_instance(instance)))
+    let mut reply = Reply::json(StatusCode::OK, render_instance(instance));
+    if instance.configuring.is_some() {
+        // Protection is still being configured: say when to look again, with the ProtectionConfiguration timing.
+        // (The real service sends no delay here; clients then use their own interval.)
+        let timing = core.settings.timing(OperationKind::ProtectionConfiguration);
+        reply.headers.push((header::RETRY_AFTER, timing.retry_after_seconds.to_string()));
+        if let Some(ms) = timing.retry_after_ms {
+            reply.headers.push((axum::http::HeaderName::from_static("retry-after-ms"), ms.to_string()));
+        }
+    }
+    Ok(reply)
 }
 
 fn not_found(core: &Core, vault_key: &str, name: &str, context: &Context<'_>) -> ArmError {
