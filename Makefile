@@ -3,7 +3,7 @@
 CARGO ?= cargo
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
-.PHONY: all build demo test lint fmt clippy bench fuzz docs release install clean
+.PHONY: all build demo test lint fmt clippy docs release install clean
 
 all: build
 
@@ -28,6 +28,18 @@ fmt:
 clippy:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
+## docs: regenerate docs/ from the provider schema, templates/ and examples/
+docs:
+	DOCS_UPDATE=1 $(CARGO) test --locked --test docs
+
+## release: dist/ with the zip, SHA256SUMS and manifest the registry expects, plus a provider-mirror layout
+release: build
+	scripts/release.sh dist
+
+## install: put the release build where terraform looks for local providers (~/.terraform.d/plugins)
+install: build
+	scripts/install.sh
+
 clean:
 	$(CARGO) clean
-	rm -rf .demo
+	rm -rf .demo dist

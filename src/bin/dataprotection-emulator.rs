@@ -9,14 +9,19 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use dataprotection::emulator::{Emulator, EmulatorConfig, Scenario, WorldSource};
+use rustls::pki_types::pem::PemObject as _;
 
 const USAGE: &str = "usage: dataprotection-emulator --state-dir DIR [--listen 127.0.0.1:0] [--scenario FILE]
+       dataprotection-emulator journal --state-dir DIR
 
 Serves an emulator of the Azure Data Protection API over HTTPS on a loopback address.
 
   --state-dir DIR   where the CA (DIR/ca.pem), the base URL (DIR/address) and the saved world live
   --listen ADDR     loopback address and port (default 127.0.0.1:0, a free port)
   --scenario FILE   the world to start with (JSON) when DIR holds no saved world; the default world otherwise
+
+`journal` prints what the emulator running on DIR has seen: its ARM requests in order, then the flow of
+operations with repeats folded (tokens and metadata reads left out).
 
 Point the provider at it with metadata_host = \"<host:port>\" and SSL_CERT_FILE=DIR/ca.pem.
 See docs/emulator.md.";
@@ -106,7 +111,72 @@ async fn run(arguments: Arguments) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `journal --state-dir DIR`: reads the running emulator's journal through its admin API and prints it.
+async fn print_journal(state_dir: PathBuf) -> anyhow::Result<()> {
+    let base = std::fs::read_to_string(state_dir.join(dataprotection::emulator::ADDRESS_FILE))
+        .with_context(|| format!("no emulator is running on {} (no address file)", state_dir.display()))?;
+    let pem = std::fs::read(state_dir.join(dataprotection::emulator::CA_FILE)).context("reading the emulator's CA")?;
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(certificate.context("reading the emulator's CA")?).context("trusting the emulator's CA")?;
+    }
+    let tls =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .context("TLS setup")?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let client = reqwest::Client::builder().use_preconfigured_tls(tls).build().context("HTTP client")?;
+    let url = format!("{}/_emulator/journal", base.trim());
+    let entries: Vec<dataprotection::emulator::JournalEntry> =
+        client.get(&url).send().await.context("asking the emulator")?.error_for_status()?.json().await?;
+    let arm: Vec<_> =
+        entries.iter().filter(|e| e.operation != "Token" && e.operation != "Metadata_Endpoints").collect();
+    println!("{:>6}  {:<6}  {:>6}  {:<40}  path", "at ms", "method", "status", "operation");
+    for e in &arm {
+        let path = if e.path.len() > 90 { format!("...{}", &e.path[e.path.len() - 87..]) } else { e.path.clone() };
+        println!("{:>6}  {:<6}  {:>6}  {:<40}  {path}", e.at_ms, e.method, e.status, e.operation);
+    }
+    let mut flow: Vec<(String, usize)> = Vec::new();
+    for e in &arm {
+        match flow.last_mut() {
+            Some((operation, count)) if *operation == e.operation => *count += 1,
+            _ => flow.push((e.operation.clone(), 1)),
+        }
+    }
+    let steps: Vec<String> =
+        flow.iter().map(|(op, n)| if *n > 1 { format!("{op} ×{n}") } else { op.clone() }).collect();
+    println!("\nflow: {}", steps.join(" → "));
+    let early = entries.iter().filter(|e| e.early).count();
+    println!("polls earlier than the emulator asked: {early}");
+    Ok(())
+}
+
 fn main() -> ExitCode {
+    let mut raw = std::env::args().skip(1);
+    if raw.next().as_deref() == Some("journal") {
+        let state_dir = match (raw.next().as_deref(), raw.next()) {
+            (Some("--state-dir"), Some(dir)) => PathBuf::from(dir),
+            _ => {
+                eprintln!("dataprotection-emulator: journal needs --state-dir DIR\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        };
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                eprintln!("dataprotection-emulator: starting the runtime: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        return match runtime.block_on(print_journal(state_dir)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("dataprotection-emulator: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let arguments = match parse_arguments() {
         Ok(Some(arguments)) => arguments,
         Ok(None) => {
