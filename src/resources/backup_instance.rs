@@ -296,7 +296,7 @@ fn validate_config(config: &Value) -> Diagnostics {
     if let Some(name) = text("name")
         && let Err(reason) = check_name(name)
     {
-        diags.attribute_error(AttributePath::root("name"), "Invalid backup instance name", format!("{reason}."));
+        diags.attribute_error(AttributePath::root("name"), "Invalid backup instance name", common::sentence(&reason));
     }
     let vault = text("vault_id").map(|v| (v, v.parse::<BackupVaultId>()));
     if let Some((_, Err(e))) = &vault {

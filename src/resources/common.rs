@@ -149,6 +149,16 @@ pub fn format_duration(d: Duration) -> String {
     out
 }
 
+/// `text` as a sentence: first letter upper-case, ending with a full stop.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.trim().chars();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 /// A region name in its canonical form: `West US`, `westus` and `WESTUS` all become `westus`.
 pub fn normalize_location(location: &str) -> String {
     location.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
@@ -249,6 +259,13 @@ mod tests {
         validate_timeouts(&v, &mut d);
         let paths: Vec<String> = d.iter().map(|d| d.attribute.as_ref().unwrap().to_string()).collect();
         assert_eq!(paths, vec!["timeouts.create", "timeouts.delete"]);
+    }
+
+    #[test]
+    fn reasons_become_sentences() {
+        assert_eq!(sentence("the name \"a/b\" is bad"), "The name \"a/b\" is bad.");
+        assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(sentence(""), ".");
     }
 
     #[test]
