@@ -17,7 +17,7 @@ demo: build
 
 ## test: every test, including the acceptance tests that drive the real terraform CLI
 test:
-	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked
 
 ## lint: the formatting and clippy gates CI runs
 lint: fmt clippy
