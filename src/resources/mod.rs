@@ -1,7 +1,10 @@
 //! The resource and data source types, one file each.
 
 pub mod backup_instance;
+pub mod backup_policy_disk;
+pub mod backup_vault;
 pub mod common;
+mod helpers;
 
 use std::sync::Arc;
 
@@ -10,7 +13,11 @@ use crate::provider::ProviderState;
 
 /// Every resource type, sharing the provider's configuration.
 pub fn all(state: &Arc<ProviderState>) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(backup_instance::BackupInstanceType::new(state.clone()))]
+    vec![
+        Arc::new(backup_instance::BackupInstanceType::new(state.clone())),
+        Arc::new(backup_vault::BackupVaultType::new(state.clone())),
+        Arc::new(backup_policy_disk::BackupPolicyDiskType::new(state.clone())),
+    ]
 }
 
 /// Every data source type.
