@@ -60,6 +60,11 @@ fn disk_policy(schedule: &str, retention: &str) -> serde_json::Value {
     }})
 }
 
+/// The output with every run of whitespace made one space: terraform wraps long diagnostic lines.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn assert_no_backtrace(text: &str) {
     assert!(!text.contains("stack backtrace") && !text.contains("rust_begin_unwind"), "backtrace in output:\n{text}");
 }
@@ -164,7 +169,7 @@ async fn irreversible_settings_are_explained_in_the_plan_and_undoing_them_replac
     ws.write(&vault_block("vault-locked", "  soft_delete = \"AlwaysOn\"\n  immutability = \"Locked\"\n"));
     let (code, plan) = ws.plan_code().await;
     assert_eq!(code, 2, "{}", plan.output());
-    let out = plan.output();
+    let out = flat(&plan.output());
     assert!(out.contains("Warning: soft_delete = \"AlwaysOn\" cannot be undone"), "{out}");
     assert!(out.contains("Warning: immutability = \"Locked\" cannot be undone"), "{out}");
     assert!(out.contains("updated in-place"), "turning them on is an update: {out}");
@@ -174,7 +179,7 @@ async fn irreversible_settings_are_explained_in_the_plan_and_undoing_them_replac
     ws.write(&vault_block("vault-locked", "  immutability = \"Locked\"\n"));
     let (code, plan) = ws.plan_code().await;
     assert_eq!(code, 2, "{}", plan.output());
-    let out = plan.output();
+    let out = flat(&plan.output());
     assert!(out.contains("must be replaced"), "{out}");
     assert!(out.contains("Warning: soft_delete cannot go from \"AlwaysOn\" to \"On\" in place"), "{out}");
     assert!(out.contains("forces replacement"), "{out}");
@@ -206,7 +211,7 @@ async fn a_vault_that_already_exists_must_be_imported() {
     ws.emulator.state().clear_journal();
     let run = ws.terraform(&["apply", "-auto-approve"]).await;
     assert_eq!(run.code, 1, "{}", run.output());
-    let out = run.output();
+    let out = flat(&run.output());
     assert!(out.contains("Backup vault already exists"), "{out}");
     assert!(out.contains("terraform import dataprotection_backup_vault."), "{out}");
     assert!(!arm_ops(&ws).iter().any(|o| o == "BackupVaults_CreateOrUpdate"), "the vault was not overwritten");
@@ -245,7 +250,7 @@ async fn a_vault_with_backup_instances_is_not_destroyed_and_azures_error_says_wh
 
     let run = ws.terraform(&["destroy", "-auto-approve"]).await;
     assert_eq!(run.code, 1, "{}", run.output());
-    let out = run.output();
+    let out = flat(&run.output());
     assert!(out.contains("UserErrorBackupVaultNotEmpty"), "Azure's code: {out}");
     assert!(out.contains("existing backup instances"), "Azure's message: {out}");
     assert!(out.contains("Request ID:"), "{out}");
@@ -264,7 +269,7 @@ async fn bad_arguments_fail_validate_with_their_attribute() {
     ws.emulator.state().clear_journal();
     let run = ws.terraform(&["validate"]).await;
     assert_eq!(run.code, 1, "{}", run.output());
-    let out = run.output();
+    let out = flat(&run.output());
     for text in [
         "Invalid backup vault name",
         "Invalid resource group ID",
