@@ -4,6 +4,7 @@
 mod support;
 
 use dataprotection::emulator::default_world as world;
+use dataprotection::emulator::settings::{OperationKind, Outcome, OutcomeRule};
 use reqwest::Method;
 use serde_json::json;
 use support::terraform::Workspace;
@@ -140,6 +141,7 @@ async fn tags_soft_delete_and_identity_change_in_place_with_one_patch_and_storag
     assert_eq!(body["identity"]["type"], "SystemAssigned");
     assert_eq!(body["properties"]["securitySettings"]["softDeleteSettings"]["state"], "Off");
     assert_eq!(body["properties"]["securitySettings"]["softDeleteSettings"]["retentionDurationInDays"], 30.0);
+    assert_eq!(body["properties"]["storageSettings"][0]["type"], "LocallyRedundant", "the PATCH kept the rest");
     assert_eq!(ws.plan_code().await.0, 0);
 
     // Removing the tags and the settings goes back to Azure's defaults, in place.
@@ -281,4 +283,28 @@ async fn bad_arguments_fail_validate_with_their_attribute() {
     }
     assert_no_backtrace(&out);
     assert!(arm_ops(&ws).is_empty(), "validate is offline: {:?}", arm_ops(&ws));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_outlives_its_timeout_keeps_the_vault_in_state_and_the_next_apply_converges() {
+    let ws = Workspace::start().await;
+    ws.emulator.state().inject_outcome(
+        OperationKind::BackupVaultCreateOrUpdate,
+        OutcomeRule { outcome: Outcome::NeverFinish, count: Some(1), code: None, message: None },
+    );
+    ws.write(&vault_block("vault-slow", "  timeouts {\n    create = \"3s\"\n  }\n"));
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = flat(&run.output());
+    assert!(out.contains("create timeout (3s)"), "the timeout is named: {out}");
+    assert_no_backtrace(&out);
+    let vault = ws.resource(ADDRESS).unwrap_or_else(|| panic!("the accepted vault is in state:\n{out}"));
+    assert_eq!(vault["attributes"]["id"], vault_id("vault-slow").as_str());
+    assert_eq!(vault["status"], "tainted", "{vault}");
+
+    // The next apply replaces the tainted vault and ends clean.
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert!(run.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", run.stdout);
+    assert_eq!(ws.plan_code().await.0, 0);
 }

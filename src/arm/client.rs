@@ -363,4 +363,62 @@ mod tests {
         let e = c.list_backup_instances(&call, &vault).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Refused);
     }
+
+    const VAULT: &str = "/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v";
+
+    #[tokio::test]
+    async fn a_vault_delete_is_followed_and_a_missing_vault_is_no_operation() {
+        let status = "https://management.example.test/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/operationStatus/op1";
+        let h = Harness::new(vec![
+            Scripted::Respond(202, vec![("azure-asyncoperation", status.into()), ("retry-after", "2".into())], ""),
+            Scripted::Respond(200, vec![], r#"{"status":"Succeeded"}"#),
+            Scripted::Respond(204, vec![], ""),
+        ]);
+        let call = h.call(Duration::from_secs(60));
+        let (c, t, _) = client(h);
+        let vault: BackupVaultId = VAULT.parse().unwrap();
+        let mut operation = c.begin_delete_backup_vault(&call, &vault).await.unwrap().expect("an operation");
+        operation.wait(c.pipeline(), &call).await.unwrap();
+        assert!(c.begin_delete_backup_vault(&call, &vault).await.unwrap().is_none(), "204: nothing to follow");
+        let seen = t.seen.lock().unwrap();
+        assert_eq!(seen.iter().map(|s| s.method.as_str()).collect::<Vec<_>>(), vec!["DELETE", "GET", "DELETE"]);
+        assert_eq!(seen[1].url, status);
+    }
+
+    #[tokio::test]
+    async fn policy_calls_are_synchronous_and_a_policy_in_use_is_azures_error() {
+        let h = Harness::new(vec![
+            Scripted::Respond(
+                200,
+                vec![],
+                r#"{"id":"/p","properties":{"objectType":"BackupPolicy","datasourceTypes":["Microsoft.Compute/disks"],"policyRules":[]}}"#,
+            ),
+            Scripted::Respond(
+                400,
+                vec![],
+                r#"{"error":{"code":"UserErrorDppPolicyObjectInUse","message":"The backup policy is in use."}}"#,
+            ),
+            Scripted::Respond(204, vec![], ""),
+        ]);
+        let call = h.call(Duration::from_secs(60));
+        let (c, _, _) = client(h);
+        let id: BackupPolicyId = format!("{VAULT}/backupPolicies/p").parse().unwrap();
+        let stored = c.put_backup_policy(&call, &id, &BackupPolicyResource::default()).await.unwrap();
+        assert_eq!(stored.properties.datasource_types, vec!["Microsoft.Compute/disks"]);
+        let e = c.delete_backup_policy(&call, &id).await.unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("UserErrorDppPolicyObjectInUse"));
+        assert!(!c.delete_backup_policy(&call, &id).await.unwrap(), "204: it did not exist");
+    }
+
+    #[tokio::test]
+    async fn stop_protection_posts_to_the_instance_action() {
+        let h = Harness::new(vec![Scripted::Respond(404, vec![], r#"{"error":{"code":"NotFound","message":"gone"}}"#)]);
+        let call = h.call(Duration::from_secs(60));
+        let (c, t, _) = client(h);
+        let id: BackupInstanceId = format!("{VAULT}/backupInstances/b").parse().unwrap();
+        assert!(c.begin_stop_protection(&call, &id).await.unwrap().is_none(), "a missing instance has nothing to stop");
+        let seen = t.seen.lock().unwrap();
+        assert_eq!(seen[0].method, "POST");
+        assert!(seen[0].url.contains("/backupInstances/b/stopProtection?api-version="), "{}", seen[0].url);
+    }
 }

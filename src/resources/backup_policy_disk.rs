@@ -133,7 +133,7 @@ pub(crate) fn check_iso_duration(text: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("{text:?} is not an ISO 8601 duration such as P7D, P4W or PT12H: {why}"));
     let Some(rest) = text.strip_prefix('P') else { return bad("it must start with P") };
     let (date, time) = match rest.split_once('T') {
-        Some((date, time)) if time.is_empty() => return bad(&format!("nothing follows the T in {date}T")),
+        Some((date, "")) => return bad(&format!("nothing follows the T in {date}T")),
         Some((date, time)) => (date, Some(time)),
         None => (rest, None),
     };
@@ -754,7 +754,7 @@ fn validate_config(config: &Value) -> Diagnostics {
             diags.attribute_error(path("duration"), "Invalid retention duration", format!("{reason}."));
         }
         if let Some(priority) = rule.attr("priority").as_number()
-            && !priority.as_i64().is_some_and(|p| p >= 0)
+            && priority.as_i64().is_none_or(|p| p < 0)
         {
             diags.attribute_error(
                 path("priority"),
