@@ -129,12 +129,33 @@ async fn a_policy_that_already_exists_must_be_imported() {
     assert!(!ws.journal().iter().any(|e| e.operation == "BackupPolicies_CreateOrUpdate"), "nothing overwritten");
 }
 
+/// A policy with no retention rule and no time zone: only the required arguments.
+fn minimal_policy_block(name: &str, retention: &str) -> String {
+    format!(
+        r#"resource "dataprotection_backup_policy_disk" "policy" {{
+  name                            = "{name}"
+  vault_id                        = "{vault}"
+  backup_repeating_time_intervals = ["R/2024-01-01T02:00:00+00:00/P1D"]
+  default_retention_duration      = "{retention}"
+}}
+"#,
+        vault = world::vault_id(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_change_replaces_an_unused_policy() {
     let ws = Workspace::start().await;
-    ws.write(&policy_block(Some("disk-unused"), "P7D", false));
+    ws.write(&minimal_policy_block("disk-unused", "P7D"));
     ws.apply().await;
-    ws.write(&policy_block(Some("disk-unused"), "P14D", false));
+    assert_eq!(ws.plan_code().await.0, 0);
+    // Without retention rules or time zone, an import still plans clean.
+    ws.terraform_ok(&["state", "rm", ADDRESS]).await;
+    ws.terraform_ok(&["import", ADDRESS, &world::policy_id("disk-unused")]).await;
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "plan after import must be empty:\n{}", run.output());
+
+    ws.write(&minimal_policy_block("disk-unused", "P14D"));
     let plan = ws.terraform_ok(&["plan"]).await;
     assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
     assert!(plan.stdout.contains("forces replacement"), "{}", plan.stdout);
@@ -143,6 +164,7 @@ async fn any_change_replaces_an_unused_policy() {
     assert!(run.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", run.stdout);
     let (_, body) = ws.arm(Method::GET, &world::policy_id("disk-unused"), None).await;
     assert_eq!(body["properties"]["policyRules"][1]["lifecycles"][0]["deleteAfter"]["duration"], "P14D");
+    assert!(body["properties"]["policyRules"][0]["trigger"]["schedule"].get("timeZone").is_none(), "{body}");
     assert_eq!(ws.plan_code().await.0, 0);
 }
 

@@ -175,8 +175,15 @@ output "names" {{
 async fn retain_data_on_destroy_stops_protection_and_keeps_the_instance_in_azure() {
     let ws = Workspace::start().await;
     let block = instance_block("bi", "bi-retained", world::DISK_APP_01, world::POLICY_DAILY);
-    ws.write(&block.replace("\n}\n", "\n  retain_data_on_destroy = true\n}\n"));
+    ws.write(&block);
     ws.apply().await;
+    // Setting it is an update of Terraform's state only: nothing is sent to Azure.
+    ws.write(&block.replace("\n}\n", "\n  retain_data_on_destroy = true\n}\n"));
+    ws.emulator.state().clear_journal();
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", run.stdout);
+    let writes: Vec<_> = ws.journal().into_iter().filter(|e| e.method != "GET" && e.operation != "Token").collect();
+    assert!(writes.is_empty(), "no write to Azure: {writes:?}");
     let instance = ws.resource("dataprotection_backup_instance.bi").expect("in state");
     assert_eq!(instance["attributes"]["retain_data_on_destroy"], true);
     assert_eq!(ws.plan_code().await.0, 0, "the setting plans clean once applied");

@@ -446,7 +446,8 @@ impl Model {
                 .collect::<Option<Vec<_>>>()?,
         };
         let time_zone = match value.attr("time_zone") {
-            Value::Null => None,
+            // Unknown at apply only when it was not configured: Azure's default applies.
+            Value::Null | Value::Unknown => None,
             v => Some(v.as_str()?.to_owned()),
         };
         Some(Model {
@@ -567,11 +568,8 @@ fn attributes_from_azure(prior: &Value, policy: &BackupPolicyResource) -> (Value
         .filter_map(|r| r.attr("name").as_str().map(str::to_ascii_lowercase))
         .collect();
     found.sort_by_key(|r| prior_names.iter().position(|n| *n == r.name.to_ascii_lowercase()).unwrap_or(usize::MAX));
-    let retention_rules = if found.is_empty() && prior.attr("retention_rule").is_null() {
-        Value::Null
-    } else {
-        Value::List(found.iter().map(RetentionRule::to_value).collect())
-    };
+    // A list of blocks is never null in a configuration: no rules is the empty list.
+    let retention_rules = Value::List(found.iter().map(RetentionRule::to_value).collect());
     (intervals, time_zone, default, retention_rules)
 }
 
@@ -596,9 +594,6 @@ pub(crate) fn data_source_attributes(id: &BackupPolicyId, policy: &BackupPolicyR
     let mut state = state_from_azure(&Value::Null, id, policy);
     if let Value::Object(entries) = &mut state {
         entries.remove("timeouts");
-        if entries.get("retention_rule").is_some_and(Value::is_null) {
-            entries.insert("retention_rule".to_owned(), Value::List(Vec::new()));
-        }
     }
     state
 }
