@@ -105,6 +105,10 @@ data "dataprotection_backup_policy_disk" "policy" {{
 data "dataprotection_backup_instance" "bi" {{
   id = "{instance}"
 }}
+
+data "dataprotection_backup_instances" "all" {{
+  vault_id = "{missing_vault}"
+}}
 "#,
         policy = world::policy_id("policy-missing"),
         instance = world::backup_instance_id("bi-missing"),
@@ -118,6 +122,7 @@ data "dataprotection_backup_instance" "bi" {{
         "Error: Backup instance not found",
         "vault-missing (it answered 404 Not Found)",
         "bi-missing (it answered 404 Not Found)",
+        "listing the backup instances of",
         "id = \"",
     ] {
         assert!(out.contains(text), "{text}: {out}");
