@@ -8,8 +8,11 @@ use http::Method;
 use url::Url;
 
 use super::error::{ArmError, ErrorKind};
-use super::ids::{BackupInstanceId, BackupVaultId};
-use super::models::{BackupInstance, BackupInstanceResource, Page, ValidateForBackupRequest};
+use super::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId};
+use super::models::{
+    BackupInstance, BackupInstanceResource, BackupPolicyResource, BackupVaultResource, Page, PatchBackupVaultRequest,
+    ValidateForBackupRequest,
+};
 use super::pipeline::{CallContext, HttpResponse, Pipeline, server_delay};
 use super::poller::Operation;
 
@@ -161,6 +164,141 @@ impl ArmClient {
             }
         }
     }
+    /// GETs the resource at `path`, with the delay the response asks for before the next GET (when it asks for
+    /// one); `None` when it does not exist.
+    async fn get_polled<T: serde::de::DeserializeOwned>(
+        &self,
+        call: &CallContext,
+        path: &str,
+        what: &str,
+    ) -> Result<Option<(T, Option<Duration>)>, ArmError> {
+        let response =
+            self.send_json::<()>(call, Method::GET, self.url(path)?, None).await.map_err(|e| e.context(what))?;
+        if response.status.as_u16() == 404 {
+            return Ok(None);
+        }
+        let response = response.error_for_status().map_err(|e| e.context(what))?;
+        let delay = server_delay(&response.headers, self.pipeline.clock().wall());
+        response.json().map(|body| Some((body, delay))).map_err(|e| e.context(what))
+    }
+
+    /// GETs a backup vault; `None` when it does not exist.
+    pub async fn get_backup_vault(
+        &self,
+        call: &CallContext,
+        id: &BackupVaultId,
+    ) -> Result<Option<BackupVaultResource>, ArmError> {
+        Ok(self.get_backup_vault_polled(call, id).await?.map(|(vault, _)| vault))
+    }
+
+    /// GETs a backup vault, with the delay the response asks for before the next GET (when it asks for one).
+    pub async fn get_backup_vault_polled(
+        &self,
+        call: &CallContext,
+        id: &BackupVaultId,
+    ) -> Result<Option<(BackupVaultResource, Option<Duration>)>, ArmError> {
+        self.get_polled(call, &id.to_string(), &format!("reading backup vault {id}")).await
+    }
+
+    /// PUTs a backup vault (create). `Ok` means Azure accepted it: from here on the vault may exist.
+    pub async fn begin_put_backup_vault(
+        &self,
+        call: &CallContext,
+        id: &BackupVaultId,
+        body: &BackupVaultResource,
+        what: &str,
+    ) -> Result<Operation, ArmError> {
+        let url = self.url(&id.to_string())?;
+        let response = self.send_json(call, Method::PUT, url.clone(), Some(body)).await.map_err(|e| e.context(what))?;
+        let response = response.error_for_status().map_err(|e| e.context(what))?;
+        Operation::begin(&self.pipeline, Method::PUT, url, response, what)
+    }
+
+    /// PATCHes a backup vault: only the settings in `body` change.
+    pub async fn begin_patch_backup_vault(
+        &self,
+        call: &CallContext,
+        id: &BackupVaultId,
+        body: &PatchBackupVaultRequest,
+        what: &str,
+    ) -> Result<Operation, ArmError> {
+        let url = self.url(&id.to_string())?;
+        let response =
+            self.send_json(call, Method::PATCH, url.clone(), Some(body)).await.map_err(|e| e.context(what))?;
+        let response = response.error_for_status().map_err(|e| e.context(what))?;
+        Operation::begin(&self.pipeline, Method::PATCH, url, response, what)
+    }
+
+    /// DELETEs a backup vault. `None` when Azure says it did not exist (204) or it is already gone (404).
+    pub async fn begin_delete_backup_vault(
+        &self,
+        call: &CallContext,
+        id: &BackupVaultId,
+    ) -> Result<Option<Operation>, ArmError> {
+        let what = format!("deleting backup vault {id}");
+        let url = self.url(&id.to_string())?;
+        let response =
+            self.send_json::<()>(call, Method::DELETE, url.clone(), None).await.map_err(|e| e.context(&what))?;
+        if matches!(response.status.as_u16(), 204 | 404) {
+            return Ok(None);
+        }
+        let response = response.error_for_status().map_err(|e| e.context(&what))?;
+        Operation::begin(&self.pipeline, Method::DELETE, url, response, what).map(Some)
+    }
+
+    /// GETs a backup policy; `None` when it does not exist.
+    pub async fn get_backup_policy(
+        &self,
+        call: &CallContext,
+        id: &BackupPolicyId,
+    ) -> Result<Option<BackupPolicyResource>, ArmError> {
+        let found = self.get_polled(call, &id.to_string(), &format!("reading backup policy {id}")).await?;
+        Ok(found.map(|(policy, _)| policy))
+    }
+
+    /// PUTs a backup policy. Policy calls are synchronous: the answer is the policy as stored.
+    pub async fn put_backup_policy(
+        &self,
+        call: &CallContext,
+        id: &BackupPolicyId,
+        body: &BackupPolicyResource,
+    ) -> Result<BackupPolicyResource, ArmError> {
+        let what = format!("creating backup policy {id}");
+        let url = self.url(&id.to_string())?;
+        let response = self.send_json(call, Method::PUT, url, Some(body)).await.map_err(|e| e.context(&what))?;
+        response.error_for_status().and_then(|r| r.json()).map_err(|e| e.context(&what))
+    }
+
+    /// DELETEs a backup policy (synchronous). `false` when it did not exist.
+    pub async fn delete_backup_policy(&self, call: &CallContext, id: &BackupPolicyId) -> Result<bool, ArmError> {
+        let what = format!("deleting backup policy {id}");
+        let url = self.url(&id.to_string())?;
+        let response = self.send_json::<()>(call, Method::DELETE, url, None).await.map_err(|e| e.context(&what))?;
+        if matches!(response.status.as_u16(), 204 | 404) {
+            return Ok(false);
+        }
+        response.error_for_status().map_err(|e| e.context(&what))?;
+        Ok(true)
+    }
+
+    /// POSTs stopProtection: backups stop and the recovery points are kept. `None` when the instance does not
+    /// exist (404).
+    pub async fn begin_stop_protection(
+        &self,
+        call: &CallContext,
+        id: &BackupInstanceId,
+    ) -> Result<Option<Operation>, ArmError> {
+        let what = format!("stopping protection of backup instance {id} (keeping its recovery points)");
+        let url = self.url(&format!("{id}/stopProtection"))?;
+        let body = serde_json::json!({});
+        let response =
+            self.send_json(call, Method::POST, url.clone(), Some(&body)).await.map_err(|e| e.context(&what))?;
+        if response.status.as_u16() == 404 {
+            return Ok(None);
+        }
+        let response = response.error_for_status().map_err(|e| e.context(&what))?;
+        Operation::begin(&self.pipeline, Method::POST, url, response, what).map(Some)
+    }
 }
 
 #[cfg(test)]
@@ -224,5 +362,63 @@ mod tests {
         let (c, _, _) = client(h);
         let e = c.list_backup_instances(&call, &vault).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Refused);
+    }
+
+    const VAULT: &str = "/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v";
+
+    #[tokio::test]
+    async fn a_vault_delete_is_followed_and_a_missing_vault_is_no_operation() {
+        let status = "https://management.example.test/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/operationStatus/op1";
+        let h = Harness::new(vec![
+            Scripted::Respond(202, vec![("azure-asyncoperation", status.into()), ("retry-after", "2".into())], ""),
+            Scripted::Respond(200, vec![], r#"{"status":"Succeeded"}"#),
+            Scripted::Respond(204, vec![], ""),
+        ]);
+        let call = h.call(Duration::from_secs(60));
+        let (c, t, _) = client(h);
+        let vault: BackupVaultId = VAULT.parse().unwrap();
+        let mut operation = c.begin_delete_backup_vault(&call, &vault).await.unwrap().expect("an operation");
+        operation.wait(c.pipeline(), &call).await.unwrap();
+        assert!(c.begin_delete_backup_vault(&call, &vault).await.unwrap().is_none(), "204: nothing to follow");
+        let seen = t.seen.lock().unwrap();
+        assert_eq!(seen.iter().map(|s| s.method.as_str()).collect::<Vec<_>>(), vec!["DELETE", "GET", "DELETE"]);
+        assert_eq!(seen[1].url, status);
+    }
+
+    #[tokio::test]
+    async fn policy_calls_are_synchronous_and_a_policy_in_use_is_azures_error() {
+        let h = Harness::new(vec![
+            Scripted::Respond(
+                200,
+                vec![],
+                r#"{"id":"/p","properties":{"objectType":"BackupPolicy","datasourceTypes":["Microsoft.Compute/disks"],"policyRules":[]}}"#,
+            ),
+            Scripted::Respond(
+                400,
+                vec![],
+                r#"{"error":{"code":"UserErrorDppPolicyObjectInUse","message":"The backup policy is in use."}}"#,
+            ),
+            Scripted::Respond(204, vec![], ""),
+        ]);
+        let call = h.call(Duration::from_secs(60));
+        let (c, _, _) = client(h);
+        let id: BackupPolicyId = format!("{VAULT}/backupPolicies/p").parse().unwrap();
+        let stored = c.put_backup_policy(&call, &id, &BackupPolicyResource::default()).await.unwrap();
+        assert_eq!(stored.properties.datasource_types, vec!["Microsoft.Compute/disks"]);
+        let e = c.delete_backup_policy(&call, &id).await.unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("UserErrorDppPolicyObjectInUse"));
+        assert!(!c.delete_backup_policy(&call, &id).await.unwrap(), "204: it did not exist");
+    }
+
+    #[tokio::test]
+    async fn stop_protection_posts_to_the_instance_action() {
+        let h = Harness::new(vec![Scripted::Respond(404, vec![], r#"{"error":{"code":"NotFound","message":"gone"}}"#)]);
+        let call = h.call(Duration::from_secs(60));
+        let (c, t, _) = client(h);
+        let id: BackupInstanceId = format!("{VAULT}/backupInstances/b").parse().unwrap();
+        assert!(c.begin_stop_protection(&call, &id).await.unwrap().is_none(), "a missing instance has nothing to stop");
+        let seen = t.seen.lock().unwrap();
+        assert_eq!(seen[0].method, "POST");
+        assert!(seen[0].url.contains("/backupInstances/b/stopProtection?api-version="), "{}", seen[0].url);
     }
 }

@@ -253,6 +253,300 @@ pub struct Page<T> {
     pub next_link: Option<String>,
 }
 
+/// `BackupVaultResource`: a backup vault with its ARM envelope.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct BackupVaultResource {
+    /// The vault's ARM ID (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The vault name (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The ARM type (read-only).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// The region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Resource tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+    /// The vault's managed identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<DppIdentityDetails>,
+    /// The vault itself.
+    #[serde(default, deserialize_with = "nullable")]
+    pub properties: BackupVault,
+}
+
+/// `DppIdentityDetails`: a vault's managed identity.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DppIdentityDetails {
+    /// `SystemAssigned`, `UserAssigned`, `SystemAssigned,UserAssigned` or `None`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub identity_type: Option<String>,
+    /// The identity's object ID (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
+    /// The identity's tenant (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+/// `BackupVault`, limited to the settings the provider manages.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupVault {
+    /// Datastore and redundancy.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    pub storage_settings: Vec<StorageSetting>,
+    /// Soft delete and immutability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_settings: Option<SecuritySettings>,
+    /// Provisioning state (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+}
+
+/// `StorageSetting`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageSetting {
+    /// `VaultStore`, `OperationalStore` or `ArchiveStore`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datastore_type: Option<String>,
+    /// `LocallyRedundant`, `GeoRedundant` or `ZoneRedundant`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub redundancy: Option<String>,
+}
+
+/// `SecuritySettings`, limited to soft delete and immutability.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SecuritySettings {
+    /// Soft delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soft_delete_settings: Option<SoftDeleteSettings>,
+    /// Immutability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub immutability_settings: Option<ImmutabilitySettings>,
+}
+
+/// `SoftDeleteSettings`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SoftDeleteSettings {
+    /// `Off`, `On` or `AlwaysOn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// How long soft-deleted backup data is kept, in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_duration_in_days: Option<f64>,
+}
+
+/// `ImmutabilitySettings`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImmutabilitySettings {
+    /// `Disabled`, `Unlocked` or `Locked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+/// `PatchResourceRequestInput`: what a PATCH of a vault may change. Absent fields stay as they are.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchBackupVaultRequest {
+    /// The managed identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<DppIdentityDetails>,
+    /// Security settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<PatchBackupVaultInput>,
+    /// Tags; a PATCH with tags replaces all of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `PatchBackupVaultInput`, limited to the security settings.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchBackupVaultInput {
+    /// Soft delete and immutability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_settings: Option<SecuritySettings>,
+}
+
+/// `BaseBackupPolicyResource` with a rule-based `BackupPolicy` (the only kind of policy there is).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct BackupPolicyResource {
+    /// The policy's ARM ID (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The policy name (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The ARM type (read-only).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// The policy.
+    #[serde(default, deserialize_with = "nullable")]
+    pub properties: BackupPolicy,
+}
+
+/// `BackupPolicy`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupPolicy {
+    /// Always `BackupPolicy`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub object_type: String,
+    /// The datasource types it protects, for example `Microsoft.Compute/disks`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub datasource_types: Vec<String>,
+    /// Backup and retention rules.
+    #[serde(default, deserialize_with = "nullable")]
+    pub policy_rules: Vec<PolicyRule>,
+}
+
+/// One `BasePolicyRule`: an `AzureBackupRule` (backup parameters, data store, trigger) or an
+/// `AzureRetentionRule` (default flag, lifecycles), told apart by `objectType`. Fields of the other kind are
+/// absent.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRule {
+    /// Rule name.
+    #[serde(default, deserialize_with = "nullable")]
+    pub name: String,
+    /// `AzureBackupRule` or `AzureRetentionRule`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub object_type: String,
+    /// Backup rule: `{objectType: AzureBackupParams, backupType}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_parameters: Option<serde_json::Value>,
+    /// Backup rule: the data store the backups go to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_store: Option<DataStoreInfo>,
+    /// Backup rule: when backups run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+    /// Retention rule: whether it is the default rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    /// Retention rule: how long backups are kept, per data store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycles: Option<Vec<SourceLifeCycle>>,
+}
+
+/// `DataStoreInfoBase`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DataStoreInfo {
+    /// `OperationalStore`, `VaultStore` or `ArchiveStore`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub data_store_type: String,
+    /// Always `DataStoreInfoBase`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub object_type: String,
+}
+
+/// `ScheduleBasedTriggerContext` (the provider reads no other trigger).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Trigger {
+    /// `ScheduleBasedTriggerContext`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub object_type: String,
+    /// The schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<BackupSchedule>,
+    /// Which retention tag each backup gets.
+    #[serde(default, deserialize_with = "nullable")]
+    pub tagging_criteria: Vec<TaggingCriteria>,
+}
+
+/// `BackupSchedule`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupSchedule {
+    /// ISO 8601 repeating intervals, for example `R/2024-01-01T02:00:00+00:00/PT4H`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub repeating_time_intervals: Vec<String>,
+    /// The schedule's time zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+}
+
+/// `TaggingCriteria`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TaggingCriteria {
+    /// Which backups get the tag; `ScheduleBasedBackupCriteria` objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<Vec<BackupCriteria>>,
+    /// Whether this is the default tag.
+    #[serde(default)]
+    pub is_default: bool,
+    /// Lower numbers win when several tags apply.
+    #[serde(default)]
+    pub tagging_priority: i64,
+    /// The retention tag.
+    #[serde(default, deserialize_with = "nullable")]
+    pub tag_info: RetentionTag,
+}
+
+/// `ScheduleBasedBackupCriteria`, limited to absolute criteria.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupCriteria {
+    /// `ScheduleBasedBackupCriteria`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub object_type: String,
+    /// `AllBackup`, `FirstOfDay`, `FirstOfWeek`, `FirstOfMonth` or `FirstOfYear`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absolute_criteria: Option<Vec<String>>,
+}
+
+/// `RetentionTag`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionTag {
+    /// The tag's ID (read-only in the spec; the service's own examples send `<tagName>_`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The tag name, which ties it to the retention rule of the same name.
+    #[serde(default, deserialize_with = "nullable")]
+    pub tag_name: String,
+}
+
+/// `SourceLifeCycle`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceLifeCycle {
+    /// `AbsoluteDeleteOption {duration}`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub delete_after: DeleteOption,
+    /// The data store the rule applies to.
+    #[serde(default, deserialize_with = "nullable")]
+    pub source_data_store: DataStoreInfo,
+    /// Copies to other data stores (none for disks).
+    #[serde(default, deserialize_with = "nullable")]
+    pub target_data_store_copy_settings: Vec<serde_json::Value>,
+}
+
+/// `AbsoluteDeleteOption`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteOption {
+    /// ISO 8601 duration, for example `P7D`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub duration: String,
+    /// `AbsoluteDeleteOption`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub object_type: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,6 +201,7 @@ impl Route {
             ArmRoute::Disks { .. } => "Disks_ListByResourceGroup",
             ArmRoute::Disk { .. } => by_method("Disks_Get", "Disks_CreateOrUpdate", "Disks_Delete"),
             ArmRoute::Vaults { .. } => "BackupVaults_GetInResourceGroup",
+            ArmRoute::Vault(_) if method == "PATCH" => "BackupVaults_Update",
             ArmRoute::Vault(_) => by_method("BackupVaults_Get", "BackupVaults_CreateOrUpdate", "BackupVaults_Delete"),
             ArmRoute::Policies(_) => "BackupPolicies_List",
             ArmRoute::Policy(..) => {

@@ -43,6 +43,9 @@ pub enum OperationKind {
     /// PUT of a new backup vault.
     #[serde(rename = "BackupVaults_CreateOrUpdate")]
     BackupVaultCreateOrUpdate,
+    /// DELETE of a backup vault.
+    #[serde(rename = "BackupVaults_Delete")]
+    BackupVaultDelete,
     /// DELETE of a resource group.
     #[serde(rename = "ResourceGroups_Delete")]
     ResourceGroupDelete,
@@ -67,6 +70,7 @@ impl OperationKind {
             OperationKind::ResumeBackups => "BackupInstances_ResumeBackups",
             OperationKind::SyncBackupInstance => "BackupInstances_SyncBackupInstance",
             OperationKind::BackupVaultCreateOrUpdate => "BackupVaults_CreateOrUpdate",
+            OperationKind::BackupVaultDelete => "BackupVaults_Delete",
             OperationKind::ResourceGroupDelete => "ResourceGroups_Delete",
             OperationKind::ProtectionConfiguration => "ProtectionConfiguration",
         }

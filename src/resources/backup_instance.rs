@@ -52,6 +52,14 @@ const PERMISSIONS_HINT: &str = "The backup vault's managed identity needs the \"
 and the \"Disk Snapshot Contributor\" role on the snapshot resource group. Role assignments can take a few minutes to \
 take effect; make the backup instance depend on them (depends_on).";
 
+/// What `retain_data_on_destroy` does, and what it costs.
+const RETAIN_DATA_DESCRIPTION: &str = "When `true`, destroying this resource stops protection and keeps the \
+recovery points (Azure's stopProtection) instead of deleting the backup instance, and the instance leaves Terraform's \
+state. The instance stays in the vault as `ProtectionStopped` with its recovery points, which keep costing snapshot \
+storage until the instance is deleted in Azure, and the vault (and the policy the instance uses) cannot be deleted \
+while it is there. Set it and apply before destroying: destroy uses the value in state. Defaults to `false`: destroy \
+deletes the instance and its recovery points.";
+
 /// The `dataprotection_backup_instance` resource.
 #[derive(Debug)]
 pub struct BackupInstanceType {
@@ -212,6 +220,7 @@ fn state_from_azure(prior: &Value, id: &BackupInstanceId, instance: &BackupInsta
             keep_equivalent(prior.attr("snapshot_resource_group_id"), Value::from(snapshot_rg), same_id_value),
         ),
         ("protection_state", Value::from(protection_state(instance))),
+        ("retain_data_on_destroy", prior.attr("retain_data_on_destroy").clone()),
         ("timeouts", prior.attr("timeouts").clone()),
     ])
 }
@@ -282,6 +291,7 @@ fn schema() -> Schema {
                 Attribute::computed("protection_state", Type::String).description(
                     "The current protection state, for example `ProtectionConfigured` or `ProtectionError`.",
                 ),
+                Attribute::optional("retain_data_on_destroy", Type::Bool).description(RETAIN_DATA_DESCRIPTION),
             ],
             blocks: vec![common::timeouts_block(DEFAULT_TIMEOUTS)],
             deprecated: false,
@@ -662,6 +672,26 @@ impl BackupInstanceType {
         };
         let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.delete, "delete timeout");
+        if retains_data(prior) {
+            match stop_protection(&configured, &call, &id).await {
+                Ok(()) => {
+                    response.diagnostics.warning(
+                        "Backup instance kept in Azure with its recovery points",
+                        format!(
+                            "Protection of {id} was stopped and its recovery points were kept \
+                             (retain_data_on_destroy = true). It is no longer in Terraform's state, and it keeps \
+                             costing storage until it is deleted in Azure."
+                        ),
+                    );
+                    response.new_state = Value::Null;
+                }
+                Err(error) => {
+                    arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
+                    response.new_state = prior.clone();
+                }
+            }
+            return response;
+        }
         match delete_and_confirm(&configured, &call, &id).await {
             Ok(()) => response.new_state = Value::Null,
             Err(error) => {
@@ -671,6 +701,20 @@ impl BackupInstanceType {
         }
         response
     }
+}
+
+/// True when destroying the instance in `state` stops protection and keeps its recovery points.
+fn retains_data(state: &Value) -> bool {
+    state.attr("retain_data_on_destroy").as_bool() == Some(true)
+}
+
+/// stopProtection, followed to its end. An instance that no longer exists has nothing to stop.
+async fn stop_protection(configured: &Configured, call: &CallContext, id: &BackupInstanceId) -> Result<(), ArmError> {
+    let client = &configured.client;
+    if let Some(mut operation) = client.begin_stop_protection(call, id).await? {
+        operation.wait(client.pipeline(), call).await?;
+    }
+    Ok(())
 }
 
 /// validateForBackup, followed to its end.
@@ -823,6 +867,17 @@ impl Resource for BackupInstanceType {
         let mut response =
             PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
         if request.proposed_new_state.is_null() {
+            if retains_data(&request.prior_state) {
+                response.diagnostics.warning(
+                    "Backup instance will be kept in Azure with its recovery points",
+                    format!(
+                        "retain_data_on_destroy is true, so destroying {} stops its protection and keeps its recovery \
+                         points instead of deleting it. It leaves Terraform's state but stays in the vault, and keeps \
+                         costing storage until it is deleted in Azure.",
+                        request.prior_state.attr("id").as_str().unwrap_or("this backup instance")
+                    ),
+                );
+            }
             return response;
         }
         if request.prior_state.is_null() {
@@ -935,6 +990,7 @@ mod tests {
             ("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily"))),
             ("snapshot_resource_group_id", Value::from("/subscriptions/s2/resourceGroups/rg-snapshots")),
             ("protection_state", Value::Null),
+            ("retain_data_on_destroy", Value::Null),
             ("timeouts", Value::Null),
         ])
     }
@@ -1120,6 +1176,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn retaining_data_on_destroy_is_explained_at_plan_and_kept_in_state() {
+        let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
+        let mut prior = prior_state();
+        let destroy = |prior: Value| PlanRequest {
+            prior_state: prior,
+            proposed_new_state: Value::Null,
+            config: Value::Null,
+            prior_private: vec![],
+        };
+        assert!(resource.plan(&Context::default(), destroy(prior.clone())).await.diagnostics.is_empty());
+        prior.set_attr("retain_data_on_destroy", Value::from(true));
+        let response = resource.plan(&Context::default(), destroy(prior.clone())).await;
+        assert!(!response.diagnostics.has_errors());
+        assert!(response.diagnostics.iter().any(|d| d.summary.contains("recovery points")));
+
+        let model = Model::from_value(&prior).unwrap();
+        let state = state_from_azure(&prior, &model.id, &model.to_resource());
+        assert_eq!(state.attr("retain_data_on_destroy"), &Value::from(true));
+    }
+
+    #[tokio::test]
     async fn import_builds_a_full_state_from_the_id() {
         let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
         let id = format!("{VAULT}/backupInstances/bi-1");
@@ -1128,7 +1205,7 @@ mod tests {
         let state = &response.imported[0].state;
         assert_eq!(state.attr("id").as_str(), Some(id.as_str()));
         assert_eq!(state.attr("vault_id").as_str(), Some(VAULT));
-        assert_eq!(state.as_entries().unwrap().len(), 10);
+        assert_eq!(state.as_entries().unwrap().len(), config().as_entries().unwrap().len());
         let bad = resource.import(&Context::default(), ImportRequest { id: "/subscriptions/s".into() }).await;
         assert!(bad.diagnostics.has_errors());
     }

@@ -1,7 +1,14 @@
 //! The resource and data source types, one file each.
 
 pub mod backup_instance;
+pub mod backup_policy_disk;
+pub mod backup_vault;
 pub mod common;
+pub mod data_backup_instance;
+pub mod data_backup_instances;
+pub mod data_backup_policy_disk;
+pub mod data_backup_vault;
+mod helpers;
 
 use std::sync::Arc;
 
@@ -10,10 +17,19 @@ use crate::provider::ProviderState;
 
 /// Every resource type, sharing the provider's configuration.
 pub fn all(state: &Arc<ProviderState>) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(backup_instance::BackupInstanceType::new(state.clone()))]
+    vec![
+        Arc::new(backup_instance::BackupInstanceType::new(state.clone())),
+        Arc::new(backup_vault::BackupVaultType::new(state.clone())),
+        Arc::new(backup_policy_disk::BackupPolicyDiskType::new(state.clone())),
+    ]
 }
 
 /// Every data source type.
-pub fn all_data_sources(_state: &Arc<ProviderState>) -> Vec<Arc<dyn DataSource>> {
-    Vec::new()
+pub fn all_data_sources(state: &Arc<ProviderState>) -> Vec<Arc<dyn DataSource>> {
+    vec![
+        Arc::new(data_backup_instance::BackupInstanceDataSource::new(state.clone())),
+        Arc::new(data_backup_instances::BackupInstancesDataSource::new(state.clone())),
+        Arc::new(data_backup_vault::BackupVaultDataSource::new(state.clone())),
+        Arc::new(data_backup_policy_disk::BackupPolicyDiskDataSource::new(state.clone())),
+    ]
 }

@@ -95,7 +95,9 @@ fn success(
             let instance = world.instance(key).ok_or_else(|| gone(context, key))?;
             Reply::json(StatusCode::OK, render_instance(instance))
         }
-        (OperationKind::BackupInstanceDelete, _) => Reply::empty(StatusCode::NO_CONTENT),
+        (OperationKind::BackupInstanceDelete | OperationKind::BackupVaultDelete, _) => {
+            Reply::empty(StatusCode::NO_CONTENT)
+        }
         (OperationKind::ValidateForBackup | OperationKind::AdhocBackup | OperationKind::ValidateForModifyBackup, _) => {
             Reply::json(StatusCode::OK, job_info(job))
         }

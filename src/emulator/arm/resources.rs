@@ -308,9 +308,11 @@ pub(super) fn vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Ar
             Ok(Reply::json(StatusCode::OK, World::render_vault(vault)))
         }
         Method::PUT => put_vault(context, path),
+        Method::PATCH => patch_vault(context, path),
         Method::DELETE => {
-            let mut core = lock(&context.state.core);
-            group_key_checked(&core, &path.subscription, &path.resource_group)?;
+            let mut guard = lock(&context.state.core);
+            let core = &mut *guard;
+            group_key_checked(core, &path.subscription, &path.resource_group)?;
             let key = ids::vault_id(&path.subscription, &path.resource_group, &path.vault).to_ascii_lowercase();
             let Some(vault) = core.world.vaults.get(&key) else {
                 return Ok(Reply::empty(StatusCode::NO_CONTENT));
@@ -328,11 +330,112 @@ pub(super) fn vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Ar
                     &context.activity_id,
                 ));
             }
-            core.world.remove_vault(&key);
-            Ok(Reply::empty(StatusCode::OK))
+            // An operation, as in the service: the vault goes when it ends.
+            let (location, vault_id) = (vault.location.clone(), vault.id.clone());
+            let kind = OperationKind::BackupVaultDelete;
+            let (planned, never_finish) = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+            let spec = OperationSpec {
+                kind,
+                subscription: path.subscription.clone(),
+                resource_group: Some(path.resource_group.clone()),
+                vault: Some(path.vault.clone()),
+                instance: None,
+                location,
+                target: Some(Target::Vault(key.clone())),
+                timing: core.settings.timing(kind).clone(),
+                planned,
+                never_finish,
+                api_version: context.api_version.clone(),
+                creates: false,
+                configure_timing: None,
+                job: false,
+            };
+            let operation_id = core.world.start_operation(spec, context.now);
+            let operation = core
+                .world
+                .operations
+                .get(&operation_id.to_ascii_lowercase())
+                .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
+            let group_scope = format!(
+                "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DataProtection",
+                path.subscription, path.resource_group
+            );
+            let headers = context.lro_headers(
+                operation,
+                Some(context.url(&format!("{group_scope}/operationStatus/{operation_id}"))),
+                Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))),
+            );
+            Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
         }
         ref other => Err(arm::method_not_allowed(other.as_str())),
     }
+}
+
+/// Merges a JSON merge patch into `target`: objects merge key by key, anything else replaces.
+fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                match target.get_mut(key) {
+                    Some(existing) if existing.is_object() && value.is_object() => merge(existing, value),
+                    _ => {
+                        target.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+/// PATCH of a vault (`BackupVaults_Update`): the identity, settings and tags it names change; the rest stays.
+/// Answered synchronously (200), which the spec allows.
+fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
+    let body = context.required_body()?;
+    context.check_schema("PatchResourceRequestInput", &body)?;
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    let key = vault_key(core, path)?;
+    let auto_grant = core.settings.auto_grant_vault_roles;
+    let tenant = core.world.tenant_of(&path.subscription);
+    let vault = core.world.vaults.get_mut(&key).ok_or_else(|| arm::parent_not_found(&key))?;
+    if let Some(properties) = body.get("properties").filter(|p| p.is_object()) {
+        let properties = crate::emulator::world::client_vault_properties(Some(properties));
+        merge(&mut vault.properties, &properties);
+    }
+    if let Some(tags) = body.get("tags") {
+        vault.tags = Some(tags.clone()).filter(Value::is_object);
+    }
+    let mut new_principal = None;
+    if let Some(kind) = body.pointer("/identity/type").and_then(Value::as_str) {
+        let wants = kind.to_ascii_lowercase().contains("systemassigned");
+        if !wants {
+            vault.identity = None;
+        } else if vault.identity.is_none() {
+            let principal = new_uuid();
+            vault.identity =
+                Some(crate::emulator::world::VaultIdentity { principal_id: principal.clone(), tenant_id: tenant });
+            new_principal = Some(principal);
+        }
+    }
+    if let Some(principal) = new_principal {
+        core.world.directory.insert(principal.to_ascii_lowercase(), format!("identity of {key}"));
+        if auto_grant {
+            let scope = format!("/subscriptions/{}", path.subscription);
+            for role in [ids::DISK_BACKUP_READER, ids::DISK_SNAPSHOT_CONTRIBUTOR] {
+                let _ = core.world.add_role_assignment(
+                    &new_uuid(),
+                    &scope,
+                    role,
+                    &principal,
+                    "ServicePrincipal",
+                    context.now,
+                );
+            }
+        }
+    }
+    let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
+    Ok(Reply::json(StatusCode::OK, World::render_vault(vault)))
 }
 
 fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {

@@ -239,6 +239,9 @@ impl World {
                     vault.provisioning_state = if succeeded { "Succeeded" } else { "Failed" }.to_owned();
                 }
             }
+            (OperationKind::BackupVaultDelete, Some(Target::Vault(vault_key))) if succeeded => {
+                self.remove_vault(&vault_key);
+            }
             (OperationKind::ResourceGroupDelete, Some(Target::ResourceGroup(group_key))) if succeeded => {
                 self.remove_resource_group(&group_key);
             }

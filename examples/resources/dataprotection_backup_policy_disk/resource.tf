@@ -1,0 +1,25 @@
+locals {
+  retention = "P7D"
+}
+
+resource "dataprotection_backup_policy_disk" "every_4h" {
+  # The name changes with the settings: with create_before_destroy, a changed policy is created under its new
+  # name, the backup instances move to it in place, and only then is the old policy deleted.
+  name     = "disk-4h-${lower(local.retention)}"
+  vault_id = dataprotection_backup_vault.vault.id
+
+  backup_repeating_time_intervals = ["R/2024-01-01T02:00:00+00:00/PT4H"]
+  default_retention_duration      = local.retention
+  time_zone                       = "W. Europe Standard Time"
+
+  retention_rule {
+    name              = "Daily"
+    duration          = "P14D"
+    priority          = 25
+    absolute_criteria = "FirstOfDay"
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}

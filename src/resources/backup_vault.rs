@@ -1,0 +1,1004 @@
+//! `dataprotection_backup_vault`: an Azure Backup vault (Microsoft.DataProtection backup vault).
+//!
+//! Lifecycle: validate checks names, IDs and settings offline; plan explains the settings Azure never lets go
+//! back (soft delete `AlwaysOn`, immutability `Locked`) with a warning on the attribute, and plans a
+//! replacement when a configuration asks to undo one; apply PUTs a new vault and follows the operation, PATCHes
+//! the settings that change in place (tags, identity, soft delete, immutability) and follows that; destroy
+//! DELETEs, follows the operation and confirms the 404. Once Azure has accepted the PUT, every failure still
+//! returns the vault's ID, so Terraform keeps it (tainted).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::arm::error::{ArmError, ErrorKind};
+use crate::arm::ids::{BackupVaultId, ResourceGroupId};
+use crate::arm::models::{
+    BackupVault, BackupVaultResource, DppIdentityDetails, ImmutabilitySettings, PatchBackupVaultInput,
+    PatchBackupVaultRequest, SecuritySettings, SoftDeleteSettings, StorageSetting,
+};
+use crate::arm::pipeline::CallContext;
+use crate::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::plugin::provider::{
+    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, ImportedResource, PlanRequest, PlanResponse,
+    ReadRequest, ReadResponse, Resource,
+};
+use crate::plugin::schema::{Attribute, Block, Schema};
+use crate::plugin::value::{Type, Value};
+use crate::provider::{Configured, ProviderState};
+
+use super::common::{
+    self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_location_value, same_text_value,
+};
+use super::helpers::{call, configured, null_state, wait_until_gone};
+
+/// The resource type name.
+pub const TYPE_NAME: &str = "dataprotection_backup_vault";
+
+/// The datastore types a vault's storage setting may name.
+pub const DATASTORE_TYPES: &[&str] = &["VaultStore", "OperationalStore", "ArchiveStore"];
+/// The storage redundancies.
+pub const REDUNDANCIES: &[&str] = &["LocallyRedundant", "GeoRedundant", "ZoneRedundant"];
+/// The soft delete states.
+pub const SOFT_DELETE_STATES: &[&str] = &["Off", "On", "AlwaysOn"];
+/// The immutability states.
+pub const IMMUTABILITY_STATES: &[&str] = &["Disabled", "Unlocked", "Locked"];
+/// The identity types this resource manages.
+pub const IDENTITY_TYPES: &[&str] = &["SystemAssigned", "None"];
+
+const DEFAULT_SOFT_DELETE: &str = "On";
+const DEFAULT_RETENTION_DAYS: i64 = 14;
+const DEFAULT_IMMUTABILITY: &str = "Disabled";
+const DEFAULT_IDENTITY: &str = "SystemAssigned";
+/// The soft delete retention Azure accepts, in days.
+const RETENTION_DAYS: std::ops::RangeInclusive<i64> = 14..=180;
+
+/// The soft delete state that cannot be undone.
+const ALWAYS_ON: &str = "AlwaysOn";
+/// The immutability state that cannot be undone.
+const LOCKED: &str = "Locked";
+
+/// Arguments whose change replaces the vault.
+const REPLACE_ON_CHANGE: &[&str] = &["name", "resource_group_id", "location", "datastore_type", "redundancy"];
+
+/// The `dataprotection_backup_vault` resource.
+#[derive(Debug)]
+pub struct BackupVaultType {
+    state: Arc<ProviderState>,
+}
+
+impl BackupVaultType {
+    /// The resource, sharing the provider's configuration.
+    pub fn new(state: Arc<ProviderState>) -> BackupVaultType {
+        BackupVaultType { state }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model
+
+/// The arguments of a planned vault, all known.
+#[derive(Clone, Debug, PartialEq)]
+struct Model {
+    id: BackupVaultId,
+    location: String,
+    datastore_type: String,
+    redundancy: String,
+    soft_delete: String,
+    retention_days: i64,
+    immutability: String,
+    identity_type: String,
+    tags: Option<BTreeMap<String, String>>,
+}
+
+/// The tags of a state or config value; `None` for null, and for a map that is not fully known.
+fn tags_of(value: &Value) -> Option<BTreeMap<String, String>> {
+    let entries = value.as_entries()?;
+    entries.iter().map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect()
+}
+
+fn tags_value(tags: &BTreeMap<String, String>) -> Value {
+    Value::Map(tags.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect())
+}
+
+impl Model {
+    /// Reads a fully known planned state. `None` when something is unknown or invalid.
+    fn from_value(value: &Value) -> Option<Model> {
+        let text = |name: &str| value.attr(name).as_str().map(str::to_owned);
+        let group: ResourceGroupId = text("resource_group_id")?.parse().ok()?;
+        let tags = match value.attr("tags") {
+            Value::Null => None,
+            v => Some(tags_of(v)?),
+        };
+        // A null setting (an imported vault whose answer left it out) means Azure's default.
+        let setting = |name: &str, default: &str| match value.attr(name) {
+            Value::Null => Some(default.to_owned()),
+            v => v.as_str().map(str::to_owned),
+        };
+        Some(Model {
+            id: BackupVaultId { resource_group: group, name: text("name")? },
+            location: text("location")?,
+            datastore_type: text("datastore_type")?,
+            redundancy: text("redundancy")?,
+            soft_delete: setting("soft_delete", DEFAULT_SOFT_DELETE)?,
+            retention_days: match value.attr("retention_duration_in_days") {
+                Value::Null => DEFAULT_RETENTION_DAYS,
+                v => v.as_i64()?,
+            },
+            immutability: setting("immutability", DEFAULT_IMMUTABILITY)?,
+            identity_type: setting("identity_type", DEFAULT_IDENTITY)?,
+            tags,
+        })
+    }
+
+    fn security_settings(&self) -> SecuritySettings {
+        SecuritySettings {
+            soft_delete_settings: Some(SoftDeleteSettings {
+                state: Some(self.soft_delete.clone()),
+                retention_duration_in_days: Some(self.retention_days as f64),
+            }),
+            immutability_settings: Some(ImmutabilitySettings { state: Some(self.immutability.clone()) }),
+        }
+    }
+
+    fn identity(&self) -> DppIdentityDetails {
+        DppIdentityDetails { identity_type: Some(self.identity_type.clone()), ..DppIdentityDetails::default() }
+    }
+
+    /// The body of the PUT that creates the vault.
+    fn to_resource(&self) -> BackupVaultResource {
+        BackupVaultResource {
+            location: Some(self.location.clone()),
+            tags: self.tags.clone(),
+            identity: Some(self.identity()),
+            properties: BackupVault {
+                storage_settings: vec![StorageSetting {
+                    datastore_type: Some(self.datastore_type.clone()),
+                    redundancy: Some(self.redundancy.clone()),
+                }],
+                security_settings: Some(self.security_settings()),
+                provisioning_state: None,
+            },
+            ..BackupVaultResource::default()
+        }
+    }
+
+    /// The PATCH that turns `prior` into `self`: only what changed, so settings made outside Terraform
+    /// (monitoring, encryption, feature settings) are left alone. `None` when nothing Azure holds changed.
+    fn patch_from(&self, prior: &Model) -> Option<PatchBackupVaultRequest> {
+        let mut patch = PatchBackupVaultRequest::default();
+        if self.identity_type != prior.identity_type {
+            patch.identity = Some(self.identity());
+        }
+        if (&self.soft_delete, self.retention_days, &self.immutability)
+            != (&prior.soft_delete, prior.retention_days, &prior.immutability)
+        {
+            patch.properties = Some(PatchBackupVaultInput { security_settings: Some(self.security_settings()) });
+        }
+        if self.tags != prior.tags {
+            // A PATCH with tags replaces them all; an empty map removes them.
+            patch.tags = Some(self.tags.clone().unwrap_or_default());
+        }
+        (patch != PatchBackupVaultRequest::default()).then_some(patch)
+    }
+}
+
+/// A known text attribute, Azure's value kept in the spelling of `prior` when they are equivalent.
+fn text_state(prior: &Value, name: &str, azure: Option<String>, equivalent: fn(&Value, &Value) -> bool) -> Value {
+    keep_equivalent(prior.attr(name), Value::from(azure), equivalent)
+}
+
+/// The state of a vault as Azure reports it. Spellings equivalent to those in `prior` (ID case, region
+/// spelling) are kept from `prior`; what Azure leaves out keeps its prior value.
+pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &BackupVaultResource) -> Value {
+    let reported = vault.id.as_deref().and_then(|i| i.parse::<BackupVaultId>().ok()).unwrap_or_else(|| id.clone());
+    let p = &vault.properties;
+    let storage = p.storage_settings.first();
+    let security = p.security_settings.as_ref();
+    let soft_delete = security.and_then(|s| s.soft_delete_settings.as_ref());
+    let immutability = security.and_then(|s| s.immutability_settings.as_ref()).and_then(|i| i.state.clone());
+    let identity = vault.identity.as_ref();
+    let identity_type = identity.and_then(|i| i.identity_type.clone()).unwrap_or_else(|| "None".to_owned());
+    let system_assigned = identity_type.to_ascii_lowercase().contains("systemassigned");
+    let tags = match &vault.tags {
+        Some(tags) if !tags.is_empty() => tags_value(tags),
+        // No tags in Azure: an empty map in the configuration is the same thing.
+        _ if prior.attr("tags").as_entries().is_some_and(|e| e.is_empty()) => prior.attr("tags").clone(),
+        _ => Value::Null,
+    };
+    let retention = soft_delete
+        .and_then(|s| s.retention_duration_in_days)
+        .filter(|d| d.is_finite())
+        .map(|d| Value::from(d.round() as i64))
+        .unwrap_or_else(|| prior.attr("retention_duration_in_days").clone());
+    let or_prior = |name: &str, azure: Option<String>| match azure {
+        Some(v) => text_state(prior, name, Some(v), same_text_value),
+        None => prior.attr(name).clone(),
+    };
+    Value::object([
+        ("id", keep_equivalent(prior.attr("id"), Value::from(reported.to_string()), same_id_value)),
+        ("name", text_state(prior, "name", Some(reported.name.clone()), same_text_value)),
+        (
+            "resource_group_id",
+            keep_equivalent(
+                prior.attr("resource_group_id"),
+                Value::from(reported.resource_group.to_string()),
+                same_id_value,
+            ),
+        ),
+        ("location", or_location(prior, vault.location.clone())),
+        ("datastore_type", or_prior("datastore_type", storage.and_then(|s| s.datastore_type.clone()))),
+        ("redundancy", or_prior("redundancy", storage.and_then(|s| s.redundancy.clone()))),
+        ("soft_delete", or_prior("soft_delete", soft_delete.and_then(|s| s.state.clone()))),
+        ("retention_duration_in_days", retention),
+        (
+            "immutability",
+            text_state(
+                prior,
+                "immutability",
+                Some(immutability.unwrap_or_else(|| DEFAULT_IMMUTABILITY.to_owned())),
+                same_text_value,
+            ),
+        ),
+        ("identity_type", text_state(prior, "identity_type", Some(identity_type), same_text_value)),
+        (
+            "identity_principal_id",
+            Value::from(identity.and_then(|i| i.principal_id.clone()).filter(|_| system_assigned)),
+        ),
+        ("identity_tenant_id", Value::from(identity.and_then(|i| i.tenant_id.clone()).filter(|_| system_assigned))),
+        ("tags", tags),
+        ("timeouts", prior.attr("timeouts").clone()),
+    ])
+}
+
+fn or_location(prior: &Value, azure: Option<String>) -> Value {
+    match azure {
+        Some(l) => keep_equivalent(prior.attr("location"), Value::from(l), same_location_value),
+        None => prior.attr("location").clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schema and validation
+
+fn one_of(values: &[&str]) -> String {
+    values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn schema() -> Schema {
+    let force_new = "Changing this forces a new backup vault to be created.";
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Manages an Azure Backup vault (Microsoft.DataProtection backup vault), the container of \
+                          backup policies and backup instances. Settings Azure never lets go back (soft delete \
+                          `AlwaysOn`, immutability `Locked`) are explained by a warning in the plan that turns \
+                          them on."
+                .to_owned(),
+            attributes: vec![
+                Attribute::computed("id", Type::String).description("The ARM ID of the backup vault."),
+                Attribute::required("name", Type::String).description(format!(
+                    "The name of the backup vault: 2 to 50 letters, digits and hyphens, starting with a letter and \
+                     ending with a letter or digit. {force_new}"
+                )),
+                Attribute::required("resource_group_id", Type::String).description(format!(
+                    "The ARM ID of the resource group the vault is created in; the vault is created in that \
+                     resource group's subscription. {force_new}"
+                )),
+                Attribute::required("location", Type::String).description(format!(
+                    "The Azure region of the vault, for example `westus` (`West US` is equivalent). {force_new}"
+                )),
+                Attribute::required("datastore_type", Type::String).description(format!(
+                    "The datastore of the vault's storage setting: one of {}. {force_new}",
+                    one_of(DATASTORE_TYPES)
+                )),
+                Attribute::required("redundancy", Type::String).description(format!(
+                    "The redundancy of the vault's storage: one of {}. {force_new}",
+                    one_of(REDUNDANCIES)
+                )),
+                Attribute::optional_computed("soft_delete", Type::String).description(format!(
+                    "The soft delete state: one of {}. Defaults to `{DEFAULT_SOFT_DELETE}`. `{ALWAYS_ON}` cannot \
+                     be undone: once applied, soft delete can never be turned off for this vault, and setting \
+                     another value later forces a new backup vault to be created.",
+                    one_of(SOFT_DELETE_STATES)
+                )),
+                Attribute::optional_computed("retention_duration_in_days", Type::Number).description(format!(
+                    "How many days soft-deleted backup data is kept (and billed) before it is deleted for good, \
+                     from {} to {}. Defaults to `{DEFAULT_RETENTION_DAYS}`.",
+                    RETENTION_DAYS.start(),
+                    RETENTION_DAYS.end()
+                )),
+                Attribute::optional_computed("immutability", Type::String).description(format!(
+                    "The immutability state: one of {}. Defaults to `{DEFAULT_IMMUTABILITY}`. `{LOCKED}` cannot be \
+                     undone: once applied, recovery points cannot be deleted before they expire, and setting \
+                     another value later forces a new backup vault to be created.",
+                    one_of(IMMUTABILITY_STATES)
+                )),
+                Attribute::optional_computed("identity_type", Type::String).description(format!(
+                    "The vault's managed identity: `SystemAssigned` or `None`. Defaults to `{DEFAULT_IDENTITY}`: \
+                     protecting a managed disk needs the identity, with the Disk Backup Reader role on the disk \
+                     and Disk Snapshot Contributor on the snapshot resource group."
+                )),
+                Attribute::computed("identity_principal_id", Type::String).description(
+                    "The object (principal) ID of the vault's system-assigned identity, for role assignments. \
+                     Null when `identity_type` is `None`.",
+                ),
+                Attribute::computed("identity_tenant_id", Type::String)
+                    .description("The tenant of the vault's system-assigned identity."),
+                Attribute::optional("tags", Type::map(Type::String)).description("Tags to assign to the backup vault."),
+            ],
+            blocks: vec![common::timeouts_block(DEFAULT_TIMEOUTS)],
+            deprecated: false,
+        },
+    }
+}
+
+/// `^[A-Za-z][-A-Za-z0-9]*[A-Za-z0-9]$`, 2 to 50 characters: the spec's rule for vault names.
+pub(crate) fn check_vault_name(name: &str) -> Result<(), String> {
+    let bytes = name.as_bytes();
+    let ok = (2..=50).contains(&bytes.len())
+        && bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a valid backup vault name: use 2 to 50 letters, digits and hyphens, starting with a \
+             letter and ending with a letter or digit"
+        ))
+    }
+}
+
+fn check_one_of(config: &Value, name: &str, allowed: &[&str], diags: &mut Diagnostics) {
+    if let Some(value) = config.attr(name).as_str()
+        && !allowed.contains(&value)
+    {
+        diags.attribute_error(
+            AttributePath::root(name),
+            format!("Invalid {name}"),
+            format!("{value:?} is not one of {} (values are case-sensitive).", one_of(allowed)),
+        );
+    }
+}
+
+/// Offline checks; unknown values are skipped.
+fn validate_config(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if let Some(name) = config.attr("name").as_str()
+        && let Err(reason) = check_vault_name(name)
+    {
+        diags.attribute_error(AttributePath::root("name"), "Invalid backup vault name", format!("{reason}."));
+    }
+    if let Some(group) = config.attr("resource_group_id").as_str()
+        && let Err(e) = group.parse::<ResourceGroupId>()
+    {
+        diags.attribute_error(AttributePath::root("resource_group_id"), "Invalid resource group ID", format!("{e}."));
+    }
+    if config.attr("location").as_str().is_some_and(|l| l.trim().is_empty()) {
+        diags.attribute_error(AttributePath::root("location"), "Invalid location", "The location is empty.");
+    }
+    check_one_of(config, "datastore_type", DATASTORE_TYPES, &mut diags);
+    check_one_of(config, "redundancy", REDUNDANCIES, &mut diags);
+    check_one_of(config, "soft_delete", SOFT_DELETE_STATES, &mut diags);
+    check_one_of(config, "immutability", IMMUTABILITY_STATES, &mut diags);
+    check_one_of(config, "identity_type", IDENTITY_TYPES, &mut diags);
+    if let Some(days) = config.attr("retention_duration_in_days").as_number() {
+        match days.as_i64() {
+            Some(d) if RETENTION_DAYS.contains(&d) => {}
+            _ => diags.attribute_error(
+                AttributePath::root("retention_duration_in_days"),
+                "Invalid soft delete retention",
+                format!(
+                    "{days} is not a whole number of days from {} to {}.",
+                    RETENTION_DAYS.start(),
+                    RETENTION_DAYS.end()
+                ),
+            ),
+        }
+    }
+    common::validate_timeouts(config, &mut diags);
+    diags
+}
+
+/// The warning that explains an irreversible setting the plan turns on.
+fn irreversible_warning(diags: &mut Diagnostics, name: &str, value: &str, vault: &str) {
+    let consequence = if name == "soft_delete" {
+        "soft delete can never be turned off or set back to \"On\" for this vault: deleted backup data is kept, and \
+         billed, for retention_duration_in_days days before it is gone for good"
+    } else {
+        "the vault's immutability can never be disabled or unlocked: recovery points cannot be deleted before they \
+         expire, and retention can only grow"
+    };
+    diags.attribute_warning(
+        AttributePath::root(name),
+        format!("{name} = \"{value}\" cannot be undone"),
+        format!(
+            "This plan sets {name} to \"{value}\" on backup vault {vault}. Once applied, {consequence}. Setting \
+             another value later forces a new backup vault to be created, which fails while the vault holds backup \
+             instances. Remove the setting from this change if that is not intended."
+        ),
+    );
+}
+
+/// The warning that explains why undoing an irreversible setting replaces the vault.
+fn replace_warning(diags: &mut Diagnostics, name: &str, from: &str, to: &str) {
+    diags.attribute_warning(
+        AttributePath::root(name),
+        format!("{name} cannot go from \"{from}\" to \"{to}\" in place"),
+        format!(
+            "Azure never lets a backup vault leave {name} = \"{from}\", so this change replaces the vault: a new \
+             vault is created and the old one deleted. Deleting a vault fails while it holds backup instances, and \
+             the new vault has a new managed identity that needs its role assignments again. Keep {name} = \
+             \"{from}\" to keep this vault."
+        ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Operations
+
+impl BackupVaultType {
+    fn plan_defaults(&self, config: &Value, planned: &mut Value) {
+        for (name, default) in [
+            ("soft_delete", Value::from(DEFAULT_SOFT_DELETE)),
+            ("retention_duration_in_days", Value::from(DEFAULT_RETENTION_DAYS)),
+            ("immutability", Value::from(DEFAULT_IMMUTABILITY)),
+            ("identity_type", Value::from(DEFAULT_IDENTITY)),
+        ] {
+            if config.attr(name).is_null() {
+                planned.set_attr(name, default);
+            }
+        }
+    }
+
+    /// The identity attributes a plan knows: unknown for a new system-assigned identity, null for none.
+    fn plan_identity(planned: &mut Value) {
+        let value = match planned.attr("identity_type") {
+            Value::String(s) if s == "None" => Value::Null,
+            _ => Value::Unknown,
+        };
+        planned.set_attr("identity_principal_id", value.clone());
+        planned.set_attr("identity_tenant_id", value);
+    }
+
+    fn plan_create(&self, request: &PlanRequest, response: &mut PlanResponse) {
+        let planned = &mut response.planned_state;
+        planned.set_attr("id", Value::Unknown);
+        self.plan_defaults(&request.config, planned);
+        Self::plan_identity(planned);
+        let vault = planned.attr("name").as_str().unwrap_or("(new)").to_owned();
+        for (name, value) in [("soft_delete", ALWAYS_ON), ("immutability", LOCKED)] {
+            if planned.attr(name).as_str() == Some(value) {
+                irreversible_warning(&mut response.diagnostics, name, value, &vault);
+            }
+        }
+    }
+
+    fn plan_update(&self, request: &PlanRequest, response: &mut PlanResponse) {
+        let prior = &request.prior_state;
+        let planned = &mut response.planned_state;
+        self.plan_defaults(&request.config, planned);
+        for (name, equivalent) in [
+            ("name", same_text_value as fn(&Value, &Value) -> bool),
+            ("resource_group_id", same_id_value),
+            ("location", same_location_value),
+            ("datastore_type", same_text_value),
+            ("redundancy", same_text_value),
+            ("soft_delete", same_text_value),
+            ("immutability", same_text_value),
+            ("identity_type", same_text_value),
+        ] {
+            let value = keep_equivalent(prior.attr(name), planned.attr(name).clone(), equivalent);
+            planned.set_attr(name, value);
+        }
+        for name in REPLACE_ON_CHANGE {
+            if planned.attr(name) != prior.attr(name) {
+                response.requires_replace.push(AttributePath::root(name));
+            }
+        }
+        for (name, value) in [("soft_delete", ALWAYS_ON), ("immutability", LOCKED)] {
+            let (before, after) = (prior.attr(name).as_str(), planned.attr(name));
+            if before == Some(value) && after.as_str() != Some(value) && !after.is_unknown() {
+                response.requires_replace.push(AttributePath::root(name));
+                replace_warning(&mut response.diagnostics, name, value, after.as_str().unwrap_or_default());
+            } else if before != Some(value) && after.as_str() == Some(value) {
+                let vault = prior.attr("id").as_str().unwrap_or_default().to_owned();
+                irreversible_warning(&mut response.diagnostics, name, value, &vault);
+            }
+        }
+        if !response.requires_replace.is_empty() {
+            planned.set_attr("id", Value::Unknown);
+            Self::plan_identity(planned);
+        } else if planned.attr("identity_type") != prior.attr("identity_type") {
+            Self::plan_identity(planned);
+        }
+    }
+
+    async fn create(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+        let mut response = ApplyResponse::default();
+        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
+        let Some(model) = Model::from_value(&request.planned_state) else {
+            response.diagnostics.error(
+                "Backup vault arguments not known",
+                "Some arguments were still unknown when the vault was to be created. This is a bug in the provider.",
+            );
+            return response;
+        };
+        let timeouts = common::timeouts(&request.planned_state, DEFAULT_TIMEOUTS);
+        let call = call(ctx, timeouts.create, "create timeout");
+        let client = &configured.client;
+        let id = &model.id;
+        let what = format!("creating backup vault {id}");
+
+        match client.get_backup_vault(&call, id).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                response.diagnostics.error(
+                    "Backup vault already exists",
+                    format!(
+                        "A backup vault with the ID {id} already exists. To manage it with Terraform, import it:\n\n  \
+                         terraform import {TYPE_NAME}.<name> '{id}'\n\nor add an import block with that ID."
+                    ),
+                );
+                return response;
+            }
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error.context(what.clone()), None, None);
+                return response;
+            }
+        }
+        let mut operation = match client.begin_put_backup_vault(&call, id, &model.to_resource(), &what).await {
+            Ok(operation) => operation,
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error, None, None);
+                return response;
+            }
+        };
+        // Azure has accepted the PUT: the vault may exist from here on, so every return carries its ID.
+        let mut state = request.planned_state.clone();
+        state.set_attr("id", Value::from(id.to_string()));
+        for name in ["identity_principal_id", "identity_tenant_id"] {
+            if state.attr(name).is_unknown() {
+                state.set_attr(name, Value::Null);
+            }
+        }
+        tracing::info!(id = %id, "backup vault accepted; following the operation");
+        if let Err(error) = finish(&configured, &call, &mut operation, id, &request.planned_state, &mut state).await {
+            arm_error(&mut response.diagnostics, &error, None, None);
+        }
+        response.new_state = state;
+        response
+    }
+
+    async fn update(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+        let mut response = ApplyResponse::default();
+        let prior = &request.prior_state;
+        let planned = &request.planned_state;
+        let (Some(before), Some(after)) = (Model::from_value(prior), Model::from_value(planned)) else {
+            response.diagnostics.error("Backup vault arguments not known", "This is a bug in the provider.");
+            response.new_state = prior.clone();
+            return response;
+        };
+        let Some(patch) = after.patch_from(&before) else {
+            // Only Terraform-side settings (timeouts) or spellings changed: nothing to tell Azure.
+            let mut state = planned.clone();
+            for name in ["identity_principal_id", "identity_tenant_id"] {
+                state.set_attr(name, prior.attr(name).clone());
+            }
+            response.new_state = state;
+            return response;
+        };
+        let Some(configured) = configured(&self.state, &mut response.diagnostics) else {
+            response.new_state = prior.clone();
+            return response;
+        };
+        let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
+        let call = call(ctx, timeouts.update, "update timeout");
+        let id = &after.id;
+        let what = format!("updating backup vault {id}");
+        let mut operation = match configured.client.begin_patch_backup_vault(&call, id, &patch, &what).await {
+            Ok(operation) => operation,
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error, None, None);
+                response.new_state = prior.clone();
+                return response;
+            }
+        };
+        let mut state = prior.clone();
+        if let Err(error) = finish(&configured, &call, &mut operation, id, planned, &mut state).await {
+            arm_error(&mut response.diagnostics, &error, None, None);
+        }
+        response.new_state = state;
+        response
+    }
+
+    async fn delete(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+        let mut response = ApplyResponse::default();
+        let prior = &request.prior_state;
+        let Some(configured) = configured(&self.state, &mut response.diagnostics) else {
+            response.new_state = prior.clone();
+            return response;
+        };
+        let Some(Ok(id)) = prior.attr("id").as_str().map(str::parse::<BackupVaultId>) else {
+            response.diagnostics.error(
+                "Invalid backup vault ID in state",
+                "The state holds no valid ID; remove the resource from state with terraform state rm.",
+            );
+            response.new_state = prior.clone();
+            return response;
+        };
+        let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
+        let call = call(ctx, timeouts.delete, "delete timeout");
+        match delete_and_confirm(&configured, &call, &id).await {
+            Ok(()) => response.new_state = Value::Null,
+            Err(error) => {
+                let hint = error.code.as_deref().filter(|c| c.to_ascii_lowercase().contains("notempty")).map(|_| {
+                    "A vault can be deleted only when it holds no backup instances: delete them first. Instances \
+                     destroyed with retain_data_on_destroy = true still exist in Azure (protection stopped) and \
+                     count too."
+                });
+                arm_error(&mut response.diagnostics, &error, None, hint);
+                response.new_state = prior.clone();
+            }
+        }
+        response
+    }
+}
+
+/// After an accepted PUT or PATCH: follow the operation and GET the vault. `state` is kept up to date with what
+/// is known, so that it is right to save even when this fails.
+async fn finish(
+    configured: &Configured,
+    call: &CallContext,
+    operation: &mut crate::arm::poller::Operation,
+    id: &BackupVaultId,
+    planned: &Value,
+    state: &mut Value,
+) -> Result<(), ArmError> {
+    let client = &configured.client;
+    operation.wait(client.pipeline(), call).await?;
+    match client.get_backup_vault(call, id).await? {
+        Some(vault) => {
+            *state = state_from_azure(planned, id, &vault);
+            Ok(())
+        }
+        None => Err(ArmError::new(
+            ErrorKind::InvalidResponse,
+            "Azure reported the operation as succeeded, but the backup vault does not exist",
+        )
+        .context(format!("waiting for backup vault {id}"))),
+    }
+}
+
+/// DELETE, follow the operation, and GET until Azure reports 404.
+async fn delete_and_confirm(configured: &Configured, call: &CallContext, id: &BackupVaultId) -> Result<(), ArmError> {
+    let client = &configured.client;
+    if let Some(mut operation) = client.begin_delete_backup_vault(call, id).await? {
+        operation.wait(client.pipeline(), call).await?;
+    }
+    wait_until_gone(client, call, &format!("deleting backup vault {id}"), || async {
+        Ok(client.get_backup_vault_polled(call, id).await?.map(|(_, delay)| delay))
+    })
+    .await
+}
+
+#[async_trait]
+impl Resource for BackupVaultType {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate_config(config)
+    }
+
+    async fn plan(&self, _ctx: &Context, request: PlanRequest) -> PlanResponse {
+        let mut response =
+            PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
+        if request.proposed_new_state.is_null() {
+            return response;
+        }
+        if request.prior_state.is_null() {
+            self.plan_create(&request, &mut response);
+        } else {
+            self.plan_update(&request, &mut response);
+        }
+        response
+    }
+
+    async fn apply(&self, ctx: &Context, request: ApplyRequest) -> ApplyResponse {
+        match (request.prior_state.is_null(), request.planned_state.is_null()) {
+            (true, false) => self.create(ctx, &request).await,
+            (false, true) => self.delete(ctx, &request).await,
+            (false, false) => self.update(ctx, &request).await,
+            (true, true) => ApplyResponse::default(),
+        }
+    }
+
+    async fn read(&self, ctx: &Context, request: ReadRequest) -> ReadResponse {
+        let mut response = ReadResponse { private: request.private.clone(), ..ReadResponse::default() };
+        let current = &request.current_state;
+        response.new_state = current.clone();
+        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
+        let id = match current.attr("id").as_str().map(str::parse::<BackupVaultId>) {
+            Some(Ok(id)) => id,
+            Some(Err(e)) => {
+                response.diagnostics.attribute_error(
+                    AttributePath::root("id"),
+                    "Invalid backup vault ID in state",
+                    format!("{e}."),
+                );
+                return response;
+            }
+            None => return response,
+        };
+        let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
+        let call = call(ctx, timeouts.read, "read timeout");
+        match configured.client.get_backup_vault(&call, &id).await {
+            Ok(Some(vault)) => response.new_state = state_from_azure(current, &id, &vault),
+            Ok(None) => {
+                tracing::info!(id = %id, "backup vault no longer exists; removing it from state");
+                response.new_state = Value::Null;
+            }
+            Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
+        }
+        response
+    }
+
+    async fn import(&self, _ctx: &Context, request: ImportRequest) -> ImportResponse {
+        let mut response = ImportResponse::default();
+        match request.id.trim().parse::<BackupVaultId>() {
+            Ok(id) => {
+                let mut state = null_state(&schema());
+                state.set_attr("id", Value::from(id.to_string()));
+                state.set_attr("name", Value::from(id.name.clone()));
+                state.set_attr("resource_group_id", Value::from(id.resource_group.to_string()));
+                response.imported.push(ImportedResource { state, private: Vec::new() });
+            }
+            Err(e) => response.diagnostics.error("Invalid import ID", format!("{e}.")),
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GROUP: &str = "/subscriptions/s1/resourceGroups/rg-backup";
+
+    fn config() -> Value {
+        Value::object([
+            ("id", Value::Null),
+            ("name", Value::from("vault-1")),
+            ("resource_group_id", Value::from(GROUP)),
+            ("location", Value::from("West US")),
+            ("datastore_type", Value::from("VaultStore")),
+            ("redundancy", Value::from("LocallyRedundant")),
+            ("soft_delete", Value::Null),
+            ("retention_duration_in_days", Value::Null),
+            ("immutability", Value::Null),
+            ("identity_type", Value::Null),
+            ("identity_principal_id", Value::Null),
+            ("identity_tenant_id", Value::Null),
+            ("tags", Value::Null),
+            ("timeouts", Value::Null),
+        ])
+    }
+
+    fn paths(d: &Diagnostics) -> Vec<String> {
+        d.iter().map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect()
+    }
+
+    fn resource() -> BackupVaultType {
+        BackupVaultType::new(Arc::new(ProviderState::default()))
+    }
+
+    fn plan(prior: Value, config: Value) -> PlanResponse {
+        let mut proposed = config.clone();
+        if !prior.is_null() {
+            for name in ["id", "identity_principal_id", "identity_tenant_id"] {
+                proposed.set_attr(name, prior.attr(name).clone());
+            }
+            for name in ["soft_delete", "retention_duration_in_days", "immutability", "identity_type"] {
+                if config.attr(name).is_null() {
+                    proposed.set_attr(name, prior.attr(name).clone());
+                }
+            }
+        }
+        let request = PlanRequest { prior_state: prior, proposed_new_state: proposed, config, prior_private: vec![] };
+        let mut response =
+            PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
+        if request.prior_state.is_null() {
+            resource().plan_create(&request, &mut response);
+        } else {
+            resource().plan_update(&request, &mut response);
+        }
+        response
+    }
+
+    fn created() -> Value {
+        let planned = plan(Value::Null, config()).planned_state;
+        let model = Model::from_value(&planned).unwrap();
+        let mut vault = model.to_resource();
+        vault.id = Some(model.id.to_string().to_lowercase());
+        vault.location = Some("westus".into());
+        vault.identity = Some(DppIdentityDetails {
+            identity_type: Some("SystemAssigned".into()),
+            principal_id: Some("p".into()),
+            tenant_id: Some("t".into()),
+        });
+        state_from_azure(&planned, &model.id, &vault)
+    }
+
+    #[test]
+    fn a_good_config_validates_and_bad_values_point_at_their_attribute() {
+        assert!(validate_config(&config()).is_empty());
+        let mut c = config();
+        c.set_attr("name", Value::from("1-vault"));
+        c.set_attr("resource_group_id", Value::from("rg-backup"));
+        c.set_attr("redundancy", Value::from("locallyredundant"));
+        c.set_attr("soft_delete", Value::from("Always"));
+        c.set_attr("retention_duration_in_days", Value::from(7i64));
+        c.set_attr("identity_type", Value::from("UserAssigned"));
+        assert_eq!(
+            paths(&validate_config(&c)),
+            vec![
+                "name",
+                "resource_group_id",
+                "redundancy",
+                "soft_delete",
+                "identity_type",
+                "retention_duration_in_days"
+            ]
+        );
+        c = config();
+        c.set_attr("retention_duration_in_days", Value::from(14.5));
+        assert_eq!(paths(&validate_config(&c)), vec!["retention_duration_in_days"]);
+        for name in ["name", "resource_group_id", "soft_delete", "retention_duration_in_days"] {
+            let mut c = config();
+            c.set_attr(name, Value::Unknown);
+            assert!(validate_config(&c).is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn vault_names_follow_the_spec() {
+        for good in ["ab", "vault-1", "V2", &"a".repeat(50)] {
+            assert!(check_vault_name(good).is_ok(), "{good}");
+        }
+        for bad in ["a", "1vault", "vault-", "va_ult", "vault.1", &"a".repeat(51)] {
+            assert!(check_vault_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_new_vault_gets_azures_defaults_and_an_unknown_identity() {
+        let response = plan(Value::Null, config());
+        let p = &response.planned_state;
+        assert_eq!(p.attr("soft_delete").as_str(), Some("On"));
+        assert_eq!(p.attr("retention_duration_in_days").as_i64(), Some(14));
+        assert_eq!(p.attr("immutability").as_str(), Some("Disabled"));
+        assert_eq!(p.attr("identity_type").as_str(), Some("SystemAssigned"));
+        assert!(p.attr("identity_principal_id").is_unknown());
+        assert!(p.attr("id").is_unknown());
+        assert!(response.diagnostics.is_empty());
+
+        let mut c = config();
+        c.set_attr("identity_type", Value::from("None"));
+        assert!(plan(Value::Null, c).planned_state.attr("identity_principal_id").is_null());
+    }
+
+    #[test]
+    fn the_put_body_has_the_service_shape() {
+        let planned = plan(Value::Null, config()).planned_state;
+        let body = serde_json::to_value(Model::from_value(&planned).unwrap().to_resource()).unwrap();
+        assert_eq!(body["location"], "West US");
+        assert_eq!(body["identity"], serde_json::json!({"type": "SystemAssigned"}));
+        assert_eq!(
+            body["properties"]["storageSettings"],
+            serde_json::json!([{"datastoreType": "VaultStore", "type": "LocallyRedundant"}])
+        );
+        let security = &body["properties"]["securitySettings"];
+        assert_eq!(security["softDeleteSettings"], serde_json::json!({"state": "On", "retentionDurationInDays": 14.0}));
+        assert_eq!(security["immutabilitySettings"], serde_json::json!({"state": "Disabled"}));
+        assert!(body.get("tags").is_none());
+    }
+
+    #[test]
+    fn state_from_azure_keeps_equivalent_spellings() {
+        let state = created();
+        assert_eq!(state.attr("location").as_str(), Some("West US"));
+        assert_eq!(
+            state.attr("id").as_str(),
+            Some("/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-1")
+        );
+        assert_eq!(state.attr("identity_principal_id").as_str(), Some("p"));
+        assert_eq!(state.attr("resource_group_id").as_str(), Some(GROUP));
+        let response = plan(state.clone(), config());
+        assert!(response.requires_replace.is_empty());
+        assert_eq!(response.planned_state, state, "no diff");
+    }
+
+    #[test]
+    fn settings_that_change_in_place_are_patched_alone() {
+        let prior = created();
+        let mut c = config();
+        c.set_attr("tags", Value::Map([("env".to_owned(), Value::from("prod"))].into()));
+        c.set_attr("soft_delete", Value::from("Off"));
+        let response = plan(prior.clone(), c);
+        assert!(response.requires_replace.is_empty());
+        let before = Model::from_value(&prior).unwrap();
+        let after = Model::from_value(&response.planned_state).unwrap();
+        let patch = serde_json::to_value(after.patch_from(&before).unwrap()).unwrap();
+        assert_eq!(patch["tags"], serde_json::json!({"env": "prod"}));
+        assert_eq!(patch["properties"]["securitySettings"]["softDeleteSettings"]["state"], "Off");
+        assert!(patch.get("identity").is_none());
+        assert!(before.patch_from(&before).is_none());
+    }
+
+    #[test]
+    fn removing_an_optional_setting_goes_back_to_the_default() {
+        let mut prior = created();
+        prior.set_attr("soft_delete", Value::from("Off"));
+        let response = plan(prior, config());
+        assert_eq!(response.planned_state.attr("soft_delete").as_str(), Some("On"));
+        assert!(response.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn turning_on_an_irreversible_setting_warns_on_its_attribute() {
+        let mut c = config();
+        c.set_attr("soft_delete", Value::from("AlwaysOn"));
+        c.set_attr("immutability", Value::from("Locked"));
+        let response = plan(created(), c);
+        assert!(response.requires_replace.is_empty(), "turning it on is an update in place");
+        assert_eq!(paths(&response.diagnostics), vec!["soft_delete", "immutability"]);
+        assert!(!response.diagnostics.has_errors());
+        let text: Vec<String> = response.diagnostics.iter().map(|d| format!("{} {}", d.summary, d.detail)).collect();
+        assert!(text[0].contains("cannot be undone"), "{text:?}");
+        assert!(text[1].contains("cannot be undone"), "{text:?}");
+    }
+
+    #[test]
+    fn undoing_an_irreversible_setting_replaces_the_vault_and_says_why() {
+        let mut prior = created();
+        prior.set_attr("soft_delete", Value::from("AlwaysOn"));
+        let response = plan(prior.clone(), config());
+        assert_eq!(response.requires_replace, vec![AttributePath::root("soft_delete")]);
+        assert_eq!(paths(&response.diagnostics), vec!["soft_delete"]);
+        assert!(response.planned_state.attr("identity_principal_id").is_unknown());
+
+        let mut c = config();
+        c.set_attr("soft_delete", Value::from("AlwaysOn"));
+        let response = plan(prior, c);
+        assert!(response.requires_replace.is_empty() && response.diagnostics.is_empty(), "keeping it is no change");
+    }
+
+    #[test]
+    fn storage_settings_and_location_replace() {
+        let mut c = config();
+        c.set_attr("redundancy", Value::from("GeoRedundant"));
+        c.set_attr("location", Value::from("eastus"));
+        let response = plan(created(), c);
+        assert_eq!(response.requires_replace, vec![AttributePath::root("location"), AttributePath::root("redundancy")]);
+    }
+
+    #[tokio::test]
+    async fn import_builds_a_full_state_from_the_id() {
+        let id = "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/v1";
+        let response = resource().import(&Context::default(), ImportRequest { id: id.into() }).await;
+        let state = &response.imported[0].state;
+        assert_eq!(state.attr("id").as_str(), Some(id));
+        assert_eq!(state.attr("resource_group_id").as_str(), Some(GROUP));
+        assert_eq!(state.as_entries().unwrap().len(), config().as_entries().unwrap().len());
+        let bad = resource().import(&Context::default(), ImportRequest { id: GROUP.into() }).await;
+        assert!(bad.diagnostics.has_errors());
+    }
+}

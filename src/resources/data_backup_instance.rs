@@ -1,0 +1,223 @@
+//! `dataprotection_backup_instance` data source: one backup instance, by its ARM ID.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::arm::ids::{BackupInstanceId, GenericResourceId};
+use crate::arm::models::{BackupInstanceResource, DISK_DATASOURCE_TYPE};
+use crate::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::plugin::provider::{Context, DataReadRequest, DataReadResponse, DataSource};
+use crate::plugin::schema::{Attribute, Block, Schema};
+use crate::plugin::value::{Type, Value};
+use crate::provider::ProviderState;
+
+use super::common::arm_error;
+use super::helpers::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
+
+/// The data source type name.
+pub const TYPE_NAME: &str = "dataprotection_backup_instance";
+
+/// The computed attributes of a backup instance, with their descriptions: shared by this data source and the
+/// elements of `dataprotection_backup_instances`.
+pub(crate) const INSTANCE_ATTRIBUTES: &[(&str, &str)] = &[
+    ("name", "The name of the backup instance."),
+    ("vault_id", "The ARM ID of the backup vault the instance belongs to."),
+    ("datasource_id", "The ARM ID of the protected resource (a managed disk)."),
+    ("datasource_type", "The datasource type, for example `Microsoft.Compute/disks`."),
+    ("location", "The region of the protected resource."),
+    ("backup_policy_id", "The ARM ID of the backup policy that protects it."),
+    ("snapshot_resource_group_id", "The ARM ID of the resource group that holds the snapshots (operational store)."),
+    (
+        "protection_state",
+        "The current protection state, for example `ProtectionConfigured`, `ProtectionError` or `ProtectionStopped`.",
+    ),
+];
+
+/// The type of one instance in `dataprotection_backup_instances`.
+pub(crate) fn instance_object_type() -> Type {
+    Type::object(
+        std::iter::once(("id", Type::String)).chain(INSTANCE_ATTRIBUTES.iter().map(|(name, _)| (*name, Type::String))),
+    )
+}
+
+/// The attributes of an instance as Azure reports it (IDs in Azure's spelling, the instance ID canonical).
+pub(crate) fn instance_attributes(fallback_id: Option<&BackupInstanceId>, instance: &BackupInstanceResource) -> Value {
+    let p = &instance.properties;
+    let id = instance.id.as_deref().and_then(|i| i.parse::<BackupInstanceId>().ok()).or_else(|| fallback_id.cloned());
+    let datasource_type = p.data_source_info.datasource_type.clone().or_else(|| {
+        p.data_source_info.resource_id.parse::<GenericResourceId>().ok().map(|d| {
+            let ty = d.resource_type();
+            if ty.eq_ignore_ascii_case(DISK_DATASOURCE_TYPE) { DISK_DATASOURCE_TYPE.to_owned() } else { ty }
+        })
+    });
+    let snapshot_rg = p
+        .policy_info
+        .policy_parameters
+        .as_ref()
+        .and_then(|pp| {
+            pp.data_store_parameters_list
+                .iter()
+                .find(|d| d.data_store_type.eq_ignore_ascii_case("OperationalStore"))
+                .and_then(|d| d.resource_group_id.clone())
+        })
+        .filter(|s| !s.is_empty());
+    let protection_state = p
+        .current_protection_state
+        .clone()
+        .or_else(|| p.protection_status.as_ref().and_then(|s| s.status.clone()))
+        .filter(|s| !s.is_empty());
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    Value::object([
+        ("id", Value::from(id.as_ref().map(ToString::to_string))),
+        ("name", Value::from(id.as_ref().map(|i| i.name.clone()).or_else(|| instance.name.clone()))),
+        ("vault_id", Value::from(id.as_ref().map(|i| i.vault.to_string()))),
+        ("datasource_id", Value::from(non_empty(&p.data_source_info.resource_id))),
+        ("datasource_type", Value::from(datasource_type)),
+        ("location", Value::from(p.data_source_info.resource_location.clone())),
+        ("backup_policy_id", Value::from(non_empty(&p.policy_info.policy_id))),
+        ("snapshot_resource_group_id", Value::from(snapshot_rg)),
+        ("protection_state", Value::from(protection_state)),
+    ])
+}
+
+/// The `dataprotection_backup_instance` data source.
+#[derive(Debug)]
+pub struct BackupInstanceDataSource {
+    state: Arc<ProviderState>,
+}
+
+impl BackupInstanceDataSource {
+    /// The data source, sharing the provider's configuration.
+    pub fn new(state: Arc<ProviderState>) -> BackupInstanceDataSource {
+        BackupInstanceDataSource { state }
+    }
+}
+
+fn schema() -> Schema {
+    let mut attributes = vec![
+        Attribute::required("id", Type::String)
+            .description("The ARM ID of the backup instance: `{vault_id}/backupInstances/{name}`."),
+    ];
+    attributes.extend(
+        INSTANCE_ATTRIBUTES.iter().map(|(name, text)| Attribute::computed(name, Type::String).description(*text)),
+    );
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Reads a backup instance (a protected managed disk) of an Azure Backup vault by its ARM ID."
+                .to_owned(),
+            attributes,
+            blocks: vec![read_timeouts_block()],
+            deprecated: false,
+        },
+    }
+}
+
+#[async_trait]
+impl DataSource for BackupInstanceDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Some(id) = config.attr("id").as_str()
+            && let Err(e) = id.parse::<BackupInstanceId>()
+        {
+            diags.attribute_error(AttributePath::root("id"), "Invalid backup instance ID", format!("{e}."));
+        }
+        validate_read_timeout(config, &mut diags);
+        diags
+    }
+
+    async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
+        let mut response = DataReadResponse::default();
+        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
+        let id = match request.config.attr("id").as_str().map(str::parse::<BackupInstanceId>) {
+            Some(Ok(id)) => id,
+            Some(Err(e)) => {
+                response.diagnostics.attribute_error(
+                    AttributePath::root("id"),
+                    "Invalid backup instance ID",
+                    format!("{e}."),
+                );
+                return response;
+            }
+            None => {
+                response.diagnostics.attribute_error(
+                    AttributePath::root("id"),
+                    "Missing backup instance ID",
+                    "Set id.",
+                );
+                return response;
+            }
+        };
+        let call = call(ctx, read_timeout(&request.config), "read timeout");
+        match configured.client.get_backup_instance(&call, &id).await {
+            Ok(Some(instance)) => {
+                let mut state = instance_attributes(Some(&id), &instance);
+                // The ID as configured, so that references to it stay stable.
+                state.set_attr("id", request.config.attr("id").clone());
+                state.set_attr("timeouts", request.config.attr("timeouts").clone());
+                response.state = state;
+            }
+            Ok(None) => response.diagnostics.attribute_error(
+                AttributePath::root("id"),
+                "Backup instance not found",
+                format!(
+                    "Azure has no backup instance {id} (it answered 404 Not Found). Check the vault and the instance \
+                     name; instances are listed by the dataprotection_backup_instances data source."
+                ),
+            ),
+            Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/v1/backupInstances/bi-1";
+
+    #[test]
+    fn attributes_come_from_the_instance() {
+        let instance: BackupInstanceResource = serde_json::from_value(serde_json::json!({
+            "id": ID.to_lowercase(),
+            "properties": {
+                "objectType": "BackupInstance",
+                "dataSourceInfo": {"resourceID": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/disks/d1",
+                                   "resourceLocation": "westus"},
+                "policyInfo": {"policyId": "/p", "policyParameters": {"dataStoreParametersList": [
+                    {"objectType": "AzureOperationalStoreParameters", "dataStoreType": "OperationalStore", "resourceGroupId": "/rg"}]}},
+                "protectionStatus": {"status": "ProtectionStopped"}
+            }
+        }))
+        .unwrap();
+        let value = instance_attributes(None, &instance);
+        assert_eq!(value.attr("name").as_str(), Some("bi-1"));
+        // Azure's lower-cased ID is read back in canonical form.
+        assert_eq!(value.attr("id").as_str(), Some(ID));
+        assert_eq!(value.attr("vault_id").as_str(), ID.split("/backupInstances").next());
+        assert_eq!(value.attr("datasource_type").as_str(), Some("Microsoft.Compute/disks"));
+        assert_eq!(value.attr("snapshot_resource_group_id").as_str(), Some("/rg"));
+        assert_eq!(value.attr("protection_state").as_str(), Some("ProtectionStopped"));
+        assert_eq!(value.as_entries().unwrap().len(), INSTANCE_ATTRIBUTES.len() + 1);
+        let Type::Object(fields) = instance_object_type() else { panic!() };
+        assert!(value.as_entries().unwrap().keys().eq(fields.keys()));
+    }
+
+    #[test]
+    fn bad_ids_are_refused_offline() {
+        let source = BackupInstanceDataSource::new(Arc::new(ProviderState::default()));
+        let config = Value::object([("id", Value::from("/subscriptions/s1/resourceGroups/rg"))]);
+        assert!(source.validate(&config).has_errors());
+        assert!(source.validate(&Value::object([("id", Value::from(ID))])).is_empty());
+    }
+}

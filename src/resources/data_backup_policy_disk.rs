@@ -1,0 +1,122 @@
+//! `dataprotection_backup_policy_disk` data source: one disk backup policy, by its ARM ID.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::arm::ids::BackupPolicyId;
+use crate::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::plugin::provider::{Context, DataReadRequest, DataReadResponse, DataSource};
+use crate::plugin::schema::{Attribute, Block, Schema};
+use crate::plugin::value::{Type, Value};
+use crate::provider::ProviderState;
+
+use super::backup_policy_disk::{data_source_attributes, retention_rule_type};
+use super::common::arm_error;
+use super::helpers::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
+
+/// The data source type name.
+pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";
+
+/// The `dataprotection_backup_policy_disk` data source.
+#[derive(Debug)]
+pub struct BackupPolicyDiskDataSource {
+    state: Arc<ProviderState>,
+}
+
+impl BackupPolicyDiskDataSource {
+    /// The data source, sharing the provider's configuration.
+    pub fn new(state: Arc<ProviderState>) -> BackupPolicyDiskDataSource {
+        BackupPolicyDiskDataSource { state }
+    }
+}
+
+fn schema() -> Schema {
+    let computed = |name: &str, ty: Type, text: &str| Attribute::computed(name, ty).description(text);
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Reads a backup policy for managed disks by its ARM ID, for example to protect disks with a \
+                          policy managed elsewhere."
+                .to_owned(),
+            attributes: vec![
+                Attribute::required("id", Type::String)
+                    .description("The ARM ID of the backup policy: `{vault_id}/backupPolicies/{name}`."),
+                computed("name", Type::String, "The name of the backup policy."),
+                computed("vault_id", Type::String, "The ARM ID of the backup vault the policy belongs to."),
+                computed(
+                    "backup_repeating_time_intervals",
+                    Type::list(Type::String),
+                    "When backups run, as ISO 8601 repeating intervals.",
+                ),
+                computed(
+                    "default_retention_duration",
+                    Type::String,
+                    "How long backups are kept unless a retention rule keeps them longer (ISO 8601).",
+                ),
+                computed("time_zone", Type::String, "The time zone of the schedule."),
+                computed(
+                    "retention_rule",
+                    Type::list(retention_rule_type()),
+                    "The retention rules besides the default one: `name`, `duration`, `priority` and \
+                     `absolute_criteria` each.",
+                ),
+            ],
+            blocks: vec![read_timeouts_block()],
+            deprecated: false,
+        },
+    }
+}
+
+#[async_trait]
+impl DataSource for BackupPolicyDiskDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Some(id) = config.attr("id").as_str()
+            && let Err(e) = id.parse::<BackupPolicyId>()
+        {
+            diags.attribute_error(AttributePath::root("id"), "Invalid backup policy ID", format!("{e}."));
+        }
+        validate_read_timeout(config, &mut diags);
+        diags
+    }
+
+    async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
+        let mut response = DataReadResponse::default();
+        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
+        let Some(Ok(id)) = request.config.attr("id").as_str().map(str::parse::<BackupPolicyId>) else {
+            response.diagnostics.attribute_error(
+                AttributePath::root("id"),
+                "Invalid backup policy ID",
+                "id must be the ARM ID of a backup policy.",
+            );
+            return response;
+        };
+        let call = call(ctx, read_timeout(&request.config), "read timeout");
+        match configured.client.get_backup_policy(&call, &id).await {
+            Ok(Some(policy)) => {
+                let mut state = data_source_attributes(&id, &policy);
+                state.set_attr("id", request.config.attr("id").clone());
+                state.set_attr("timeouts", request.config.attr("timeouts").clone());
+                response.state = state;
+            }
+            Ok(None) => response.diagnostics.attribute_error(
+                AttributePath::root("id"),
+                "Backup policy not found",
+                format!(
+                    "Azure has no backup policy {id} (it answered 404 Not Found). Check the vault and the policy name."
+                ),
+            ),
+            Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
+        }
+        response
+    }
+}

@@ -1,0 +1,115 @@
+//! `dataprotection_backup_vault` data source: one backup vault, by its ARM ID.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::arm::ids::BackupVaultId;
+use crate::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::plugin::provider::{Context, DataReadRequest, DataReadResponse, DataSource};
+use crate::plugin::schema::{Attribute, Block, Schema};
+use crate::plugin::value::{Type, Value};
+use crate::provider::ProviderState;
+
+use super::backup_vault::state_from_azure;
+use super::common::arm_error;
+use super::helpers::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
+
+/// The data source type name.
+pub const TYPE_NAME: &str = "dataprotection_backup_vault";
+
+/// The `dataprotection_backup_vault` data source.
+#[derive(Debug)]
+pub struct BackupVaultDataSource {
+    state: Arc<ProviderState>,
+}
+
+impl BackupVaultDataSource {
+    /// The data source, sharing the provider's configuration.
+    pub fn new(state: Arc<ProviderState>) -> BackupVaultDataSource {
+        BackupVaultDataSource { state }
+    }
+}
+
+fn schema() -> Schema {
+    let computed = |name: &str, ty: Type, text: &str| Attribute::computed(name, ty).description(text);
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Reads an Azure Backup vault by its ARM ID, for example to grant its managed identity roles."
+                .to_owned(),
+            attributes: vec![
+                Attribute::required("id", Type::String).description("The ARM ID of the backup vault."),
+                computed("name", Type::String, "The name of the backup vault."),
+                computed("resource_group_id", Type::String, "The ARM ID of the vault's resource group."),
+                computed("location", Type::String, "The region of the vault."),
+                computed("datastore_type", Type::String, "The datastore of the vault's storage setting."),
+                computed("redundancy", Type::String, "The redundancy of the vault's storage."),
+                computed("soft_delete", Type::String, "The soft delete state: `Off`, `On` or `AlwaysOn`."),
+                computed("retention_duration_in_days", Type::Number, "How many days soft-deleted backup data is kept."),
+                computed("immutability", Type::String, "The immutability state: `Disabled`, `Unlocked` or `Locked`."),
+                computed("identity_type", Type::String, "The vault's managed identity type."),
+                computed(
+                    "identity_principal_id",
+                    Type::String,
+                    "The object (principal) ID of the vault's system-assigned identity, for role assignments.",
+                ),
+                computed("identity_tenant_id", Type::String, "The tenant of the vault's system-assigned identity."),
+                computed("tags", Type::map(Type::String), "The vault's tags."),
+            ],
+            blocks: vec![read_timeouts_block()],
+            deprecated: false,
+        },
+    }
+}
+
+#[async_trait]
+impl DataSource for BackupVaultDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Some(id) = config.attr("id").as_str()
+            && let Err(e) = id.parse::<BackupVaultId>()
+        {
+            diags.attribute_error(AttributePath::root("id"), "Invalid backup vault ID", format!("{e}."));
+        }
+        validate_read_timeout(config, &mut diags);
+        diags
+    }
+
+    async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
+        let mut response = DataReadResponse::default();
+        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
+        let Some(Ok(id)) = request.config.attr("id").as_str().map(str::parse::<BackupVaultId>) else {
+            response.diagnostics.attribute_error(
+                AttributePath::root("id"),
+                "Invalid backup vault ID",
+                "id must be the ARM ID of a backup vault.",
+            );
+            return response;
+        };
+        let call = call(ctx, read_timeout(&request.config), "read timeout");
+        match configured.client.get_backup_vault(&call, &id).await {
+            Ok(Some(vault)) => {
+                let mut state = state_from_azure(&Value::Null, &id, &vault);
+                state.set_attr("id", request.config.attr("id").clone());
+                state.set_attr("timeouts", request.config.attr("timeouts").clone());
+                response.state = state;
+            }
+            Ok(None) => response.diagnostics.attribute_error(
+                AttributePath::root("id"),
+                "Backup vault not found",
+                format!("Azure has no backup vault {id} (it answered 404 Not Found). Check the subscription, resource group and name."),
+            ),
+            Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
+        }
+        response
+    }
+}
