@@ -268,3 +268,24 @@ async fn ctrl_c_during_a_create_keeps_the_instance_in_state_and_the_next_apply_c
     assert_eq!(ws.instance_ids(), vec![world::backup_instance_id("bi-interrupted")]);
     assert_eq!(ws.plan_code().await.0, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_works_after_an_apply_that_failed_validation() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("ok", "bi-ok", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+    // A second instance Azure refuses: the apply fails at plan and creates nothing.
+    let both = format!(
+        "{}\n{}",
+        instance_block("ok", "bi-ok", world::DISK_APP_01, world::POLICY_DAILY),
+        instance_block("denied", "bi-denied", world::DISK_UNAUTHORIZED, world::POLICY_DAILY)
+    );
+    ws.write(&both);
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert!(run.output().contains("UserErrorMissingRequiredPermissions"), "{}", run.output());
+    // Terraform plans the whole configuration once more before a destroy; that must not fail on validation.
+    let run = ws.terraform(&["destroy", "-auto-approve"]).await;
+    assert_eq!(run.code, 0, "destroy after a failed apply:\n{}", run.output());
+    assert!(ws.instance_ids().is_empty());
+}

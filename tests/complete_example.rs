@@ -137,9 +137,8 @@ async fn without_roles_for_the_new_vault_the_instance_fails_in_azures_words() {
     assert!(!ops.iter().any(|o| o == "BackupInstances_CreateOrUpdate"), "no instance was sent: {ops:?}");
     assert!(ws.emulator.state().inventory().backup_instances.is_empty());
 
-    // The vault and policy were created; destroy removes them. Without -refresh=false, terraform's pre-destroy
-    // plan (a normal plan) would plan the missing instance again, and its validateForBackup error would stop
-    // the destroy.
-    terraform_ok(&ws, &["destroy", "-auto-approve", "-refresh=false"]).await;
+    // The vault and policy were created; a plain destroy removes them (the provider does not validate the
+    // never-created instance during terraform's pre-destroy plan).
+    terraform_ok(&ws, &["destroy", "-auto-approve"]).await;
     assert!(!ws.emulator.state().inventory().vaults.iter().any(|v| v.id == vault_id()));
 }

@@ -485,6 +485,10 @@ impl BackupInstanceType {
         if !configured.validate_on_plan {
             return;
         }
+        if common::terraform_is_destroying() {
+            tracing::debug!(id = %model.id, "terraform is destroying: nothing will be created, so no validation");
+            return;
+        }
         let replacing = Private::decode(&request.prior_private).protects;
         let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.create, "create timeout");

@@ -6,7 +6,7 @@ resource "dataprotection_backup_policy_disk" "every_4h" {
   # The name changes with the settings: with create_before_destroy, a changed policy is created under its new
   # name, the backup instances move to it in place, and only then is the old policy deleted.
   name     = "disk-4h-${lower(local.retention)}"
-  vault_id = dataprotection_backup_vault.vault.id
+  vault_id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-prod"
 
   backup_repeating_time_intervals = ["R/2024-01-01T02:00:00+00:00/PT4H"]
   default_retention_duration      = local.retention

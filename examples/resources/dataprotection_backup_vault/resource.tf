@@ -14,15 +14,8 @@ resource "dataprotection_backup_vault" "vault" {
   }
 }
 
-# The vault's identity needs these roles before it can protect a disk (azurerm shown here).
-resource "azurerm_role_assignment" "disk_reader" {
-  scope                = azurerm_managed_disk.disk.id
-  role_definition_name = "Disk Backup Reader"
-  principal_id         = dataprotection_backup_vault.vault.identity_principal_id
-}
-
-resource "azurerm_role_assignment" "snapshot_contributor" {
-  scope                = azurerm_resource_group.snapshots.id
-  role_definition_name = "Disk Snapshot Contributor"
-  principal_id         = dataprotection_backup_vault.vault.identity_principal_id
+# Role assignments can reference the vault's identity, for example with azurerm:
+#   principal_id = dataprotection_backup_vault.vault.identity_principal_id
+output "vault_identity" {
+  value = dataprotection_backup_vault.vault.identity_principal_id
 }
