@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::auth::TokenSource;
+use super::auth::{AccessToken, TokenSource};
 use super::error::{ArmError, ErrorKind};
 
 /// A request as the transport sends it.
@@ -315,15 +315,19 @@ impl Pipeline {
         self.check_url(&url)?;
         let mut attempt: u32 = 0;
         let mut retries: u32 = 0;
+        // A 401 renews the token once per call: a token that expired or was revoked while the provider held it
+        // is replaced, but a principal that lacks access does not loop.
         let mut refreshed = false;
-        let mut refresh_token = false;
+        let mut rejected: Option<AccessToken> = None;
         loop {
             attempt += 1;
             if call.stop.is_cancelled() {
                 return Err(stopped(&method, &url));
             }
-            let token = self.tokens.token(refresh_token).await?;
-            refresh_token = false;
+            let token = match rejected.take() {
+                Some(old) => self.tokens.refreshed(&old).await?,
+                None => self.tokens.token(false).await?,
+            };
             let mut headers = HeaderMap::new();
             let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
                 ArmError::new(ErrorKind::Authentication, "the access token has characters a header cannot hold")
@@ -372,7 +376,11 @@ impl Pipeline {
                     let status = response.status;
                     if status == StatusCode::UNAUTHORIZED && !refreshed {
                         refreshed = true;
-                        refresh_token = true;
+                        tracing::debug!(
+                            http.path = url.path(),
+                            "the resource manager answered 401; renewing the token and trying once more"
+                        );
+                        rejected = Some(token);
                         continue;
                     }
                     if status == StatusCode::TOO_MANY_REQUESTS {
