@@ -191,7 +191,8 @@ impl CredentialTokens {
                 }
             }
         };
-        let token = credential.get_token(&[self.scope.as_str()], None).await.map_err(|e| e.to_string())?;
+        let token =
+            credential.get_token(&[self.scope.as_str()], None).await.map_err(|e| plain_error(&e.to_string()))?;
         let now = SystemTime::now();
         let expires_at = SystemTime::UNIX_EPOCH + Duration::from_secs(token.expires_on.unix_timestamp().max(0) as u64);
         let lifetime = expires_at.duration_since(now).unwrap_or_default();
@@ -242,6 +243,17 @@ impl TokenSource for CredentialTokens {
         let token = entry.token.clone();
         *cached = Some(entry);
         Ok(token)
+    }
+}
+
+/// azure_identity's error text without its `XyzCredential authentication failed.` lead, which only repeats what
+/// the provider's own message says: Entra's `AADSTS` code and description, or the CLI's words, come first.
+fn plain_error(message: &str) -> String {
+    match message.split_once(" authentication failed.") {
+        Some((credential, rest)) if credential.ends_with("Credential") && !credential.contains(' ') => {
+            rest.trim_start().to_owned()
+        }
+        _ => message.to_owned(),
     }
 }
 
@@ -398,6 +410,19 @@ mod tests {
             error.message,
             "client secret sign-in as client ID c in tenant t failed: AADSTS7000215: Invalid client secret provided."
         );
+    }
+
+    #[test]
+    fn errors_lose_azure_identitys_lead_only() {
+        assert_eq!(
+            plain_error("ClientSecretCredential authentication failed. AADSTS7000215: Invalid client secret."),
+            "AADSTS7000215: Invalid client secret."
+        );
+        assert_eq!(
+            plain_error("AzureCliCredential authentication failed.\nERROR: run az login"),
+            "ERROR: run az login"
+        );
+        assert_eq!(plain_error("the request failed: refused"), "the request failed: refused");
     }
 
     #[tokio::test]
