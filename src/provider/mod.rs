@@ -215,7 +215,7 @@ async fn connect(
                 // The CLI is the last resort: say what else could have been configured.
                 settings.sign_in_overview(Some((choice.method, &error)))
             } else {
-                format!("{} failed: {error}", tokens.describe)
+                format!("{} failed: {error}{}", tokens.describe, tls_hint(&error))
             };
             ("Sign-in to Azure failed".to_owned(), detail)
         })
@@ -247,14 +247,26 @@ async fn connect(
 async fn discover(http: &reqwest::Client, host: &str) -> Result<CloudEndpoints, (String, String)> {
     let url = Url::parse(&format!("https://{host}{}", cloud::METADATA_PATH))
         .map_err(|_| ("Invalid metadata_host".to_owned(), format!("{host:?} is not a host name")))?;
-    let fail = |detail: String| ("Cloud discovery failed".to_owned(), format!("Reading {url}: {detail}"));
-    let response = http.get(url.clone()).send().await.map_err(|e| fail(error_chain(&e)))?;
+    let fail =
+        |detail: String| ("Cloud discovery failed".to_owned(), format!("Reading {url}: {detail}{}", tls_hint(&detail)));
+    let response = http.get(url.clone()).send().await.map_err(|e| fail(error_chain(&e.without_url())))?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| fail(error_chain(&e)))?;
+    let body = response.bytes().await.map_err(|e| fail(error_chain(&e.without_url())))?;
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));
     }
     cloud::parse_metadata(&body, host).map_err(fail)
+}
+
+/// A hint for errors that come from an untrusted certificate, which is what a private CA (Azure Stack, the
+/// emulator) looks like until it is trusted.
+fn tls_hint(error: &str) -> &'static str {
+    if error.contains("certificate") || error.contains("UnknownIssuer") {
+        " The server's certificate is not trusted: for a private certificate authority, set SSL_CERT_FILE to a PEM \
+         bundle that holds it, or SSL_CERT_DIR to a folder of PEM certificates."
+    } else {
+        ""
+    }
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

@@ -27,9 +27,17 @@ pub fn write_main(ws: &Workspace, provider_arguments: &str, body: &str) {
 
 /// Runs terraform (with `-no-color`) with extra environment variables for terraform and so for the provider.
 pub async fn terraform_with(ws: &Workspace, args: &[&str], env: &[(&str, OsString)]) -> Run {
+    terraform_env(ws, args, env, &[]).await
+}
+
+/// Like [`terraform_with`], also removing the variables `unset` (for example the workspace's `SSL_CERT_FILE`).
+pub async fn terraform_env(ws: &Workspace, args: &[&str], env: &[(&str, OsString)], unset: &[&str]) -> Run {
     let mut all = args.to_vec();
     all.push("-no-color");
     let mut command = ws.command(&all);
+    for name in unset {
+        command.env_remove(name);
+    }
     for (name, value) in env {
         command.env(name, value);
     }
