@@ -324,9 +324,22 @@ impl Pipeline {
             if call.stop.is_cancelled() {
                 return Err(stopped(&method, &url));
             }
-            let token = match rejected.take() {
-                Some(old) => self.tokens.refreshed(&old).await?,
-                None => self.tokens.token(false).await?,
+            // Signing in may reach Entra (or run the Azure CLI): it counts against the call's deadline and stops
+            // when Terraform asks the provider to stop.
+            let remaining = call.deadline.saturating_duration_since(self.clock.now());
+            let fetch = async {
+                match rejected.take() {
+                    Some(old) => self.tokens.refreshed(&old).await,
+                    None => self.tokens.token(false).await,
+                }
+            };
+            let token = tokio::select! {
+                biased;
+                _ = call.stop.cancelled() => return Err(stopped(&method, &url)),
+                result = tokio::time::timeout(remaining, fetch) => match result {
+                    Ok(token) => token?,
+                    Err(_) => return Err(timeout(call, &method, &url, None)),
+                },
             };
             let mut headers = HeaderMap::new();
             let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
@@ -767,6 +780,41 @@ mod tests {
         }
         assert!(h.seen().is_empty());
         assert!(h.pipeline.check_url(&Url::parse("https://MANAGEMENT.example.test:443/y").unwrap()).is_ok());
+    }
+
+    /// Never answers, like an identity endpoint that accepted the connection and went quiet.
+    struct HangingTokens;
+
+    #[async_trait]
+    impl TokenSource for HangingTokens {
+        async fn token(&self, _refresh: bool) -> Result<AccessToken, ArmError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn signing_in_counts_against_the_deadline_and_stops_on_request() {
+        let h = Harness::new(vec![]);
+        let pipeline = Pipeline::new(
+            url("/"),
+            h.transport.clone(),
+            Arc::new(SystemClock),
+            Arc::new(HangingTokens),
+            "test",
+            RetryOptions::default(),
+        );
+        let call = CallContext::new(Instant::now(), MIN, "1m", CancellationToken::new());
+        let e = pipeline.send(&call, Method::GET, url("/x"), None).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+        let call = CallContext::new(Instant::now(), MIN, "1m", CancellationToken::new());
+        let stop = call.stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            stop.cancel();
+        });
+        let e = pipeline.send(&call, Method::GET, url("/x"), None).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Stopped, "{e}");
+        assert!(h.seen().is_empty(), "nothing was sent without a token");
     }
 
     #[tokio::test]

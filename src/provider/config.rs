@@ -60,11 +60,11 @@ pub fn schema() -> Schema {
                 ),
                 s(
                     "resource_manager_endpoint",
-                    "Overrides the resource manager URL. Falls back to `ARM_RESOURCE_MANAGER_ENDPOINT`.",
+                    "Overrides the resource manager URL (https, or http on a loopback address). Falls back to `ARM_RESOURCE_MANAGER_ENDPOINT`.",
                 ),
                 s(
                     "authority_host",
-                    "Overrides the Microsoft Entra authority host. Falls back to `AZURE_AUTHORITY_HOST`.",
+                    "Overrides the Microsoft Entra authority host (https only). Falls back to `AZURE_AUTHORITY_HOST`.",
                 ),
                 b(
                     "validate_on_plan",
