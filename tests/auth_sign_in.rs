@@ -186,7 +186,8 @@ async fn app_service_managed_identity_signs_in_system_or_user_assigned() {
 
     // A wrong IDENTITY_HEADER: the identity endpoint's refusal, and which identity was asked for.
     ws.emulator.state().clear_journal();
-    let wrong = [env[0].clone(), var("IDENTITY_HEADER", "not-the-header")];
+    // A client secret without its tenant was passed over on the way; the error says so too.
+    let wrong = [env[0].clone(), var("IDENTITY_HEADER", "not-the-header"), var("ARM_CLIENT_SECRET", "stray-secret-41")];
     let run = terraform_with(&ws, &["plan"], &wrong).await;
     assert_eq!(run.code, 1);
     let output = run.output();
@@ -197,6 +198,8 @@ async fn app_service_managed_identity_signs_in_system_or_user_assigned() {
             "managed identity sign-in as the user-assigned identity {USER_ASSIGNED} through the App Service identity endpoint"
         ),
     );
+    assert_says(&output, "Client secret sign-in was not used: tenant_id (ARM_TENANT_ID) not set.");
+    assert!(!output.contains("stray-secret-41") && !output.contains("Warning: Client secret"), "{output}");
 }
 
 #[tokio::test]
@@ -229,7 +232,7 @@ async fn the_azure_cli_is_the_default_and_is_asked_for_the_clouds_scope() {
     .await;
     let output = run.output();
     assert_says(&output, "Warning: Client secret sign-in not used");
-    assert_says(&output, "tenant_id (ARM_TENANT_ID) not set, so it signs in with the Azure CLI instead");
+    assert_says(&output, "tenant_id (ARM_TENANT_ID) not set, so it signed in with the Azure CLI instead");
     assert!(!output.contains("a-secret-without-tenant"));
     assert_eq!(az.calls().len(), 3);
 }

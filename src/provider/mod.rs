@@ -182,20 +182,11 @@ async fn connect(
 ) -> Result<ArmClient, (String, String)> {
     let started = Instant::now();
     let choice = settings.choose_sign_in().map_err(|overview| ("No way to sign in to Azure".to_owned(), overview))?;
-    for (method, missing) in &choice.passed_over {
-        diags.warning(
-            format!("{} sign-in not used", capitalized(method.label())),
-            format!(
-                "The provider was given part of what {} sign-in needs, but {} not set, so it signs in with the {} \
-                 instead. {} sign-in needs {}.",
-                method.label(),
-                missing.join(", "),
-                choice.method.label(),
-                capitalized(method.label()),
-                method.needs()
-            ),
-        );
-    }
+    let passed_over: Vec<String> = choice
+        .passed_over
+        .iter()
+        .map(|(method, missing)| format!("{} sign-in was not used: {} not set.", method.label(), missing.join(", ")))
+        .collect();
     let http = http::client().map_err(|e| ("Could not set up HTTPS".to_owned(), e))?;
     let client_ready = started.elapsed();
     let cloud = match &settings.metadata_host {
@@ -215,12 +206,31 @@ async fn connect(
                 // The CLI is the last resort: say what else could have been configured.
                 settings.sign_in_overview(Some((choice.method, &error)))
             } else {
-                format!("{} failed: {error}{}", tokens.describe, tls_hint(&error))
+                let mut detail = format!("{} failed: {error}{}", tokens.describe, tls_hint(&error));
+                for note in &passed_over {
+                    detail.push_str(&format!("\n\n{}", capitalized(note)));
+                }
+                detail
             };
             ("Sign-in to Azure failed".to_owned(), detail)
         })
     };
     bounded(ctx, "sign-in", sign_in).await?;
+    // Signing in as another identity than intended is confusing: say which method was passed over and why.
+    for (method, missing) in &choice.passed_over {
+        diags.warning(
+            format!("{} sign-in not used", capitalized(method.label())),
+            format!(
+                "The provider was given part of what {} sign-in needs, but {} not set, so it signed in with the {} \
+                 instead. {} sign-in needs {}.",
+                method.label(),
+                missing.join(", "),
+                choice.method.label(),
+                capitalized(method.label()),
+                method.needs()
+            ),
+        );
+    }
     tracing::info!(
         cloud = cloud.name.as_str(),
         resource_manager = cloud.resource_manager.as_str(),
