@@ -53,8 +53,15 @@ pub struct AccessToken {
 /// Where the pipeline gets its bearer tokens.
 #[async_trait]
 pub trait TokenSource: Send + Sync + 'static {
-    /// A token for the resource manager. `refresh` asks for a new one, after Azure answered 401 to the last.
+    /// A token for the resource manager. `refresh` asks for a new one rather than a cached one.
     async fn token(&self, refresh: bool) -> Result<AccessToken, ArmError>;
+
+    /// A token to replace `rejected`, which the resource manager just answered with 401. When many requests
+    /// meet the same 401 at once, a source should sign in once and give every one of them the new token.
+    async fn refreshed(&self, rejected: &AccessToken) -> Result<AccessToken, ArmError> {
+        let _ = rejected;
+        self.token(true).await
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::auth::TokenSource;
+use super::auth::{AccessToken, TokenSource};
 use super::error::{ArmError, ErrorKind};
 
 /// A request as the transport sends it.
@@ -315,15 +315,32 @@ impl Pipeline {
         self.check_url(&url)?;
         let mut attempt: u32 = 0;
         let mut retries: u32 = 0;
+        // A 401 renews the token once per call: a token that expired or was revoked while the provider held it
+        // is replaced, but a principal that lacks access does not loop.
         let mut refreshed = false;
-        let mut refresh_token = false;
+        let mut rejected: Option<AccessToken> = None;
         loop {
             attempt += 1;
             if call.stop.is_cancelled() {
                 return Err(stopped(&method, &url));
             }
-            let token = self.tokens.token(refresh_token).await?;
-            refresh_token = false;
+            // Signing in may reach Entra (or run the Azure CLI): it counts against the call's deadline and stops
+            // when Terraform asks the provider to stop.
+            let remaining = call.deadline.saturating_duration_since(self.clock.now());
+            let fetch = async {
+                match rejected.take() {
+                    Some(old) => self.tokens.refreshed(&old).await,
+                    None => self.tokens.token(false).await,
+                }
+            };
+            let token = tokio::select! {
+                biased;
+                _ = call.stop.cancelled() => return Err(stopped(&method, &url)),
+                result = tokio::time::timeout(remaining, fetch) => match result {
+                    Ok(token) => token?,
+                    Err(_) => return Err(timeout(call, &method, &url, None)),
+                },
+            };
             let mut headers = HeaderMap::new();
             let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
                 ArmError::new(ErrorKind::Authentication, "the access token has characters a header cannot hold")
@@ -372,7 +389,11 @@ impl Pipeline {
                     let status = response.status;
                     if status == StatusCode::UNAUTHORIZED && !refreshed {
                         refreshed = true;
-                        refresh_token = true;
+                        tracing::debug!(
+                            http.path = url.path(),
+                            "the resource manager answered 401; renewing the token and trying once more"
+                        );
+                        rejected = Some(token);
                         continue;
                     }
                     if status == StatusCode::TOO_MANY_REQUESTS {
@@ -759,6 +780,41 @@ mod tests {
         }
         assert!(h.seen().is_empty());
         assert!(h.pipeline.check_url(&Url::parse("https://MANAGEMENT.example.test:443/y").unwrap()).is_ok());
+    }
+
+    /// Never answers, like an identity endpoint that accepted the connection and went quiet.
+    struct HangingTokens;
+
+    #[async_trait]
+    impl TokenSource for HangingTokens {
+        async fn token(&self, _refresh: bool) -> Result<AccessToken, ArmError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn signing_in_counts_against_the_deadline_and_stops_on_request() {
+        let h = Harness::new(vec![]);
+        let pipeline = Pipeline::new(
+            url("/"),
+            h.transport.clone(),
+            Arc::new(SystemClock),
+            Arc::new(HangingTokens),
+            "test",
+            RetryOptions::default(),
+        );
+        let call = CallContext::new(Instant::now(), MIN, "1m", CancellationToken::new());
+        let e = pipeline.send(&call, Method::GET, url("/x"), None).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+        let call = CallContext::new(Instant::now(), MIN, "1m", CancellationToken::new());
+        let stop = call.stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            stop.cancel();
+        });
+        let e = pipeline.send(&call, Method::GET, url("/x"), None).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Stopped, "{e}");
+        assert!(h.seen().is_empty(), "nothing was sent without a token");
     }
 
     #[tokio::test]

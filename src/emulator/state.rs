@@ -217,6 +217,12 @@ impl EmulatorState {
         Ok(token)
     }
 
+    /// Every access token issued since the emulator started (sign-ins, managed identity and [`Self::issue_token`];
+    /// the latest 10,000), oldest first: tests check that none of them ends up in a log or a state file.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.signer.issued()
+    }
+
     /// Puts a backup instance (by ARM ID) into `ProtectionError` with `protectionStatus.errorDetails`.
     pub fn set_protection_error(&self, request: &ProtectionErrorRequest) -> Result<(), String> {
         let id = super::ids::ArmId::parse(&request.backup_instance_id)

@@ -5,7 +5,10 @@ use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SecureRandom as _;
 use serde::{Deserialize, Serialize};
 
-use super::util::{base64url, base64url_decode, new_uuid};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use super::util::{base64url, base64url_decode, lock, new_uuid};
 
 /// The audiences ARM accepts in a token (compared without a trailing `/`), besides the emulator's own base URL.
 pub(crate) const ARM_AUDIENCES: &[&str] = &["https://management.azure.com", "https://management.core.windows.net"];
@@ -36,10 +39,14 @@ pub(crate) enum TokenError {
     Expired { exp: u64, now: u64 },
 }
 
+/// How many of the latest issued tokens the signer remembers, for tests that check no token leaks.
+const REMEMBERED_TOKENS: usize = 10_000;
+
 /// Signs and checks tokens.
 pub(crate) struct TokenSigner {
     key: hmac::Key,
     raw: Vec<u8>,
+    issued: Mutex<VecDeque<String>>,
 }
 
 impl TokenSigner {
@@ -52,7 +59,7 @@ impl TokenSigner {
 
     /// A signer with a known key (restored from the state directory).
     pub fn from_key(raw: Vec<u8>) -> TokenSigner {
-        TokenSigner { key: hmac::Key::new(hmac::HMAC_SHA256, &raw), raw }
+        TokenSigner { key: hmac::Key::new(hmac::HMAC_SHA256, &raw), raw, issued: Mutex::new(VecDeque::new()) }
     }
 
     /// The key, to persist it.
@@ -89,7 +96,18 @@ impl TokenSigner {
         let payload = base64url(serde_json::to_string(&claims).unwrap_or_default().as_bytes());
         let signing_input = format!("{header}.{payload}");
         let signature = base64url(hmac::sign(&self.key, signing_input.as_bytes()).as_ref());
-        (format!("{signing_input}.{signature}"), claims)
+        let token = format!("{signing_input}.{signature}");
+        let mut issued = lock(&self.issued);
+        if issued.len() == REMEMBERED_TOKENS {
+            issued.pop_front();
+        }
+        issued.push_back(token.clone());
+        (token, claims)
+    }
+
+    /// The tokens issued since the emulator started (the latest 10,000), oldest first.
+    pub fn issued(&self) -> Vec<String> {
+        lock(&self.issued).iter().cloned().collect()
     }
 
     /// Checks a token's signature and lifetime.
@@ -138,6 +156,7 @@ mod tests {
         assert_eq!(signer.verify(&token, 1_059).unwrap(), claims);
         assert_eq!(signer.verify(&token, 1_060), Err(TokenError::Expired { exp: 1_060, now: 1_060 }));
         assert_eq!(decode_unverified(&token).unwrap()["appid"], "c");
+        assert_eq!(signer.issued(), vec![token]);
     }
 
     #[test]

@@ -124,6 +124,35 @@ fn authority_of(url: &Url) -> Option<String> {
     })
 }
 
+/// True for `host` or `host:port` with nothing else (no scheme, user, path or query), as `metadata_host` takes.
+pub fn is_host_and_port(text: &str) -> bool {
+    if text.is_empty() || text.contains(['/', '\\', '@', '?', '#']) || text.contains(char::is_whitespace) {
+        return false;
+    }
+    Url::parse(&format!("https://{text}/")).is_ok_and(|url| url.host_str().is_some() && url.path() == "/")
+}
+
+/// Applies explicit endpoint overrides, which win over a named environment and over discovery, then checks the
+/// result: the resource manager on https (or http on loopback), the authority on https (azure_identity signs in
+/// over https only).
+pub fn with_overrides(
+    mut cloud: CloudEndpoints,
+    resource_manager: Option<&Url>,
+    authority_host: Option<&Url>,
+) -> Result<CloudEndpoints, String> {
+    if let Some(url) = resource_manager {
+        cloud.resource_manager = url.clone();
+    }
+    if let Some(url) = authority_host {
+        cloud.authority_host = url.clone();
+    }
+    check_endpoint("the resource manager", &cloud.resource_manager)?;
+    if cloud.authority_host.scheme() != "https" {
+        return Err(format!("the authority host {} must use https", cloud.authority_host));
+    }
+    Ok(cloud)
+}
+
 /// True for `localhost` and loopback IP addresses.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -147,6 +176,61 @@ pub fn check_endpoint(what: &str, url: &Url) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// CONTRACT.md §7: each cloud's ARM endpoint, Entra authority, and the scope azcore builds from its audience.
+    #[test]
+    fn named_environments_match_contract_section_7() {
+        let table = [
+            (
+                "public",
+                "https://management.azure.com/",
+                "https://login.microsoftonline.com/",
+                "https://management.core.windows.net//.default",
+            ),
+            (
+                "china",
+                "https://management.chinacloudapi.cn/",
+                "https://login.chinacloudapi.cn/",
+                "https://management.core.chinacloudapi.cn/.default",
+            ),
+            (
+                "usgovernment",
+                "https://management.usgovcloudapi.net/",
+                "https://login.microsoftonline.us/",
+                "https://management.core.usgovcloudapi.net/.default",
+            ),
+        ];
+        assert_eq!(ENVIRONMENTS.len(), table.len());
+        for (name, arm, authority, scope) in table {
+            let cloud = environment(name).unwrap();
+            assert_eq!(cloud.name, name);
+            assert_eq!(cloud.resource_manager.as_str(), arm, "{name}");
+            assert_eq!(cloud.authority_host.as_str(), authority, "{name}");
+            assert_eq!(cloud.token_scope, scope, "{name}");
+            assert!(ENVIRONMENTS.contains(&name));
+            assert_eq!(environment(&name.to_ascii_uppercase()), Some(cloud), "names match without case");
+        }
+    }
+
+    #[test]
+    fn overrides_win_over_discovery_and_are_checked() {
+        let discovered = parse_metadata(
+            br#"{"name":"Stack","resourceManager":"https://arm.stack.test/","authentication":{"loginEndpoint":"https://login.stack.test/","audiences":["https://management.stack.test/x"]}}"#,
+            "arm.stack.test",
+        )
+        .unwrap();
+        let arm = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let login = Url::parse("https://login.elsewhere.test/").unwrap();
+        let cloud = with_overrides(discovered.clone(), Some(&arm), Some(&login)).unwrap();
+        assert_eq!(cloud.resource_manager, arm);
+        assert_eq!(cloud.authority_host, login);
+        assert_eq!(cloud.token_scope, "https://management.stack.test/x/.default", "the audience stays discovered");
+        assert_eq!(with_overrides(discovered.clone(), None, None).unwrap(), discovered);
+        let plain = Url::parse("http://arm.stack.test/").unwrap();
+        assert!(with_overrides(discovered.clone(), Some(&plain), None).unwrap_err().contains("plain http"));
+        let plain_login = Url::parse("http://127.0.0.1:9/").unwrap();
+        assert!(with_overrides(discovered, None, Some(&plain_login)).unwrap_err().contains("must use https"));
+    }
 
     #[test]
     fn named_environments_match_the_published_endpoints() {

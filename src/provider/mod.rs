@@ -6,13 +6,12 @@ pub mod credentials;
 pub mod http;
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use url::Url;
 
 use crate::arm::ArmClient;
-use crate::arm::auth::TokenSource;
 use crate::arm::pipeline::{Pipeline, ReqwestTransport, RetryOptions, SystemClock};
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::provider::{ConfigureRequest, Context, DataSource, Provider, Resource};
@@ -124,8 +123,8 @@ impl Provider for DataProtectionProvider {
     }
 
     async fn configure(&self, ctx: &Context, request: ConfigureRequest) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        let settings = match config::resolve(&request.config, &|name| std::env::var(name).ok()) {
+        let environment = |name: &str| std::env::var(name).ok();
+        let settings = match config::resolve(&request.config, &environment) {
             Ok(Resolved::Ready(settings)) => settings,
             Ok(Resolved::Unknown(names)) => {
                 tracing::info!(
@@ -133,11 +132,12 @@ impl Provider for DataProtectionProvider {
                     "provider configuration has unknown values; deferring sign-in"
                 );
                 self.state.set(Configuration::Unknown(names));
-                return diags;
+                return Diagnostics::new();
             }
             Err(errors) => return errors,
         };
-        match connect(ctx, &settings, &request.terraform_version).await {
+        let mut diags = Diagnostics::new();
+        match connect(ctx, &settings, &request.terraform_version, &environment, &mut diags).await {
             Ok(client) => self.state.set(Configuration::Ready(Arc::new(Configured {
                 client,
                 subscription_id: settings.subscription_id.clone(),
@@ -149,56 +149,104 @@ impl Provider for DataProtectionProvider {
     }
 }
 
-/// How long configuration may take in all (metadata discovery plus the first sign-in).
+/// How long each network step of configuration may take (metadata discovery; the first sign-in).
 const CONFIGURE_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Resolves the cloud, signs in once to prove the credentials work, and builds the client.
-async fn connect(ctx: &Context, settings: &Settings, terraform_version: &str) -> Result<ArmClient, (String, String)> {
+/// Runs `step` unless Terraform asks the provider to stop first or it takes longer than [`CONFIGURE_TIMEOUT`].
+async fn bounded<T>(
+    ctx: &Context,
+    what: &str,
+    step: impl std::future::Future<Output = Result<T, (String, String)>>,
+) -> Result<T, (String, String)> {
+    tokio::select! {
+        _ = ctx.stopped() => Err(("Stopped".to_owned(), format!("Terraform asked the provider to stop during {what}."))),
+        result = tokio::time::timeout(CONFIGURE_TIMEOUT, step) => result.unwrap_or_else(|_| {
+            Err((format!("{} timed out", capitalized(what)), format!("{what} did not finish within {} s.", CONFIGURE_TIMEOUT.as_secs())))
+        }),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// Chooses the sign-in method, resolves the cloud, signs in once to prove the credentials work (the token is
+/// cached for the first requests), and builds the client. Passed-over sign-in methods become warnings.
+async fn connect(
+    ctx: &Context,
+    settings: &Settings,
+    terraform_version: &str,
+    environment: &(dyn Fn(&str) -> Option<String> + Sync),
+    diags: &mut Diagnostics,
+) -> Result<ArmClient, (String, String)> {
+    let started = Instant::now();
+    let choice = settings.choose_sign_in().map_err(|overview| ("No way to sign in to Azure".to_owned(), overview))?;
+    let passed_over: Vec<String> = choice
+        .passed_over
+        .iter()
+        .map(|(method, missing)| format!("{} sign-in was not used: {} not set.", method.label(), missing.join(", ")))
+        .collect();
     let http = http::client().map_err(|e| ("Could not set up HTTPS".to_owned(), e))?;
-    let mut cloud = match &settings.metadata_host {
-        Some(host) => tokio::select! {
-            _ = ctx.stopped() => return Err(("Stopped".to_owned(), "Terraform asked the provider to stop.".to_owned())),
-            result = tokio::time::timeout(CONFIGURE_TIMEOUT, discover(&http, host)) => match result {
-                Ok(result) => result?,
-                Err(_) => return Err(("Cloud discovery timed out".to_owned(), format!("https://{host}{} did not answer within {} s.", cloud::METADATA_PATH, CONFIGURE_TIMEOUT.as_secs()))),
-            },
-        },
+    let client_ready = started.elapsed();
+    let cloud = match &settings.metadata_host {
+        Some(host) => bounded(ctx, "cloud discovery", discover(&http, host)).await?,
         None => cloud::environment(&settings.environment)
             .ok_or_else(|| ("Unknown Azure environment".to_owned(), settings.environment.clone()))?,
     };
-    if let Some(url) = &settings.resource_manager_endpoint {
-        cloud.resource_manager = url.clone();
-    }
-    if let Some(url) = &settings.authority_host {
-        cloud.authority_host = url.clone();
-    }
-    for (what, url) in [("resource manager", &cloud.resource_manager), ("authority host", &cloud.authority_host)] {
-        cloud::check_endpoint(what, url).map_err(|e| ("Invalid endpoint".to_owned(), e))?;
-    }
-    let tokens = credentials::token_source(settings, &cloud, http.clone())
+    let discovered = started.elapsed();
+    let cloud =
+        cloud::with_overrides(cloud, settings.resource_manager_endpoint.as_ref(), settings.authority_host.as_ref())
+            .map_err(|e| ("Invalid endpoint".to_owned(), e))?;
+    let tokens = credentials::token_source(settings, choice.method, &cloud, http.clone(), environment)
         .map_err(|e| ("Cannot sign in to Azure".to_owned(), e))?;
-    let describe = tokens.describe.clone();
-    let tokens: Arc<dyn TokenSource> = Arc::new(tokens);
-    let first = tokio::select! {
-        _ = ctx.stopped() => return Err(("Stopped".to_owned(), "Terraform asked the provider to stop.".to_owned())),
-        result = tokio::time::timeout(CONFIGURE_TIMEOUT, tokens.token(false)) => result,
+    let sign_in = async {
+        tokens.sign_in().await.map_err(|error| {
+            let detail = if choice.method == config::AuthMethod::AzureCli {
+                // The CLI is the last resort: say what else could have been configured.
+                settings.sign_in_overview(Some((choice.method, &error)))
+            } else {
+                let mut detail = format!("{} failed: {error}{}", tokens.describe, tls_hint(&error));
+                for note in &passed_over {
+                    detail.push_str(&format!("\n\n{}", capitalized(note)));
+                }
+                detail
+            };
+            ("Sign-in to Azure failed".to_owned(), detail)
+        })
     };
-    match first {
-        Ok(Ok(_)) => tracing::debug!(cloud = cloud.name.as_str(), method = describe.as_str(), "signed in"),
-        Ok(Err(e)) => return Err(("Sign-in to Azure failed".to_owned(), e.message.clone())),
-        Err(_) => {
-            return Err((
-                "Sign-in to Azure timed out".to_owned(),
-                format!("{describe} did not complete within {} s.", CONFIGURE_TIMEOUT.as_secs()),
-            ));
-        }
+    bounded(ctx, "sign-in", sign_in).await?;
+    // Signing in as another identity than intended is confusing: say which method was passed over and why.
+    for (method, missing) in &choice.passed_over {
+        diags.warning(
+            format!("{} sign-in not used", capitalized(method.label())),
+            format!(
+                "The provider was given part of what {} sign-in needs, but {} not set, so it signed in with the {} \
+                 instead. {} sign-in needs {}.",
+                method.label(),
+                missing.join(", "),
+                choice.method.label(),
+                capitalized(method.label()),
+                method.needs()
+            ),
+        );
     }
+    tracing::info!(
+        cloud = cloud.name.as_str(),
+        resource_manager = cloud.resource_manager.as_str(),
+        sign_in = tokens.describe.as_str(),
+        http_client_ms = client_ready.as_millis() as u64,
+        discovery_ms = (discovered - client_ready).as_millis() as u64,
+        sign_in_ms = (started.elapsed() - discovered).as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "signed in"
+    );
     let user_agent = format!("terraform-provider-dataprotection/{VERSION} terraform/{terraform_version}");
     let pipeline = Pipeline::new(
         cloud.resource_manager.clone(),
         Arc::new(ReqwestTransport::new(http)),
         Arc::new(SystemClock),
-        tokens,
+        Arc::new(tokens),
         &user_agent,
         RetryOptions::default(),
     );
@@ -209,14 +257,26 @@ async fn connect(ctx: &Context, settings: &Settings, terraform_version: &str) ->
 async fn discover(http: &reqwest::Client, host: &str) -> Result<CloudEndpoints, (String, String)> {
     let url = Url::parse(&format!("https://{host}{}", cloud::METADATA_PATH))
         .map_err(|_| ("Invalid metadata_host".to_owned(), format!("{host:?} is not a host name")))?;
-    let fail = |detail: String| ("Cloud discovery failed".to_owned(), format!("Reading {url}: {detail}"));
-    let response = http.get(url.clone()).send().await.map_err(|e| fail(error_chain(&e)))?;
+    let fail =
+        |detail: String| ("Cloud discovery failed".to_owned(), format!("Reading {url}: {detail}{}", tls_hint(&detail)));
+    let response = http.get(url.clone()).send().await.map_err(|e| fail(error_chain(&e.without_url())))?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| fail(error_chain(&e)))?;
+    let body = response.bytes().await.map_err(|e| fail(error_chain(&e.without_url())))?;
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));
     }
     cloud::parse_metadata(&body, host).map_err(fail)
+}
+
+/// A hint for errors that come from an untrusted certificate, which is what a private CA (Azure Stack, the
+/// emulator) looks like until it is trusted.
+fn tls_hint(error: &str) -> &'static str {
+    if error.contains("certificate") || error.contains("UnknownIssuer") {
+        " The server's certificate is not trusted: for a private certificate authority, set SSL_CERT_FILE to a PEM \
+         bundle that holds it, or SSL_CERT_DIR to a folder of PEM certificates."
+    } else {
+        ""
+    }
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
