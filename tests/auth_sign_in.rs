@@ -334,3 +334,55 @@ async fn unknown_provider_arguments_defer_sign_in_until_apply() {
     assert_arm_requests_made_as(&ws, world::CLIENT_ID);
     assert_eq!(ws.instance_ids().len(), 1);
 }
+
+/// GitHub Actions' side of OIDC: a job with `id-token: write` gets ACTIONS_ID_TOKEN_REQUEST_URL and
+/// ACTIONS_ID_TOKEN_REQUEST_TOKEN, and an ID token comes from a GET with that bearer token.
+#[tokio::test]
+async fn oidc_signs_in_with_github_actions_token_request() {
+    use std::sync::{Arc, Mutex};
+
+    let ws = Workspace::start().await;
+    // The Authorization header and audience of each request the endpoint saw.
+    type Seen = Arc<Mutex<Vec<(Option<String>, Option<String>)>>>;
+    let seen: Seen = Arc::default();
+    let id_token = oidc_id_token("repo:dpkit/demo:ref:refs/heads/main");
+    let app = {
+        let seen = seen.clone();
+        axum::Router::new().route(
+            "/token",
+            axum::routing::get(
+                move |headers: axum::http::HeaderMap,
+                      axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>| {
+                    let seen = seen.clone();
+                    let id_token = id_token.clone();
+                    async move {
+                        let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                        seen.lock().unwrap().push((bearer, query.get("audience").cloned()));
+                        axum::Json(serde_json::json!({ "count": 1, "value": id_token }))
+                    }
+                },
+            ),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    write_main(&ws, "", &instance());
+    let env = [
+        var("ARM_USE_OIDC", "true"),
+        var("ARM_TENANT_ID", world::TENANT_ID),
+        var("ARM_CLIENT_ID", world::OIDC_CLIENT_ID),
+        var("ACTIONS_ID_TOKEN_REQUEST_URL", format!("http://{address}/token?api-version=2.0")),
+        var("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "job-request-token"),
+    ];
+    terraform_ok_with(&ws, &["plan"], &env).await;
+    assert_eq!(sign_ins(&ws).len(), 1);
+    assert_arm_requests_made_as(&ws, world::OIDC_CLIENT_ID);
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "the provider asked GitHub's endpoint for an ID token");
+    for (bearer, audience) in seen {
+        assert_eq!(bearer.as_deref(), Some("Bearer job-request-token"));
+        assert_eq!(audience.as_deref(), Some("api://AzureADTokenExchange"));
+    }
+}

@@ -42,6 +42,15 @@ pub fn schema() -> Schema {
                     "oidc_token_file_path",
                     "A file holding the OIDC ID token. Falls back to `ARM_OIDC_TOKEN_FILE_PATH`, then `AZURE_FEDERATED_TOKEN_FILE`.",
                 ),
+                s(
+                    "oidc_request_url",
+                    "The URL from which to request an OIDC ID token, as GitHub Actions provides it to jobs with `id-token: write` permission. Falls back to `ARM_OIDC_REQUEST_URL`, then `ACTIONS_ID_TOKEN_REQUEST_URL`.",
+                ),
+                s(
+                    "oidc_request_token",
+                    "The bearer token for `oidc_request_url`. Falls back to `ARM_OIDC_REQUEST_TOKEN`, then `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.",
+                )
+                .sensitive(),
                 b(
                     "use_msi",
                     "Sign in with a managed identity (IMDS, or the App Service `IDENTITY_ENDPOINT`). Falls back to `ARM_USE_MSI`.",
@@ -112,8 +121,9 @@ impl AuthMethod {
             }
             AuthMethod::Oidc => {
                 "use_oidc = true (ARM_USE_OIDC) with tenant_id, client_id and an ID token in oidc_token \
-                 (ARM_OIDC_TOKEN) or in a file named by oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH, \
-                 AZURE_FEDERATED_TOKEN_FILE)"
+                 (ARM_OIDC_TOKEN), in a file named by oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH, \
+                 AZURE_FEDERATED_TOKEN_FILE), or from GitHub Actions' token request (oidc_request_url and \
+                 oidc_request_token: ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN)"
             }
             AuthMethod::ManagedIdentity => {
                 "use_msi = true (ARM_USE_MSI) on an Azure VM (IMDS) or in App Service (IDENTITY_ENDPOINT and \
@@ -165,6 +175,10 @@ pub struct Settings {
     pub oidc_token: Option<Secret>,
     /// OIDC token file.
     pub oidc_token_file_path: Option<PathBuf>,
+    /// Where to request an OIDC token (GitHub Actions).
+    pub oidc_request_url: Option<Url>,
+    /// The bearer token for `oidc_request_url`.
+    pub oidc_request_token: Option<Secret>,
     /// Managed identity requested.
     pub use_msi: bool,
     /// Azure CLI allowed.
@@ -223,6 +237,9 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<R
     let oidc_token = string("oidc_token", &["ARM_OIDC_TOKEN"]).map(Secret::new);
     let oidc_token_file_path =
         string("oidc_token_file_path", &["ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"]).map(PathBuf::from);
+    let oidc_request_url = string("oidc_request_url", &["ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"]);
+    let oidc_request_token =
+        string("oidc_request_token", &["ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"]).map(Secret::new);
     let environment = string("environment", &["ARM_ENVIRONMENT"]);
     let metadata_host = string("metadata_host", &["ARM_METADATA_HOSTNAME"]);
     let resource_manager_endpoint = string("resource_manager_endpoint", &["ARM_RESOURCE_MANAGER_ENDPOINT"]);
@@ -292,6 +309,7 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<R
     };
     let resource_manager_endpoint = endpoint("resource_manager_endpoint", resource_manager_endpoint, false);
     let authority_host = endpoint("authority_host", authority_host, true);
+    let oidc_request_url = endpoint("oidc_request_url", oidc_request_url, false);
     if let Some(host) = &metadata_host
         && !cloud::is_host_and_port(host)
     {
@@ -318,6 +336,8 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<R
         use_oidc,
         oidc_token,
         oidc_token_file_path,
+        oidc_request_url,
+        oidc_request_token,
         use_msi,
         use_cli,
         environment: environment.unwrap_or_else(|| "public".to_owned()),
@@ -358,10 +378,12 @@ impl Settings {
                     missing.push("use_oidc = true (ARM_USE_OIDC)");
                 }
                 missing.extend(missing_identity());
-                if self.oidc_token.is_none() && self.oidc_token_file_path.is_none() {
+                let can_request = self.oidc_request_url.is_some() && self.oidc_request_token.is_some();
+                if self.oidc_token.is_none() && self.oidc_token_file_path.is_none() && !can_request {
                     missing.push(
                         "oidc_token (ARM_OIDC_TOKEN) or oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH, \
-                         AZURE_FEDERATED_TOKEN_FILE)",
+                         AZURE_FEDERATED_TOKEN_FILE) or oidc_request_url with oidc_request_token \
+                         (ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN)",
                     );
                 }
                 missing
@@ -590,7 +612,8 @@ mod tests {
         for expected in [
             "1. client secret: not configured.",
             "2. OIDC workload identity: not used, tenant_id (ARM_TENANT_ID), oidc_token (ARM_OIDC_TOKEN) or \
-             oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE) not set.",
+             oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE) or oidc_request_url with \
+             oidc_request_token (ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN) not set.",
             "3. managed identity: not configured.",
             "4. Azure CLI: not used, use_cli is false.",
             "Needs tenant_id, client_id and client_secret (ARM_TENANT_ID, ARM_CLIENT_ID, ARM_CLIENT_SECRET).",

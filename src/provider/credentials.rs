@@ -70,6 +70,7 @@ pub fn token_source(
     environment: &dyn Fn(&str) -> Option<String>,
 ) -> Result<CredentialTokens, String> {
     let authority = cloud.authority_host.as_str().trim_end_matches('/').to_owned();
+    let assertion_http = http.clone();
     let options = move || {
         let mut custom = CustomConfiguration::default();
         custom.authority_host = authority.clone();
@@ -106,14 +107,20 @@ pub fn token_source(
         AuthMethod::Oidc => {
             let tenant = need(&tenant, "tenant_id (ARM_TENANT_ID)")?;
             let client_id = need(&client_id, "client_id (ARM_CLIENT_ID)")?;
-            let (source, from) = match (&settings.oidc_token, &settings.oidc_token_file_path) {
-                (Some(token), _) => (OidcAssertion::Token(token.clone()), "an ID token".to_owned()),
-                (None, Some(path)) => {
+            let request = settings.oidc_request_url.clone().zip(settings.oidc_request_token.clone());
+            let (source, from) = match (&settings.oidc_token, &settings.oidc_token_file_path, request) {
+                (Some(token), _, _) => (OidcAssertion::Token(token.clone()), "an ID token".to_owned()),
+                (None, Some(path), _) => {
                     (OidcAssertion::File(path.clone()), format!("the ID token in {}", path.display()))
                 }
-                (None, None) => {
-                    return Err("OIDC sign-in needs oidc_token (ARM_OIDC_TOKEN) or oidc_token_file_path \
-                                (ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE)"
+                (None, None, Some((url, bearer))) => {
+                    let from = format!("an ID token requested from {}", url.origin().ascii_serialization());
+                    (OidcAssertion::Request { url, bearer, http: assertion_http.clone() }, from)
+                }
+                (None, None, None) => {
+                    return Err("OIDC sign-in needs oidc_token (ARM_OIDC_TOKEN), oidc_token_file_path \
+                                (ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE), or oidc_request_url with \
+                                oidc_request_token (ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN)"
                         .to_owned());
                 }
             };
@@ -258,18 +265,31 @@ fn plain_error(message: &str) -> String {
 }
 
 /// Where the OIDC ID token comes from. A file is read at each sign-in, since platforms rotate it (Kubernetes
-/// projects a new token about every hour).
+/// projects a new token about every hour); a requested token (GitHub Actions) is requested at each sign-in.
 #[derive(Clone)]
 enum OidcAssertion {
     Token(Secret),
     File(PathBuf),
+    /// GitHub Actions' ID token request: `GET {url}&audience=api://AzureADTokenExchange` with the job's bearer
+    /// token answers `{"value": "<ID token>"}`.
+    Request {
+        url: url::Url,
+        bearer: Secret,
+        http: reqwest::Client,
+    },
 }
+
+/// The audience Entra expects in federated ID tokens.
+const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 impl std::fmt::Debug for OidcAssertion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             OidcAssertion::Token(_) => f.write_str("OidcAssertion::Token([redacted])"),
             OidcAssertion::File(path) => write!(f, "OidcAssertion::File({path:?})"),
+            OidcAssertion::Request { url, .. } => {
+                write!(f, "OidcAssertion::Request({}, [redacted])", url.origin().ascii_serialization())
+            }
         }
     }
 }
@@ -289,6 +309,34 @@ impl ClientAssertion for OidcAssertion {
                     return Err(fail(format!("the OIDC token file {} is empty", path.display())));
                 }
                 Ok(token.to_owned())
+            }
+            OidcAssertion::Request { url, bearer, http } => {
+                let mut url = url.clone();
+                url.query_pairs_mut().append_pair("audience", FEDERATED_AUDIENCE);
+                let origin = url.origin().ascii_serialization();
+                let response = http
+                    .get(url)
+                    .bearer_auth(bearer.expose())
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .send()
+                    .await
+                    .map_err(|e| fail(format!("requesting an OIDC ID token from {origin}: {e}")))?;
+                let status = response.status();
+                if !status.is_success() {
+                    return Err(fail(format!("requesting an OIDC ID token from {origin}: HTTP {status}")));
+                }
+                #[derive(serde::Deserialize)]
+                struct Answer {
+                    value: Option<String>,
+                }
+                let answer: Answer = response
+                    .json()
+                    .await
+                    .map_err(|e| fail(format!("the OIDC token answer from {origin} is unreadable: {e}")))?;
+                answer
+                    .value
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| fail(format!("the OIDC token answer from {origin} holds no token")))
             }
         }
     }
