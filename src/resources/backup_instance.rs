@@ -573,6 +573,15 @@ impl BackupInstanceType {
             Err(error) => {
                 let path = attribute_for_code(error.code.as_deref());
                 arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
+                // An earlier try may have taken effect even though the last one failed (an answer lost on the
+                // way back, a stop or a deadline while the request was in flight): keep what exists.
+                if exists_after_failed_put(client, id, &error).await {
+                    let mut state = request.planned_state.clone();
+                    state.set_attr("id", Value::from(id.to_string()));
+                    state.set_attr("protection_state", Value::Null);
+                    response.private = Private::of_state(&state);
+                    response.new_state = state;
+                }
                 return response;
             }
         };
@@ -670,6 +679,34 @@ impl BackupInstanceType {
             }
         }
         response
+    }
+}
+
+/// How long the check after a failed create PUT may take. It runs after the create's own deadline or stop, so
+/// that an instance Azure created is never left out of state.
+const CHECK_AFTER_FAILED_PUT: Duration = Duration::from_secs(15);
+
+/// Whether an instance may exist after its create PUT failed with `error`: a GET says so, or cannot say
+/// otherwise when the PUT may have reached Azure.
+async fn exists_after_failed_put(client: &crate::arm::ArmClient, id: &BackupInstanceId, error: &ArmError) -> bool {
+    let call = CallContext::new(
+        std::time::Instant::now(),
+        CHECK_AFTER_FAILED_PUT,
+        format!("check after a failed create ({})", format_duration(CHECK_AFTER_FAILED_PUT)),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    match client.get_backup_instance(&call, id).await {
+        Ok(found) => {
+            if found.is_some() {
+                tracing::warn!(id = %id, "the create failed, but the backup instance exists; keeping it in state");
+            }
+            found.is_some()
+        }
+        Err(check) => {
+            let maybe_sent = !matches!(error.kind, ErrorKind::Refused | ErrorKind::Authentication);
+            tracing::warn!(id = %id, error = %check, "could not check whether the failed create took effect");
+            maybe_sent
+        }
     }
 }
 
