@@ -673,7 +673,31 @@ impl BackupInstanceType {
         let call = call(ctx, timeouts.delete, "delete timeout");
         match delete_and_confirm(&configured, &call, &id).await {
             Ok(()) => response.new_state = Value::Null,
-            Err(error) => {
+            Err(DeleteFailure { error, unconfirmed: true }) => {
+                // Azure said the delete is done; the GET that double-checks it is what failed.
+                response.diagnostics.warning(
+                    format!("Backup instance {} deleted", id.name),
+                    format!(
+                        "Azure reported the delete as finished. Reading the backup instance back to confirm it failed \
+                         ({}), so it is removed from state on Azure's word.",
+                        error.summary()
+                    ),
+                );
+                response.new_state = Value::Null;
+            }
+            Err(DeleteFailure { error, .. }) if gone_after_failed_delete(&configured.client, &id, &error).await => {
+                // Following the delete failed, but it did its work: state must not keep what no longer exists.
+                response.diagnostics.warning(
+                    format!("Backup instance {} deleted", id.name),
+                    format!(
+                        "Following the delete did not succeed ({}), but a final check found that the backup instance \
+                         no longer exists, so it is removed from state.",
+                        error.summary()
+                    ),
+                );
+                response.new_state = Value::Null;
+            }
+            Err(DeleteFailure { error, .. }) => {
                 arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
                 response.new_state = prior.clone();
             }
@@ -682,17 +706,17 @@ impl BackupInstanceType {
     }
 }
 
-/// How long the check after a failed create PUT may take. It runs after the create's own deadline or stop, so
-/// that an instance Azure created is never left out of state.
-const CHECK_AFTER_FAILED_PUT: Duration = Duration::from_secs(15);
+/// How long the check after a failed create or delete may take. It runs after the operation's own deadline or
+/// stop, so that state never leaves out an instance Azure created, nor keeps one Azure deleted.
+const CHECK_AFTER_FAILURE: Duration = Duration::from_secs(15);
 
 /// Whether an instance may exist after its create PUT failed with `error`: a GET says so, or cannot say
 /// otherwise when the PUT may have reached Azure.
 async fn exists_after_failed_put(client: &crate::arm::ArmClient, id: &BackupInstanceId, error: &ArmError) -> bool {
     let call = CallContext::new(
         std::time::Instant::now(),
-        CHECK_AFTER_FAILED_PUT,
-        format!("check after a failed create ({})", format_duration(CHECK_AFTER_FAILED_PUT)),
+        CHECK_AFTER_FAILURE,
+        format!("check after a failed create ({})", format_duration(CHECK_AFTER_FAILURE)),
         tokio_util::sync::CancellationToken::new(),
     );
     match client.get_backup_instance(&call, id).await {
@@ -708,6 +732,21 @@ async fn exists_after_failed_put(client: &crate::arm::ArmClient, id: &BackupInst
             maybe_sent
         }
     }
+}
+
+/// Whether a GET finds the instance gone after its delete failed with `error` (a DELETE that took effect although
+/// its answer, its operation's status or the confirming GET was lost). False when that cannot be told.
+async fn gone_after_failed_delete(client: &crate::arm::ArmClient, id: &BackupInstanceId, error: &ArmError) -> bool {
+    if matches!(error.kind, ErrorKind::Refused | ErrorKind::Authentication) {
+        return false;
+    }
+    let call = CallContext::new(
+        std::time::Instant::now(),
+        CHECK_AFTER_FAILURE,
+        format!("check after a failed delete ({})", format_duration(CHECK_AFTER_FAILURE)),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    matches!(client.get_backup_instance(&call, id).await, Ok(None))
 }
 
 /// validateForBackup, followed to its end.
@@ -808,34 +847,46 @@ fn protection_error(instance: &BackupInstanceResource, state: &str) -> ArmError 
     error
 }
 
+/// Why a delete did not end cleanly.
+struct DeleteFailure {
+    error: ArmError,
+    /// Azure reported the delete as done, and only reading the instance back failed.
+    unconfirmed: bool,
+}
+
 /// DELETE, follow the operation, and GET until Azure reports 404.
 async fn delete_and_confirm(
     configured: &Configured,
     call: &CallContext,
     id: &BackupInstanceId,
-) -> Result<(), ArmError> {
+) -> Result<(), DeleteFailure> {
     let client = &configured.client;
-    if let Some(mut operation) = client.begin_delete_backup_instance(call, id).await? {
-        operation.wait(client.pipeline(), call).await?;
+    let failed = |error: ArmError| DeleteFailure { error, unconfirmed: false };
+    if let Some(mut operation) = client.begin_delete_backup_instance(call, id).await.map_err(failed)? {
+        operation.wait(client.pipeline(), call).await.map_err(failed)?;
     }
     let clock = client.pipeline().clock();
     loop {
-        let Some((_, delay)) = client.get_backup_instance_polled(call, id).await? else { return Ok(()) };
+        let read = client.get_backup_instance_polled(call, id).await;
+        let read = read.map_err(|error| DeleteFailure { error, unconfirmed: true })?;
+        let Some((_, delay)) = read else { return Ok(()) };
         let wait = delay.unwrap_or(DEFAULT_POLL_DELAY);
         if clock.now() + wait > call.deadline {
-            return Err(ArmError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "Azure finished the delete, but the backup instance still existed when the {} ran out",
-                    call.timeout_label
-                ),
-            )
-            .context(format!("deleting backup instance {id}")));
+            return Err(failed(
+                ArmError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "Azure finished the delete, but the backup instance still existed when the {} ran out",
+                        call.timeout_label
+                    ),
+                )
+                .context(format!("deleting backup instance {id}")),
+            ));
         }
         tokio::select! {
             biased;
             _ = call.stop.cancelled() => {
-                return Err(ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(format!("deleting backup instance {id}")));
+                return Err(failed(ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(format!("deleting backup instance {id}"))));
             }
             _ = clock.sleep(wait) => {}
         }
