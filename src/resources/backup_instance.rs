@@ -42,6 +42,8 @@ pub const TYPE_NAME: &str = "dataprotection_backup_instance";
 const PENDING_STATES: &[&str] = &["ConfiguringProtection", "UpdatingProtection"];
 /// The state the wait ends in.
 const TARGET_STATE: &str = "ProtectionConfigured";
+/// Protection states of a failed configuration: the next apply sends the instance again.
+const FAILED_STATES: &[&str] = &["ConfiguringProtectionFailed", "ProtectionError"];
 
 /// Arguments whose change replaces the instance.
 const REPLACE_ON_CHANGE: &[&str] =
@@ -529,7 +531,11 @@ impl BackupInstanceType {
         }
         if !response.requires_replace.is_empty() {
             response.planned_private = Private::of_state(prior);
-        } else if planned.attr("backup_policy_id") != prior.attr("backup_policy_id") {
+        } else if planned.attr("backup_policy_id") != prior.attr("backup_policy_id")
+            || protection_needs_apply(prior).is_some()
+        {
+            // A new policy, or protection that an interrupted or failed apply left unfinished: apply brings it to
+            // ProtectionConfigured.
             planned.set_attr("protection_state", Value::Unknown);
         }
     }
@@ -606,7 +612,9 @@ impl BackupInstanceType {
         let mut response = ApplyResponse::default();
         let prior = &request.prior_state;
         let planned = &request.planned_state;
-        if planned.attr("backup_policy_id") == prior.attr("backup_policy_id") {
+        let same_policy = planned.attr("backup_policy_id") == prior.attr("backup_policy_id");
+        let unfinished = protection_needs_apply(prior);
+        if same_policy && unfinished.is_none() {
             // Only Terraform-side settings (timeouts) changed: nothing to tell Azure.
             let mut state = planned.clone();
             state.set_attr("protection_state", prior.attr("protection_state").clone());
@@ -628,6 +636,34 @@ impl BackupInstanceType {
         let client = &configured.client;
         let id = &model.id;
         let what = format!("updating backup instance {id}");
+        if same_policy && unfinished == Some(Unfinished::Pending) {
+            // Azure is still configuring protection: wait for it rather than send the same PUT again.
+            let mut state = planned.clone();
+            state.set_attr("protection_state", prior.attr("protection_state").clone());
+            let first = match client.get_backup_instance_polled(&call, id).await {
+                Ok(Some(found)) => Ok(found),
+                Ok(None) => Err(ArmError::new(ErrorKind::InvalidResponse, "the backup instance no longer exists")
+                    .context(what.clone())),
+                Err(error) => Err(error),
+            };
+            let result = match first {
+                Ok((instance, delay)) => {
+                    await_protection(client, &call, id, planned, &mut state, instance, delay).await
+                }
+                Err(error) => Err(error),
+            };
+            if let Err(error) = result {
+                arm_error(
+                    &mut response.diagnostics,
+                    &error,
+                    attribute_for_code(error.code.as_deref()),
+                    hint_for(&error),
+                );
+            }
+            response.private = Private::of_state(&state);
+            response.new_state = state;
+            return response;
+        }
         let mut operation = match client.begin_put_backup_instance(&call, id, &model.to_resource(), &what).await {
             Ok(operation) => operation,
             Err(error) => {
@@ -641,8 +677,9 @@ impl BackupInstanceType {
                 return response;
             }
         };
+        // Accepted: the protection state is Azure's to tell from here on.
         let mut state = planned.clone();
-        state.set_attr("protection_state", prior.attr("protection_state").clone());
+        state.set_attr("protection_state", Value::Null);
         if let Err(error) = finish_put(client, &call, &mut operation, id, planned, &mut state).await {
             arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
         }
@@ -768,15 +805,50 @@ async fn finish_put(
     planned: &Value,
     state: &mut Value,
 ) -> Result<(), ArmError> {
-    let what = || format!("waiting for backup instance {id}");
     operation.wait(client.pipeline(), call).await?;
-    let Some((mut instance, mut delay)) = client.get_backup_instance_polled(call, id).await? else {
+    let Some((instance, delay)) = client.get_backup_instance_polled(call, id).await? else {
         return Err(ArmError::new(
             ErrorKind::InvalidResponse,
             "Azure reported the operation as succeeded, but the backup instance does not exist",
         )
-        .context(what()));
+        .context(format!("waiting for backup instance {id}")));
     };
+    await_protection(client, call, id, planned, state, instance, delay).await
+}
+
+/// Why protection needs an apply although the arguments did not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unfinished {
+    /// Still being configured (an apply was interrupted while waiting): wait for it.
+    Pending,
+    /// Configuring it failed: send the instance again.
+    Failed,
+}
+
+/// Whether the protection state in `state` (as last read from Azure) is one an apply should finish.
+fn protection_needs_apply(state: &Value) -> Option<Unfinished> {
+    let current = state.attr("protection_state").as_str()?;
+    if PENDING_STATES.iter().any(|p| p.eq_ignore_ascii_case(current)) {
+        Some(Unfinished::Pending)
+    } else if FAILED_STATES.iter().any(|p| p.eq_ignore_ascii_case(current)) {
+        Some(Unfinished::Failed)
+    } else {
+        None
+    }
+}
+
+/// Follows the instance (first read: `instance`, with the delay it asked for) until protection is configured.
+/// `state` is kept up to date with what is known, so that it is right to save even when this fails.
+async fn await_protection(
+    client: &crate::arm::ArmClient,
+    call: &CallContext,
+    id: &BackupInstanceId,
+    planned: &Value,
+    state: &mut Value,
+    mut instance: BackupInstanceResource,
+    mut delay: Option<Duration>,
+) -> Result<(), ArmError> {
+    let what = || format!("waiting for backup instance {id}");
     loop {
         *state = state_from_azure(planned, id, &instance);
         let current = protection_state(&instance);
@@ -1181,6 +1253,38 @@ mod tests {
         assert!(response.requires_replace.is_empty());
         assert!(response.planned_state.attr("protection_state").is_unknown());
         assert!(response.planned_private.is_empty());
+    }
+
+    #[test]
+    fn unfinished_or_failed_protection_plans_an_apply_that_finishes_it() {
+        for (current, planned_change) in [
+            ("ConfiguringProtection", true),
+            ("UpdatingProtection", true),
+            ("ConfiguringProtectionFailed", true),
+            ("ProtectionError", true),
+            ("ProtectionConfigured", false),
+            ("ProtectionStopped", false),
+            ("BackupSchedulesSuspended", false),
+        ] {
+            let mut prior = prior_state();
+            prior.set_attr("protection_state", Value::from(current));
+            let mut proposed = config();
+            proposed.set_attr("id", prior.attr("id").clone());
+            proposed.set_attr("datasource_type", prior.attr("datasource_type").clone());
+            proposed.set_attr("protection_state", prior.attr("protection_state").clone());
+            let request = PlanRequest {
+                prior_state: prior,
+                proposed_new_state: proposed.clone(),
+                config: config(),
+                prior_private: vec![],
+            };
+            let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
+            let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
+            resource.plan_update(&request, &mut response);
+            assert!(response.requires_replace.is_empty(), "{current}");
+            assert_eq!(response.planned_state.attr("protection_state").is_unknown(), planned_change, "{current}");
+        }
+        assert_eq!(protection_needs_apply(&Value::object([("protection_state", Value::Null)])), None);
     }
 
     #[test]
