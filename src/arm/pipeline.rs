@@ -205,7 +205,7 @@ pub struct CallContext {
     pub stop: CancellationToken,
     /// Sent as `x-ms-correlation-request-id` on every request of the operation.
     pub correlation_id: String,
-    /// The timeout the deadline came from, for messages (for example "30m").
+    /// The timeout the deadline came from, as messages name it (for example "create timeout (30m)").
     pub timeout_label: String,
 }
 
@@ -477,7 +477,7 @@ fn timeout(call: &CallContext, method: &Method, url: &Url, last: Option<ArmError
             let mut e = last.clone();
             e.kind = ErrorKind::Timeout;
             e.message = format!(
-                "the {} timeout ran out while retrying {method} {} after: {}",
+                "the {} ran out while retrying {method} {} after: {}",
                 call.timeout_label,
                 url.path(),
                 last.message
@@ -486,7 +486,7 @@ fn timeout(call: &CallContext, method: &Method, url: &Url, last: Option<ArmError
         }
         None => ArmError::new(
             ErrorKind::Timeout,
-            format!("the {} timeout ran out before {method} {} could be sent", call.timeout_label, url.path()),
+            format!("the {} ran out before {method} {} could be sent", call.timeout_label, url.path()),
         ),
     };
     error
@@ -499,7 +499,7 @@ fn throttled(call: &CallContext, base: ArmError, delay: Duration) -> ArmError {
     let mut error = base;
     error.kind = ErrorKind::Throttled;
     error.message = format!(
-        "Azure was throttling requests (HTTP 429, asked to wait {} s), and waiting would pass the {} timeout: {}",
+        "Azure was throttling requests (HTTP 429, asked to wait {} s), and waiting would pass the {}: {}",
         delay.as_secs_f64().ceil() as u64,
         call.timeout_label,
         error.message
@@ -641,7 +641,7 @@ pub(crate) mod testing {
         }
 
         pub fn call(&self, timeout: Duration) -> CallContext {
-            CallContext::new(self.clock.now(), timeout, "5m", CancellationToken::new())
+            CallContext::new(self.clock.now(), timeout, "read timeout (5m)", CancellationToken::new())
         }
 
         pub fn seen(&self) -> Vec<Seen> {

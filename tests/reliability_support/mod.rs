@@ -346,6 +346,10 @@ pub fn output_problems(output: &str) -> Vec<String> {
             problems.push(format!("the output shows {marker:?}"));
         }
     }
+    // Messages name the timeout once: "the create timeout (4s) ran out", not "... (4s) timeout ran out".
+    if flatten(output).contains(") timeout") {
+        problems.push("a message says \"timeout\" twice".to_owned());
+    }
     problems
 }
 
