@@ -134,6 +134,25 @@ impl Model {
         }
     }
 
+    /// True when `existing` protects this model's datasource with its policy and snapshot resource group.
+    fn describes(&self, existing: &BackupInstanceResource) -> bool {
+        let p = &existing.properties;
+        let snapshot_rg = p.policy_info.policy_parameters.as_ref().and_then(|pp| {
+            pp.data_store_parameters_list
+                .iter()
+                .find(|d| d.data_store_type.eq_ignore_ascii_case("OperationalStore"))
+                .and_then(|d| d.resource_group_id.clone())
+        });
+        let wanted_rg = self.snapshot_resource_group.as_ref().map(ToString::to_string);
+        same_id(&p.data_source_info.resource_id, &self.datasource.to_string())
+            && same_id(&p.policy_info.policy_id, &self.policy.to_string())
+            && match (snapshot_rg.as_deref(), wanted_rg.as_deref()) {
+                (Some(a), Some(b)) => same_id(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+
     fn to_resource(&self) -> BackupInstanceResource {
         BackupInstanceResource { properties: self.to_instance(), ..BackupInstanceResource::default() }
     }
@@ -556,8 +575,32 @@ impl BackupInstanceType {
         let id = &model.id;
         let what = format!("creating backup instance {id}");
 
-        match client.get_backup_instance(&call, id).await {
+        match client.get_backup_instance_polled(&call, id).await {
             Ok(None) => {}
+            Ok(Some((existing, delay))) if model.describes(&existing) => {
+                // Exactly what this configuration asks for, under the same ID: most likely its own create, cut off
+                // before Terraform could record it (the provider or the machine died mid-apply). Taking it over is
+                // what makes the next apply converge; asking for an import would not.
+                tracing::warn!(id = %id, "an identical backup instance already exists; adopting it");
+                response.diagnostics.warning(
+                    "Existing backup instance adopted",
+                    format!(
+                        "A backup instance with the ID {id} already existed, protecting the same datasource with the \
+                         same policy and snapshot resource group, probably from an apply that was cut off. Terraform \
+                         now manages it."
+                    ),
+                );
+                let mut state = request.planned_state.clone();
+                state.set_attr("id", Value::from(id.to_string()));
+                state.set_attr("protection_state", Value::Null);
+                let planned = &request.planned_state;
+                if let Err(error) = await_protection(client, &call, id, planned, &mut state, existing, delay).await {
+                    arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), None);
+                }
+                response.private = Private::of_state(&state);
+                response.new_state = state;
+                return response;
+            }
             Ok(Some(_)) => {
                 response.diagnostics.error(
                     "Backup instance already exists",

@@ -649,9 +649,10 @@ pub async fn run_case(case: Case) -> Report {
 
     // The invariant, right after the disrupted command. A killed provider cannot report what it did, so only
     // convergence is asked of that case; an import has not happened yet when it fails.
-    let unmanaged_ok = step.command == Command::Import || case.disruption == Disruption::KillProvider;
-    let (invariant_problems, tainted, orphan_after_command) = invariant(&ws, unmanaged_ok);
-    problems.extend(invariant_problems);
+    let (invariant_problems, tainted, orphan_after_command) = invariant(&ws, step.command == Command::Import);
+    if case.disruption != Disruption::KillProvider {
+        problems.extend(invariant_problems);
+    }
 
     // Azure recovers: operations held forever end, protection completes normally, and what was still running
     // finishes (the emulator ends operations when they are read; in Azure they end on their own).
