@@ -44,8 +44,28 @@ impl HttpResponse {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Turns a 4xx or 5xx answer into an [`ArmError`].
+    /// Turns a 3xx, 4xx or 5xx answer into an [`ArmError`]. Redirects are never followed: one could carry the
+    /// bearer token to another host, and Azure Resource Manager does not redirect.
     pub fn error_for_status(self) -> Result<HttpResponse, ArmError> {
+        if self.status.is_redirection() {
+            let target = self
+                .header("location")
+                .and_then(|l| Url::parse(l).ok())
+                .map(|u| format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")))
+                .unwrap_or_else(|| "a location it did not give".to_owned());
+            let mut error = ArmError::new(
+                ErrorKind::Refused,
+                format!(
+                    "Azure answered {} with a redirect to {target}; the provider does not follow redirects, so that \
+                     its token goes to the resource manager only",
+                    self.status
+                ),
+            );
+            error.status = Some(self.status.as_u16());
+            error.request_id = self.header("x-ms-request-id").map(str::to_owned);
+            error.correlation_id = self.header("x-ms-correlation-request-id").map(str::to_owned);
+            return Err(error);
+        }
         if self.status.is_client_error() || self.status.is_server_error() {
             Err(ArmError::from_response(self.status, &self.headers, &self.body))
         } else {
@@ -660,6 +680,17 @@ mod tests {
     use super::*;
 
     const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_redirect_is_an_error_naming_where_it_pointed() {
+        let mut headers = HeaderMap::new();
+        headers.insert("location", HeaderValue::from_static("https://elsewhere.example/x?y"));
+        let response = HttpResponse { status: StatusCode::TEMPORARY_REDIRECT, headers, body: Bytes::new() };
+        let error = response.error_for_status().unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Refused);
+        assert_eq!(error.status, Some(307));
+        assert!(error.message.contains("redirect to https://elsewhere.example;"), "{}", error.message);
+    }
 
     #[tokio::test]
     async fn throttling_waits_exactly_as_asked_then_succeeds() {
