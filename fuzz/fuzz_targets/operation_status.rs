@@ -11,7 +11,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     // The rest is split at NUL bytes into up to four poll answers.
     let mut parts = rest.split(|b| *b == 0);
-    let status_url = format!("{ENDPOINT}subscriptions/s/providers/Microsoft.DataProtection/locations/l/operationStatus/x");
+    let status_url =
+        format!("{ENDPOINT}subscriptions/s/providers/Microsoft.DataProtection/locations/l/operationStatus/x");
     let (first_headers, first_status): (Vec<(&str, &str)>, u16) = match mode % 4 {
         0 => (vec![("azure-asyncoperation", status_url.as_str()), ("retry-after", "1")], 201),
         1 => (vec![("location", status_url.as_str()), ("retry-after-ms", "10")], 202),
@@ -33,12 +34,8 @@ fuzz_target!(|data: &[u8]| {
     runtime.block_on(async {
         let url = url::Url::parse(&format!("{ENDPOINT}subscriptions/s/x")).expect("url");
         let Ok(mut operation) = Operation::begin(&pipeline, http::Method::PUT, url, first, "fuzzing") else { return };
-        let call = CallContext::new(
-            pipeline.clock().now(),
-            std::time::Duration::from_secs(3600),
-            "fuzz",
-            Default::default(),
-        );
+        let call =
+            CallContext::new(pipeline.clock().now(), std::time::Duration::from_secs(3600), "fuzz", Default::default());
         if let Err(error) = operation.wait(&pipeline, &call).await {
             let _ = format!("{error} {}", error.detail());
         }

@@ -61,14 +61,22 @@ fn main() {
         }
     }
     let error_body = br#"{"error":{"code":"UserErrorDppDatasourceAlreadyProtected","message":"Datasource is already protected","additionalInfo":[{"type":"UserFacingError","info":{"code":"X","message":"m","recommendedAction":["a"],"innerError":{"code":"i"}}}]}}"#;
-    write(&corpus.join("cloud_error"), "user-facing", &[1, 144, 0].iter().chain(error_body).copied().collect::<Vec<_>>());
+    write(
+        &corpus.join("cloud_error"),
+        "user-facing",
+        &[1, 144, 0].iter().chain(error_body).copied().collect::<Vec<_>>(),
+    );
     ids.sort();
     ids.dedup();
     for (index, id) in ids.iter().enumerate() {
         write(&corpus.join("arm_id"), &format!("example-{index}"), id.as_bytes());
     }
     // msgpack_value: a type byte, then a value: an object with a string and a nil, a list, an unknown.
-    write(&corpus.join("msgpack_value"), "object", &[0, 0x82, 0xa2, b'i', b'd', 0xa1, b'x', 0xa4, b'n', b'a', b'm', b'e', 0xc0]);
+    write(
+        &corpus.join("msgpack_value"),
+        "object",
+        &[0, 0x82, 0xa2, b'i', b'd', 0xa1, b'x', 0xa4, b'n', b'a', b'm', b'e', 0xc0],
+    );
     write(&corpus.join("msgpack_value"), "list", &[2, 0x92, 0xa1, b'a', 0xa1, b'b']);
     write(&corpus.join("msgpack_value"), "unknown", &[1, 0xd4, 0x00, 0x00]);
     println!("seeded {bodies} response bodies and {} IDs from {} examples", ids.len(), found.len());
