@@ -11,7 +11,7 @@ use std::time::Instant;
 use reliability_support::{Case, Disruption, FAULTS, STEPS, run_all, summarize};
 
 /// Scenarios run at once: each is mostly waiting on the emulator's delays and the resource deadline.
-const PARALLEL: usize = 4;
+const PARALLEL: usize = 6;
 
 fn selected(cases: Vec<Case>) -> Vec<Case> {
     match std::env::var("RELIABILITY_FILTER") {
