@@ -504,8 +504,9 @@ impl BackupInstanceType {
                 let replaced_protects_it =
                     replacing.as_deref().is_some_and(|d| same_id(d, &model.datasource.to_string()));
                 if replaced_protects_it || self.protected_by_same_id(&configured, &call, &model).await {
-                    // The instance being replaced (or one with this very ID, which apply reports as needing
-                    // import) protects the datasource: that is expected, not a reason to fail the plan.
+                    // The instance being replaced (or one with this very ID, which apply adopts when it matches
+                    // the configuration and otherwise reports as needing import) protects the datasource: that is
+                    // expected, not a reason to fail the plan.
                     tracing::debug!(id = %model.id, "datasource is protected by the instance this one replaces");
                     return;
                 }
