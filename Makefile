@@ -19,6 +19,26 @@ demo: build
 test:
 	$(CARGO) test --locked
 
+## fuzz: every fuzz target for FUZZ_SECONDS each (default 60), seeded from the swagger examples. cargo-fuzz is
+## installed into .tools/ the first time; RUSTC_BOOTSTRAP=1 lets the stable compiler take libFuzzer's -Z flags.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := arm_id cloud_error operation_status msgpack_value
+FUZZ_EXAMPLES ?= spec/azure/examples
+FUZZ_SANITIZER ?= address
+CARGO_FUZZ := .tools/bin/cargo-fuzz
+fuzz: $(CARGO_FUZZ)
+	$(CARGO) run --quiet --release --manifest-path fuzz/Cargo.toml --bin seed -- $(FUZZ_EXAMPLES) fuzz/corpus
+	@for target in $(FUZZ_TARGETS); do \
+		echo "== fuzzing $$target for $(FUZZ_SECONDS) s (log: fuzz/$$target.log)"; \
+		RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --sanitizer $(FUZZ_SANITIZER) --release --debug-assertions \
+			$$target fuzz/corpus/$$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+			-print_final_stats=1 > fuzz/$$target.log 2>&1 || { tail -n 40 fuzz/$$target.log; exit 1; }; \
+		grep -E "^stat::number_of_executed_units|^Done" fuzz/$$target.log; \
+	done
+
+$(CARGO_FUZZ):
+	$(CARGO) install cargo-fuzz --locked --version 0.13.2 --root .tools
+
 ## lint: the formatting and clippy gates CI runs
 lint: fmt clippy
 

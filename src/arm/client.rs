@@ -42,7 +42,8 @@ impl ArmClient {
         let base = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base}{path}"));
         url.set_query(Some(&format!("api-version={API_VERSION}")));
-        if url.path() != format!("{base}{path}") {
+        // A percent sign is kept as it is by `set_path`, but the server decodes it: `%2F` would become a `/`.
+        if url.path() != format!("{base}{path}") || path.contains('%') {
             return Err(ArmError::new(ErrorKind::Refused, format!("{path:?} would change the request path")));
         }
         Ok(url)
@@ -333,6 +334,7 @@ mod tests {
             format!("https://management.example.test/subscriptions/s/resourceGroups/r?api-version={API_VERSION}")
         );
         assert!(c.url("/subscriptions/s/../x").is_err());
+        assert!(c.url("/subscriptions/s/resourceGroups/a%2Fb").is_err(), "the server would decode %2F to /");
     }
 
     #[tokio::test]

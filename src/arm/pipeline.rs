@@ -44,8 +44,28 @@ impl HttpResponse {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Turns a 4xx or 5xx answer into an [`ArmError`].
+    /// Turns a 3xx, 4xx or 5xx answer into an [`ArmError`]. Redirects are never followed: one could carry the
+    /// bearer token to another host, and Azure Resource Manager does not redirect.
     pub fn error_for_status(self) -> Result<HttpResponse, ArmError> {
+        if self.status.is_redirection() {
+            let target = self
+                .header("location")
+                .and_then(|l| Url::parse(l).ok())
+                .map(|u| format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")))
+                .unwrap_or_else(|| "a location it did not give".to_owned());
+            let mut error = ArmError::new(
+                ErrorKind::Refused,
+                format!(
+                    "Azure answered {} with a redirect to {target}; the provider does not follow redirects, so that \
+                     its token goes to the resource manager only",
+                    self.status
+                ),
+            );
+            error.status = Some(self.status.as_u16());
+            error.request_id = self.header("x-ms-request-id").map(str::to_owned);
+            error.correlation_id = self.header("x-ms-correlation-request-id").map(str::to_owned);
+            return Err(error);
+        }
         if self.status.is_client_error() || self.status.is_server_error() {
             Err(ArmError::from_response(self.status, &self.headers, &self.body))
         } else {
@@ -205,7 +225,7 @@ pub struct CallContext {
     pub stop: CancellationToken,
     /// Sent as `x-ms-correlation-request-id` on every request of the operation.
     pub correlation_id: String,
-    /// The timeout the deadline came from, for messages (for example "30m").
+    /// The timeout the deadline came from, as messages name it (for example "create timeout (30m)").
     pub timeout_label: String,
 }
 
@@ -498,7 +518,7 @@ fn timeout(call: &CallContext, method: &Method, url: &Url, last: Option<ArmError
             let mut e = last.clone();
             e.kind = ErrorKind::Timeout;
             e.message = format!(
-                "the {} timeout ran out while retrying {method} {} after: {}",
+                "the {} ran out while retrying {method} {} after: {}",
                 call.timeout_label,
                 url.path(),
                 last.message
@@ -507,7 +527,7 @@ fn timeout(call: &CallContext, method: &Method, url: &Url, last: Option<ArmError
         }
         None => ArmError::new(
             ErrorKind::Timeout,
-            format!("the {} timeout ran out before {method} {} could be sent", call.timeout_label, url.path()),
+            format!("the {} ran out before {method} {} could be sent", call.timeout_label, url.path()),
         ),
     };
     error
@@ -520,7 +540,7 @@ fn throttled(call: &CallContext, base: ArmError, delay: Duration) -> ArmError {
     let mut error = base;
     error.kind = ErrorKind::Throttled;
     error.message = format!(
-        "Azure was throttling requests (HTTP 429, asked to wait {} s), and waiting would pass the {} timeout: {}",
+        "Azure was throttling requests (HTTP 429, asked to wait {} s), and waiting would pass the {}: {}",
         delay.as_secs_f64().ceil() as u64,
         call.timeout_label,
         error.message
@@ -662,7 +682,7 @@ pub(crate) mod testing {
         }
 
         pub fn call(&self, timeout: Duration) -> CallContext {
-            CallContext::new(self.clock.now(), timeout, "5m", CancellationToken::new())
+            CallContext::new(self.clock.now(), timeout, "read timeout (5m)", CancellationToken::new())
         }
 
         pub fn seen(&self) -> Vec<Seen> {
@@ -681,6 +701,17 @@ mod tests {
     use super::*;
 
     const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_redirect_is_an_error_naming_where_it_pointed() {
+        let mut headers = HeaderMap::new();
+        headers.insert("location", HeaderValue::from_static("https://elsewhere.example/x?y"));
+        let response = HttpResponse { status: StatusCode::TEMPORARY_REDIRECT, headers, body: Bytes::new() };
+        let error = response.error_for_status().unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Refused);
+        assert_eq!(error.status, Some(307));
+        assert!(error.message.contains("redirect to https://elsewhere.example;"), "{}", error.message);
+    }
 
     #[tokio::test]
     async fn throttling_waits_exactly_as_asked_then_succeeds() {

@@ -225,7 +225,7 @@ impl Operation {
         if self.next_poll > call.deadline {
             let mut e = ArmError::new(
                 ErrorKind::Timeout,
-                format!("the {} timeout ran out while the operation was still running in Azure", call.timeout_label),
+                format!("the {} ran out while the operation was still running in Azure", call.timeout_label),
             )
             .context(self.what.clone());
             e.recommended_actions.push(

@@ -68,6 +68,34 @@ pub enum FaultAction {
     MalformedBody,
     /// Process the request, then send the headers and only part of the body, and close the connection.
     TruncatedBody,
+    /// Answer with this status, content type and body, without processing the request: an empty 406, an HTML
+    /// error page from a gateway, a huge body. The body is `body` repeated `repeat` times (once when absent).
+    RawBody {
+        /// The HTTP status.
+        status: u16,
+        /// The `Content-Type` header; none when absent.
+        #[serde(default)]
+        content_type: Option<String>,
+        /// The body, or one piece of it.
+        #[serde(default)]
+        body: String,
+        /// How many times `body` is repeated.
+        #[serde(default)]
+        repeat: Option<usize>,
+    },
+    /// Answer with a redirect to `location` (any URL, another host included), without processing the request.
+    Redirect {
+        /// 301, 302, 307 or 308.
+        status: u16,
+        /// The `Location` header.
+        location: String,
+    },
+    /// Process the request, then point the `Azure-AsyncOperation` and `Location` headers of the answer at
+    /// `base_url` (scheme, host and port) instead of the emulator: a polling URL on another host.
+    ForeignPollingUrls {
+        /// For example `https://127.0.0.1:1234` or `http://attacker.example`.
+        base_url: String,
+    },
     /// Process the request; the long-running operation it starts ends this way.
     Operation {
         /// How the operation ends.
@@ -218,6 +246,25 @@ mod tests {
         assert!(first.action.is_none());
         let second = faults.decide("GET", "/a", "operationstatus_get");
         assert!(matches!(second.action, Some(FaultAction::Drop { after_processing: false })));
+    }
+
+    #[test]
+    fn raw_bodies_redirects_and_foreign_polling_urls_read_from_json() {
+        let raw = rule(serde_json::json!({"operation": "BackupInstances_Get",
+            "action": {"type": "raw_body", "status": 406}}));
+        assert_eq!(
+            raw.action,
+            FaultAction::RawBody { status: 406, content_type: None, body: String::new(), repeat: None }
+        );
+        let redirect = rule(serde_json::json!({"action": {"type": "redirect", "status": 307,
+            "location": "https://elsewhere.example/x"}}));
+        assert!(matches!(redirect.action, FaultAction::Redirect { status: 307, .. }));
+        let foreign = rule(serde_json::json!({"action": {"type": "foreign_polling_urls",
+            "base_url": "https://127.0.0.1:9"}}));
+        assert!(matches!(foreign.action, FaultAction::ForeignPollingUrls { .. }));
+        let unknown = serde_json::from_value::<FaultRule>(serde_json::json!({"action": {"type": "redirect",
+            "status": 307, "location": "x", "extra": 1}}));
+        assert!(unknown.is_err(), "unknown fields are refused");
     }
 
     #[test]

@@ -85,6 +85,11 @@ pub(crate) async fn front(State(state): State<Arc<EmulatorState>>, mut request: 
             }
             dropped
         }
+        Some(FaultAction::RawBody { status, content_type, body, repeat }) => {
+            raw_body(status, content_type.as_deref(), &body, repeat.unwrap_or(1))
+        }
+        Some(FaultAction::Redirect { status, location }) => redirect(status, &location),
+        Some(FaultAction::ForeignPollingUrls { base_url }) => foreign_polling_urls(next.run(request).await, &base_url),
         Some(FaultAction::MalformedBody) => malformed(next.run(request).await).await,
         Some(FaultAction::TruncatedBody) => truncated(next.run(request).await).await,
         Some(FaultAction::Latency { .. }) | None => next.run(request).await,
@@ -181,6 +186,44 @@ fn dropped() -> Response {
         ArmError::new(StatusCode::BAD_GATEWAY, "ConnectionDropped", "The emulator dropped this connection on purpose.")
             .into_response();
     response.extensions_mut().insert(DropConnection);
+    response
+}
+
+/// An answer with exactly this status, content type and (repeated) body.
+fn raw_body(status: u16, content_type: Option<&str>, body: &str, repeat: usize) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, body.repeat(repeat)).into_response();
+    response.headers_mut().remove(header::CONTENT_TYPE);
+    if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(c).ok()) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+/// A redirect to `location`, with no body.
+fn redirect(status: u16, location: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+    let mut response = status.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The response with its polling headers moved to another scheme, host and port.
+fn foreign_polling_urls(mut response: Response, base_url: &str) -> Response {
+    let base = base_url.trim_end_matches('/');
+    for name in ["azure-asyncoperation", "location"] {
+        let moved = response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| url::Url::parse(value).ok())
+            .map(|url| format!("{base}{}{}", url.path(), url.query().map(|q| format!("?{q}")).unwrap_or_default()));
+        if let Some(value) = moved.and_then(|m| HeaderValue::from_str(&m).ok()) {
+            response.headers_mut().insert(name, value);
+        }
+    }
     response
 }
 

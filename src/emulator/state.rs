@@ -223,6 +223,13 @@ impl EmulatorState {
         self.signer.issued()
     }
 
+    /// Ends every operation that an injected `never_finish` outcome keeps running, with the result it would
+    /// otherwise have had, so that a test can show what happens once Azure recovers. Returns how many ended.
+    pub fn finish_stuck_operations(&self) -> usize {
+        let now = self.now_ms();
+        lock(&self.core).world.release_never_finishing(now)
+    }
+
     /// Puts a backup instance (by ARM ID) into `ProtectionError` with `protectionStatus.errorDetails`.
     pub fn set_protection_error(&self, request: &ProtectionErrorRequest) -> Result<(), String> {
         let id = super::ids::ArmId::parse(&request.backup_instance_id)

@@ -628,7 +628,17 @@ fn decode_number(reader: &mut Reader<'_>, path: &AttributePath) -> Result<Number
 }
 
 fn float(f: f64, path: &AttributePath) -> Result<Number, CodecError> {
-    if f.is_nan() { Err(CodecError::new(path, "NaN is not a Terraform number")) } else { Ok(Number::Float(f)) }
+    if f.is_nan() { Err(CodecError::new(path, "NaN is not a Terraform number")) } else { Ok(canonical(f)) }
+}
+
+/// A float that holds a whole number within 64 bits is that integer, as [`encode_number`] writes it: one number,
+/// one representation, so that a value reads back equal to itself.
+fn canonical(f: f64) -> Number {
+    if f.fract() == 0.0 && f >= -(2f64.powi(63)) && f < 2f64.powi(63) {
+        Number::Int(f as i64)
+    } else {
+        Number::Float(f)
+    }
 }
 
 /// Parses a decimal number as Terraform writes numbers that do not fit 64 bits.
@@ -643,7 +653,7 @@ fn parse_number(text: &str) -> Option<Number> {
     if !decimal {
         return None;
     }
-    text.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number::Float)
+    text.parse::<f64>().ok().filter(|f| f.is_finite()).map(canonical)
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -789,7 +799,7 @@ fn json_to_value(
         Type::Number => match json {
             J::Number(n) => match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => Ok(Value::Number(Number::Int(i))),
-                (None, Some(f)) => Ok(Value::Number(Number::Float(f))),
+                (None, Some(f)) => Ok(Value::Number(canonical(f))),
                 (None, None) => Err(mismatch("a number")),
             },
             J::String(s) => parse_number(s).map(Value::Number).ok_or_else(|| mismatch("a number")),
@@ -900,6 +910,21 @@ mod tests {
             ("o", Type::object([("inner", Type::String)])),
             ("d", Type::Dynamic),
         ])
+    }
+
+    #[test]
+    fn whole_floats_read_as_the_integers_they_are_written_as() {
+        let path = AttributePath::default();
+        // float32 -4.4145372613752914e18, a whole number: found by the msgpack_value fuzz target.
+        let bytes = [0x93, 0x61, 0xca, 0xde, 0x75, 0x0e, 0x59, 0x00];
+        let ty = Type::set(Type::Number);
+        let value = from_msgpack(&bytes, &ty).unwrap();
+        let again = from_msgpack(&to_msgpack(&value, &ty).unwrap(), &ty).unwrap();
+        assert_eq!(again, value);
+        assert_eq!(float(5.0, &path).unwrap(), Number::Int(5));
+        assert_eq!(float(0.5, &path).unwrap(), Number::Float(0.5));
+        assert_eq!(float(2f64.powi(63), &path).unwrap(), Number::Float(2f64.powi(63)));
+        assert_eq!(parse_number("1e3"), Some(Number::Int(1000)));
     }
 
     #[test]

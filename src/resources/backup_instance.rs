@@ -42,6 +42,8 @@ pub const TYPE_NAME: &str = "dataprotection_backup_instance";
 const PENDING_STATES: &[&str] = &["ConfiguringProtection", "UpdatingProtection"];
 /// The state the wait ends in.
 const TARGET_STATE: &str = "ProtectionConfigured";
+/// Protection states of a failed configuration: the next apply sends the instance again.
+const FAILED_STATES: &[&str] = &["ConfiguringProtectionFailed", "ProtectionError"];
 
 /// Arguments whose change replaces the instance.
 const REPLACE_ON_CHANGE: &[&str] =
@@ -138,6 +140,25 @@ impl Model {
             object_type: "BackupInstance".to_owned(),
             ..BackupInstance::default()
         }
+    }
+
+    /// True when `existing` protects this model's datasource with its policy and snapshot resource group.
+    fn describes(&self, existing: &BackupInstanceResource) -> bool {
+        let p = &existing.properties;
+        let snapshot_rg = p.policy_info.policy_parameters.as_ref().and_then(|pp| {
+            pp.data_store_parameters_list
+                .iter()
+                .find(|d| d.data_store_type.eq_ignore_ascii_case("OperationalStore"))
+                .and_then(|d| d.resource_group_id.clone())
+        });
+        let wanted_rg = self.snapshot_resource_group.as_ref().map(ToString::to_string);
+        same_id(&p.data_source_info.resource_id, &self.datasource.to_string())
+            && same_id(&p.policy_info.policy_id, &self.policy.to_string())
+            && match (snapshot_rg.as_deref(), wanted_rg.as_deref()) {
+                (Some(a), Some(b)) => same_id(a, b),
+                (None, None) => true,
+                _ => false,
+            }
     }
 
     fn to_resource(&self) -> BackupInstanceResource {
@@ -497,8 +518,9 @@ impl BackupInstanceType {
                 let replaced_protects_it =
                     replacing.as_deref().is_some_and(|d| same_id(d, &model.datasource.to_string()));
                 if replaced_protects_it || self.protected_by_same_id(&configured, &call, &model).await {
-                    // The instance being replaced (or one with this very ID, which apply reports as needing
-                    // import) protects the datasource: that is expected, not a reason to fail the plan.
+                    // The instance being replaced (or one with this very ID, which apply adopts when it matches
+                    // the configuration and otherwise reports as needing import) protects the datasource: that is
+                    // expected, not a reason to fail the plan.
                     tracing::debug!(id = %model.id, "datasource is protected by the instance this one replaces");
                     return;
                 }
@@ -543,7 +565,11 @@ impl BackupInstanceType {
         }
         if !response.requires_replace.is_empty() {
             response.planned_private = Private::of_state(prior);
-        } else if planned.attr("backup_policy_id") != prior.attr("backup_policy_id") {
+        } else if planned.attr("backup_policy_id") != prior.attr("backup_policy_id")
+            || protection_needs_apply(prior).is_some()
+        {
+            // A new policy, or protection that an interrupted or failed apply left unfinished: apply brings it to
+            // ProtectionConfigured.
             planned.set_attr("protection_state", Value::Unknown);
         }
     }
@@ -564,8 +590,32 @@ impl BackupInstanceType {
         let id = &model.id;
         let what = format!("creating backup instance {id}");
 
-        match client.get_backup_instance(&call, id).await {
+        match client.get_backup_instance_polled(&call, id).await {
             Ok(None) => {}
+            Ok(Some((existing, delay))) if model.describes(&existing) => {
+                // Exactly what this configuration asks for, under the same ID: most likely its own create, cut off
+                // before Terraform could record it (the provider or the machine died mid-apply). Taking it over is
+                // what makes the next apply converge; asking for an import would not.
+                tracing::warn!(id = %id, "an identical backup instance already exists; adopting it");
+                response.diagnostics.warning(
+                    "Existing backup instance adopted",
+                    format!(
+                        "A backup instance with the ID {id} already existed, protecting the same datasource with the \
+                         same policy and snapshot resource group, probably from an apply that was cut off. Terraform \
+                         now manages it."
+                    ),
+                );
+                let mut state = request.planned_state.clone();
+                state.set_attr("id", Value::from(id.to_string()));
+                state.set_attr("protection_state", Value::Null);
+                let planned = &request.planned_state;
+                if let Err(error) = await_protection(client, &call, id, planned, &mut state, existing, delay).await {
+                    arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), None);
+                }
+                response.private = Private::of_state(&state);
+                response.new_state = state;
+                return response;
+            }
             Ok(Some(_)) => {
                 response.diagnostics.error(
                     "Backup instance already exists",
@@ -587,6 +637,15 @@ impl BackupInstanceType {
             Err(error) => {
                 let path = attribute_for_code(error.code.as_deref());
                 arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
+                // An earlier try may have taken effect even though the last one failed (an answer lost on the
+                // way back, a stop or a deadline while the request was in flight): keep what exists.
+                if exists_after_failed_put(client, id, &error).await {
+                    let mut state = request.planned_state.clone();
+                    state.set_attr("id", Value::from(id.to_string()));
+                    state.set_attr("protection_state", Value::Null);
+                    response.private = Private::of_state(&state);
+                    response.new_state = state;
+                }
                 return response;
             }
         };
@@ -611,7 +670,9 @@ impl BackupInstanceType {
         let mut response = ApplyResponse::default();
         let prior = &request.prior_state;
         let planned = &request.planned_state;
-        if planned.attr("backup_policy_id") == prior.attr("backup_policy_id") {
+        let same_policy = planned.attr("backup_policy_id") == prior.attr("backup_policy_id");
+        let unfinished = protection_needs_apply(prior);
+        if same_policy && unfinished.is_none() {
             // Only Terraform-side settings (timeouts) changed: nothing to tell Azure.
             let mut state = planned.clone();
             state.set_attr("protection_state", prior.attr("protection_state").clone());
@@ -633,6 +694,34 @@ impl BackupInstanceType {
         let client = &configured.client;
         let id = &model.id;
         let what = format!("updating backup instance {id}");
+        if same_policy && unfinished == Some(Unfinished::Pending) {
+            // Azure is still configuring protection: wait for it rather than send the same PUT again.
+            let mut state = planned.clone();
+            state.set_attr("protection_state", prior.attr("protection_state").clone());
+            let first = match client.get_backup_instance_polled(&call, id).await {
+                Ok(Some(found)) => Ok(found),
+                Ok(None) => Err(ArmError::new(ErrorKind::InvalidResponse, "the backup instance no longer exists")
+                    .context(what.clone())),
+                Err(error) => Err(error),
+            };
+            let result = match first {
+                Ok((instance, delay)) => {
+                    await_protection(client, &call, id, planned, &mut state, instance, delay).await
+                }
+                Err(error) => Err(error),
+            };
+            if let Err(error) = result {
+                arm_error(
+                    &mut response.diagnostics,
+                    &error,
+                    attribute_for_code(error.code.as_deref()),
+                    hint_for(&error),
+                );
+            }
+            response.private = Private::of_state(&state);
+            response.new_state = state;
+            return response;
+        }
         let mut operation = match client.begin_put_backup_instance(&call, id, &model.to_resource(), &what).await {
             Ok(operation) => operation,
             Err(error) => {
@@ -646,8 +735,9 @@ impl BackupInstanceType {
                 return response;
             }
         };
+        // Accepted: the protection state is Azure's to tell from here on.
         let mut state = planned.clone();
-        state.set_attr("protection_state", prior.attr("protection_state").clone());
+        state.set_attr("protection_state", Value::Null);
         if let Err(error) = finish_put(client, &call, &mut operation, id, planned, &mut state).await {
             arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
         }
@@ -698,7 +788,31 @@ impl BackupInstanceType {
         }
         match delete_and_confirm(&configured, &call, &id).await {
             Ok(()) => response.new_state = Value::Null,
-            Err(error) => {
+            Err(DeleteFailure { error, unconfirmed: true }) => {
+                // Azure said the delete is done; the GET that double-checks it is what failed.
+                response.diagnostics.warning(
+                    format!("Backup instance {} deleted", id.name),
+                    format!(
+                        "Azure reported the delete as finished. Reading the backup instance back to confirm it failed \
+                         ({}), so it is removed from state on Azure's word.",
+                        error.summary()
+                    ),
+                );
+                response.new_state = Value::Null;
+            }
+            Err(DeleteFailure { error, .. }) if gone_after_failed_delete(&configured.client, &id, &error).await => {
+                // Following the delete failed, but it did its work: state must not keep what no longer exists.
+                response.diagnostics.warning(
+                    format!("Backup instance {} deleted", id.name),
+                    format!(
+                        "Following the delete did not succeed ({}), but a final check found that the backup instance \
+                         no longer exists, so it is removed from state.",
+                        error.summary()
+                    ),
+                );
+                response.new_state = Value::Null;
+            }
+            Err(DeleteFailure { error, .. }) => {
                 arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
                 response.new_state = prior.clone();
             }
@@ -721,6 +835,49 @@ async fn stop_protection(configured: &Configured, call: &CallContext, id: &Backu
     Ok(())
 }
 
+/// How long the check after a failed create or delete may take. It runs after the operation's own deadline or
+/// stop, so that state never leaves out an instance Azure created, nor keeps one Azure deleted.
+const CHECK_AFTER_FAILURE: Duration = Duration::from_secs(15);
+
+/// Whether an instance may exist after its create PUT failed with `error`: a GET says so, or cannot say
+/// otherwise when the PUT may have reached Azure.
+async fn exists_after_failed_put(client: &crate::arm::ArmClient, id: &BackupInstanceId, error: &ArmError) -> bool {
+    let call = CallContext::new(
+        std::time::Instant::now(),
+        CHECK_AFTER_FAILURE,
+        format!("check after a failed create ({})", format_duration(CHECK_AFTER_FAILURE)),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    match client.get_backup_instance(&call, id).await {
+        Ok(found) => {
+            if found.is_some() {
+                tracing::warn!(id = %id, "the create failed, but the backup instance exists; keeping it in state");
+            }
+            found.is_some()
+        }
+        Err(check) => {
+            let maybe_sent = !matches!(error.kind, ErrorKind::Refused | ErrorKind::Authentication);
+            tracing::warn!(id = %id, error = %check, "could not check whether the failed create took effect");
+            maybe_sent
+        }
+    }
+}
+
+/// Whether a GET finds the instance gone after its delete failed with `error` (a DELETE that took effect although
+/// its answer, its operation's status or the confirming GET was lost). False when that cannot be told.
+async fn gone_after_failed_delete(client: &crate::arm::ArmClient, id: &BackupInstanceId, error: &ArmError) -> bool {
+    if matches!(error.kind, ErrorKind::Refused | ErrorKind::Authentication) {
+        return false;
+    }
+    let call = CallContext::new(
+        std::time::Instant::now(),
+        CHECK_AFTER_FAILURE,
+        format!("check after a failed delete ({})", format_duration(CHECK_AFTER_FAILURE)),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    matches!(client.get_backup_instance(&call, id).await, Ok(None))
+}
+
 /// validateForBackup, followed to its end.
 async fn validate_for_backup(configured: &Configured, call: &CallContext, model: &Model) -> Result<(), ArmError> {
     let what = format!("validating backup instance {} with Azure (validateForBackup)", model.id);
@@ -740,15 +897,50 @@ async fn finish_put(
     planned: &Value,
     state: &mut Value,
 ) -> Result<(), ArmError> {
-    let what = || format!("waiting for backup instance {id}");
     operation.wait(client.pipeline(), call).await?;
-    let Some((mut instance, mut delay)) = client.get_backup_instance_polled(call, id).await? else {
+    let Some((instance, delay)) = client.get_backup_instance_polled(call, id).await? else {
         return Err(ArmError::new(
             ErrorKind::InvalidResponse,
             "Azure reported the operation as succeeded, but the backup instance does not exist",
         )
-        .context(what()));
+        .context(format!("waiting for backup instance {id}")));
     };
+    await_protection(client, call, id, planned, state, instance, delay).await
+}
+
+/// Why protection needs an apply although the arguments did not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unfinished {
+    /// Still being configured (an apply was interrupted while waiting): wait for it.
+    Pending,
+    /// Configuring it failed: send the instance again.
+    Failed,
+}
+
+/// Whether the protection state in `state` (as last read from Azure) is one an apply should finish.
+fn protection_needs_apply(state: &Value) -> Option<Unfinished> {
+    let current = state.attr("protection_state").as_str()?;
+    if PENDING_STATES.iter().any(|p| p.eq_ignore_ascii_case(current)) {
+        Some(Unfinished::Pending)
+    } else if FAILED_STATES.iter().any(|p| p.eq_ignore_ascii_case(current)) {
+        Some(Unfinished::Failed)
+    } else {
+        None
+    }
+}
+
+/// Follows the instance (first read: `instance`, with the delay it asked for) until protection is configured.
+/// `state` is kept up to date with what is known, so that it is right to save even when this fails.
+async fn await_protection(
+    client: &crate::arm::ArmClient,
+    call: &CallContext,
+    id: &BackupInstanceId,
+    planned: &Value,
+    state: &mut Value,
+    mut instance: BackupInstanceResource,
+    mut delay: Option<Duration>,
+) -> Result<(), ArmError> {
+    let what = || format!("waiting for backup instance {id}");
     loop {
         *state = state_from_azure(planned, id, &instance);
         let current = protection_state(&instance);
@@ -819,34 +1011,46 @@ fn protection_error(instance: &BackupInstanceResource, state: &str) -> ArmError 
     error
 }
 
+/// Why a delete did not end cleanly.
+struct DeleteFailure {
+    error: ArmError,
+    /// Azure reported the delete as done, and only reading the instance back failed.
+    unconfirmed: bool,
+}
+
 /// DELETE, follow the operation, and GET until Azure reports 404.
 async fn delete_and_confirm(
     configured: &Configured,
     call: &CallContext,
     id: &BackupInstanceId,
-) -> Result<(), ArmError> {
+) -> Result<(), DeleteFailure> {
     let client = &configured.client;
-    if let Some(mut operation) = client.begin_delete_backup_instance(call, id).await? {
-        operation.wait(client.pipeline(), call).await?;
+    let failed = |error: ArmError| DeleteFailure { error, unconfirmed: false };
+    if let Some(mut operation) = client.begin_delete_backup_instance(call, id).await.map_err(failed)? {
+        operation.wait(client.pipeline(), call).await.map_err(failed)?;
     }
     let clock = client.pipeline().clock();
     loop {
-        let Some((_, delay)) = client.get_backup_instance_polled(call, id).await? else { return Ok(()) };
+        let read = client.get_backup_instance_polled(call, id).await;
+        let read = read.map_err(|error| DeleteFailure { error, unconfirmed: true })?;
+        let Some((_, delay)) = read else { return Ok(()) };
         let wait = delay.unwrap_or(DEFAULT_POLL_DELAY);
         if clock.now() + wait > call.deadline {
-            return Err(ArmError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "Azure finished the delete, but the backup instance still existed when the {} ran out",
-                    call.timeout_label
-                ),
-            )
-            .context(format!("deleting backup instance {id}")));
+            return Err(failed(
+                ArmError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "Azure finished the delete, but the backup instance still existed when the {} ran out",
+                        call.timeout_label
+                    ),
+                )
+                .context(format!("deleting backup instance {id}")),
+            ));
         }
         tokio::select! {
             biased;
             _ = call.stop.cancelled() => {
-                return Err(ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(format!("deleting backup instance {id}")));
+                return Err(failed(ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(format!("deleting backup instance {id}"))));
             }
             _ = clock.sleep(wait) => {}
         }
@@ -1153,6 +1357,38 @@ mod tests {
         assert!(response.requires_replace.is_empty());
         assert!(response.planned_state.attr("protection_state").is_unknown());
         assert!(response.planned_private.is_empty());
+    }
+
+    #[test]
+    fn unfinished_or_failed_protection_plans_an_apply_that_finishes_it() {
+        for (current, planned_change) in [
+            ("ConfiguringProtection", true),
+            ("UpdatingProtection", true),
+            ("ConfiguringProtectionFailed", true),
+            ("ProtectionError", true),
+            ("ProtectionConfigured", false),
+            ("ProtectionStopped", false),
+            ("BackupSchedulesSuspended", false),
+        ] {
+            let mut prior = prior_state();
+            prior.set_attr("protection_state", Value::from(current));
+            let mut proposed = config();
+            proposed.set_attr("id", prior.attr("id").clone());
+            proposed.set_attr("datasource_type", prior.attr("datasource_type").clone());
+            proposed.set_attr("protection_state", prior.attr("protection_state").clone());
+            let request = PlanRequest {
+                prior_state: prior,
+                proposed_new_state: proposed.clone(),
+                config: config(),
+                prior_private: vec![],
+            };
+            let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
+            let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
+            resource.plan_update(&request, &mut response);
+            assert!(response.requires_replace.is_empty(), "{current}");
+            assert_eq!(response.planned_state.attr("protection_state").is_unknown(), planned_change, "{current}");
+        }
+        assert_eq!(protection_needs_apply(&Value::object([("protection_state", Value::Null)])), None);
     }
 
     #[test]

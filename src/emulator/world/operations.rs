@@ -151,6 +151,24 @@ impl World {
         }
     }
 
+    /// Lets every operation that was told never to finish end now, as planned otherwise (an outage in Azure is
+    /// over). Returns how many ended.
+    pub fn release_never_finishing(&mut self, now_ms: u64) -> usize {
+        let stuck: Vec<String> = self
+            .operations
+            .iter()
+            .filter(|(_, operation)| operation.status == Status::InProgress && operation.never_finish)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &stuck {
+            if let Some(operation) = self.operations.get_mut(key) {
+                operation.never_finish = false;
+            }
+            self.finish_operation(key, now_ms);
+        }
+        stuck.len()
+    }
+
     /// Ends an operation as planned and applies its effect.
     pub fn finish_operation(&mut self, key: &str, now_ms: u64) {
         let Some(operation) = self.operations.get_mut(key) else { return };
