@@ -31,8 +31,8 @@ use crate::plugin::value::{Type, Value};
 use crate::provider::{Configured, ProviderState};
 
 use super::common::{
-    self, DEFAULT_TIMEOUTS, arm_error, format_duration, keep_equivalent, not_ready, same_id_value, same_location_value,
-    same_text_value,
+    self, DEFAULT_TIMEOUTS, NotGone, arm_error, call, format_duration, keep_equivalent, not_ready, same_id_value,
+    same_location_value, same_text_value, wait_until_gone,
 };
 
 /// The resource type name.
@@ -436,27 +436,12 @@ fn hint_for(error: &ArmError) -> Option<&'static str> {
     }
 }
 
-fn call(ctx: &Context, timeout: Duration, label: &str) -> CallContext {
-    CallContext::new(
-        std::time::Instant::now(),
-        timeout,
-        format!("{label} ({})", format_duration(timeout)),
-        ctx.stop_token().clone(),
-    )
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Operations
 
 impl BackupInstanceType {
     fn configured(&self, diags: &mut Diagnostics) -> Option<Arc<Configured>> {
-        match self.state.get() {
-            Ok(c) => Some(c),
-            Err(reason) => {
-                not_ready(diags, reason);
-                None
-            }
-        }
+        common::configured(&self.state, diags)
     }
 
     /// True when an instance with the model's own ID exists and protects the model's datasource.
@@ -1029,32 +1014,15 @@ async fn delete_and_confirm(
     if let Some(mut operation) = client.begin_delete_backup_instance(call, id).await.map_err(failed)? {
         operation.wait(client.pipeline(), call).await.map_err(failed)?;
     }
-    let clock = client.pipeline().clock();
-    loop {
-        let read = client.get_backup_instance_polled(call, id).await;
-        let read = read.map_err(|error| DeleteFailure { error, unconfirmed: true })?;
-        let Some((_, delay)) = read else { return Ok(()) };
-        let wait = delay.unwrap_or(DEFAULT_POLL_DELAY);
-        if clock.now() + wait > call.deadline {
-            return Err(failed(
-                ArmError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "Azure finished the delete, but the backup instance still existed when the {} ran out",
-                        call.timeout_label
-                    ),
-                )
-                .context(format!("deleting backup instance {id}")),
-            ));
-        }
-        tokio::select! {
-            biased;
-            _ = call.stop.cancelled() => {
-                return Err(failed(ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(format!("deleting backup instance {id}"))));
-            }
-            _ = clock.sleep(wait) => {}
-        }
-    }
+    let what = format!("deleting backup instance {id}");
+    wait_until_gone(client, call, &what, || async {
+        Ok(client.get_backup_instance_polled(call, id).await?.map(|(_, delay)| delay))
+    })
+    .await
+    .map_err(|not_gone| match not_gone {
+        NotGone::Unreadable(error) => DeleteFailure { error, unconfirmed: true },
+        NotGone::StillThere(error) => failed(error),
+    })
 }
 
 #[async_trait]
@@ -1162,12 +1130,7 @@ impl Resource for BackupInstanceType {
         let mut response = ImportResponse::default();
         match request.id.trim().parse::<BackupInstanceId>() {
             Ok(id) => {
-                let mut state = match schema().block.value_type() {
-                    Type::Object(attributes) => {
-                        Value::Object(attributes.into_keys().map(|k| (k, Value::Null)).collect())
-                    }
-                    _ => unreachable!("a block's type is an object"),
-                };
+                let mut state = common::null_state(&schema());
                 state.set_attr("id", Value::from(id.to_string()));
                 state.set_attr("name", Value::from(id.name.clone()));
                 state.set_attr("vault_id", Value::from(id.vault.to_string()));

@@ -25,7 +25,7 @@ use crate::plugin::value::{Type, Value};
 use crate::provider::ProviderState;
 
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_text_value};
-use super::helpers::{call, configured, null_state};
+use super::common::{call, configured, null_state};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";

@@ -31,7 +31,7 @@ use crate::provider::{Configured, ProviderState};
 use super::common::{
     self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_location_value, same_text_value,
 };
-use super::helpers::{call, configured, null_state, wait_until_gone};
+use super::common::{NotGone, call, configured, null_state, wait_until_gone};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_vault";
@@ -682,6 +682,7 @@ async fn delete_and_confirm(configured: &Configured, call: &CallContext, id: &Ba
         Ok(client.get_backup_vault_polled(call, id).await?.map(|(_, delay)| delay))
     })
     .await
+    .map_err(NotGone::into_error)
 }
 
 #[async_trait]

@@ -1,14 +1,22 @@
-//! What every resource shares: timeouts, equivalence of Azure spellings, and turning Azure errors into
-//! diagnostics.
+//! What every resource and data source shares: timeouts, the call context of an operation, the configured client,
+//! equivalence of Azure spellings, turning Azure errors into diagnostics, an all-null state for imports, and
+//! waiting until Azure no longer has a deleted resource.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::arm::ArmClient;
 use crate::arm::ArmError;
+use crate::arm::error::ErrorKind;
 use crate::arm::ids::same_id;
+use crate::arm::pipeline::CallContext;
+use crate::arm::poller::DEFAULT_POLL_DELAY;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting};
+use crate::plugin::provider::Context;
+use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::NotReady;
+use crate::provider::{Configured, NotReady, ProviderState};
 
 /// The four operation timeouts of a resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,8 +82,13 @@ pub fn timeouts(value: &Value, defaults: Timeouts) -> Timeouts {
 
 /// Reports malformed durations in a `timeouts` block.
 pub fn validate_timeouts(config: &Value, diags: &mut Diagnostics) {
+    validate_timeout_values(config, &["create", "read", "update", "delete"], diags);
+}
+
+/// Reports malformed durations among the `names` of a `timeouts` block.
+fn validate_timeout_values(config: &Value, names: &[&str], diags: &mut Diagnostics) {
     let block = config.attr("timeouts");
-    for name in ["create", "read", "update", "delete"] {
+    for name in names {
         if let Some(text) = block.attr(name).as_str() {
             match parse_duration(text) {
                 Ok(d) if d.is_zero() => diags.attribute_error(
@@ -240,6 +253,128 @@ pub fn not_ready(diags: &mut Diagnostics, reason: NotReady) {
     }
 }
 
+/// The call context of one operation: its deadline, how the deadline is named in messages, and Terraform's
+/// stop signal.
+pub(crate) fn call(ctx: &Context, timeout: Duration, label: &str) -> CallContext {
+    CallContext::new(
+        std::time::Instant::now(),
+        timeout,
+        format!("{label} ({})", format_duration(timeout)),
+        ctx.stop_token().clone(),
+    )
+}
+
+/// The configured provider, or the diagnostic that says why there is none.
+pub(crate) fn configured(state: &ProviderState, diags: &mut Diagnostics) -> Option<Arc<Configured>> {
+    match state.get() {
+        Ok(c) => Some(c),
+        Err(reason) => {
+            not_ready(diags, reason);
+            None
+        }
+    }
+}
+
+/// A state of `schema` with every attribute null: the start of an import.
+pub(crate) fn null_state(schema: &Schema) -> Value {
+    match schema.block.value_type() {
+        Type::Object(attributes) => Value::Object(attributes.into_keys().map(|k| (k, Value::Null)).collect()),
+        _ => Value::Object(Default::default()),
+    }
+}
+
+/// The default read timeout of data sources.
+pub(crate) const DATA_SOURCE_READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// A data source's `timeouts` block: only `read`.
+pub(crate) fn read_timeouts_block() -> NestedBlock {
+    NestedBlock::single(
+        "timeouts",
+        Block {
+            attributes: vec![Attribute::optional("read", Type::String).description(format!(
+                "How long to wait for the read operation, as a duration such as `45s` or `10m`. Defaults to `{}`.",
+                format_duration(DATA_SOURCE_READ_TIMEOUT)
+            ))],
+            description: "Operation timeouts.".to_owned(),
+            ..Block::default()
+        },
+    )
+}
+
+/// The read timeout a data source's configuration asks for.
+pub(crate) fn read_timeout(config: &Value) -> Duration {
+    config
+        .attr("timeouts")
+        .attr("read")
+        .as_str()
+        .and_then(|s| parse_duration(s).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DATA_SOURCE_READ_TIMEOUT)
+}
+
+/// Reports a malformed `timeouts.read` of a data source.
+pub(crate) fn validate_read_timeout(config: &Value, diags: &mut Diagnostics) {
+    validate_timeout_values(config, &["read"], diags);
+}
+
+/// Why [`wait_until_gone`] did not see the resource disappear.
+#[derive(Debug)]
+pub(crate) enum NotGone {
+    /// A GET failed: whether the resource is gone is not known.
+    Unreadable(ArmError),
+    /// The resource was still there at the deadline, or Terraform asked the provider to stop.
+    StillThere(ArmError),
+}
+
+impl NotGone {
+    /// The error, whichever kind.
+    pub(crate) fn into_error(self) -> ArmError {
+        match self {
+            NotGone::Unreadable(e) | NotGone::StillThere(e) => e,
+        }
+    }
+}
+
+/// After a delete: GETs (through `get`, which answers the delay Azure asks for, or `None` once the resource
+/// is gone) until Azure reports 404, honouring the delays and the deadline.
+pub(crate) async fn wait_until_gone<F, Fut>(
+    client: &ArmClient,
+    call: &CallContext,
+    what: &str,
+    mut get: F,
+) -> Result<(), NotGone>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<Option<Duration>>, ArmError>>,
+{
+    let clock = client.pipeline().clock();
+    loop {
+        let Some(delay) = get().await.map_err(NotGone::Unreadable)? else { return Ok(()) };
+        let wait = delay.unwrap_or(DEFAULT_POLL_DELAY);
+        if clock.now() + wait > call.deadline {
+            return Err(NotGone::StillThere(
+                ArmError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "Azure finished the delete, but the resource still existed when the {} ran out",
+                        call.timeout_label
+                    ),
+                )
+                .context(what.to_owned()),
+            ));
+        }
+        tokio::select! {
+            biased;
+            _ = call.stop.cancelled() => {
+                return Err(NotGone::StillThere(
+                    ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(what.to_owned()),
+                ));
+            }
+            _ = clock.sleep(wait) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,5 +452,18 @@ mod tests {
             keep_equivalent(&Value::from("West US"), Value::from("eastus"), same_location_value),
             Value::from("eastus")
         );
+    }
+
+    #[test]
+    fn read_timeouts_fall_back_and_are_validated() {
+        assert_eq!(read_timeout(&Value::Null), DATA_SOURCE_READ_TIMEOUT);
+        let config = Value::object([("timeouts", Value::object([("read", Value::from("90s"))]))]);
+        assert_eq!(read_timeout(&config), Duration::from_secs(90));
+        let mut diags = Diagnostics::new();
+        validate_read_timeout(&config, &mut diags);
+        assert!(diags.is_empty());
+        let bad = Value::object([("timeouts", Value::object([("read", Value::from("soon"))]))]);
+        validate_read_timeout(&bad, &mut diags);
+        assert_eq!(diags.iter().next().unwrap().attribute.as_ref().unwrap().to_string(), "timeouts.read");
     }
 }

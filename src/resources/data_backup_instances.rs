@@ -13,8 +13,8 @@ use crate::plugin::value::{Type, Value};
 use crate::provider::ProviderState;
 
 use super::common::arm_error;
+use super::common::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
 use super::data_backup_instance::{INSTANCE_ATTRIBUTES, instance_attributes, instance_object_type};
-use super::helpers::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
 
 /// The data source type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_instances";

@@ -13,7 +13,7 @@ use crate::provider::ProviderState;
 
 use super::backup_policy_disk::{data_source_attributes, retention_rule_type};
 use super::common::arm_error;
-use super::helpers::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
+use super::common::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
 
 /// The data source type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";

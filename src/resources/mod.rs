@@ -8,7 +8,6 @@ pub mod data_backup_instance;
 pub mod data_backup_instances;
 pub mod data_backup_policy_disk;
 pub mod data_backup_vault;
-mod helpers;
 
 use std::sync::Arc;
 
