@@ -218,22 +218,51 @@ fn exec_floor() -> Duration {
     elapsed
 }
 
-/// A terraform working folder of `terraform_data` resources only: Terraform's own cost, no provider.
+/// A terraform working folder without the emulator: `count` built-in `terraform_data` resources (Terraform's own
+/// cost, no provider process), or `count` resources of a do-nothing provider served by this very binary through
+/// the same plugin layer (Terraform's cost of any provider process, and of the plugin protocol).
 struct Baseline {
     dir: TempDir,
 }
 
 impl Baseline {
     fn new(count: usize) -> Baseline {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        for sub in ["work", "home"] {
-            std::fs::create_dir_all(dir.path().join(sub)).expect("folder");
-        }
-        std::fs::write(dir.path().join("terraform.rc"), "").expect("CLI configuration");
         let mut body = String::new();
         for i in 0..count {
             body.push_str(&format!("resource \"terraform_data\" \"d{i}\" {{\n  input = \"value-{i:04}\"\n}}\n"));
         }
+        Baseline::with(&body, "")
+    }
+
+    /// `count` `test_thing` resources of the do-nothing provider `test` (tests/common/mod.rs), whose plugin is
+    /// this benchmark's own executable, started by Terraform through a `terraform-provider-test` link.
+    fn do_nothing_provider(count: usize) -> Baseline {
+        let mut body = String::from(
+            "terraform {\n  required_providers {\n    test = { source = \"example.local/bench/test\" }\n  }\n}\n\n\
+             provider \"test\" {}\n\n",
+        );
+        for i in 0..count {
+            body.push_str(&format!("resource \"test_thing\" \"t{i}\" {{\n  name = \"thing-{i:04}\"\n}}\n"));
+        }
+        let baseline = Baseline::with(&body, "");
+        let plugins = baseline.dir.path().join("plugins");
+        std::fs::create_dir_all(&plugins).expect("plugins folder");
+        let link = plugins.join("terraform-provider-test");
+        std::os::unix::fs::symlink(std::env::current_exe().expect("this executable"), link).expect("link");
+        let cli = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"example.local/bench/test\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            plugins.display()
+        );
+        std::fs::write(baseline.dir.path().join("terraform.rc"), cli).expect("CLI configuration");
+        baseline
+    }
+
+    fn with(body: &str, cli_config: &str) -> Baseline {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        for sub in ["work", "home"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("folder");
+        }
+        std::fs::write(dir.path().join("terraform.rc"), cli_config).expect("CLI configuration");
         std::fs::write(dir.path().join("work/main.tf"), body).expect("main.tf");
         Baseline { dir }
     }
@@ -610,13 +639,17 @@ async fn bench_plan(counts: &Counts) -> Vec<Figure> {
     assert_eq!(ws.instance_ids().len(), n, "every instance exists");
     let baseline = Baseline::new(n);
     baseline.run(&["apply", "-auto-approve"], 0).await;
+    let nothing = Baseline::do_nothing_provider(n);
+    nothing.run(&["apply", "-auto-approve"], 0).await;
 
     let mut ours = [Vec::new(), Vec::new()];
     let mut theirs = [Vec::new(), Vec::new()];
+    let mut plugin = [Vec::new(), Vec::new()];
     let mut gets = Vec::new();
-    // One unmeasured plan each first, so both start from a warm page cache.
+    // One unmeasured plan each first, so all start from a warm page cache.
     timed(&ws, &["plan", "-detailed-exitcode"], 0).await;
     baseline.run(&["plan", "-detailed-exitcode"], 0).await;
+    nothing.run(&["plan", "-detailed-exitcode"], 0).await;
     for _ in 0..counts.plan_runs {
         for (i, refresh) in [true, false].into_iter().enumerate() {
             let mut args = vec!["plan", "-detailed-exitcode"];
@@ -630,6 +663,7 @@ async fn bench_plan(counts: &Counts) -> Vec<Figure> {
                 gets.push(journal.iter().filter(|e| e.operation == "BackupInstances_Get").count() as f64);
             }
             theirs[i].push(ms(baseline.run(&args, 0).await));
+            plugin[i].push(ms(nothing.run(&args, 0).await));
         }
     }
     let mut figures = Vec::new();
@@ -649,6 +683,13 @@ async fn bench_plan(counts: &Counts) -> Vec<Figure> {
             percentile(&theirs[i], 0.0),
             percentile(&theirs[i], 100.0)
         )];
+        let floor = median(&plugin[i]);
+        notes.push(format!(
+            "a do-nothing provider through the same plugin layer ({n} test_thing): {floor:.0} ms = {:.2}x \
+             terraform_data; ours is {:.2}x that",
+            floor / base,
+            value / floor
+        ));
         if i == 0 {
             notes.push(format!("GETs of instances per refreshing plan: {}", median(&gets)));
         }
@@ -1067,7 +1108,12 @@ fn output_dir() -> PathBuf {
         .join("bench")
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
+    // Started by Terraform as the do-nothing provider of a baseline.
+    if std::env::var_os(MAGIC_COOKIE_KEY).is_some() {
+        let provider = common::TestProvider { signals: Arc::new(common::Signals::default()) };
+        return dataprotection::plugin::serve(Arc::new(provider));
+    }
     // `cargo bench` passes `--bench`; libtest-style filters are not used here.
     let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
     let counts = if quick { Counts::quick() } else { Counts::full() };
@@ -1114,4 +1160,5 @@ fn main() {
     if !missed.is_empty() {
         println!("targets missed: {}", missed.join(", "));
     }
+    std::process::ExitCode::SUCCESS
 }
