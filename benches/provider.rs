@@ -603,6 +603,14 @@ async fn bench_configure(counts: &Counts) -> Vec<Figure> {
         requests.push(ws.emulator.state().journal_since(before).len() as f64);
         plugin.stop();
     }
+    // The trust-roots part alone: building the provider's HTTP client in this process, with this process's
+    // environment (the system's roots, or SSL_CERT_FILE / SSL_CERT_DIR).
+    let mut client_build = Vec::new();
+    for _ in 0..counts.configure_runs {
+        let begun = Instant::now();
+        dataprotection::provider::http::client().expect("HTTP client");
+        client_build.push(ms(begun.elapsed()));
+    }
     let value = median(&configure);
     let base = median(&schema);
     vec![Figure {
@@ -619,6 +627,7 @@ async fn bench_configure(counts: &Counts) -> Vec<Figure> {
         notes: vec![
             format!("HTTP requests per configure: {}", median(&requests)),
             format!("trust roots loaded: {roots} (this machine's bundle plus the emulator's CA)"),
+            format!("of which building the HTTP client with the system's roots: {:.2} ms", median(&client_build)),
             format!("p90 {:.2} ms", percentile(&configure, 90.0)),
         ],
         samples: configure,
@@ -646,6 +655,7 @@ async fn bench_plan(counts: &Counts) -> Vec<Figure> {
     let mut theirs = [Vec::new(), Vec::new()];
     let mut plugin = [Vec::new(), Vec::new()];
     let mut gets = Vec::new();
+    let mut sign_ins = [Vec::new(), Vec::new()];
     // One unmeasured plan each first, so all start from a warm page cache.
     timed(&ws, &["plan", "-detailed-exitcode"], 0).await;
     baseline.run(&["plan", "-detailed-exitcode"], 0).await;
@@ -658,8 +668,9 @@ async fn bench_plan(counts: &Counts) -> Vec<Figure> {
             }
             let before = ws.journal().last().map_or(0, |e| e.seq);
             ours[i].push(ms(timed(&ws, &args, 0).await));
+            let journal = ws.emulator.state().journal_since(before);
+            sign_ins[i].push(journal.iter().filter(|e| e.operation == "Token").count() as f64);
             if refresh {
-                let journal = ws.emulator.state().journal_since(before);
                 gets.push(journal.iter().filter(|e| e.operation == "BackupInstances_Get").count() as f64);
             }
             theirs[i].push(ms(baseline.run(&args, 0).await));
@@ -693,6 +704,10 @@ async fn bench_plan(counts: &Counts) -> Vec<Figure> {
         if i == 0 {
             notes.push(format!("GETs of instances per refreshing plan: {}", median(&gets)));
         }
+        notes.push(format!(
+            "token requests per plan: {} (ConfigureProvider signs in once in each provider process it configures)",
+            median(&sign_ins[i])
+        ));
         figures.push(Figure {
             key: key.into(),
             figure: name,
