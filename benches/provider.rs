@@ -439,10 +439,7 @@ async fn run_watched(ws: &Workspace, args: &[&str]) -> (Duration, Peaks) {
 
 fn bench_size() -> Vec<Figure> {
     let bytes = std::fs::metadata(PROVIDER).expect("provider binary").len();
-    let stripped = !String::from_utf8_lossy(
-        &std::process::Command::new("file").arg(PROVIDER).output().map_or_else(|_| Vec::new(), |o| o.stdout),
-    )
-    .contains("not stripped");
+    let stripped = !has_symbol_table(&std::fs::read(PROVIDER).expect("provider binary"));
     let terraform_bytes = which("terraform").and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len());
     let mb = bytes as f64 / 1e6;
     let mut notes = vec![
@@ -470,6 +467,16 @@ fn bench_size() -> Vec<Figure> {
         baseline_samples: Vec::new(),
         notes,
     }]
+}
+
+/// True when a 64-bit little-endian ELF file has a symbol table section (`SHT_SYMTAB`): it is not stripped.
+fn has_symbol_table(elf: &[u8]) -> bool {
+    let u16_at = |at: usize| elf.get(at..at + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u32_at = |at: usize| elf.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let u64_at = |at: usize| elf.get(at..at + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+    assert!(elf.starts_with(b"\x7fELF\x02\x01"), "the provider is a 64-bit little-endian ELF file");
+    let (offset, size, count) = (u64_at(0x28) as usize, u16_at(0x3A), u16_at(0x3C));
+    (0..count).any(|i| u32_at(offset + i * size + 4) == 2)
 }
 
 fn which(name: &str) -> Option<PathBuf> {
