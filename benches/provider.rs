@@ -1144,7 +1144,12 @@ fn main() -> std::process::ExitCode {
         let provider = common::TestProvider { signals: Arc::new(common::Signals::default()) };
         return dataprotection::plugin::serve(Arc::new(provider));
     }
-    // `cargo bench` passes `--bench`; libtest-style filters are not used here.
+    // `cargo bench` passes `--bench`. Without it this was started as a test (`cargo test --all-targets`):
+    // a benchmark is not a test, so say how to run it and stop.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("benches/provider.rs is a benchmark: run it with `make bench`");
+        return std::process::ExitCode::SUCCESS;
+    }
     let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
     let counts = if quick { Counts::quick() } else { Counts::full() };
     let only: Option<Vec<String>> =
