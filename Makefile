@@ -3,7 +3,7 @@
 CARGO ?= cargo
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
-.PHONY: all build demo test lint fmt clippy docs release install clean
+.PHONY: all build demo test bench fuzz lint fmt clippy docs release install clean
 
 all: build
 
@@ -18,6 +18,11 @@ demo: build
 ## test: every test, including the acceptance tests that drive the real terraform CLI
 test:
 	$(CARGO) test --locked
+
+## bench: the benchmark of docs/performance.md (release build, emulator, real terraform): a table on stdout and
+## target/bench/results.json. Not part of `make test`; run it on a quiet machine. BENCH_QUICK=1 checks it quickly.
+bench:
+	$(CARGO) bench --locked --bench provider
 
 ## fuzz: every fuzz target for FUZZ_SECONDS each (default 60), seeded from the swagger examples. cargo-fuzz is
 ## installed into .tools/ the first time; RUSTC_BOOTSTRAP=1 lets the stable compiler take libFuzzer's -Z flags.
