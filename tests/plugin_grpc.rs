@@ -140,13 +140,15 @@ async fn shutdown_ends_streams_and_the_server_and_removes_the_socket_folder() {
     assert!(!socket_dir.exists(), "socket folder removed");
 }
 
+/// Many requests on one connection, as Terraform sends them, each answered in full. How fast they are is measured by
+/// `make bench` (its PlanResourceChange round trip), not asserted here: timings belong in benchmarks.
 #[tokio::test]
-async fn plan_round_trips_are_fast() {
+async fn many_plans_on_one_connection_are_each_answered() {
     let client = ClientIdentity::generate();
     let (server, _dir) = start_server(&client, Arc::default()).await;
     let channel = connect(server.socket_path(), server.server_certificate(), Some(&client)).await.expect("connects");
     let mut provider = provider_client(channel);
-    let mut config = thing("fast");
+    let mut config = thing("many");
     config.set_attr("tags", Value::List(vec![Value::from("a"), Value::from("b")]));
     let request = pb::plan_resource_change::Request {
         type_name: "test_thing".into(),
@@ -155,17 +157,10 @@ async fn plan_round_trips_are_fast() {
         config: dynamic(&config),
         ..Default::default()
     };
-    let mut samples = Vec::new();
-    for _ in 0..300 {
-        let started = Instant::now();
-        let response = provider.plan_resource_change(request.clone()).await.expect("plan");
-        samples.push(started.elapsed());
-        assert!(response.into_inner().diagnostics.is_empty());
+    for i in 0..300 {
+        let response = provider.plan_resource_change(request.clone()).await.expect("plan").into_inner();
+        assert!(response.diagnostics.is_empty(), "request {i}: {:?}", response.diagnostics);
+        let planned = response.planned_state.expect("a planned state");
+        assert!(!planned.msgpack.is_empty(), "request {i}: the planned state is encoded");
     }
-    samples.sort();
-    let p50 = samples[samples.len() / 2];
-    let p99 = samples[samples.len() * 99 / 100];
-    println!("PlanResourceChange round trip: p50 {p50:?}, p99 {p99:?}");
-    // Generous for unoptimised builds on a busy machine; a Nagle-style stall would be ~40 ms.
-    assert!(p50 < Duration::from_millis(10), "p50 {p50:?}");
 }
