@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use dataprotection::emulator::default_world as world;
 use dataprotection::emulator::settings::{LroTiming, OperationKind};
+use dataprotection::emulator::{FaultAction, FaultRule};
 use reqwest::Method;
 use support::terraform::{Workspace, instance_block};
 
@@ -288,4 +289,57 @@ async fn destroy_works_after_an_apply_that_failed_validation() {
     let run = ws.terraform(&["destroy", "-auto-approve"]).await;
     assert_eq!(run.code, 0, "destroy after a failed apply:\n{}", run.output());
     assert!(ws.instance_ids().is_empty());
+}
+
+/// Ctrl-C while `terraform apply` is still planning: Terraform calls no StopProvider in that phase, so the
+/// provider ends its plan-time validation on the signal itself instead of letting Terraform wait for Azure's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_apply_is_still_validating_ends_the_validation_and_creates_nothing() {
+    let ws = Workspace::start().await;
+    // validateForBackup answers only after five minutes: far longer than this test may take.
+    let rule = ws
+        .emulator
+        .state()
+        .add_fault(FaultRule {
+            id: 0,
+            method: None,
+            path_contains: None,
+            path_regex: None,
+            operation: Some("BackupInstances_ValidateForBackup".into()),
+            skip: 0,
+            count: Some(1),
+            action: FaultAction::Latency { ms: 300_000 },
+        })
+        .expect("valid rule");
+    ws.write(&instance_block("bi", "bi-ctrl-c-at-plan", world::DISK_APP_01, world::POLICY_DAILY));
+    let child =
+        ws.command(&["apply", "-auto-approve", "-no-color"]).process_group(0).spawn().expect("terraform starts");
+    // The rule is gone once it has acted: the validation request is in flight.
+    let held = tokio::time::timeout(Duration::from_secs(60), async {
+        while ws.emulator.state().faults().iter().any(|r| r.id == rule.id) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(held.is_ok(), "validateForBackup was never sent: {:?}", ops(&ws));
+    let pgid = child.id().expect("terraform's pid");
+    let status = std::process::Command::new("kill").args(["-INT", "--", &format!("-{pgid}")]).status().expect("kill");
+    assert!(status.success());
+    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("terraform ends long before validateForBackup would have answered")
+        .unwrap();
+    let out = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "an interrupted apply fails: {out}");
+    assert!(
+        out.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("Terraform asked the provider to stop during POST"),
+        "the validation was ended:\n{out}"
+    );
+    assert_no_backtrace(&out);
+    assert!(!ops(&ws).iter().any(|o| o == "BackupInstances_CreateOrUpdate"), "nothing was created: {:?}", ops(&ws));
+    assert!(ws.instance_ids().is_empty());
+    assert!(ws.resource(ADDRESS).is_none(), "nothing in state");
 }

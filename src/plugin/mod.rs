@@ -48,8 +48,10 @@ pub use server::{ServeError, ServeOptions, Server};
 /// with mutual TLS, prints the handshake line, and returns when Terraform shuts the plugin down.
 ///
 /// Exit status 1 (with one line on stderr) when the binary was not started by Terraform or cannot serve.
-/// SIGINT is ignored: Terraform forwards Ctrl-C to the whole process group and then calls StopProvider,
-/// which lets in-flight operations save what they did. SIGTERM shuts down gracefully.
+/// SIGINT never ends the process: Ctrl-C in a terminal reaches the whole process group, and Terraform calls
+/// StopProvider, which lets an apply in flight save what it did. SIGINT does end plan-time work at once (sign-in,
+/// reads, validation at plan, imports), which creates nothing: during `terraform apply`'s plan phase Terraform
+/// does not call StopProvider, and would otherwise wait for that work to finish. SIGTERM shuts down gracefully.
 pub fn serve(provider: Arc<dyn provider::Provider>) -> ExitCode {
     let env = match handshake::read_env(|key| std::env::var(key).ok()) {
         Ok(env) => env,
@@ -75,16 +77,10 @@ pub fn serve(provider: Arc<dyn provider::Provider>) -> ExitCode {
 }
 
 async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions) -> ExitCode {
-    match signal(SignalKind::interrupt()) {
-        Ok(mut interrupts) => {
-            tokio::spawn(async move {
-                while interrupts.recv().await.is_some() {
-                    tracing::debug!("ignoring SIGINT: Terraform will call StopProvider");
-                }
-            });
-        }
-        Err(error) => tracing::warn!(%error, "cannot listen for SIGINT; Ctrl-C may end the provider abruptly"),
-    }
+    // Listen for SIGINT first of all: its default action would end the process.
+    let interrupts = signal(SignalKind::interrupt())
+        .inspect_err(|error| tracing::warn!(%error, "cannot listen for SIGINT; Ctrl-C may end the provider abruptly"))
+        .ok();
     // Listen for SIGTERM before the socket folder exists, so that no early signal can leave it behind.
     let terminate =
         signal(SignalKind::terminate()).inspect_err(|error| tracing::warn!(%error, "cannot listen for SIGTERM")).ok();
@@ -95,6 +91,15 @@ async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions) -> Ex
             return ExitCode::FAILURE;
         }
     };
+    if let Some(mut interrupts) = interrupts {
+        let interrupt = server.interrupt_token();
+        tokio::spawn(async move {
+            while interrupts.recv().await.is_some() {
+                tracing::debug!("SIGINT: ending plan-time work; an apply in flight waits for StopProvider");
+                interrupt.cancel();
+            }
+        });
+    }
     if let Some(mut terminate) = terminate {
         let shutdown = server.shutdown_token();
         tokio::spawn(async move {

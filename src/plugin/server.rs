@@ -73,6 +73,7 @@ pub struct Server {
     server_certificate: CertificateDer<'static>,
     shutdown: CancellationToken,
     stop: CancellationToken,
+    interrupt: CancellationToken,
     task: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
     socket_dir: Option<SocketDir>,
 }
@@ -96,10 +97,11 @@ impl Server {
         let (connections, incoming) = mpsc::channel(16);
         tokio::spawn(accept_connections(listener, acceptor, connections, shutdown.clone()));
 
-        let provider_service =
-            tfplugin6::provider_server::ProviderServer::new(ProviderService::new(provider, stop.clone()))
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE);
+        let service = ProviderService::new(provider, stop.clone());
+        let interrupt = service.interrupt_token();
+        let provider_service = tfplugin6::provider_server::ProviderServer::new(service)
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_MESSAGE_SIZE);
         let router = tonic::transport::Server::builder()
             .add_service(provider_service)
             .add_service(go_plugin::grpc_controller_server::GrpcControllerServer::new(Controller::new(
@@ -117,6 +119,7 @@ impl Server {
             server_certificate: identity.certificate,
             shutdown,
             stop,
+            interrupt,
             task: Some(task),
             socket_dir: Some(socket_dir),
         })
@@ -150,6 +153,17 @@ impl Server {
     /// The token StopProvider cancels, which every operation's context carries.
     pub fn stop_token(&self) -> CancellationToken {
         self.stop.clone()
+    }
+
+    /// Ends plan-time work (sign-in, reads, plans, imports, data sources) but not an apply in flight: what Ctrl-C
+    /// reaching the provider does. See [`ProviderService::interrupt_token`].
+    pub fn interrupt(&self) {
+        self.interrupt.cancel();
+    }
+
+    /// The token [`Server::interrupt`] cancels, for signal handlers.
+    pub fn interrupt_token(&self) -> CancellationToken {
+        self.interrupt.clone()
     }
 
     /// Serves until shut down (by [`Server::shutdown`] or go-plugin's Shutdown RPC). Open connections get a

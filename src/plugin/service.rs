@@ -102,6 +102,8 @@ struct Inner {
     data_sources: BTreeMap<String, Registered<dyn DataSource>>,
     full_schema: OnceLock<pb::get_provider_schema::Response>,
     stop: CancellationToken,
+    /// Cancelled by StopProvider (its parent) or by Ctrl-C reaching the provider: ends plan-time work.
+    interrupt: CancellationToken,
 }
 
 /// The tfplugin6 `Provider` gRPC service over a [`Provider`].
@@ -119,6 +121,7 @@ impl std::fmt::Debug for ProviderService {
 impl ProviderService {
     /// Serves `provider`. StopProvider cancels `stop`, which every operation's [`Context`] carries.
     pub fn new(provider: Arc<dyn Provider>, stop: CancellationToken) -> ProviderService {
+        let interrupt = stop.child_token();
         let resources =
             provider.resources().into_iter().map(|r| (r.type_name().to_owned(), Registered::new(r))).collect();
         let data_sources =
@@ -131,8 +134,17 @@ impl ProviderService {
                 data_sources,
                 full_schema: OnceLock::new(),
                 stop,
+                interrupt,
             }),
         }
+    }
+
+    /// The token that ends plan-time work (ConfigureProvider, ReadResource, PlanResourceChange, ImportResourceState,
+    /// ReadDataSource) but not ApplyResourceChange. Ctrl-C cancels it: during `terraform apply`'s plan phase
+    /// Terraform does not call StopProvider, and plan-time work creates nothing, so nothing is lost by ending it.
+    /// StopProvider cancels it too.
+    pub fn interrupt_token(&self) -> CancellationToken {
+        self.inner.interrupt.clone()
     }
 }
 
@@ -184,8 +196,15 @@ fn unknown_type(kind: &str, type_name: &str) -> pb::Diagnostic {
 }
 
 impl Inner {
+    /// The context of ApplyResourceChange: only StopProvider stops it, so that an apply always returns the state it
+    /// knows.
     fn context(&self) -> Context {
         Context::new(self.stop.clone())
+    }
+
+    /// The context of work that creates nothing (sign-in, reads, plans, imports): StopProvider or Ctrl-C stop it.
+    fn plan_time_context(&self) -> Context {
+        Context::new(self.interrupt.clone())
     }
 
     fn provider_schema(&self) -> &Compiled {
@@ -364,7 +383,7 @@ impl Inner {
             Err(d) => return vec![d],
         };
         let request = ConfigureRequest { terraform_version: request.terraform_version, config };
-        diagnostics_to_proto(&self.provider.configure(&self.context(), request).await)
+        diagnostics_to_proto(&self.provider.configure(&self.plan_time_context(), request).await)
     }
 
     async fn read_resource(&self, request: pb::read_resource::Request) -> pb::read_resource::Response {
@@ -385,7 +404,7 @@ impl Inner {
             Err(d) => return unchanged(vec![d]),
         };
         let read = ReadRequest { current_state, private: request.private.clone() };
-        let response = resource.read(&self.context(), read).await;
+        let response = resource.read(&self.plan_time_context(), read).await;
         let mut diagnostics = diagnostics_to_proto(&response.diagnostics);
         match compiled.encode_state(response.new_state, "refreshed state") {
             Ok(new_state) => pb::read_resource::Response {
@@ -413,7 +432,7 @@ impl Inner {
             config: decode(request.config.as_ref(), &compiled.ty, "configuration")?,
             prior_private: request.prior_private,
         };
-        let response = resource.plan(&self.context(), plan).await;
+        let response = resource.plan(&self.plan_time_context(), plan).await;
         let mut diagnostics = diagnostics_to_proto(&response.diagnostics);
         let planned_state = match compiled.encode_state(response.planned_state, "planned state") {
             Ok(planned) => Some(planned),
@@ -468,7 +487,7 @@ impl Inner {
         request: pb::import_resource_state::Request,
     ) -> Result<pb::import_resource_state::Response, pb::Diagnostic> {
         let (resource, compiled) = self.resource(&request.type_name)?;
-        let response = resource.import(&self.context(), ImportRequest { id: request.id }).await;
+        let response = resource.import(&self.plan_time_context(), ImportRequest { id: request.id }).await;
         let mut diagnostics = diagnostics_to_proto(&response.diagnostics);
         let mut imported_resources = Vec::with_capacity(response.imported.len());
         for imported in response.imported {
@@ -491,7 +510,7 @@ impl Inner {
     ) -> Result<pb::read_data_source::Response, pb::Diagnostic> {
         let (data_source, compiled) = self.data_source(&request.type_name)?;
         let config = decode(request.config.as_ref(), &compiled.ty, "data source configuration")?;
-        let response = data_source.read(&self.context(), DataReadRequest { config }).await;
+        let response = data_source.read(&self.plan_time_context(), DataReadRequest { config }).await;
         let mut diagnostics = diagnostics_to_proto(&response.diagnostics);
         let state = match encode(&response.state, &compiled.ty, "data source state") {
             Ok(state) => Some(state),
@@ -948,6 +967,19 @@ mod tests {
 
     fn ty() -> Type {
         thing_schema(1).block.value_type()
+    }
+
+    #[tokio::test]
+    async fn ctrl_c_ends_plan_time_work_but_only_stop_provider_ends_an_apply() {
+        let (interrupted, _) = service();
+        interrupted.interrupt_token().cancel();
+        assert!(interrupted.inner.plan_time_context().is_stopping(), "reads, plans and imports stop on Ctrl-C");
+        assert!(!interrupted.inner.context().is_stopping(), "an apply in flight waits for StopProvider");
+
+        let (stopped, _) = service();
+        stopped.stop_provider(Request::new(Default::default())).await.unwrap();
+        assert!(stopped.inner.context().is_stopping());
+        assert!(stopped.inner.plan_time_context().is_stopping(), "StopProvider ends plan-time work too");
     }
 
     fn msgpack(value: &Value) -> Option<pb::DynamicValue> {
