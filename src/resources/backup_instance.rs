@@ -31,8 +31,8 @@ use crate::plugin::value::{Type, Value};
 use crate::provider::{Configured, ProviderState};
 
 use super::common::{
-    self, DEFAULT_TIMEOUTS, NotGone, arm_error, call, format_duration, keep_equivalent, not_ready, same_id_value,
-    same_location_value, same_text_value, wait_until_gone,
+    self, DEFAULT_TIMEOUTS, NotGone, arm_error, call, format_duration, id_in_state, keep_equivalent, not_ready,
+    required_id_in_state, same_id_value, same_location_value, same_text_value, wait_until_gone,
 };
 
 /// The resource type name.
@@ -738,16 +738,10 @@ impl BackupInstanceType {
             response.new_state = prior.clone();
             return response;
         };
-        let id = match prior.attr("id").as_str().map(str::parse::<BackupInstanceId>) {
-            Some(Ok(id)) => id,
-            _ => {
-                response.diagnostics.error(
-                    "Invalid backup instance ID in state",
-                    "The state holds no valid ID; remove the resource from state with terraform state rm.",
-                );
-                response.new_state = prior.clone();
-                return response;
-            }
+        let Some(id) = required_id_in_state::<BackupInstanceId>(prior, "backup instance", &mut response.diagnostics)
+        else {
+            response.new_state = prior.clone();
+            return response;
         };
         let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.delete, "delete timeout");
@@ -1080,21 +1074,9 @@ impl Resource for BackupInstanceType {
             response.new_state = current.clone();
             return response;
         };
-        let id = match current.attr("id").as_str().map(str::parse::<BackupInstanceId>) {
-            Some(Ok(id)) => id,
-            Some(Err(e)) => {
-                response.diagnostics.attribute_error(
-                    AttributePath::root("id"),
-                    "Invalid backup instance ID in state",
-                    format!("{e}."),
-                );
-                response.new_state = current.clone();
-                return response;
-            }
-            None => {
-                response.new_state = current.clone();
-                return response;
-            }
+        let Some(id) = id_in_state::<BackupInstanceId>(current, "backup instance", &mut response.diagnostics) else {
+            response.new_state = current.clone();
+            return response;
         };
         let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.read, "read timeout");

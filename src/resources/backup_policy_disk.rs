@@ -25,7 +25,7 @@ use crate::plugin::value::{Type, Value};
 use crate::provider::ProviderState;
 
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_text_value};
-use super::common::{call, configured, null_state};
+use super::common::{call, configured, id_in_state, null_state, required_id_in_state};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";
@@ -916,11 +916,7 @@ impl BackupPolicyDiskType {
         let prior = &request.prior_state;
         response.new_state = prior.clone();
         let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let Some(Ok(id)) = prior.attr("id").as_str().map(str::parse::<BackupPolicyId>) else {
-            response.diagnostics.error(
-                "Invalid backup policy ID in state",
-                "The state holds no valid ID; remove the resource from state with terraform state rm.",
-            );
+        let Some(id) = required_id_in_state::<BackupPolicyId>(prior, "backup policy", &mut response.diagnostics) else {
             return response;
         };
         let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
@@ -980,17 +976,8 @@ impl Resource for BackupPolicyDiskType {
         let current = &request.current_state;
         response.new_state = current.clone();
         let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let id = match current.attr("id").as_str().map(str::parse::<BackupPolicyId>) {
-            Some(Ok(id)) => id,
-            Some(Err(e)) => {
-                response.diagnostics.attribute_error(
-                    AttributePath::root("id"),
-                    "Invalid backup policy ID in state",
-                    format!("{e}."),
-                );
-                return response;
-            }
-            None => return response,
+        let Some(id) = id_in_state::<BackupPolicyId>(current, "backup policy", &mut response.diagnostics) else {
+            return response;
         };
         let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.read, "read timeout");

@@ -31,7 +31,7 @@ use crate::provider::{Configured, ProviderState};
 use super::common::{
     self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_location_value, same_text_value,
 };
-use super::common::{NotGone, call, configured, null_state, wait_until_gone};
+use super::common::{NotGone, call, configured, id_in_state, null_state, required_id_in_state, wait_until_gone};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_vault";
@@ -621,11 +621,7 @@ impl BackupVaultType {
             response.new_state = prior.clone();
             return response;
         };
-        let Some(Ok(id)) = prior.attr("id").as_str().map(str::parse::<BackupVaultId>) else {
-            response.diagnostics.error(
-                "Invalid backup vault ID in state",
-                "The state holds no valid ID; remove the resource from state with terraform state rm.",
-            );
+        let Some(id) = required_id_in_state::<BackupVaultId>(prior, "backup vault", &mut response.diagnostics) else {
             response.new_state = prior.clone();
             return response;
         };
@@ -727,17 +723,8 @@ impl Resource for BackupVaultType {
         let current = &request.current_state;
         response.new_state = current.clone();
         let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let id = match current.attr("id").as_str().map(str::parse::<BackupVaultId>) {
-            Some(Ok(id)) => id,
-            Some(Err(e)) => {
-                response.diagnostics.attribute_error(
-                    AttributePath::root("id"),
-                    "Invalid backup vault ID in state",
-                    format!("{e}."),
-                );
-                return response;
-            }
-            None => return response,
+        let Some(id) = id_in_state::<BackupVaultId>(current, "backup vault", &mut response.diagnostics) else {
+            return response;
         };
         let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.read, "read timeout");

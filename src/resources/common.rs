@@ -275,6 +275,43 @@ pub(crate) fn configured(state: &ProviderState, diags: &mut Diagnostics) -> Opti
     }
 }
 
+/// The ARM ID in a resource's state: `None`, with nothing reported, when the state has none; `None`, with an error
+/// on `id` that says what is wrong and how to get out, when it does not parse as a `kind` ID.
+pub(crate) fn id_in_state<T>(state: &Value, kind: &str, diags: &mut Diagnostics) -> Option<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match state.attr("id").as_str()?.parse::<T>() {
+        Ok(id) => Some(id),
+        Err(e) => {
+            diags.attribute_error(
+                AttributePath::root("id"),
+                format!("Invalid {kind} ID in state"),
+                format!("{e}. If the state was edited by hand, remove the resource with `terraform state rm` and import it again."),
+            );
+            None
+        }
+    }
+}
+
+/// [`id_in_state`] for a resource that must have an ID (to delete it): a missing ID is an error too.
+pub(crate) fn required_id_in_state<T>(state: &Value, kind: &str, diags: &mut Diagnostics) -> Option<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    if state.attr("id").as_str().is_none() {
+        diags.attribute_error(
+            AttributePath::root("id"),
+            format!("Invalid {kind} ID in state"),
+            "The state holds no ID; remove the resource with `terraform state rm`, and import it again if it exists.",
+        );
+        return None;
+    }
+    id_in_state(state, kind, diags)
+}
+
 /// A state of `schema` with every attribute null: the start of an import.
 pub(crate) fn null_state(schema: &Schema) -> Value {
     match schema.block.value_type() {
@@ -452,6 +489,32 @@ mod tests {
             keep_equivalent(&Value::from("West US"), Value::from("eastus"), same_location_value),
             Value::from("eastus")
         );
+    }
+
+    #[test]
+    fn ids_in_state_are_parsed_or_explained_on_the_id_attribute() {
+        use crate::arm::ids::BackupVaultId;
+        let vault = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v1";
+        let good = Value::object([("id", Value::from(vault))]);
+        let bad = Value::object([("id", Value::from("not-an-id"))]);
+        let none = Value::object([("id", Value::Null)]);
+
+        let mut diags = Diagnostics::new();
+        let id: Option<BackupVaultId> = id_in_state(&good, "backup vault", &mut diags);
+        assert_eq!(id.unwrap().name, "v1");
+        assert!(id_in_state::<BackupVaultId>(&none, "backup vault", &mut diags).is_none());
+        assert!(diags.is_empty(), "no ID yet is not an error for a read");
+        assert!(required_id_in_state::<BackupVaultId>(&good, "backup vault", &mut diags).is_some());
+        assert!(diags.is_empty());
+
+        for state in [&bad, &none] {
+            let mut diags = Diagnostics::new();
+            assert!(required_id_in_state::<BackupVaultId>(state, "backup vault", &mut diags).is_none());
+            let error = diags.iter().next().expect("an error");
+            assert_eq!(error.summary, "Invalid backup vault ID in state");
+            assert_eq!(error.attribute.as_ref().unwrap().to_string(), "id");
+            assert!(error.detail.contains("terraform state rm"), "{}", error.detail);
+        }
     }
 
     #[test]
