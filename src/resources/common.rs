@@ -275,6 +275,22 @@ pub(crate) fn configured(state: &ProviderState, diags: &mut Diagnostics) -> Opti
     }
 }
 
+/// `attribute` of `value` parsed as an ARM ID: `None`, with nothing reported, when it is not set (or not known
+/// yet); `None`, with an error on the attribute that says what is wrong (and `hint`), when it does not parse.
+fn parse_id<T>(value: &Value, attribute: &str, summary: String, hint: &str, diags: &mut Diagnostics) -> Option<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match value.attr(attribute).as_str()?.parse::<T>() {
+        Ok(id) => Some(id),
+        Err(e) => {
+            diags.attribute_error(AttributePath::root(attribute), summary, format!("{e}.{hint}"));
+            None
+        }
+    }
+}
+
 /// The ARM ID in a resource's state: `None`, with nothing reported, when the state has none; `None`, with an error
 /// on `id` that says what is wrong and how to get out, when it does not parse as a `kind` ID.
 pub(crate) fn id_in_state<T>(state: &Value, kind: &str, diags: &mut Diagnostics) -> Option<T>
@@ -282,17 +298,8 @@ where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
 {
-    match state.attr("id").as_str()?.parse::<T>() {
-        Ok(id) => Some(id),
-        Err(e) => {
-            diags.attribute_error(
-                AttributePath::root("id"),
-                format!("Invalid {kind} ID in state"),
-                format!("{e}. If the state was edited by hand, remove the resource with `terraform state rm` and import it again."),
-            );
-            None
-        }
-    }
+    let hint = " If the state was edited by hand, remove the resource with `terraform state rm` and import it again.";
+    parse_id(state, "id", format!("Invalid {kind} ID in state"), hint, diags)
 }
 
 /// [`id_in_state`] for a resource that must have an ID (to delete it): a missing ID is an error too.
@@ -310,6 +317,33 @@ where
         return None;
     }
     id_in_state(state, kind, diags)
+}
+
+/// A data source's ID argument `attribute`, checked as a `kind` ID when it is known: an error on the attribute
+/// when it does not parse. `None` when it is not set or not known yet.
+pub(crate) fn config_id<T>(config: &Value, attribute: &str, kind: &str, diags: &mut Diagnostics) -> Option<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    parse_id(config, attribute, format!("Invalid {kind} ID"), "", diags)
+}
+
+/// [`config_id`] when the data source is read: a missing ID is an error too.
+pub(crate) fn required_config_id<T>(config: &Value, attribute: &str, kind: &str, diags: &mut Diagnostics) -> Option<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    if config.attr(attribute).as_str().is_none() {
+        diags.attribute_error(
+            AttributePath::root(attribute),
+            format!("Missing {kind} ID"),
+            format!("Set {attribute}."),
+        );
+        return None;
+    }
+    config_id(config, attribute, kind, diags)
 }
 
 /// A state of `schema` with every attribute null: the start of an import.
@@ -515,6 +549,26 @@ mod tests {
             assert_eq!(error.attribute.as_ref().unwrap().to_string(), "id");
             assert!(error.detail.contains("terraform state rm"), "{}", error.detail);
         }
+    }
+
+    #[test]
+    fn data_source_ids_are_checked_when_known_and_required_when_read() {
+        use crate::arm::ids::BackupVaultId;
+        let unknown = Value::object([("vault_id", Value::Unknown)]);
+        let bad = Value::object([("vault_id", Value::from("vault-1"))]);
+        let mut diags = Diagnostics::new();
+        assert!(config_id::<BackupVaultId>(&unknown, "vault_id", "backup vault", &mut diags).is_none());
+        assert!(diags.is_empty(), "an ID not known yet is checked later");
+        assert!(config_id::<BackupVaultId>(&bad, "vault_id", "backup vault", &mut diags).is_none());
+        let error = diags.iter().next().expect("an error");
+        assert_eq!(
+            (error.summary.as_str(), error.attribute.as_ref().unwrap().to_string()),
+            ("Invalid backup vault ID", "vault_id".to_owned())
+        );
+
+        let mut diags = Diagnostics::new();
+        assert!(required_config_id::<BackupVaultId>(&unknown, "vault_id", "backup vault", &mut diags).is_none());
+        assert_eq!(diags.iter().next().expect("an error").summary, "Missing backup vault ID");
     }
 
     #[test]

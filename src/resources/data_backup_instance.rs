@@ -13,7 +13,9 @@ use crate::plugin::value::{Type, Value};
 use crate::provider::ProviderState;
 
 use super::common::arm_error;
-use super::common::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
+use super::common::{
+    call, config_id, configured, read_timeout, read_timeouts_block, required_config_id, validate_read_timeout,
+};
 
 /// The data source type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_instance";
@@ -126,11 +128,7 @@ impl DataSource for BackupInstanceDataSource {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if let Some(id) = config.attr("id").as_str()
-            && let Err(e) = id.parse::<BackupInstanceId>()
-        {
-            diags.attribute_error(AttributePath::root("id"), "Invalid backup instance ID", format!("{e}."));
-        }
+        config_id::<BackupInstanceId>(config, "id", "backup instance", &mut diags);
         validate_read_timeout(config, &mut diags);
         diags
     }
@@ -138,24 +136,10 @@ impl DataSource for BackupInstanceDataSource {
     async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
         let mut response = DataReadResponse::default();
         let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let id = match request.config.attr("id").as_str().map(str::parse::<BackupInstanceId>) {
-            Some(Ok(id)) => id,
-            Some(Err(e)) => {
-                response.diagnostics.attribute_error(
-                    AttributePath::root("id"),
-                    "Invalid backup instance ID",
-                    format!("{e}."),
-                );
-                return response;
-            }
-            None => {
-                response.diagnostics.attribute_error(
-                    AttributePath::root("id"),
-                    "Missing backup instance ID",
-                    "Set id.",
-                );
-                return response;
-            }
+        let Some(id) =
+            required_config_id::<BackupInstanceId>(&request.config, "id", "backup instance", &mut response.diagnostics)
+        else {
+            return response;
         };
         let call = call(ctx, read_timeout(&request.config), "read timeout");
         match configured.client.get_backup_instance(&call, &id).await {

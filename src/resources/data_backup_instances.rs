@@ -13,7 +13,9 @@ use crate::plugin::value::{Type, Value};
 use crate::provider::ProviderState;
 
 use super::common::arm_error;
-use super::common::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
+use super::common::{
+    call, config_id, configured, read_timeout, read_timeouts_block, required_config_id, validate_read_timeout,
+};
 use super::data_backup_instance::{INSTANCE_ATTRIBUTES, instance_attributes, instance_object_type};
 
 /// The data source type name.
@@ -64,11 +66,7 @@ impl DataSource for BackupInstancesDataSource {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if let Some(id) = config.attr("vault_id").as_str()
-            && let Err(e) = id.parse::<BackupVaultId>()
-        {
-            diags.attribute_error(AttributePath::root("vault_id"), "Invalid backup vault ID", format!("{e}."));
-        }
+        config_id::<BackupVaultId>(config, "vault_id", "backup vault", &mut diags);
         validate_read_timeout(config, &mut diags);
         diags
     }
@@ -76,12 +74,9 @@ impl DataSource for BackupInstancesDataSource {
     async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
         let mut response = DataReadResponse::default();
         let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let Some(Ok(vault)) = request.config.attr("vault_id").as_str().map(str::parse::<BackupVaultId>) else {
-            response.diagnostics.attribute_error(
-                AttributePath::root("vault_id"),
-                "Invalid backup vault ID",
-                "vault_id must be the ARM ID of a backup vault.",
-            );
+        let Some(vault) =
+            required_config_id::<BackupVaultId>(&request.config, "vault_id", "backup vault", &mut response.diagnostics)
+        else {
             return response;
         };
         let call = call(ctx, read_timeout(&request.config), "read timeout");

@@ -13,7 +13,9 @@ use crate::provider::ProviderState;
 
 use super::backup_policy_disk::{data_source_attributes, retention_rule_type};
 use super::common::arm_error;
-use super::common::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
+use super::common::{
+    call, config_id, configured, read_timeout, read_timeouts_block, required_config_id, validate_read_timeout,
+};
 
 /// The data source type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";
@@ -80,11 +82,7 @@ impl DataSource for BackupPolicyDiskDataSource {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if let Some(id) = config.attr("id").as_str()
-            && let Err(e) = id.parse::<BackupPolicyId>()
-        {
-            diags.attribute_error(AttributePath::root("id"), "Invalid backup policy ID", format!("{e}."));
-        }
+        config_id::<BackupPolicyId>(config, "id", "backup policy", &mut diags);
         validate_read_timeout(config, &mut diags);
         diags
     }
@@ -92,12 +90,9 @@ impl DataSource for BackupPolicyDiskDataSource {
     async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
         let mut response = DataReadResponse::default();
         let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let Some(Ok(id)) = request.config.attr("id").as_str().map(str::parse::<BackupPolicyId>) else {
-            response.diagnostics.attribute_error(
-                AttributePath::root("id"),
-                "Invalid backup policy ID",
-                "id must be the ARM ID of a backup policy.",
-            );
+        let Some(id) =
+            required_config_id::<BackupPolicyId>(&request.config, "id", "backup policy", &mut response.diagnostics)
+        else {
             return response;
         };
         let call = call(ctx, read_timeout(&request.config), "read timeout");

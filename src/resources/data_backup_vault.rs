@@ -13,7 +13,9 @@ use crate::provider::ProviderState;
 
 use super::backup_vault::state_from_azure;
 use super::common::arm_error;
-use super::common::{call, configured, read_timeout, read_timeouts_block, validate_read_timeout};
+use super::common::{
+    call, config_id, configured, read_timeout, read_timeouts_block, required_config_id, validate_read_timeout,
+};
 
 /// The data source type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_vault";
@@ -75,11 +77,7 @@ impl DataSource for BackupVaultDataSource {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if let Some(id) = config.attr("id").as_str()
-            && let Err(e) = id.parse::<BackupVaultId>()
-        {
-            diags.attribute_error(AttributePath::root("id"), "Invalid backup vault ID", format!("{e}."));
-        }
+        config_id::<BackupVaultId>(config, "id", "backup vault", &mut diags);
         validate_read_timeout(config, &mut diags);
         diags
     }
@@ -87,12 +85,9 @@ impl DataSource for BackupVaultDataSource {
     async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
         let mut response = DataReadResponse::default();
         let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let Some(Ok(id)) = request.config.attr("id").as_str().map(str::parse::<BackupVaultId>) else {
-            response.diagnostics.attribute_error(
-                AttributePath::root("id"),
-                "Invalid backup vault ID",
-                "id must be the ARM ID of a backup vault.",
-            );
+        let Some(id) =
+            required_config_id::<BackupVaultId>(&request.config, "id", "backup vault", &mut response.diagnostics)
+        else {
             return response;
         };
         let call = call(ctx, read_timeout(&request.config), "read timeout");
