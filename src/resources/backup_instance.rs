@@ -602,13 +602,7 @@ impl BackupInstanceType {
                 return response;
             }
             Ok(Some(_)) => {
-                response.diagnostics.error(
-                    "Backup instance already exists",
-                    format!(
-                        "A backup instance with the ID {id} already exists. To manage it with Terraform, import it:\n\n  \
-                         terraform import {TYPE_NAME}.<name> '{id}'\n\nor add an import block with that ID."
-                    ),
-                );
+                common::already_exists(&mut response.diagnostics, "backup instance", TYPE_NAME, &id.to_string(), "");
                 return response;
             }
             Err(error) => {

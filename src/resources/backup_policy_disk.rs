@@ -874,15 +874,13 @@ impl BackupPolicyDiskType {
         match client.get_backup_policy(&call, id).await {
             Ok(None) => {}
             Ok(Some(_)) => {
-                response.diagnostics.error(
-                    "Backup policy already exists",
-                    format!(
-                        "A backup policy with the ID {id} already exists.\n\nIf this creates the replacement of a \
-                         policy with lifecycle {{ create_before_destroy = true }}, the old policy still exists: give \
-                         the new one another name (a name that changes with the settings).\n\nOtherwise, to manage \
-                         the existing policy with Terraform, import it:\n\n  terraform import {TYPE_NAME}.<name> \
-                         '{id}'\n\nor add an import block with that ID."
-                    ),
+                common::already_exists(
+                    &mut response.diagnostics,
+                    "backup policy",
+                    TYPE_NAME,
+                    &id.to_string(),
+                    "If this creates the replacement of a policy with lifecycle { create_before_destroy = true }, the \
+                     old policy still exists: give the new one another name (a name that changes with the settings).\n\n",
                 );
                 return response;
             }

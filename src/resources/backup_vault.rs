@@ -535,13 +535,7 @@ impl BackupVaultType {
         match client.get_backup_vault(&call, id).await {
             Ok(None) => {}
             Ok(Some(_)) => {
-                response.diagnostics.error(
-                    "Backup vault already exists",
-                    format!(
-                        "A backup vault with the ID {id} already exists. To manage it with Terraform, import it:\n\n  \
-                         terraform import {TYPE_NAME}.<name> '{id}'\n\nor add an import block with that ID."
-                    ),
-                );
+                common::already_exists(&mut response.diagnostics, "backup vault", TYPE_NAME, &id.to_string(), "");
                 return response;
             }
             Err(error) => {

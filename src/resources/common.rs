@@ -346,6 +346,20 @@ where
     config_id(config, attribute, kind, diags)
 }
 
+/// The error of a create that found its ID taken: what exists, how to import it (`type_name`), and `context`
+/// (a paragraph, or empty) on why that may be.
+pub(crate) fn already_exists(diags: &mut Diagnostics, kind: &str, type_name: &str, id: &str, context: &str) {
+    let mut summary = kind.to_owned();
+    summary[..1].make_ascii_uppercase();
+    diags.error(
+        format!("{summary} already exists"),
+        format!(
+            "A {kind} with the ID {id} already exists.\n\n{context}To manage it with Terraform, import it:\n\n  \
+             terraform import {type_name}.<name> '{id}'\n\nor add an import block with that ID."
+        ),
+    );
+}
+
 /// A state of `schema` with every attribute null: the start of an import.
 pub(crate) fn null_state(schema: &Schema) -> Value {
     match schema.block.value_type() {
@@ -569,6 +583,20 @@ mod tests {
         let mut diags = Diagnostics::new();
         assert!(required_config_id::<BackupVaultId>(&unknown, "vault_id", "backup vault", &mut diags).is_none());
         assert_eq!(diags.iter().next().expect("an error").summary, "Missing backup vault ID");
+    }
+
+    #[test]
+    fn a_taken_id_names_the_import_command() {
+        let mut diags = Diagnostics::new();
+        already_exists(&mut diags, "backup vault", "dataprotection_backup_vault", "/subscriptions/s1/x", "Why.\n\n");
+        let error = diags.iter().next().expect("an error");
+        assert_eq!(error.summary, "Backup vault already exists");
+        assert!(error.detail.contains("Why.\n\nTo manage it"), "{}", error.detail);
+        assert!(
+            error.detail.contains("terraform import dataprotection_backup_vault.<name> '/subscriptions/s1/x'"),
+            "{}",
+            error.detail
+        );
     }
 
     #[test]
