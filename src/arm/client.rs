@@ -65,6 +65,27 @@ impl ArmClient {
         self.pipeline.send(call, method, url, body).await
     }
 
+    /// Sends a request that may start an operation: the URL of `path` and Azure's first answer, whatever its
+    /// status. Errors name `what`.
+    async fn send_to<T: serde::Serialize>(
+        &self,
+        call: &CallContext,
+        method: Method,
+        path: &str,
+        body: Option<&T>,
+        what: &str,
+    ) -> Result<(Url, HttpResponse), ArmError> {
+        let url = self.url(path)?;
+        let response = self.send_json(call, method, url.clone(), body).await.map_err(|e| e.context(what))?;
+        Ok((url, response))
+    }
+
+    /// The operation Azure's first answer started, or the error it is.
+    fn operation(&self, method: Method, url: Url, first: HttpResponse, what: &str) -> Result<Operation, ArmError> {
+        let first = first.error_for_status().map_err(|e| e.context(what))?;
+        Operation::begin(&self.pipeline, method, url, first, what)
+    }
+
     /// GETs a backup instance; `None` when it does not exist.
     pub async fn get_backup_instance(
         &self,
@@ -101,10 +122,8 @@ impl ArmClient {
         body: &BackupInstanceResource,
         what: &str,
     ) -> Result<Operation, ArmError> {
-        let url = self.url(&id.to_string())?;
-        let response = self.send_json(call, Method::PUT, url.clone(), Some(body)).await.map_err(|e| e.context(what))?;
-        let response = response.error_for_status().map_err(|e| e.context(what))?;
-        Operation::begin(&self.pipeline, Method::PUT, url, response, what)
+        let (url, response) = self.send_to(call, Method::PUT, &id.to_string(), Some(body), what).await?;
+        self.operation(Method::PUT, url, response, what)
     }
 
     /// DELETEs a backup instance. `None` when Azure says it did not exist (204).
@@ -114,14 +133,11 @@ impl ArmClient {
         id: &BackupInstanceId,
     ) -> Result<Option<Operation>, ArmError> {
         let what = format!("deleting backup instance {id}");
-        let url = self.url(&id.to_string())?;
-        let response =
-            self.send_json::<()>(call, Method::DELETE, url.clone(), None).await.map_err(|e| e.context(&what))?;
+        let (url, response) = self.send_to::<()>(call, Method::DELETE, &id.to_string(), None, &what).await?;
         if matches!(response.status.as_u16(), 204 | 404) {
             return Ok(None);
         }
-        let response = response.error_for_status().map_err(|e| e.context(&what))?;
-        Operation::begin(&self.pipeline, Method::DELETE, url, response, what).map(Some)
+        self.operation(Method::DELETE, url, response, &what).map(Some)
     }
 
     /// POSTs validateForBackup for an instance that would be created in `vault`.
@@ -132,12 +148,10 @@ impl ArmClient {
         instance: &BackupInstance,
         what: &str,
     ) -> Result<Operation, ArmError> {
-        let url = self.url(&format!("{vault}/validateForBackup"))?;
         let body = ValidateForBackupRequest { backup_instance: instance.clone() };
-        let response =
-            self.send_json(call, Method::POST, url.clone(), Some(&body)).await.map_err(|e| e.context(what))?;
-        let response = response.error_for_status().map_err(|e| e.context(what))?;
-        Operation::begin(&self.pipeline, Method::POST, url, response, what)
+        let path = format!("{vault}/validateForBackup");
+        let (url, response) = self.send_to(call, Method::POST, &path, Some(&body), what).await?;
+        self.operation(Method::POST, url, response, what)
     }
 
     /// Lists the backup instances of a vault, following `nextLink`.
@@ -209,10 +223,8 @@ impl ArmClient {
         body: &BackupVaultResource,
         what: &str,
     ) -> Result<Operation, ArmError> {
-        let url = self.url(&id.to_string())?;
-        let response = self.send_json(call, Method::PUT, url.clone(), Some(body)).await.map_err(|e| e.context(what))?;
-        let response = response.error_for_status().map_err(|e| e.context(what))?;
-        Operation::begin(&self.pipeline, Method::PUT, url, response, what)
+        let (url, response) = self.send_to(call, Method::PUT, &id.to_string(), Some(body), what).await?;
+        self.operation(Method::PUT, url, response, what)
     }
 
     /// PATCHes a backup vault: only the settings in `body` change.
@@ -223,11 +235,8 @@ impl ArmClient {
         body: &PatchBackupVaultRequest,
         what: &str,
     ) -> Result<Operation, ArmError> {
-        let url = self.url(&id.to_string())?;
-        let response =
-            self.send_json(call, Method::PATCH, url.clone(), Some(body)).await.map_err(|e| e.context(what))?;
-        let response = response.error_for_status().map_err(|e| e.context(what))?;
-        Operation::begin(&self.pipeline, Method::PATCH, url, response, what)
+        let (url, response) = self.send_to(call, Method::PATCH, &id.to_string(), Some(body), what).await?;
+        self.operation(Method::PATCH, url, response, what)
     }
 
     /// DELETEs a backup vault. `None` when Azure says it did not exist (204) or it is already gone (404).
@@ -237,14 +246,11 @@ impl ArmClient {
         id: &BackupVaultId,
     ) -> Result<Option<Operation>, ArmError> {
         let what = format!("deleting backup vault {id}");
-        let url = self.url(&id.to_string())?;
-        let response =
-            self.send_json::<()>(call, Method::DELETE, url.clone(), None).await.map_err(|e| e.context(&what))?;
+        let (url, response) = self.send_to::<()>(call, Method::DELETE, &id.to_string(), None, &what).await?;
         if matches!(response.status.as_u16(), 204 | 404) {
             return Ok(None);
         }
-        let response = response.error_for_status().map_err(|e| e.context(&what))?;
-        Operation::begin(&self.pipeline, Method::DELETE, url, response, what).map(Some)
+        self.operation(Method::DELETE, url, response, &what).map(Some)
     }
 
     /// GETs a backup policy; `None` when it does not exist.
@@ -265,16 +271,14 @@ impl ArmClient {
         body: &BackupPolicyResource,
     ) -> Result<BackupPolicyResource, ArmError> {
         let what = format!("creating backup policy {id}");
-        let url = self.url(&id.to_string())?;
-        let response = self.send_json(call, Method::PUT, url, Some(body)).await.map_err(|e| e.context(&what))?;
+        let (_, response) = self.send_to(call, Method::PUT, &id.to_string(), Some(body), &what).await?;
         response.error_for_status().and_then(|r| r.json()).map_err(|e| e.context(&what))
     }
 
     /// DELETEs a backup policy (synchronous). `false` when it did not exist.
     pub async fn delete_backup_policy(&self, call: &CallContext, id: &BackupPolicyId) -> Result<bool, ArmError> {
         let what = format!("deleting backup policy {id}");
-        let url = self.url(&id.to_string())?;
-        let response = self.send_json::<()>(call, Method::DELETE, url, None).await.map_err(|e| e.context(&what))?;
+        let (_, response) = self.send_to::<()>(call, Method::DELETE, &id.to_string(), None, &what).await?;
         if matches!(response.status.as_u16(), 204 | 404) {
             return Ok(false);
         }
@@ -290,15 +294,13 @@ impl ArmClient {
         id: &BackupInstanceId,
     ) -> Result<Option<Operation>, ArmError> {
         let what = format!("stopping protection of backup instance {id} (keeping its recovery points)");
-        let url = self.url(&format!("{id}/stopProtection"))?;
         let body = serde_json::json!({});
-        let response =
-            self.send_json(call, Method::POST, url.clone(), Some(&body)).await.map_err(|e| e.context(&what))?;
+        let path = format!("{id}/stopProtection");
+        let (url, response) = self.send_to(call, Method::POST, &path, Some(&body), &what).await?;
         if response.status.as_u16() == 404 {
             return Ok(None);
         }
-        let response = response.error_for_status().map_err(|e| e.context(&what))?;
-        Operation::begin(&self.pipeline, Method::POST, url, response, what).map(Some)
+        self.operation(Method::POST, url, response, &what).map(Some)
     }
 }
 
