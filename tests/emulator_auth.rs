@@ -262,13 +262,9 @@ async fn assertions_are_checked_against_the_federated_credential() {
     );
 }
 
-/// Run by `managed_identity_credential_signs_in_through_the_identity_endpoint` in a child process, because
-/// azure_identity reads `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` from the environment.
-#[tokio::test]
-#[ignore = "run as a child process by managed_identity_credential_signs_in_through_the_identity_endpoint"]
-async fn managed_identity_child() {
-    let ca = std::env::var("EMULATOR_CA").expect("EMULATOR_CA");
-    let base = std::env::var("EMULATOR_BASE").expect("EMULATOR_BASE");
+/// The child half of `managed_identity_credential_signs_in_through_the_identity_endpoint`, in a process of its own
+/// because azure_identity reads `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` from the environment.
+async fn managed_identity_child(ca: String, base: String) {
     let client = support::client_for(std::path::Path::new(&ca));
     for user_assigned_id in [None, Some(UserAssignedId::ClientId(world::MANAGED_IDENTITY_CLIENT_ID.to_owned()))] {
         let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
@@ -293,9 +289,13 @@ async fn managed_identity_child() {
 
 #[tokio::test]
 async fn managed_identity_credential_signs_in_through_the_identity_endpoint() {
+    if let (Ok(ca), Ok(base)) = (std::env::var("EMULATOR_CA"), std::env::var("EMULATOR_BASE")) {
+        // This is the child process started below.
+        return managed_identity_child(ca, base).await;
+    }
     let test = support::start().await;
     let output = tokio::process::Command::new(std::env::current_exe().unwrap())
-        .args(["managed_identity_child", "--exact", "--ignored", "--nocapture"])
+        .args(["managed_identity_credential_signs_in_through_the_identity_endpoint", "--exact", "--nocapture"])
         .env("IDENTITY_ENDPOINT", test.url("/msi/token"))
         .env("IDENTITY_HEADER", world::IDENTITY_HEADER)
         .env_remove("IDENTITY_SERVER_THUMBPRINT")

@@ -10,7 +10,7 @@ use crate::emulator::ids;
 use crate::emulator::routes::VaultPath;
 use crate::emulator::settings::OperationKind;
 use crate::emulator::util::{lock, new_uuid};
-use crate::emulator::world::{OperationSpec, Planned, Target, World};
+use crate::emulator::world::{OperationSpec, Planned, RoleAssignment, Target, World};
 
 pub(super) fn subscription(context: &Context<'_>, subscription: &str) -> Result<Reply, ArmError> {
     if context.method != Method::GET {
@@ -38,21 +38,26 @@ pub(super) fn subscription(context: &Context<'_>, subscription: &str) -> Result<
     ))
 }
 
+/// A List answer (`{"value": [...]}`): the entries `keep` accepts, rendered, in the order of their keys
+/// (lower-case ARM IDs), so that answers do not depend on hash order.
+fn list_reply<'a, T: 'a>(
+    entries: impl Iterator<Item = (&'a String, &'a T)>,
+    keep: impl Fn(&str, &T) -> bool,
+    render: impl Fn(&T) -> Value,
+) -> Reply {
+    let mut kept: Vec<(&String, &T)> = entries.filter(|(key, item)| keep(key, item)).collect();
+    kept.sort_by(|a, b| a.0.cmp(b.0));
+    Reply::json(StatusCode::OK, json!({ "value": kept.into_iter().map(|(_, item)| render(item)).collect::<Vec<_>>() }))
+}
+
 pub(super) fn resource_groups(context: &Context<'_>, subscription: &str) -> Result<Reply, ArmError> {
     if context.method != Method::GET {
         return Err(arm::method_not_allowed(context.method.as_str()));
     }
     let core = lock(&context.state.core);
     let prefix = format!("/subscriptions/{}/", subscription.to_ascii_lowercase());
-    let mut groups: Vec<(&String, Value)> = core
-        .world
-        .resource_groups
-        .iter()
-        .filter(|(key, _)| key.starts_with(&prefix))
-        .map(|(key, group)| (key, World::render_resource_group(group)))
-        .collect();
-    groups.sort_by(|a, b| a.0.cmp(b.0));
-    Ok(Reply::json(StatusCode::OK, json!({ "value": groups.into_iter().map(|(_, group)| group).collect::<Vec<_>>() })))
+    let groups = core.world.resource_groups.iter();
+    Ok(list_reply(groups, |key, _| key.starts_with(&prefix), World::render_resource_group))
 }
 
 pub(super) fn resource_group(context: &Context<'_>, subscription: &str, name: &str) -> Result<Reply, ArmError> {
@@ -187,15 +192,7 @@ pub(super) fn disks(context: &Context<'_>, subscription: &str, resource_group: &
     let core = lock(&context.state.core);
     let group_key = group_key_checked(&core, subscription, resource_group)?;
     let prefix = format!("{group_key}/providers/microsoft.compute/disks/");
-    let mut disks: Vec<(&String, Value)> = core
-        .world
-        .disks
-        .iter()
-        .filter(|(key, _)| key.starts_with(&prefix))
-        .map(|(key, disk)| (key, World::render_disk(disk)))
-        .collect();
-    disks.sort_by(|a, b| a.0.cmp(b.0));
-    Ok(Reply::json(StatusCode::OK, json!({ "value": disks.into_iter().map(|(_, disk)| disk).collect::<Vec<_>>() })))
+    Ok(list_reply(core.world.disks.iter(), |key, _| key.starts_with(&prefix), World::render_disk))
 }
 
 pub(super) fn disk(
@@ -279,15 +276,7 @@ pub(super) fn vaults(context: &Context<'_>, subscription: &str, resource_group: 
     let core = lock(&context.state.core);
     let group_key = group_key_checked(&core, subscription, resource_group)?;
     let prefix = format!("{group_key}/providers/microsoft.dataprotection/backupvaults/");
-    let mut vaults: Vec<(&String, Value)> = core
-        .world
-        .vaults
-        .iter()
-        .filter(|(key, _)| key.starts_with(&prefix))
-        .map(|(key, vault)| (key, World::render_vault(vault)))
-        .collect();
-    vaults.sort_by(|a, b| a.0.cmp(b.0));
-    Ok(Reply::json(StatusCode::OK, json!({ "value": vaults.into_iter().map(|(_, vault)| vault).collect::<Vec<_>>() })))
+    Ok(list_reply(core.world.vaults.iter(), |key, _| key.starts_with(&prefix), World::render_vault))
 }
 
 /// `^[A-Za-z][-A-Za-z0-9]*[A-Za-z0-9]$`, 2 to 50 characters (the spec's vaultName parameter).
@@ -660,23 +649,13 @@ pub(super) fn role_assignments(context: &Context<'_>, scope: &str) -> Result<Rep
     }
     let scope_key = ids::key(scope);
     let core = lock(&context.state.core);
-    let mut matching: Vec<(&String, Value)> = core
-        .world
-        .role_assignments
-        .iter()
-        .filter(|(_, assignment)| {
-            let above = ids::scope_covers(&assignment.scope_key, &scope_key);
-            let below = ids::scope_covers(&scope_key, &assignment.scope_key);
-            (above || (below && !at_scope_only))
-                && principal.as_ref().is_none_or(|principal| assignment.principal_id.eq_ignore_ascii_case(principal))
-        })
-        .map(|(key, assignment)| (key, World::render_role_assignment(assignment)))
-        .collect();
-    matching.sort_by(|a, b| a.0.cmp(b.0));
-    Ok(Reply::json(
-        StatusCode::OK,
-        json!({ "value": matching.into_iter().map(|(_, value)| value).collect::<Vec<_>>() }),
-    ))
+    let applies = |_: &str, assignment: &RoleAssignment| {
+        let above = ids::scope_covers(&assignment.scope_key, &scope_key);
+        let below = ids::scope_covers(&scope_key, &assignment.scope_key);
+        (above || (below && !at_scope_only))
+            && principal.as_ref().is_none_or(|principal| assignment.principal_id.eq_ignore_ascii_case(principal))
+    };
+    Ok(list_reply(core.world.role_assignments.iter(), applies, World::render_role_assignment))
 }
 
 pub(super) fn role_assignment(context: &Context<'_>, scope: &str, name: &str) -> Result<Reply, ArmError> {
