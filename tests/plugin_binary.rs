@@ -132,3 +132,52 @@ async fn sigterm_shuts_down_cleanly() {
     assert_eq!(status.code(), Some(0));
     assert!(!folder.exists(), "socket folder removed on exit");
 }
+
+/// A provider whose parent dies without shutting it down (Terraform killed with SIGKILL) exits by itself and
+/// removes its socket folder, instead of serving for ever.
+#[tokio::test]
+async fn a_provider_whose_terraform_is_gone_shuts_down() {
+    let client = ClientIdentity::generate();
+    let base = tempfile::tempdir().expect("temporary folder");
+    // A shell stands for Terraform: it starts the provider in the background, says its PID, and exits a moment
+    // later, leaving the provider behind as a killed Terraform would.
+    let output = Command::new("sh")
+        .args(["-c", "\"$0\" > \"$1\" 2>/dev/null & echo $!; sleep 1", BINARY])
+        .arg(base.path().join("handshake"))
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_CLIENT_CERT", &client.pem)
+        .env("PLUGIN_UNIX_SOCKET_DIR", base.path())
+        .output()
+        .await
+        .expect("sh runs");
+    let pid: u32 = String::from_utf8_lossy(&output.stdout).trim().parse().expect("the provider's PID");
+    let running = |pid: u32| {
+        // Gone, or a zombie nobody has reaped yet: either way no longer serving.
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+            .unwrap_or(false)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut served = false;
+    while Instant::now() < deadline {
+        let handshake = std::fs::read_to_string(base.path().join("handshake")).unwrap_or_default();
+        served |= handshake.contains("|unix|");
+        if served && !running(pid) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(served, "the provider started and printed its handshake line");
+    if running(pid) {
+        let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        panic!("the provider kept running after its parent exited");
+    }
+    let left: Vec<_> = std::fs::read_dir(base.path())
+        .expect("base folder")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .filter(|name| name != "handshake")
+        .collect();
+    assert!(left.is_empty(), "the socket folder is removed: {left:?}");
+}

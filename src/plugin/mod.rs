@@ -53,6 +53,8 @@ pub use server::{ServeError, ServeOptions, Server};
 /// reads, validation at plan, imports), which creates nothing: during `terraform apply`'s plan phase Terraform
 /// does not call StopProvider, and would otherwise wait for that work to finish. SIGTERM shuts down gracefully.
 pub fn serve(provider: Arc<dyn provider::Provider>) -> ExitCode {
+    // Terraform, as early as possible: the plugin shuts down when its parent changes.
+    let parent = std::os::unix::process::parent_id();
     let env = match handshake::read_env(|key| std::env::var(key).ok()) {
         Ok(env) => env,
         Err(error) => {
@@ -71,12 +73,12 @@ pub fn serve(provider: Arc<dyn provider::Provider>) -> ExitCode {
         }
     };
     let options = ServeOptions { client_cert_pem: env.client_cert_pem, socket_dir: env.socket_dir };
-    let code = runtime.block_on(run(provider, options));
+    let code = runtime.block_on(run(provider, options, parent));
     runtime.shutdown_timeout(Duration::from_millis(100));
     code
 }
 
-async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions) -> ExitCode {
+async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions, parent: u32) -> ExitCode {
     // Listen for SIGINT first of all: its default action would end the process.
     let interrupts = signal(SignalKind::interrupt())
         .inspect_err(|error| tracing::warn!(%error, "cannot listen for SIGINT; Ctrl-C may end the provider abruptly"))
@@ -100,6 +102,7 @@ async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions) -> Ex
             }
         });
     }
+    tokio::spawn(shut_down_when_orphaned(parent, server.shutdown_token()));
     if let Some(mut terminate) = terminate {
         let shutdown = server.shutdown_token();
         tokio::spawn(async move {
@@ -120,6 +123,26 @@ async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions) -> Ex
         Err(error) => {
             tracing::error!(%error, "the plugin server failed");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// How often the plugin checks that Terraform, its parent, is still there.
+const PARENT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Shuts the plugin down once its parent is gone (Terraform killed with SIGKILL, or crashed): nobody can call it
+/// any more, and a plugin left serving would linger for ever. The process is reparented then, so its parent ID
+/// changes.
+async fn shut_down_when_orphaned(parent: u32, shutdown: tokio_util::sync::CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(PARENT_CHECK_INTERVAL) => {}
+        }
+        if std::os::unix::process::parent_id() != parent {
+            tracing::warn!(parent, "Terraform, which started the provider, has gone; shutting down");
+            shutdown.cancel();
+            return;
         }
     }
 }
