@@ -23,8 +23,8 @@ use crate::arm::pipeline::CallContext;
 use crate::arm::poller::DEFAULT_POLL_DELAY;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::provider::{
-    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, ImportedResource, PlanRequest, PlanResponse,
-    ReadRequest, ReadResponse, Resource,
+    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
 };
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
@@ -1103,18 +1103,9 @@ impl Resource for BackupInstanceType {
     }
 
     async fn import(&self, _ctx: &Context, request: ImportRequest) -> ImportResponse {
-        let mut response = ImportResponse::default();
-        match request.id.trim().parse::<BackupInstanceId>() {
-            Ok(id) => {
-                let mut state = common::null_state(&schema());
-                state.set_attr("id", Value::from(id.to_string()));
-                state.set_attr("name", Value::from(id.name.clone()));
-                state.set_attr("vault_id", Value::from(id.vault.to_string()));
-                response.imported.push(ImportedResource { state, private: Vec::new() });
-            }
-            Err(e) => response.diagnostics.error("Invalid import ID", format!("{e}.")),
-        }
-        response
+        common::import_by_id(&request.id, &schema(), |id: &BackupInstanceId| {
+            vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
+        })
     }
 }
 

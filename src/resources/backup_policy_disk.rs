@@ -17,15 +17,15 @@ use crate::arm::models::{
 };
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::provider::{
-    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, ImportedResource, PlanRequest, PlanResponse,
-    ReadRequest, ReadResponse, Resource,
+    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
 };
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
 use crate::provider::ProviderState;
 
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_text_value};
-use super::common::{call, configured, id_in_state, null_state, required_id_in_state};
+use super::common::{call, configured, id_in_state, import_by_id, refresh_with, required_id_in_state};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";
@@ -979,30 +979,15 @@ impl Resource for BackupPolicyDiskType {
         };
         let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.read, "read timeout");
-        match configured.client.get_backup_policy(&call, &id).await {
-            Ok(Some(policy)) => response.new_state = state_from_azure(current, &id, &policy),
-            Ok(None) => {
-                tracing::info!(id = %id, "backup policy no longer exists; removing it from state");
-                response.new_state = Value::Null;
-            }
-            Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
-        }
+        let found = configured.client.get_backup_policy(&call, &id).await;
+        refresh_with(&mut response, found, "backup policy", &id, |policy| state_from_azure(current, &id, &policy));
         response
     }
 
     async fn import(&self, _ctx: &Context, request: ImportRequest) -> ImportResponse {
-        let mut response = ImportResponse::default();
-        match request.id.trim().parse::<BackupPolicyId>() {
-            Ok(id) => {
-                let mut state = null_state(&schema());
-                state.set_attr("id", Value::from(id.to_string()));
-                state.set_attr("name", Value::from(id.name.clone()));
-                state.set_attr("vault_id", Value::from(id.vault.to_string()));
-                response.imported.push(ImportedResource { state, private: Vec::new() });
-            }
-            Err(e) => response.diagnostics.error("Invalid import ID", format!("{e}.")),
-        }
-        response
+        import_by_id(&request.id, &schema(), |id: &BackupPolicyId| {
+            vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
+        })
     }
 }
 

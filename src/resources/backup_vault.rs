@@ -21,8 +21,8 @@ use crate::arm::models::{
 use crate::arm::pipeline::CallContext;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::provider::{
-    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, ImportedResource, PlanRequest, PlanResponse,
-    ReadRequest, ReadResponse, Resource,
+    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
 };
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
@@ -31,7 +31,9 @@ use crate::provider::{Configured, ProviderState};
 use super::common::{
     self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_location_value, same_text_value,
 };
-use super::common::{NotGone, call, configured, id_in_state, null_state, required_id_in_state, wait_until_gone};
+use super::common::{
+    NotGone, call, configured, id_in_state, import_by_id, refresh_with, required_id_in_state, wait_until_gone,
+};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_vault";
@@ -722,30 +724,15 @@ impl Resource for BackupVaultType {
         };
         let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.read, "read timeout");
-        match configured.client.get_backup_vault(&call, &id).await {
-            Ok(Some(vault)) => response.new_state = state_from_azure(current, &id, &vault),
-            Ok(None) => {
-                tracing::info!(id = %id, "backup vault no longer exists; removing it from state");
-                response.new_state = Value::Null;
-            }
-            Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
-        }
+        let found = configured.client.get_backup_vault(&call, &id).await;
+        refresh_with(&mut response, found, "backup vault", &id, |vault| state_from_azure(current, &id, &vault));
         response
     }
 
     async fn import(&self, _ctx: &Context, request: ImportRequest) -> ImportResponse {
-        let mut response = ImportResponse::default();
-        match request.id.trim().parse::<BackupVaultId>() {
-            Ok(id) => {
-                let mut state = null_state(&schema());
-                state.set_attr("id", Value::from(id.to_string()));
-                state.set_attr("name", Value::from(id.name.clone()));
-                state.set_attr("resource_group_id", Value::from(id.resource_group.to_string()));
-                response.imported.push(ImportedResource { state, private: Vec::new() });
-            }
-            Err(e) => response.diagnostics.error("Invalid import ID", format!("{e}.")),
-        }
-        response
+        import_by_id(&request.id, &schema(), |id: &BackupVaultId| {
+            vec![("name", id.name.clone()), ("resource_group_id", id.resource_group.to_string())]
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use crate::arm::ids::same_id;
 use crate::arm::pipeline::CallContext;
 use crate::arm::poller::DEFAULT_POLL_DELAY;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::Context;
+use crate::plugin::provider::{Context, DataReadResponse, ImportResponse, ImportedResource, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::plugin::value::{Type, Value};
 use crate::provider::{Configured, NotReady, ProviderState};
@@ -349,10 +349,8 @@ where
 /// The error of a create that found its ID taken: what exists, how to import it (`type_name`), and `context`
 /// (a paragraph, or empty) on why that may be.
 pub(crate) fn already_exists(diags: &mut Diagnostics, kind: &str, type_name: &str, id: &str, context: &str) {
-    let mut summary = kind.to_owned();
-    summary[..1].make_ascii_uppercase();
     diags.error(
-        format!("{summary} already exists"),
+        format!("{} already exists", capitalized(kind)),
         format!(
             "A {kind} with the ID {id} already exists.\n\n{context}To manage it with Terraform, import it:\n\n  \
              terraform import {type_name}.<name> '{id}'\n\nor add an import block with that ID."
@@ -360,11 +358,90 @@ pub(crate) fn already_exists(diags: &mut Diagnostics, kind: &str, type_name: &st
     );
 }
 
+/// `kind` with its first letter upper-case, to start a summary.
+fn capitalized(kind: &str) -> String {
+    let mut chars = kind.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// Puts what a data source's read of the `kind` `id` found into `response`: the attributes `to_state` renders,
+/// with `id` and `timeouts` as configured (so that references to them stay stable); an error on `id` when Azure has
+/// no such object, `check` saying what to check; or Azure's error.
+pub(crate) fn data_source_found<T>(
+    response: &mut DataReadResponse,
+    config: &Value,
+    found: Result<Option<T>, ArmError>,
+    kind: &str,
+    id: &dyn std::fmt::Display,
+    check: &str,
+    to_state: impl FnOnce(T) -> Value,
+) {
+    match found {
+        Ok(Some(object)) => {
+            let mut state = to_state(object);
+            state.set_attr("id", config.attr("id").clone());
+            state.set_attr("timeouts", config.attr("timeouts").clone());
+            response.state = state;
+        }
+        Ok(None) => response.diagnostics.attribute_error(
+            AttributePath::root("id"),
+            format!("{} not found", capitalized(kind)),
+            format!("Azure has no {kind} {id} (it answered 404 Not Found). {check}"),
+        ),
+        Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
+    }
+}
+
 /// A state of `schema` with every attribute null: the start of an import.
-pub(crate) fn null_state(schema: &Schema) -> Value {
+fn null_state(schema: &Schema) -> Value {
     match schema.block.value_type() {
         Type::Object(attributes) => Value::Object(attributes.into_keys().map(|k| (k, Value::Null)).collect()),
         _ => Value::Object(Default::default()),
+    }
+}
+
+/// ImportResourceState by ARM ID: a state of `schema` holding `id` and the attributes `from_id` derives from it,
+/// every other attribute null until the read Terraform makes next; an error when `text` is not a `T`.
+pub(crate) fn import_by_id<T>(
+    text: &str,
+    schema: &Schema,
+    from_id: impl FnOnce(&T) -> Vec<(&'static str, String)>,
+) -> ImportResponse
+where
+    T: std::str::FromStr + std::fmt::Display,
+    T::Err: std::fmt::Display,
+{
+    let mut response = ImportResponse::default();
+    match text.trim().parse::<T>() {
+        Ok(id) => {
+            let mut state = null_state(schema);
+            state.set_attr("id", Value::from(id.to_string()));
+            for (name, value) in from_id(&id) {
+                state.set_attr(name, Value::from(value));
+            }
+            response.imported.push(ImportedResource { state, private: Vec::new() });
+        }
+        Err(e) => response.diagnostics.error("Invalid import ID", format!("{e}.")),
+    }
+    response
+}
+
+/// Puts what a read of the `kind` `id` found into `response`: the resource as `to_state` renders it; null (so
+/// Terraform plans to create it again) when Azure no longer has it; or Azure's error, the state left as it was.
+pub(crate) fn refresh_with<T>(
+    response: &mut ReadResponse,
+    found: Result<Option<T>, ArmError>,
+    kind: &str,
+    id: &dyn std::fmt::Display,
+    to_state: impl FnOnce(T) -> Value,
+) {
+    match found {
+        Ok(Some(resource)) => response.new_state = to_state(resource),
+        Ok(None) => {
+            tracing::info!(id = %id, "{kind} no longer exists; removing it from state");
+            response.new_state = Value::Null;
+        }
+        Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
     }
 }
 
@@ -597,6 +674,31 @@ mod tests {
             "{}",
             error.detail
         );
+    }
+
+    #[test]
+    fn reads_keep_what_was_found_drop_what_is_gone_and_report_errors() {
+        let gone = || ArmError::new(ErrorKind::Timeout, "no answer");
+        let mut response = ReadResponse { new_state: Value::from("before"), ..ReadResponse::default() };
+        refresh_with(&mut response, Ok(Some(1)), "backup vault", &"v1", |n: i32| Value::from(n.to_string()));
+        assert_eq!(response.new_state, Value::from("1"));
+        refresh_with(&mut response, Err::<Option<i32>, _>(gone()), "backup vault", &"v1", |_| Value::Null);
+        assert_eq!(response.new_state, Value::from("1"), "an error leaves the state as it was");
+        assert!(response.diagnostics.has_errors());
+        refresh_with(&mut response, Ok(None::<i32>), "backup vault", &"v1", |_| Value::from("x"));
+        assert!(response.new_state.is_null(), "gone from Azure, gone from state");
+
+        let config = Value::object([("id", Value::from("/Configured/Id")), ("timeouts", Value::Null)]);
+        let mut data = DataReadResponse::default();
+        let render = |_: i32| Value::object([("id", Value::from("/configured/id")), ("name", Value::from("v1"))]);
+        data_source_found(&mut data, &config, Ok(Some(1)), "backup vault", &"v1", "Check.", render);
+        assert_eq!(data.state.attr("id"), &Value::from("/Configured/Id"), "the ID as configured");
+        let mut data = DataReadResponse::default();
+        data_source_found(&mut data, &config, Ok(None::<i32>), "backup vault", &"v1", "Check.", render);
+        let error = data.diagnostics.iter().next().expect("an error");
+        assert_eq!(error.summary, "Backup vault not found");
+        assert_eq!(error.attribute.as_ref().unwrap().to_string(), "id");
+        assert!(error.detail.ends_with("404 Not Found). Check."), "{}", error.detail);
     }
 
     #[test]

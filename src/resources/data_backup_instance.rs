@@ -6,15 +6,15 @@ use async_trait::async_trait;
 
 use crate::arm::ids::{BackupInstanceId, GenericResourceId};
 use crate::arm::models::{BackupInstanceResource, DISK_DATASOURCE_TYPE};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::provider::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
 use crate::provider::ProviderState;
 
-use super::common::arm_error;
 use super::common::{
-    call, config_id, configured, read_timeout, read_timeouts_block, required_config_id, validate_read_timeout,
+    call, config_id, configured, data_source_found, read_timeout, read_timeouts_block, required_config_id,
+    validate_read_timeout,
 };
 
 /// The data source type name.
@@ -142,24 +142,12 @@ impl DataSource for BackupInstanceDataSource {
             return response;
         };
         let call = call(ctx, read_timeout(&request.config), "read timeout");
-        match configured.client.get_backup_instance(&call, &id).await {
-            Ok(Some(instance)) => {
-                let mut state = instance_attributes(Some(&id), &instance);
-                // The ID as configured, so that references to it stay stable.
-                state.set_attr("id", request.config.attr("id").clone());
-                state.set_attr("timeouts", request.config.attr("timeouts").clone());
-                response.state = state;
-            }
-            Ok(None) => response.diagnostics.attribute_error(
-                AttributePath::root("id"),
-                "Backup instance not found",
-                format!(
-                    "Azure has no backup instance {id} (it answered 404 Not Found). Check the vault and the instance \
-                     name; instances are listed by the dataprotection_backup_instances data source."
-                ),
-            ),
-            Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
-        }
+        let found = configured.client.get_backup_instance(&call, &id).await;
+        let check = "Check the vault and the instance name; instances are listed by the dataprotection_backup_instances \
+                     data source.";
+        data_source_found(&mut response, &request.config, found, "backup instance", &id, check, |instance| {
+            instance_attributes(Some(&id), &instance)
+        });
         response
     }
 }

@@ -5,16 +5,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::arm::ids::BackupVaultId;
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::provider::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
 use crate::provider::ProviderState;
 
 use super::backup_vault::state_from_azure;
-use super::common::arm_error;
 use super::common::{
-    call, config_id, configured, read_timeout, read_timeouts_block, required_config_id, validate_read_timeout,
+    call, config_id, configured, data_source_found, read_timeout, read_timeouts_block, required_config_id,
+    validate_read_timeout,
 };
 
 /// The data source type name.
@@ -91,20 +91,16 @@ impl DataSource for BackupVaultDataSource {
             return response;
         };
         let call = call(ctx, read_timeout(&request.config), "read timeout");
-        match configured.client.get_backup_vault(&call, &id).await {
-            Ok(Some(vault)) => {
-                let mut state = state_from_azure(&Value::Null, &id, &vault);
-                state.set_attr("id", request.config.attr("id").clone());
-                state.set_attr("timeouts", request.config.attr("timeouts").clone());
-                response.state = state;
-            }
-            Ok(None) => response.diagnostics.attribute_error(
-                AttributePath::root("id"),
-                "Backup vault not found",
-                format!("Azure has no backup vault {id} (it answered 404 Not Found). Check the subscription, resource group and name."),
-            ),
-            Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
-        }
+        let found = configured.client.get_backup_vault(&call, &id).await;
+        data_source_found(
+            &mut response,
+            &request.config,
+            found,
+            "backup vault",
+            &id,
+            "Check the subscription, resource group and name.",
+            |vault| state_from_azure(&Value::Null, &id, &vault),
+        );
         response
     }
 }
