@@ -100,25 +100,16 @@ fn put(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
     let location = vault(core, &vault_key)?.location.clone();
     let created = core.world.upsert_instance(&vault_key, name, plan, tags);
     let kind = OperationKind::BackupInstanceCreateOrUpdate;
-    let (planned, never_finish) = context.injected_outcome(core, kind).unwrap_or_else(|| match permission_error {
+    let outcome = context.injected_outcome(core, kind).unwrap_or_else(|| match permission_error {
         Some(error) => (Planned::Fail(error.error_object(), 400), false),
         None => (Planned::Succeed, false),
     });
     let spec = OperationSpec {
-        kind,
-        subscription: path.subscription.clone(),
-        resource_group: Some(path.resource_group.clone()),
-        vault: Some(path.vault.clone()),
         instance: Some(name.to_owned()),
-        location,
         target: Some(Target::Instance(key.clone())),
-        timing: core.settings.timing(kind).clone(),
-        planned,
-        never_finish,
-        api_version: context.api_version.clone(),
         creates: created,
         configure_timing: Some(core.settings.timing(OperationKind::ProtectionConfiguration).clone()),
-        job: false,
+        ..vault_operation(context, core, path, kind, location, outcome)
     };
     let operation_id = core.world.start_operation(spec, context.now);
     let vault_id = vault(core, &vault_key)?.id.clone();
@@ -152,22 +143,16 @@ fn delete(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, 
     }
     let location = vault(core, &vault_key)?.location.clone();
     let kind = OperationKind::BackupInstanceDelete;
-    let (planned, never_finish) = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
     if let Some(instance) = core.world.instance_mut(&key) {
         instance.provisioning_state = "Deleting".to_owned();
     }
-    let operation_id = start(
-        context,
-        core,
-        path,
-        Some(name),
-        kind,
-        location.clone(),
-        Target::Instance(key),
-        planned,
-        never_finish,
-        false,
-    );
+    let spec = OperationSpec {
+        instance: Some(name.to_owned()),
+        target: Some(Target::Instance(key)),
+        ..vault_operation(context, core, path, kind, location.clone(), outcome)
+    };
+    let operation_id = core.world.start_operation(spec, context.now);
     let operation = core
         .world
         .operations
@@ -182,36 +167,32 @@ fn delete(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, 
     Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn start(
+/// An operation of `kind` in the vault of `path`, as most are: on no particular resource, creating nothing, with no
+/// protection to configure afterwards and no job; callers set what differs with struct update syntax.
+pub(super) fn vault_operation(
     context: &Context<'_>,
-    core: &mut Core,
+    core: &Core,
     path: &VaultPath,
-    instance: Option<&str>,
     kind: OperationKind,
     location: String,
-    target: Target,
-    planned: Planned,
-    never_finish: bool,
-    job: bool,
-) -> String {
-    let spec = OperationSpec {
+    (planned, never_finish): (Planned, bool),
+) -> OperationSpec {
+    OperationSpec {
         kind,
         subscription: path.subscription.clone(),
         resource_group: Some(path.resource_group.clone()),
         vault: Some(path.vault.clone()),
-        instance: instance.map(str::to_owned),
+        instance: None,
         location,
-        target: Some(target),
+        target: None,
         timing: core.settings.timing(kind).clone(),
         planned,
         never_finish,
         api_version: context.api_version.clone(),
         creates: false,
         configure_timing: None,
-        job,
-    };
-    core.world.start_operation(spec, context.now)
+        job: false,
+    }
 }
 
 pub(super) fn list(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
@@ -271,26 +252,11 @@ pub(super) fn validate_for_backup(context: &Context<'_>, path: &VaultPath) -> Re
     let plan = core.world.plan_instance(&vault_key, None, &backup_instance, &context.activity_id)?;
     let location = vault(core, &vault_key)?.location.clone();
     let kind = OperationKind::ValidateForBackup;
-    let (planned, never_finish) = context.injected_outcome(core, kind).unwrap_or_else(|| match plan.permission_error {
+    let outcome = context.injected_outcome(core, kind).unwrap_or_else(|| match plan.permission_error {
         Some(error) => (Planned::Fail(error.error_object(), 400), false),
         None => (Planned::Succeed, false),
     });
-    let spec = OperationSpec {
-        kind,
-        subscription: path.subscription.clone(),
-        resource_group: Some(path.resource_group.clone()),
-        vault: Some(path.vault.clone()),
-        instance: None,
-        location: location.clone(),
-        target: None,
-        timing: core.settings.timing(kind).clone(),
-        planned,
-        never_finish,
-        api_version: context.api_version.clone(),
-        creates: false,
-        configure_timing: None,
-        job: true,
-    };
+    let spec = OperationSpec { job: true, ..vault_operation(context, core, path, kind, location.clone(), outcome) };
     let operation_id = core.world.start_operation(spec, context.now);
     let operation = core
         .world
@@ -348,10 +314,14 @@ pub(super) fn action(
     let instance_id = instance.id.clone();
     let vault = vault(core, &vault_key)?;
     let (location, vault_id) = (vault.location.clone(), vault.id.clone());
-    let (planned, never_finish) = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
-    let job = matches!(action, InstanceAction::AdhocBackup | InstanceAction::ValidateForModifyBackup);
-    let operation_id =
-        start(context, core, path, Some(name), kind, location, Target::Instance(key), planned, never_finish, job);
+    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    let spec = OperationSpec {
+        instance: Some(name.to_owned()),
+        target: Some(Target::Instance(key)),
+        job: matches!(action, InstanceAction::AdhocBackup | InstanceAction::ValidateForModifyBackup),
+        ..vault_operation(context, core, path, kind, location, outcome)
+    };
+    let operation_id = core.world.start_operation(spec, context.now);
     let operation = core
         .world
         .operations

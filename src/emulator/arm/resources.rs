@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::instances::vault_key;
+use super::instances::{vault_key, vault_operation};
 use super::{Context, Reply};
 use crate::emulator::error::{ArmError, arm};
 use crate::emulator::ids;
@@ -322,22 +322,10 @@ pub(super) fn vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Ar
             // An operation, as in the service: the vault goes when it ends.
             let (location, vault_id) = (vault.location.clone(), vault.id.clone());
             let kind = OperationKind::BackupVaultDelete;
-            let (planned, never_finish) = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+            let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
             let spec = OperationSpec {
-                kind,
-                subscription: path.subscription.clone(),
-                resource_group: Some(path.resource_group.clone()),
-                vault: Some(path.vault.clone()),
-                instance: None,
-                location,
                 target: Some(Target::Vault(key.clone())),
-                timing: core.settings.timing(kind).clone(),
-                planned,
-                never_finish,
-                api_version: context.api_version.clone(),
-                creates: false,
-                configure_timing: None,
-                job: false,
+                ..vault_operation(context, core, path, kind, location, outcome)
             };
             let operation_id = core.world.start_operation(spec, context.now);
             let operation = core
@@ -509,22 +497,11 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
         context.now,
     );
     let kind = OperationKind::BackupVaultCreateOrUpdate;
-    let (planned, never_finish) = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
     let spec = OperationSpec {
-        kind,
-        subscription: path.subscription.clone(),
-        resource_group: Some(path.resource_group.clone()),
-        vault: Some(path.vault.clone()),
-        instance: None,
-        location,
         target: Some(Target::Vault(key.clone())),
-        timing: core.settings.timing(kind).clone(),
-        planned,
-        never_finish,
-        api_version: context.api_version.clone(),
         creates: true,
-        configure_timing: None,
-        job: false,
+        ..vault_operation(context, core, path, kind, location, outcome)
     };
     let operation_id = core.world.start_operation(spec, context.now);
     let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
