@@ -293,14 +293,60 @@ impl ArmClient {
         call: &CallContext,
         id: &BackupInstanceId,
     ) -> Result<Option<Operation>, ArmError> {
-        let what = format!("stopping protection of backup instance {id} (keeping its recovery points)");
+        self.begin_instance_action(call, id, InstanceAction::StopProtection).await
+    }
+
+    /// POSTs one of the actions that move a backup instance between its protection states. `None` when the
+    /// instance does not exist (404).
+    pub async fn begin_instance_action(
+        &self,
+        call: &CallContext,
+        id: &BackupInstanceId,
+        action: InstanceAction,
+    ) -> Result<Option<Operation>, ArmError> {
+        let what = format!("{} of backup instance {id}", action.describe());
         let body = serde_json::json!({});
-        let path = format!("{id}/stopProtection");
+        let path = format!("{id}/{}", action.path());
         let (url, response) = self.send_to(call, Method::POST, &path, Some(&body), &what).await?;
         if response.status.as_u16() == 404 {
             return Ok(None);
         }
         self.operation(Method::POST, url, response, &what).map(Some)
+    }
+}
+
+/// The actions that move a backup instance between protection states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstanceAction {
+    /// stopProtection: no more backups; the recovery points are kept (`ProtectionStopped`).
+    StopProtection,
+    /// suspendBackups: no more backups for now; retention goes on (`BackupSchedulesSuspended`).
+    SuspendBackups,
+    /// resumeProtection: protection of a stopped instance starts again.
+    ResumeProtection,
+    /// resumeBackups: backups of a suspended instance start again.
+    ResumeBackups,
+}
+
+impl InstanceAction {
+    /// The last segment of the action's path.
+    pub fn path(self) -> &'static str {
+        match self {
+            InstanceAction::StopProtection => "stopProtection",
+            InstanceAction::SuspendBackups => "suspendBackups",
+            InstanceAction::ResumeProtection => "resumeProtection",
+            InstanceAction::ResumeBackups => "resumeBackups",
+        }
+    }
+
+    /// What the action does, for messages: "stopping protection (keeping the recovery points)".
+    pub fn describe(self) -> &'static str {
+        match self {
+            InstanceAction::StopProtection => "stopping protection (keeping the recovery points)",
+            InstanceAction::SuspendBackups => "suspending backups",
+            InstanceAction::ResumeProtection => "resuming protection",
+            InstanceAction::ResumeBackups => "resuming backups",
+        }
     }
 }
 

@@ -178,6 +178,9 @@ impl ArmError {
             .collect();
         if let Some(facing) = facing {
             error.recommended_actions = facing.recommended_action.clone();
+            if let Some(inner) = &facing.inner_error {
+                error.details.extend(inner.fact_lines());
+            }
             error.inner_code = facing.inner_error.and_then(|i| i.code);
         }
         error
@@ -202,6 +205,9 @@ impl ArmError {
             .iter()
             .map(|d| format!("{}: {}", d.code.as_deref().unwrap_or("-"), d.message.as_deref().unwrap_or("-")))
             .collect();
+        if let Some(inner) = &facing.inner_error {
+            error.details.extend(inner.fact_lines());
+        }
         error
     }
 
@@ -355,5 +361,16 @@ mod tests {
         assert_eq!(e.summary(), "Snapshot RG missing");
         assert_eq!(e.inner_code.as_deref(), Some("Inner"));
         assert!(e.detail().contains("Recommended action: Create it"));
+    }
+
+    #[test]
+    fn a_missing_permission_keeps_the_principal_action_and_scope() {
+        let body = br#"{"error":{"code":"UserErrorMissingRequiredPermissions","message":"Appropriate permissions to perform the operation is missing.","additionalInfo":[{"type":"UserFacingError","info":{"code":"UserErrorMissingRequiredPermissions","message":"Appropriate permissions to perform the operation is missing.","recommendedAction":["Grant appropriate permissions"],"innerError":{"code":"UserErrorMissingRequiredPermissions","additionalInfo":{"DetailedNonLocalisedMessage":"The client 'p-1' with object id 'p-1' does not have authorization to perform action 'Microsoft.Compute/disks/beginGetAccess/action' over scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d'","Empty":""}}}}]}}"#;
+        let e = ArmError::from_response(StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+        let detail = e.detail();
+        assert!(detail.contains("Detail: DetailedNonLocalisedMessage: The client 'p-1'"), "{detail}");
+        assert!(detail.contains("'Microsoft.Compute/disks/beginGetAccess/action'"), "{detail}");
+        assert!(detail.contains("over scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d'"));
+        assert!(!detail.contains("Empty"), "empty facts are left out: {detail}");
     }
 }

@@ -176,6 +176,28 @@ pub struct InnerError {
     /// Inner code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// Facts the service adds, for example `DetailedNonLocalisedMessage` with the principal, the action and the
+    /// scope of a missing permission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl InnerError {
+    /// The additional facts as `name: text` lines, in the order Azure gave them; empty texts are left out.
+    pub fn fact_lines(&self) -> Vec<String> {
+        self.additional_info
+            .iter()
+            .flatten()
+            .filter_map(|(name, value)| {
+                let text = match value {
+                    serde_json::Value::String(s) => s.trim().to_owned(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                (!text.is_empty()).then(|| format!("{name}: {text}"))
+            })
+            .collect()
+    }
 }
 
 /// `CloudError`: `{"error": {...}}`.

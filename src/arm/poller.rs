@@ -13,7 +13,7 @@ use url::Url;
 
 use super::error::{ArmError, ErrorKind};
 use super::models::OperationStatus;
-use super::pipeline::{CallContext, HttpResponse, Pipeline, server_delay};
+use super::pipeline::{CallContext, Clock, HttpResponse, Pipeline, server_delay};
 
 /// How often to poll when Azure does not say.
 pub const DEFAULT_POLL_DELAY: Duration = Duration::from_secs(10);
@@ -221,34 +221,59 @@ impl Operation {
     }
 
     async fn sleep_until_next_poll(&self, pipeline: &Pipeline, call: &CallContext) -> Result<(), ArmError> {
-        let now = pipeline.clock().now();
-        if self.next_poll > call.deadline {
-            let mut e = ArmError::new(
-                ErrorKind::Timeout,
-                format!("the {} ran out while the operation was still running in Azure", call.timeout_label),
+        let stopped = || {
+            ArmError::new(
+                ErrorKind::Stopped,
+                "Terraform asked the provider to stop while the operation was running in Azure",
             )
-            .context(self.what.clone());
-            e.recommended_actions.push(
-                "Raise the timeout in the resource's timeouts block; run terraform again to pick up the result."
-                    .to_owned(),
-            );
-            return Err(e);
-        }
-        if self.next_poll > now {
-            tokio::select! {
-                biased;
-                _ = call.stop.cancelled() => {
-                    return Err(ArmError::new(
-                        ErrorKind::Stopped,
-                        "Terraform asked the provider to stop while the operation was running in Azure",
-                    )
-                    .context(self.what.clone()));
-                }
-                _ = pipeline.clock().sleep(self.next_poll - now) => {}
+            .context(self.what.clone())
+        };
+        match wait_for_next_poll(pipeline.clock().as_ref(), call, self.next_poll, stopped).await? {
+            Wake::Due => Ok(()),
+            Wake::Deadline => {
+                let mut e = ArmError::new(
+                    ErrorKind::Timeout,
+                    format!("the {} ran out while the operation was still running in Azure", call.timeout_label),
+                )
+                .context(self.what.clone());
+                e.recommended_actions.push(
+                    "Raise the timeout in the resource's timeouts block; run terraform again to pick up the result."
+                        .to_owned(),
+                );
+                Err(e)
             }
         }
-        Ok(())
     }
+}
+
+/// How [`wait_for_next_poll`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// The time of the next poll came.
+    Due,
+    /// The call's deadline came first, and it has passed: the caller reports its timeout.
+    Deadline,
+}
+
+/// Waits until `next_poll`, or until the call's deadline when that comes first, so that a timeout fires when it
+/// runs out, never earlier because the next poll would come after it. Terraform's stop ends the wait at once with
+/// the error `stopped` makes.
+pub async fn wait_for_next_poll(
+    clock: &dyn Clock,
+    call: &CallContext,
+    next_poll: Instant,
+    stopped: impl FnOnce() -> ArmError,
+) -> Result<Wake, ArmError> {
+    let wake = next_poll.min(call.deadline);
+    let now = clock.now();
+    if wake > now {
+        tokio::select! {
+            biased;
+            _ = call.stop.cancelled() => return Err(stopped()),
+            _ = clock.sleep(wake - now) => {}
+        }
+    }
+    Ok(if next_poll > call.deadline { Wake::Deadline } else { Wake::Due })
 }
 
 /// `properties.provisioningState` of a resource body, when present.
@@ -386,6 +411,8 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Timeout);
         assert!(e.message.contains("still running"), "{e}");
         assert_eq!(h.seen().len(), 1, "no poll is sent that could only come after the deadline");
+        // The poll at 30 s asked for two more minutes: the wait goes on to the deadline, not a second less.
+        assert_eq!(h.clock.elapsed(), Duration::from_secs(60), "the timeout fires when it runs out");
     }
 
     #[tokio::test]

@@ -6,11 +6,13 @@
 //! 404. Once Azure has accepted the PUT, every failure still returns the instance's ID, so Terraform keeps it
 //! (tainted) instead of losing track of something that exists.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::arm::client::InstanceAction;
 use crate::arm::error::{ArmError, ErrorKind};
 use crate::arm::ids::{
     BackupInstanceId, BackupPolicyId, BackupVaultId, GenericResourceId, ResourceGroupId, check_name, same_id,
@@ -20,7 +22,7 @@ use crate::arm::models::{
     PolicyParameters,
 };
 use crate::arm::pipeline::CallContext;
-use crate::arm::poller::DEFAULT_POLL_DELAY;
+use crate::arm::poller::{DEFAULT_POLL_DELAY, Wake, wait_for_next_poll};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::provider::{
     ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
@@ -44,10 +46,24 @@ const PENDING_STATES: &[&str] = &["ConfiguringProtection", "UpdatingProtection"]
 const TARGET_STATE: &str = "ProtectionConfigured";
 /// Protection states of a failed configuration: the next apply sends the instance again.
 const FAILED_STATES: &[&str] = &["ConfiguringProtectionFailed", "ProtectionError"];
+/// Protection stopped, recovery points kept (stopProtection, or a destroy with `retain_data_on_destroy`).
+const STOPPED_STATE: &str = "ProtectionStopped";
+/// Backups suspended, recovery points kept (suspendBackups).
+const SUSPENDED_STATE: &str = "BackupSchedulesSuspended";
+/// Every spelling of suspended backups Azure reports.
+const SUSPENDED_STATES: &[&str] = &["BackupSchedulesSuspended", "RetentionSchedulesSuspended"];
+/// The protection states a configuration may ask for.
+const DESIRABLE_STATES: &[&str] = &[TARGET_STATE, STOPPED_STATE, SUSPENDED_STATE];
 
 /// Arguments whose change replaces the instance.
 const REPLACE_ON_CHANGE: &[&str] =
     &["name", "vault_id", "datasource_id", "datasource_type", "location", "snapshot_resource_group_id"];
+
+/// The hint shown when Azure says the datasource is protected already.
+const ALREADY_PROTECTED_HINT: &str = "If this resource is replacing the backup instance that protects the datasource \
+and has create_before_destroy, the new instance cannot exist beside the old one: Azure protects a datasource with one \
+backup instance at a time. Remove create_before_destroy from its lifecycle block; the replacement then deletes the old \
+instance first.";
 
 /// The hint shown with permission errors.
 const PERMISSIONS_HINT: &str = "The backup vault's managed identity needs the \"Disk Backup Reader\" role on the disk \
@@ -62,16 +78,44 @@ storage until the instance is deleted in Azure, and the vault (and the policy th
 while it is there. Set it and apply before destroying: destroy uses the value in state. Defaults to `false`: destroy \
 deletes the instance and its recovery points.";
 
+/// What `protection_state` does as an argument.
+const PROTECTION_STATE_DESCRIPTION: &str = "The protection state: `ProtectionConfigured` while backups run, and \
+transient or failed states such as `ConfiguringProtection` or `ProtectionError`. Protection stopped \
+(`ProtectionStopped`) or suspended (`BackupSchedulesSuspended`) outside Terraform is drift: the plan shows it changing \
+back to `ProtectionConfigured`, and apply resumes protection (Azure's resumeProtection or resumeBackups) with the \
+recovery points kept. Set it to `ProtectionStopped` or `BackupSchedulesSuspended` to have apply stop or suspend \
+protection, keeping the recovery points; leave it unset for `ProtectionConfigured`. To leave the protection state to \
+others, add `protection_state` to `ignore_changes` in the lifecycle block.";
+
 /// The `dataprotection_backup_instance` resource.
 #[derive(Debug)]
 pub struct BackupInstanceType {
     state: Arc<ProviderState>,
+    /// The instances this provider process read from Azure (refresh), by lower-case ID, with the datasource each
+    /// protects. Terraform plans the replacement of a tainted object as a plain create with no private data; its
+    /// refresh a moment earlier, in the same process, is what tells plan that the existing instance with this ID is
+    /// the one being replaced rather than one this state does not own.
+    refreshed: Mutex<HashMap<String, Option<String>>>,
 }
 
 impl BackupInstanceType {
     /// The resource, sharing the provider's configuration.
     pub fn new(state: Arc<ProviderState>) -> BackupInstanceType {
-        BackupInstanceType { state }
+        BackupInstanceType { state, refreshed: Mutex::default() }
+    }
+
+    fn remember_refresh(&self, id: &BackupInstanceId, datasource: Option<String>) {
+        self.refreshed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string().to_ascii_lowercase(), datasource);
+    }
+
+    /// The instance with `id`, as this process's refresh saw it: the object a tainted resource replaces.
+    fn refreshed(&self, id: &BackupInstanceId) -> Option<Replaced> {
+        let seen = self.refreshed.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(&id.to_string().to_ascii_lowercase())
+            .map(|protects| Replaced { id: id.to_string(), protects: protects.clone() })
     }
 }
 
@@ -140,25 +184,6 @@ impl Model {
             object_type: "BackupInstance".to_owned(),
             ..BackupInstance::default()
         }
-    }
-
-    /// True when `existing` protects this model's datasource with its policy and snapshot resource group.
-    fn describes(&self, existing: &BackupInstanceResource) -> bool {
-        let p = &existing.properties;
-        let snapshot_rg = p.policy_info.policy_parameters.as_ref().and_then(|pp| {
-            pp.data_store_parameters_list
-                .iter()
-                .find(|d| d.data_store_type.eq_ignore_ascii_case("OperationalStore"))
-                .and_then(|d| d.resource_group_id.clone())
-        });
-        let wanted_rg = self.snapshot_resource_group.as_ref().map(ToString::to_string);
-        same_id(&p.data_source_info.resource_id, &self.datasource.to_string())
-            && same_id(&p.policy_info.policy_id, &self.policy.to_string())
-            && match (snapshot_rg.as_deref(), wanted_rg.as_deref()) {
-                (Some(a), Some(b)) => same_id(a, b),
-                (None, None) => true,
-                _ => false,
-            }
     }
 
     fn to_resource(&self) -> BackupInstanceResource {
@@ -246,15 +271,40 @@ fn state_from_azure(prior: &Value, id: &BackupInstanceId, instance: &BackupInsta
     ])
 }
 
-/// Private data kept with a state or plan: the datasource the object protects. When Terraform plans the create
-/// half of a replacement (of a changed or tainted instance), it hands over this data from the object being
-/// replaced, so plan knows that validateForBackup's "already protected" is about that object, which is deleted
-/// before the new one is created.
+/// Private data kept with a state or plan: the object's ID and the datasource it protects. When Terraform plans
+/// the create half of a replacement (a changed argument or `-replace`), it hands over this data from the object
+/// being replaced, so plan knows that the existing instance, or validateForBackup's "already protected", is about
+/// that object, which is deleted before the new one is created.
 #[derive(serde::Serialize, serde::Deserialize, Default, Debug, PartialEq)]
 struct Private {
+    /// The object's ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
     /// The datasource the object protects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     protects: Option<String>,
+}
+
+/// The existing object a planned create replaces.
+#[derive(Clone, Debug, PartialEq)]
+struct Replaced {
+    id: String,
+    protects: Option<String>,
+}
+
+impl Replaced {
+    fn is(&self, id: &BackupInstanceId) -> bool {
+        same_id(&self.id, &id.to_string())
+    }
+
+    fn protects(&self, datasource: &GenericResourceId) -> bool {
+        self.protects.as_deref().is_some_and(|d| same_id(d, &datasource.to_string()))
+    }
+
+    /// True when the new object cannot exist beside this one: same ID, or same datasource.
+    fn collides_with(&self, model: &Model) -> bool {
+        self.is(&model.id) || self.protects(&model.datasource)
+    }
 }
 
 impl Private {
@@ -263,12 +313,21 @@ impl Private {
     }
 
     fn encode(&self) -> Vec<u8> {
-        if self.protects.is_none() { Vec::new() } else { serde_json::to_vec(self).unwrap_or_default() }
+        if *self == Private::default() { Vec::new() } else { serde_json::to_vec(self).unwrap_or_default() }
     }
 
     /// The private data for a state.
     fn of_state(state: &Value) -> Vec<u8> {
-        Private { protects: state.attr("datasource_id").as_str().map(str::to_owned) }.encode()
+        Private {
+            id: state.attr("id").as_str().map(str::to_owned),
+            protects: state.attr("datasource_id").as_str().map(str::to_owned),
+        }
+        .encode()
+    }
+
+    /// The object this private data describes, as the object a create replaces.
+    fn replaced(self) -> Option<Replaced> {
+        Some(Replaced { id: self.id?, protects: self.protects })
     }
 }
 
@@ -309,9 +368,8 @@ fn schema() -> Schema {
                     "The ARM ID of the resource group that holds the disk's snapshots (the operational store); it may \
                      be in another subscription. Required for managed disks. {force_new}"
                 )),
-                Attribute::computed("protection_state", Type::String).description(
-                    "The current protection state, for example `ProtectionConfigured` or `ProtectionError`.",
-                ),
+                Attribute::optional_computed("protection_state", Type::String)
+                    .description(PROTECTION_STATE_DESCRIPTION),
                 Attribute::optional("retain_data_on_destroy", Type::Bool).description(RETAIN_DATA_DESCRIPTION),
             ],
             blocks: vec![common::timeouts_block(DEFAULT_TIMEOUTS)],
@@ -406,6 +464,18 @@ fn validate_config(config: &Value) -> Diagnostics {
         ),
         _ => {}
     }
+    if let Some(wanted) = text("protection_state")
+        && !DESIRABLE_STATES.iter().any(|s| s.eq_ignore_ascii_case(wanted))
+    {
+        diags.attribute_error(
+            AttributePath::root("protection_state"),
+            "Unsupported protection state",
+            format!(
+                "{wanted:?} cannot be asked for; the protection state may be set to {}, or left unset for {TARGET_STATE:?}.",
+                DESIRABLE_STATES.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
     common::validate_timeouts(config, &mut diags);
     diags
 }
@@ -431,9 +501,57 @@ fn hint_for(error: &ArmError) -> Option<&'static str> {
     let code = error.code.as_deref().unwrap_or("").to_ascii_lowercase();
     if code.contains("permission") || code.contains("authorization") || code.contains("rbac") {
         Some(PERMISSIONS_HINT)
+    } else if code.contains("datasourcealreadyprotected") {
+        Some(ALREADY_PROTECTED_HINT)
     } else {
         None
     }
+}
+
+/// The protection state the configuration asks for: its `protection_state`, else `ProtectionConfigured`.
+fn desired_protection(config: &Value) -> Value {
+    match config.attr("protection_state") {
+        Value::Null => Value::from(TARGET_STATE),
+        wanted => wanted.clone(),
+    }
+}
+
+/// The error for a create whose ID Azure already holds: this state does not own that instance, so nothing may
+/// change it. Says how to take it over, and what to do when it is the object a create_before_destroy replaces.
+fn already_exists(diags: &mut Diagnostics, id: &BackupInstanceId, existing: &BackupInstanceResource) {
+    let mut context = "This state does not manage it, so Terraform leaves it as it is: it may belong to another \
+                       Terraform state or workspace, or have been made outside Terraform.\n\n"
+        .to_owned();
+    if protection_state(existing).is_some_and(|s| s.eq_ignore_ascii_case(STOPPED_STATE)) {
+        context.push_str(
+            "Its protection is stopped and its recovery points are kept, as a destroy with retain_data_on_destroy = \
+             true leaves it. Once it is imported, the next apply resumes its protection (Azure's resumeProtection) \
+             with those recovery points.\n\n",
+        );
+    }
+    context.push_str(
+        "If it is the instance this resource replaces (after -replace or a taint) and the resource has \
+         create_before_destroy, the new instance cannot be made beside it, because a name is unique in a vault: remove \
+         create_before_destroy from the lifecycle block, and the replacement deletes the old instance first. (A \
+         tainted instance is recognised by the refresh before the plan: do not plan its replacement with \
+         -refresh=false.)\n\n",
+    );
+    common::already_exists(diags, "backup instance", TYPE_NAME, &id.to_string(), &context);
+}
+
+/// The warning for a replacement whose new instance cannot exist beside the old one.
+fn warn_delete_first(diags: &mut Diagnostics, old_id: &str, model: &Model) {
+    diags.warning(
+        "The replacement deletes the old backup instance first",
+        format!(
+            "Azure protects a datasource with one backup instance at a time and holds a name once in a vault, so \
+             replacing {old_id} deletes it, with its recovery points, before the new instance protects {}. That is \
+             Terraform's default order. With create_before_destroy on this resource the apply stops before it \
+             changes anything, because the new instance cannot exist beside the old one: remove \
+             create_before_destroy from the lifecycle block to replace it.",
+            model.datasource
+        ),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -444,20 +562,10 @@ impl BackupInstanceType {
         common::configured(&self.state, diags)
     }
 
-    /// True when an instance with the model's own ID exists and protects the model's datasource.
-    async fn protected_by_same_id(&self, configured: &Configured, call: &CallContext, model: &Model) -> bool {
-        match configured.client.get_backup_instance(call, &model.id).await {
-            Ok(Some(existing)) => {
-                same_id(&existing.properties.data_source_info.resource_id, &model.datasource.to_string())
-            }
-            _ => false,
-        }
-    }
-
     async fn plan_create(&self, ctx: &Context, request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
         planned.set_attr("id", Value::Unknown);
-        planned.set_attr("protection_state", Value::Unknown);
+        planned.set_attr("protection_state", desired_protection(&request.config));
         if planned.attr("datasource_type").is_null() {
             let derived = match planned.attr("datasource_id") {
                 Value::String(s) => s
@@ -472,6 +580,7 @@ impl BackupInstanceType {
             tracing::debug!("new backup instance has unknown arguments; validateForBackup runs at apply's plan");
             return;
         };
+        let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
         let configured = match self.state.get() {
             Ok(c) => c,
             Err(crate::provider::NotReady::Unknown(names)) => {
@@ -495,22 +604,29 @@ impl BackupInstanceType {
             tracing::debug!(id = %model.id, "terraform is destroying: nothing will be created, so no validation");
             return;
         }
-        let replacing = Private::decode(&request.prior_private).protects;
-        let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
+        let replaced = Private::decode(&request.prior_private).replaced().or_else(|| self.refreshed(&model.id));
         let call = call(ctx, timeouts.create, "create timeout");
+        let diags = &mut response.diagnostics;
+        match configured.client.get_backup_instance(&call, &model.id).await {
+            Ok(Some(_)) if replaced.as_ref().is_some_and(|r| r.is(&model.id)) => {}
+            Ok(Some(existing)) => return already_exists(diags, &model.id, &existing),
+            Ok(None) => {}
+            Err(error) => return arm_error(diags, &error, None, None),
+        }
+        if let Some(replaced) = &replaced
+            && replaced.collides_with(&model)
+        {
+            warn_delete_first(diags, &replaced.id, &model);
+        }
         if let Err(error) = validate_for_backup(&configured, &call, &model).await {
-            if error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected") {
-                let replaced_protects_it =
-                    replacing.as_deref().is_some_and(|d| same_id(d, &model.datasource.to_string()));
-                if replaced_protects_it || self.protected_by_same_id(&configured, &call, &model).await {
-                    // The instance being replaced (or one with this very ID, which apply adopts when it matches
-                    // the configuration and otherwise reports as needing import) protects the datasource: that is
-                    // expected, not a reason to fail the plan.
-                    tracing::debug!(id = %model.id, "datasource is protected by the instance this one replaces");
-                    return;
-                }
+            if error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected")
+                && replaced.as_ref().is_some_and(|r| r.protects(&model.datasource))
+            {
+                // The instance being replaced protects the datasource; it is deleted before this one is created.
+                tracing::debug!(id = %model.id, "datasource is protected by the instance this one replaces");
+                return;
             }
-            arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
+            arm_error(diags, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
         }
     }
 
@@ -548,15 +664,26 @@ impl BackupInstanceType {
                 response.requires_replace.push(AttributePath::root(name));
             }
         }
+        // Always: `-replace` is Terraform's decision, and the create half of any replacement needs to know the object
+        // it replaces.
+        response.planned_private = Private::of_state(prior);
         if !response.requires_replace.is_empty() {
-            response.planned_private = Private::of_state(prior);
-        } else if planned.attr("backup_policy_id") != prior.attr("backup_policy_id")
-            || protection_needs_apply(prior).is_some()
-        {
-            // A new policy, or protection that an interrupted or failed apply left unfinished: apply brings it to
-            // ProtectionConfigured.
-            planned.set_attr("protection_state", Value::Unknown);
+            // Terraform shows only the errors of the create half's plan, so the warning is given here.
+            if let (Some(replaced), Some(model)) =
+                (Private::decode(&response.planned_private).replaced(), Model::from_value(planned))
+                && replaced.collides_with(&model)
+            {
+                warn_delete_first(&mut response.diagnostics, &replaced.id, &model);
+            }
+            return;
         }
+        // Protection where the configuration wants it: a new policy, protection that an interrupted or failed apply
+        // left unfinished, or protection stopped or suspended outside Terraform all plan a change to that state.
+        let desired = desired_protection(&request.config);
+        let current = prior.attr("protection_state");
+        let policy_changes = planned.attr("backup_policy_id") != prior.attr("backup_policy_id");
+        let value = if !policy_changes && same_text_value(&desired, current) { current.clone() } else { desired };
+        planned.set_attr("protection_state", value);
     }
 
     async fn create(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
@@ -575,34 +702,13 @@ impl BackupInstanceType {
         let id = &model.id;
         let what = format!("creating backup instance {id}");
 
-        match client.get_backup_instance_polled(&call, id).await {
+        // An instance with this ID that exists now is not this state's: its create was planned as new, and a
+        // create cut off after Azure accepted it is in state already (tainted). Only a PUT of this very call that
+        // took effect although its answer was lost is taken as this state's, further down.
+        match client.get_backup_instance(&call, id).await {
             Ok(None) => {}
-            Ok(Some((existing, delay))) if model.describes(&existing) => {
-                // Exactly what this configuration asks for, under the same ID: most likely its own create, cut off
-                // before Terraform could record it (the provider or the machine died mid-apply). Taking it over is
-                // what makes the next apply converge; asking for an import would not.
-                tracing::warn!(id = %id, "an identical backup instance already exists; adopting it");
-                response.diagnostics.warning(
-                    "Existing backup instance adopted",
-                    format!(
-                        "A backup instance with the ID {id} already existed, protecting the same datasource with the \
-                         same policy and snapshot resource group, probably from an apply that was cut off. Terraform \
-                         now manages it."
-                    ),
-                );
-                let mut state = request.planned_state.clone();
-                state.set_attr("id", Value::from(id.to_string()));
-                state.set_attr("protection_state", Value::Null);
-                let planned = &request.planned_state;
-                if let Err(error) = await_protection(client, &call, id, planned, &mut state, existing, delay).await {
-                    arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), None);
-                }
-                response.private = Private::of_state(&state);
-                response.new_state = state;
-                return response;
-            }
-            Ok(Some(_)) => {
-                common::already_exists(&mut response.diagnostics, "backup instance", TYPE_NAME, &id.to_string(), "");
+            Ok(Some(existing)) => {
+                already_exists(&mut response.diagnostics, id, &existing);
                 return response;
             }
             Err(error) => {
@@ -633,12 +739,17 @@ impl BackupInstanceType {
         state.set_attr("id", Value::from(id.to_string()));
         state.set_attr("protection_state", Value::Null);
         tracing::info!(id = %id, "backup instance accepted; following the operation");
-        match finish_put(client, &call, &mut operation, id, &request.planned_state, &mut state).await {
-            Ok(()) => {}
-            Err(error) => {
-                let path = attribute_for_code(error.code.as_deref());
-                arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
-            }
+        let planned = &request.planned_state;
+        let mut result = finish_put(client, &call, &mut operation, id, planned, &mut state).await;
+        if result.is_ok() {
+            // Protection is configured; a configuration that asks for it stopped or suspended gets that next.
+            let steps =
+                update_steps(TARGET_STATE, planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE), true);
+            result = run_steps(client, &call, &model, planned, &mut state, &steps).await;
+        }
+        if let Err(error) = result {
+            let path = attribute_for_code(error.code.as_deref());
+            arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
         }
         response.private = Private::of_state(&state);
         response.new_state = state;
@@ -650,13 +761,13 @@ impl BackupInstanceType {
         let prior = &request.prior_state;
         let planned = &request.planned_state;
         let same_policy = planned.attr("backup_policy_id") == prior.attr("backup_policy_id");
-        let unfinished = protection_needs_apply(prior);
-        if same_policy && unfinished.is_none() {
-            // Only Terraform-side settings (timeouts) changed: nothing to tell Azure.
-            let mut state = planned.clone();
-            state.set_attr("protection_state", prior.attr("protection_state").clone());
-            response.private = Private::of_state(&state);
-            response.new_state = state;
+        let current = prior.attr("protection_state").as_str().unwrap_or("");
+        let desired = planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE);
+        let steps = update_steps(current, desired, same_policy);
+        if steps.is_empty() {
+            // Only Terraform-side settings (timeouts, retain_data_on_destroy) changed: nothing to tell Azure.
+            response.private = Private::of_state(planned);
+            response.new_state = planned.clone();
             return response;
         }
         let Some(configured) = self.configured(&mut response.diagnostics) else {
@@ -670,54 +781,9 @@ impl BackupInstanceType {
         };
         let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.update, "update timeout");
-        let client = &configured.client;
-        let id = &model.id;
-        let what = format!("updating backup instance {id}");
-        if same_policy && unfinished == Some(Unfinished::Pending) {
-            // Azure is still configuring protection: wait for it rather than send the same PUT again.
-            let mut state = planned.clone();
-            state.set_attr("protection_state", prior.attr("protection_state").clone());
-            let first = match client.get_backup_instance_polled(&call, id).await {
-                Ok(Some(found)) => Ok(found),
-                Ok(None) => Err(ArmError::new(ErrorKind::InvalidResponse, "the backup instance no longer exists")
-                    .context(what.clone())),
-                Err(error) => Err(error),
-            };
-            let result = match first {
-                Ok((instance, delay)) => {
-                    await_protection(client, &call, id, planned, &mut state, instance, delay).await
-                }
-                Err(error) => Err(error),
-            };
-            if let Err(error) = result {
-                arm_error(
-                    &mut response.diagnostics,
-                    &error,
-                    attribute_for_code(error.code.as_deref()),
-                    hint_for(&error),
-                );
-            }
-            response.private = Private::of_state(&state);
-            response.new_state = state;
-            return response;
-        }
-        let mut operation = match client.begin_put_backup_instance(&call, id, &model.to_resource(), &what).await {
-            Ok(operation) => operation,
-            Err(error) => {
-                arm_error(
-                    &mut response.diagnostics,
-                    &error,
-                    attribute_for_code(error.code.as_deref()),
-                    hint_for(&error),
-                );
-                response.new_state = prior.clone();
-                return response;
-            }
-        };
-        // Accepted: the protection state is Azure's to tell from here on.
-        let mut state = planned.clone();
-        state.set_attr("protection_state", Value::Null);
-        if let Err(error) = finish_put(client, &call, &mut operation, id, planned, &mut state).await {
+        // Until Azure accepts a step, the state stays what it was.
+        let mut state = prior.clone();
+        if let Err(error) = run_steps(&configured.client, &call, &model, planned, &mut state, &steps).await {
             arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
         }
         response.private = Private::of_state(&state);
@@ -740,7 +806,10 @@ impl BackupInstanceType {
         let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
         let call = call(ctx, timeouts.delete, "delete timeout");
         if retains_data(prior) {
-            match stop_protection(&configured, &call, &id).await {
+            let stopped =
+                prior.attr("protection_state").as_str().is_some_and(|s| s.eq_ignore_ascii_case(STOPPED_STATE));
+            let result = if stopped { Ok(()) } else { stop_protection(&configured, &call, &id).await };
+            match result {
                 Ok(()) => {
                     response.diagnostics.warning(
                         "Backup instance kept in Azure with its recovery points",
@@ -878,33 +947,100 @@ async fn finish_put(
         )
         .context(format!("waiting for backup instance {id}")));
     };
-    await_protection(client, call, id, planned, state, instance, delay).await
+    await_state(client, call, id, planned, state, instance, delay, TARGET_STATE).await
 }
 
-/// Why protection needs an apply although the arguments did not change.
+/// One thing an apply does to bring protection to the state the plan says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Unfinished {
-    /// Still being configured (an apply was interrupted while waiting): wait for it.
-    Pending,
-    /// Configuring it failed: send the instance again.
-    Failed,
+enum Step {
+    /// PUT the instance (a new policy, or protection whose configuration failed), then wait for protection.
+    Put,
+    /// Wait for protection Azure is still configuring (an apply was interrupted while waiting).
+    Wait,
+    /// An action, then wait for the state it leads to.
+    Act(InstanceAction, &'static str),
 }
 
-/// Whether the protection state in `state` (as last read from Azure) is one an apply should finish.
-fn protection_needs_apply(state: &Value) -> Option<Unfinished> {
-    let current = state.attr("protection_state").as_str()?;
-    if PENDING_STATES.iter().any(|p| p.eq_ignore_ascii_case(current)) {
-        Some(Unfinished::Pending)
-    } else if FAILED_STATES.iter().any(|p| p.eq_ignore_ascii_case(current)) {
-        Some(Unfinished::Failed)
-    } else {
-        None
+/// The steps from the protection state `current` (as last read from Azure) to `desired`, with or without a new
+/// policy. Empty when there is nothing to tell Azure.
+fn update_steps(current: &str, desired: &str, same_policy: bool) -> Vec<Step> {
+    let is = |states: &[&str]| states.iter().any(|s| s.eq_ignore_ascii_case(current));
+    let wants = |state: &str| state.eq_ignore_ascii_case(desired);
+    let mut steps = Vec::new();
+    if !same_policy {
+        steps.push(Step::Put);
+    } else if is(PENDING_STATES) {
+        steps.push(Step::Wait);
+    } else if is(&[STOPPED_STATE]) {
+        if !wants(STOPPED_STATE) {
+            steps.push(Step::Act(InstanceAction::ResumeProtection, TARGET_STATE));
+        }
+    } else if is(SUSPENDED_STATES) {
+        if !wants(SUSPENDED_STATE) {
+            steps.push(Step::Act(InstanceAction::ResumeBackups, TARGET_STATE));
+        }
+    } else if !is(&[TARGET_STATE]) {
+        // Failed (ConfiguringProtectionFailed, ProtectionError) or a state this provider does not know: send the
+        // instance again.
+        steps.push(Step::Put);
     }
+    let reached = if steps.is_empty() { current } else { TARGET_STATE };
+    if wants(STOPPED_STATE) && !reached.eq_ignore_ascii_case(STOPPED_STATE) {
+        steps.push(Step::Act(InstanceAction::StopProtection, STOPPED_STATE));
+    } else if wants(SUSPENDED_STATE) && !SUSPENDED_STATES.iter().any(|s| s.eq_ignore_ascii_case(reached)) {
+        steps.push(Step::Act(InstanceAction::SuspendBackups, SUSPENDED_STATE));
+    }
+    steps
 }
 
-/// Follows the instance (first read: `instance`, with the delay it asked for) until protection is configured.
-/// `state` is kept up to date with what is known, so that it is right to save even when this fails.
-async fn await_protection(
+/// Runs `steps` for the instance of `model`. `state` is kept up to date with what is known once Azure has
+/// accepted a step, so that it is right to save even when this fails.
+async fn run_steps(
+    client: &crate::arm::ArmClient,
+    call: &CallContext,
+    model: &Model,
+    planned: &Value,
+    state: &mut Value,
+    steps: &[Step],
+) -> Result<(), ArmError> {
+    let id = &model.id;
+    for step in steps {
+        let (what, target) = match step {
+            Step::Put => {
+                let what = format!("updating backup instance {id}");
+                let mut operation = client.begin_put_backup_instance(call, id, &model.to_resource(), &what).await?;
+                // Accepted: the protection state is Azure's to tell from here on.
+                *state = planned.clone();
+                state.set_attr("protection_state", Value::Null);
+                finish_put(client, call, &mut operation, id, planned, state).await?;
+                continue;
+            }
+            Step::Wait => (format!("waiting for backup instance {id}"), TARGET_STATE),
+            Step::Act(action, target) => {
+                let what = format!("{} of backup instance {id}", action.describe());
+                let Some(mut operation) = client.begin_instance_action(call, id, *action).await? else {
+                    return Err(
+                        ArmError::new(ErrorKind::InvalidResponse, "the backup instance no longer exists").context(what)
+                    );
+                };
+                *state = planned.clone();
+                state.set_attr("protection_state", Value::Null);
+                operation.wait(client.pipeline(), call).await?;
+                (what, *target)
+            }
+        };
+        let Some((instance, delay)) = client.get_backup_instance_polled(call, id).await? else {
+            return Err(ArmError::new(ErrorKind::InvalidResponse, "the backup instance no longer exists").context(what));
+        };
+        await_state(client, call, id, planned, state, instance, delay, target).await?;
+    }
+    Ok(())
+}
+
+/// Follows the instance (first read: `instance`, with the delay it asked for) until its protection state is
+/// `target`. `state` is kept up to date with what is known, so that it is right to save even when this fails.
+#[allow(clippy::too_many_arguments)]
+async fn await_state(
     client: &crate::arm::ArmClient,
     call: &CallContext,
     id: &BackupInstanceId,
@@ -912,20 +1048,28 @@ async fn await_protection(
     state: &mut Value,
     mut instance: BackupInstanceResource,
     mut delay: Option<Duration>,
+    target: &str,
 ) -> Result<(), ArmError> {
     let what = || format!("waiting for backup instance {id}");
+    let clock = client.pipeline().clock();
     loop {
         *state = state_from_azure(planned, id, &instance);
         let current = protection_state(&instance);
         match current.as_deref() {
-            Some(s) if s.eq_ignore_ascii_case(TARGET_STATE) => return Ok(()),
+            Some(s) if s.eq_ignore_ascii_case(target) => return Ok(()),
             None => {}
             Some(s) if PENDING_STATES.iter().any(|p| p.eq_ignore_ascii_case(s)) => {}
             Some(s) => return Err(protection_error(&instance, s).context(what())),
         }
-        let wait = delay.unwrap_or(DEFAULT_POLL_DELAY);
-        let clock = client.pipeline().clock();
-        if clock.now() + wait > call.deadline {
+        let next_poll = clock.now() + delay.unwrap_or(DEFAULT_POLL_DELAY);
+        let stopped = || {
+            ArmError::new(
+                ErrorKind::Stopped,
+                "Terraform asked the provider to stop while protection was being configured",
+            )
+            .context(what())
+        };
+        if wait_for_next_poll(clock.as_ref(), call, next_poll, stopped).await? == Wake::Deadline {
             let mut e = ArmError::new(
                 ErrorKind::Timeout,
                 format!(
@@ -941,13 +1085,6 @@ async fn await_protection(
                     .to_owned(),
             );
             return Err(e);
-        }
-        tokio::select! {
-            biased;
-            _ = call.stop.cancelled() => {
-                return Err(ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop while protection was being configured").context(what()));
-            }
-            _ = clock.sleep(wait) => {}
         }
         match client.get_backup_instance_polled(call, id).await? {
             Some((next, next_delay)) => {
@@ -1077,9 +1214,10 @@ impl Resource for BackupInstanceType {
         match configured.client.get_backup_instance(&call, &id).await {
             Ok(Some(instance)) => {
                 let state = state_from_azure(current, &id, &instance);
+                self.remember_refresh(&id, state.attr("datasource_id").as_str().map(str::to_owned));
+                // Stopped or suspended protection is drift the plan shows; a failed one deserves a word here too.
                 if let Some(s) = protection_state(&instance)
-                    && !s.eq_ignore_ascii_case(TARGET_STATE)
-                    && !PENDING_STATES.iter().any(|p| p.eq_ignore_ascii_case(&s))
+                    && FAILED_STATES.iter().any(|p| p.eq_ignore_ascii_case(&s))
                 {
                     let error = protection_error(&instance, &s);
                     response.diagnostics.warning(
@@ -1285,40 +1423,67 @@ mod tests {
         c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
         let response = plan_update(c);
         assert!(response.requires_replace.is_empty());
-        assert!(response.planned_state.attr("protection_state").is_unknown());
-        assert!(response.planned_private.is_empty());
+        assert_eq!(response.planned_state.attr("protection_state").as_str(), Some(TARGET_STATE));
+        assert!(response.diagnostics.is_empty());
     }
 
     #[test]
-    fn unfinished_or_failed_protection_plans_an_apply_that_finishes_it() {
-        for (current, planned_change) in [
-            ("ConfiguringProtection", true),
-            ("UpdatingProtection", true),
-            ("ConfiguringProtectionFailed", true),
-            ("ProtectionError", true),
-            ("ProtectionConfigured", false),
-            ("ProtectionStopped", false),
-            ("BackupSchedulesSuspended", false),
+    fn protection_that_is_not_where_the_configuration_wants_it_plans_a_change() {
+        for (current, wanted, planned_change) in [
+            ("ConfiguringProtection", None, true),
+            ("UpdatingProtection", None, true),
+            ("ConfiguringProtectionFailed", None, true),
+            ("ProtectionError", None, true),
+            ("ProtectionStopped", None, true),
+            ("BackupSchedulesSuspended", None, true),
+            ("ProtectionConfigured", None, false),
+            ("ProtectionConfigured", Some("ProtectionStopped"), true),
+            // ignore_changes hands the provider the prior value as the configured one.
+            ("ProtectionStopped", Some("ProtectionStopped"), false),
+            ("ProtectionError", Some("ProtectionError"), false),
         ] {
             let mut prior = prior_state();
             prior.set_attr("protection_state", Value::from(current));
-            let mut proposed = config();
+            let mut config = config();
+            if let Some(wanted) = wanted {
+                config.set_attr("protection_state", Value::from(wanted));
+            }
+            let mut proposed = config.clone();
             proposed.set_attr("id", prior.attr("id").clone());
             proposed.set_attr("datasource_type", prior.attr("datasource_type").clone());
-            proposed.set_attr("protection_state", prior.attr("protection_state").clone());
-            let request = PlanRequest {
-                prior_state: prior,
-                proposed_new_state: proposed.clone(),
-                config: config(),
-                prior_private: vec![],
-            };
+            proposed.set_attr("protection_state", Value::from(wanted.unwrap_or(current)));
+            let request =
+                PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
             let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
             let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
             resource.plan_update(&request, &mut response);
             assert!(response.requires_replace.is_empty(), "{current}");
-            assert_eq!(response.planned_state.attr("protection_state").is_unknown(), planned_change, "{current}");
+            let planned = response.planned_state.attr("protection_state").as_str().unwrap().to_owned();
+            assert_eq!(planned != current, planned_change, "{current} -> {planned}");
+            assert_eq!(planned, wanted.unwrap_or(if planned_change { TARGET_STATE } else { current }), "{current}");
         }
-        assert_eq!(protection_needs_apply(&Value::object([("protection_state", Value::Null)])), None);
+    }
+
+    #[test]
+    fn update_steps_go_from_the_current_state_to_the_wanted_one() {
+        use InstanceAction::*;
+        let resume = Step::Act(ResumeProtection, TARGET_STATE);
+        let stop = Step::Act(StopProtection, STOPPED_STATE);
+        for (current, desired, same_policy, steps) in [
+            ("ProtectionConfigured", TARGET_STATE, true, vec![]),
+            ("ProtectionConfigured", TARGET_STATE, false, vec![Step::Put]),
+            ("ConfiguringProtection", TARGET_STATE, true, vec![Step::Wait]),
+            ("ProtectionError", TARGET_STATE, true, vec![Step::Put]),
+            ("ProtectionStopped", TARGET_STATE, true, vec![resume]),
+            ("ProtectionStopped", STOPPED_STATE, true, vec![]),
+            ("BackupSchedulesSuspended", TARGET_STATE, true, vec![Step::Act(ResumeBackups, TARGET_STATE)]),
+            ("RetentionSchedulesSuspended", SUSPENDED_STATE, true, vec![]),
+            ("ProtectionConfigured", STOPPED_STATE, true, vec![stop]),
+            ("ProtectionConfigured", STOPPED_STATE, false, vec![Step::Put, stop]),
+            ("ProtectionStopped", SUSPENDED_STATE, true, vec![resume, Step::Act(SuspendBackups, SUSPENDED_STATE)]),
+        ] {
+            assert_eq!(update_steps(current, desired, same_policy), steps, "{current} -> {desired}");
+        }
     }
 
     #[test]
@@ -1329,6 +1494,23 @@ mod tests {
         assert_eq!(response.requires_replace, vec![AttributePath::root("datasource_id")]);
         let private = Private::decode(&response.planned_private);
         assert_eq!(private.protects.as_deref(), Some(DISK));
+        assert_eq!(private.id.as_deref(), prior_state().attr("id").as_str());
+        assert!(
+            response.diagnostics.iter().any(|d| d.summary.contains("deletes the old backup instance first")),
+            "the same name: the old instance must go first"
+        );
+    }
+
+    #[test]
+    fn a_new_name_for_the_same_disk_warns_that_the_old_instance_goes_first() {
+        let mut c = config();
+        c.set_attr("name", Value::from("bi-2"));
+        let response = plan_update(c);
+        assert_eq!(response.requires_replace, vec![AttributePath::root("name")]);
+        let warning = response.diagnostics.iter().next().expect("a warning");
+        assert!(!response.diagnostics.has_errors());
+        assert!(warning.summary.contains("deletes the old backup instance first"), "{}", warning.summary);
+        assert!(warning.detail.contains("create_before_destroy"), "{}", warning.detail);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::arm::ArmError;
 use crate::arm::error::ErrorKind;
 use crate::arm::ids::same_id;
 use crate::arm::pipeline::CallContext;
-use crate::arm::poller::DEFAULT_POLL_DELAY;
+use crate::arm::poller::{DEFAULT_POLL_DELAY, Wake, wait_for_next_poll};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::provider::{Context, DataReadResponse, ImportResponse, ImportedResource, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
@@ -512,27 +512,23 @@ where
     let clock = client.pipeline().clock();
     loop {
         let Some(delay) = get().await.map_err(NotGone::Unreadable)? else { return Ok(()) };
-        let wait = delay.unwrap_or(DEFAULT_POLL_DELAY);
-        if clock.now() + wait > call.deadline {
-            return Err(NotGone::StillThere(
-                ArmError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "Azure finished the delete, but the resource still existed when the {} ran out",
-                        call.timeout_label
-                    ),
-                )
-                .context(what.to_owned()),
-            ));
-        }
-        tokio::select! {
-            biased;
-            _ = call.stop.cancelled() => {
+        let next_poll = clock.now() + delay.unwrap_or(DEFAULT_POLL_DELAY);
+        let stopped =
+            || ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(what.to_owned());
+        match wait_for_next_poll(clock.as_ref(), call, next_poll, stopped).await.map_err(NotGone::StillThere)? {
+            Wake::Due => {}
+            Wake::Deadline => {
                 return Err(NotGone::StillThere(
-                    ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(what.to_owned()),
+                    ArmError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "Azure finished the delete, but the resource still existed when the {} ran out",
+                            call.timeout_label
+                        ),
+                    )
+                    .context(what.to_owned()),
                 ));
             }
-            _ = clock.sleep(wait) => {}
         }
     }
 }
