@@ -343,3 +343,321 @@ async fn ctrl_c_while_apply_is_still_validating_ends_the_validation_and_creates_
     assert!(ws.instance_ids().is_empty());
     assert!(ws.resource(ADDRESS).is_none(), "nothing in state");
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ownership: nothing this state does not own is taken over or deleted.
+
+/// `text` with its whitespace runs made single spaces: Terraform wraps diagnostics to the terminal's width.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `block` with `extra` lines added inside the resource block.
+fn with_lines(block: &str, extra: &str) -> String {
+    let cut = block.rfind('}').expect("a block");
+    format!("{}{extra}\n}}\n", &block[..cut])
+}
+
+const CREATE_BEFORE_DESTROY: &str = "  lifecycle {\n    create_before_destroy = true\n  }";
+
+/// The instance operations that change something (PUT, DELETE, actions) in the journal.
+fn writes(ws: &Workspace) -> Vec<String> {
+    arm_ops(ws)
+        .into_iter()
+        .filter(|o| {
+            o.starts_with("BackupInstances_")
+                && !matches!(
+                    o.as_str(),
+                    "BackupInstances_Get" | "BackupInstances_List" | "BackupInstances_ValidateForBackup"
+                )
+        })
+        .collect()
+}
+
+/// Waits until the emulator reports `id` in protection state `wanted`.
+async fn wait_for_protection_state(ws: &Workspace, id: &str, wanted: &str) {
+    for _ in 0..500 {
+        let (_, body) = ws.arm(Method::GET, id, None).await;
+        if body["properties"]["currentProtectionState"] == wanted {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{id} never reached {wanted}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_workspace_with_the_same_configuration_must_import_and_leaves_the_first_untouched() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-shared", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+    let id = world::backup_instance_id("bi-shared");
+
+    ws.terraform_ok(&["workspace", "new", "second"]).await;
+    ws.emulator.state().clear_journal();
+    // Plan warns (it cannot tell this from a create_before_destroy replacement of this very instance, see
+    // create_before_destroy_never_deletes_the_instance_it_replaces); apply refuses before it changes anything.
+    for (command, code) in [(&["plan"][..], 0), (&["apply", "-auto-approve"][..], 1)] {
+        let run = ws.terraform(command).await;
+        assert_eq!(run.code, code, "{command:?} in a second workspace:\n{}", run.output());
+        let out = flat(&run.output());
+        assert!(out.contains("Backup instance already exists"), "{out}");
+        assert!(out.contains(&format!("terraform import dataprotection_backup_instance.<name> '{id}'")), "{out}");
+        assert!(out.contains("another Terraform state or workspace"), "{out}");
+        assert!(!out.contains("adopted"), "{out}");
+    }
+    assert!(writes(&ws).is_empty(), "the second workspace changed nothing: {:?}", writes(&ws));
+
+    ws.terraform_ok(&["workspace", "select", "default"]).await;
+    assert_eq!(ws.instance_ids(), vec![id.clone()]);
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "the first workspace's instance is untouched:\n{}", run.output());
+}
+
+/// The IDs of every object of `address` in the state, current or deposed.
+fn state_ids(ws: &Workspace, address: &str) -> Vec<String> {
+    let (ty, name) = address.split_once('.').expect("type.name");
+    let state = ws.state();
+    let mut ids = Vec::new();
+    for resource in state["resources"].as_array().into_iter().flatten() {
+        if resource["type"] == ty && resource["name"] == name {
+            for instance in resource["instances"].as_array().into_iter().flatten() {
+                ids.extend(instance["attributes"]["id"].as_str().map(str::to_owned));
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_before_destroy_never_deletes_the_instance_it_replaces() {
+    let ws = Workspace::start().await;
+    let plain = |name: &str| instance_block("bi", name, world::DISK_APP_01, world::POLICY_DAILY);
+    let cbd = |name: &str| with_lines(&plain(name), CREATE_BEFORE_DESTROY);
+    ws.write(&cbd("bi-cbd-1"));
+    ws.apply().await;
+
+    // An instance can never be made beside the one it replaces when both would have the same name or protect the
+    // same disk: -replace, a taint, a new name for the same disk.
+    let mut current = "bi-cbd-1".to_owned();
+    for (case, target) in [("-replace", "bi-cbd-1"), ("taint", "bi-cbd-1"), ("rename", "bi-cbd-2")] {
+        let id = world::backup_instance_id(&current);
+        let mut args = vec!["apply", "-auto-approve"];
+        match case {
+            "-replace" => args.extend(["-replace", ADDRESS]),
+            "taint" => {
+                ws.terraform_ok(&["taint", ADDRESS]).await;
+            }
+            _ => {}
+        }
+        ws.write(&cbd(target));
+        if case != "-replace" {
+            // Terraform shows the plan's warnings, except those of a replacement's second half (-replace).
+            let plan = ws.terraform_ok(&["plan"]).await;
+            let out = flat(&plan.output());
+            assert!(out.contains("The replacement deletes the old backup instance first"), "{case}: {out}");
+            assert!(out.contains("remove create_before_destroy"), "{case}: {out}");
+        }
+        ws.emulator.state().clear_journal();
+        let run = ws.terraform(&args).await;
+        assert_eq!(run.code, 1, "{case}: the apply cannot succeed:\n{}", run.output());
+        let out = flat(&run.output());
+        assert!(out.contains("Remove create_before_destroy"), "{case}: the error says how to proceed: {out}");
+        assert_no_backtrace(&out);
+        assert!(writes(&ws).is_empty(), "{case}: nothing was created or deleted: {:?}", writes(&ws));
+        assert_eq!(ws.instance_ids(), vec![id.clone()], "{case}: the instance is untouched");
+        assert_eq!(state_ids(&ws, ADDRESS), vec![id.clone()], "{case}: and still in state");
+
+        // As the error says. Same name: the create failed, so Terraform made the old instance current again and
+        // state equals Azure. New name: validateForBackup refused the create's final plan, which leaves the old
+        // instance deposed; it is made current again by hand.
+        match case {
+            "-replace" => {
+                assert_eq!(ws.plan_code().await.0, 0, "{case}: the old instance is current again");
+                args.truncate(2);
+                args.extend(["-replace", ADDRESS]);
+            }
+            "taint" => assert_eq!(ws.resource(ADDRESS).unwrap()["status"], "tainted", "{case}"),
+            _ => {
+                ws.terraform_ok(&["state", "rm", ADDRESS]).await;
+                ws.terraform_ok(&["import", ADDRESS, &id]).await;
+                args.truncate(2);
+            }
+        }
+        ws.write(&plain(target));
+        let run = ws.terraform_ok(&args).await;
+        assert!(run.stdout.contains("1 added, 0 changed, 1 destroyed"), "{case}: {}", run.stdout);
+        assert_eq!(ws.instance_ids(), vec![world::backup_instance_id(target)], "{case}");
+        ws.write(&cbd(target));
+        let (code, plan) = ws.plan_code().await;
+        assert_eq!(code, 0, "{case}: state equals Azure:\n{}", plan.output());
+        current = target.to_owned();
+    }
+
+    // create_before_destroy onto another disk works: both may exist for a moment.
+    let other =
+        with_lines(&instance_block("bi", "bi-cbd-3", world::DISK_APP_02, world::POLICY_DAILY), CREATE_BEFORE_DESTROY);
+    ws.write(&other);
+    ws.emulator.state().clear_journal();
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", run.stdout);
+    let order = writes(&ws);
+    let put = order.iter().position(|o| o == "BackupInstances_CreateOrUpdate").expect("a PUT");
+    let delete = order.iter().position(|o| o == "BackupInstances_Delete").expect("a DELETE");
+    assert!(put < delete, "created before the old one is deleted: {order:?}");
+    assert_eq!(ws.instance_ids(), vec![world::backup_instance_id("bi-cbd-3")]);
+    assert_eq!(ws.plan_code().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_kept_by_retain_data_on_destroy_is_imported_then_its_protection_resumes() {
+    let ws = Workspace::start().await;
+    let config = with_lines(
+        &instance_block("bi", "bi-kept", world::DISK_APP_01, world::POLICY_DAILY),
+        "  retain_data_on_destroy = true",
+    );
+    ws.write(&config);
+    ws.apply().await;
+    ws.terraform_ok(&["destroy", "-auto-approve"]).await;
+    let id = world::backup_instance_id("bi-kept");
+    assert_eq!(ws.instance_ids(), vec![id.clone()], "kept in Azure");
+
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = flat(&run.output());
+    assert!(out.contains("Backup instance already exists"), "{out}");
+    assert!(out.contains("retain_data_on_destroy"), "the error says why it exists: {out}");
+    assert!(out.contains(&format!("terraform import dataprotection_backup_instance.<name> '{id}'")), "{out}");
+    assert!(writes(&ws).is_empty(), "nothing changed: {:?}", writes(&ws));
+    assert!(ws.resource(ADDRESS).is_none(), "no tainted instance in state");
+
+    ws.terraform_ok(&["import", ADDRESS, &id]).await;
+    let (code, plan) = ws.plan_code().await;
+    assert_eq!(code, 2, "{}", plan.output());
+    assert!(
+        flat(&plan.stdout).contains(r#"~ protection_state = "ProtectionStopped" -> "ProtectionConfigured""#),
+        "{}",
+        plan.stdout
+    );
+    ws.emulator.state().clear_journal();
+    ws.apply().await;
+    assert_eq!(writes(&ws), vec!["BackupInstances_ResumeProtection"], "resumed, not re-created");
+    assert_eq!(ws.resource(ADDRESS).unwrap()["attributes"]["protection_state"], "ProtectionConfigured");
+    assert_eq!(ws.plan_code().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protection_stopped_or_suspended_outside_terraform_is_drift_that_apply_resumes() {
+    let ws = Workspace::start().await;
+    let block = instance_block("bi", "bi-paused", world::DISK_APP_01, world::POLICY_DAILY);
+    ws.write(&block);
+    ws.apply().await;
+    let id = world::backup_instance_id("bi-paused");
+
+    for (action, state, resume) in [
+        ("stopProtection", "ProtectionStopped", "BackupInstances_ResumeProtection"),
+        ("suspendBackups", "BackupSchedulesSuspended", "BackupInstances_ResumeBackups"),
+    ] {
+        let (status, _) = ws.arm(Method::POST, &format!("{id}/{action}"), Some(serde_json::json!({}))).await;
+        assert_eq!(status, 202, "{action}");
+        wait_for_protection_state(&ws, &id, state).await;
+        let (code, plan) = ws.plan_code().await;
+        assert_eq!(code, 2, "{action}: drift\n{}", plan.output());
+        assert!(
+            flat(&plan.stdout).contains(&format!(r#"~ protection_state = "{state}" -> "ProtectionConfigured""#)),
+            "{action}: {}",
+            plan.stdout
+        );
+        ws.emulator.state().clear_journal();
+        ws.apply().await;
+        assert_eq!(writes(&ws), vec![resume], "{action}");
+        assert_eq!(ws.plan_code().await.0, 0, "{action}");
+    }
+
+    // The opt-out: ignore_changes leaves the protection state to others.
+    ws.write(&with_lines(&block, "  lifecycle {\n    ignore_changes = [protection_state]\n  }"));
+    let (status, _) = ws.arm(Method::POST, &format!("{id}/stopProtection"), Some(serde_json::json!({}))).await;
+    assert_eq!(status, 202);
+    wait_for_protection_state(&ws, &id, "ProtectionStopped").await;
+    let (code, plan) = ws.plan_code().await;
+    assert_eq!(code, 0, "ignored:\n{}", plan.output());
+
+    // And the configuration may ask for a state itself.
+    ws.write(&with_lines(&block, "  protection_state = \"BackupSchedulesSuspended\""));
+    ws.emulator.state().clear_journal();
+    ws.apply().await;
+    assert_eq!(writes(&ws), vec!["BackupInstances_ResumeProtection", "BackupInstances_SuspendBackups"]);
+    assert_eq!(ws.resource(ADDRESS).unwrap()["attributes"]["protection_state"], "BackupSchedulesSuspended");
+    assert_eq!(ws.plan_code().await.0, 0);
+    ws.write(&with_lines(&block, "  protection_state = \"Paused\""));
+    let run = ws.terraform(&["plan"]).await;
+    assert_eq!(run.code, 1);
+    assert!(flat(&run.output()).contains("Unsupported protection state"), "{}", run.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_policy_after_state_rm_fails_at_plan_not_at_apply() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-forgotten", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+    ws.terraform_ok(&["state", "rm", ADDRESS]).await;
+    ws.write(&instance_block("bi", "bi-forgotten", world::DISK_APP_01, world::POLICY_4H));
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform(&["plan"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = flat(&run.output());
+    assert!(out.contains("Backup instance already exists"), "{out}");
+    assert!(out.contains("terraform import"), "{out}");
+    assert!(writes(&ws).is_empty());
+    let inventory = ws.emulator.state().inventory();
+    assert!(inventory.backup_instances[0].policy_id.ends_with(world::POLICY_DAILY), "the policy was not changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_timeout_fires_when_it_runs_out_and_names_itself() {
+    let ws = Workspace::start().await;
+    // The create runs for ten minutes and asks for a poll every 5 s: with a timeout of 8 s, the second poll would
+    // come after it.
+    ws.emulator.state().set_lro_timing(
+        OperationKind::BackupInstanceCreateOrUpdate,
+        LroTiming { polls: 0, ms: 600_000, retry_after_seconds: 5, retry_after_ms: None },
+    );
+    let block = instance_block("bi", "bi-slow", world::DISK_APP_01, world::POLICY_DAILY);
+    ws.write(&with_lines(&block, "  timeouts {\n    create = \"8s\"\n  }"));
+    let child = ws.command(&["apply", "-auto-approve", "-no-color"]).spawn().expect("terraform starts");
+    let accepted = ws
+        .wait_for_journal(Duration::from_secs(60), |j| {
+            j.iter().any(|e| e.operation == "BackupInstances_CreateOrUpdate")
+        })
+        .await;
+    let put_seen = std::time::Instant::now();
+    assert!(accepted, "the PUT was sent: {:?}", ops(&ws));
+    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("terraform ends")
+        .unwrap();
+    let waited = put_seen.elapsed();
+    let out =
+        flat(&format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)));
+    assert!(!output.status.success(), "{out}");
+    assert!(out.contains("the create timeout (8s) ran out"), "the diagnostic names the timeout: {out}");
+    // A deadline is a lower bound: the wait may end no earlier than the timeout (measured from a moment after
+    // the provider started it), whatever the machine's load.
+    assert!(waited >= Duration::from_millis(7_900), "the timeout fired after {waited:?}, before its 8 s");
+    let instance = ws.resource(ADDRESS).expect("accepted, so in state");
+    assert_eq!(instance["status"], "tainted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_permission_names_the_principal_the_action_and_the_scope() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-denied", world::DISK_UNAUTHORIZED, world::POLICY_DAILY));
+    let run = ws.terraform(&["plan"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = flat(&run.output());
+    assert!(out.contains("UserErrorMissingRequiredPermissions"), "{out}");
+    assert!(out.contains(&format!("The client '{}'", world::VAULT_PRINCIPAL_ID)), "the principal: {out}");
+    assert!(out.contains("'Microsoft.Compute/disks/beginGetAccess/action'"), "the action: {out}");
+    assert!(out.contains(&format!("over scope '{}'", world::disk_id(world::DISK_UNAUTHORIZED))), "the scope: {out}");
+}

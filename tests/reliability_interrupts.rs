@@ -93,7 +93,7 @@ async fn stop_provider_ends_a_long_wait_between_polls_at_once() {
     assert!(problems.is_empty(), "{problems:?}");
     ws.emulator.state().set_lro_timing(OperationKind::BackupInstanceCreateOrUpdate, support::terraform::fast_timing());
     ws.emulator.state().advance_clock(Duration::from_secs(700));
-    let problems = converge(&ws, Command::Create).await;
+    let problems = converge(&ws, Command::Create, false).await;
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(ws.instance_ids(), vec![world::backup_instance_id(reliability_support::NAME)]);
 }

@@ -63,7 +63,9 @@ const REPLACE_ON_CHANGE: &[&str] =
 const ALREADY_PROTECTED_HINT: &str = "If this resource is replacing the backup instance that protects the datasource \
 and has create_before_destroy, the new instance cannot exist beside the old one: Azure protects a datasource with one \
 backup instance at a time. Remove create_before_destroy from its lifecycle block; the replacement then deletes the old \
-instance first.";
+instance first. If Terraform now keeps the old instance as a deposed object (the plan shows it \"left over from a \
+partially-failed replacement\"), make it the resource's object again first: terraform state rm <address>, then \
+terraform import <address> <old instance ID>.";
 
 /// The hint shown with permission errors.
 const PERMISSIONS_HINT: &str = "The backup vault's managed identity needs the \"Disk Backup Reader\" role on the disk \
@@ -186,6 +188,20 @@ impl Model {
         }
     }
 
+    /// True when `existing` protects this model's datasource with its policy and snapshot resource group: what
+    /// this configuration would make, whoever made it.
+    fn describes(&self, existing: &BackupInstanceResource) -> bool {
+        let p = &existing.properties;
+        let wanted_rg = self.snapshot_resource_group.as_ref().map(ToString::to_string);
+        same_id(&p.data_source_info.resource_id, &self.datasource.to_string())
+            && same_id(&p.policy_info.policy_id, &self.policy.to_string())
+            && match (snapshot_resource_group(existing).as_deref(), wanted_rg.as_deref()) {
+                (Some(a), Some(b)) => same_id(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+
     fn to_resource(&self) -> BackupInstanceResource {
         BackupInstanceResource { properties: self.to_instance(), ..BackupInstanceResource::default() }
     }
@@ -206,23 +222,24 @@ fn protection_state(instance: &BackupInstanceResource) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The operational store's resource group of an instance, when it has one.
+fn snapshot_resource_group(instance: &BackupInstanceResource) -> Option<String> {
+    let parameters = instance.properties.policy_info.policy_parameters.as_ref()?;
+    parameters
+        .data_store_parameters_list
+        .iter()
+        .find(|d| d.data_store_type.eq_ignore_ascii_case("OperationalStore"))
+        .and_then(|d| d.resource_group_id.clone())
+        .filter(|s| !s.is_empty())
+}
+
 /// The state of an instance as Azure reports it. Spellings equivalent to those in `prior` (ID case, region
 /// spelling) are kept from `prior`, so they never show up as a diff.
 fn state_from_azure(prior: &Value, id: &BackupInstanceId, instance: &BackupInstanceResource) -> Value {
     let p = &instance.properties;
     let reported_id =
         instance.id.as_deref().and_then(|i| i.parse::<BackupInstanceId>().ok()).unwrap_or_else(|| id.clone());
-    let snapshot_rg = p
-        .policy_info
-        .policy_parameters
-        .as_ref()
-        .and_then(|pp| {
-            pp.data_store_parameters_list
-                .iter()
-                .find(|d| d.data_store_type.eq_ignore_ascii_case("OperationalStore"))
-                .and_then(|d| d.resource_group_id.clone())
-        })
-        .filter(|s| !s.is_empty());
+    let snapshot_rg = snapshot_resource_group(instance);
     let datasource_type = p.data_source_info.datasource_type.clone().or_else(|| {
         p.data_source_info.resource_id.parse::<GenericResourceId>().ok().map(|d| derived_datasource_type(&d))
     });
@@ -516,9 +533,9 @@ fn desired_protection(config: &Value) -> Value {
     }
 }
 
-/// The error for a create whose ID Azure already holds: this state does not own that instance, so nothing may
-/// change it. Says how to take it over, and what to do when it is the object a create_before_destroy replaces.
-fn already_exists(diags: &mut Diagnostics, id: &BackupInstanceId, existing: &BackupInstanceResource) {
+/// What to say of an instance with the ID of one this configuration creates: this state does not own it, how
+/// to take it over, and what to do when it is the object a create_before_destroy replacement replaces.
+fn existing_instance_context(existing: &BackupInstanceResource) -> String {
     let mut context = "This state does not manage it, so Terraform leaves it as it is: it may belong to another \
                        Terraform state or workspace, or have been made outside Terraform.\n\n"
         .to_owned();
@@ -531,12 +548,31 @@ fn already_exists(diags: &mut Diagnostics, id: &BackupInstanceId, existing: &Bac
     }
     context.push_str(
         "If it is the instance this resource replaces (after -replace or a taint) and the resource has \
-         create_before_destroy, the new instance cannot be made beside it, because a name is unique in a vault: remove \
-         create_before_destroy from the lifecycle block, and the replacement deletes the old instance first. (A \
-         tainted instance is recognised by the refresh before the plan: do not plan its replacement with \
-         -refresh=false.)\n\n",
+         create_before_destroy, the new instance cannot be made beside it, because a name is unique in a vault: the \
+         apply stops before it changes anything, and Terraform keeps the old instance. Remove create_before_destroy \
+         from the lifecycle block; the replacement then deletes the old instance first.\n\n",
     );
-    common::already_exists(diags, "backup instance", TYPE_NAME, &id.to_string(), &context);
+    context
+}
+
+/// The error for a create whose ID Azure already holds: nothing may change that instance.
+fn already_exists(diags: &mut Diagnostics, id: &BackupInstanceId, existing: &BackupInstanceResource) {
+    common::already_exists(diags, "backup instance", TYPE_NAME, &id.to_string(), &existing_instance_context(existing));
+}
+
+/// At plan, for an instance with this ID that is exactly what the configuration describes: plan cannot tell
+/// whether it is another state's (which apply refuses to take over) or this resource's own, kept by Terraform as a
+/// deposed object while a create_before_destroy replacement runs (where failing the plan would leave it deposed for
+/// good, and failing the create lets Terraform restore it). So plan warns, and the create refuses.
+fn warn_existing(diags: &mut Diagnostics, id: &BackupInstanceId, existing: &BackupInstanceResource) {
+    let mut probe = Diagnostics::new();
+    already_exists(&mut probe, id, existing);
+    if let Some(error) = probe.iter().next() {
+        diags.warning(
+            error.summary.clone(),
+            format!("{}\n\nApply will stop with this error before it changes anything.", error.detail),
+        );
+    }
 }
 
 /// The warning for a replacement whose new instance cannot exist beside the old one.
@@ -607,8 +643,14 @@ impl BackupInstanceType {
         let replaced = Private::decode(&request.prior_private).replaced().or_else(|| self.refreshed(&model.id));
         let call = call(ctx, timeouts.create, "create timeout");
         let diags = &mut response.diagnostics;
+        // Whether an instance with this very ID protects the datasource (and so explains "already protected").
+        let mut same_id_protects = false;
         match configured.client.get_backup_instance(&call, &model.id).await {
             Ok(Some(_)) if replaced.as_ref().is_some_and(|r| r.is(&model.id)) => {}
+            Ok(Some(existing)) if model.describes(&existing) => {
+                warn_existing(diags, &model.id, &existing);
+                same_id_protects = true;
+            }
             Ok(Some(existing)) => return already_exists(diags, &model.id, &existing),
             Ok(None) => {}
             Err(error) => return arm_error(diags, &error, None, None),
@@ -620,7 +662,7 @@ impl BackupInstanceType {
         }
         if let Err(error) = validate_for_backup(&configured, &call, &model).await {
             if error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected")
-                && replaced.as_ref().is_some_and(|r| r.protects(&model.datasource))
+                && (same_id_protects || replaced.as_ref().is_some_and(|r| r.protects(&model.datasource)))
             {
                 // The instance being replaced protects the datasource; it is deleted before this one is created.
                 tracing::debug!(id = %model.id, "datasource is protected by the instance this one replaces");

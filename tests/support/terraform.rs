@@ -126,6 +126,9 @@ impl Workspace {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        if let Some(path) = std::env::var_os("DEBUG_TF_LOG_PATH") {
+            command.env("TF_LOG", "trace").env("TF_LOG_PATH", path);
+        }
         command
     }
 
