@@ -643,33 +643,29 @@ impl BackupInstanceType {
         let replaced = Private::decode(&request.prior_private).replaced().or_else(|| self.refreshed(&model.id));
         let call = call(ctx, timeouts.create, "create timeout");
         let diags = &mut response.diagnostics;
-        // Whether an instance with this very ID protects the datasource (and so explains "already protected").
-        let mut same_id_protects = false;
-        match configured.client.get_backup_instance(&call, &model.id).await {
-            Ok(Some(_)) if replaced.as_ref().is_some_and(|r| r.is(&model.id)) => {}
-            Ok(Some(existing)) if model.describes(&existing) => {
-                warn_existing(diags, &model.id, &existing);
-                same_id_protects = true;
-            }
-            Ok(Some(existing)) => return already_exists(diags, &model.id, &existing),
-            Ok(None) => {}
-            Err(error) => return arm_error(diags, &error, None, None),
-        }
         if let Some(replaced) = &replaced
             && replaced.collides_with(&model)
         {
             warn_delete_first(diags, &replaced.id, &model);
         }
-        if let Err(error) = validate_for_backup(&configured, &call, &model).await {
-            if error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected")
-                && (same_id_protects || replaced.as_ref().is_some_and(|r| r.protects(&model.datasource)))
-            {
+        let Err(error) = validate_for_backup(&configured, &call, &model).await else { return };
+        if error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected") {
+            if replaced.as_ref().is_some_and(|r| r.protects(&model.datasource)) {
                 // The instance being replaced protects the datasource; it is deleted before this one is created.
                 tracing::debug!(id = %model.id, "datasource is protected by the instance this one replaces");
                 return;
             }
-            arm_error(diags, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
+            // Is it protected by an instance with this very ID? Then that instance is what to talk about. (An
+            // instance with this ID that protects another datasource is found by the create's own check.)
+            match configured.client.get_backup_instance(&call, &model.id).await {
+                Ok(Some(_)) if replaced.as_ref().is_some_and(|r| r.is(&model.id)) => return,
+                Ok(Some(existing)) if model.describes(&existing) => return warn_existing(diags, &model.id, &existing),
+                Ok(Some(existing)) => return already_exists(diags, &model.id, &existing),
+                Ok(None) => {}
+                Err(read) => tracing::warn!(id = %model.id, error = %read, "could not read the instance with this ID"),
+            }
         }
+        arm_error(diags, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
     }
 
     fn plan_update(&self, request: &PlanRequest, response: &mut PlanResponse) {
