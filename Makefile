@@ -9,7 +9,7 @@ all: build
 
 ## build: the provider and the emulator, release mode
 build:
-	$(CARGO) build --release --locked --bins
+	$(CARGO) build --release --locked --workspace --bins
 
 ## demo: build, start the emulator, init/plan/apply/plan/destroy examples/quickstart, stop the emulator
 demo: build
@@ -17,7 +17,7 @@ demo: build
 
 ## test: every test, including the acceptance tests that drive the real terraform CLI
 test:
-	$(CARGO) test --locked
+	$(CARGO) test --locked --workspace
 
 ## bench: the benchmark of docs/performance.md (release build, emulator, real terraform): a table on stdout and
 ## target/bench/results.json. Not part of `make test`; run it on a quiet machine. BENCH_QUICK=1 checks it quickly.
@@ -51,11 +51,11 @@ fmt:
 	$(CARGO) fmt --all -- --check
 
 clippy:
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 ## docs: regenerate docs/ from the provider schema, templates/ and examples/
 docs:
-	DOCS_UPDATE=1 $(CARGO) test --locked --test docs
+	DOCS_UPDATE=1 $(CARGO) test --locked --test acceptance docs::
 
 ## release: dist/ with the zip, SHA256SUMS and manifest the registry expects, plus a provider-mirror layout
 release: build

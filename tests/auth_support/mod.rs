@@ -7,8 +7,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use dataprotection::emulator::default_world as world;
-use dataprotection::emulator::journal::JournalEntry;
+use dataprotection_emulator::default_world as world;
+use dataprotection_emulator::journal::JournalEntry;
 use serde_json::{Value, json};
 
 use crate::support::terraform::{Run, Workspace};

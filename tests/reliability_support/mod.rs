@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use dataprotection::emulator::default_world as world;
-use dataprotection::emulator::{FaultAction, FaultRule, LroTiming, OperationKind, Outcome, ProtectionErrorRequest};
+use dataprotection_emulator::default_world as world;
+use dataprotection_emulator::{FaultAction, FaultRule, LroTiming, OperationKind, Outcome, ProtectionErrorRequest};
 
 use crate::support::terraform::{Run, Workspace, fast_timing, instance_block};
 

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use dataprotection::emulator::default_world as world;
-use dataprotection::emulator::journal::JournalEntry;
-use dataprotection::emulator::scenario::Scenario;
-use dataprotection::emulator::settings::LroTiming;
-use dataprotection::emulator::{Emulator, EmulatorConfig};
+use dataprotection_emulator::default_world as world;
+use dataprotection_emulator::journal::JournalEntry;
+use dataprotection_emulator::scenario::Scenario;
+use dataprotection_emulator::settings::LroTiming;
+use dataprotection_emulator::{Emulator, EmulatorConfig};
 use tempfile::TempDir;
 use tokio::process::Command;
 

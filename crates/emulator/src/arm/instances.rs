@@ -1,0 +1,353 @@
+//! Backup instances: GET, PUT, DELETE, List (paged), validateForBackup, the instance actions, and the extension
+//! route that finds the instances protecting a resource.
+
+use std::ops::Bound;
+
+use axum::http::{Method, StatusCode, header};
+use serde_json::Value;
+
+use super::{Context, Reply};
+use crate::error::{ArmError, arm};
+use crate::ids;
+use crate::routes::{InstanceAction, VaultPath};
+use crate::settings::OperationKind;
+use crate::state::Core;
+use crate::util::lock;
+use crate::world::{InstanceKey, OperationSpec, Planned, Target, Vault, render_instance};
+
+/// Looks up the vault of a request: a missing resource group or vault is ARM's not-found error.
+pub(super) fn vault_key(core: &Core, path: &VaultPath) -> Result<String, ArmError> {
+    let group_key = ids::resource_group_id(&path.subscription, &path.resource_group).to_ascii_lowercase();
+    if !core.world.resource_groups.contains_key(&group_key) {
+        return Err(arm::resource_group_not_found(&path.resource_group));
+    }
+    let key = ids::vault_id(&path.subscription, &path.resource_group, &path.vault).to_ascii_lowercase();
+    if core.world.vaults.contains_key(&key) {
+        Ok(key)
+    } else {
+        Err(arm::resource_not_found("Microsoft.DataProtection/backupVaults", &path.vault, &path.resource_group))
+    }
+}
+
+fn vault<'a>(core: &'a Core, key: &str) -> Result<&'a Vault, ArmError> {
+    core.world.vaults.get(key).ok_or_else(|| arm::parent_not_found(key))
+}
+
+/// The 429 ARM answers while another operation runs on the same resource (CONTRACT.md §6).
+fn busy(name: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RetryableErrorDueToAnotherOperation",
+        format!("Another operation is in progress on the backup instance '{name}'. Retry after it completes."),
+    )
+    .with_header(header::RETRY_AFTER, "1")
+}
+
+pub(super) fn instance(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, ArmError> {
+    match context.method {
+        Method::GET | Method::HEAD => get(context, path, name),
+        Method::PUT => put(context, path, name),
+        Method::DELETE => delete(context, path, name),
+        ref other => Err(arm::method_not_allowed(other.as_str())),
+    }
+}
+
+fn get(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, ArmError> {
+    let mut core = lock(&context.state.core);
+    let vault_key = vault_key(&core, path)?;
+    let key = InstanceKey { vault: vault_key.clone(), name: name.to_ascii_lowercase() };
+    core.world.observe_instance(&key, context.now);
+    let instance = core.world.instance(&key).ok_or_else(|| not_found(&core, &vault_key, name, context))?;
+    let mut reply = Reply::json(StatusCode::OK, render_instance(instance));
+    if instance.configuring.is_some() {
+        // Protection is still being configured: say when to look again, with the ProtectionConfiguration timing.
+        // (The real service sends no delay here; clients then use their own interval.)
+        let timing = core.settings.timing(OperationKind::ProtectionConfiguration);
+        reply.headers.push((header::RETRY_AFTER, timing.retry_after_seconds.to_string()));
+        if let Some(ms) = timing.retry_after_ms {
+            reply.headers.push((axum::http::HeaderName::from_static("retry-after-ms"), ms.to_string()));
+        }
+    }
+    Ok(reply)
+}
+
+fn not_found(core: &Core, vault_key: &str, name: &str, context: &Context<'_>) -> ArmError {
+    let id = core
+        .world
+        .vaults
+        .get(vault_key)
+        .map_or_else(|| name.to_owned(), |vault| format!("{}/backupInstances/{name}", vault.id));
+    arm::dpp_not_found("backup instance", &id, &context.activity_id)
+}
+
+fn put(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, ArmError> {
+    let body = context.required_body()?;
+    context.check_schema("BackupInstanceResource", &body)?;
+    let properties = body
+        .get("properties")
+        .ok_or_else(|| arm::dpp_invalid_input("the request has no 'properties'", &context.activity_id))?;
+    let tags = body.get("tags").cloned();
+
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    let vault_key = vault_key(core, path)?;
+    let key = InstanceKey { vault: vault_key.clone(), name: name.to_ascii_lowercase() };
+    if core.world.instance(&key).is_some_and(|instance| instance.pending_operation.is_some()) {
+        return Err(busy(name));
+    }
+    let plan = core.world.plan_instance(&vault_key, Some(name), properties, &context.activity_id)?;
+    let permission_error = plan.permission_error.clone();
+    let location = vault(core, &vault_key)?.location.clone();
+    let created = core.world.upsert_instance(&vault_key, name, plan, tags);
+    let kind = OperationKind::BackupInstanceCreateOrUpdate;
+    let outcome = context.injected_outcome(core, kind).unwrap_or_else(|| match permission_error {
+        Some(error) => (Planned::Fail(error.error_object(), 400), false),
+        None => (Planned::Succeed, false),
+    });
+    let spec = OperationSpec {
+        instance: Some(name.to_owned()),
+        target: Some(Target::Instance(key.clone())),
+        creates: created,
+        configure_timing: Some(core.settings.timing(OperationKind::ProtectionConfiguration).clone()),
+        ..vault_operation(context, core, path, kind, location, outcome)
+    };
+    let operation_id = core.world.start_operation(spec, context.now);
+    let vault_id = vault(core, &vault_key)?.id.clone();
+    let instance = core.world.instance(&key).ok_or_else(|| not_found(core, &vault_key, name, context))?;
+    let body = serde_json::to_string(&render_instance(instance)).unwrap_or_default();
+    let instance_id = instance.id.clone();
+    let operation = core
+        .world
+        .operations
+        .get(&operation_id.to_ascii_lowercase())
+        .ok_or_else(|| not_found(core, &vault_key, name, context))?;
+    let headers = context.lro_headers(
+        operation,
+        Some(context.url(&format!("{vault_id}/operationStatus/{operation_id}"))),
+        Some(context.url(&format!("{instance_id}/operationResults/{operation_id}"))),
+    );
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(Reply { status, body: Some(body), headers, early: false })
+}
+
+fn delete(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, ArmError> {
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    let vault_key = vault_key(core, path)?;
+    let key = InstanceKey { vault: vault_key.clone(), name: name.to_ascii_lowercase() };
+    let Some(instance) = core.world.instance(&key) else {
+        return Ok(Reply::empty(StatusCode::NO_CONTENT));
+    };
+    if instance.pending_operation.is_some() {
+        return Err(busy(name));
+    }
+    let location = vault(core, &vault_key)?.location.clone();
+    let kind = OperationKind::BackupInstanceDelete;
+    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    if let Some(instance) = core.world.instance_mut(&key) {
+        instance.provisioning_state = "Deleting".to_owned();
+    }
+    let spec = OperationSpec {
+        instance: Some(name.to_owned()),
+        target: Some(Target::Instance(key)),
+        ..vault_operation(context, core, path, kind, location.clone(), outcome)
+    };
+    let operation_id = core.world.start_operation(spec, context.now);
+    let operation = core
+        .world
+        .operations
+        .get(&operation_id.to_ascii_lowercase())
+        .ok_or_else(|| not_found(core, &vault_key, name, context))?;
+    let scope = format!("/subscriptions/{}/providers/Microsoft.DataProtection/locations/{location}", path.subscription);
+    let headers = context.lro_headers(
+        operation,
+        Some(context.url(&format!("{scope}/operationStatus/{operation_id}"))),
+        Some(context.url(&format!("{scope}/operationResults/{operation_id}"))),
+    );
+    Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
+}
+
+/// An operation of `kind` in the vault of `path`, as most are: on no particular resource, creating nothing, with no
+/// protection to configure afterwards and no job; callers set what differs with struct update syntax.
+pub(super) fn vault_operation(
+    context: &Context<'_>,
+    core: &Core,
+    path: &VaultPath,
+    kind: OperationKind,
+    location: String,
+    (planned, never_finish): (Planned, bool),
+) -> OperationSpec {
+    OperationSpec {
+        kind,
+        subscription: path.subscription.clone(),
+        resource_group: Some(path.resource_group.clone()),
+        vault: Some(path.vault.clone()),
+        instance: None,
+        location,
+        target: None,
+        timing: core.settings.timing(kind).clone(),
+        planned,
+        never_finish,
+        api_version: context.api_version.clone(),
+        creates: false,
+        configure_timing: None,
+        job: false,
+    }
+}
+
+pub(super) fn list(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
+    if context.method != Method::GET && context.method != Method::HEAD {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let mut core = lock(&context.state.core);
+    let vault_key = vault_key(&core, path)?;
+    let page_size = core.settings.page_size.max(1);
+    let after = context
+        .query
+        .get("$skipToken")
+        .or_else(|| context.query.get("$skiptoken"))
+        .map(|token| token.to_ascii_lowercase());
+    let lower = after.as_ref().map_or(Bound::Unbounded, |token| Bound::Excluded(token.clone()));
+    let vault = vault(&core, &vault_key)?;
+    let vault_id = vault.id.clone();
+    let names: Vec<String> =
+        vault.instances.range((lower, Bound::Unbounded)).take(page_size + 1).map(|(name, _)| name.clone()).collect();
+    let more = names.len() > page_size;
+    let page: Vec<String> = names.into_iter().take(page_size).collect();
+    let keys: Vec<InstanceKey> =
+        page.iter().map(|name| InstanceKey { vault: vault_key.clone(), name: name.clone() }).collect();
+    for key in &keys {
+        core.world.observe_instance(key, context.now);
+    }
+    let next_link = match (more, page.last()) {
+        (true, Some(last)) => {
+            let token: String = url::form_urlencoded::byte_serialize(last.as_bytes()).collect();
+            Some(format!("{}&$skipToken={token}", context.url(&format!("{vault_id}/backupInstances"))))
+        }
+        _ => None,
+    };
+    let value: Vec<_> = keys.iter().filter_map(|key| core.world.instance(key)).map(render_instance).collect();
+    let body = ListView { value, next_link };
+    Ok(Reply::json(StatusCode::OK, body))
+}
+
+/// A page of instances.
+#[derive(serde::Serialize)]
+struct ListView<'a> {
+    value: Vec<crate::world::InstanceView<'a>>,
+    #[serde(rename = "nextLink", skip_serializing_if = "Option::is_none")]
+    next_link: Option<String>,
+}
+
+pub(super) fn validate_for_backup(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
+    if context.method != Method::POST {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let body = context.required_body()?;
+    context.check_schema("ValidateForBackupRequest", &body)?;
+    let backup_instance = body.get("backupInstance").cloned().unwrap_or(Value::Null);
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    let vault_key = vault_key(core, path)?;
+    let plan = core.world.plan_instance(&vault_key, None, &backup_instance, &context.activity_id)?;
+    let location = vault(core, &vault_key)?.location.clone();
+    let kind = OperationKind::ValidateForBackup;
+    let outcome = context.injected_outcome(core, kind).unwrap_or_else(|| match plan.permission_error {
+        Some(error) => (Planned::Fail(error.error_object(), 400), false),
+        None => (Planned::Succeed, false),
+    });
+    let spec = OperationSpec { job: true, ..vault_operation(context, core, path, kind, location.clone(), outcome) };
+    let operation_id = core.world.start_operation(spec, context.now);
+    let operation = core
+        .world
+        .operations
+        .get(&operation_id.to_ascii_lowercase())
+        .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
+    let scope = format!("/subscriptions/{}/providers/Microsoft.DataProtection/locations/{location}", path.subscription);
+    let headers = context.lro_headers(
+        operation,
+        Some(context.url(&format!("{scope}/operationStatus/{operation_id}"))),
+        Some(context.url(&format!("{scope}/operationResults/{operation_id}"))),
+    );
+    Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
+}
+
+pub(super) fn action(
+    context: &Context<'_>,
+    path: &VaultPath,
+    name: &str,
+    action: InstanceAction,
+) -> Result<Reply, ArmError> {
+    if context.method != Method::POST {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let (kind, definition, required) = match action {
+        InstanceAction::AdhocBackup => (OperationKind::AdhocBackup, Some("TriggerBackupRequest"), true),
+        InstanceAction::StopProtection => (OperationKind::StopProtection, Some("StopProtectionRequest"), false),
+        InstanceAction::SuspendBackups => (OperationKind::SuspendBackups, Some("SuspendBackupRequest"), false),
+        InstanceAction::ResumeProtection => (OperationKind::ResumeProtection, None, false),
+        InstanceAction::ResumeBackups => (OperationKind::ResumeBackups, None, false),
+        InstanceAction::Sync => (OperationKind::SyncBackupInstance, Some("SyncBackupInstanceRequest"), true),
+        InstanceAction::ValidateForModifyBackup => {
+            (OperationKind::ValidateForModifyBackup, Some("ValidateForModifyBackupRequest"), true)
+        }
+    };
+    if let Some(definition) = definition {
+        match context.json_body()? {
+            Some(body) => context.check_schema(definition, &body)?,
+            None if required => {
+                return Err(arm::invalid_content("The request content is empty; a JSON body is required"));
+            }
+            None => {}
+        }
+    }
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    let vault_key = vault_key(core, path)?;
+    let key = InstanceKey { vault: vault_key.clone(), name: name.to_ascii_lowercase() };
+    let Some(instance) = core.world.instance(&key) else {
+        return Err(not_found(core, &vault_key, name, context));
+    };
+    if instance.pending_operation.is_some() {
+        return Err(busy(name));
+    }
+    let instance_id = instance.id.clone();
+    let vault = vault(core, &vault_key)?;
+    let (location, vault_id) = (vault.location.clone(), vault.id.clone());
+    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    let spec = OperationSpec {
+        instance: Some(name.to_owned()),
+        target: Some(Target::Instance(key)),
+        job: matches!(action, InstanceAction::AdhocBackup | InstanceAction::ValidateForModifyBackup),
+        ..vault_operation(context, core, path, kind, location, outcome)
+    };
+    let operation_id = core.world.start_operation(spec, context.now);
+    let operation = core
+        .world
+        .operations
+        .get(&operation_id.to_ascii_lowercase())
+        .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
+    let headers = context.lro_headers(
+        operation,
+        Some(context.url(&format!("{vault_id}/operationStatus/{operation_id}"))),
+        Some(context.url(&format!("{instance_id}/operationResults/{operation_id}"))),
+    );
+    Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
+}
+
+pub(super) fn protecting(context: &Context<'_>, resource_id: &str) -> Result<Reply, ArmError> {
+    if context.method != Method::GET {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let core = lock(&context.state.core);
+    let value: Vec<_> = core
+        .world
+        .protected
+        .get(&ids::key(resource_id))
+        .and_then(|key| core.world.instance(key))
+        .map(render_instance)
+        .into_iter()
+        .collect();
+    let body = ListView { value, next_link: None };
+    Ok(Reply::json(StatusCode::OK, body))
+}

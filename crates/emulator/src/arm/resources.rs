@@ -1,0 +1,701 @@
+//! Subscriptions, resource groups, managed disks, backup vaults, backup policies and role assignments.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::instances::{vault_key, vault_operation};
+use super::{Context, Reply};
+use crate::error::{ArmError, arm};
+use crate::ids;
+use crate::routes::VaultPath;
+use crate::settings::OperationKind;
+use crate::util::{lock, new_uuid};
+use crate::world::{OperationSpec, Planned, RoleAssignment, Target, World};
+
+pub(super) fn subscription(context: &Context<'_>, subscription: &str) -> Result<Reply, ArmError> {
+    if context.method != Method::GET {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let core = lock(&context.state.core);
+    let found = core.world.subscriptions.get(&subscription.to_ascii_lowercase()).ok_or_else(|| {
+        ArmError::new(
+            StatusCode::NOT_FOUND,
+            "SubscriptionNotFound",
+            format!("The subscription '{subscription}' could not be found."),
+        )
+    })?;
+    Ok(Reply::json(
+        StatusCode::OK,
+        json!({
+            "id": format!("/subscriptions/{}", found.id),
+            "subscriptionId": found.id,
+            "tenantId": found.tenant_id,
+            "displayName": found.display_name,
+            "state": "Enabled",
+            "subscriptionPolicies": { "locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off" },
+            "authorizationSource": "RoleBased",
+        }),
+    ))
+}
+
+/// A List answer (`{"value": [...]}`): the entries `keep` accepts, rendered, in the order of their keys
+/// (lower-case ARM IDs), so that answers do not depend on hash order.
+fn list_reply<'a, T: 'a>(
+    entries: impl Iterator<Item = (&'a String, &'a T)>,
+    keep: impl Fn(&str, &T) -> bool,
+    render: impl Fn(&T) -> Value,
+) -> Reply {
+    let mut kept: Vec<(&String, &T)> = entries.filter(|(key, item)| keep(key, item)).collect();
+    kept.sort_by(|a, b| a.0.cmp(b.0));
+    Reply::json(StatusCode::OK, json!({ "value": kept.into_iter().map(|(_, item)| render(item)).collect::<Vec<_>>() }))
+}
+
+pub(super) fn resource_groups(context: &Context<'_>, subscription: &str) -> Result<Reply, ArmError> {
+    if context.method != Method::GET {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let core = lock(&context.state.core);
+    let prefix = format!("/subscriptions/{}/", subscription.to_ascii_lowercase());
+    let groups = core.world.resource_groups.iter();
+    Ok(list_reply(groups, |key, _| key.starts_with(&prefix), World::render_resource_group))
+}
+
+pub(super) fn resource_group(context: &Context<'_>, subscription: &str, name: &str) -> Result<Reply, ArmError> {
+    let key = ids::resource_group_id(subscription, name).to_ascii_lowercase();
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    match context.method {
+        Method::HEAD => Ok(Reply::empty(if core.world.resource_groups.contains_key(&key) {
+            StatusCode::NO_CONTENT
+        } else {
+            StatusCode::NOT_FOUND
+        })),
+        Method::GET => {
+            let group = core.world.resource_groups.get(&key).ok_or_else(|| arm::resource_group_not_found(name))?;
+            Ok(Reply::json(StatusCode::OK, World::render_resource_group(group)))
+        }
+        Method::PUT => {
+            let body = context.required_body()?;
+            let location =
+                body.get("location").and_then(Value::as_str).filter(|location| !location.is_empty()).ok_or_else(
+                    || {
+                        ArmError::new(
+                            StatusCode::BAD_REQUEST,
+                            "LocationRequired",
+                            "The location property is required for this definition.",
+                        )
+                    },
+                )?;
+            let tags = match body.get("tags") {
+                None | Some(Value::Null) => None,
+                Some(tags) => Some(serde_json::from_value(tags.clone()).map_err(arm::invalid_content)?),
+            };
+            let created = match core.world.resource_groups.get_mut(&key) {
+                Some(group) => {
+                    if crate::util::normalize_location(&group.location) != crate::util::normalize_location(location) {
+                        return Err(ArmError::new(
+                            StatusCode::BAD_REQUEST,
+                            "InvalidResourceGroupLocation",
+                            format!(
+                                "Invalid resource group location '{location}'. The Resource group already exists in location '{}'.",
+                                group.location
+                            ),
+                        ));
+                    }
+                    group.tags = tags;
+                    false
+                }
+                None => {
+                    core.world.add_resource_group(subscription, name, location, tags);
+                    true
+                }
+            };
+            let group = core.world.resource_groups.get(&key).ok_or_else(|| arm::resource_group_not_found(name))?;
+            Ok(Reply::json(
+                if created { StatusCode::CREATED } else { StatusCode::OK },
+                World::render_resource_group(group),
+            ))
+        }
+        Method::DELETE => {
+            let group = core.world.resource_groups.get(&key).ok_or_else(|| arm::resource_group_not_found(name))?;
+            let location = group.location.clone();
+            let blockers = core.world.resource_group_blockers(&key);
+            let kind = OperationKind::ResourceGroupDelete;
+            let (planned, never_finish) = context.injected_outcome(core, kind).unwrap_or_else(|| {
+                if blockers.is_empty() {
+                    (Planned::Succeed, false)
+                } else {
+                    let details: Vec<Value> = blockers
+                        .iter()
+                        .map(|id| json!({ "code": "UserErrorBackupVaultNotEmpty", "target": id, "message": "The backup vault still has backup instances." }))
+                        .collect();
+                    let error = json!({
+                        "code": "ResourceGroupDeletionBlocked",
+                        "message": format!("Deletion of resource group '{name}' failed as resources with identifiers '{}' could not be deleted.", blockers.join(",")),
+                        "details": details,
+                    });
+                    (Planned::Fail(error, 409), false)
+                }
+            });
+            let spec = OperationSpec {
+                kind,
+                subscription: subscription.to_owned(),
+                resource_group: Some(name.to_owned()),
+                vault: None,
+                instance: None,
+                location,
+                target: Some(Target::ResourceGroup(key)),
+                timing: core.settings.timing(kind).clone(),
+                planned,
+                never_finish,
+                api_version: context.api_version.clone(),
+                creates: false,
+                configure_timing: None,
+                job: false,
+            };
+            let operation_id = core.world.start_operation(spec, context.now);
+            let operation = core
+                .world
+                .operations
+                .get(&operation_id.to_ascii_lowercase())
+                .ok_or_else(|| arm::resource_group_not_found(name))?;
+            let headers = context.lro_headers(
+                operation,
+                None,
+                Some(context.url(&format!("/subscriptions/{subscription}/operationresults/{operation_id}"))),
+            );
+            Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
+        }
+        ref other => Err(arm::method_not_allowed(other.as_str())),
+    }
+}
+
+fn group_key_checked(core: &crate::state::Core, subscription: &str, resource_group: &str) -> Result<String, ArmError> {
+    let key = ids::resource_group_id(subscription, resource_group).to_ascii_lowercase();
+    if core.world.resource_groups.contains_key(&key) {
+        Ok(key)
+    } else {
+        Err(arm::resource_group_not_found(resource_group))
+    }
+}
+
+pub(super) fn disks(context: &Context<'_>, subscription: &str, resource_group: &str) -> Result<Reply, ArmError> {
+    if context.method != Method::GET {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let core = lock(&context.state.core);
+    let group_key = group_key_checked(&core, subscription, resource_group)?;
+    let prefix = format!("{group_key}/providers/microsoft.compute/disks/");
+    Ok(list_reply(core.world.disks.iter(), |key, _| key.starts_with(&prefix), World::render_disk))
+}
+
+pub(super) fn disk(
+    context: &Context<'_>,
+    subscription: &str,
+    resource_group: &str,
+    name: &str,
+) -> Result<Reply, ArmError> {
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    let group_key = group_key_checked(core, subscription, resource_group)?;
+    let key = ids::disk_id(subscription, resource_group, name).to_ascii_lowercase();
+    let not_found = || arm::resource_not_found("Microsoft.Compute/disks", name, resource_group);
+    match context.method {
+        Method::GET | Method::HEAD => {
+            let disk = core.world.disks.get(&key).ok_or_else(not_found)?;
+            Ok(Reply::json(StatusCode::OK, World::render_disk(disk)))
+        }
+        Method::PUT => {
+            let body = context.required_body()?;
+            let location =
+                body.get("location").and_then(Value::as_str).filter(|location| !location.is_empty()).ok_or_else(
+                    || {
+                        ArmError::new(
+                            StatusCode::BAD_REQUEST,
+                            "LocationRequired",
+                            "The location property is required for this definition.",
+                        )
+                    },
+                )?;
+            let size = match body.pointer("/properties/diskSizeGB") {
+                None | Some(Value::Null) => 32,
+                Some(size) => size
+                    .as_u64()
+                    .and_then(|size| u32::try_from(size).ok())
+                    .filter(|size| *size > 0)
+                    .ok_or_else(|| arm::invalid_content("properties.diskSizeGB must be a positive integer"))?,
+            };
+            let tags = body.get("tags").cloned().filter(Value::is_object);
+            let created = match core.world.disks.get_mut(&key) {
+                Some(disk) => {
+                    disk.size_gb = size.max(disk.size_gb);
+                    disk.tags = tags;
+                    false
+                }
+                None => {
+                    let group = core
+                        .world
+                        .resource_groups
+                        .get(&group_key)
+                        .ok_or_else(|| arm::resource_group_not_found(resource_group))?;
+                    let group = crate::world::ResourceGroup {
+                        id: group.id.clone(),
+                        name: group.name.clone(),
+                        subscription: group.subscription.clone(),
+                        location: group.location.clone(),
+                        tags: None,
+                    };
+                    core.world.add_disk(&group, name, location, size, tags, context.now);
+                    true
+                }
+            };
+            let disk = core.world.disks.get(&key).ok_or_else(not_found)?;
+            Ok(Reply::json(if created { StatusCode::CREATED } else { StatusCode::OK }, World::render_disk(disk)))
+        }
+        Method::DELETE => {
+            if !core.world.disks.contains_key(&key) {
+                return Ok(Reply::empty(StatusCode::NO_CONTENT));
+            }
+            core.world.remove_disk(&key);
+            Ok(Reply::empty(StatusCode::OK))
+        }
+        ref other => Err(arm::method_not_allowed(other.as_str())),
+    }
+}
+
+pub(super) fn vaults(context: &Context<'_>, subscription: &str, resource_group: &str) -> Result<Reply, ArmError> {
+    if context.method != Method::GET {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let core = lock(&context.state.core);
+    let group_key = group_key_checked(&core, subscription, resource_group)?;
+    let prefix = format!("{group_key}/providers/microsoft.dataprotection/backupvaults/");
+    Ok(list_reply(core.world.vaults.iter(), |key, _| key.starts_with(&prefix), World::render_vault))
+}
+
+/// `^[A-Za-z][-A-Za-z0-9]*[A-Za-z0-9]$`, 2 to 50 characters (the spec's vaultName parameter).
+fn valid_vault_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (2..=50).contains(&bytes.len())
+        && bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.iter().all(|byte| byte.is_ascii_alphanumeric() || *byte == b'-')
+}
+
+pub(super) fn vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
+    match context.method {
+        Method::GET | Method::HEAD => {
+            let core = lock(&context.state.core);
+            let key = vault_key(&core, path)?;
+            let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
+            Ok(Reply::json(StatusCode::OK, World::render_vault(vault)))
+        }
+        Method::PUT => put_vault(context, path),
+        Method::PATCH => patch_vault(context, path),
+        Method::DELETE => {
+            let mut guard = lock(&context.state.core);
+            let core = &mut *guard;
+            group_key_checked(core, &path.subscription, &path.resource_group)?;
+            let key = ids::vault_id(&path.subscription, &path.resource_group, &path.vault).to_ascii_lowercase();
+            let Some(vault) = core.world.vaults.get(&key) else {
+                return Ok(Reply::empty(StatusCode::NO_CONTENT));
+            };
+            if !vault.instances.is_empty() {
+                return Err(ArmError::user_facing(
+                    StatusCode::BAD_REQUEST,
+                    "UserErrorBackupVaultNotEmpty",
+                    format!(
+                        "Cannot delete the Backup vault {} as there are existing backup instances in the vault. Delete all \
+                         backup instances that are present in the vault and then try deleting the vault.",
+                        vault.id
+                    ),
+                    &["Delete the backup instances of the vault, then retry."],
+                    &context.activity_id,
+                ));
+            }
+            // An operation, as in the service: the vault goes when it ends.
+            let (location, vault_id) = (vault.location.clone(), vault.id.clone());
+            let kind = OperationKind::BackupVaultDelete;
+            let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+            let spec = OperationSpec {
+                target: Some(Target::Vault(key.clone())),
+                ..vault_operation(context, core, path, kind, location, outcome)
+            };
+            let operation_id = core.world.start_operation(spec, context.now);
+            let operation = core
+                .world
+                .operations
+                .get(&operation_id.to_ascii_lowercase())
+                .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
+            let group_scope = format!(
+                "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DataProtection",
+                path.subscription, path.resource_group
+            );
+            let headers = context.lro_headers(
+                operation,
+                Some(context.url(&format!("{group_scope}/operationStatus/{operation_id}"))),
+                Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))),
+            );
+            Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
+        }
+        ref other => Err(arm::method_not_allowed(other.as_str())),
+    }
+}
+
+/// Merges a JSON merge patch into `target`: objects merge key by key, anything else replaces.
+fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                match target.get_mut(key) {
+                    Some(existing) if existing.is_object() && value.is_object() => merge(existing, value),
+                    _ => {
+                        target.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+/// PATCH of a vault (`BackupVaults_Update`): the identity, settings and tags it names change; the rest stays.
+/// Answered synchronously (200), which the spec allows.
+fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
+    let body = context.required_body()?;
+    context.check_schema("PatchResourceRequestInput", &body)?;
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    let key = vault_key(core, path)?;
+    let auto_grant = core.settings.auto_grant_vault_roles;
+    let tenant = core.world.tenant_of(&path.subscription);
+    let vault = core.world.vaults.get_mut(&key).ok_or_else(|| arm::parent_not_found(&key))?;
+    if let Some(properties) = body.get("properties").filter(|p| p.is_object()) {
+        let properties = crate::world::client_vault_properties(Some(properties));
+        merge(&mut vault.properties, &properties);
+    }
+    if let Some(tags) = body.get("tags") {
+        vault.tags = Some(tags.clone()).filter(Value::is_object);
+    }
+    let mut new_principal = None;
+    if let Some(kind) = body.pointer("/identity/type").and_then(Value::as_str) {
+        let wants = kind.to_ascii_lowercase().contains("systemassigned");
+        if !wants {
+            vault.identity = None;
+        } else if vault.identity.is_none() {
+            let principal = new_uuid();
+            vault.identity = Some(crate::world::VaultIdentity { principal_id: principal.clone(), tenant_id: tenant });
+            new_principal = Some(principal);
+        }
+    }
+    if let Some(principal) = new_principal {
+        core.world.directory.insert(principal.to_ascii_lowercase(), format!("identity of {key}"));
+        if auto_grant {
+            let scope = format!("/subscriptions/{}", path.subscription);
+            for role in [ids::DISK_BACKUP_READER, ids::DISK_SNAPSHOT_CONTRIBUTOR] {
+                let _ = core.world.add_role_assignment(
+                    &new_uuid(),
+                    &scope,
+                    role,
+                    &principal,
+                    "ServicePrincipal",
+                    context.now,
+                );
+            }
+        }
+    }
+    let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
+    Ok(Reply::json(StatusCode::OK, World::render_vault(vault)))
+}
+
+fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
+    let body = context.required_body()?;
+    context.check_schema("BackupVaultResource", &body)?;
+    if !valid_vault_name(&path.vault) {
+        return Err(arm::dpp_invalid_input(
+            format!(
+                "the vault name '{}' must be 2 to 50 letters, digits or hyphens, start with a letter and end with a letter or digit",
+                path.vault
+            ),
+            &context.activity_id,
+        ));
+    }
+    let location = body.get("location").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let wants_identity = body
+        .pointer("/identity/type")
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind.to_ascii_lowercase().contains("systemassigned"));
+    let properties = crate::world::client_vault_properties(body.get("properties"));
+    let tags = body.get("tags").cloned().filter(Value::is_object);
+
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    group_key_checked(core, &path.subscription, &path.resource_group)?;
+    let key = ids::vault_id(&path.subscription, &path.resource_group, &path.vault).to_ascii_lowercase();
+    let auto_grant = core.settings.auto_grant_vault_roles;
+    if let Some(vault) = core.world.vaults.get_mut(&key) {
+        if crate::util::normalize_location(&vault.location) != crate::util::normalize_location(&location) {
+            return Err(ArmError::new(
+                StatusCode::BAD_REQUEST,
+                "LocationNotAvailableForResourceType",
+                format!(
+                    "The backup vault '{}' already exists in location '{}'; its location cannot change.",
+                    vault.name, vault.location
+                ),
+            ));
+        }
+        vault.properties = properties;
+        vault.tags = tags;
+        let needs_identity = wants_identity && vault.identity.is_none();
+        if !wants_identity {
+            vault.identity = None;
+        }
+        if needs_identity {
+            let tenant = core.world.tenant_of(&path.subscription);
+            let principal = new_uuid();
+            core.world.directory.insert(principal.clone(), format!("identity of {key}"));
+            if let Some(vault) = core.world.vaults.get_mut(&key) {
+                vault.identity =
+                    Some(crate::world::VaultIdentity { principal_id: principal.clone(), tenant_id: tenant });
+            }
+            if auto_grant {
+                let scope = format!("/subscriptions/{}", path.subscription);
+                for role in [ids::DISK_BACKUP_READER, ids::DISK_SNAPSHOT_CONTRIBUTOR] {
+                    let _ = core.world.add_role_assignment(
+                        &new_uuid(),
+                        &scope,
+                        role,
+                        &principal,
+                        "ServicePrincipal",
+                        context.now,
+                    );
+                }
+            }
+        }
+        let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
+        return Ok(Reply::json(StatusCode::OK, World::render_vault(vault)));
+    }
+    let identity = wants_identity.then_some(None);
+    core.world.add_vault(
+        (&path.subscription, &path.resource_group),
+        &path.vault,
+        &location,
+        identity,
+        properties,
+        tags,
+        "Provisioning",
+        auto_grant,
+        context.now,
+    );
+    let kind = OperationKind::BackupVaultCreateOrUpdate;
+    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    let spec = OperationSpec {
+        target: Some(Target::Vault(key.clone())),
+        creates: true,
+        ..vault_operation(context, core, path, kind, location, outcome)
+    };
+    let operation_id = core.world.start_operation(spec, context.now);
+    let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
+    let body = World::render_vault(vault);
+    let vault_id = vault.id.clone();
+    let operation = core
+        .world
+        .operations
+        .get(&operation_id.to_ascii_lowercase())
+        .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
+    let group_scope = format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DataProtection",
+        path.subscription, path.resource_group
+    );
+    let headers = context.lro_headers(
+        operation,
+        Some(context.url(&format!("{group_scope}/operationStatus/{operation_id}"))),
+        Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))),
+    );
+    Ok(Reply::json(StatusCode::CREATED, body).with_headers(headers))
+}
+
+pub(super) fn policies(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
+    if context.method != Method::GET {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let core = lock(&context.state.core);
+    let key = vault_key(&core, path)?;
+    let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
+    let value: Vec<Value> = vault.policies.values().map(World::render_policy).collect();
+    Ok(Reply::json(StatusCode::OK, json!({ "value": value })))
+}
+
+pub(super) fn policy(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, ArmError> {
+    let body = if context.method == Method::PUT {
+        let body = context.required_body()?;
+        context.check_schema("BaseBackupPolicyResource", &body)?;
+        Some(body)
+    } else {
+        None
+    };
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    let vault_key = vault_key(core, path)?;
+    let policy_key = format!("{vault_key}/backuppolicies/{}", name.to_ascii_lowercase());
+    let vault = core.world.vaults.get(&vault_key).ok_or_else(|| arm::parent_not_found(&vault_key))?;
+    let policy_id = format!("{}/backupPolicies/{name}", vault.id);
+    match (&context.method, body) {
+        (&Method::GET | &Method::HEAD, _) => {
+            let policy = vault
+                .policies
+                .get(&name.to_ascii_lowercase())
+                .ok_or_else(|| arm::dpp_not_found("backup policy", &policy_id, &context.activity_id))?;
+            Ok(Reply::json(StatusCode::OK, World::render_policy(policy)))
+        }
+        (&Method::PUT, Some(body)) => {
+            let properties = body
+                .get("properties")
+                .cloned()
+                .ok_or_else(|| arm::dpp_invalid_input("the request has no 'properties'", &context.activity_id))?;
+            let policy =
+                core.world.add_policy(&vault_key, name, properties).ok_or_else(|| arm::parent_not_found(&vault_key))?;
+            Ok(Reply::json(StatusCode::OK, World::render_policy(policy)))
+        }
+        (&Method::DELETE, _) => {
+            if !vault.policies.contains_key(&name.to_ascii_lowercase()) {
+                return Ok(Reply::empty(StatusCode::NO_CONTENT));
+            }
+            let users: Vec<String> = core
+                .world
+                .policy_users
+                .get(&policy_key)
+                .map(|users| {
+                    users
+                        .iter()
+                        .filter_map(|user| core.world.instance(user))
+                        .map(|instance| instance.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !users.is_empty() {
+                return Err(ArmError::user_facing(
+                    StatusCode::BAD_REQUEST,
+                    "UserErrorDppPolicyObjectInUse",
+                    format!(
+                        "The backup policy {policy_id} cannot be deleted because it is in use by backup instances: {}.",
+                        users.join(", ")
+                    ),
+                    &[
+                        "Remove the policy from the backup instances that use it, or delete those backup instances, then retry.",
+                    ],
+                    &context.activity_id,
+                ));
+            }
+            if let Some(vault) = core.world.vaults.get_mut(&vault_key) {
+                vault.policies.remove(&name.to_ascii_lowercase());
+            }
+            Ok(Reply::empty(StatusCode::OK))
+        }
+        (other, _) => Err(arm::method_not_allowed(other.as_str())),
+    }
+}
+
+pub(super) fn role_assignments(context: &Context<'_>, scope: &str) -> Result<Reply, ArmError> {
+    if context.method != Method::GET {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let filter = context.query.get("$filter").map(|filter| filter.trim().to_owned()).unwrap_or_default();
+    let at_scope_only = filter.eq_ignore_ascii_case("atScope()");
+    let principal = filter
+        .strip_prefix("principalId eq '")
+        .or_else(|| filter.strip_prefix("principalId eq \""))
+        .map(|rest| rest.trim_end_matches(['\'', '"']).to_ascii_lowercase());
+    if !filter.is_empty() && !at_scope_only && principal.is_none() {
+        return Err(ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "UnsupportedQuery",
+            format!(
+                "The filter '{filter}' is not supported. Supported filters are atScope() and principalId eq '{{id}}'."
+            ),
+        ));
+    }
+    let scope_key = ids::key(scope);
+    let core = lock(&context.state.core);
+    let applies = |_: &str, assignment: &RoleAssignment| {
+        let above = ids::scope_covers(&assignment.scope_key, &scope_key);
+        let below = ids::scope_covers(&scope_key, &assignment.scope_key);
+        (above || (below && !at_scope_only))
+            && principal.as_ref().is_none_or(|principal| assignment.principal_id.eq_ignore_ascii_case(principal))
+    };
+    Ok(list_reply(core.world.role_assignments.iter(), applies, World::render_role_assignment))
+}
+
+pub(super) fn role_assignment(context: &Context<'_>, scope: &str, name: &str) -> Result<Reply, ArmError> {
+    let key =
+        format!("{}/providers/microsoft.authorization/roleassignments/{}", ids::key(scope), name.to_ascii_lowercase());
+    let not_found = || {
+        ArmError::new(
+            StatusCode::NOT_FOUND,
+            "RoleAssignmentNotFound",
+            format!("The role assignment '{name}' is not found."),
+        )
+    };
+    let mut guard = lock(&context.state.core);
+    let core = &mut *guard;
+    match context.method {
+        Method::GET => {
+            let assignment = core.world.role_assignments.get(&key).ok_or_else(not_found)?;
+            Ok(Reply::json(StatusCode::OK, World::render_role_assignment(assignment)))
+        }
+        Method::PUT => {
+            let body = context.required_body()?;
+            let field = |name: &str| body.pointer(&format!("/properties/{name}")).and_then(Value::as_str);
+            let role = field("roleDefinitionId")
+                .ok_or_else(|| arm::invalid_content("properties.roleDefinitionId is required"))?;
+            let principal =
+                field("principalId").ok_or_else(|| arm::invalid_content("properties.principalId is required"))?;
+            let principal_type = field("principalType").unwrap_or("ServicePrincipal");
+            if !scope_exists(&core.world, scope) {
+                return Err(ArmError::new(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFound",
+                    format!("The scope '{scope}' of the role assignment does not exist."),
+                ));
+            }
+            if !core.world.directory.contains_key(&principal.to_ascii_lowercase()) {
+                let tenant = core.world.default_tenant.clone();
+                return Err(ArmError::new(
+                    StatusCode::BAD_REQUEST,
+                    "PrincipalNotFound",
+                    format!("Principal {} does not exist in the directory {tenant}.", principal.replace('-', "")),
+                ));
+            }
+            let (assignment, created) =
+                core.world.add_role_assignment(name, scope, role, principal, principal_type, context.now)?;
+            Ok(Reply::json(
+                if created { StatusCode::CREATED } else { StatusCode::OK },
+                World::render_role_assignment(assignment),
+            ))
+        }
+        Method::DELETE => match core.world.remove_role_assignment(&key) {
+            Some(assignment) => Ok(Reply::json(StatusCode::OK, World::render_role_assignment(&assignment))),
+            None => Ok(Reply::empty(StatusCode::NO_CONTENT)),
+        },
+        ref other => Err(arm::method_not_allowed(other.as_str())),
+    }
+}
+
+/// Whether a scope names something the world holds: a subscription, resource group, disk or vault (or anything
+/// below a vault).
+fn scope_exists(world: &World, scope: &str) -> bool {
+    let Some(id) = ids::ArmId::parse(scope) else { return false };
+    let key = id.key();
+    if !world.subscriptions.contains_key(&id.subscription.to_ascii_lowercase()) {
+        return false;
+    }
+    if id.resource_group.is_none() && id.namespace.is_none() {
+        return true;
+    }
+    if id.is_resource_group() {
+        return world.resource_groups.contains_key(&key);
+    }
+    world.disks.contains_key(&key)
+        || world.vaults.contains_key(&key)
+        || id.resource_group_key().is_some_and(|group| world.resource_groups.contains_key(&group))
+}

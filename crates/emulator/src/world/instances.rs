@@ -1,0 +1,430 @@
+//! Backup instances: the rules Azure applies before protecting a datasource, and the instance's states.
+
+use crate::util::set_field;
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use super::{Instance, InstanceKey, Vault, World};
+use crate::error::{ArmError, arm, user_facing_error};
+use crate::ids::{self, ArmId};
+
+/// The properties of a `BackupInstance` a client may set; everything else in a request is dropped, and the
+/// read-only ones are computed.
+const CLIENT_PROPERTIES: &[&str] = &[
+    "friendlyName",
+    "dataSourceInfo",
+    "dataSourceSetInfo",
+    "policyInfo",
+    "resourceGuardOperationRequests",
+    "datasourceAuthCredentials",
+    "validationType",
+    "identityDetails",
+    "objectType",
+];
+
+/// What the rules found out about a backup instance request.
+#[derive(Debug)]
+pub(crate) struct InstancePlan {
+    pub datasource_key: String,
+    pub policy_key: String,
+    /// The properties to store.
+    pub properties: Map<String, Value>,
+    /// The missing-permission failure the operation will end with, if any.
+    pub permission_error: Option<ArmError>,
+}
+
+/// `protectionStatus.status` for a `currentProtectionState`.
+pub(crate) fn protection_status_for(state: &str) -> &str {
+    match state {
+        "UpdatingProtection" => "ConfiguringProtection",
+        "BackupSchedulesSuspended" | "RetentionSchedulesSuspended" => "ProtectionStopped",
+        other => other,
+    }
+}
+
+/// A `UserFacingError` built from an operation's error object, for `protectionStatus.errorDetails`.
+pub(crate) fn user_facing_from_error(error: &Value) -> Value {
+    if let Some(info) = error
+        .get("additionalInfo")
+        .and_then(Value::as_array)
+        .and_then(|items| items.iter().find(|item| item.get("type").and_then(Value::as_str) == Some("UserFacingError")))
+        .and_then(|item| item.get("info"))
+    {
+        // protectionStatus.errorDetails follows the schema, where these fields are not nullable.
+        let mut info = info.clone();
+        if let Some(object) = info.as_object_mut() {
+            object.retain(|_, value| !value.is_null());
+        }
+        return info;
+    }
+    let code = error.get("code").and_then(Value::as_str).unwrap_or("InternalError");
+    let message = error.get("message").and_then(Value::as_str).unwrap_or("The operation failed.");
+    json!({ "code": code, "message": message, "recommendedAction": [], "isRetryable": false, "isUserError": false })
+}
+
+fn text<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
+    value.pointer(pointer).and_then(Value::as_str)
+}
+
+impl World {
+    /// Applies Azure's rules to a backup instance that `instance_name` (for a PUT) or a validateForBackup request
+    /// describes. Synchronous failures are errors; a missing permission is reported in the plan, because the
+    /// service reports it when the operation ends (CONTRACT.md §4).
+    pub fn plan_instance(
+        &self,
+        vault_key: &str,
+        instance_name: Option<&str>,
+        properties: &Value,
+        activity_id: &str,
+    ) -> Result<InstancePlan, ArmError> {
+        let invalid = |detail: String| arm::dpp_invalid_input(detail, activity_id);
+        let vault = self.vaults.get(vault_key).ok_or_else(|| arm::parent_not_found(vault_key))?;
+        let object = properties.as_object().ok_or_else(|| invalid("'properties' must be an object".to_owned()))?;
+        match object.get("objectType").and_then(Value::as_str) {
+            Some("BackupInstance") => {}
+            Some(other) => {
+                return Err(invalid(format!("objectType '{other}' is not valid here; expected 'BackupInstance'")));
+            }
+            None => return Err(invalid("properties.objectType is required".to_owned())),
+        }
+        for (field, expected) in [("dataSourceInfo", "Datasource"), ("dataSourceSetInfo", "DatasourceSet")] {
+            if let Some(object_type) = text(properties, &format!("/{field}/objectType"))
+                && object_type != expected
+            {
+                return Err(invalid(format!("{field}.objectType '{object_type}' is not valid; expected '{expected}'")));
+            }
+        }
+
+        let policy_id = text(properties, "/policyInfo/policyId").unwrap_or_default();
+        let policy = ArmId::parse(policy_id)
+            .filter(|id| id.is_type("Microsoft.DataProtection", &["backupVaults", "backupPolicies"]))
+            .ok_or_else(|| invalid(format!("policyInfo.policyId '{policy_id}' is not a backup policy ID")))?;
+        let policy_key = policy.key();
+        let policy_vault_key = policy_key.rsplit_once("/backuppolicies/").map(|(vault, _)| vault).unwrap_or_default();
+        if policy_vault_key != vault_key {
+            return Err(invalid(format!("the policy '{policy_id}' belongs to another vault than '{}'", vault.id)));
+        }
+        if !vault.policies.contains_key(&policy.name().to_ascii_lowercase()) {
+            return Err(arm::dpp_not_found("backup policy", policy_id, activity_id));
+        }
+
+        let datasource_id = text(properties, "/dataSourceInfo/resourceID").unwrap_or_default();
+        let datasource = ArmId::parse(datasource_id).ok_or_else(|| {
+            invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a valid ARM resource ID"))
+        })?;
+        let datasource_type = text(properties, "/dataSourceInfo/datasourceType").unwrap_or_default();
+        let says_disk = datasource_type.eq_ignore_ascii_case("Microsoft.Compute/disks");
+        if says_disk && !datasource.is_disk() {
+            return Err(invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a managed disk ID")));
+        }
+        let datasource_key = datasource.key();
+        let existing = instance_name.and_then(|name| vault.instances.get(&name.to_ascii_lowercase()));
+        if let Some(existing) = existing
+            && existing.datasource_key != datasource_key
+        {
+            return Err(invalid(format!(
+                "the datasource of backup instance '{}' cannot be changed (it protects another resource)",
+                existing.name
+            )));
+        }
+
+        let is_disk = datasource.is_disk();
+        if is_disk && !self.disks.contains_key(&datasource_key) {
+            return Err(ArmError::user_facing(
+                StatusCode::BAD_REQUEST,
+                "UserErrorManagedDiskNotFound",
+                "Could not perform the operation as Managed Disk no longer exists.",
+                &["The backups will continue to fail as the source disk may be deleted or moved to a different \
+                   location. Use the existing restore point to restore the disk if it's deleted by mistake. If the \
+                   disk is moved to a different location, configure backup for the disk."],
+                activity_id,
+            ));
+        }
+        if let Some(protector) = self.protected.get(&datasource_key) {
+            let same_instance = instance_name
+                .is_some_and(|name| protector.vault == vault_key && protector.name == name.to_ascii_lowercase());
+            if !same_instance {
+                return Err(self.already_protected(protector, activity_id));
+            }
+        }
+
+        let mut permission_error = None;
+        if is_disk {
+            let snapshot_group = snapshot_resource_group(properties).ok_or_else(|| {
+                ArmError::user_facing(
+                    StatusCode::BAD_REQUEST,
+                    "UserErrorOperationalStoreParametersNotProvided",
+                    "Could not perform the operation as Snapshot Data store Resource Group parameter is not provided",
+                    &["Provide the snapshot data store resource group parameter. The snapshot data store resource \
+                       group is the location where the disk snapshots are stored."],
+                    activity_id,
+                )
+            })?;
+            let group = ArmId::parse(&snapshot_group).filter(ArmId::is_resource_group).ok_or_else(|| {
+                ArmError::user_facing(
+                    StatusCode::BAD_REQUEST,
+                    "UserErrorInvalidOperationalStoreResourceGroup",
+                    format!("Snapshot Data store Resource Group provided is invalid: '{snapshot_group}'"),
+                    &["Provide a valid resource group for the snapshot data store."],
+                    activity_id,
+                )
+            })?;
+            if !self.resource_groups.contains_key(&group.key()) {
+                return Err(ArmError::user_facing(
+                    StatusCode::BAD_REQUEST,
+                    "UserErrorSnapshotRGNotFound",
+                    "Could not perform the operation as Snapshot Data store Resource Group does not exist.",
+                    &["Create the resource group and provide the required permissions on it."],
+                    activity_id,
+                ));
+            }
+            permission_error = self.missing_permission(vault, &datasource, &group, activity_id);
+        }
+
+        let mut stored = Map::new();
+        for key in CLIENT_PROPERTIES {
+            if let Some(value) = object.get(*key) {
+                stored.insert((*key).to_owned(), value.clone());
+            }
+        }
+        if let Some(policy_info) = stored.get_mut("policyInfo").and_then(Value::as_object_mut) {
+            policy_info.remove("policyVersion");
+        }
+        if !stored.contains_key("friendlyName") {
+            let friendly = text(properties, "/dataSourceInfo/resourceName")
+                .filter(|name| !name.is_empty())
+                .map_or_else(|| datasource.name().to_owned(), str::to_owned);
+            stored.insert("friendlyName".to_owned(), Value::String(friendly));
+        }
+        Ok(InstancePlan { datasource_key, policy_key, properties: stored, permission_error })
+    }
+
+    fn already_protected(&self, protector: &InstanceKey, activity_id: &str) -> ArmError {
+        let vault_id =
+            self.vaults.get(&protector.vault).map_or_else(|| protector.vault.clone(), |vault| vault.id.clone());
+        let instance_name =
+            self.instance(protector).map_or_else(|| protector.name.clone(), |instance| instance.name.clone());
+        ArmError::user_facing(
+            StatusCode::BAD_REQUEST,
+            "UserErrorDppDatasourceAlreadyProtected",
+            format!("Datasource is already protected under the Backup vault {vault_id}."),
+            &[&format!(
+                "Delete the backup instance {instance_name} from the Backup vault {vault_id} to re-protect the \
+                 datasource in any other vault."
+            )],
+            activity_id,
+        )
+    }
+
+    /// The vault identity's missing role, as the failure the operation ends with.
+    fn missing_permission(&self, vault: &Vault, disk: &ArmId, group: &ArmId, activity_id: &str) -> Option<ArmError> {
+        let needed = [
+            (disk, ids::DISK_BACKUP_READER, "Disk Backup Reader", "Microsoft.Compute/disks/beginGetAccess/action"),
+            (group, ids::DISK_SNAPSHOT_CONTRIBUTOR, "Disk Snapshot Contributor", "Microsoft.Compute/snapshots/write"),
+        ];
+        let principal = vault.identity.as_ref().map(|identity| identity.principal_id.as_str());
+        let (scope, role, action) = needed.iter().find_map(|(scope, role, role_name, action)| {
+            let granted = principal
+                .is_some_and(|principal| self.has_role(principal, &scope.key(), &[role, ids::OWNER, ids::CONTRIBUTOR]));
+            (!granted).then_some((scope.canonical(), *role_name, *action))
+        })?;
+        let client = principal.unwrap_or("(the vault has no managed identity)");
+        let detail = format!(
+            "Validate for Protection failed. Exception Message: The client '{client}' with object id '{client}' does \
+             not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. The \
+             vault's managed identity needs the {role} role there. If access was recently granted, please refresh \
+             your credentials."
+        );
+        let message = "Appropriate permissions to perform the operation is missing.";
+        let mut info = user_facing_error(
+            "UserErrorMissingRequiredPermissions",
+            message,
+            &["Grant appropriate permissions to perform this operation as mentioned at \
+               https://aka.ms/UserErrorMissingRequiredPermissions and retry the operation."],
+            activity_id,
+        );
+        set_field(
+            &mut info,
+            "innerError",
+            json!({
+                "code": "UserErrorMissingRequiredPermissions",
+                "additionalInfo": { "DetailedNonLocalisedMessage": detail },
+            }),
+        );
+        Some(ArmError {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({
+                "additionalInfo": [{ "type": "UserFacingError", "info": info }],
+                "code": "UserErrorMissingRequiredPermissions",
+                "message": message,
+            }),
+            headers: Vec::new(),
+        })
+    }
+
+    /// Stores a new or updated instance (before its operation starts). Returns whether it was created.
+    pub fn upsert_instance(&mut self, vault_key: &str, name: &str, plan: InstancePlan, tags: Option<Value>) -> bool {
+        let key = InstanceKey { vault: vault_key.to_owned(), name: name.to_ascii_lowercase() };
+        let Some(vault) = self.vaults.get_mut(vault_key) else { return false };
+        let created;
+        let old_policy;
+        match vault.instances.get_mut(&key.name) {
+            Some(instance) => {
+                created = false;
+                old_policy = Some(std::mem::replace(&mut instance.policy_key, plan.policy_key.clone()));
+                instance.properties = plan.properties;
+                instance.tags = tags;
+                instance.provisioning_state = "Updating".to_owned();
+                instance.protection_state = "UpdatingProtection".to_owned();
+                instance.configuring = None;
+            }
+            None => {
+                created = true;
+                old_policy = None;
+                let id = format!("{}/backupInstances/{name}", vault.id);
+                vault.instances.insert(
+                    key.name.clone(),
+                    Instance {
+                        id,
+                        name: name.to_owned(),
+                        properties: plan.properties,
+                        tags,
+                        datasource_key: plan.datasource_key.clone(),
+                        policy_key: plan.policy_key.clone(),
+                        provisioning_state: "Provisioning".to_owned(),
+                        protection_state: "ConfiguringProtection".to_owned(),
+                        protection_error: None,
+                        pending_operation: None,
+                        configuring: None,
+                    },
+                );
+            }
+        }
+        if let Some(old_policy) = old_policy
+            && let Some(users) = self.policy_users.get_mut(&old_policy)
+        {
+            users.remove(&key);
+        }
+        self.policy_users.entry(plan.policy_key).or_default().insert(key.clone());
+        self.protected.insert(plan.datasource_key, key);
+        created
+    }
+
+    /// Inserts an instance as it is (seeding and persistence).
+    pub(super) fn insert_instance(&mut self, key: InstanceKey, instance: Instance) {
+        self.policy_users.entry(instance.policy_key.clone()).or_default().insert(key.clone());
+        self.protected.insert(instance.datasource_key.clone(), key.clone());
+        if let Some(vault) = self.vaults.get_mut(&key.vault) {
+            vault.instances.insert(key.name, instance);
+        }
+    }
+
+    /// Removes an instance and its index entries.
+    pub fn remove_instance(&mut self, key: &InstanceKey) {
+        let Some(instance) = self.vaults.get_mut(&key.vault).and_then(|vault| vault.instances.remove(&key.name)) else {
+            return;
+        };
+        if let Some(users) = self.policy_users.get_mut(&instance.policy_key) {
+            users.remove(key);
+            if users.is_empty() {
+                self.policy_users.remove(&instance.policy_key);
+            }
+        }
+        if self.protected.get(&instance.datasource_key) == Some(key) {
+            self.protected.remove(&instance.datasource_key);
+        }
+    }
+
+    /// Brings an instance up to date before it is shown: counts the read towards its running operation or its
+    /// protection configuration.
+    pub fn observe_instance(&mut self, key: &InstanceKey, now_ms: u64) {
+        let pending = self.instance(key).and_then(|instance| instance.pending_operation.clone());
+        if let Some(operation) = pending {
+            self.observe_operation(&operation, now_ms);
+            return;
+        }
+        if let Some(instance) = self.instance_mut(key)
+            && let Some(progress) = instance.configuring.as_mut()
+            && progress.observe(now_ms)
+        {
+            instance.configuring = None;
+            if instance.protection_state == "ConfiguringProtection" {
+                instance.protection_state = "ProtectionConfigured".to_owned();
+            }
+        }
+    }
+
+    /// Puts an instance into `ProtectionError` with the given `UserFacingError`.
+    pub fn set_protection_error(&mut self, key: &InstanceKey, error: Value) -> bool {
+        let Some(instance) = self.instance_mut(key) else { return false };
+        instance.protection_state = "ProtectionError".to_owned();
+        instance.protection_error = Some(error);
+        instance.configuring = None;
+        true
+    }
+}
+
+/// The snapshot resource group of a disk instance: `resourceGroupId` of its `AzureOperationalStoreParameters`.
+fn snapshot_resource_group(properties: &Value) -> Option<String> {
+    properties
+        .pointer("/policyInfo/policyParameters/dataStoreParametersList")?
+        .as_array()?
+        .iter()
+        .find(|parameters| text(parameters, "/objectType") == Some("AzureOperationalStoreParameters"))
+        .and_then(|parameters| text(parameters, "/resourceGroupId"))
+        .map(str::to_owned)
+}
+
+/// The ARM representation of an instance, serialized straight from the instance (no copy of its properties),
+/// since GET and List of instances are the hottest paths.
+#[derive(serde::Serialize)]
+pub(crate) struct InstanceView<'a> {
+    id: &'a str,
+    name: &'a str,
+    #[serde(rename = "type")]
+    resource_type: &'static str,
+    properties: PropertiesView<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a Value>,
+}
+
+#[derive(serde::Serialize)]
+struct PropertiesView<'a> {
+    #[serde(flatten)]
+    client: &'a Map<String, Value>,
+    #[serde(rename = "provisioningState")]
+    provisioning_state: &'a str,
+    #[serde(rename = "currentProtectionState")]
+    protection_state: &'a str,
+    #[serde(rename = "protectionStatus")]
+    protection_status: StatusView<'a>,
+    #[serde(rename = "protectionErrorDetails", skip_serializing_if = "Option::is_none")]
+    protection_error: Option<&'a Value>,
+}
+
+#[derive(serde::Serialize)]
+struct StatusView<'a> {
+    status: &'a str,
+    #[serde(rename = "errorDetails", skip_serializing_if = "Option::is_none")]
+    error_details: Option<&'a Value>,
+}
+
+/// The ARM representation of an instance.
+pub(crate) fn render_instance(instance: &Instance) -> InstanceView<'_> {
+    InstanceView {
+        id: &instance.id,
+        name: &instance.name,
+        resource_type: "Microsoft.DataProtection/backupVaults/backupInstances",
+        properties: PropertiesView {
+            client: &instance.properties,
+            provisioning_state: &instance.provisioning_state,
+            protection_state: &instance.protection_state,
+            protection_status: StatusView {
+                status: protection_status_for(&instance.protection_state),
+                error_details: instance.protection_error.as_ref(),
+            },
+            protection_error: instance.protection_error.as_ref(),
+        },
+        tags: instance.tags.as_ref(),
+    }
+}

@@ -1,0 +1,553 @@
+//! Azure's rules as the emulator applies them: one protection per disk, the vault identity's roles, policies in
+//! use, missing resources, invalid bodies and IDs — each with the status, error code and body shape of the service.
+
+use crate::support;
+
+use dataprotection_emulator::default_world as world;
+use dataprotection_emulator::{LroTiming, ProtectionErrorRequest, Scenario};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::{assert_error, disk_instance, disk_properties, header, instance_path, vault_path};
+
+fn validate_body(disk: &str) -> Value {
+    json!({ "backupInstance": disk_instance(disk, world::POLICY_DAILY)["properties"] })
+}
+
+#[tokio::test]
+async fn a_disk_can_be_protected_only_once() {
+    let test = support::start().await;
+    test.fast();
+    test.protect("first", world::DISK_APP_01, world::POLICY_DAILY).await;
+
+    // validateForBackup answers synchronously with the body of the Microsoft docs trace.
+    let response = test
+        .post(&test.arm(&format!("{}/validateForBackup", vault_path())), Some(&validate_body(world::DISK_APP_01)))
+        .await;
+    let body = assert_error(response, StatusCode::BAD_REQUEST, "UserErrorDppDatasourceAlreadyProtected").await;
+    let error = &body["error"];
+    assert_eq!(error["message"], format!("Datasource is already protected under the Backup vault {}.", vault_path()));
+    assert_eq!(error["target"], Value::Null);
+    assert_eq!(error["details"], Value::Null);
+    let info = &error["additionalInfo"][0];
+    assert_eq!(info["type"], "UserFacingError");
+    assert_eq!(info["info"]["code"], "UserErrorDppDatasourceAlreadyProtected");
+    assert_eq!(info["info"]["isRetryable"], false);
+    assert_eq!(info["info"]["innerError"], Value::Null);
+    let action = info["info"]["recommendedAction"][0].as_str().unwrap();
+    assert!(action.starts_with("Delete the backup instance first from the Backup vault"), "{action}");
+    assert_eq!(info["info"]["properties"]["ActivityId"].as_str().unwrap().len(), 36);
+
+    // Another instance for the same disk is refused; the same instance may be updated.
+    let response =
+        test.put(&test.arm(&instance_path("second")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "UserErrorDppDatasourceAlreadyProtected").await;
+    let response =
+        test.put(&test.arm(&instance_path("FIRST")), &disk_instance(world::DISK_APP_01, world::POLICY_4H)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // An instance cannot move to another datasource.
+    let response =
+        test.put(&test.arm(&instance_path("first")), &disk_instance(world::DISK_APP_02, world::POLICY_4H)).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "BMSUserErrorInvalidInput").await;
+}
+
+#[tokio::test]
+async fn validation_fails_when_the_vault_identity_lacks_disk_backup_reader() {
+    let test = support::start().await;
+    let response = test
+        .post(&test.arm(&format!("{}/validateForBackup", vault_path())), Some(&validate_body(world::DISK_UNAUTHORIZED)))
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let async_operation = header(&response, "azure-asyncoperation");
+    let location = header(&response, "location");
+    assert!(async_operation.contains("/locations/westus/operationStatus/"), "{async_operation}");
+    assert!(location.contains("/locations/westus/operationResults/"), "{location}");
+    let status = test.wait(&async_operation).await;
+    assert_eq!(status["status"], "Failed");
+    assert_eq!(status["error"]["code"], "UserErrorMissingRequiredPermissions");
+    assert_eq!(status["error"]["message"], "Appropriate permissions to perform the operation is missing.");
+    let info = &status["error"]["additionalInfo"][0]["info"];
+    assert_eq!(info["code"], "UserErrorMissingRequiredPermissions");
+    let detail = info["innerError"]["additionalInfo"]["DetailedNonLocalisedMessage"].as_str().unwrap();
+    assert!(detail.contains(world::VAULT_PRINCIPAL_ID) && detail.contains("Disk Backup Reader"), "{detail}");
+    assert!(detail.contains(&world::disk_id(world::DISK_UNAUTHORIZED)), "{detail}");
+    // The Location URL answers with the error itself.
+    assert_error(test.get(&location).await, StatusCode::BAD_REQUEST, "UserErrorMissingRequiredPermissions").await;
+
+    // A disk the vault may read validates.
+    let response = test
+        .post(&test.arm(&format!("{}/validateForBackup", vault_path())), Some(&validate_body(world::DISK_APP_01)))
+        .await;
+    let status = test.wait(&header(&response, "azure-asyncoperation")).await;
+    assert_eq!(status["status"], "Succeeded", "{status}");
+    let job: Value = test.get(&header(&response, "location")).await.json().await.unwrap();
+    assert_eq!(job["objectType"], "OperationJobExtendedInfo");
+}
+
+#[tokio::test]
+async fn validation_fails_without_disk_snapshot_contributor_on_the_snapshot_group() {
+    let test = support::start().await;
+    test.fast();
+    let group = world::resource_group_id("rg-other-snapshots");
+    assert_eq!(test.put(&test.arm(&group), &json!({"location": "westus"})).await.status(), StatusCode::CREATED);
+    let body =
+        json!({ "backupInstance": disk_properties(&world::disk_id(world::DISK_APP_01), world::POLICY_DAILY, &group) });
+    let response = test.post(&test.arm(&format!("{}/validateForBackup", vault_path())), Some(&body)).await;
+    let status = test.wait(&header(&response, "azure-asyncoperation")).await;
+    assert_eq!(status["status"], "Failed");
+    let detail =
+        status["error"]["additionalInfo"][0]["info"]["innerError"]["additionalInfo"]["DetailedNonLocalisedMessage"]
+            .to_string();
+    assert!(detail.contains("Disk Snapshot Contributor") && detail.contains("rg-other-snapshots"), "{detail}");
+
+    // Granting the role through the role assignment API fixes it.
+    let assignment =
+        format!("{group}/providers/Microsoft.Authorization/roleAssignments/2b1f0d4e-8c4a-4d8e-9f7a-0c6e5b3d2a19");
+    let grant = json!({"properties": {
+        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/7efff54f-a5b4-42b5-a1c5-5411624893ce", world::SUBSCRIPTION_ID),
+        "principalId": world::VAULT_PRINCIPAL_ID,
+        "principalType": "ServicePrincipal",
+    }});
+    let response = test.put(&test.arm(&assignment), &grant).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["properties"]["scope"], group);
+    let response = test.post(&test.arm(&format!("{}/validateForBackup", vault_path())), Some(&body)).await;
+    assert_eq!(test.wait(&header(&response, "azure-asyncoperation")).await["status"], "Succeeded");
+}
+
+#[tokio::test]
+async fn creating_an_instance_without_permissions_ends_in_configuring_protection_failed() {
+    let test = support::start().await;
+    let response =
+        test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_UNAUTHORIZED, world::POLICY_DAILY)).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "the PUT is accepted; the operation fails");
+    let status = test.wait(&header(&response, "azure-asyncoperation")).await;
+    assert_eq!(status["status"], "Failed");
+    assert_eq!(status["error"]["code"], "UserErrorMissingRequiredPermissions");
+    let instance: Value = test.get(&test.arm(&instance_path("bi"))).await.json().await.unwrap();
+    assert_eq!(instance["properties"]["provisioningState"], "Failed");
+    assert_eq!(instance["properties"]["currentProtectionState"], "ConfiguringProtectionFailed");
+    assert_eq!(instance["properties"]["protectionStatus"]["status"], "ConfiguringProtectionFailed");
+    assert_eq!(
+        instance["properties"]["protectionStatus"]["errorDetails"]["code"],
+        "UserErrorMissingRequiredPermissions"
+    );
+    assert_eq!(instance["properties"]["protectionErrorDetails"]["code"], "UserErrorMissingRequiredPermissions");
+}
+
+#[tokio::test]
+async fn new_vault_identities_are_granted_roles_unless_the_setting_is_off() {
+    for auto_grant in [true, false] {
+        let test = support::start().await;
+        test.fast();
+        test.state().set_auto_grant_vault_roles(auto_grant);
+        let vault = world::vault_id().replace(world::VAULT_NAME, "vault-new");
+        let body = json!({"location": "westus", "identity": {"type": "SystemAssigned"},
+                          "properties": {"storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}]}});
+        let response = test.put(&test.arm(&vault), &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let created: Value = response.json().await.unwrap();
+        let principal = created["identity"]["principalId"].as_str().unwrap().to_owned();
+        let policy = json!({"properties": dataprotection_policy()});
+        assert_eq!(test.put(&test.arm(&format!("{vault}/backupPolicies/p")), &policy).await.status(), StatusCode::OK);
+        let instance = json!({"backupInstance": {
+            "objectType": "BackupInstance",
+            "dataSourceInfo": {"objectType": "Datasource", "datasourceType": "Microsoft.Compute/disks", "resourceID": world::disk_id(world::DISK_UNAUTHORIZED)},
+            "policyInfo": {"policyId": format!("{vault}/backupPolicies/p"), "policyParameters": {"dataStoreParametersList": [{
+                "objectType": "AzureOperationalStoreParameters", "dataStoreType": "OperationalStore",
+                "resourceGroupId": world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP)}]}},
+        }});
+        let response = test.post(&test.arm(&format!("{vault}/validateForBackup")), Some(&instance)).await;
+        let status = test.wait(&header(&response, "azure-asyncoperation")).await;
+        let expected = if auto_grant { "Succeeded" } else { "Failed" };
+        assert_eq!(status["status"], expected, "auto grant {auto_grant}: {status}");
+        let granted = test
+            .state()
+            .inventory()
+            .role_assignments
+            .iter()
+            .filter(|assignment| assignment.principal_id == principal)
+            .count();
+        assert_eq!(granted, if auto_grant { 2 } else { 0 });
+    }
+}
+
+fn dataprotection_policy() -> Value {
+    serde_json::from_str(
+        r#"{"objectType":"BackupPolicy","datasourceTypes":["Microsoft.Compute/disks"],"policyRules":[
+        {"name":"BackupHourly","objectType":"AzureBackupRule",
+         "backupParameters":{"objectType":"AzureBackupParams","backupType":"Incremental"},
+         "dataStore":{"dataStoreType":"OperationalStore","objectType":"DataStoreInfoBase"},
+         "trigger":{"objectType":"ScheduleBasedTriggerContext","schedule":{"repeatingTimeIntervals":["R/2024-01-01T02:00:00+00:00/PT4H"]},
+                    "taggingCriteria":[{"isDefault":true,"taggingPriority":99,"tagInfo":{"id":"Default_","tagName":"Default"}}]}},
+        {"name":"Default","objectType":"AzureRetentionRule","isDefault":true,"lifecycles":[{"deleteAfter":{"objectType":"AbsoluteDeleteOption","duration":"P7D"},
+         "sourceDataStore":{"dataStoreType":"OperationalStore","objectType":"DataStoreInfoBase"},"targetDataStoreCopySettings":[]}]}]}"#,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_policy_in_use_cannot_be_deleted() {
+    let test = support::start().await;
+    test.fast();
+    test.protect("bi", world::DISK_APP_01, world::POLICY_DAILY).await;
+    let policy = test.arm(&world::policy_id(world::POLICY_DAILY));
+    let body = assert_error(test.delete(&policy).await, StatusCode::BAD_REQUEST, "UserErrorDppPolicyObjectInUse").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("bi"), "{body}");
+    assert_eq!(body["error"]["additionalInfo"][0]["info"]["code"], "UserErrorDppPolicyObjectInUse");
+    let response = test.delete(&test.arm(&instance_path("bi"))).await;
+    test.wait(&header(&response, "azure-asyncoperation")).await;
+    assert_eq!(test.delete(&policy).await.status(), StatusCode::OK);
+    assert_eq!(test.delete(&policy).await.status(), StatusCode::NO_CONTENT);
+    assert_error(test.get(&policy).await, StatusCode::NOT_FOUND, "UserErrorGenericResourceNotFound").await;
+}
+
+#[tokio::test]
+async fn missing_resources_get_their_not_found_errors() {
+    let test = support::start().await;
+    // A disk that does not exist.
+    let response = test.put(&test.arm(&instance_path("bi")), &disk_instance("disk-missing", world::POLICY_DAILY)).await;
+    let body = assert_error(response, StatusCode::BAD_REQUEST, "UserErrorManagedDiskNotFound").await;
+    assert_eq!(body["error"]["additionalInfo"][0]["info"]["code"], "UserErrorManagedDiskNotFound");
+    // A policy that does not exist.
+    let response =
+        test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, "policy-missing")).await;
+    assert_error(response, StatusCode::NOT_FOUND, "UserErrorGenericResourceNotFound").await;
+    // A vault that does not exist, and a resource group that does not exist.
+    let missing_vault = instance_path("bi").replace(world::VAULT_NAME, "vault-missing");
+    let body = assert_error(test.get(&test.arm(&missing_vault)).await, StatusCode::NOT_FOUND, "ResourceNotFound").await;
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("Microsoft.DataProtection/backupVaults/vault-missing"),
+        "{body}"
+    );
+    let response = test.put(&test.arm(&missing_vault), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
+    assert_error(response, StatusCode::NOT_FOUND, "ResourceNotFound").await;
+    let missing_group = vault_path().replace(world::BACKUP_RESOURCE_GROUP, "rg-missing");
+    assert_error(test.get(&test.arm(&missing_group)).await, StatusCode::NOT_FOUND, "ResourceGroupNotFound").await;
+    // A snapshot resource group that does not exist.
+    let body = json!({"properties": disk_properties(&world::disk_id(world::DISK_APP_01), world::POLICY_DAILY, &world::resource_group_id("rg-gone"))});
+    assert_error(
+        test.put(&test.arm(&instance_path("bi")), &body).await,
+        StatusCode::BAD_REQUEST,
+        "UserErrorSnapshotRGNotFound",
+    )
+    .await;
+    // A subscription that does not exist, and one that is not a GUID.
+    let other = vault_path().replace(world::SUBSCRIPTION_ID, "11111111-2222-3333-4444-555555555555");
+    assert_error(test.get(&test.arm(&other)).await, StatusCode::NOT_FOUND, "SubscriptionNotFound").await;
+    let bad = vault_path().replace(world::SUBSCRIPTION_ID, "not-a-guid");
+    assert_error(test.get(&test.arm(&bad)).await, StatusCode::BAD_REQUEST, "InvalidSubscriptionId").await;
+    // An operation that does not exist.
+    let status = format!("{}/operationStatus/bm9uZQ==", vault_path());
+    assert_error(test.get(&test.arm(&status)).await, StatusCode::NOT_FOUND, "UserErrorGenericResourceNotFound").await;
+    // Paths the emulator does not serve.
+    let storage =
+        world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP) + "/providers/Microsoft.Storage/storageAccounts/sa";
+    assert_error(test.get(&test.arm(&storage)).await, StatusCode::CONFLICT, "MissingSubscriptionRegistration").await;
+    assert_error(
+        test.get(&test.arm(&format!("{}/backupJobs", vault_path()))).await,
+        StatusCode::NOT_FOUND,
+        "InvalidResourceType",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_bodies_and_ids_get_arm_errors() {
+    let test = support::start().await;
+    let url = test.arm(&instance_path("bi"));
+    let raw = |body: &'static str| {
+        let test = &test;
+        let url = url.clone();
+        async move {
+            test.client
+                .put(url)
+                .bearer_auth(&test.token)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_error(raw("").await, StatusCode::BAD_REQUEST, "InvalidRequestContent").await;
+    assert_error(raw("{\"properties\": ").await, StatusCode::BAD_REQUEST, "InvalidRequestContent").await;
+    assert_error(raw("{}").await, StatusCode::BAD_REQUEST, "BMSUserErrorInvalidInput").await;
+
+    let mutate = |change: &dyn Fn(&mut Value)| {
+        let mut body = disk_instance(world::DISK_APP_01, world::POLICY_DAILY);
+        change(&mut body);
+        body
+    };
+    let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
+        (
+            "wrong objectType",
+            mutate(&|body| body["properties"]["objectType"] = json!("Nope")),
+            StatusCode::BAD_REQUEST,
+            "BMSUserErrorInvalidInput",
+        ),
+        (
+            "missing objectType",
+            mutate(&|body| {
+                body["properties"].as_object_mut().unwrap().remove("objectType");
+            }),
+            StatusCode::BAD_REQUEST,
+            "BMSUserErrorInvalidInput",
+        ),
+        (
+            "unknown data store parameters",
+            mutate(&|body| {
+                body["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0]["objectType"] =
+                    json!("TapeStoreParameters")
+            }),
+            StatusCode::BAD_REQUEST,
+            "BMSUserErrorInvalidInput",
+        ),
+        (
+            "wrong datasource objectType",
+            mutate(&|body| body["properties"]["dataSourceInfo"]["objectType"] = json!("DatasourceSet")),
+            StatusCode::BAD_REQUEST,
+            "BMSUserErrorInvalidInput",
+        ),
+        (
+            "resourceID of the wrong type",
+            mutate(&|body| body["properties"]["dataSourceInfo"]["resourceID"] = json!(42)),
+            StatusCode::BAD_REQUEST,
+            "BMSUserErrorInvalidInput",
+        ),
+        (
+            "resourceID that is no ARM ID",
+            mutate(&|body| body["properties"]["dataSourceInfo"]["resourceID"] = json!("disk-app-01")),
+            StatusCode::BAD_REQUEST,
+            "BMSUserErrorInvalidInput",
+        ),
+        (
+            "policyId that is no policy",
+            mutate(&|body| body["properties"]["policyInfo"]["policyId"] = json!(world::vault_id())),
+            StatusCode::BAD_REQUEST,
+            "BMSUserErrorInvalidInput",
+        ),
+        (
+            "no policyInfo",
+            mutate(&|body| {
+                body["properties"].as_object_mut().unwrap().remove("policyInfo");
+            }),
+            StatusCode::BAD_REQUEST,
+            "BMSUserErrorInvalidInput",
+        ),
+        (
+            "no snapshot resource group",
+            mutate(&|body| body["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"] = json!([])),
+            StatusCode::BAD_REQUEST,
+            "UserErrorOperationalStoreParametersNotProvided",
+        ),
+        (
+            "a snapshot resource group ID that is not one",
+            mutate(&|body| {
+                body["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0]["resourceGroupId"] =
+                    json!(world::disk_id(world::DISK_APP_02))
+            }),
+            StatusCode::BAD_REQUEST,
+            "UserErrorInvalidOperationalStoreResourceGroup",
+        ),
+    ];
+    for (what, body, status, code) in cases {
+        let response = test.put(&url, &body).await;
+        assert_eq!(response.status(), status, "{what}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], code, "{what}: {error}");
+    }
+    let unknown = assert_error(
+        test.put(
+            &url,
+            &mutate(&|body| {
+                body["properties"]["policyInfo"]["policyParameters"]["dataStoreParametersList"][0]["objectType"] =
+                    json!("TapeStoreParameters")
+            }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "BMSUserErrorInvalidInput",
+    )
+    .await;
+    assert!(
+        unknown["error"]["message"].as_str().unwrap().contains("'TapeStoreParameters' is not a known objectType"),
+        "{unknown}"
+    );
+    assert!(test.state().inventory().backup_instances.is_empty(), "nothing invalid was stored");
+}
+
+#[tokio::test]
+async fn garbage_never_panics_and_always_gets_an_arm_error() {
+    let test = support::start().await;
+    // Hundreds of writes would otherwise be throttled before they reach the handlers.
+    test.state().update_settings(|settings| settings.throttling.enabled = false);
+    let subscription = format!("/subscriptions/{}", world::SUBSCRIPTION_ID);
+    let paths = [
+        "/".to_owned(),
+        "/subscriptions".to_owned(),
+        subscription.clone(),
+        format!("{subscription}/resourceGroups"),
+        format!("{subscription}/resourceGroups/%ff%fe"),
+        format!("{subscription}/resourceGroups/rg/providers"),
+        format!("{subscription}/providers/Microsoft.DataProtection/locations/westus/operationStatus"),
+        format!("{subscription}/providers/Microsoft.Authorization/roleAssignments/not-a-guid"),
+        format!("{}/backupInstances/a/b/c/d", vault_path()),
+        format!("{}/backupInstances/%2F..%2F", vault_path()),
+        format!("{}/backupPolicies/p/extra", vault_path()),
+        "/_emulator/nothing".to_owned(),
+    ];
+    let bodies = [
+        None,
+        Some("null"),
+        Some("[]"),
+        Some("\"text\""),
+        Some("{\"properties\": []}"),
+        Some("{\"properties\":{\"objectType\":7}}"),
+        Some("\u{0}\u{1}"),
+    ];
+    for path in &paths {
+        for method in [Method::GET, Method::PUT, Method::POST, Method::DELETE, Method::PATCH] {
+            for body in bodies {
+                let mut request = test.client.request(method.clone(), test.arm(path)).bearer_auth(&test.token);
+                if let Some(body) = body {
+                    request = request.header("content-type", "application/json").body(body);
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                assert!(status.as_u16() < 500, "{method} {path} {body:?}: {status}");
+                if !status.is_success() {
+                    let text = response.text().await.unwrap();
+                    let error: Value =
+                        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"));
+                    assert!(
+                        error["error"]["code"].is_string() && error["error"]["message"].is_string(),
+                        "{method} {path}: {text}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_protected_disk_puts_its_instance_in_protection_error() {
+    let test = support::start().await;
+    test.fast();
+    test.protect("bi", world::DISK_APP_02, world::POLICY_DAILY).await;
+    assert_eq!(test.delete(&test.arm(&world::disk_id(world::DISK_APP_02))).await.status(), StatusCode::OK);
+    let instance: Value = test.get(&test.arm(&instance_path("bi"))).await.json().await.unwrap();
+    assert_eq!(instance["properties"]["currentProtectionState"], "ProtectionError");
+    assert_eq!(instance["properties"]["protectionStatus"]["errorDetails"]["code"], "UserErrorManagedDiskNotFound");
+}
+
+#[tokio::test]
+async fn an_injected_protection_error_shows_until_sync() {
+    let test = support::start().await;
+    test.fast();
+    test.protect("bi", world::DISK_APP_01, world::POLICY_DAILY).await;
+    test.state()
+        .set_protection_error(&ProtectionErrorRequest {
+            backup_instance_id: instance_path("BI"),
+            code: Some("UserErrorDiskBackupSnapshotRGOrMSIPermissionsNotPresent".into()),
+            message: Some(
+                "Could not perform the operation as Snapshot Data store Resource Group no longer exists.".into(),
+            ),
+            recommended_action: vec!["Create a resource group and grant the vault's identity access.".into()],
+        })
+        .unwrap();
+    let instance: Value = test.get(&test.arm(&instance_path("bi"))).await.json().await.unwrap();
+    let properties = &instance["properties"];
+    assert_eq!(properties["currentProtectionState"], "ProtectionError");
+    assert_eq!(properties["protectionStatus"]["status"], "ProtectionError");
+    let details = &properties["protectionStatus"]["errorDetails"];
+    assert_eq!(details["code"], "UserErrorDiskBackupSnapshotRGOrMSIPermissionsNotPresent");
+    assert_eq!(details["recommendedAction"][0], "Create a resource group and grant the vault's identity access.");
+    assert_eq!(properties["protectionErrorDetails"], *details);
+    let response =
+        test.post(&test.arm(&format!("{}/sync", instance_path("bi"))), Some(&json!({"syncType": "ForceResync"}))).await;
+    test.wait(&header(&response, "azure-asyncoperation")).await;
+    let instance: Value = test.get(&test.arm(&instance_path("bi"))).await.json().await.unwrap();
+    assert_eq!(instance["properties"]["currentProtectionState"], "ProtectionConfigured");
+    assert!(instance["properties"].get("protectionErrorDetails").is_none());
+}
+
+#[tokio::test]
+async fn a_second_write_during_an_operation_is_told_to_retry() {
+    let test = support::start().await;
+    test.state().set_default_lro_timing(LroTiming { polls: 5, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(1) });
+    let response =
+        test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let again = test.delete(&test.arm(&instance_path("bi"))).await;
+    assert!(!header(&again, "retry-after").is_empty());
+    assert_error(again, StatusCode::TOO_MANY_REQUESTS, "RetryableErrorDueToAnotherOperation").await;
+}
+
+#[tokio::test]
+async fn role_assignments_follow_arm_rules() {
+    let test = support::start().await;
+    let scope = world::disk_id(world::DISK_UNAUTHORIZED);
+    let url = |name: &str| test.arm(&format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"));
+    let name = "9d3c1a4b-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    let body = |role: &str, principal: &str| json!({"properties": {"roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", world::SUBSCRIPTION_ID), "principalId": principal}});
+    let reader = "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24";
+    assert_eq!(test.put(&url(name), &body(reader, world::VAULT_PRINCIPAL_ID)).await.status(), StatusCode::CREATED);
+    assert_eq!(test.put(&url(name), &body(reader, world::VAULT_PRINCIPAL_ID)).await.status(), StatusCode::OK);
+    assert_error(
+        test.put(&url(name), &body(reader, world::CLIENT_OBJECT_ID)).await,
+        StatusCode::BAD_REQUEST,
+        "RoleAssignmentUpdateNotPermitted",
+    )
+    .await;
+    let other = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    assert_error(
+        test.put(&url(other), &body(reader, world::VAULT_PRINCIPAL_ID)).await,
+        StatusCode::CONFLICT,
+        "RoleAssignmentExists",
+    )
+    .await;
+    assert_error(
+        test.put(&url("not-a-guid"), &body(reader, world::VAULT_PRINCIPAL_ID)).await,
+        StatusCode::BAD_REQUEST,
+        "InvalidRoleAssignmentId",
+    )
+    .await;
+    assert_error(
+        test.put(&url(other), &body("00000000-1111-2222-3333-444444444444", world::VAULT_PRINCIPAL_ID)).await,
+        StatusCode::BAD_REQUEST,
+        "RoleDefinitionDoesNotExist",
+    )
+    .await;
+    assert_error(
+        test.put(&url(other), &body(reader, "99999999-9999-9999-9999-999999999999")).await,
+        StatusCode::BAD_REQUEST,
+        "PrincipalNotFound",
+    )
+    .await;
+    let list = test.arm(&format!(
+        "{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{}'",
+        world::VAULT_PRINCIPAL_ID
+    ));
+    let listed: Value = test.get(&list).await.json().await.unwrap();
+    assert_eq!(listed["value"].as_array().unwrap().len(), 1, "{listed}");
+    // With the role the unauthorized disk validates.
+    let response = test
+        .post(&test.arm(&format!("{}/validateForBackup", vault_path())), Some(&validate_body(world::DISK_UNAUTHORIZED)))
+        .await;
+    assert_eq!(test.wait(&header(&response, "azure-asyncoperation")).await["status"], "Succeeded");
+    assert_eq!(test.delete(&url(name)).await.status(), StatusCode::OK);
+    assert_eq!(test.delete(&url(name)).await.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn scenarios_that_contradict_themselves_are_refused() {
+    let mut scenario = Scenario::default_world();
+    scenario.disks.push(dataprotection_emulator::scenario::DiskSeed {
+        resource_group: "rg-nowhere".into(),
+        name: "d".into(),
+        ..Default::default()
+    });
+    let error = dataprotection_emulator::EmulatorState::new(scenario).unwrap_err();
+    assert!(error.to_string().contains("rg-nowhere"), "{error}");
+}

@@ -1,0 +1,14 @@
+//! Acceptance tests: the real terraform CLI and the real provider binary against the emulator over HTTPS on
+//! loopback, one module per resource or concern.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod backup_instance;
+mod backup_policy_disk;
+mod backup_vault;
+mod complete_example;
+mod data_sources;
+mod docs;
+mod examples;
+mod release;

@@ -1,0 +1,12 @@
+//! Sign-in: every credential the provider takes, the clouds, and what must never show up in a log, against the
+//! emulator's token endpoints.
+
+#[path = "../auth_support/mod.rs"]
+mod auth_support;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod clouds;
+mod secrets;
+mod sign_in;
+mod tokens;

@@ -1,0 +1,8 @@
+//! The plugin layer: the handshake, mTLS, the gRPC services, and a small test provider driven by terraform.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod binary;
+mod grpc;
+mod terraform;

@@ -1,0 +1,12 @@
+//! Reliability: faults, interrupts and kills, load under ARM's throttling, bad input and security.
+
+#[path = "../reliability_support/mod.rs"]
+mod reliability_support;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod faults;
+mod input;
+mod interrupts;
+mod load;
+mod security;
