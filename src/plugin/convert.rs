@@ -127,6 +127,7 @@ mod tests {
             nesting: Nesting::Single,
             min_items,
             max_items,
+            force_new: false,
         }
     }
 

@@ -47,6 +47,8 @@ pub struct Attribute {
     pub write_only: bool,
     /// Deprecated: Terraform warns when it is set.
     pub deprecated: bool,
+    /// A change replaces the object (the provider's own knowledge; Terraform is told at plan).
+    pub force_new: bool,
 }
 
 impl Attribute {
@@ -61,6 +63,7 @@ impl Attribute {
             sensitive: false,
             write_only: false,
             deprecated: false,
+            force_new: false,
         }
     }
 
@@ -107,6 +110,13 @@ impl Attribute {
         self.deprecated = true;
         self
     }
+
+    /// Marks the attribute as one whose change replaces the object. [`Block::with_force_new_sentences`] says so in
+    /// its description, and [`Block::replace_on_change`] lists it.
+    pub fn force_new(mut self) -> Attribute {
+        self.force_new = true;
+        self
+    }
 }
 
 /// How a nested block repeats.
@@ -137,22 +147,37 @@ pub struct NestedBlock {
     pub min_items: i64,
     /// Maximum number of blocks (0 = unlimited).
     pub max_items: i64,
+    /// A change of any of the blocks replaces the object.
+    pub force_new: bool,
 }
 
 impl NestedBlock {
     /// An optional block that may appear at most once (a `timeouts` block, for example).
     pub fn single(type_name: &str, block: Block) -> NestedBlock {
-        NestedBlock { type_name: type_name.to_owned(), block, nesting: Nesting::Single, min_items: 0, max_items: 0 }
+        NestedBlock::new(type_name, block, Nesting::Single)
     }
 
     /// A block that may repeat, kept in order.
     pub fn list(type_name: &str, block: Block) -> NestedBlock {
-        NestedBlock { type_name: type_name.to_owned(), block, nesting: Nesting::List, min_items: 0, max_items: 0 }
+        NestedBlock::new(type_name, block, Nesting::List)
     }
 
     /// A block that may repeat, order ignored.
     pub fn set(type_name: &str, block: Block) -> NestedBlock {
-        NestedBlock { type_name: type_name.to_owned(), block, nesting: Nesting::Set, min_items: 0, max_items: 0 }
+        NestedBlock::new(type_name, block, Nesting::Set)
+    }
+
+    fn new(type_name: &str, block: Block, nesting: Nesting) -> NestedBlock {
+        NestedBlock { type_name: type_name.to_owned(), block, nesting, min_items: 0, max_items: 0, force_new: false }
+    }
+
+    /// Marks the block as one whose change replaces the object: every attribute in it says so.
+    pub fn force_new(mut self) -> NestedBlock {
+        self.force_new = true;
+        for attribute in &mut self.block.attributes {
+            attribute.force_new = true;
+        }
+        self
     }
 }
 
@@ -171,6 +196,32 @@ fn valid_name(name: &str) -> bool {
 }
 
 impl Block {
+    /// Ends the description of every attribute marked [`Attribute::force_new`], here and in nested blocks, with
+    /// "Changing this forces a new `kind` to be created.", the sentence Terraform users know from azurerm.
+    pub fn with_force_new_sentences(mut self, kind: &str) -> Block {
+        let sentence = format!("Changing this forces a new {kind} to be created.");
+        self.add_force_new_sentence(&sentence);
+        self
+    }
+
+    fn add_force_new_sentence(&mut self, sentence: &str) {
+        for attribute in self.attributes.iter_mut().filter(|a| a.force_new) {
+            if !attribute.description.is_empty() {
+                attribute.description.push(' ');
+            }
+            attribute.description.push_str(sentence);
+        }
+        for nested in &mut self.blocks {
+            nested.block.add_force_new_sentence(sentence);
+        }
+    }
+
+    /// The top-level attributes and nested blocks whose change replaces the object, in schema order.
+    pub fn replace_on_change(&self) -> Vec<&str> {
+        let attributes = self.attributes.iter().filter(|a| a.force_new).map(|a| a.name.as_str());
+        attributes.chain(self.blocks.iter().filter(|b| b.force_new).map(|b| b.type_name.as_str())).collect()
+    }
+
     fn collect_problems(&self, prefix: &str, problems: &mut Vec<String>) {
         let mut seen = std::collections::BTreeSet::new();
         for a in &self.attributes {
@@ -257,13 +308,10 @@ mod tests {
     fn value_type_includes_nested_blocks() {
         let block = Block {
             attributes: vec![Attribute::required("name", Type::String)],
-            blocks: vec![NestedBlock {
-                type_name: "timeouts".into(),
-                block: Block { attributes: vec![Attribute::optional("create", Type::String)], ..Block::default() },
-                nesting: Nesting::Single,
-                min_items: 0,
-                max_items: 0,
-            }],
+            blocks: vec![NestedBlock::single(
+                "timeouts",
+                Block { attributes: vec![Attribute::optional("create", Type::String)], ..Block::default() },
+            )],
             ..Block::default()
         };
         assert_eq!(

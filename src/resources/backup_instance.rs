@@ -55,10 +55,6 @@ const SUSPENDED_STATES: &[&str] = &["BackupSchedulesSuspended", "RetentionSchedu
 /// The protection states a configuration may ask for.
 const DESIRABLE_STATES: &[&str] = &[TARGET_STATE, STOPPED_STATE, SUSPENDED_STATE];
 
-/// Arguments whose change replaces the instance.
-const REPLACE_ON_CHANGE: &[&str] =
-    &["name", "vault_id", "datasource_id", "datasource_type", "location", "snapshot_resource_group_id"];
-
 /// The hint shown when Azure says the datasource is protected already.
 const ALREADY_PROTECTED_HINT: &str = "If this resource is replacing the backup instance that protects the datasource \
 and has create_before_destroy, the new instance cannot exist beside the old one: Azure protects a datasource with one \
@@ -352,7 +348,6 @@ impl Private {
 // Schema and validation
 
 fn schema() -> Schema {
-    let force_new = "Changing this forces a new backup instance to be created.";
     Schema {
         version: 0,
         block: Block {
@@ -363,35 +358,36 @@ fn schema() -> Schema {
                     .to_owned(),
             attributes: vec![
                 Attribute::computed("id", Type::String).description("The ARM ID of the backup instance."),
-                Attribute::required("name", Type::String)
-                    .description(format!("The name of the backup instance. {force_new}")),
-                Attribute::required("vault_id", Type::String).description(format!(
-                    "The ARM ID of the backup vault. The instance is created in the vault's subscription. {force_new}"
-                )),
+                Attribute::required("name", Type::String).force_new().description("The name of the backup instance."),
+                Attribute::required("vault_id", Type::String).force_new().description(
+                    "The ARM ID of the backup vault. The instance is created in the vault's subscription.",
+                ),
                 Attribute::required("datasource_id", Type::String)
-                    .description(format!("The ARM ID of the managed disk to protect. {force_new}")),
-                Attribute::optional_computed("datasource_type", Type::String).description(format!(
+                    .force_new()
+                    .description("The ARM ID of the managed disk to protect."),
+                Attribute::optional_computed("datasource_type", Type::String).force_new().description(format!(
                     "The datasource type. Derived from `datasource_id` when not set; only `{DISK_DATASOURCE_TYPE}` is \
-                     supported. {force_new}"
+                     supported."
                 )),
-                Attribute::required("location", Type::String).description(format!(
-                    "The region of the datasource, for example `westus` (`West US` is equivalent). {force_new}"
-                )),
+                Attribute::required("location", Type::String)
+                    .force_new()
+                    .description("The region of the datasource, for example `westus` (`West US` is equivalent)."),
                 Attribute::required("backup_policy_id", Type::String).description(
                     "The ARM ID of the backup policy, in the same vault. Changing it updates the instance in place \
                      and waits until protection is configured again.",
                 ),
-                Attribute::optional("snapshot_resource_group_id", Type::String).description(format!(
+                Attribute::optional("snapshot_resource_group_id", Type::String).force_new().description(
                     "The ARM ID of the resource group that holds the disk's snapshots (the operational store); it may \
-                     be in another subscription. Required for managed disks. {force_new}"
-                )),
+                     be in another subscription. Required for managed disks.",
+                ),
                 Attribute::optional_computed("protection_state", Type::String)
                     .description(PROTECTION_STATE_DESCRIPTION),
                 Attribute::optional("retain_data_on_destroy", Type::Bool).description(RETAIN_DATA_DESCRIPTION),
             ],
             blocks: vec![common::timeouts_block(DEFAULT_TIMEOUTS)],
             deprecated: false,
-        },
+        }
+        .with_force_new_sentences("backup instance"),
     }
 }
 
@@ -697,11 +693,7 @@ impl BackupInstanceType {
             };
             planned.set_attr("datasource_type", value);
         }
-        for name in REPLACE_ON_CHANGE {
-            if planned.attr(name) != prior.attr(name) {
-                response.requires_replace.push(AttributePath::root(name));
-            }
-        }
+        response.requires_replace = common::requires_replace(&schema(), prior, planned);
         // Always: `-replace` is Terraform's decision, and the create half of any replacement needs to know the object
         // it replaces.
         response.planned_private = Private::of_state(prior);

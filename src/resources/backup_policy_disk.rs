@@ -612,7 +612,6 @@ pub(crate) fn retention_rule_type() -> Type {
 }
 
 fn schema() -> Schema {
-    let force_new = "Changing this forces a new backup policy to be created.";
     let criteria = ABSOLUTE_CRITERIA.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
     let rule = NestedBlock::list(
         "retention_rule",
@@ -620,24 +619,24 @@ fn schema() -> Schema {
             attributes: vec![
                 Attribute::required("name", Type::String).description(format!(
                     "The name of the retention rule, for example `Daily` or `Weekly`; `{DEFAULT_RULE}` is reserved \
-                     for `default_retention_duration`. {force_new}"
+                     for `default_retention_duration`."
                 )),
-                Attribute::required("duration", Type::String).description(format!(
-                    "How long the backups this rule selects are kept, as an ISO 8601 duration such as `P7D` or `P4W`. \
-                     {force_new}"
-                )),
+                Attribute::required("duration", Type::String).description(
+                    "How long the backups this rule selects are kept, as an ISO 8601 duration such as `P7D` or `P4W`.",
+                ),
                 Attribute::required("priority", Type::Number).description(format!(
                     "The rule's priority when several rules select the same backup: the lowest number wins (the \
-                     default rule has {DEFAULT_TAG_PRIORITY}). {force_new}"
+                     default rule has {DEFAULT_TAG_PRIORITY})."
                 )),
                 Attribute::required("absolute_criteria", Type::String)
-                    .description(format!("Which backups the rule selects: one of {criteria}. {force_new}")),
+                    .description(format!("Which backups the rule selects: one of {criteria}.")),
             ],
             description: "A retention rule that keeps some backups longer than `default_retention_duration`."
                 .to_owned(),
             ..Block::default()
         },
-    );
+    )
+    .force_new();
     Schema {
         version: 0,
         block: Block {
@@ -648,28 +647,32 @@ fn schema() -> Schema {
                 .to_owned(),
             attributes: vec![
                 Attribute::computed("id", Type::String).description("The ARM ID of the backup policy."),
-                Attribute::required("name", Type::String).description(format!(
-                    "The name of the backup policy: 3 to 150 letters, digits and hyphens. {force_new}"
-                )),
+                Attribute::required("name", Type::String)
+                    .force_new()
+                    .description("The name of the backup policy: 3 to 150 letters, digits and hyphens."),
                 Attribute::required("vault_id", Type::String)
-                    .description(format!("The ARM ID of the backup vault the policy belongs to. {force_new}")),
-                Attribute::required("backup_repeating_time_intervals", Type::list(Type::String)).description(format!(
-                    "When backups run, as ISO 8601 repeating intervals `R/<start>/<interval>`, for example \
-                     `R/2024-01-01T02:00:00+00:00/PT4H`. Managed disks allow the intervals {}. {force_new}",
-                    DISK_INTERVALS.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
-                )),
-                Attribute::required("default_retention_duration", Type::String).description(format!(
+                    .force_new()
+                    .description("The ARM ID of the backup vault the policy belongs to."),
+                Attribute::required("backup_repeating_time_intervals", Type::list(Type::String))
+                    .force_new()
+                    .description(format!(
+                        "When backups run, as ISO 8601 repeating intervals `R/<start>/<interval>`, for example \
+                     `R/2024-01-01T02:00:00+00:00/PT4H`. Managed disks allow the intervals {}.",
+                        DISK_INTERVALS.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+                    )),
+                Attribute::required("default_retention_duration", Type::String).force_new().description(
                     "How long backups are kept unless a retention rule keeps them longer, as an ISO 8601 duration \
-                     such as `P7D`. {force_new}"
-                )),
-                Attribute::optional_computed("time_zone", Type::String).description(format!(
+                     such as `P7D`.",
+                ),
+                Attribute::optional_computed("time_zone", Type::String).force_new().description(
                     "The time zone of the schedule: a Windows time zone ID such as `UTC` or `W. Europe Standard \
-                     Time`, or an offset such as `+05:30`. Azure's default applies when it is not set. {force_new}"
-                )),
+                     Time`, or an offset such as `+05:30`. Azure's default applies when it is not set.",
+                ),
             ],
             blocks: vec![rule, common::timeouts_block(DEFAULT_TIMEOUTS)],
             deprecated: false,
-        },
+        }
+        .with_force_new_sentences("backup policy"),
     }
 }
 
@@ -774,16 +777,6 @@ fn validate_config(config: &Value) -> Diagnostics {
 // ---------------------------------------------------------------------------------------------------------------
 // Operations
 
-/// Arguments whose change replaces the policy: all of them.
-const REPLACE_ON_CHANGE: &[&str] = &[
-    "name",
-    "vault_id",
-    "backup_repeating_time_intervals",
-    "default_retention_duration",
-    "time_zone",
-    "retention_rule",
-];
-
 impl BackupPolicyDiskType {
     fn plan_create(&self, request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
@@ -804,11 +797,7 @@ impl BackupPolicyDiskType {
             let value = keep_equivalent(prior.attr(name), planned.attr(name).clone(), equivalent);
             planned.set_attr(name, value);
         }
-        for name in REPLACE_ON_CHANGE {
-            if planned.attr(name) != prior.attr(name) {
-                response.requires_replace.push(AttributePath::root(name));
-            }
-        }
+        response.requires_replace = common::requires_replace(&schema(), prior, planned);
         if response.requires_replace.is_empty() {
             return;
         }

@@ -61,9 +61,6 @@ const ALWAYS_ON: &str = "AlwaysOn";
 /// The immutability state that cannot be undone.
 const LOCKED: &str = "Locked";
 
-/// Arguments whose change replaces the vault.
-const REPLACE_ON_CHANGE: &[&str] = &["name", "resource_group_id", "location", "datastore_type", "redundancy"];
-
 /// The `dataprotection_backup_vault` resource.
 #[derive(Debug)]
 pub struct BackupVaultType {
@@ -269,7 +266,6 @@ fn one_of(values: &[&str]) -> String {
 }
 
 fn schema() -> Schema {
-    let force_new = "Changing this forces a new backup vault to be created.";
     Schema {
         version: 0,
         block: Block {
@@ -280,25 +276,24 @@ fn schema() -> Schema {
                 .to_owned(),
             attributes: vec![
                 Attribute::computed("id", Type::String).description("The ARM ID of the backup vault."),
-                Attribute::required("name", Type::String).description(format!(
+                Attribute::required("name", Type::String).force_new().description(
                     "The name of the backup vault: 2 to 50 letters, digits and hyphens, starting with a letter and \
-                     ending with a letter or digit. {force_new}"
-                )),
-                Attribute::required("resource_group_id", Type::String).description(format!(
+                     ending with a letter or digit.",
+                ),
+                Attribute::required("resource_group_id", Type::String).force_new().description(
                     "The ARM ID of the resource group the vault is created in; the vault is created in that \
-                     resource group's subscription. {force_new}"
-                )),
-                Attribute::required("location", Type::String).description(format!(
-                    "The Azure region of the vault, for example `westus` (`West US` is equivalent). {force_new}"
-                )),
-                Attribute::required("datastore_type", Type::String).description(format!(
-                    "The datastore of the vault's storage setting: one of {}. {force_new}",
+                     resource group's subscription.",
+                ),
+                Attribute::required("location", Type::String)
+                    .force_new()
+                    .description("The Azure region of the vault, for example `westus` (`West US` is equivalent)."),
+                Attribute::required("datastore_type", Type::String).force_new().description(format!(
+                    "The datastore of the vault's storage setting: one of {}.",
                     one_of(DATASTORE_TYPES)
                 )),
-                Attribute::required("redundancy", Type::String).description(format!(
-                    "The redundancy of the vault's storage: one of {}. {force_new}",
-                    one_of(REDUNDANCIES)
-                )),
+                Attribute::required("redundancy", Type::String)
+                    .force_new()
+                    .description(format!("The redundancy of the vault's storage: one of {}.", one_of(REDUNDANCIES))),
                 Attribute::optional_computed("soft_delete", Type::String).description(format!(
                     "The soft delete state: one of {}. Defaults to `{DEFAULT_SOFT_DELETE}`. `{ALWAYS_ON}` cannot \
                      be undone: once applied, soft delete can never be turned off for this vault, and setting \
@@ -332,7 +327,8 @@ fn schema() -> Schema {
             ],
             blocks: vec![common::timeouts_block(DEFAULT_TIMEOUTS)],
             deprecated: false,
-        },
+        }
+        .with_force_new_sentences("backup vault"),
     }
 }
 
@@ -495,11 +491,7 @@ impl BackupVaultType {
             let value = keep_equivalent(prior.attr(name), planned.attr(name).clone(), equivalent);
             planned.set_attr(name, value);
         }
-        for name in REPLACE_ON_CHANGE {
-            if planned.attr(name) != prior.attr(name) {
-                response.requires_replace.push(AttributePath::root(name));
-            }
-        }
+        response.requires_replace = common::requires_replace(&schema(), prior, planned);
         for (name, value) in [("soft_delete", ALWAYS_ON), ("immutability", LOCKED)] {
             let (before, after) = (prior.attr(name).as_str(), planned.attr(name));
             if before == Some(value) && after.as_str() != Some(value) && !after.is_unknown() {

@@ -14,7 +14,7 @@ use crate::arm::pipeline::CallContext;
 use crate::arm::poller::{DEFAULT_POLL_DELAY, Wake, wait_for_next_poll};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::provider::{Context, DataReadResponse, ImportResponse, ImportedResource, ReadResponse};
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
 use crate::provider::{Configured, NotReady, ProviderState};
 
@@ -47,9 +47,9 @@ pub fn timeouts_block(defaults: Timeouts) -> NestedBlock {
             format_duration(default)
         ))
     };
-    NestedBlock {
-        type_name: "timeouts".to_owned(),
-        block: Block {
+    NestedBlock::single(
+        "timeouts",
+        Block {
             attributes: vec![
                 attribute("create", defaults.create),
                 attribute("read", defaults.read),
@@ -59,10 +59,7 @@ pub fn timeouts_block(defaults: Timeouts) -> NestedBlock {
             description: "Operation timeouts.".to_owned(),
             ..Block::default()
         },
-        nesting: Nesting::Single,
-        min_items: 0,
-        max_items: 0,
-    }
+    )
 }
 
 /// Reads the `timeouts` block of a state or config value, falling back to `defaults` for unset values.
@@ -233,6 +230,17 @@ pub fn arm_error(diags: &mut Diagnostics, error: &ArmError, attribute: Option<At
         Some(path) => diags.attribute_error(path, error.summary(), detail),
         None => diags.error(error.summary(), detail),
     }
+}
+
+/// The attributes and blocks of `schema` marked force-new whose planned value differs from the prior one.
+pub(crate) fn requires_replace(schema: &Schema, prior: &Value, planned: &Value) -> Vec<AttributePath> {
+    schema
+        .block
+        .replace_on_change()
+        .into_iter()
+        .filter(|name| planned.attr(name) != prior.attr(name))
+        .map(AttributePath::root)
+        .collect()
 }
 
 /// The diagnostic for a resource that needs Azure before the provider could be configured.
