@@ -5,15 +5,21 @@
 use std::sync::{Arc, OnceLock};
 
 use dataprotection::plugin::codec::{from_msgpack, to_msgpack};
-use dataprotection::plugin::provider::Resource;
 use dataprotection::plugin::value::Type;
-use dataprotection::resources::backup_instance::BackupInstanceType;
+use dataprotection::resources::backup_instance::TYPE_NAME;
 use libfuzzer_sys::fuzz_target;
 
 fn types() -> &'static [Type] {
     static TYPES: OnceLock<Vec<Type>> = OnceLock::new();
     TYPES.get_or_init(|| {
-        let instance = BackupInstanceType::new(Arc::default()).schema().block.value_type();
+        let resources = dataprotection::resources::all(&Arc::default());
+        let instance = resources
+            .iter()
+            .find(|r| r.type_name() == TYPE_NAME)
+            .expect("the backup instance resource")
+            .schema()
+            .block
+            .value_type();
         vec![
             instance,
             Type::Dynamic,

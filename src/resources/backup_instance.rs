@@ -7,7 +7,7 @@
 //! (tainted) instead of losing track of something that exists.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,18 +24,16 @@ use crate::arm::models::{
 use crate::arm::pipeline::CallContext;
 use crate::arm::poller::{DEFAULT_POLL_DELAY, Wake, wait_for_next_poll};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::{
-    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
-};
+use crate::plugin::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::{Configured, ProviderState};
+use crate::provider::Configured;
 
 use super::common::{
-    self, DEFAULT_TIMEOUTS, NotGone, arm_error, call, format_duration, id_in_state, keep_equivalent, not_ready,
-    required_id_in_state, same_id_value, same_location_value, same_text_value, wait_until_gone,
+    self, DEFAULT_TIMEOUTS, NotGone, arm_error, format_duration, keep_equivalent, not_ready, same_id_value,
+    same_location_value, same_text_value, wait_until_gone,
 };
+use super::managed::{Call, ManagedResource, PlanContext};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_instance";
@@ -86,9 +84,8 @@ protection, keeping the recovery points; leave it unset for `ProtectionConfigure
 others, add `protection_state` to `ignore_changes` in the lifecycle block.";
 
 /// The `dataprotection_backup_instance` resource.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct BackupInstanceType {
-    state: Arc<ProviderState>,
     /// The instances this provider process read from Azure (refresh), by lower-case ID, with the datasource each
     /// protects. Terraform plans the replacement of a tainted object as a plain create with no private data; its
     /// refresh a moment earlier, in the same process, is what tells plan that the existing instance with this ID is
@@ -97,11 +94,6 @@ pub struct BackupInstanceType {
 }
 
 impl BackupInstanceType {
-    /// The resource, sharing the provider's configuration.
-    pub fn new(state: Arc<ProviderState>) -> BackupInstanceType {
-        BackupInstanceType { state, refreshed: Mutex::default() }
-    }
-
     fn remember_refresh(&self, id: &BackupInstanceId, datasource: Option<String>) {
         self.refreshed
             .lock()
@@ -590,13 +582,8 @@ fn warn_delete_first(diags: &mut Diagnostics, old_id: &str, model: &Model) {
 // Operations
 
 impl BackupInstanceType {
-    fn configured(&self, diags: &mut Diagnostics) -> Option<Arc<Configured>> {
-        common::configured(&self.state, diags)
-    }
-
-    async fn plan_create(&self, ctx: &Context, request: &PlanRequest, response: &mut PlanResponse) {
+    async fn plan_new(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
-        planned.set_attr("id", Value::Unknown);
         planned.set_attr("protection_state", desired_protection(&request.config));
         if planned.attr("datasource_type").is_null() {
             let derived = match planned.attr("datasource_id") {
@@ -613,7 +600,7 @@ impl BackupInstanceType {
             return;
         };
         let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
-        let configured = match self.state.get() {
+        let configured = match cx.configured() {
             Ok(c) => c,
             Err(crate::provider::NotReady::Unknown(names)) => {
                 response.diagnostics.warning(
@@ -637,7 +624,7 @@ impl BackupInstanceType {
             return;
         }
         let replaced = Private::decode(&request.prior_private).replaced().or_else(|| self.refreshed(&model.id));
-        let call = call(ctx, timeouts.create, "create timeout");
+        let call = cx.call(timeouts.create, "create timeout");
         let diags = &mut response.diagnostics;
         if let Some(replaced) = &replaced
             && replaced.collides_with(&model)
@@ -664,7 +651,7 @@ impl BackupInstanceType {
         arm_error(diags, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
     }
 
-    fn plan_update(&self, request: &PlanRequest, response: &mut PlanResponse) {
+    fn plan_change(request: &PlanRequest, response: &mut PlanResponse) {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
         for (name, equivalent) in [
@@ -716,9 +703,8 @@ impl BackupInstanceType {
         planned.set_attr("protection_state", value);
     }
 
-    async fn create(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+    async fn create_instance(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
-        let Some(configured) = self.configured(&mut response.diagnostics) else { return response };
         let Some(model) = Model::from_value(&request.planned_state) else {
             response.diagnostics.error(
                 "Backup instance arguments not known",
@@ -726,16 +712,14 @@ impl BackupInstanceType {
             );
             return response;
         };
-        let timeouts = common::timeouts(&request.planned_state, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.create, "create timeout");
-        let client = &configured.client;
+        let (call, client) = (&azure.context, azure.client());
         let id = &model.id;
         let what = format!("creating backup instance {id}");
 
         // An instance with this ID that exists now is not this state's: its create was planned as new, and a
         // create cut off after Azure accepted it is in state already (tainted). Only a PUT of this very call that
         // took effect although its answer was lost is taken as this state's, further down.
-        match client.get_backup_instance(&call, id).await {
+        match client.get_backup_instance(call, id).await {
             Ok(None) => {}
             Ok(Some(existing)) => {
                 already_exists(&mut response.diagnostics, id, &existing);
@@ -747,7 +731,7 @@ impl BackupInstanceType {
             }
         }
 
-        let mut operation = match client.begin_put_backup_instance(&call, id, &model.to_resource(), &what).await {
+        let mut operation = match client.begin_put_backup_instance(call, id, &model.to_resource(), &what).await {
             Ok(operation) => operation,
             Err(error) => {
                 let path = attribute_for_code(error.code.as_deref());
@@ -770,12 +754,12 @@ impl BackupInstanceType {
         state.set_attr("protection_state", Value::Null);
         tracing::info!(id = %id, "backup instance accepted; following the operation");
         let planned = &request.planned_state;
-        let mut result = finish_put(client, &call, &mut operation, id, planned, &mut state).await;
+        let mut result = finish_put(client, call, &mut operation, id, planned, &mut state).await;
         if result.is_ok() {
             // Protection is configured; a configuration that asks for it stopped or suspended gets that next.
             let steps =
                 update_steps(TARGET_STATE, planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE), true);
-            result = run_steps(client, &call, &model, planned, &mut state, &steps).await;
+            result = run_steps(client, call, &model, planned, &mut state, &steps).await;
         }
         if let Err(error) = result {
             let path = attribute_for_code(error.code.as_deref());
@@ -786,7 +770,7 @@ impl BackupInstanceType {
         response
     }
 
-    async fn update(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+    async fn update_instance(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
         let prior = &request.prior_state;
         let planned = &request.planned_state;
@@ -800,20 +784,14 @@ impl BackupInstanceType {
             response.new_state = planned.clone();
             return response;
         }
-        let Some(configured) = self.configured(&mut response.diagnostics) else {
-            response.new_state = prior.clone();
-            return response;
-        };
         let Some(model) = Model::from_value(planned) else {
             response.diagnostics.error("Backup instance arguments not known", "This is a bug in the provider.");
             response.new_state = prior.clone();
             return response;
         };
-        let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.update, "update timeout");
         // Until Azure accepts a step, the state stays what it was.
         let mut state = prior.clone();
-        if let Err(error) = run_steps(&configured.client, &call, &model, planned, &mut state, &steps).await {
+        if let Err(error) = run_steps(azure.client(), &azure.context, &model, planned, &mut state, &steps).await {
             arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
         }
         response.private = Private::of_state(&state);
@@ -821,24 +799,14 @@ impl BackupInstanceType {
         response
     }
 
-    async fn delete(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+    async fn delete_instance(azure: &Call, id: &BackupInstanceId, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
         let prior = &request.prior_state;
-        let Some(configured) = self.configured(&mut response.diagnostics) else {
-            response.new_state = prior.clone();
-            return response;
-        };
-        let Some(id) = required_id_in_state::<BackupInstanceId>(prior, "backup instance", &mut response.diagnostics)
-        else {
-            response.new_state = prior.clone();
-            return response;
-        };
-        let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.delete, "delete timeout");
+        let (configured, call) = (&azure.configured, &azure.context);
         if retains_data(prior) {
             let stopped =
                 prior.attr("protection_state").as_str().is_some_and(|s| s.eq_ignore_ascii_case(STOPPED_STATE));
-            let result = if stopped { Ok(()) } else { stop_protection(&configured, &call, &id).await };
+            let result = if stopped { Ok(()) } else { stop_protection(configured, call, id).await };
             match result {
                 Ok(()) => {
                     response.diagnostics.warning(
@@ -858,7 +826,7 @@ impl BackupInstanceType {
             }
             return response;
         }
-        match delete_and_confirm(&configured, &call, &id).await {
+        match delete_and_confirm(configured, call, id).await {
             Ok(()) => response.new_state = Value::Null,
             Err(DeleteFailure { error, unconfirmed: true }) => {
                 // Azure said the delete is done; the GET that double-checks it is what failed.
@@ -872,7 +840,7 @@ impl BackupInstanceType {
                 );
                 response.new_state = Value::Null;
             }
-            Err(DeleteFailure { error, .. }) if gone_after_failed_delete(&configured.client, &id, &error).await => {
+            Err(DeleteFailure { error, .. }) if gone_after_failed_delete(&configured.client, id, &error).await => {
                 // Following the delete failed, but it did its work: state must not keep what no longer exists.
                 response.diagnostics.warning(
                     format!("Backup instance {} deleted", id.name),
@@ -1181,105 +1149,90 @@ async fn delete_and_confirm(
 }
 
 #[async_trait]
-impl Resource for BackupInstanceType {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ManagedResource for BackupInstanceType {
+    type Id = BackupInstanceId;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "backup instance";
 
-    fn schema(&self) -> Schema {
+    fn schema() -> Schema {
         schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
+    fn validate(config: &Value) -> Diagnostics {
         validate_config(config)
     }
 
-    async fn plan(&self, ctx: &Context, request: PlanRequest) -> PlanResponse {
-        let mut response =
-            PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
-        if request.proposed_new_state.is_null() {
-            if retains_data(&request.prior_state) {
-                response.diagnostics.warning(
-                    "Backup instance will be kept in Azure with its recovery points",
-                    format!(
-                        "retain_data_on_destroy is true, so destroying {} stops its protection and keeps its recovery \
-                         points instead of deleting it. It leaves Terraform's state but stays in the vault, and keeps \
-                         costing storage until it is deleted in Azure.",
-                        request.prior_state.attr("id").as_str().unwrap_or("this backup instance")
-                    ),
-                );
-            }
-            return response;
-        }
-        if request.prior_state.is_null() {
-            self.plan_create(ctx, &request, &mut response).await;
-        } else {
-            self.plan_update(&request, &mut response);
-        }
-        response
-    }
-
-    async fn apply(&self, ctx: &Context, request: ApplyRequest) -> ApplyResponse {
-        match (request.prior_state.is_null(), request.planned_state.is_null()) {
-            (true, false) => self.create(ctx, &request).await,
-            (false, true) => self.delete(ctx, &request).await,
-            (false, false) => self.update(ctx, &request).await,
-            (true, true) => ApplyResponse::default(),
+    fn plan_destroy(&self, prior: &Value, diagnostics: &mut Diagnostics) {
+        if retains_data(prior) {
+            diagnostics.warning(
+                "Backup instance will be kept in Azure with its recovery points",
+                format!(
+                    "retain_data_on_destroy is true, so destroying {} stops its protection and keeps its recovery \
+                     points instead of deleting it. It leaves Terraform's state but stays in the vault, and keeps \
+                     costing storage until it is deleted in Azure.",
+                    prior.attr("id").as_str().unwrap_or("this backup instance")
+                ),
+            );
         }
     }
 
-    async fn read(&self, ctx: &Context, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse { private: request.private.clone(), ..ReadResponse::default() };
-        let current = &request.current_state;
-        let Some(configured) = self.configured(&mut response.diagnostics) else {
-            response.new_state = current.clone();
-            return response;
-        };
-        let Some(id) = id_in_state::<BackupInstanceId>(current, "backup instance", &mut response.diagnostics) else {
-            response.new_state = current.clone();
-            return response;
-        };
-        let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.read, "read timeout");
-        match configured.client.get_backup_instance(&call, &id).await {
-            Ok(Some(instance)) => {
-                let state = state_from_azure(current, &id, &instance);
-                self.remember_refresh(&id, state.attr("datasource_id").as_str().map(str::to_owned));
-                // Stopped or suspended protection is drift the plan shows; a failed one deserves a word here too.
-                if let Some(s) = protection_state(&instance)
-                    && FAILED_STATES.iter().any(|p| p.eq_ignore_ascii_case(&s))
-                {
-                    let error = protection_error(&instance, &s);
-                    response.diagnostics.warning(
-                        format!("Backup instance {} is in state {s}", id.name),
-                        format!("{}\n{}", error.summary(), error.detail()),
-                    );
-                }
-                response.private = Private::of_state(&state);
-                response.new_state = state;
-            }
-            Ok(None) => {
-                tracing::info!(id = %id, "backup instance no longer exists; removing it from state");
-                response.new_state = Value::Null;
-            }
-            Err(error) => {
-                arm_error(&mut response.diagnostics, &error, None, None);
-                response.new_state = current.clone();
-            }
-        }
-        response
+    async fn plan_create(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+        self.plan_new(cx, request, response).await;
     }
 
-    async fn import(&self, _ctx: &Context, request: ImportRequest) -> ImportResponse {
-        common::import_by_id(&request.id, &schema(), |id: &BackupInstanceId| {
-            vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
-        })
+    async fn plan_update(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+        Self::plan_change(request, response);
+    }
+
+    async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
+        Self::create_instance(azure, request).await
+    }
+
+    async fn update(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
+        Self::update_instance(azure, request).await
+    }
+
+    async fn delete(&self, azure: &Call, id: &BackupInstanceId, request: &ApplyRequest) -> ApplyResponse {
+        Self::delete_instance(azure, id, request).await
+    }
+
+    async fn read(
+        &self,
+        azure: &Call,
+        id: &BackupInstanceId,
+        current: &Value,
+        response: &mut ReadResponse,
+    ) -> Result<Option<Value>, ArmError> {
+        let Some(instance) = azure.client().get_backup_instance(&azure.context, id).await? else { return Ok(None) };
+        let state = state_from_azure(current, id, &instance);
+        self.remember_refresh(id, state.attr("datasource_id").as_str().map(str::to_owned));
+        // Stopped or suspended protection is drift the plan shows; a failed one deserves a word here too.
+        if let Some(s) = protection_state(&instance)
+            && FAILED_STATES.iter().any(|p| p.eq_ignore_ascii_case(&s))
+        {
+            let error = protection_error(&instance, &s);
+            response.diagnostics.warning(
+                format!("Backup instance {} is in state {s}", id.name),
+                format!("{}\n{}", error.summary(), error.detail()),
+            );
+        }
+        response.private = Private::of_state(&state);
+        Ok(Some(state))
+    }
+
+    fn import_attributes(id: &BackupInstanceId) -> Vec<(&'static str, String)> {
+        vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::plugin::provider::{Context, ImportRequest, Resource};
+    use crate::provider::ProviderState;
+    use crate::resources::managed::Managed;
 
     const VAULT: &str =
         "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
@@ -1430,9 +1383,8 @@ mod tests {
         }
         let request =
             PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
-        let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
         let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
-        resource.plan_update(&request, &mut response);
+        BackupInstanceType::plan_change(&request, &mut response);
         response
     }
 
@@ -1484,9 +1436,8 @@ mod tests {
             proposed.set_attr("protection_state", Value::from(wanted.unwrap_or(current)));
             let request =
                 PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
-            let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
             let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
-            resource.plan_update(&request, &mut response);
+            BackupInstanceType::plan_change(&request, &mut response);
             assert!(response.requires_replace.is_empty(), "{current}");
             let planned = response.planned_state.attr("protection_state").as_str().unwrap().to_owned();
             assert_eq!(planned != current, planned_change, "{current} -> {planned}");
@@ -1559,7 +1510,7 @@ mod tests {
 
     #[tokio::test]
     async fn retaining_data_on_destroy_is_explained_at_plan_and_kept_in_state() {
-        let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
+        let resource = Managed::new(BackupInstanceType::default(), Arc::new(ProviderState::default()));
         let mut prior = prior_state();
         let destroy = |prior: Value| PlanRequest {
             prior_state: prior,
@@ -1580,7 +1531,7 @@ mod tests {
 
     #[tokio::test]
     async fn import_builds_a_full_state_from_the_id() {
-        let resource = BackupInstanceType::new(Arc::new(ProviderState::default()));
+        let resource = Managed::new(BackupInstanceType::default(), Arc::new(ProviderState::default()));
         let id = format!("{VAULT}/backupInstances/bi-1");
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         assert!(response.diagnostics.is_empty());

@@ -6,26 +6,21 @@
 //! the new policy, updates the instances to it in place, and deletes the old policy last. Validate checks the
 //! ISO 8601 schedule and durations and the time zone offline; policy calls are synchronous.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
+use crate::arm::error::ArmError;
 use crate::arm::ids::{BackupPolicyId, BackupVaultId, same_id};
 use crate::arm::models::{
     BackupCriteria, BackupPolicy, BackupPolicyResource, BackupSchedule, DISK_DATASOURCE_TYPE, DataStoreInfo,
     DeleteOption, PolicyRule, RetentionTag, SourceLifeCycle, TaggingCriteria, Trigger,
 };
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::{
-    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
-};
+use crate::plugin::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderState;
 
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_text_value};
-use super::common::{call, configured, id_in_state, import_by_id, refresh_with, required_id_in_state};
+use super::managed::{Call, ManagedResource, PlanContext};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";
@@ -48,17 +43,8 @@ its settings: Terraform then creates the new policy, moves the backup instances 
 policy last.";
 
 /// The `dataprotection_backup_policy_disk` resource.
-#[derive(Debug)]
-pub struct BackupPolicyDiskType {
-    state: Arc<ProviderState>,
-}
-
-impl BackupPolicyDiskType {
-    /// The resource, sharing the provider's configuration.
-    pub fn new(state: Arc<ProviderState>) -> BackupPolicyDiskType {
-        BackupPolicyDiskType { state }
-    }
-}
+#[derive(Debug, Default)]
+pub struct BackupPolicyDiskType;
 
 // ---------------------------------------------------------------------------------------------------------------
 // ISO 8601, as far as backup schedules use it
@@ -778,15 +764,14 @@ fn validate_config(config: &Value) -> Diagnostics {
 // Operations
 
 impl BackupPolicyDiskType {
-    fn plan_create(&self, request: &PlanRequest, response: &mut PlanResponse) {
+    fn plan_new(request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
-        planned.set_attr("id", Value::Unknown);
         if request.config.attr("time_zone").is_null() {
             planned.set_attr("time_zone", Value::Unknown);
         }
     }
 
-    async fn plan_update(&self, ctx: &Context, request: &PlanRequest, response: &mut PlanResponse) {
+    async fn plan_change(cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
         for (name, equivalent) in [
@@ -806,17 +791,17 @@ impl BackupPolicyDiskType {
             planned.set_attr("time_zone", Value::Unknown);
         }
         if planned.attr("name") == prior.attr("name") && planned.attr("vault_id") == prior.attr("vault_id") {
-            self.warn_if_in_use(ctx, prior, &mut response.diagnostics).await;
+            Self::warn_if_in_use(cx, prior, &mut response.diagnostics).await;
         }
     }
 
     /// A replacement that keeps the name keeps the ID: it can work only once no instance uses the old policy.
     /// Says so when instances use it (a failed lookup only skips the warning).
-    async fn warn_if_in_use(&self, ctx: &Context, prior: &Value, diags: &mut Diagnostics) {
+    async fn warn_if_in_use(cx: &PlanContext<'_>, prior: &Value, diags: &mut Diagnostics) {
         let Some(Ok(id)) = prior.attr("id").as_str().map(str::parse::<BackupPolicyId>) else { return };
-        let Ok(configured) = self.state.get() else { return };
+        let Ok(configured) = cx.configured() else { return };
         let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.read, "read timeout");
+        let call = cx.call(timeouts.read, "read timeout");
         let users: Vec<String> = match configured.client.list_backup_instances(&call, &id.vault).await {
             Ok(instances) => instances
                 .iter()
@@ -846,9 +831,8 @@ impl BackupPolicyDiskType {
         );
     }
 
-    async fn create(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+    async fn create_policy(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
         let Some(model) = Model::from_value(&request.planned_state) else {
             response.diagnostics.error(
                 "Backup policy arguments not known",
@@ -856,11 +840,9 @@ impl BackupPolicyDiskType {
             );
             return response;
         };
-        let timeouts = common::timeouts(&request.planned_state, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.create, "create timeout");
-        let client = &configured.client;
+        let (call, client) = (&azure.context, azure.client());
         let id = &model.id;
-        match client.get_backup_policy(&call, id).await {
+        match client.get_backup_policy(call, id).await {
             Ok(None) => {}
             Ok(Some(_)) => {
                 common::already_exists(
@@ -883,12 +865,12 @@ impl BackupPolicyDiskType {
                 return response;
             }
         }
-        match client.put_backup_policy(&call, id, &model.to_resource()).await {
+        match client.put_backup_policy(call, id, &model.to_resource()).await {
             Ok(policy) => response.new_state = state_from_azure(&request.planned_state, id, &policy),
             Err(error) => {
                 // An answer that was lost or unreadable may still have created the policy: keep it tracked.
                 if error.status.is_none()
-                    && let Ok(Some(policy)) = client.get_backup_policy(&call, id).await
+                    && let Ok(Some(policy)) = client.get_backup_policy(call, id).await
                 {
                     response.new_state = state_from_azure(&request.planned_state, id, &policy);
                 }
@@ -898,17 +880,9 @@ impl BackupPolicyDiskType {
         response
     }
 
-    async fn delete(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
-        let mut response = ApplyResponse::default();
-        let prior = &request.prior_state;
-        response.new_state = prior.clone();
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let Some(id) = required_id_in_state::<BackupPolicyId>(prior, "backup policy", &mut response.diagnostics) else {
-            return response;
-        };
-        let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.delete, "delete timeout");
-        match configured.client.delete_backup_policy(&call, &id).await {
+    async fn delete_policy(azure: &Call, id: &BackupPolicyId, request: &ApplyRequest) -> ApplyResponse {
+        let mut response = ApplyResponse { new_state: request.prior_state.clone(), ..ApplyResponse::default() };
+        match azure.client().delete_backup_policy(&azure.context, id).await {
             Ok(_) => response.new_state = Value::Null,
             Err(error) => {
                 let in_use =
@@ -921,68 +895,64 @@ impl BackupPolicyDiskType {
 }
 
 #[async_trait]
-impl Resource for BackupPolicyDiskType {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ManagedResource for BackupPolicyDiskType {
+    type Id = BackupPolicyId;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "backup policy";
 
-    fn schema(&self) -> Schema {
+    fn schema() -> Schema {
         schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
+    fn validate(config: &Value) -> Diagnostics {
         validate_config(config)
     }
 
-    async fn plan(&self, ctx: &Context, request: PlanRequest) -> PlanResponse {
-        let mut response =
-            PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
-        if request.proposed_new_state.is_null() {
-            return response;
-        }
-        if request.prior_state.is_null() {
-            self.plan_create(&request, &mut response);
-        } else {
-            self.plan_update(ctx, &request, &mut response).await;
-        }
-        response
+    async fn plan_create(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+        Self::plan_new(request, response);
     }
 
-    async fn apply(&self, ctx: &Context, request: ApplyRequest) -> ApplyResponse {
-        match (request.prior_state.is_null(), request.planned_state.is_null()) {
-            (true, false) => self.create(ctx, &request).await,
-            (false, true) => self.delete(ctx, &request).await,
-            // Every argument replaces the policy: an update only changes Terraform-side settings (timeouts).
-            (false, false) => ApplyResponse { new_state: request.planned_state.clone(), ..ApplyResponse::default() },
-            (true, true) => ApplyResponse::default(),
-        }
+    async fn plan_update(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+        Self::plan_change(cx, request, response).await;
     }
 
-    async fn read(&self, ctx: &Context, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse { private: request.private.clone(), ..ReadResponse::default() };
-        let current = &request.current_state;
-        response.new_state = current.clone();
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let Some(id) = id_in_state::<BackupPolicyId>(current, "backup policy", &mut response.diagnostics) else {
-            return response;
-        };
-        let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.read, "read timeout");
-        let found = configured.client.get_backup_policy(&call, &id).await;
-        refresh_with(&mut response, found, "backup policy", &id, |policy| state_from_azure(current, &id, &policy));
-        response
+    async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
+        Self::create_policy(azure, request).await
     }
 
-    async fn import(&self, _ctx: &Context, request: ImportRequest) -> ImportResponse {
-        import_by_id(&request.id, &schema(), |id: &BackupPolicyId| {
-            vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
-        })
+    /// Every argument replaces the policy: an update only changes Terraform-side settings (timeouts).
+    async fn update(&self, _azure: &Call, request: &ApplyRequest) -> ApplyResponse {
+        ApplyResponse { new_state: request.planned_state.clone(), ..ApplyResponse::default() }
+    }
+
+    async fn delete(&self, azure: &Call, id: &BackupPolicyId, request: &ApplyRequest) -> ApplyResponse {
+        Self::delete_policy(azure, id, request).await
+    }
+
+    async fn read(
+        &self,
+        azure: &Call,
+        id: &BackupPolicyId,
+        current: &Value,
+        _response: &mut ReadResponse,
+    ) -> Result<Option<Value>, ArmError> {
+        let found = azure.client().get_backup_policy(&azure.context, id).await?;
+        Ok(found.map(|policy| state_from_azure(current, id, &policy)))
+    }
+
+    fn import_attributes(id: &BackupPolicyId) -> Vec<(&'static str, String)> {
+        vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::plugin::provider::{Context, ImportRequest, Resource};
+    use crate::provider::ProviderState;
+    use crate::resources::managed::Managed;
 
     const VAULT: &str =
         "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
@@ -1203,8 +1173,9 @@ mod tests {
         let request = PlanRequest { prior_state: prior, proposed_new_state: proposed, config, prior_private: vec![] };
         let mut response =
             PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
-        let resource = BackupPolicyDiskType::new(Arc::new(ProviderState::default()));
-        resource.plan_update(&Context::default(), &request, &mut response).await;
+        let state = ProviderState::default();
+        let cx = PlanContext { ctx: &Context::default(), state: &state };
+        BackupPolicyDiskType::plan_change(&cx, &request, &mut response).await;
         response
     }
 
@@ -1232,7 +1203,7 @@ mod tests {
 
     #[tokio::test]
     async fn import_builds_a_full_state_from_the_id() {
-        let resource = BackupPolicyDiskType::new(Arc::new(ProviderState::default()));
+        let resource = Managed::new(BackupPolicyDiskType, Arc::new(ProviderState::default()));
         let id = format!("{VAULT}/backupPolicies/p1");
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         let state = &response.imported[0].state;

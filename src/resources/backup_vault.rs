@@ -8,7 +8,6 @@
 //! returns the vault's ID, so Terraform keeps it (tainted).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -20,20 +19,16 @@ use crate::arm::models::{
 };
 use crate::arm::pipeline::CallContext;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::{
-    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
-};
+use crate::plugin::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::{Configured, ProviderState};
+use crate::provider::Configured;
 
 use super::common::{
     self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_location_value, same_text_value,
 };
-use super::common::{
-    NotGone, call, configured, id_in_state, import_by_id, refresh_with, required_id_in_state, wait_until_gone,
-};
+use super::common::{NotGone, wait_until_gone};
+use super::managed::{Call, ManagedResource, PlanContext};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_vault";
@@ -62,17 +57,8 @@ const ALWAYS_ON: &str = "AlwaysOn";
 const LOCKED: &str = "Locked";
 
 /// The `dataprotection_backup_vault` resource.
-#[derive(Debug)]
-pub struct BackupVaultType {
-    state: Arc<ProviderState>,
-}
-
-impl BackupVaultType {
-    /// The resource, sharing the provider's configuration.
-    pub fn new(state: Arc<ProviderState>) -> BackupVaultType {
-        BackupVaultType { state }
-    }
-}
+#[derive(Debug, Default)]
+pub struct BackupVaultType;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Model
@@ -438,7 +424,7 @@ fn replace_warning(diags: &mut Diagnostics, name: &str, from: &str, to: &str) {
 // Operations
 
 impl BackupVaultType {
-    fn plan_defaults(&self, config: &Value, planned: &mut Value) {
+    fn plan_defaults(config: &Value, planned: &mut Value) {
         for (name, default) in [
             ("soft_delete", Value::from(DEFAULT_SOFT_DELETE)),
             ("retention_duration_in_days", Value::from(DEFAULT_RETENTION_DAYS)),
@@ -461,10 +447,9 @@ impl BackupVaultType {
         planned.set_attr("identity_tenant_id", value);
     }
 
-    fn plan_create(&self, request: &PlanRequest, response: &mut PlanResponse) {
+    fn plan_new(request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
-        planned.set_attr("id", Value::Unknown);
-        self.plan_defaults(&request.config, planned);
+        Self::plan_defaults(&request.config, planned);
         Self::plan_identity(planned);
         let vault = planned.attr("name").as_str().unwrap_or("(new)").to_owned();
         for (name, value) in [("soft_delete", ALWAYS_ON), ("immutability", LOCKED)] {
@@ -474,10 +459,10 @@ impl BackupVaultType {
         }
     }
 
-    fn plan_update(&self, request: &PlanRequest, response: &mut PlanResponse) {
+    fn plan_change(request: &PlanRequest, response: &mut PlanResponse) {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
-        self.plan_defaults(&request.config, planned);
+        Self::plan_defaults(&request.config, planned);
         for (name, equivalent) in [
             ("name", same_text_value as fn(&Value, &Value) -> bool),
             ("resource_group_id", same_id_value),
@@ -510,9 +495,8 @@ impl BackupVaultType {
         }
     }
 
-    async fn create(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+    async fn create_vault(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
         let Some(model) = Model::from_value(&request.planned_state) else {
             response.diagnostics.error(
                 "Backup vault arguments not known",
@@ -520,13 +504,11 @@ impl BackupVaultType {
             );
             return response;
         };
-        let timeouts = common::timeouts(&request.planned_state, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.create, "create timeout");
-        let client = &configured.client;
+        let (call, client) = (&azure.context, azure.client());
         let id = &model.id;
         let what = format!("creating backup vault {id}");
 
-        match client.get_backup_vault(&call, id).await {
+        match client.get_backup_vault(call, id).await {
             Ok(None) => {}
             Ok(Some(_)) => {
                 common::already_exists(&mut response.diagnostics, "backup vault", TYPE_NAME, &id.to_string(), "");
@@ -537,7 +519,7 @@ impl BackupVaultType {
                 return response;
             }
         }
-        let mut operation = match client.begin_put_backup_vault(&call, id, &model.to_resource(), &what).await {
+        let mut operation = match client.begin_put_backup_vault(call, id, &model.to_resource(), &what).await {
             Ok(operation) => operation,
             Err(error) => {
                 arm_error(&mut response.diagnostics, &error, None, None);
@@ -553,14 +535,16 @@ impl BackupVaultType {
             }
         }
         tracing::info!(id = %id, "backup vault accepted; following the operation");
-        if let Err(error) = finish(&configured, &call, &mut operation, id, &request.planned_state, &mut state).await {
+        if let Err(error) =
+            finish(&azure.configured, call, &mut operation, id, &request.planned_state, &mut state).await
+        {
             arm_error(&mut response.diagnostics, &error, None, None);
         }
         response.new_state = state;
         response
     }
 
-    async fn update(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+    async fn update_vault(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
         let prior = &request.prior_state;
         let planned = &request.planned_state;
@@ -578,15 +562,10 @@ impl BackupVaultType {
             response.new_state = state;
             return response;
         };
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else {
-            response.new_state = prior.clone();
-            return response;
-        };
-        let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.update, "update timeout");
+        let call = &azure.context;
         let id = &after.id;
         let what = format!("updating backup vault {id}");
-        let mut operation = match configured.client.begin_patch_backup_vault(&call, id, &patch, &what).await {
+        let mut operation = match azure.client().begin_patch_backup_vault(call, id, &patch, &what).await {
             Ok(operation) => operation,
             Err(error) => {
                 arm_error(&mut response.diagnostics, &error, None, None);
@@ -595,27 +574,17 @@ impl BackupVaultType {
             }
         };
         let mut state = prior.clone();
-        if let Err(error) = finish(&configured, &call, &mut operation, id, planned, &mut state).await {
+        if let Err(error) = finish(&azure.configured, call, &mut operation, id, planned, &mut state).await {
             arm_error(&mut response.diagnostics, &error, None, None);
         }
         response.new_state = state;
         response
     }
 
-    async fn delete(&self, ctx: &Context, request: &ApplyRequest) -> ApplyResponse {
+    async fn delete_vault(azure: &Call, id: &BackupVaultId, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
         let prior = &request.prior_state;
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else {
-            response.new_state = prior.clone();
-            return response;
-        };
-        let Some(id) = required_id_in_state::<BackupVaultId>(prior, "backup vault", &mut response.diagnostics) else {
-            response.new_state = prior.clone();
-            return response;
-        };
-        let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.delete, "delete timeout");
-        match delete_and_confirm(&configured, &call, &id).await {
+        match delete_and_confirm(&azure.configured, &azure.context, id).await {
             Ok(()) => response.new_state = Value::Null,
             Err(error) => {
                 let hint = error.code.as_deref().filter(|c| c.to_ascii_lowercase().contains("notempty")).map(|_| {
@@ -670,67 +639,63 @@ async fn delete_and_confirm(configured: &Configured, call: &CallContext, id: &Ba
 }
 
 #[async_trait]
-impl Resource for BackupVaultType {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ManagedResource for BackupVaultType {
+    type Id = BackupVaultId;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "backup vault";
 
-    fn schema(&self) -> Schema {
+    fn schema() -> Schema {
         schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
+    fn validate(config: &Value) -> Diagnostics {
         validate_config(config)
     }
 
-    async fn plan(&self, _ctx: &Context, request: PlanRequest) -> PlanResponse {
-        let mut response =
-            PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
-        if request.proposed_new_state.is_null() {
-            return response;
-        }
-        if request.prior_state.is_null() {
-            self.plan_create(&request, &mut response);
-        } else {
-            self.plan_update(&request, &mut response);
-        }
-        response
+    async fn plan_create(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+        Self::plan_new(request, response);
     }
 
-    async fn apply(&self, ctx: &Context, request: ApplyRequest) -> ApplyResponse {
-        match (request.prior_state.is_null(), request.planned_state.is_null()) {
-            (true, false) => self.create(ctx, &request).await,
-            (false, true) => self.delete(ctx, &request).await,
-            (false, false) => self.update(ctx, &request).await,
-            (true, true) => ApplyResponse::default(),
-        }
+    async fn plan_update(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+        Self::plan_change(request, response);
     }
 
-    async fn read(&self, ctx: &Context, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse { private: request.private.clone(), ..ReadResponse::default() };
-        let current = &request.current_state;
-        response.new_state = current.clone();
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
-        let Some(id) = id_in_state::<BackupVaultId>(current, "backup vault", &mut response.diagnostics) else {
-            return response;
-        };
-        let timeouts = common::timeouts(current, DEFAULT_TIMEOUTS);
-        let call = call(ctx, timeouts.read, "read timeout");
-        let found = configured.client.get_backup_vault(&call, &id).await;
-        refresh_with(&mut response, found, "backup vault", &id, |vault| state_from_azure(current, &id, &vault));
-        response
+    async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
+        Self::create_vault(azure, request).await
     }
 
-    async fn import(&self, _ctx: &Context, request: ImportRequest) -> ImportResponse {
-        import_by_id(&request.id, &schema(), |id: &BackupVaultId| {
-            vec![("name", id.name.clone()), ("resource_group_id", id.resource_group.to_string())]
-        })
+    async fn update(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
+        Self::update_vault(azure, request).await
+    }
+
+    async fn delete(&self, azure: &Call, id: &BackupVaultId, request: &ApplyRequest) -> ApplyResponse {
+        Self::delete_vault(azure, id, request).await
+    }
+
+    async fn read(
+        &self,
+        azure: &Call,
+        id: &BackupVaultId,
+        current: &Value,
+        _response: &mut ReadResponse,
+    ) -> Result<Option<Value>, ArmError> {
+        let found = azure.client().get_backup_vault(&azure.context, id).await?;
+        Ok(found.map(|vault| state_from_azure(current, id, &vault)))
+    }
+
+    fn import_attributes(id: &BackupVaultId) -> Vec<(&'static str, String)> {
+        vec![("name", id.name.clone()), ("resource_group_id", id.resource_group.to_string())]
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::plugin::provider::{Context, ImportRequest, Resource};
+    use crate::provider::ProviderState;
+    use crate::resources::managed::Managed;
 
     const GROUP: &str = "/subscriptions/s1/resourceGroups/rg-backup";
 
@@ -757,8 +722,8 @@ mod tests {
         d.iter().map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect()
     }
 
-    fn resource() -> BackupVaultType {
-        BackupVaultType::new(Arc::new(ProviderState::default()))
+    fn resource() -> Managed<BackupVaultType> {
+        Managed::new(BackupVaultType, Arc::new(ProviderState::default()))
     }
 
     fn plan(prior: Value, config: Value) -> PlanResponse {
@@ -777,9 +742,10 @@ mod tests {
         let mut response =
             PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
         if request.prior_state.is_null() {
-            resource().plan_create(&request, &mut response);
+            response.planned_state.set_attr("id", Value::Unknown);
+            BackupVaultType::plan_new(&request, &mut response);
         } else {
-            resource().plan_update(&request, &mut response);
+            BackupVaultType::plan_change(&request, &mut response);
         }
         response
     }

@@ -13,7 +13,7 @@ use crate::arm::ids::same_id;
 use crate::arm::pipeline::CallContext;
 use crate::arm::poller::{DEFAULT_POLL_DELAY, Wake, wait_for_next_poll};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::{Context, DataReadResponse, ImportResponse, ImportedResource, ReadResponse};
+use crate::plugin::provider::{Context, DataReadResponse, ImportResponse, ImportedResource};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
 use crate::provider::{Configured, NotReady, ProviderState};
@@ -434,25 +434,6 @@ where
     response
 }
 
-/// Puts what a read of the `kind` `id` found into `response`: the resource as `to_state` renders it; null (so
-/// Terraform plans to create it again) when Azure no longer has it; or Azure's error, the state left as it was.
-pub(crate) fn refresh_with<T>(
-    response: &mut ReadResponse,
-    found: Result<Option<T>, ArmError>,
-    kind: &str,
-    id: &dyn std::fmt::Display,
-    to_state: impl FnOnce(T) -> Value,
-) {
-    match found {
-        Ok(Some(resource)) => response.new_state = to_state(resource),
-        Ok(None) => {
-            tracing::info!(id = %id, "{kind} no longer exists; removing it from state");
-            response.new_state = Value::Null;
-        }
-        Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
-    }
-}
-
 /// The default read timeout of data sources.
 pub(crate) const DATA_SOURCE_READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
@@ -681,17 +662,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_keep_what_was_found_drop_what_is_gone_and_report_errors() {
-        let gone = || ArmError::new(ErrorKind::Timeout, "no answer");
-        let mut response = ReadResponse { new_state: Value::from("before"), ..ReadResponse::default() };
-        refresh_with(&mut response, Ok(Some(1)), "backup vault", &"v1", |n: i32| Value::from(n.to_string()));
-        assert_eq!(response.new_state, Value::from("1"));
-        refresh_with(&mut response, Err::<Option<i32>, _>(gone()), "backup vault", &"v1", |_| Value::Null);
-        assert_eq!(response.new_state, Value::from("1"), "an error leaves the state as it was");
-        assert!(response.diagnostics.has_errors());
-        refresh_with(&mut response, Ok(None::<i32>), "backup vault", &"v1", |_| Value::from("x"));
-        assert!(response.new_state.is_null(), "gone from Azure, gone from state");
-
+    fn data_source_reads_keep_the_configured_id_and_report_what_is_missing() {
         let config = Value::object([("id", Value::from("/Configured/Id")), ("timeouts", Value::Null)]);
         let mut data = DataReadResponse::default();
         let render = |_: i32| Value::object([("id", Value::from("/configured/id")), ("name", Value::from("v1"))]);

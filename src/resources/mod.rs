@@ -8,6 +8,7 @@ pub mod data_backup_instance;
 pub mod data_backup_instances;
 pub mod data_backup_policy_disk;
 pub mod data_backup_vault;
+pub(crate) mod managed;
 
 use std::sync::Arc;
 
@@ -17,9 +18,9 @@ use crate::provider::ProviderState;
 /// Every resource type, sharing the provider's configuration.
 pub fn all(state: &Arc<ProviderState>) -> Vec<Arc<dyn Resource>> {
     vec![
-        Arc::new(backup_instance::BackupInstanceType::new(state.clone())),
-        Arc::new(backup_vault::BackupVaultType::new(state.clone())),
-        Arc::new(backup_policy_disk::BackupPolicyDiskType::new(state.clone())),
+        Arc::new(managed::Managed::new(backup_instance::BackupInstanceType::default(), state.clone())),
+        Arc::new(managed::Managed::new(backup_vault::BackupVaultType, state.clone())),
+        Arc::new(managed::Managed::new(backup_policy_disk::BackupPolicyDiskType, state.clone())),
     ]
 }
 
