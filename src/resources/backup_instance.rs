@@ -702,163 +702,6 @@ impl BackupInstanceType {
         let value = if !policy_changes && same_text_value(&desired, current) { current.clone() } else { desired };
         planned.set_attr("protection_state", value);
     }
-
-    async fn create_instance(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        let mut response = ApplyResponse::default();
-        let Some(model) = Model::from_value(&request.planned_state) else {
-            response.diagnostics.error(
-                "Backup instance arguments not known",
-                "Some arguments were still unknown when the instance was to be created. This is a bug in the provider.",
-            );
-            return response;
-        };
-        let (call, client) = (&azure.context, azure.client());
-        let id = &model.id;
-        let what = format!("creating backup instance {id}");
-
-        // An instance with this ID that exists now is not this state's: its create was planned as new, and a
-        // create cut off after Azure accepted it is in state already (tainted). Only a PUT of this very call that
-        // took effect although its answer was lost is taken as this state's, further down.
-        match client.get_backup_instance(call, id).await {
-            Ok(None) => {}
-            Ok(Some(existing)) => {
-                already_exists(&mut response.diagnostics, id, &existing);
-                return response;
-            }
-            Err(error) => {
-                arm_error(&mut response.diagnostics, &error.context(what.clone()), None, None);
-                return response;
-            }
-        }
-
-        let mut operation = match client.begin_put_backup_instance(call, id, &model.to_resource(), &what).await {
-            Ok(operation) => operation,
-            Err(error) => {
-                let path = attribute_for_code(error.code.as_deref());
-                arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
-                // An earlier try may have taken effect even though the last one failed (an answer lost on the
-                // way back, a stop or a deadline while the request was in flight): keep what exists.
-                if exists_after_failed_put(client, id, &error).await {
-                    let mut state = request.planned_state.clone();
-                    state.set_attr("id", Value::from(id.to_string()));
-                    state.set_attr("protection_state", Value::Null);
-                    response.private = Private::of_state(&state);
-                    response.new_state = state;
-                }
-                return response;
-            }
-        };
-        // Azure has accepted the PUT: the instance may exist from here on, so every return carries its ID.
-        let mut state = request.planned_state.clone();
-        state.set_attr("id", Value::from(id.to_string()));
-        state.set_attr("protection_state", Value::Null);
-        tracing::info!(id = %id, "backup instance accepted; following the operation");
-        let planned = &request.planned_state;
-        let mut result = finish_put(client, call, &mut operation, id, planned, &mut state).await;
-        if result.is_ok() {
-            // Protection is configured; a configuration that asks for it stopped or suspended gets that next.
-            let steps =
-                update_steps(TARGET_STATE, planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE), true);
-            result = run_steps(client, call, &model, planned, &mut state, &steps).await;
-        }
-        if let Err(error) = result {
-            let path = attribute_for_code(error.code.as_deref());
-            arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
-        }
-        response.private = Private::of_state(&state);
-        response.new_state = state;
-        response
-    }
-
-    async fn update_instance(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        let mut response = ApplyResponse::default();
-        let prior = &request.prior_state;
-        let planned = &request.planned_state;
-        let same_policy = planned.attr("backup_policy_id") == prior.attr("backup_policy_id");
-        let current = prior.attr("protection_state").as_str().unwrap_or("");
-        let desired = planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE);
-        let steps = update_steps(current, desired, same_policy);
-        if steps.is_empty() {
-            // Only Terraform-side settings (timeouts, retain_data_on_destroy) changed: nothing to tell Azure.
-            response.private = Private::of_state(planned);
-            response.new_state = planned.clone();
-            return response;
-        }
-        let Some(model) = Model::from_value(planned) else {
-            response.diagnostics.error("Backup instance arguments not known", "This is a bug in the provider.");
-            response.new_state = prior.clone();
-            return response;
-        };
-        // Until Azure accepts a step, the state stays what it was.
-        let mut state = prior.clone();
-        if let Err(error) = run_steps(azure.client(), &azure.context, &model, planned, &mut state, &steps).await {
-            arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
-        }
-        response.private = Private::of_state(&state);
-        response.new_state = state;
-        response
-    }
-
-    async fn delete_instance(azure: &Call, id: &BackupInstanceId, request: &ApplyRequest) -> ApplyResponse {
-        let mut response = ApplyResponse::default();
-        let prior = &request.prior_state;
-        let (configured, call) = (&azure.configured, &azure.context);
-        if retains_data(prior) {
-            let stopped =
-                prior.attr("protection_state").as_str().is_some_and(|s| s.eq_ignore_ascii_case(STOPPED_STATE));
-            let result = if stopped { Ok(()) } else { stop_protection(configured, call, id).await };
-            match result {
-                Ok(()) => {
-                    response.diagnostics.warning(
-                        "Backup instance kept in Azure with its recovery points",
-                        format!(
-                            "Protection of {id} was stopped and its recovery points were kept \
-                             (retain_data_on_destroy = true). It is no longer in Terraform's state, and it keeps \
-                             costing storage until it is deleted in Azure."
-                        ),
-                    );
-                    response.new_state = Value::Null;
-                }
-                Err(error) => {
-                    arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
-                    response.new_state = prior.clone();
-                }
-            }
-            return response;
-        }
-        match delete_and_confirm(configured, call, id).await {
-            Ok(()) => response.new_state = Value::Null,
-            Err(DeleteFailure { error, unconfirmed: true }) => {
-                // Azure said the delete is done; the GET that double-checks it is what failed.
-                response.diagnostics.warning(
-                    format!("Backup instance {} deleted", id.name),
-                    format!(
-                        "Azure reported the delete as finished. Reading the backup instance back to confirm it failed \
-                         ({}), so it is removed from state on Azure's word.",
-                        error.summary()
-                    ),
-                );
-                response.new_state = Value::Null;
-            }
-            Err(DeleteFailure { error, .. }) if gone_after_failed_delete(&configured.client, id, &error).await => {
-                // Following the delete failed, but it did its work: state must not keep what no longer exists.
-                response.diagnostics.warning(
-                    format!("Backup instance {} deleted", id.name),
-                    format!(
-                        "Following the delete did not succeed ({}), but a final check found that the backup instance \
-                         no longer exists, so it is removed from state.",
-                        error.summary()
-                    ),
-                );
-                response.new_state = Value::Null;
-            }
-            Err(DeleteFailure { error, .. }) => {
-                arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
-                response.new_state = prior.clone();
-            }
-        }
-        response
-    }
 }
 
 /// True when destroying the instance in `state` stops protection and keeps its recovery points.
@@ -1185,15 +1028,160 @@ impl ManagedResource for BackupInstanceType {
     }
 
     async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        Self::create_instance(azure, request).await
+        let mut response = ApplyResponse::default();
+        let Some(model) = Model::from_value(&request.planned_state) else {
+            response.diagnostics.error(
+                "Backup instance arguments not known",
+                "Some arguments were still unknown when the instance was to be created. This is a bug in the provider.",
+            );
+            return response;
+        };
+        let (call, client) = (&azure.context, azure.client());
+        let id = &model.id;
+        let what = format!("creating backup instance {id}");
+
+        // An instance with this ID that exists now is not this state's: its create was planned as new, and a
+        // create cut off after Azure accepted it is in state already (tainted). Only a PUT of this very call that
+        // took effect although its answer was lost is taken as this state's, further down.
+        match client.get_backup_instance(call, id).await {
+            Ok(None) => {}
+            Ok(Some(existing)) => {
+                already_exists(&mut response.diagnostics, id, &existing);
+                return response;
+            }
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error.context(what.clone()), None, None);
+                return response;
+            }
+        }
+
+        let mut operation = match client.begin_put_backup_instance(call, id, &model.to_resource(), &what).await {
+            Ok(operation) => operation,
+            Err(error) => {
+                let path = attribute_for_code(error.code.as_deref());
+                arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
+                // An earlier try may have taken effect even though the last one failed (an answer lost on the
+                // way back, a stop or a deadline while the request was in flight): keep what exists.
+                if exists_after_failed_put(client, id, &error).await {
+                    let mut state = request.planned_state.clone();
+                    state.set_attr("id", Value::from(id.to_string()));
+                    state.set_attr("protection_state", Value::Null);
+                    response.private = Private::of_state(&state);
+                    response.new_state = state;
+                }
+                return response;
+            }
+        };
+        // Azure has accepted the PUT: the instance may exist from here on, so every return carries its ID.
+        let mut state = request.planned_state.clone();
+        state.set_attr("id", Value::from(id.to_string()));
+        state.set_attr("protection_state", Value::Null);
+        tracing::info!(id = %id, "backup instance accepted; following the operation");
+        let planned = &request.planned_state;
+        let mut result = finish_put(client, call, &mut operation, id, planned, &mut state).await;
+        if result.is_ok() {
+            // Protection is configured; a configuration that asks for it stopped or suspended gets that next.
+            let steps =
+                update_steps(TARGET_STATE, planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE), true);
+            result = run_steps(client, call, &model, planned, &mut state, &steps).await;
+        }
+        if let Err(error) = result {
+            let path = attribute_for_code(error.code.as_deref());
+            arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
+        }
+        response.private = Private::of_state(&state);
+        response.new_state = state;
+        response
     }
 
     async fn update(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        Self::update_instance(azure, request).await
+        let mut response = ApplyResponse::default();
+        let prior = &request.prior_state;
+        let planned = &request.planned_state;
+        let same_policy = planned.attr("backup_policy_id") == prior.attr("backup_policy_id");
+        let current = prior.attr("protection_state").as_str().unwrap_or("");
+        let desired = planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE);
+        let steps = update_steps(current, desired, same_policy);
+        if steps.is_empty() {
+            // Only Terraform-side settings (timeouts, retain_data_on_destroy) changed: nothing to tell Azure.
+            response.private = Private::of_state(planned);
+            response.new_state = planned.clone();
+            return response;
+        }
+        let Some(model) = Model::from_value(planned) else {
+            response.diagnostics.error("Backup instance arguments not known", "This is a bug in the provider.");
+            response.new_state = prior.clone();
+            return response;
+        };
+        // Until Azure accepts a step, the state stays what it was.
+        let mut state = prior.clone();
+        if let Err(error) = run_steps(azure.client(), &azure.context, &model, planned, &mut state, &steps).await {
+            arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
+        }
+        response.private = Private::of_state(&state);
+        response.new_state = state;
+        response
     }
 
     async fn delete(&self, azure: &Call, id: &BackupInstanceId, request: &ApplyRequest) -> ApplyResponse {
-        Self::delete_instance(azure, id, request).await
+        let mut response = ApplyResponse::default();
+        let prior = &request.prior_state;
+        let (configured, call) = (&azure.configured, &azure.context);
+        if retains_data(prior) {
+            let stopped =
+                prior.attr("protection_state").as_str().is_some_and(|s| s.eq_ignore_ascii_case(STOPPED_STATE));
+            let result = if stopped { Ok(()) } else { stop_protection(configured, call, id).await };
+            match result {
+                Ok(()) => {
+                    response.diagnostics.warning(
+                        "Backup instance kept in Azure with its recovery points",
+                        format!(
+                            "Protection of {id} was stopped and its recovery points were kept \
+                             (retain_data_on_destroy = true). It is no longer in Terraform's state, and it keeps \
+                             costing storage until it is deleted in Azure."
+                        ),
+                    );
+                    response.new_state = Value::Null;
+                }
+                Err(error) => {
+                    arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
+                    response.new_state = prior.clone();
+                }
+            }
+            return response;
+        }
+        match delete_and_confirm(configured, call, id).await {
+            Ok(()) => response.new_state = Value::Null,
+            Err(DeleteFailure { error, unconfirmed: true }) => {
+                // Azure said the delete is done; the GET that double-checks it is what failed.
+                response.diagnostics.warning(
+                    format!("Backup instance {} deleted", id.name),
+                    format!(
+                        "Azure reported the delete as finished. Reading the backup instance back to confirm it failed \
+                         ({}), so it is removed from state on Azure's word.",
+                        error.summary()
+                    ),
+                );
+                response.new_state = Value::Null;
+            }
+            Err(DeleteFailure { error, .. }) if gone_after_failed_delete(&configured.client, id, &error).await => {
+                // Following the delete failed, but it did its work: state must not keep what no longer exists.
+                response.diagnostics.warning(
+                    format!("Backup instance {} deleted", id.name),
+                    format!(
+                        "Following the delete did not succeed ({}), but a final check found that the backup instance \
+                         no longer exists, so it is removed from state.",
+                        error.summary()
+                    ),
+                );
+                response.new_state = Value::Null;
+            }
+            Err(DeleteFailure { error, .. }) => {
+                arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
+                response.new_state = prior.clone();
+            }
+        }
+        response
     }
 
     async fn read(

@@ -830,8 +830,31 @@ impl BackupPolicyDiskType {
             ),
         );
     }
+}
 
-    async fn create_policy(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
+#[async_trait]
+impl ManagedResource for BackupPolicyDiskType {
+    type Id = BackupPolicyId;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "backup policy";
+
+    fn schema() -> Schema {
+        schema()
+    }
+
+    fn validate(config: &Value) -> Diagnostics {
+        validate_config(config)
+    }
+
+    async fn plan_create(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+        Self::plan_new(request, response);
+    }
+
+    async fn plan_update(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+        Self::plan_change(cx, request, response).await;
+    }
+
+    async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
         let Some(model) = Model::from_value(&request.planned_state) else {
             response.diagnostics.error(
@@ -880,7 +903,12 @@ impl BackupPolicyDiskType {
         response
     }
 
-    async fn delete_policy(azure: &Call, id: &BackupPolicyId, request: &ApplyRequest) -> ApplyResponse {
+    /// Every argument replaces the policy: an update only changes Terraform-side settings (timeouts).
+    async fn update(&self, _azure: &Call, request: &ApplyRequest) -> ApplyResponse {
+        ApplyResponse { new_state: request.planned_state.clone(), ..ApplyResponse::default() }
+    }
+
+    async fn delete(&self, azure: &Call, id: &BackupPolicyId, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse { new_state: request.prior_state.clone(), ..ApplyResponse::default() };
         match azure.client().delete_backup_policy(&azure.context, id).await {
             Ok(_) => response.new_state = Value::Null,
@@ -891,42 +919,6 @@ impl BackupPolicyDiskType {
             }
         }
         response
-    }
-}
-
-#[async_trait]
-impl ManagedResource for BackupPolicyDiskType {
-    type Id = BackupPolicyId;
-    const TYPE_NAME: &'static str = TYPE_NAME;
-    const KIND: &'static str = "backup policy";
-
-    fn schema() -> Schema {
-        schema()
-    }
-
-    fn validate(config: &Value) -> Diagnostics {
-        validate_config(config)
-    }
-
-    async fn plan_create(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
-        Self::plan_new(request, response);
-    }
-
-    async fn plan_update(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
-        Self::plan_change(cx, request, response).await;
-    }
-
-    async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        Self::create_policy(azure, request).await
-    }
-
-    /// Every argument replaces the policy: an update only changes Terraform-side settings (timeouts).
-    async fn update(&self, _azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        ApplyResponse { new_state: request.planned_state.clone(), ..ApplyResponse::default() }
-    }
-
-    async fn delete(&self, azure: &Call, id: &BackupPolicyId, request: &ApplyRequest) -> ApplyResponse {
-        Self::delete_policy(azure, id, request).await
     }
 
     async fn read(

@@ -494,110 +494,6 @@ impl BackupVaultType {
             Self::plan_identity(planned);
         }
     }
-
-    async fn create_vault(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        let mut response = ApplyResponse::default();
-        let Some(model) = Model::from_value(&request.planned_state) else {
-            response.diagnostics.error(
-                "Backup vault arguments not known",
-                "Some arguments were still unknown when the vault was to be created. This is a bug in the provider.",
-            );
-            return response;
-        };
-        let (call, client) = (&azure.context, azure.client());
-        let id = &model.id;
-        let what = format!("creating backup vault {id}");
-
-        match client.get_backup_vault(call, id).await {
-            Ok(None) => {}
-            Ok(Some(_)) => {
-                common::already_exists(&mut response.diagnostics, "backup vault", TYPE_NAME, &id.to_string(), "");
-                return response;
-            }
-            Err(error) => {
-                arm_error(&mut response.diagnostics, &error.context(what.clone()), None, None);
-                return response;
-            }
-        }
-        let mut operation = match client.begin_put_backup_vault(call, id, &model.to_resource(), &what).await {
-            Ok(operation) => operation,
-            Err(error) => {
-                arm_error(&mut response.diagnostics, &error, None, None);
-                return response;
-            }
-        };
-        // Azure has accepted the PUT: the vault may exist from here on, so every return carries its ID.
-        let mut state = request.planned_state.clone();
-        state.set_attr("id", Value::from(id.to_string()));
-        for name in ["identity_principal_id", "identity_tenant_id"] {
-            if state.attr(name).is_unknown() {
-                state.set_attr(name, Value::Null);
-            }
-        }
-        tracing::info!(id = %id, "backup vault accepted; following the operation");
-        if let Err(error) =
-            finish(&azure.configured, call, &mut operation, id, &request.planned_state, &mut state).await
-        {
-            arm_error(&mut response.diagnostics, &error, None, None);
-        }
-        response.new_state = state;
-        response
-    }
-
-    async fn update_vault(azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        let mut response = ApplyResponse::default();
-        let prior = &request.prior_state;
-        let planned = &request.planned_state;
-        let (Some(before), Some(after)) = (Model::from_value(prior), Model::from_value(planned)) else {
-            response.diagnostics.error("Backup vault arguments not known", "This is a bug in the provider.");
-            response.new_state = prior.clone();
-            return response;
-        };
-        let Some(patch) = after.patch_from(&before) else {
-            // Only Terraform-side settings (timeouts) or spellings changed: nothing to tell Azure.
-            let mut state = planned.clone();
-            for name in ["identity_principal_id", "identity_tenant_id"] {
-                state.set_attr(name, prior.attr(name).clone());
-            }
-            response.new_state = state;
-            return response;
-        };
-        let call = &azure.context;
-        let id = &after.id;
-        let what = format!("updating backup vault {id}");
-        let mut operation = match azure.client().begin_patch_backup_vault(call, id, &patch, &what).await {
-            Ok(operation) => operation,
-            Err(error) => {
-                arm_error(&mut response.diagnostics, &error, None, None);
-                response.new_state = prior.clone();
-                return response;
-            }
-        };
-        let mut state = prior.clone();
-        if let Err(error) = finish(&azure.configured, call, &mut operation, id, planned, &mut state).await {
-            arm_error(&mut response.diagnostics, &error, None, None);
-        }
-        response.new_state = state;
-        response
-    }
-
-    async fn delete_vault(azure: &Call, id: &BackupVaultId, request: &ApplyRequest) -> ApplyResponse {
-        let mut response = ApplyResponse::default();
-        let prior = &request.prior_state;
-        match delete_and_confirm(&azure.configured, &azure.context, id).await {
-            Ok(()) => response.new_state = Value::Null,
-            Err(error) => {
-                let hint = error.code.as_deref().filter(|c| c.to_ascii_lowercase().contains("notempty")).map(|_| {
-                    "A vault can be deleted only when it holds no backup instances: delete them first. Instances \
-                     destroyed with retain_data_on_destroy = true still exist in Azure (protection stopped) and \
-                     count too."
-                });
-                arm_error(&mut response.diagnostics, &error, None, hint);
-                response.new_state = prior.clone();
-            }
-        }
-        response
-    }
 }
 
 /// After an accepted PUT or PATCH: follow the operation and GET the vault. `state` is kept up to date with what
@@ -661,15 +557,107 @@ impl ManagedResource for BackupVaultType {
     }
 
     async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        Self::create_vault(azure, request).await
+        let mut response = ApplyResponse::default();
+        let Some(model) = Model::from_value(&request.planned_state) else {
+            response.diagnostics.error(
+                "Backup vault arguments not known",
+                "Some arguments were still unknown when the vault was to be created. This is a bug in the provider.",
+            );
+            return response;
+        };
+        let (call, client) = (&azure.context, azure.client());
+        let id = &model.id;
+        let what = format!("creating backup vault {id}");
+
+        match client.get_backup_vault(call, id).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                common::already_exists(&mut response.diagnostics, "backup vault", TYPE_NAME, &id.to_string(), "");
+                return response;
+            }
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error.context(what.clone()), None, None);
+                return response;
+            }
+        }
+        let mut operation = match client.begin_put_backup_vault(call, id, &model.to_resource(), &what).await {
+            Ok(operation) => operation,
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error, None, None);
+                return response;
+            }
+        };
+        // Azure has accepted the PUT: the vault may exist from here on, so every return carries its ID.
+        let mut state = request.planned_state.clone();
+        state.set_attr("id", Value::from(id.to_string()));
+        for name in ["identity_principal_id", "identity_tenant_id"] {
+            if state.attr(name).is_unknown() {
+                state.set_attr(name, Value::Null);
+            }
+        }
+        tracing::info!(id = %id, "backup vault accepted; following the operation");
+        if let Err(error) =
+            finish(&azure.configured, call, &mut operation, id, &request.planned_state, &mut state).await
+        {
+            arm_error(&mut response.diagnostics, &error, None, None);
+        }
+        response.new_state = state;
+        response
     }
 
     async fn update(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
-        Self::update_vault(azure, request).await
+        let mut response = ApplyResponse::default();
+        let prior = &request.prior_state;
+        let planned = &request.planned_state;
+        let (Some(before), Some(after)) = (Model::from_value(prior), Model::from_value(planned)) else {
+            response.diagnostics.error("Backup vault arguments not known", "This is a bug in the provider.");
+            response.new_state = prior.clone();
+            return response;
+        };
+        let Some(patch) = after.patch_from(&before) else {
+            // Only Terraform-side settings (timeouts) or spellings changed: nothing to tell Azure.
+            let mut state = planned.clone();
+            for name in ["identity_principal_id", "identity_tenant_id"] {
+                state.set_attr(name, prior.attr(name).clone());
+            }
+            response.new_state = state;
+            return response;
+        };
+        let call = &azure.context;
+        let id = &after.id;
+        let what = format!("updating backup vault {id}");
+        let mut operation = match azure.client().begin_patch_backup_vault(call, id, &patch, &what).await {
+            Ok(operation) => operation,
+            Err(error) => {
+                arm_error(&mut response.diagnostics, &error, None, None);
+                response.new_state = prior.clone();
+                return response;
+            }
+        };
+        let mut state = prior.clone();
+        if let Err(error) = finish(&azure.configured, call, &mut operation, id, planned, &mut state).await {
+            arm_error(&mut response.diagnostics, &error, None, None);
+        }
+        response.new_state = state;
+        response
     }
 
     async fn delete(&self, azure: &Call, id: &BackupVaultId, request: &ApplyRequest) -> ApplyResponse {
-        Self::delete_vault(azure, id, request).await
+        let mut response = ApplyResponse::default();
+        let prior = &request.prior_state;
+        match delete_and_confirm(&azure.configured, &azure.context, id).await {
+            Ok(()) => response.new_state = Value::Null,
+            Err(error) => {
+                let hint = error.code.as_deref().filter(|c| c.to_ascii_lowercase().contains("notempty")).map(|_| {
+                    "A vault can be deleted only when it holds no backup instances: delete them first. Instances \
+                     destroyed with retain_data_on_destroy = true still exist in Azure (protection stopped) and \
+                     count too."
+                });
+                arm_error(&mut response.diagnostics, &error, None, hint);
+                response.new_state = prior.clone();
+            }
+        }
+        response
     }
 
     async fn read(
