@@ -357,7 +357,7 @@ mod tests {
 
     fn client(h: Harness) -> (ArmClient, Arc<ScriptedTransport>, Duration) {
         let transport = h.transport.clone();
-        (ArmClient::new(Arc::new(h.pipeline)), transport, Duration::from_secs(60))
+        (ArmClient::new(h.pipeline), transport, Duration::from_secs(60))
     }
 
     #[tokio::test]
@@ -428,7 +428,7 @@ mod tests {
         let (c, t, _) = client(h);
         let vault: BackupVaultId = VAULT.parse().unwrap();
         let mut operation = c.begin_delete_backup_vault(&call, &vault).await.unwrap().expect("an operation");
-        operation.wait(c.pipeline(), &call).await.unwrap();
+        operation.wait(&call).await.unwrap();
         assert!(c.begin_delete_backup_vault(&call, &vault).await.unwrap().is_none(), "204: nothing to follow");
         let seen = t.seen.lock().unwrap();
         assert_eq!(seen.iter().map(|s| s.method.as_str()).collect::<Vec<_>>(), vec!["DELETE", "GET", "DELETE"]);

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod models;
 pub mod pipeline;
 pub mod poller;
+pub mod protection;
 
 pub use client::{API_VERSION, ArmClient};
 pub use error::{ArmError, ErrorKind};

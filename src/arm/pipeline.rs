@@ -656,7 +656,7 @@ pub(crate) mod testing {
     }
 
     pub struct Harness {
-        pub pipeline: Pipeline,
+        pub pipeline: Arc<Pipeline>,
         pub transport: Arc<ScriptedTransport>,
         pub clock: Arc<TestClock>,
     }
@@ -670,14 +670,14 @@ pub(crate) mod testing {
                 clock: clock.clone(),
             });
             let retry = RetryOptions { initial_backoff: Duration::from_secs(1), ..RetryOptions::default() };
-            let pipeline = Pipeline::new(
+            let pipeline = Arc::new(Pipeline::new(
                 Url::parse("https://management.example.test").unwrap(),
                 transport.clone(),
                 clock.clone(),
                 Arc::new(CountingTokens { issued: Mutex::new(0) }),
                 "test",
                 retry,
-            );
+            ));
             Harness { pipeline, transport, clock }
         }
 

@@ -6,6 +6,7 @@
 //! case-insensitively (the Data Protection service says `Inprogress`), only Succeeded, Failed and Canceled
 //! end an operation, and the next poll is never sent before the delay the last response asked for.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::Method;
@@ -33,9 +34,10 @@ enum Monitor {
     ResourceState(Url),
 }
 
-/// A long-running operation Azure has accepted.
+/// A long-running operation Azure has accepted. It holds the pipeline its polls go through.
 #[derive(Clone, Debug)]
 pub struct Operation {
+    pipeline: Arc<Pipeline>,
     what: String,
     monitor: Monitor,
     next_poll: Instant,
@@ -65,7 +67,7 @@ impl Operation {
     /// Reads how to follow an operation from its accepted (2xx) first response. `what` names the operation in
     /// errors, for example `creating backup instance {id}`.
     pub fn begin(
-        pipeline: &Pipeline,
+        pipeline: &Arc<Pipeline>,
         method: Method,
         resource_url: Url,
         first: HttpResponse,
@@ -107,7 +109,7 @@ impl Operation {
         };
         let delay = server_delay(&first.headers, pipeline.clock().wall()).unwrap_or(DEFAULT_POLL_DELAY);
         let next_poll = pipeline.clock().now() + delay.min(MAX_POLL_DELAY);
-        Ok(Operation { what, monitor, next_poll, first })
+        Ok(Operation { pipeline: pipeline.clone(), what, monitor, next_poll, first })
     }
 
     /// The first response.
@@ -122,13 +124,14 @@ impl Operation {
 
     /// Follows the operation to its end. Returns the final response when the operation was followed through
     /// its `Location` (or the resource itself), `None` after an `Azure-AsyncOperation` ends `Succeeded`.
-    pub async fn wait(&mut self, pipeline: &Pipeline, call: &CallContext) -> Result<Option<HttpResponse>, ArmError> {
+    pub async fn wait(&mut self, call: &CallContext) -> Result<Option<HttpResponse>, ArmError> {
+        let pipeline = self.pipeline.clone();
         loop {
             let url = match &self.monitor {
                 Monitor::Done => return Ok(Some(self.first.clone())),
                 Monitor::AsyncOperation(url) | Monitor::Location(url) | Monitor::ResourceState(url) => url.clone(),
             };
-            self.sleep_until_next_poll(pipeline, call).await?;
+            self.sleep_until_next_poll(&pipeline, call).await?;
             let response =
                 pipeline.send(call, Method::GET, url.clone(), None).await.map_err(|e| e.context(self.what.clone()))?;
             let asked = server_delay(&response.headers, pipeline.clock().wall());
@@ -315,7 +318,7 @@ mod tests {
         ]);
         let initial = first(201, vec![("azure-asyncoperation", AAO.into()), ("retry-after", "15".into())], "{}");
         let mut op = Operation::begin(&h.pipeline, Method::PUT, url("/bi"), initial, "creating x").unwrap();
-        let done = op.wait(&h.pipeline, &h.call(Duration::from_secs(1800))).await.unwrap();
+        let done = op.wait(&h.call(Duration::from_secs(1800))).await.unwrap();
         assert!(done.is_none());
         let at: Vec<_> = h.seen().iter().map(|s| s.at).collect();
         assert_eq!(at, vec![Duration::from_secs(15), Duration::from_secs(25), Duration::from_millis(27_500)]);
@@ -336,7 +339,7 @@ mod tests {
         );
         let mut op =
             Operation::begin(&h.pipeline, Method::POST, url("/v/validateForBackup"), initial, "validating").unwrap();
-        let e = op.wait(&h.pipeline, &h.call(Duration::from_secs(300))).await.unwrap_err();
+        let e = op.wait(&h.call(Duration::from_secs(300))).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::OperationFailed);
         assert_eq!(e.code.as_deref(), Some("UserErrorMissingRequiredPermissions"));
         assert!(e.recommended_actions[0].starts_with("Grant appropriate permissions"));
@@ -350,7 +353,7 @@ mod tests {
             let h = Harness::new(vec![Scripted::Respond(200, vec![], spelling)]);
             let initial = first(202, vec![("azure-asyncoperation", AAO.into())], "");
             let mut op = Operation::begin(&h.pipeline, Method::DELETE, url("/bi"), initial, "deleting").unwrap();
-            let e = op.wait(&h.pipeline, &h.call(Duration::from_secs(300))).await.unwrap_err();
+            let e = op.wait(&h.call(Duration::from_secs(300))).await.unwrap_err();
             assert_eq!(e.kind, ErrorKind::OperationCanceled);
         }
     }
@@ -364,7 +367,7 @@ mod tests {
         ]);
         let initial = first(202, vec![("location", LOC.into()), ("retry-after", "1".into())], "");
         let mut op = Operation::begin(&h.pipeline, Method::POST, url("/x"), initial, "x").unwrap();
-        let done = op.wait(&h.pipeline, &h.call(Duration::from_secs(300))).await.unwrap().unwrap();
+        let done = op.wait(&h.call(Duration::from_secs(300))).await.unwrap().unwrap();
         assert_eq!(&done.body[..], br#"{"jobId":"j"}"#);
         let seen = h.seen();
         assert_eq!(seen[0].url, LOC);
@@ -392,7 +395,7 @@ mod tests {
         let initial = first(201, vec![], r#"{"properties":{"provisioningState":"Provisioning"}}"#);
         let mut op = Operation::begin(&h.pipeline, Method::PUT, url("/r"), initial, "creating").unwrap();
         assert!(!op.is_done());
-        op.wait(&h.pipeline, &h.call(Duration::from_secs(300))).await.unwrap();
+        op.wait(&h.call(Duration::from_secs(300))).await.unwrap();
         assert_eq!(h.seen().len(), 2);
         let done = Operation::begin(&h.pipeline, Method::PUT, url("/r"), first(200, vec![], "{}"), "x").unwrap();
         assert!(done.is_done());
@@ -407,7 +410,7 @@ mod tests {
         )]);
         let initial = first(202, vec![("azure-asyncoperation", AAO.into()), ("retry-after", "30".into())], "");
         let mut op = Operation::begin(&h.pipeline, Method::DELETE, url("/bi"), initial, "deleting").unwrap();
-        let e = op.wait(&h.pipeline, &h.call(Duration::from_secs(60))).await.unwrap_err();
+        let e = op.wait(&h.call(Duration::from_secs(60))).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Timeout);
         assert!(e.message.contains("still running"), "{e}");
         assert_eq!(h.seen().len(), 1, "no poll is sent that could only come after the deadline");

@@ -22,7 +22,7 @@ use crate::arm::models::{
     PolicyParameters,
 };
 use crate::arm::pipeline::CallContext;
-use crate::arm::poller::{DEFAULT_POLL_DELAY, Wake, wait_for_next_poll};
+use crate::arm::protection::{self, NotGone, current_state as protection_state, protection_error};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, Schema};
@@ -30,8 +30,8 @@ use crate::plugin::value::{Type, Value};
 use crate::provider::Configured;
 
 use super::common::{
-    self, DEFAULT_TIMEOUTS, NotGone, arm_error, format_duration, keep_equivalent, not_ready, same_id_value,
-    same_location_value, same_text_value, wait_until_gone,
+    self, DEFAULT_TIMEOUTS, arm_error, format_duration, keep_equivalent, not_ready, same_id_value, same_location_value,
+    same_text_value,
 };
 use super::managed::{Call, ManagedResource, PlanContext};
 
@@ -39,17 +39,17 @@ use super::managed::{Call, ManagedResource, PlanContext};
 pub const TYPE_NAME: &str = "dataprotection_backup_instance";
 
 /// Protection states that mean "still being set up": keep waiting.
-const PENDING_STATES: &[&str] = &["ConfiguringProtection", "UpdatingProtection"];
+const PENDING_STATES: &[&str] = protection::PENDING;
 /// The state the wait ends in.
-const TARGET_STATE: &str = "ProtectionConfigured";
+const TARGET_STATE: &str = protection::CONFIGURED;
 /// Protection states of a failed configuration: the next apply sends the instance again.
-const FAILED_STATES: &[&str] = &["ConfiguringProtectionFailed", "ProtectionError"];
+const FAILED_STATES: &[&str] = protection::FAILED;
 /// Protection stopped, recovery points kept (stopProtection, or a destroy with `retain_data_on_destroy`).
-const STOPPED_STATE: &str = "ProtectionStopped";
+const STOPPED_STATE: &str = protection::STOPPED;
 /// Backups suspended, recovery points kept (suspendBackups).
-const SUSPENDED_STATE: &str = "BackupSchedulesSuspended";
+const SUSPENDED_STATE: &str = protection::SUSPENDED;
 /// Every spelling of suspended backups Azure reports.
-const SUSPENDED_STATES: &[&str] = &["BackupSchedulesSuspended", "RetentionSchedulesSuspended"];
+const SUSPENDED_STATES: &[&str] = protection::SUSPENDED_ANY;
 /// The protection states a configuration may ask for.
 const DESIRABLE_STATES: &[&str] = &[TARGET_STATE, STOPPED_STATE, SUSPENDED_STATE];
 
@@ -199,15 +199,6 @@ impl Model {
 fn derived_datasource_type(datasource: &GenericResourceId) -> String {
     let ty = datasource.resource_type();
     if ty.eq_ignore_ascii_case(DISK_DATASOURCE_TYPE) { DISK_DATASOURCE_TYPE.to_owned() } else { ty }
-}
-
-/// The current protection state of an instance: `currentProtectionState`, else `protectionStatus.status`.
-fn protection_state(instance: &BackupInstanceResource) -> Option<String> {
-    let p = &instance.properties;
-    p.current_protection_state
-        .clone()
-        .or_else(|| p.protection_status.as_ref().and_then(|s| s.status.clone()))
-        .filter(|s| !s.is_empty())
 }
 
 /// The operational store's resource group of an instance, when it has one.
@@ -713,7 +704,7 @@ fn retains_data(state: &Value) -> bool {
 async fn stop_protection(configured: &Configured, call: &CallContext, id: &BackupInstanceId) -> Result<(), ArmError> {
     let client = &configured.client;
     if let Some(mut operation) = client.begin_stop_protection(call, id).await? {
-        operation.wait(client.pipeline(), call).await?;
+        operation.wait(call).await?;
     }
     Ok(())
 }
@@ -766,7 +757,7 @@ async fn validate_for_backup(configured: &Configured, call: &CallContext, model:
     let what = format!("validating backup instance {} with Azure (validateForBackup)", model.id);
     let client = &configured.client;
     let mut operation = client.begin_validate_for_backup(call, &model.id.vault, &model.to_instance(), &what).await?;
-    operation.wait(client.pipeline(), call).await?;
+    operation.wait(call).await?;
     Ok(())
 }
 
@@ -780,7 +771,7 @@ async fn finish_put(
     planned: &Value,
     state: &mut Value,
 ) -> Result<(), ArmError> {
-    operation.wait(client.pipeline(), call).await?;
+    operation.wait(call).await?;
     let Some((instance, delay)) = client.get_backup_instance_polled(call, id).await? else {
         return Err(ArmError::new(
             ErrorKind::InvalidResponse,
@@ -788,7 +779,7 @@ async fn finish_put(
         )
         .context(format!("waiting for backup instance {id}")));
     };
-    await_state(client, call, id, planned, state, instance, delay, TARGET_STATE).await
+    await_state(client, call, id, planned, state, (instance, delay), TARGET_STATE).await
 }
 
 /// One thing an apply does to bring protection to the state the plan says.
@@ -866,100 +857,31 @@ async fn run_steps(
                 };
                 *state = planned.clone();
                 state.set_attr("protection_state", Value::Null);
-                operation.wait(client.pipeline(), call).await?;
+                operation.wait(call).await?;
                 (what, *target)
             }
         };
         let Some((instance, delay)) = client.get_backup_instance_polled(call, id).await? else {
             return Err(ArmError::new(ErrorKind::InvalidResponse, "the backup instance no longer exists").context(what));
         };
-        await_state(client, call, id, planned, state, instance, delay, target).await?;
+        await_state(client, call, id, planned, state, (instance, delay), target).await?;
     }
     Ok(())
 }
 
 /// Follows the instance (first read: `instance`, with the delay it asked for) until its protection state is
-/// `target`. `state` is kept up to date with what is known, so that it is right to save even when this fails.
-#[allow(clippy::too_many_arguments)]
+/// `target`. `state` is kept up to date with every read, so that it is right to save even when this fails.
 async fn await_state(
     client: &crate::arm::ArmClient,
     call: &CallContext,
     id: &BackupInstanceId,
     planned: &Value,
     state: &mut Value,
-    mut instance: BackupInstanceResource,
-    mut delay: Option<Duration>,
+    first: (BackupInstanceResource, Option<Duration>),
     target: &str,
 ) -> Result<(), ArmError> {
-    let what = || format!("waiting for backup instance {id}");
-    let clock = client.pipeline().clock();
-    loop {
-        *state = state_from_azure(planned, id, &instance);
-        let current = protection_state(&instance);
-        match current.as_deref() {
-            Some(s) if s.eq_ignore_ascii_case(target) => return Ok(()),
-            None => {}
-            Some(s) if PENDING_STATES.iter().any(|p| p.eq_ignore_ascii_case(s)) => {}
-            Some(s) => return Err(protection_error(&instance, s).context(what())),
-        }
-        let next_poll = clock.now() + delay.unwrap_or(DEFAULT_POLL_DELAY);
-        let stopped = || {
-            ArmError::new(
-                ErrorKind::Stopped,
-                "Terraform asked the provider to stop while protection was being configured",
-            )
-            .context(what())
-        };
-        if wait_for_next_poll(clock.as_ref(), call, next_poll, stopped).await? == Wake::Deadline {
-            let mut e = ArmError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "the backup instance was still {} when the {} ran out",
-                    current.as_deref().unwrap_or("without a protection state"),
-                    call.timeout_label
-                ),
-            )
-            .context(what());
-            e.recommended_actions.push(
-                "Protection is still being configured in Azure. Run terraform again later to pick up the result, or \
-                 raise the timeout in the timeouts block."
-                    .to_owned(),
-            );
-            return Err(e);
-        }
-        match client.get_backup_instance_polled(call, id).await? {
-            Some((next, next_delay)) => {
-                instance = next;
-                delay = next_delay;
-            }
-            None => {
-                return Err(ArmError::new(
-                    ErrorKind::InvalidResponse,
-                    "the backup instance disappeared while protection was being configured",
-                )
-                .context(what()));
-            }
-        }
-    }
-}
-
-/// The error for a protection state that is neither pending nor the target.
-fn protection_error(instance: &BackupInstanceResource, state: &str) -> ArmError {
-    let p = &instance.properties;
-    let details = p
-        .protection_status
-        .as_ref()
-        .and_then(|s| s.error_details.clone())
-        .or_else(|| p.protection_error_details.clone());
-    let mut error = match details {
-        Some(details) => ArmError::from_user_facing(ErrorKind::ProtectionFailed, &details),
-        None => ArmError::new(
-            ErrorKind::ProtectionFailed,
-            format!("the backup instance's protection state became {state}, and Azure gave no details"),
-        ),
-    };
-    error.details.insert(0, format!("Protection state: {state}"));
-    error
+    let seen = |instance: &BackupInstanceResource| *state = state_from_azure(planned, id, instance);
+    client.wait_for_protection_state(call, id, target, first, seen).await.map(|_| ())
 }
 
 /// Why a delete did not end cleanly.
@@ -978,17 +900,18 @@ async fn delete_and_confirm(
     let client = &configured.client;
     let failed = |error: ArmError| DeleteFailure { error, unconfirmed: false };
     if let Some(mut operation) = client.begin_delete_backup_instance(call, id).await.map_err(failed)? {
-        operation.wait(client.pipeline(), call).await.map_err(failed)?;
+        operation.wait(call).await.map_err(failed)?;
     }
     let what = format!("deleting backup instance {id}");
-    wait_until_gone(client, call, &what, || async {
-        Ok(client.get_backup_instance_polled(call, id).await?.map(|(_, delay)| delay))
-    })
-    .await
-    .map_err(|not_gone| match not_gone {
-        NotGone::Unreadable(error) => DeleteFailure { error, unconfirmed: true },
-        NotGone::StillThere(error) => failed(error),
-    })
+    client
+        .wait_until_gone(call, &what, || async {
+            Ok(client.get_backup_instance_polled(call, id).await?.map(|(_, delay)| delay))
+        })
+        .await
+        .map_err(|not_gone| match not_gone {
+            NotGone::Unreadable(error) => DeleteFailure { error, unconfirmed: true },
+            NotGone::StillThere(error) => failed(error),
+        })
 }
 
 #[async_trait]

@@ -18,6 +18,7 @@ use crate::arm::models::{
     PatchBackupVaultRequest, SecuritySettings, SoftDeleteSettings, StorageSetting,
 };
 use crate::arm::pipeline::CallContext;
+use crate::arm::protection::NotGone;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, Schema};
@@ -27,7 +28,6 @@ use crate::provider::Configured;
 use super::common::{
     self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_location_value, same_text_value,
 };
-use super::common::{NotGone, wait_until_gone};
 use super::managed::{Call, ManagedResource, PlanContext};
 
 /// The resource type name.
@@ -507,7 +507,7 @@ async fn finish(
     state: &mut Value,
 ) -> Result<(), ArmError> {
     let client = &configured.client;
-    operation.wait(client.pipeline(), call).await?;
+    operation.wait(call).await?;
     match client.get_backup_vault(call, id).await? {
         Some(vault) => {
             *state = state_from_azure(planned, id, &vault);
@@ -525,13 +525,14 @@ async fn finish(
 async fn delete_and_confirm(configured: &Configured, call: &CallContext, id: &BackupVaultId) -> Result<(), ArmError> {
     let client = &configured.client;
     if let Some(mut operation) = client.begin_delete_backup_vault(call, id).await? {
-        operation.wait(client.pipeline(), call).await?;
+        operation.wait(call).await?;
     }
-    wait_until_gone(client, call, &format!("deleting backup vault {id}"), || async {
-        Ok(client.get_backup_vault_polled(call, id).await?.map(|(_, delay)| delay))
-    })
-    .await
-    .map_err(NotGone::into_error)
+    client
+        .wait_until_gone(call, &format!("deleting backup vault {id}"), || async {
+            Ok(client.get_backup_vault_polled(call, id).await?.map(|(_, delay)| delay))
+        })
+        .await
+        .map_err(NotGone::into_error)
 }
 
 #[async_trait]

@@ -2,16 +2,13 @@
 //! equivalence of Azure spellings, turning Azure errors into diagnostics, an all-null state for imports, and
 //! waiting until Azure no longer has a deleted resource.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::arm::ArmClient;
 use crate::arm::ArmError;
-use crate::arm::error::ErrorKind;
+
 use crate::arm::ids::same_id;
 use crate::arm::pipeline::CallContext;
-use crate::arm::poller::{DEFAULT_POLL_DELAY, Wake, wait_for_next_poll};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::provider::{Context, DataReadResponse, ImportResponse, ImportedResource};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
@@ -466,60 +463,6 @@ pub(crate) fn read_timeout(config: &Value) -> Duration {
 /// Reports a malformed `timeouts.read` of a data source.
 pub(crate) fn validate_read_timeout(config: &Value, diags: &mut Diagnostics) {
     validate_timeout_values(config, &["read"], diags);
-}
-
-/// Why [`wait_until_gone`] did not see the resource disappear.
-#[derive(Debug)]
-pub(crate) enum NotGone {
-    /// A GET failed: whether the resource is gone is not known.
-    Unreadable(ArmError),
-    /// The resource was still there at the deadline, or Terraform asked the provider to stop.
-    StillThere(ArmError),
-}
-
-impl NotGone {
-    /// The error, whichever kind.
-    pub(crate) fn into_error(self) -> ArmError {
-        match self {
-            NotGone::Unreadable(e) | NotGone::StillThere(e) => e,
-        }
-    }
-}
-
-/// After a delete: GETs (through `get`, which answers the delay Azure asks for, or `None` once the resource
-/// is gone) until Azure reports 404, honouring the delays and the deadline.
-pub(crate) async fn wait_until_gone<F, Fut>(
-    client: &ArmClient,
-    call: &CallContext,
-    what: &str,
-    mut get: F,
-) -> Result<(), NotGone>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<Option<Duration>>, ArmError>>,
-{
-    let clock = client.pipeline().clock();
-    loop {
-        let Some(delay) = get().await.map_err(NotGone::Unreadable)? else { return Ok(()) };
-        let next_poll = clock.now() + delay.unwrap_or(DEFAULT_POLL_DELAY);
-        let stopped =
-            || ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(what.to_owned());
-        match wait_for_next_poll(clock.as_ref(), call, next_poll, stopped).await.map_err(NotGone::StillThere)? {
-            Wake::Due => {}
-            Wake::Deadline => {
-                return Err(NotGone::StillThere(
-                    ArmError::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "Azure finished the delete, but the resource still existed when the {} ran out",
-                            call.timeout_label
-                        ),
-                    )
-                    .context(what.to_owned()),
-                ));
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -341,7 +341,7 @@ mod tests {
         let harness = Harness::new(vec![]);
         let state = Arc::new(ProviderState::default());
         state.set_configured(Configured {
-            client: ArmClient::new(Arc::new(harness.pipeline)),
+            client: ArmClient::new(harness.pipeline),
             subscription_id: None,
             validate_on_plan: true,
         });
