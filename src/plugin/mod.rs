@@ -26,6 +26,7 @@ pub mod convert;
 pub mod diagnostics;
 pub mod go_plugin;
 pub mod handshake;
+mod host;
 pub mod logging;
 pub mod proto;
 pub mod provider;

@@ -13,16 +13,26 @@ use super::diagnostics::{AttributePath, Diagnostics};
 use super::schema::Schema;
 use super::value::Value;
 
-/// What every operation gets besides its request: the signal that Terraform asked the provider to stop.
+/// What every operation gets besides its request: the signal that Terraform asked the provider to stop, and what
+/// the provider knows of the Terraform command that started it.
 #[derive(Clone, Debug, Default)]
 pub struct Context {
     stop: CancellationToken,
+    destroying: bool,
 }
 
 impl Context {
-    /// A context that stops when `stop` is cancelled.
+    /// A context that stops when `stop` is cancelled, in the Terraform command that started this process.
     pub fn new(stop: CancellationToken) -> Context {
-        Context { stop }
+        Context { stop, destroying: super::host::terraform_is_destroying() }
+    }
+
+    /// True when the Terraform command that started the provider is a destroy (`terraform destroy`, or `-destroy`).
+    /// Terraform plans the whole configuration before a destroy, new objects included, although it will create
+    /// nothing; plan-time checks of new objects are then pointless. The protocol does not say; the command line of
+    /// the parent process does, where the platform shows it (`/proc`), and elsewhere this is false.
+    pub fn terraform_is_destroying(&self) -> bool {
+        self.destroying
     }
 
     /// True once Terraform has called StopProvider (for example after Ctrl-C).

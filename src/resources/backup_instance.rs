@@ -610,7 +610,7 @@ impl BackupInstanceType {
         if !configured.validate_on_plan {
             return;
         }
-        if common::terraform_is_destroying() {
+        if cx.ctx.terraform_is_destroying() {
             tracing::debug!(id = %model.id, "terraform is destroying: nothing will be created, so no validation");
             return;
         }
