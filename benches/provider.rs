@@ -31,7 +31,7 @@ use dataprotection::plugin::proto::health::HealthCheckRequest;
 use dataprotection::plugin::proto::tfplugin6 as pb;
 use dataprotection::plugin::schema::{Block, Nesting};
 use dataprotection::plugin::value::Value;
-use dataprotection::provider::ProviderState;
+use dataprotection::provider::ProviderConfiguration;
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::journal::JournalEntry;
 use dataprotection_emulator::scenario::{DiskSeed, RoleAssignmentSeed, Scenario};
@@ -1002,7 +1002,7 @@ async fn bench_rtt(counts: &Counts) -> Vec<Figure> {
     assert!(configured.diagnostics.is_empty(), "{:?}", configured.diagnostics);
 
     // An applied instance planned with no change: the plan Terraform asks for every instance of every plan.
-    let resources = dataprotection::resources::all(&Arc::new(ProviderState::default()));
+    let resources = dataprotection::resources::all(&Arc::new(ProviderConfiguration::default()));
     let resource = resources
         .iter()
         .find(|r| r.type_name() == "dataprotection_backup_instance")

@@ -1,11 +1,11 @@
 //! The Terraform plugin protocol layer: handshake, mutual TLS, gRPC services, value codec, schemas and
-//! diagnostics. It knows nothing of Azure; it serves any [`provider::Provider`].
+//! diagnostics. It knows nothing of Azure; it serves any [`interface::Provider`].
 //!
 //! The binary calls [`serve`]. Tests and benchmarks start a [`Server`] in-process:
 //!
 //! ```no_run
 //! # use std::sync::Arc;
-//! # async fn example(provider: Arc<dyn dataprotection::plugin::provider::Provider>, client_cert_pem: String)
+//! # async fn example(provider: Arc<dyn dataprotection::plugin::interface::Provider>, client_cert_pem: String)
 //! # -> Result<(), dataprotection::plugin::ServeError> {
 //! use dataprotection::plugin::{ServeOptions, Server};
 //! let server = Server::start(provider, ServeOptions { client_cert_pem, socket_dir: None }).await?;
@@ -27,9 +27,9 @@ pub mod diagnostics;
 pub mod go_plugin;
 pub mod handshake;
 mod host;
+pub mod interface;
 pub mod logging;
 pub mod proto;
-pub mod provider;
 pub mod schema;
 pub mod server;
 pub mod service;
@@ -53,7 +53,7 @@ pub use server::{ServeError, ServeOptions, Server};
 /// StopProvider, which lets an apply in flight save what it did. SIGINT does end plan-time work at once (sign-in,
 /// reads, validation at plan, imports), which creates nothing: during `terraform apply`'s plan phase Terraform
 /// does not call StopProvider, and would otherwise wait for that work to finish. SIGTERM shuts down gracefully.
-pub fn serve(provider: Arc<dyn provider::Provider>) -> ExitCode {
+pub fn serve(provider: Arc<dyn interface::Provider>) -> ExitCode {
     // Terraform, as early as possible: the plugin shuts down when its parent changes.
     let parent = std::os::unix::process::parent_id();
     let env = match handshake::read_env(|key| std::env::var(key).ok()) {
@@ -79,7 +79,7 @@ pub fn serve(provider: Arc<dyn provider::Provider>) -> ExitCode {
     code
 }
 
-async fn run(provider: Arc<dyn provider::Provider>, options: ServeOptions, parent: u32) -> ExitCode {
+async fn run(provider: Arc<dyn interface::Provider>, options: ServeOptions, parent: u32) -> ExitCode {
     // Listen for SIGINT first of all: its default action would end the process.
     let interrupts = signal(SignalKind::interrupt())
         .inspect_err(|error| tracing::warn!(%error, "cannot listen for SIGINT; Ctrl-C may end the provider abruptly"))

@@ -25,8 +25,8 @@ use tonic::transport::server::Connected;
 
 use super::go_plugin::{Broker, Controller, Health, Stdio};
 use super::handshake::{self, SocketDir};
+use super::interface::Provider;
 use super::proto::{go_plugin, health, tfplugin6};
-use super::provider::Provider;
 use super::service::ProviderService;
 use super::tls::{self, ServerIdentity, TlsError};
 

@@ -20,11 +20,11 @@ use tracing::Instrument;
 
 use super::codec::{self, ExtraAttributes};
 use super::convert::{diagnostics_to_proto, path_to_proto, schema_to_proto};
-use super::proto::tfplugin6 as pb;
-use super::provider::{
+use super::interface::{
     ApplyRequest, ConfigureRequest, Context, DataReadRequest, DataSource, ImportRequest, PlanRequest, Provider,
     ReadRequest, Resource,
 };
+use super::proto::tfplugin6 as pb;
 use super::schema::{Block, Schema};
 use super::value::{Type, Value};
 
@@ -859,7 +859,7 @@ impl pb::provider_server::Provider for ProviderService {
 mod tests {
     use super::*;
     use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-    use crate::plugin::provider::*;
+    use crate::plugin::interface::*;
     use crate::plugin::schema::{Attribute, Block};
     use pb::provider_server::Provider as _;
 

@@ -14,7 +14,7 @@ use url::Url;
 use crate::arm::ArmClient;
 use crate::arm::pipeline::{Pipeline, ReqwestTransport, RetryOptions, SystemClock};
 use crate::plugin::diagnostics::Diagnostics;
-use crate::plugin::provider::{ConfigureRequest, Context, DataSource, Provider, Resource};
+use crate::plugin::interface::{ConfigureRequest, Context, DataSource, Provider, Resource};
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
 use crate::resources;
@@ -36,9 +36,10 @@ pub struct Configured {
     pub validate_on_plan: bool,
 }
 
-/// The configuration state shared by the provider and every resource.
+/// The provider's configuration, shared by the provider and every resource: not configured yet, not known yet
+/// (arguments unknown during plan), or ready with a signed-in client.
 #[derive(Debug, Default)]
-pub struct ProviderState {
+pub struct ProviderConfiguration {
     inner: RwLock<Configuration>,
 }
 
@@ -59,7 +60,7 @@ pub enum NotReady {
     Unknown(Vec<String>),
 }
 
-impl ProviderState {
+impl ProviderConfiguration {
     /// The configured client, or why there is none.
     pub fn get(&self) -> Result<Arc<Configured>, NotReady> {
         match &*self.inner.read().unwrap_or_else(|p| p.into_inner()) {
@@ -82,7 +83,7 @@ impl ProviderState {
 /// The `dataprotection` provider.
 #[derive(Debug, Default)]
 pub struct DataProtectionProvider {
-    state: Arc<ProviderState>,
+    configuration: Arc<ProviderConfiguration>,
 }
 
 impl DataProtectionProvider {
@@ -91,9 +92,9 @@ impl DataProtectionProvider {
         DataProtectionProvider::default()
     }
 
-    /// The shared configuration state.
-    pub fn state(&self) -> &Arc<ProviderState> {
-        &self.state
+    /// The configuration the provider shares with every resource and data source.
+    pub fn configuration(&self) -> &Arc<ProviderConfiguration> {
+        &self.configuration
     }
 }
 
@@ -108,11 +109,11 @@ impl Provider for DataProtectionProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        resources::all(&self.state)
+        resources::all(&self.configuration)
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        resources::all_data_sources(&self.state)
+        resources::all_data_sources(&self.configuration)
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
@@ -131,14 +132,14 @@ impl Provider for DataProtectionProvider {
                     unknown = names.join(","),
                     "provider configuration has unknown values; deferring sign-in"
                 );
-                self.state.set(Configuration::Unknown(names));
+                self.configuration.set(Configuration::Unknown(names));
                 return Diagnostics::new();
             }
             Err(errors) => return errors,
         };
         let mut diags = Diagnostics::new();
         match connect(ctx, &settings, &request.terraform_version, &environment, &mut diags).await {
-            Ok(client) => self.state.set(Configuration::Ready(Arc::new(Configured {
+            Ok(client) => self.configuration.set(Configuration::Ready(Arc::new(Configured {
                 client,
                 subscription_id: settings.subscription_id.clone(),
                 validate_on_plan: settings.validate_on_plan,

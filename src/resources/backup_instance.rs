@@ -24,7 +24,7 @@ use crate::arm::models::{
 use crate::arm::pipeline::CallContext;
 use crate::arm::protection::{self, NotGone, current_state as protection_state, protection_error};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
+use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
 use crate::provider::Configured;
@@ -1141,8 +1141,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::plugin::provider::{Context, ImportRequest, Resource};
-    use crate::provider::ProviderState;
+    use crate::plugin::interface::{Context, ImportRequest, Resource};
+    use crate::provider::ProviderConfiguration;
     use crate::resources::managed::Managed;
 
     const VAULT: &str =
@@ -1421,7 +1421,7 @@ mod tests {
 
     #[tokio::test]
     async fn retaining_data_on_destroy_is_explained_at_plan_and_kept_in_state() {
-        let resource = Managed::new(BackupInstanceType::default(), Arc::new(ProviderState::default()));
+        let resource = Managed::new(BackupInstanceType::default(), Arc::new(ProviderConfiguration::default()));
         let mut prior = prior_state();
         let destroy = |prior: Value| PlanRequest {
             prior_state: prior,
@@ -1442,7 +1442,7 @@ mod tests {
 
     #[tokio::test]
     async fn import_builds_a_full_state_from_the_id() {
-        let resource = Managed::new(BackupInstanceType::default(), Arc::new(ProviderState::default()));
+        let resource = Managed::new(BackupInstanceType::default(), Arc::new(ProviderConfiguration::default()));
         let id = format!("{VAULT}/backupInstances/bi-1");
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         assert!(response.diagnostics.is_empty());

@@ -15,7 +15,7 @@ use crate::arm::models::{
     DeleteOption, PolicyRule, RetentionTag, SourceLifeCycle, TaggingCriteria, Trigger,
 };
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
+use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
 
@@ -942,8 +942,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::plugin::provider::{Context, ImportRequest, Resource};
-    use crate::provider::ProviderState;
+    use crate::plugin::interface::{Context, ImportRequest, Resource};
+    use crate::provider::ProviderConfiguration;
     use crate::resources::managed::Managed;
 
     const VAULT: &str =
@@ -1165,8 +1165,8 @@ mod tests {
         let request = PlanRequest { prior_state: prior, proposed_new_state: proposed, config, prior_private: vec![] };
         let mut response =
             PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
-        let state = ProviderState::default();
-        let cx = PlanContext { ctx: &Context::default(), state: &state };
+        let state = ProviderConfiguration::default();
+        let cx = PlanContext { ctx: &Context::default(), configuration: &state };
         BackupPolicyDiskType::plan_change(&cx, &request, &mut response).await;
         response
     }
@@ -1195,7 +1195,7 @@ mod tests {
 
     #[tokio::test]
     async fn import_builds_a_full_state_from_the_id() {
-        let resource = Managed::new(BackupPolicyDiskType, Arc::new(ProviderState::default()));
+        let resource = Managed::new(BackupPolicyDiskType, Arc::new(ProviderConfiguration::default()));
         let id = format!("{VAULT}/backupPolicies/p1");
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         let state = &response.imported[0].state;

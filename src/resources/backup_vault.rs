@@ -20,7 +20,7 @@ use crate::arm::models::{
 use crate::arm::pipeline::CallContext;
 use crate::arm::protection::NotGone;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
+use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
 use crate::provider::Configured;
@@ -682,8 +682,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::plugin::provider::{Context, ImportRequest, Resource};
-    use crate::provider::ProviderState;
+    use crate::plugin::interface::{Context, ImportRequest, Resource};
+    use crate::provider::ProviderConfiguration;
     use crate::resources::managed::Managed;
 
     const GROUP: &str = "/subscriptions/s1/resourceGroups/rg-backup";
@@ -712,7 +712,7 @@ mod tests {
     }
 
     fn resource() -> Managed<BackupVaultType> {
-        Managed::new(BackupVaultType, Arc::new(ProviderState::default()))
+        Managed::new(BackupVaultType, Arc::new(ProviderConfiguration::default()))
     }
 
     fn plan(prior: Value, config: Value) -> PlanResponse {

@@ -10,10 +10,10 @@ use crate::arm::ArmError;
 use crate::arm::ids::same_id;
 use crate::arm::pipeline::CallContext;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::{Context, DataReadResponse, ImportResponse, ImportedResource};
+use crate::plugin::interface::{Context, DataReadResponse, ImportResponse, ImportedResource};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::{Configured, NotReady, ProviderState};
+use crate::provider::{Configured, NotReady, ProviderConfiguration};
 
 /// The four operation timeouts of a resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,7 +245,7 @@ pub(crate) fn call(ctx: &Context, timeout: Duration, label: &str) -> CallContext
 }
 
 /// The configured provider, or the diagnostic that says why there is none.
-pub(crate) fn configured(state: &ProviderState, diags: &mut Diagnostics) -> Option<Arc<Configured>> {
+pub(crate) fn configured(state: &ProviderConfiguration, diags: &mut Diagnostics) -> Option<Arc<Configured>> {
     match state.get() {
         Ok(c) => Some(c),
         Err(reason) => {

@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use crate::arm::ids::{BackupInstanceId, GenericResourceId};
 use crate::arm::models::{BackupInstanceResource, DISK_DATASOURCE_TYPE};
 use crate::plugin::diagnostics::Diagnostics;
-use crate::plugin::provider::{Context, DataReadRequest, DataReadResponse, DataSource};
+use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderState;
+use crate::provider::ProviderConfiguration;
 
 use super::common::{
     call, config_id, configured, data_source_found, read_timeout, read_timeouts_block, required_config_id,
@@ -86,13 +86,13 @@ pub(crate) fn instance_attributes(fallback_id: Option<&BackupInstanceId>, instan
 /// The `dataprotection_backup_instance` data source.
 #[derive(Debug)]
 pub struct BackupInstanceDataSource {
-    state: Arc<ProviderState>,
+    configuration: Arc<ProviderConfiguration>,
 }
 
 impl BackupInstanceDataSource {
     /// The data source, sharing the provider's configuration.
-    pub fn new(state: Arc<ProviderState>) -> BackupInstanceDataSource {
-        BackupInstanceDataSource { state }
+    pub fn new(configuration: Arc<ProviderConfiguration>) -> BackupInstanceDataSource {
+        BackupInstanceDataSource { configuration }
     }
 }
 
@@ -135,7 +135,7 @@ impl DataSource for BackupInstanceDataSource {
 
     async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
         let mut response = DataReadResponse::default();
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
+        let Some(configured) = configured(&self.configuration, &mut response.diagnostics) else { return response };
         let Some(id) =
             required_config_id::<BackupInstanceId>(&request.config, "id", "backup instance", &mut response.diagnostics)
         else {
@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn bad_ids_are_refused_offline() {
-        let source = BackupInstanceDataSource::new(Arc::new(ProviderState::default()));
+        let source = BackupInstanceDataSource::new(Arc::new(ProviderConfiguration::default()));
         let config = Value::object([("id", Value::from("/subscriptions/s1/resourceGroups/rg"))]);
         assert!(source.validate(&config).has_errors());
         assert!(source.validate(&Value::object([("id", Value::from(ID))])).is_empty());

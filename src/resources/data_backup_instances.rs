@@ -7,10 +7,10 @@ use async_trait::async_trait;
 
 use crate::arm::ids::BackupVaultId;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::provider::{Context, DataReadRequest, DataReadResponse, DataSource};
+use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderState;
+use crate::provider::ProviderConfiguration;
 
 use super::common::arm_error;
 use super::common::{
@@ -24,13 +24,13 @@ pub const TYPE_NAME: &str = "dataprotection_backup_instances";
 /// The `dataprotection_backup_instances` data source.
 #[derive(Debug)]
 pub struct BackupInstancesDataSource {
-    state: Arc<ProviderState>,
+    configuration: Arc<ProviderConfiguration>,
 }
 
 impl BackupInstancesDataSource {
     /// The data source, sharing the provider's configuration.
-    pub fn new(state: Arc<ProviderState>) -> BackupInstancesDataSource {
-        BackupInstancesDataSource { state }
+    pub fn new(configuration: Arc<ProviderConfiguration>) -> BackupInstancesDataSource {
+        BackupInstancesDataSource { configuration }
     }
 }
 
@@ -73,7 +73,7 @@ impl DataSource for BackupInstancesDataSource {
 
     async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
         let mut response = DataReadResponse::default();
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
+        let Some(configured) = configured(&self.configuration, &mut response.diagnostics) else { return response };
         let Some(vault) =
             required_config_id::<BackupVaultId>(&request.config, "vault_id", "backup vault", &mut response.diagnostics)
         else {

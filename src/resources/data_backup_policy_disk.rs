@@ -6,10 +6,10 @@ use async_trait::async_trait;
 
 use crate::arm::ids::BackupPolicyId;
 use crate::plugin::diagnostics::Diagnostics;
-use crate::plugin::provider::{Context, DataReadRequest, DataReadResponse, DataSource};
+use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderState;
+use crate::provider::ProviderConfiguration;
 
 use super::backup_policy_disk::{data_source_attributes, retention_rule_type};
 use super::common::{
@@ -23,13 +23,13 @@ pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";
 /// The `dataprotection_backup_policy_disk` data source.
 #[derive(Debug)]
 pub struct BackupPolicyDiskDataSource {
-    state: Arc<ProviderState>,
+    configuration: Arc<ProviderConfiguration>,
 }
 
 impl BackupPolicyDiskDataSource {
     /// The data source, sharing the provider's configuration.
-    pub fn new(state: Arc<ProviderState>) -> BackupPolicyDiskDataSource {
-        BackupPolicyDiskDataSource { state }
+    pub fn new(configuration: Arc<ProviderConfiguration>) -> BackupPolicyDiskDataSource {
+        BackupPolicyDiskDataSource { configuration }
     }
 }
 
@@ -89,7 +89,7 @@ impl DataSource for BackupPolicyDiskDataSource {
 
     async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
         let mut response = DataReadResponse::default();
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
+        let Some(configured) = configured(&self.configuration, &mut response.diagnostics) else { return response };
         let Some(id) =
             required_config_id::<BackupPolicyId>(&request.config, "id", "backup policy", &mut response.diagnostics)
         else {

@@ -6,10 +6,10 @@ use async_trait::async_trait;
 
 use crate::arm::ids::BackupVaultId;
 use crate::plugin::diagnostics::Diagnostics;
-use crate::plugin::provider::{Context, DataReadRequest, DataReadResponse, DataSource};
+use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderState;
+use crate::provider::ProviderConfiguration;
 
 use super::backup_vault::state_from_azure;
 use super::common::{
@@ -23,13 +23,13 @@ pub const TYPE_NAME: &str = "dataprotection_backup_vault";
 /// The `dataprotection_backup_vault` data source.
 #[derive(Debug)]
 pub struct BackupVaultDataSource {
-    state: Arc<ProviderState>,
+    configuration: Arc<ProviderConfiguration>,
 }
 
 impl BackupVaultDataSource {
     /// The data source, sharing the provider's configuration.
-    pub fn new(state: Arc<ProviderState>) -> BackupVaultDataSource {
-        BackupVaultDataSource { state }
+    pub fn new(configuration: Arc<ProviderConfiguration>) -> BackupVaultDataSource {
+        BackupVaultDataSource { configuration }
     }
 }
 
@@ -84,7 +84,7 @@ impl DataSource for BackupVaultDataSource {
 
     async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse {
         let mut response = DataReadResponse::default();
-        let Some(configured) = configured(&self.state, &mut response.diagnostics) else { return response };
+        let Some(configured) = configured(&self.configuration, &mut response.diagnostics) else { return response };
         let Some(id) =
             required_config_id::<BackupVaultId>(&request.config, "id", "backup vault", &mut response.diagnostics)
         else {

@@ -22,13 +22,13 @@ use crate::arm::ArmClient;
 use crate::arm::error::ArmError;
 use crate::arm::pipeline::CallContext;
 use crate::plugin::diagnostics::Diagnostics;
-use crate::plugin::provider::{
+use crate::plugin::interface::{
     ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, Resource,
 };
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
-use crate::provider::{Configured, NotReady, ProviderState};
+use crate::provider::{Configured, NotReady, ProviderConfiguration};
 
 use super::common::{self, DEFAULT_TIMEOUTS, Timeouts};
 
@@ -54,13 +54,13 @@ pub(crate) struct PlanContext<'a> {
     /// The protocol layer's context.
     pub ctx: &'a Context,
     /// The provider's configuration.
-    pub state: &'a ProviderState,
+    pub configuration: &'a ProviderConfiguration,
 }
 
 impl PlanContext<'_> {
     /// The configured provider, or why there is none yet.
     pub fn configured(&self) -> Result<Arc<Configured>, NotReady> {
-        self.state.get()
+        self.configuration.get()
     }
 
     /// A call whose deadline is `timeout`, named `label` in messages, ending on Terraform's stop.
@@ -126,13 +126,13 @@ pub(crate) trait ManagedResource: Send + Sync + 'static {
 /// The adapter from a [`ManagedResource`] to the protocol layer's [`Resource`].
 pub(crate) struct Managed<T> {
     resource: T,
-    state: Arc<ProviderState>,
+    configuration: Arc<ProviderConfiguration>,
 }
 
 impl<T> Managed<T> {
     /// `resource`, sharing the provider's configuration `state`.
-    pub(crate) fn new(resource: T, state: Arc<ProviderState>) -> Managed<T> {
-        Managed { resource, state }
+    pub(crate) fn new(resource: T, configuration: Arc<ProviderConfiguration>) -> Managed<T> {
+        Managed { resource, configuration }
     }
 }
 
@@ -155,7 +155,7 @@ impl<T: ManagedResource> Managed<T> {
     /// The call for `operation`, with the timeout `value`'s `timeouts` block sets (or the default); `None`, with a
     /// diagnostic, when the provider is not configured.
     fn call(&self, ctx: &Context, value: &Value, operation: Operation, diags: &mut Diagnostics) -> Option<Call> {
-        let configured = common::configured(&self.state, diags)?;
+        let configured = common::configured(&self.configuration, diags)?;
         let timeouts = common::timeouts(value, T::TIMEOUTS);
         let (timeout, label) = match operation {
             Operation::Create => (timeouts.create, "create timeout"),
@@ -184,7 +184,7 @@ impl<T: ManagedResource> Resource for Managed<T> {
     async fn plan(&self, ctx: &Context, request: PlanRequest) -> PlanResponse {
         let mut response =
             PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
-        let cx = PlanContext { ctx, state: &self.state };
+        let cx = PlanContext { ctx, configuration: &self.configuration };
         if request.proposed_new_state.is_null() {
             self.resource.plan_destroy(&request.prior_state, &mut response.diagnostics);
         } else if request.prior_state.is_null() {
@@ -337,9 +337,9 @@ mod tests {
         }
     }
 
-    fn configured() -> Arc<ProviderState> {
+    fn configured() -> Arc<ProviderConfiguration> {
         let harness = Harness::new(vec![]);
-        let state = Arc::new(ProviderState::default());
+        let state = Arc::new(ProviderConfiguration::default());
         state.set_configured(Configured {
             client: ArmClient::new(harness.pipeline),
             subscription_id: None,
@@ -409,7 +409,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_object_plans_an_unknown_id_and_an_unconfigured_provider_creates_nothing() {
-        let managed = Managed::new(Scripted::default(), Arc::new(ProviderState::default()));
+        let managed = Managed::new(Scripted::default(), Arc::new(ProviderConfiguration::default()));
         let ctx = Context::default();
         let planned = managed
             .plan(

@@ -12,24 +12,24 @@ pub(crate) mod managed;
 
 use std::sync::Arc;
 
-use crate::plugin::provider::{DataSource, Resource};
-use crate::provider::ProviderState;
+use crate::plugin::interface::{DataSource, Resource};
+use crate::provider::ProviderConfiguration;
 
 /// Every resource type, sharing the provider's configuration.
-pub fn all(state: &Arc<ProviderState>) -> Vec<Arc<dyn Resource>> {
+pub fn all(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn Resource>> {
     vec![
-        Arc::new(managed::Managed::new(backup_instance::BackupInstanceType::default(), state.clone())),
-        Arc::new(managed::Managed::new(backup_vault::BackupVaultType, state.clone())),
-        Arc::new(managed::Managed::new(backup_policy_disk::BackupPolicyDiskType, state.clone())),
+        Arc::new(managed::Managed::new(backup_instance::BackupInstanceType::default(), configuration.clone())),
+        Arc::new(managed::Managed::new(backup_vault::BackupVaultType, configuration.clone())),
+        Arc::new(managed::Managed::new(backup_policy_disk::BackupPolicyDiskType, configuration.clone())),
     ]
 }
 
 /// Every data source type.
-pub fn all_data_sources(state: &Arc<ProviderState>) -> Vec<Arc<dyn DataSource>> {
+pub fn all_data_sources(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn DataSource>> {
     vec![
-        Arc::new(data_backup_instance::BackupInstanceDataSource::new(state.clone())),
-        Arc::new(data_backup_instances::BackupInstancesDataSource::new(state.clone())),
-        Arc::new(data_backup_vault::BackupVaultDataSource::new(state.clone())),
-        Arc::new(data_backup_policy_disk::BackupPolicyDiskDataSource::new(state.clone())),
+        Arc::new(data_backup_instance::BackupInstanceDataSource::new(configuration.clone())),
+        Arc::new(data_backup_instances::BackupInstancesDataSource::new(configuration.clone())),
+        Arc::new(data_backup_vault::BackupVaultDataSource::new(configuration.clone())),
+        Arc::new(data_backup_policy_disk::BackupPolicyDiskDataSource::new(configuration.clone())),
     ]
 }

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use dataprotection::plugin::codec;
 use dataprotection::plugin::diagnostics::{AttributePath, Diagnostics};
+use dataprotection::plugin::interface::*;
 use dataprotection::plugin::proto::go_plugin::grpc_controller_client::GrpcControllerClient;
 use dataprotection::plugin::proto::go_plugin::grpc_stdio_client::GrpcStdioClient;
 use dataprotection::plugin::proto::health::health_client::HealthClient;
 use dataprotection::plugin::proto::tfplugin6 as pb;
-use dataprotection::plugin::provider::*;
 use dataprotection::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use dataprotection::plugin::value::{Type, Value};
 use dataprotection::plugin::{ServeOptions, Server};

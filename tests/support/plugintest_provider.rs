@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use dataprotection::plugin;
 use dataprotection::plugin::diagnostics::{AttributePath, Diagnostics};
-use dataprotection::plugin::provider::*;
+use dataprotection::plugin::interface::*;
 use dataprotection::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use dataprotection::plugin::value::{Type, Value};
 
