@@ -325,6 +325,10 @@ impl Pipeline {
 
     /// Sends a request with retries and returns the final response, whatever its status. Errors are for
     /// requests that got no usable answer: refused URLs, tokens, transport failures, deadlines and stops.
+    ///
+    /// Each try runs the same steps: sign in ([`Pipeline::sign_in`]), headers ([`Pipeline::headers`]), the transport
+    /// within the try's budget, with logging ([`Pipeline::attempt`]), then what to do with the answer
+    /// ([`Pipeline::decide`]): return it, renew the token, wait out throttling, or back off and retry.
     pub async fn send(
         &self,
         call: &CallContext,
@@ -333,141 +337,182 @@ impl Pipeline {
         body: Option<Bytes>,
     ) -> Result<HttpResponse, ArmError> {
         self.check_url(&url)?;
-        let mut attempt: u32 = 0;
-        let mut retries: u32 = 0;
-        // A 401 renews the token once per call: a token that expired or was revoked while the provider held it
-        // is replaced, but a principal that lacks access does not loop.
-        let mut refreshed = false;
+        let mut tries = Tries::default();
         let mut rejected: Option<AccessToken> = None;
         loop {
-            attempt += 1;
+            tries.attempt += 1;
             if call.stop.is_cancelled() {
                 return Err(stopped(&method, &url));
             }
-            // Signing in may reach Entra (or run the Azure CLI): it counts against the call's deadline and stops
-            // when Terraform asks the provider to stop.
-            let remaining = call.deadline.saturating_duration_since(self.clock.now());
-            let fetch = async {
-                match rejected.take() {
-                    Some(old) => self.tokens.refreshed(&old).await,
-                    None => self.tokens.token(false).await,
-                }
-            };
-            let token = tokio::select! {
-                biased;
-                _ = call.stop.cancelled() => return Err(stopped(&method, &url)),
-                result = tokio::time::timeout(remaining, fetch) => match result {
-                    Ok(token) => token?,
-                    Err(_) => return Err(timeout(call, &method, &url, None)),
-                },
-            };
-            let mut headers = HeaderMap::new();
-            let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
-                ArmError::new(ErrorKind::Authentication, "the access token has characters a header cannot hold")
-            })?;
-            bearer.set_sensitive(true);
-            headers.insert(AUTHORIZATION, bearer);
-            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-            headers.insert(USER_AGENT, self.user_agent.clone());
-            if let Ok(id) = HeaderValue::from_str(&call.correlation_id) {
-                headers.insert("x-ms-correlation-request-id", id);
-            }
-            if body.is_some() {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            }
+            let token = self.sign_in(call, rejected.take(), &method, &url).await?;
+            let headers = self.headers(call, &token, body.is_some())?;
             let request = HttpRequest { method: method.clone(), url: url.clone(), headers, body: body.clone() };
-
-            let now = self.clock.now();
-            if now >= call.deadline {
-                return Err(timeout(call, &method, &url, None));
+            let outcome = self.attempt(call, request, tries.attempt).await?;
+            match self.decide(call, outcome, &mut tries, &method, &url)? {
+                Next::Done(response) => return Ok(response),
+                Next::RenewToken => rejected = Some(token),
+                Next::Wait(delay) => self.pause(call, delay, &method, &url).await?,
             }
-            let budget = (call.deadline - now).min(self.retry.try_timeout);
-            let started = now;
-            let outcome = tokio::select! {
-                biased;
-                _ = call.stop.cancelled() => return Err(stopped(&method, &url)),
-                result = tokio::time::timeout(budget, self.transport.send(request)) => result,
-            };
-            let elapsed_ms = self.clock.now().saturating_duration_since(started).as_millis() as u64;
-            let outcome = match outcome {
-                Ok(result) => result,
-                Err(_) => Err(TransportError { message: format!("no response within {} s", budget.as_secs()) }),
-            };
-
-            let (delay, last_error) = match outcome {
-                Ok(response) => {
-                    tracing::debug!(
-                        http.method = %method,
-                        http.path = url.path(),
-                        http.status = response.status.as_u16(),
-                        request_id = response.header("x-ms-request-id").unwrap_or(""),
-                        correlation_id = call.correlation_id.as_str(),
-                        attempt,
-                        elapsed_ms,
-                        "azure request"
-                    );
-                    let status = response.status;
-                    if status == StatusCode::UNAUTHORIZED && !refreshed {
-                        refreshed = true;
-                        tracing::debug!(
-                            http.path = url.path(),
-                            "the resource manager answered 401; renewing the token and trying once more"
-                        );
-                        rejected = Some(token);
-                        continue;
-                    }
-                    if status == StatusCode::TOO_MANY_REQUESTS {
-                        let delay =
-                            server_delay(&response.headers, self.clock.wall()).unwrap_or_else(|| self.backoff(retries));
-                        let wake = self.clock.now() + delay;
-                        if wake > call.deadline {
-                            let base = ArmError::from_response(status, &response.headers, &response.body);
-                            return Err(throttled(call, base, delay));
-                        }
-                        tracing::info!(
-                            http.path = url.path(),
-                            delay_ms = delay.as_millis() as u64,
-                            "azure is throttling; waiting as it asked"
-                        );
-                        self.pause(call, delay, &method, &url).await?;
-                        continue;
-                    }
-                    if !is_retryable(status) || retries >= self.retry.max_retries {
-                        return Ok(response);
-                    }
-                    let delay =
-                        server_delay(&response.headers, self.clock.wall()).unwrap_or_else(|| self.backoff(retries));
-                    (delay, ArmError::from_response(status, &response.headers, &response.body))
-                }
-                Err(error) => {
-                    tracing::debug!(
-                        http.method = %method,
-                        http.path = url.path(),
-                        error = error.message.as_str(),
-                        attempt,
-                        elapsed_ms,
-                        "azure request got no response"
-                    );
-                    let error =
-                        ArmError::new(ErrorKind::Transport, format!("{} {}: {}", method, url.path(), error.message));
-                    if retries >= self.retry.max_retries {
-                        return Err(error);
-                    }
-                    (self.backoff(retries), error)
-                }
-            };
-            retries += 1;
-            if self.clock.now() + delay > call.deadline {
-                return Err(timeout(call, &method, &url, Some(last_error)));
-            }
-            tracing::info!(
-                http.path = url.path(),
-                delay_ms = delay.as_millis() as u64,
-                retry = retries,
-                "retrying azure request"
-            );
-            self.pause(call, delay, &method, &url).await?;
         }
+    }
+
+    /// The token for a try: a renewed one when the last was `rejected` (401), else the cached one. Signing in may
+    /// reach Entra (or run the Azure CLI): it counts against the call's deadline and ends on Terraform's stop.
+    async fn sign_in(
+        &self,
+        call: &CallContext,
+        rejected: Option<AccessToken>,
+        method: &Method,
+        url: &Url,
+    ) -> Result<AccessToken, ArmError> {
+        let remaining = call.deadline.saturating_duration_since(self.clock.now());
+        let fetch = async {
+            match rejected {
+                Some(old) => self.tokens.refreshed(&old).await,
+                None => self.tokens.token(false).await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = call.stop.cancelled() => Err(stopped(method, url)),
+            result = tokio::time::timeout(remaining, fetch) => match result {
+                Ok(token) => token,
+                Err(_) => Err(timeout(call, method, url, None)),
+            },
+        }
+    }
+
+    /// The headers of every request: the bearer token (marked sensitive, so it is never logged), JSON, the user
+    /// agent and the call's correlation ID.
+    fn headers(&self, call: &CallContext, token: &AccessToken, has_body: bool) -> Result<HeaderMap, ArmError> {
+        let mut headers = HeaderMap::new();
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
+            ArmError::new(ErrorKind::Authentication, "the access token has characters a header cannot hold")
+        })?;
+        bearer.set_sensitive(true);
+        headers.insert(AUTHORIZATION, bearer);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        if let Ok(id) = HeaderValue::from_str(&call.correlation_id) {
+            headers.insert("x-ms-correlation-request-id", id);
+        }
+        if has_body {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        Ok(headers)
+    }
+
+    /// One try through the transport, within the smaller of the call's remaining time and the try timeout, logged
+    /// with its status and request IDs (never a header's value). The outer error is the deadline or a stop.
+    async fn attempt(
+        &self,
+        call: &CallContext,
+        request: HttpRequest,
+        attempt: u32,
+    ) -> Result<Result<HttpResponse, TransportError>, ArmError> {
+        let (method, url) = (request.method.clone(), request.url.clone());
+        let started = self.clock.now();
+        if started >= call.deadline {
+            return Err(timeout(call, &method, &url, None));
+        }
+        let budget = (call.deadline - started).min(self.retry.try_timeout);
+        let outcome = tokio::select! {
+            biased;
+            _ = call.stop.cancelled() => return Err(stopped(&method, &url)),
+            result = tokio::time::timeout(budget, self.transport.send(request)) => result,
+        };
+        let elapsed_ms = self.clock.now().saturating_duration_since(started).as_millis() as u64;
+        let outcome = match outcome {
+            Ok(result) => result,
+            Err(_) => Err(TransportError { message: format!("no response within {} s", budget.as_secs()) }),
+        };
+        match &outcome {
+            Ok(response) => tracing::debug!(
+                http.method = %method,
+                http.path = url.path(),
+                http.status = response.status.as_u16(),
+                request_id = response.header("x-ms-request-id").unwrap_or(""),
+                correlation_id = call.correlation_id.as_str(),
+                attempt,
+                elapsed_ms,
+                "azure request"
+            ),
+            Err(error) => tracing::debug!(
+                http.method = %method,
+                http.path = url.path(),
+                error = error.message.as_str(),
+                attempt,
+                elapsed_ms,
+                "azure request got no response"
+            ),
+        }
+        Ok(outcome)
+    }
+
+    /// What a try's outcome means: the answer to return; a 401 that renews the token once per call (a token that
+    /// expired or was revoked is replaced, a principal without access does not loop); a 429 waited out as Azure
+    /// asks, until the deadline; or a 408, 5xx or dropped connection retried with backoff, up to the retry limit
+    /// and never past the deadline.
+    fn decide(
+        &self,
+        call: &CallContext,
+        outcome: Result<HttpResponse, TransportError>,
+        tries: &mut Tries,
+        method: &Method,
+        url: &Url,
+    ) -> Result<Next, ArmError> {
+        let (delay, last_error) = match outcome {
+            Ok(response) => {
+                let status = response.status;
+                if status == StatusCode::UNAUTHORIZED && !tries.renewed_token {
+                    tries.renewed_token = true;
+                    tracing::debug!(
+                        http.path = url.path(),
+                        "the resource manager answered 401; renewing the token and trying once more"
+                    );
+                    return Ok(Next::RenewToken);
+                }
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    let delay = server_delay(&response.headers, self.clock.wall())
+                        .unwrap_or_else(|| self.backoff(tries.retries));
+                    if self.clock.now() + delay > call.deadline {
+                        let base = ArmError::from_response(status, &response.headers, &response.body);
+                        return Err(throttled(call, base, delay));
+                    }
+                    tracing::info!(
+                        http.path = url.path(),
+                        delay_ms = delay.as_millis() as u64,
+                        "azure is throttling; waiting as it asked"
+                    );
+                    return Ok(Next::Wait(delay));
+                }
+                if !is_retryable(status) || tries.retries >= self.retry.max_retries {
+                    return Ok(Next::Done(response));
+                }
+                let delay =
+                    server_delay(&response.headers, self.clock.wall()).unwrap_or_else(|| self.backoff(tries.retries));
+                (delay, ArmError::from_response(status, &response.headers, &response.body))
+            }
+            Err(error) => {
+                let error =
+                    ArmError::new(ErrorKind::Transport, format!("{} {}: {}", method, url.path(), error.message));
+                if tries.retries >= self.retry.max_retries {
+                    return Err(error);
+                }
+                (self.backoff(tries.retries), error)
+            }
+        };
+        tries.retries += 1;
+        if self.clock.now() + delay > call.deadline {
+            return Err(timeout(call, method, url, Some(last_error)));
+        }
+        tracing::info!(
+            http.path = url.path(),
+            delay_ms = delay.as_millis() as u64,
+            retry = tries.retries,
+            "retrying azure request"
+        );
+        Ok(Next::Wait(delay))
     }
 
     /// Sleeps, unless Terraform asks the provider to stop first.
@@ -484,6 +529,27 @@ impl Pipeline {
         let base = self.retry.initial_backoff.saturating_mul(1u32 << retries.min(16)).min(self.retry.max_backoff);
         base.mul_f64(0.8 + fastrand::f64() * 0.4)
     }
+}
+
+/// What one call's tries have used up so far.
+#[derive(Default)]
+struct Tries {
+    /// Tries sent.
+    attempt: u32,
+    /// Retries after 408, 5xx or dropped connections (429s do not count: they are waited out until the deadline).
+    retries: u32,
+    /// Whether a 401 has already renewed the token in this call.
+    renewed_token: bool,
+}
+
+/// What a call does after a try.
+enum Next {
+    /// Return this answer.
+    Done(HttpResponse),
+    /// Try again at once with a renewed token.
+    RenewToken,
+    /// Try again after this delay.
+    Wait(Duration),
 }
 
 /// 408, 500, 502, 503 and 504 are worth another try; other statuses are the answer.
