@@ -15,6 +15,8 @@ mod common;
 #[allow(dead_code)]
 #[path = "../tests/support/terraform.rs"]
 mod terraform;
+#[path = "../tests/support/terraform_version.rs"]
+mod terraform_version;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};

@@ -3,6 +3,7 @@
 
 #[path = "../support/mod.rs"]
 mod support;
+use support::terraform_version;
 
 mod backup_instance;
 mod backup_policy_disk;

@@ -100,19 +100,31 @@ async fn named_environments_request_their_own_scope_and_overrides_point_elsewher
 async fn endpoint_and_cloud_mistakes_are_refused_before_anything_is_sent() {
     let ws = Workspace::start().await;
 
-    // Offline checks, already at `terraform validate`, pointing at the argument.
+    // Offline checks, already at `terraform validate`, pointing at the argument. With a plan, the rest of the
+    // configuration points at the emulator with good credentials: anything sent would show in its journal.
+    let reachable = format!("  metadata_host = \"{}\"\n{}", ws.emulator.metadata_host(), service_principal());
     for (arguments, expected) in [
         ("  environment = \"mars\"", "expected one of public, usgovernment, china"),
         ("  resource_manager_endpoint = \"http://management.example.com/\"", "uses plain http"),
         ("  authority_host = \"http://127.0.0.1:1/\"", "must use https"),
         ("  metadata_host = \"https://management.example.com\"", "is not a host name with an optional port"),
     ] {
-        write_without_metadata(&ws, arguments);
-        let run = terraform_with(&ws, &["validate"], &[]).await;
-        assert_eq!(run.code, 1, "{arguments}");
-        assert_says(&run.output(), expected);
-        assert_says(&run.output(), "on main.tf line 9, in provider \"dataprotection\"");
+        let with_emulator = !arguments.contains("metadata_host");
+        let arguments = if with_emulator { format!("{arguments}\n{reachable}") } else { arguments.to_owned() };
+        write_without_metadata(&ws, &arguments);
+        for command in ["validate", "plan"] {
+            let run = terraform_with(&ws, &[command], &[]).await;
+            assert_eq!(run.code, 1, "{command}: {arguments}");
+            assert_says(&run.output(), expected);
+            assert_says(&run.output(), "on main.tf line 9, in provider \"dataprotection\"");
+        }
+        assert!(ws.journal().is_empty(), "{arguments}: sent {:?}", ws.journal());
     }
+    // The journal can tell: the same configuration without the mistake reaches the emulator.
+    write_without_metadata(&ws, &reachable);
+    terraform_with(&ws, &["plan"], &[]).await;
+    assert!(!ws.journal().is_empty(), "a good configuration is seen by the emulator");
+    ws.emulator.state().clear_journal();
 
     // A metadata host that does not answer.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -128,5 +140,4 @@ async fn endpoint_and_cloud_mistakes_are_refused_before_anything_is_sent() {
     );
     assert_says(&run.output(), "Connection refused");
     assert_eq!(run.output().matches("/metadata/endpoints").count(), 1, "the URL is named once");
-    assert!(ws.journal().is_empty());
 }

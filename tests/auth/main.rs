@@ -5,6 +5,7 @@
 mod auth_support;
 #[path = "../support/mod.rs"]
 mod support;
+use support::terraform_version;
 
 mod clouds;
 mod secrets;

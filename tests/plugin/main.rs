@@ -2,6 +2,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../support/terraform_version.rs"]
+mod terraform_version;
 
 mod binary;
 mod grpc;

@@ -14,17 +14,27 @@ use std::time::Duration;
 
 const PROVIDER_BINARY: &str = "terraform-provider-plugintest";
 
-/// The example binary next to this test's own target folder (`target/<profile>/examples/`).
+/// The example binary next to this test's own target folder (`target/<profile>/examples/`), built once per run:
+/// `cargo test` builds examples, but `cargo test --test plugin` alone does not, and an older build would be tested
+/// in its place.
 fn provider_binary() -> PathBuf {
-    let test_binary = std::env::current_exe().expect("test binary path");
-    let profile_dir = test_binary.parent().and_then(Path::parent).expect("target/<profile>");
-    let binary = profile_dir.join("examples").join(PROVIDER_BINARY);
-    assert!(
-        binary.exists(),
-        "{} is missing: `cargo test` builds it; alone, run `cargo build --example {PROVIDER_BINARY}` first",
-        binary.display()
-    );
-    binary
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let test_binary = std::env::current_exe().expect("test binary path");
+            let profile_dir = test_binary.parent().and_then(Path::parent).expect("target/<profile>");
+            let mut build = Command::new(env!("CARGO"));
+            build.args(["build", "--quiet", "--example", PROVIDER_BINARY]).current_dir(env!("CARGO_MANIFEST_DIR"));
+            if profile_dir.file_name().is_some_and(|name| name == "release") {
+                build.arg("--release");
+            }
+            let status = build.status().expect("cargo runs");
+            assert!(status.success(), "building the test provider failed: {status}");
+            let binary = profile_dir.join("examples").join(PROVIDER_BINARY);
+            assert!(binary.exists(), "{} is missing after its build", binary.display());
+            binary
+        })
+        .clone()
 }
 
 struct Workspace {
@@ -59,6 +69,7 @@ impl Workspace {
     }
 
     fn command(&self, args: &[&str]) -> Command {
+        crate::terraform_version::require_terraform();
         let mut command = Command::new("terraform");
         command.args(args).current_dir(&self.work);
         for (key, _) in std::env::vars_os() {

@@ -387,6 +387,7 @@ async fn unreadable_answers_give_clear_errors_no_panic_and_bounded_memory() {
             assert!(out.contains(text), "{what}: the error does not say {text:?}: {out}");
         }
         assert!(!out.contains('\u{1b}'), "{what}: control characters from the body reach the terminal");
+        assert!(peak_kib > 0, "{what}: the memory sampler never saw a provider process");
         assert!(peak_kib < 48 * 1024, "{what}: the provider used {} MiB", peak_kib / 1024);
         // Nothing half-done: whatever exists is in state.
         let (problems, _, _) = reliability_support::invariant(&ws, false);

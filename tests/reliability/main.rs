@@ -4,6 +4,7 @@
 mod reliability_support;
 #[path = "../support/mod.rs"]
 mod support;
+use support::terraform_version;
 
 mod faults;
 mod input;

@@ -5,3 +5,4 @@
 
 pub mod docs;
 pub mod terraform;
+pub mod terraform_version;

@@ -55,6 +55,7 @@ impl Workspace {
 
     /// A workspace over `scenario`, with fast operations.
     pub async fn with_scenario(scenario: Scenario) -> Workspace {
+        crate::terraform_version::require_terraform();
         let dir = tempfile::tempdir().expect("temporary folder");
         let emulator = Emulator::start(EmulatorConfig {
             state_dir: dir.path().join("emulator"),
