@@ -33,10 +33,10 @@ use dataprotection::plugin::proto::health::HealthCheckRequest;
 use dataprotection::plugin::proto::tfplugin6 as pb;
 use dataprotection::plugin::schema::{Block, Nesting};
 use dataprotection::plugin::value::Value;
-use dataprotection::provider::ProviderConfiguration;
+use dataprotection::resources::ProviderConfiguration;
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::journal::JournalEntry;
-use dataprotection_emulator::scenario::{DiskSeed, RoleAssignmentSeed, Scenario};
+use dataprotection_emulator::scenario::{BackupInstanceSeed, DiskSeed, RoleAssignmentSeed, Scenario};
 use dataprotection_emulator::settings::{LroTiming, OperationKind, ThrottleSettings};
 use rustls::pki_types::CertificateDer;
 use serde_json::json;
@@ -64,6 +64,8 @@ struct Counts {
     rss_instances: usize,
     rss_runs: usize,
     rtt_calls: usize,
+    /// Instances in the large vault of the emulator's scale figure.
+    scale_instances: usize,
 }
 
 impl Counts {
@@ -79,6 +81,7 @@ impl Counts {
             rss_instances: 1000,
             rss_runs: 3,
             rtt_calls: 2000,
+            scale_instances: 10_000,
         }
     }
 
@@ -94,6 +97,7 @@ impl Counts {
             rss_instances: 30,
             rss_runs: 1,
             rtt_calls: 200,
+            scale_instances: 500,
         }
     }
 }
@@ -981,6 +985,106 @@ async fn bench_rss(counts: &Counts) -> Vec<Figure> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// 5b. The emulator with a large vault: GET, PUT and List cost what they cost in a small one
+
+/// A world of `instances` disk instances in the default vault, each on its own disk.
+fn scale_world(instances: usize) -> Scenario {
+    let mut scenario = Scenario::default_world();
+    for index in 0..instances {
+        let disk = format!("disk-{index:05}");
+        scenario.disks.push(DiskSeed {
+            resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
+            name: disk.clone(),
+            ..DiskSeed::default()
+        });
+        scenario.backup_instances.push(BackupInstanceSeed {
+            resource_group: world::BACKUP_RESOURCE_GROUP.into(),
+            vault: world::VAULT_NAME.into(),
+            name: format!("bi-{index:05}"),
+            datasource_id: Some(world::disk_id(&disk)),
+            policy: Some(world::POLICY_DAILY.into()),
+            snapshot_resource_group_id: Some(world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP)),
+            ..BackupInstanceSeed::default()
+        });
+    }
+    scenario
+}
+
+/// Median milliseconds of GET, PUT and List against a world of `instances` (throttling off, pages of 10).
+async fn scale_timings(instances: usize) -> [Vec<f64>; 3] {
+    let ws = Workspace::with_scenario(scale_world(instances)).await;
+    ws.emulator.state().set_throttling(ThrottleSettings { enabled: false, ..ThrottleSettings::default() });
+    ws.emulator.state().set_default_lro_timing(instant_timing());
+    ws.emulator.state().update_settings(|settings| settings.page_size = 10);
+    let client = terraform::emulator_http_client(&ws.emulator);
+    let token = ws.emulator.state().issue_token(world::CLIENT_ID).expect("token");
+    let url = |path: &str| format!("{}{path}?api-version={}", ws.emulator.base_url(), dataprotection::arm::API_VERSION);
+    let existing = url(&world::backup_instance_id(&format!("bi-{:05}", instances - 1)));
+    let measured = url(&world::backup_instance_id("bi-measured"));
+    let list = url(&format!("{}/backupInstances", world::vault_id()));
+    let body = |policy: &str| {
+        json!({"properties": {
+            "objectType": "BackupInstance",
+            "dataSourceInfo": {"objectType": "Datasource", "datasourceType": "Microsoft.Compute/disks",
+                "resourceID": world::disk_id(world::DISK_APP_01), "resourceLocation": world::LOCATION},
+            "policyInfo": {"policyId": world::policy_id(policy), "policyParameters": {"dataStoreParametersList": [
+                {"objectType": "AzureOperationalStoreParameters", "dataStoreType": "OperationalStore",
+                 "resourceGroupId": world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP)}]}}
+        }})
+    };
+    let mut samples: [Vec<f64>; 3] = Default::default();
+    for (kind, rounds) in [(0, 300), (1, 100), (2, 30)] {
+        for round in 0..rounds {
+            let request = match kind {
+                0 => client.get(&existing),
+                1 => client.put(&measured).json(&body(if round % 2 == 0 {
+                    world::POLICY_4H
+                } else {
+                    world::POLICY_DAILY
+                })),
+                _ => client.get(&list),
+            };
+            let started = Instant::now();
+            let response = request.bearer_auth(&token).send().await.expect("the emulator answers");
+            let status = response.status();
+            let _ = response.bytes().await;
+            samples[kind].push(ms(started.elapsed()));
+            assert!(status.is_success(), "{status}");
+        }
+    }
+    samples
+}
+
+async fn bench_emulator_scale(counts: &Counts) -> Vec<Figure> {
+    let large = counts.scale_instances;
+    let small = scale_timings(10).await;
+    let loaded = scale_timings(large).await;
+    let slack_ms = 2.0;
+    ["GET backup instance", "PUT backup instance (update)", "List backup instances (first page of 10)"]
+        .iter()
+        .zip(small.into_iter().zip(loaded))
+        .map(|(what, (before, after))| {
+            let (base, value) = (median(&before), median(&after));
+            Figure {
+                key: format!("emulator_scale_{}", what.split_whitespace().next().unwrap_or("").to_lowercase()),
+                figure: format!("Emulator {what}, vault of {large} instances (median)"),
+                value: round(value, 3),
+                unit: "ms".into(),
+                baseline: "the same request in a vault of 10 instances".into(),
+                baseline_value: Some(round(base, 3)),
+                ratio: Some(round(value / base, 3)),
+                target: format!("<= 3x the small vault + {slack_ms} ms"),
+                met: value <= base * 3.0 + slack_ms,
+                runs: after.len(),
+                notes: vec![],
+                samples: after,
+                baseline_samples: before,
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // 6. PlanResourceChange round trip through the plugin layer
 
 async fn bench_rtt(counts: &Counts) -> Vec<Figure> {
@@ -1188,6 +1292,7 @@ fn main() -> std::process::ExitCode {
     step("apply", &mut || runtime.block_on(bench_apply(&counts)));
     step("rss", &mut || runtime.block_on(bench_rss(&counts)));
     step("rtt", &mut || runtime.block_on(bench_rtt(&counts)));
+    step("emulator_scale", &mut || runtime.block_on(bench_emulator_scale(&counts)));
     print_table(&figures);
     let dir = output_dir();
     std::fs::create_dir_all(&dir).expect("target/bench");

@@ -5,7 +5,7 @@ pub mod config;
 pub mod credentials;
 pub mod http;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -17,68 +17,13 @@ use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::interface::{ConfigureRequest, Context, DataSource, Provider, Resource};
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
-use crate::resources;
+use crate::resources::{self, Configured, ProviderConfiguration};
 
 use self::cloud::CloudEndpoints;
 use self::config::{Resolved, Settings};
 
 /// The provider's version, reported to Azure in the User-Agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// What a configured provider hands to its resources.
-#[derive(Debug)]
-pub struct Configured {
-    /// The Data Protection client.
-    pub client: ArmClient,
-    /// The default subscription.
-    pub subscription_id: Option<String>,
-    /// Whether plan runs validateForBackup.
-    pub validate_on_plan: bool,
-}
-
-/// The provider's configuration, shared by the provider and every resource: not configured yet, not known yet
-/// (arguments unknown during plan), or ready with a signed-in client.
-#[derive(Debug, Default)]
-pub struct ProviderConfiguration {
-    inner: RwLock<Configuration>,
-}
-
-#[derive(Debug, Default)]
-enum Configuration {
-    #[default]
-    NotConfigured,
-    Unknown(Vec<String>),
-    Ready(Arc<Configured>),
-}
-
-/// Why a resource cannot reach Azure right now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotReady {
-    /// ConfigureProvider has not run.
-    NotConfigured,
-    /// Some provider arguments are unknown until apply.
-    Unknown(Vec<String>),
-}
-
-impl ProviderConfiguration {
-    /// The configured client, or why there is none.
-    pub fn get(&self) -> Result<Arc<Configured>, NotReady> {
-        match &*self.inner.read().unwrap_or_else(|p| p.into_inner()) {
-            Configuration::Ready(c) => Ok(c.clone()),
-            Configuration::Unknown(names) => Err(NotReady::Unknown(names.clone())),
-            Configuration::NotConfigured => Err(NotReady::NotConfigured),
-        }
-    }
-
-    fn set(&self, configuration: Configuration) {
-        *self.inner.write().unwrap_or_else(|p| p.into_inner()) = configuration;
-    }
-
-    /// Installs a configured client directly (tests and benchmarks that build their own pipeline).
-    pub fn set_configured(&self, configured: Configured) {
-        self.set(Configuration::Ready(Arc::new(configured)));
-    }
-}
 
 /// The `dataprotection` provider.
 #[derive(Debug, Default)]
@@ -132,18 +77,18 @@ impl Provider for DataProtectionProvider {
                     unknown = names.join(","),
                     "provider configuration has unknown values; deferring sign-in"
                 );
-                self.configuration.set(Configuration::Unknown(names));
+                self.configuration.set_unknown(names);
                 return Diagnostics::new();
             }
             Err(errors) => return errors,
         };
         let mut diags = Diagnostics::new();
         match connect(ctx, &settings, &request.terraform_version, &environment, &mut diags).await {
-            Ok(client) => self.configuration.set(Configuration::Ready(Arc::new(Configured {
+            Ok(client) => self.configuration.set_configured(Configured {
                 client,
                 subscription_id: settings.subscription_id.clone(),
                 validate_on_plan: settings.validate_on_plan,
-            }))),
+            }),
             Err((summary, detail)) => diags.error(summary, detail),
         }
         diags

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::configuration::Configured;
 use crate::arm::client::InstanceAction;
 use crate::arm::error::{ArmError, ErrorKind};
 use crate::arm::ids::{
@@ -27,7 +28,6 @@ use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::Configured;
 
 use super::common::{
     self, DEFAULT_TIMEOUTS, arm_error, format_duration, keep_equivalent, not_ready, same_id_value, same_location_value,
@@ -593,7 +593,7 @@ impl BackupInstanceType {
         let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
         let configured = match cx.configured() {
             Ok(c) => c,
-            Err(crate::provider::NotReady::Unknown(names)) => {
+            Err(super::configuration::NotReady::Unknown(names)) => {
                 response.diagnostics.warning(
                     "Azure validation skipped",
                     format!(
@@ -1142,7 +1142,7 @@ mod tests {
 
     use super::*;
     use crate::plugin::interface::{Context, ImportRequest, Resource};
-    use crate::provider::ProviderConfiguration;
+    use crate::resources::ProviderConfiguration;
     use crate::resources::managed::Managed;
 
     const VAULT: &str =

@@ -943,7 +943,7 @@ mod tests {
 
     use super::*;
     use crate::plugin::interface::{Context, ImportRequest, Resource};
-    use crate::provider::ProviderConfiguration;
+    use crate::resources::ProviderConfiguration;
     use crate::resources::managed::Managed;
 
     const VAULT: &str =

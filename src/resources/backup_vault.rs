@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use super::configuration::Configured;
 use crate::arm::error::{ArmError, ErrorKind};
 use crate::arm::ids::{BackupVaultId, ResourceGroupId};
 use crate::arm::models::{
@@ -23,7 +24,6 @@ use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::Configured;
 
 use super::common::{
     self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_location_value, same_text_value,
@@ -683,7 +683,7 @@ mod tests {
 
     use super::*;
     use crate::plugin::interface::{Context, ImportRequest, Resource};
-    use crate::provider::ProviderConfiguration;
+    use crate::resources::ProviderConfiguration;
     use crate::resources::managed::Managed;
 
     const GROUP: &str = "/subscriptions/s1/resourceGroups/rg-backup";

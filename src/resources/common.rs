@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use crate::arm::ArmError;
 
+use super::configuration::{Configured, NotReady, ProviderConfiguration};
 use crate::arm::ids::same_id;
 use crate::arm::pipeline::CallContext;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{Context, DataReadResponse, ImportResponse, ImportedResource};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::{Configured, NotReady, ProviderConfiguration};
 
 /// The four operation timeouts of a resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::configuration::ProviderConfiguration;
 use crate::arm::ids::{BackupInstanceId, GenericResourceId};
 use crate::arm::models::{BackupInstanceResource, DISK_DATASOURCE_TYPE};
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderConfiguration;
 
 use super::common::{
     call, config_id, configured, data_source_found, read_timeout, read_timeouts_block, required_config_id,

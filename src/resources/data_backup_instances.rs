@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::configuration::ProviderConfiguration;
 use crate::arm::ids::BackupVaultId;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderConfiguration;
 
 use super::common::arm_error;
 use super::common::{

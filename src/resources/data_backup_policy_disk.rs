@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::configuration::ProviderConfiguration;
 use crate::arm::ids::BackupPolicyId;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderConfiguration;
 
 use super::backup_policy_disk::{data_source_attributes, retention_rule_type};
 use super::common::{

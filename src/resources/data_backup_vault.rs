@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::configuration::ProviderConfiguration;
 use crate::arm::ids::BackupVaultId;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
-use crate::provider::ProviderConfiguration;
 
 use super::backup_vault::state_from_azure;
 use super::common::{

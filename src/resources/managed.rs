@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::configuration::{Configured, NotReady, ProviderConfiguration};
 use crate::arm::ArmClient;
 use crate::arm::error::ArmError;
 use crate::arm::pipeline::CallContext;
@@ -28,7 +29,6 @@ use crate::plugin::interface::{
 };
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
-use crate::provider::{Configured, NotReady, ProviderConfiguration};
 
 use super::common::{self, DEFAULT_TIMEOUTS, Timeouts};
 

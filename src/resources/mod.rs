@@ -4,6 +4,7 @@ pub mod backup_instance;
 pub mod backup_policy_disk;
 pub mod backup_vault;
 pub mod common;
+pub mod configuration;
 pub mod data_backup_instance;
 pub mod data_backup_instances;
 pub mod data_backup_policy_disk;
@@ -13,7 +14,7 @@ pub(crate) mod managed;
 use std::sync::Arc;
 
 use crate::plugin::interface::{DataSource, Resource};
-use crate::provider::ProviderConfiguration;
+pub use configuration::{Configured, NotReady, ProviderConfiguration};
 
 /// Every resource type, sharing the provider's configuration.
 pub fn all(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn Resource>> {

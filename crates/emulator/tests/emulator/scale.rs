@@ -1,16 +1,14 @@
-//! Ten thousand backup instances do not slow the emulator down: GET, PUT and List cost about what they cost in a
-//! nearly empty vault (lookups are keyed, List pages through an ordered map).
+//! Ten thousand backup instances in one vault: every one is found by name and listed once, page by page. That
+//! they cost no more per request than ten is measured by `make bench` (emulator_scale_*).
 
 use crate::support;
-
-use std::time::{Duration, Instant};
 
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::scenario::{BackupInstanceSeed, DiskSeed};
 use dataprotection_emulator::{LroTiming, Scenario, ThrottleSettings};
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::{TestEmulator, disk_instance, instance_path, vault_path};
+use support::{disk_instance, instance_path, vault_path};
 
 fn world_with(instances: usize) -> Scenario {
     let mut scenario = Scenario::default_world();
@@ -34,63 +32,22 @@ fn world_with(instances: usize) -> Scenario {
     scenario
 }
 
-/// Median time of `rounds` runs of a request.
-async fn median<F, Fut>(rounds: usize, mut request: F) -> Duration
-where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = StatusCode>,
-{
-    let mut times = Vec::with_capacity(rounds);
-    for round in 0..rounds {
-        let started = Instant::now();
-        let status = request(round).await;
-        times.push(started.elapsed());
-        assert!(status.is_success(), "{status}");
-    }
-    times.sort();
-    times[rounds / 2]
-}
-
-struct Timings {
-    get: Duration,
-    put: Duration,
-    list: Duration,
-}
-
-async fn measure(test: &TestEmulator, existing: &str) -> Timings {
-    test.state().set_throttling(ThrottleSettings { enabled: false, ..ThrottleSettings::default() });
-    test.state().set_default_lro_timing(LroTiming { polls: 0, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(1) });
-    let get_url = test.arm(&instance_path(existing));
-    let get = median(300, |_| async { test.get(&get_url).await.status() }).await;
-    let put = median(100, |round| {
-        let body =
-            disk_instance(world::DISK_APP_01, if round % 2 == 0 { world::POLICY_4H } else { world::POLICY_DAILY });
-        async move { test.put(&test.arm(&instance_path("bi-measured")), &body).await.status() }
-    })
-    .await;
-    let list_url = test.arm(&format!("{}/backupInstances", vault_path()));
-    let list = median(30, |_| async { test.get(&list_url).await.status() }).await;
-    Timings { get, put, list }
-}
-
 #[tokio::test]
-async fn ten_thousand_instances_cost_no_more_per_request_than_ten() {
-    let small = support::start_with(world_with(10)).await;
-    small.state().update_settings(|settings| settings.page_size = 10);
-    let baseline = measure(&small, "bi-00005").await;
-
+async fn ten_thousand_instances_are_listed_page_by_page_and_found_by_name() {
+    // How long these requests take against 10 and 10,000 instances is a figure of `make bench`
+    // (emulator_scale_*), not a test: a test asserts behaviour, never speed.
     let large = support::start_with(world_with(10_000)).await;
-    large.state().update_settings(|settings| settings.page_size = 10);
+    large.state().set_throttling(ThrottleSettings { enabled: false, ..ThrottleSettings::default() });
+    large.state().set_default_lro_timing(LroTiming {
+        polls: 0,
+        ms: 0,
+        retry_after_seconds: 1,
+        retry_after_ms: Some(1),
+    });
     assert_eq!(large.state().inventory().backup_instances.len(), 10_000);
-    let loaded = measure(&large, "bi-09999").await;
-
-    let slack = Duration::from_millis(2);
-    for (what, before, after) in
-        [("GET", baseline.get, loaded.get), ("PUT", baseline.put, loaded.put), ("List", baseline.list, loaded.list)]
-    {
-        eprintln!("{what}: {before:?} with 10 instances, {after:?} with 10,000");
-        assert!(after <= before * 3 + slack, "{what} slowed from {before:?} to {after:?} with 10,000 instances");
-    }
+    assert_eq!(large.get(&large.arm(&instance_path("bi-09999"))).await.status(), StatusCode::OK);
+    let body = disk_instance(world::DISK_APP_01, world::POLICY_DAILY);
+    assert!(large.put(&large.arm(&instance_path("bi-measured")), &body).await.status().is_success());
 
     // Paging reaches the last instance without skipping or repeating any.
     large.state().update_settings(|settings| settings.page_size = 1000);
