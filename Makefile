@@ -55,7 +55,7 @@ clippy:
 
 ## docs: regenerate docs/ from the provider schema, templates/ and examples/
 docs:
-	DOCS_UPDATE=1 $(CARGO) test --locked --test acceptance docs::
+	$(CARGO) xtask docs
 
 ## release: dist/ with the zip, SHA256SUMS and manifest the registry expects, plus a provider-mirror layout
 release: build

@@ -1,6 +1,10 @@
 //! Acceptance tests: the real terraform CLI and the real provider binary against the emulator over HTTPS on
 //! loopback, one module per resource or concern.
 
+// The generator `cargo xtask docs` runs; the docs test uses part of it.
+#[allow(dead_code)]
+#[path = "../../xtask/src/docs.rs"]
+mod docs_generator;
 #[path = "../support/mod.rs"]
 mod support;
 use support::terraform_version;

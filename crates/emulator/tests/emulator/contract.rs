@@ -71,13 +71,14 @@ async fn json_of(response: reqwest::Response) -> Value {
 
 /// Polls an operation status URL to its end, collecting every answer.
 async fn poll(test: &TestEmulator, collected: &mut Collected, what: &str, url: &str) -> Value {
-    loop {
+    for _ in 0..1_000 {
         let status = json_of(test.get(url).await).await;
         collected.add(format!("{what} status {}", status["status"]), "OperationResource", status.clone());
         if status["status"] != "Inprogress" {
             return status;
         }
     }
+    panic!("{what} never ended: {url}");
 }
 
 #[tokio::test]

@@ -174,12 +174,14 @@ impl TestEmulator {
         let operation = header(&response, "azure-asyncoperation");
         let status = self.wait(&operation).await;
         assert_eq!(status["status"], "Succeeded", "{status}");
-        loop {
+        // Bounded: a regression fails here, it never hangs the run.
+        for _ in 0..1_000 {
             let instance: Value = self.get(&self.arm(&instance_path(name))).await.json().await.expect("instance");
             if instance["properties"]["currentProtectionState"] == "ProtectionConfigured" {
                 return instance;
             }
         }
+        panic!("{name} never reached ProtectionConfigured");
     }
 
     /// Polls an `Azure-AsyncOperation` URL until the operation ends, honouring `retry-after-ms`.

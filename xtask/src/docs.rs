@@ -1,6 +1,6 @@
 //! The registry documentation generator: `terraform providers schema -json` plus the hand-written templates in
-//! `templates/` and the examples in `examples/` become `docs/`. The docs test compares the result with the
-//! committed files; `make docs` writes them.
+//! `templates/` and the examples in `examples/` become `docs/`. `cargo xtask docs` (`make docs`) writes them; the
+//! acceptance tests include this file and fail when the committed pages differ from what it generates.
 //!
 //! Template directives (each alone on its line):
 //! - `{{ schema }}`: the page's schema, as Required / Optional / Read-Only lists with nested blocks after;
@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use serde_json::Value as Json;
 
@@ -182,4 +183,113 @@ pub fn type_name(ty: &Json) -> String {
         },
         _ => "Unknown".into(),
     }
+}
+
+/// The provider's address in Terraform's schema output.
+pub const ADDRESS: &str = "registry.terraform.io/dpkit/dataprotection";
+
+/// Pages hand-written for people working on the project rather than for the registry.
+pub const PROJECT_DOCS: &[&str] = &["architecture.md", "emulator.md", "performance.md", "reliability.md"];
+
+/// The provider schema as `terraform providers schema -json` reports it for the provider binary in `provider_dir`.
+pub fn provider_schema(provider_dir: &Path) -> Result<Json, String> {
+    let temp = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
+    let cli_config = temp.path().join("terraform.rc");
+    let write =
+        |path: PathBuf, text: String| std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()));
+    write(
+        cli_config.clone(),
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"dpkit/dataprotection\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            provider_dir.display()
+        ),
+    )?;
+    write(
+        temp.path().join("main.tf"),
+        "terraform {\n  required_providers {\n    dataprotection = { source = \"dpkit/dataprotection\" }\n  }\n}\n"
+            .to_owned(),
+    )?;
+    let output = Command::new("terraform")
+        .args(["providers", "schema", "-json"])
+        .current_dir(temp.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", temp.path())
+        .env("TF_CLI_CONFIG_FILE", &cli_config)
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .map_err(|e| format!("terraform could not be started (it must be on PATH): {e}"))?;
+    if !output.status.success() {
+        return Err(format!("terraform providers schema failed:\n{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    let json: Json = serde_json::from_slice(&output.stdout).map_err(|e| format!("schema JSON: {e}"))?;
+    let provider = json["provider_schemas"][ADDRESS].clone();
+    if !provider.is_object() {
+        return Err(format!("terraform reported no schema for {ADDRESS}"));
+    }
+    Ok(provider)
+}
+
+/// One page per provider, resource and data source; each needs a template.
+pub fn pages(root: &Path, provider: &Json) -> Result<Vec<Page>, String> {
+    let mut pages =
+        vec![Page { template: "index.md.tmpl".into(), output: "index.md".into(), schema: "provider".into() }];
+    for (kind, folder) in [("resource_schemas", "resources"), ("data_source_schemas", "data-sources")] {
+        let types = provider[kind].as_object().cloned().unwrap_or_default();
+        for name in types.keys() {
+            let short = name.strip_prefix("dataprotection_").ok_or(format!("{name} lacks the provider's prefix"))?;
+            let template = format!("{folder}/{short}.md.tmpl");
+            if !root.join("templates").join(&template).exists() {
+                return Err(format!("{name} has no template at templates/{template}"));
+            }
+            pages.push(Page { template, output: format!("{folder}/{short}.md"), schema: format!("{kind}.{name}") });
+        }
+    }
+    Ok(pages)
+}
+
+/// Every committed doc page, relative to docs/.
+pub fn committed(docs: &Path) -> BTreeMap<PathBuf, String> {
+    let mut files = BTreeMap::new();
+    for folder in ["", "resources", "data-sources"] {
+        let Ok(entries) = std::fs::read_dir(docs.join(folder)) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "md") && path.is_file() {
+                let relative = Path::new(folder).join(path.file_name().unwrap_or_default());
+                files.insert(relative, std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+    files
+}
+
+/// The pages generated for the provider binary in `provider_dir`, from the templates and examples under `root`.
+pub fn generate(root: &Path, provider_dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
+    let provider = provider_schema(provider_dir)?;
+    let pages = pages(root, &provider)?;
+    render(root, &provider, &pages)
+}
+
+/// What differs between `generated` and the pages committed under `docs`: missing, different, or not generated
+/// from anything (other than the project's own pages). Empty when they match.
+pub fn differences(generated: &BTreeMap<PathBuf, String>, docs: &Path) -> Vec<String> {
+    let on_disk = committed(docs);
+    let mut problems = Vec::new();
+    for (path, text) in generated {
+        match on_disk.get(path) {
+            None => problems.push(format!("docs/{} is missing", path.display())),
+            Some(found) if found != text => {
+                problems.push(format!("docs/{} differs from the generator", path.display()))
+            }
+            Some(_) => {}
+        }
+    }
+    for path in on_disk.keys() {
+        let project_doc = path.parent() == Some(Path::new("")) && PROJECT_DOCS.contains(&path.to_str().unwrap_or(""));
+        if !generated.contains_key(path) && !project_doc {
+            problems.push(format!("docs/{} is not generated from anything", path.display()));
+        }
+    }
+    problems
 }
