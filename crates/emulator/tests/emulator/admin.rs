@@ -30,9 +30,10 @@ async fn the_journal_records_each_request_and_flags_early_polls() {
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
     let operation = header(&response, "azure-asyncoperation");
     test.get(&operation).await; // immediately: early
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    // The emulator's clock moves on instead of the test sleeping.
+    test.state().advance_clock(Duration::from_millis(350));
     test.get(&operation).await; // after the requested delay: not early
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    test.state().advance_clock(Duration::from_millis(350));
     let done: Value = test.get(&operation).await.json().await.unwrap();
     assert_eq!(done["status"], "Succeeded");
 

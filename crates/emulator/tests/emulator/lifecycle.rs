@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::{LroTiming, OperationKind, Scenario, scenario::BackupInstanceSeed, scenario::DiskSeed};
@@ -79,7 +79,7 @@ async fn create_poll_configure_and_delete_follow_the_lro_contract() {
     assert_eq!(first["endTime"], "0001-01-01T00:00:00");
     let operation_id = async_operation.split("/operationStatus/").nth(1).unwrap().split('?').next().unwrap();
     assert_eq!(first["name"], operation_id);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    test.state().advance_clock(Duration::from_millis(1_000));
     let done: Value = test.get(&async_operation).await.json().await.unwrap();
     assert_eq!(done["status"], "Succeeded");
     assert_ne!(done["endTime"], "0001-01-01T00:00:00");
@@ -159,13 +159,12 @@ async fn operations_timed_in_milliseconds_finish_without_polls() {
         retry_after_seconds: 1,
         retry_after_ms: Some(50),
     });
-    let started = Instant::now();
     let response =
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
     let async_operation = header(&response, "azure-asyncoperation");
     let early: Value = test.get(&async_operation).await.json().await.unwrap();
     assert_eq!(early["status"], "Inprogress");
-    tokio::time::sleep(Duration::from_millis(450).saturating_sub(started.elapsed())).await;
+    test.state().advance_clock(Duration::from_millis(450));
     // Not polled since: the instance itself shows the finished operation.
     let instance: Value = test.get(&test.arm(&instance_path("bi"))).await.json().await.unwrap();
     assert_eq!(instance["properties"]["provisioningState"], "Succeeded");
