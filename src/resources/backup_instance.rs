@@ -29,11 +29,9 @@ use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanRes
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
 
-use super::common::{
-    self, DEFAULT_TIMEOUTS, arm_error, format_duration, keep_equivalent, not_ready, same_id_value, same_location_value,
-    same_text_value,
-};
+use super::common::{self, DEFAULT_TIMEOUTS, arm_error, format_duration, not_ready, same_text_value};
 use super::managed::{Call, ManagedResource, PlanContext};
+use super::model::{self, Spelling};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_instance";
@@ -112,7 +110,48 @@ impl BackupInstanceType {
 // ---------------------------------------------------------------------------------------------------------------
 // Model
 
-/// The arguments of a planned or configured instance, all known.
+/// The arguments as the configuration or plan holds them: read in one place ([`model::read`]), all known.
+#[derive(serde::Deserialize)]
+struct Arguments {
+    name: String,
+    vault_id: String,
+    datasource_id: String,
+    datasource_type: Option<String>,
+    location: String,
+    backup_policy_id: String,
+    snapshot_resource_group_id: Option<String>,
+}
+
+/// The state of an instance, as written back to Terraform ([`model::write`]).
+#[derive(serde::Serialize)]
+struct State {
+    id: String,
+    name: String,
+    vault_id: String,
+    datasource_id: String,
+    datasource_type: Option<String>,
+    location: Option<String>,
+    backup_policy_id: String,
+    snapshot_resource_group_id: Option<String>,
+    protection_state: Option<String>,
+    retain_data_on_destroy: Option<bool>,
+    timeouts: Option<serde_json::Value>,
+}
+
+/// The attributes Azure may spell differently from the configuration, and how they compare: plan keeps the
+/// configuration's spelling when it is the same value, and read keeps the saved one.
+const SPELLINGS: model::Spellings = &[
+    ("id", Spelling::Id),
+    ("name", Spelling::Text),
+    ("vault_id", Spelling::Id),
+    ("datasource_id", Spelling::Id),
+    ("datasource_type", Spelling::Text),
+    ("location", Spelling::Location),
+    ("backup_policy_id", Spelling::Id),
+    ("snapshot_resource_group_id", Spelling::Id),
+];
+
+/// The arguments of a planned or configured instance, all known, as typed values.
 #[derive(Clone, Debug)]
 struct Model {
     id: BackupInstanceId,
@@ -127,21 +166,18 @@ impl Model {
     /// Reads a fully known planned state (or config). `None` when something is unknown or invalid; validate has
     /// reported invalid values already.
     fn from_value(value: &Value) -> Option<Model> {
-        let text = |name: &str| value.attr(name).as_str().map(str::to_owned);
-        let vault: BackupVaultId = text("vault_id")?.parse().ok()?;
-        let name = text("name")?;
-        let datasource: GenericResourceId = text("datasource_id")?.parse().ok()?;
-        let datasource_type = text("datasource_type").unwrap_or_else(|| derived_datasource_type(&datasource));
-        let snapshot_resource_group = match value.attr("snapshot_resource_group_id") {
-            Value::Null => None,
-            v => Some(v.as_str()?.parse().ok()?),
+        let arguments: Arguments = model::read(value)?;
+        let datasource: GenericResourceId = arguments.datasource_id.parse().ok()?;
+        let snapshot_resource_group = match arguments.snapshot_resource_group_id {
+            Some(group) => Some(group.parse().ok()?),
+            None => None,
         };
         Some(Model {
-            id: BackupInstanceId { vault, name },
+            id: BackupInstanceId { vault: arguments.vault_id.parse().ok()?, name: arguments.name },
+            datasource_type: arguments.datasource_type.unwrap_or_else(|| derived_datasource_type(&datasource)),
             datasource,
-            datasource_type,
-            location: text("location")?,
-            policy: text("backup_policy_id")?.parse().ok()?,
+            location: arguments.location,
+            policy: arguments.backup_policy_id.parse().ok()?,
             snapshot_resource_group,
         })
     }
@@ -218,53 +254,27 @@ fn state_from_azure(prior: &Value, id: &BackupInstanceId, instance: &BackupInsta
     let p = &instance.properties;
     let reported_id =
         instance.id.as_deref().and_then(|i| i.parse::<BackupInstanceId>().ok()).unwrap_or_else(|| id.clone());
-    let snapshot_rg = snapshot_resource_group(instance);
     let datasource_type = p.data_source_info.datasource_type.clone().or_else(|| {
         p.data_source_info.resource_id.parse::<GenericResourceId>().ok().map(|d| derived_datasource_type(&d))
     });
-    Value::object([
-        ("id", keep_equivalent(prior.attr("id"), Value::from(reported_id.to_string()), same_id_value)),
-        ("name", keep_equivalent(prior.attr("name"), Value::from(reported_id.name.clone()), same_text_value)),
-        (
-            "vault_id",
-            keep_equivalent(prior.attr("vault_id"), Value::from(reported_id.vault.to_string()), same_id_value),
-        ),
-        (
-            "datasource_id",
-            keep_equivalent(
-                prior.attr("datasource_id"),
-                Value::from(p.data_source_info.resource_id.clone()),
-                same_id_value,
-            ),
-        ),
-        (
-            "datasource_type",
-            keep_equivalent(prior.attr("datasource_type"), Value::from(datasource_type), same_text_value),
-        ),
-        (
-            "location",
-            keep_equivalent(
-                prior.attr("location"),
-                Value::from(p.data_source_info.resource_location.clone()),
-                same_location_value,
-            ),
-        ),
-        (
-            "backup_policy_id",
-            keep_equivalent(
-                prior.attr("backup_policy_id"),
-                Value::from(p.policy_info.policy_id.clone()),
-                same_id_value,
-            ),
-        ),
-        (
-            "snapshot_resource_group_id",
-            keep_equivalent(prior.attr("snapshot_resource_group_id"), Value::from(snapshot_rg), same_id_value),
-        ),
-        ("protection_state", Value::from(protection_state(instance))),
-        ("retain_data_on_destroy", prior.attr("retain_data_on_destroy").clone()),
-        ("timeouts", prior.attr("timeouts").clone()),
-    ])
+    let state = State {
+        id: reported_id.to_string(),
+        name: reported_id.name.clone(),
+        vault_id: reported_id.vault.to_string(),
+        datasource_id: p.data_source_info.resource_id.clone(),
+        datasource_type,
+        location: p.data_source_info.resource_location.clone(),
+        backup_policy_id: p.policy_info.policy_id.clone(),
+        snapshot_resource_group_id: snapshot_resource_group(instance),
+        protection_state: protection_state(instance),
+        // Terraform-side settings: what the configuration says, not Azure.
+        retain_data_on_destroy: prior.attr("retain_data_on_destroy").as_bool(),
+        timeouts: None,
+    };
+    let mut value = model::write(&state, &schema().block.value_type());
+    value.set_attr("timeouts", prior.attr("timeouts").clone());
+    model::keep_spellings(prior, &mut value, SPELLINGS);
+    value
 }
 
 /// Private data kept with a state or plan: the object's ID and the datasource it protects. When Terraform plans
@@ -645,18 +655,7 @@ impl BackupInstanceType {
     fn plan_change(request: &PlanRequest, response: &mut PlanResponse) {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
-        for (name, equivalent) in [
-            ("name", same_text_value as fn(&Value, &Value) -> bool),
-            ("vault_id", same_id_value),
-            ("datasource_id", same_id_value),
-            ("backup_policy_id", same_id_value),
-            ("snapshot_resource_group_id", same_id_value),
-            ("location", same_location_value),
-            ("datasource_type", same_text_value),
-        ] {
-            let value = keep_equivalent(prior.attr(name), planned.attr(name).clone(), equivalent);
-            planned.set_attr(name, value);
-        }
+        model::keep_spellings(prior, planned, SPELLINGS);
         if request.config.attr("datasource_type").is_null() {
             let value = if planned.attr("datasource_id") == prior.attr("datasource_id") {
                 prior.attr("datasource_type").clone()

@@ -1,0 +1,148 @@
+//! A resource's Terraform object as Rust structs, converted in one place.
+//!
+//! A resource declares its arguments as a `#[derive(Deserialize)]` struct whose fields are named after the
+//! attributes, and reads them with [`read`]: the struct is the one list of what the resource needs, and serde
+//! does the reading (a field that is unknown, missing or of another shape makes the read `None`, so code after it
+//! sees only known values). State written back is a `#[derive(Serialize)]` struct turned into a value of the
+//! schema's type with [`write`]. How two spellings of one attribute compare (ID case, region names) is declared
+//! once per resource in a [`Spellings`] table, which both plan and read apply.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::arm::ids::same_id;
+use crate::plugin::codec::{ExtraAttributes, from_json};
+use crate::plugin::value::{Number, Type, Value};
+
+use super::common::normalize_location;
+
+/// What an unknown value becomes on its way to serde: an object no field type accepts, so the read fails.
+const UNKNOWN_MARK: &str = "$unknown";
+
+/// Reads the attributes `T` declares from a Terraform object. `None` when one of them is unknown, missing where
+/// `T` requires it, or of another shape; attributes `T` does not declare are not looked at.
+pub(crate) fn read<T: DeserializeOwned>(value: &Value) -> Option<T> {
+    serde_json::from_value(loose_json(value)).ok()
+}
+
+/// `model` as a Terraform value of type `ty` (an object type). Attributes the struct does not write are null.
+pub(crate) fn write<T: Serialize>(model: &T, ty: &Type) -> Value {
+    let json = serde_json::to_value(model).expect("a model serializes to JSON");
+    from_json(&json, ty, ExtraAttributes::Reject).expect("a model's fields are attributes of its schema")
+}
+
+/// A Terraform value as JSON without a type: what serde needs to read a struct.
+fn loose_json(value: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Null => J::Null,
+        Value::Unknown => serde_json::json!({ UNKNOWN_MARK: true }),
+        Value::Bool(b) => J::Bool(*b),
+        Value::Number(Number::Int(i)) => J::from(*i),
+        Value::Number(Number::Float(f)) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Value::String(s) => J::String(s.clone()),
+        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+            J::Array(items.iter().map(loose_json).collect())
+        }
+        Value::Map(entries) | Value::Object(entries) => {
+            J::Object(entries.iter().map(|(k, v)| (k.clone(), loose_json(v))).collect())
+        }
+    }
+}
+
+/// How two spellings of an attribute's value compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Spelling {
+    /// ARM IDs: segment case does not matter.
+    Id,
+    /// Names and enumerations Azure treats without case.
+    Text,
+    /// Regions: `West US` and `westus` are one.
+    Location,
+}
+
+impl Spelling {
+    /// True when `a` and `b` are the same value spelled differently (or spelled the same).
+    pub(crate) fn same(self, a: &Value, b: &Value) -> bool {
+        let (Some(a), Some(b)) = (a.as_str(), b.as_str()) else { return false };
+        match self {
+            Spelling::Id => same_id(a, b),
+            Spelling::Text => a.eq_ignore_ascii_case(b),
+            Spelling::Location => normalize_location(a) == normalize_location(b),
+        }
+    }
+}
+
+/// The attributes of a resource whose spelling may change without a change of value, and how they compare.
+pub(crate) type Spellings = &'static [(&'static str, Spelling)];
+
+/// Keeps, for every attribute of `spellings`, the value `prior` has when `new` holds only another spelling of it:
+/// what the user wrote (plan) or what was saved (read) stays, so a spelling never shows up as a diff.
+pub(crate) fn keep_spellings(prior: &Value, new: &mut Value, spellings: Spellings) {
+    for (name, spelling) in spellings {
+        if spelling.same(prior.attr(name), new.attr(name)) {
+            new.set_attr(name, prior.attr(name).clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]
+    struct Arguments {
+        name: String,
+        size: Option<i64>,
+        tags: Option<std::collections::BTreeMap<String, String>>,
+    }
+
+    fn object(name: Value, size: Value) -> Value {
+        Value::object([("id", Value::Unknown), ("name", name), ("size", size), ("tags", Value::Null)])
+    }
+
+    #[test]
+    fn reads_what_the_struct_declares_and_only_when_it_is_known() {
+        let read_back = read::<Arguments>(&object(Value::from("a"), Value::from(3i64)));
+        assert_eq!(read_back, Some(Arguments { name: "a".into(), size: Some(3), tags: None }), "id is not declared");
+        assert_eq!(read::<Arguments>(&object(Value::from("a"), Value::Null)).unwrap().size, None);
+        assert_eq!(read::<Arguments>(&object(Value::Unknown, Value::Null)), None, "a required argument unknown");
+        assert_eq!(read::<Arguments>(&object(Value::from("a"), Value::Unknown)), None, "an optional one unknown");
+        assert_eq!(read::<Arguments>(&object(Value::Null, Value::Null)), None, "a required argument null");
+    }
+
+    #[test]
+    fn writes_a_value_of_the_schema_type() {
+        let ty = Type::object([
+            ("id", Type::String),
+            ("name", Type::String),
+            ("size", Type::Number),
+            ("tags", Type::map(Type::String)),
+        ]);
+        let value = write(&Arguments { name: "a".into(), size: None, tags: None }, &ty);
+        assert_eq!(
+            value,
+            Value::object([
+                ("id", Value::Null),
+                ("name", Value::from("a")),
+                ("size", Value::Null),
+                ("tags", Value::Null)
+            ])
+        );
+    }
+
+    #[test]
+    fn spellings_keep_what_was_there() {
+        let prior = Value::object([
+            ("vault_id", Value::from("/subscriptions/S/resourceGroups/RG")),
+            ("location", Value::from("West US")),
+        ]);
+        let mut new = Value::object([
+            ("vault_id", Value::from("/subscriptions/s/resourcegroups/rg")),
+            ("location", Value::from("westus2")),
+        ]);
+        keep_spellings(&prior, &mut new, &[("vault_id", Spelling::Id), ("location", Spelling::Location)]);
+        assert_eq!(new.attr("vault_id"), prior.attr("vault_id"), "the same ID");
+        assert_eq!(new.attr("location"), &Value::from("westus2"), "another region");
+    }
+}
