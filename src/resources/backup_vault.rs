@@ -25,10 +25,9 @@ use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanRes
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
 
-use super::common::{
-    self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_location_value, same_text_value,
-};
+use super::common::{self, DEFAULT_TIMEOUTS, arm_error};
 use super::managed::{Call, ManagedResource, PlanContext};
+use super::model::{self, Spelling};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_vault";
@@ -77,43 +76,38 @@ struct Model {
     tags: Option<BTreeMap<String, String>>,
 }
 
-/// The tags of a state or config value; `None` for null, and for a map that is not fully known.
-fn tags_of(value: &Value) -> Option<BTreeMap<String, String>> {
-    let entries = value.as_entries()?;
-    entries.iter().map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect()
-}
-
-fn tags_value(tags: &BTreeMap<String, String>) -> Value {
-    Value::Map(tags.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect())
+/// The arguments as a configuration or plan holds them: read in one place ([`model::read`]), all known.
+#[derive(serde::Deserialize)]
+struct Arguments {
+    name: String,
+    resource_group_id: String,
+    location: String,
+    datastore_type: String,
+    redundancy: String,
+    soft_delete: Option<String>,
+    retention_duration_in_days: Option<i64>,
+    immutability: Option<String>,
+    identity_type: Option<String>,
+    tags: Option<BTreeMap<String, String>>,
 }
 
 impl Model {
     /// Reads a fully known planned state. `None` when something is unknown or invalid.
     fn from_value(value: &Value) -> Option<Model> {
-        let text = |name: &str| value.attr(name).as_str().map(str::to_owned);
-        let group: ResourceGroupId = text("resource_group_id")?.parse().ok()?;
-        let tags = match value.attr("tags") {
-            Value::Null => None,
-            v => Some(tags_of(v)?),
-        };
+        let arguments: Arguments = model::read(value)?;
+        let group: ResourceGroupId = arguments.resource_group_id.parse().ok()?;
         // A null setting (an imported vault whose answer left it out) means Azure's default.
-        let setting = |name: &str, default: &str| match value.attr(name) {
-            Value::Null => Some(default.to_owned()),
-            v => v.as_str().map(str::to_owned),
-        };
+        let setting = |value: Option<String>, default: &str| value.unwrap_or_else(|| default.to_owned());
         Some(Model {
-            id: BackupVaultId { resource_group: group, name: text("name")? },
-            location: text("location")?,
-            datastore_type: text("datastore_type")?,
-            redundancy: text("redundancy")?,
-            soft_delete: setting("soft_delete", DEFAULT_SOFT_DELETE)?,
-            retention_days: match value.attr("retention_duration_in_days") {
-                Value::Null => DEFAULT_RETENTION_DAYS,
-                v => v.as_i64()?,
-            },
-            immutability: setting("immutability", DEFAULT_IMMUTABILITY)?,
-            identity_type: setting("identity_type", DEFAULT_IDENTITY)?,
-            tags,
+            id: BackupVaultId { resource_group: group, name: arguments.name },
+            location: arguments.location,
+            datastore_type: arguments.datastore_type,
+            redundancy: arguments.redundancy,
+            soft_delete: setting(arguments.soft_delete, DEFAULT_SOFT_DELETE),
+            retention_days: arguments.retention_duration_in_days.unwrap_or(DEFAULT_RETENTION_DAYS),
+            immutability: setting(arguments.immutability, DEFAULT_IMMUTABILITY),
+            identity_type: setting(arguments.identity_type, DEFAULT_IDENTITY),
+            tags: arguments.tags,
         })
     }
 
@@ -169,10 +163,38 @@ impl Model {
     }
 }
 
-/// A known text attribute, Azure's value kept in the spelling of `prior` when they are equivalent.
-fn text_state(prior: &Value, name: &str, azure: Option<String>, equivalent: fn(&Value, &Value) -> bool) -> Value {
-    keep_equivalent(prior.attr(name), Value::from(azure), equivalent)
+/// The state of a vault, as written back to Terraform ([`model::write`]).
+#[derive(serde::Serialize)]
+struct State {
+    id: String,
+    name: String,
+    resource_group_id: String,
+    location: Option<String>,
+    datastore_type: Option<String>,
+    redundancy: Option<String>,
+    soft_delete: Option<String>,
+    retention_duration_in_days: Option<i64>,
+    immutability: String,
+    identity_type: String,
+    identity_principal_id: Option<String>,
+    identity_tenant_id: Option<String>,
+    tags: Option<BTreeMap<String, String>>,
+    timeouts: Option<serde_json::Value>,
 }
+
+/// The attributes Azure may spell differently from the configuration, and how they compare: plan keeps the
+/// configuration's spelling when it is the same value, and read keeps the saved one.
+const SPELLINGS: model::Spellings = &[
+    ("id", Spelling::Id),
+    ("name", Spelling::Text),
+    ("resource_group_id", Spelling::Id),
+    ("location", Spelling::Location),
+    ("datastore_type", Spelling::Text),
+    ("redundancy", Spelling::Text),
+    ("soft_delete", Spelling::Text),
+    ("immutability", Spelling::Text),
+    ("identity_type", Spelling::Text),
+];
 
 /// The state of a vault as Azure reports it. Spellings equivalent to those in `prior` (ID case, region
 /// spelling) are kept from `prior`; what Azure leaves out keeps its prior value.
@@ -186,62 +208,37 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
     let identity = vault.identity.as_ref();
     let identity_type = identity.and_then(|i| i.identity_type.clone()).unwrap_or_else(|| "None".to_owned());
     let system_assigned = identity_type.to_ascii_lowercase().contains("systemassigned");
+    let prior_text = |name: &str| prior.attr(name).as_str().map(str::to_owned);
     let tags = match &vault.tags {
-        Some(tags) if !tags.is_empty() => tags_value(tags),
+        Some(tags) if !tags.is_empty() => Some(tags.clone()),
         // No tags in Azure: an empty map in the configuration is the same thing.
-        _ if prior.attr("tags").as_entries().is_some_and(|e| e.is_empty()) => prior.attr("tags").clone(),
-        _ => Value::Null,
+        _ if prior.attr("tags").as_entries().is_some_and(|e| e.is_empty()) => Some(BTreeMap::new()),
+        _ => None,
     };
-    let retention = soft_delete
-        .and_then(|s| s.retention_duration_in_days)
-        .filter(|d| d.is_finite())
-        .map(|d| Value::from(d.round() as i64))
-        .unwrap_or_else(|| prior.attr("retention_duration_in_days").clone());
-    let or_prior = |name: &str, azure: Option<String>| match azure {
-        Some(v) => text_state(prior, name, Some(v), same_text_value),
-        None => prior.attr(name).clone(),
+    let state = State {
+        id: reported.to_string(),
+        name: reported.name.clone(),
+        resource_group_id: reported.resource_group.to_string(),
+        location: vault.location.clone().or_else(|| prior_text("location")),
+        datastore_type: storage.and_then(|s| s.datastore_type.clone()).or_else(|| prior_text("datastore_type")),
+        redundancy: storage.and_then(|s| s.redundancy.clone()).or_else(|| prior_text("redundancy")),
+        soft_delete: soft_delete.and_then(|s| s.state.clone()).or_else(|| prior_text("soft_delete")),
+        retention_duration_in_days: soft_delete
+            .and_then(|s| s.retention_duration_in_days)
+            .filter(|d| d.is_finite())
+            .map(|d| d.round() as i64)
+            .or_else(|| prior.attr("retention_duration_in_days").as_i64()),
+        immutability: immutability.unwrap_or_else(|| DEFAULT_IMMUTABILITY.to_owned()),
+        identity_type,
+        identity_principal_id: identity.and_then(|i| i.principal_id.clone()).filter(|_| system_assigned),
+        identity_tenant_id: identity.and_then(|i| i.tenant_id.clone()).filter(|_| system_assigned),
+        tags,
+        timeouts: None,
     };
-    Value::object([
-        ("id", keep_equivalent(prior.attr("id"), Value::from(reported.to_string()), same_id_value)),
-        ("name", text_state(prior, "name", Some(reported.name.clone()), same_text_value)),
-        (
-            "resource_group_id",
-            keep_equivalent(
-                prior.attr("resource_group_id"),
-                Value::from(reported.resource_group.to_string()),
-                same_id_value,
-            ),
-        ),
-        ("location", or_location(prior, vault.location.clone())),
-        ("datastore_type", or_prior("datastore_type", storage.and_then(|s| s.datastore_type.clone()))),
-        ("redundancy", or_prior("redundancy", storage.and_then(|s| s.redundancy.clone()))),
-        ("soft_delete", or_prior("soft_delete", soft_delete.and_then(|s| s.state.clone()))),
-        ("retention_duration_in_days", retention),
-        (
-            "immutability",
-            text_state(
-                prior,
-                "immutability",
-                Some(immutability.unwrap_or_else(|| DEFAULT_IMMUTABILITY.to_owned())),
-                same_text_value,
-            ),
-        ),
-        ("identity_type", text_state(prior, "identity_type", Some(identity_type), same_text_value)),
-        (
-            "identity_principal_id",
-            Value::from(identity.and_then(|i| i.principal_id.clone()).filter(|_| system_assigned)),
-        ),
-        ("identity_tenant_id", Value::from(identity.and_then(|i| i.tenant_id.clone()).filter(|_| system_assigned))),
-        ("tags", tags),
-        ("timeouts", prior.attr("timeouts").clone()),
-    ])
-}
-
-fn or_location(prior: &Value, azure: Option<String>) -> Value {
-    match azure {
-        Some(l) => keep_equivalent(prior.attr("location"), Value::from(l), same_location_value),
-        None => prior.attr("location").clone(),
-    }
+    let mut value = model::write(&state, &schema().block.value_type());
+    value.set_attr("timeouts", prior.attr("timeouts").clone());
+    model::keep_spellings(prior, &mut value, SPELLINGS);
+    value
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -463,19 +460,7 @@ impl BackupVaultType {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
         Self::plan_defaults(&request.config, planned);
-        for (name, equivalent) in [
-            ("name", same_text_value as fn(&Value, &Value) -> bool),
-            ("resource_group_id", same_id_value),
-            ("location", same_location_value),
-            ("datastore_type", same_text_value),
-            ("redundancy", same_text_value),
-            ("soft_delete", same_text_value),
-            ("immutability", same_text_value),
-            ("identity_type", same_text_value),
-        ] {
-            let value = keep_equivalent(prior.attr(name), planned.attr(name).clone(), equivalent);
-            planned.set_attr(name, value);
-        }
+        model::keep_spellings(prior, planned, SPELLINGS);
         response.requires_replace = common::requires_replace(&schema(), prior, planned);
         for (name, value) in [("soft_delete", ALWAYS_ON), ("immutability", LOCKED)] {
             let (before, after) = (prior.attr(name).as_str(), planned.attr(name));
