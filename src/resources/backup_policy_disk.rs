@@ -19,8 +19,9 @@ use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanRes
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
 
-use super::common::{self, DEFAULT_TIMEOUTS, arm_error, keep_equivalent, same_id_value, same_text_value};
+use super::common::{self, DEFAULT_TIMEOUTS, arm_error};
 use super::managed::{Call, ManagedResource, PlanContext};
+use super::model::{self, Spelling};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";
@@ -360,7 +361,7 @@ fn check_policy_name(name: &str) -> Result<(), String> {
 // Model
 
 /// One `retention_rule` block.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
 struct RetentionRule {
     name: String,
     duration: String,
@@ -410,38 +411,37 @@ fn retention_rule(name: &str, is_default: bool, duration: &str) -> PolicyRule {
     }
 }
 
+/// The arguments as a configuration or plan holds them: read in one place ([`model::read`]), all known.
+#[derive(serde::Deserialize)]
+struct Arguments {
+    name: String,
+    vault_id: String,
+    backup_repeating_time_intervals: Vec<String>,
+    default_retention_duration: String,
+    time_zone: Option<String>,
+    retention_rule: Option<Vec<RetentionRule>>,
+}
+
+/// The attributes Azure may spell differently from the configuration, and how they compare: plan keeps the
+/// configuration's spelling when it is the same value, and read keeps the saved one.
+const SPELLINGS: model::Spellings =
+    &[("id", Spelling::Id), ("name", Spelling::Text), ("vault_id", Spelling::Id), ("time_zone", Spelling::Text)];
+
 impl Model {
+    /// Reads a fully known planned state (or config). `None` when something is unknown or invalid.
     fn from_value(value: &Value) -> Option<Model> {
-        let text = |name: &str| value.attr(name).as_str().map(str::to_owned);
-        let vault: BackupVaultId = text("vault_id")?.parse().ok()?;
-        let intervals =
-            value.attr("backup_repeating_time_intervals").as_elements()?.iter().map(|v| v.as_str().map(str::to_owned));
-        let rules = match value.attr("retention_rule") {
-            Value::Null => Vec::new(),
-            v => v
-                .as_elements()?
-                .iter()
-                .map(|r| {
-                    Some(RetentionRule {
-                        name: r.attr("name").as_str()?.to_owned(),
-                        duration: r.attr("duration").as_str()?.to_owned(),
-                        priority: r.attr("priority").as_i64()?,
-                        absolute_criteria: r.attr("absolute_criteria").as_str()?.to_owned(),
-                    })
-                })
-                .collect::<Option<Vec<_>>>()?,
-        };
-        let time_zone = match value.attr("time_zone") {
-            // Unknown at apply only when it was not configured: Azure's default applies.
-            Value::Null | Value::Unknown => None,
-            v => Some(v.as_str()?.to_owned()),
-        };
+        let mut value = value.clone();
+        // Unknown at apply only when it was not configured: Azure's default applies.
+        if value.attr("time_zone").is_unknown() {
+            value.set_attr("time_zone", Value::Null);
+        }
+        let arguments: Arguments = model::read(&value)?;
         Some(Model {
-            id: BackupPolicyId { vault, name: text("name")? },
-            intervals: intervals.collect::<Option<Vec<_>>>()?,
-            default_retention: text("default_retention_duration")?,
-            time_zone,
-            rules,
+            id: BackupPolicyId { vault: arguments.vault_id.parse().ok()?, name: arguments.name },
+            intervals: arguments.backup_repeating_time_intervals,
+            default_retention: arguments.default_retention_duration,
+            time_zone: arguments.time_zone,
+            rules: arguments.retention_rule.unwrap_or_default(),
         })
     }
 
@@ -518,11 +518,7 @@ fn attributes_from_azure(prior: &Value, policy: &BackupPolicyResource) -> (Value
     let intervals = schedule
         .map(|s| Value::List(s.repeating_time_intervals.iter().map(|i| Value::from(i.as_str())).collect()))
         .unwrap_or(Value::Null);
-    let time_zone = keep_equivalent(
-        prior.attr("time_zone"),
-        Value::from(schedule.and_then(|s| s.time_zone.clone()).filter(|z| !z.is_empty())),
-        same_text_value,
-    );
+    let time_zone = Value::from(schedule.and_then(|s| s.time_zone.clone()).filter(|z| !z.is_empty()));
     let default = rules
         .iter()
         .find(|r| is(r, "AzureRetentionRule") && r.is_default == Some(true))
@@ -563,16 +559,18 @@ fn attributes_from_azure(prior: &Value, policy: &BackupPolicyResource) -> (Value
 fn state_from_azure(prior: &Value, id: &BackupPolicyId, policy: &BackupPolicyResource) -> Value {
     let reported = policy.id.as_deref().and_then(|i| i.parse::<BackupPolicyId>().ok()).unwrap_or_else(|| id.clone());
     let (intervals, time_zone, default, rules) = attributes_from_azure(prior, policy);
-    Value::object([
-        ("id", keep_equivalent(prior.attr("id"), Value::from(reported.to_string()), same_id_value)),
-        ("name", keep_equivalent(prior.attr("name"), Value::from(reported.name.clone()), same_text_value)),
-        ("vault_id", keep_equivalent(prior.attr("vault_id"), Value::from(reported.vault.to_string()), same_id_value)),
+    let mut state = Value::object([
+        ("id", Value::from(reported.to_string())),
+        ("name", Value::from(reported.name.clone())),
+        ("vault_id", Value::from(reported.vault.to_string())),
         ("backup_repeating_time_intervals", intervals),
         ("default_retention_duration", default),
         ("time_zone", time_zone),
         ("retention_rule", rules),
         ("timeouts", prior.attr("timeouts").clone()),
-    ])
+    ]);
+    model::keep_spellings(prior, &mut state, SPELLINGS);
+    state
 }
 
 /// The policy's attributes for the data source (no `timeouts`).
@@ -774,14 +772,7 @@ impl BackupPolicyDiskType {
     async fn plan_change(cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
-        for (name, equivalent) in [
-            ("name", same_text_value as fn(&Value, &Value) -> bool),
-            ("vault_id", same_id_value),
-            ("time_zone", same_text_value),
-        ] {
-            let value = keep_equivalent(prior.attr(name), planned.attr(name).clone(), equivalent);
-            planned.set_attr(name, value);
-        }
+        model::keep_spellings(prior, planned, SPELLINGS);
         response.requires_replace = common::requires_replace(&schema(), prior, planned);
         if response.requires_replace.is_empty() {
             return;
