@@ -29,7 +29,7 @@ use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanRes
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
 
-use super::common::{self, DEFAULT_TIMEOUTS, arm_error, format_duration, not_ready, same_text_value};
+use super::common::{self, DEFAULT_TIMEOUTS, arm_error, format_duration, not_ready};
 use super::managed::{Call, ManagedResource, PlanContext};
 use super::model::{self, Spelling};
 
@@ -689,7 +689,7 @@ impl BackupInstanceType {
         let desired = desired_protection(&request.config);
         let current = prior.attr("protection_state");
         let policy_changes = planned.attr("backup_policy_id") != prior.attr("backup_policy_id");
-        let value = if !policy_changes && same_text_value(&desired, current) { current.clone() } else { desired };
+        let value = if !policy_changes && Spelling::Text.same(&desired, current) { current.clone() } else { desired };
         planned.set_attr("protection_state", value);
     }
 }

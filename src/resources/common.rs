@@ -8,7 +8,6 @@ use std::time::Duration;
 use crate::arm::ArmError;
 
 use super::configuration::{Configured, NotReady, ProviderConfiguration};
-use crate::arm::ids::same_id;
 use crate::arm::pipeline::CallContext;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{Context, DataReadResponse, ImportResponse, ImportedResource};
@@ -169,26 +168,6 @@ pub fn sentence(text: &str) -> String {
 /// A region name in its canonical form: `West US`, `westus` and `WESTUS` all become `westus`.
 pub fn normalize_location(location: &str) -> String {
     location.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
-}
-
-/// True when two values are the same ARM ID (case-insensitive).
-pub fn same_id_value(a: &Value, b: &Value) -> bool {
-    matches!((a.as_str(), b.as_str()), (Some(a), Some(b)) if same_id(a, b))
-}
-
-/// True when two values are the same region.
-pub fn same_location_value(a: &Value, b: &Value) -> bool {
-    matches!((a.as_str(), b.as_str()), (Some(a), Some(b)) if normalize_location(a) == normalize_location(b))
-}
-
-/// True when two values are equal strings ignoring ASCII case.
-pub fn same_text_value(a: &Value, b: &Value) -> bool {
-    matches!((a.as_str(), b.as_str()), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
-}
-
-/// `prior` when it is equivalent to `new` (so a spelling Azure or the user changed makes no diff), else `new`.
-pub fn keep_equivalent(prior: &Value, new: Value, equivalent: fn(&Value, &Value) -> bool) -> Value {
-    if equivalent(prior, &new) { prior.clone() } else { new }
 }
 
 /// Adds an Azure error as a diagnostic: Azure's message as the summary, everything else in the detail.
@@ -496,17 +475,7 @@ mod tests {
     #[test]
     fn region_spellings_are_equivalent() {
         assert_eq!(normalize_location("West US 2"), "westus2");
-        assert!(same_location_value(&Value::from("West US"), &Value::from("westus")));
-        assert!(!same_location_value(&Value::from("West US"), &Value::from("eastus")));
-        assert!(!same_location_value(&Value::Null, &Value::from("eastus")));
-        assert_eq!(
-            keep_equivalent(&Value::from("West US"), Value::from("westus"), same_location_value),
-            Value::from("West US")
-        );
-        assert_eq!(
-            keep_equivalent(&Value::from("West US"), Value::from("eastus"), same_location_value),
-            Value::from("eastus")
-        );
+        assert_eq!(normalize_location("WESTUS2"), "westus2");
     }
 
     #[test]

@@ -144,5 +144,8 @@ mod tests {
         keep_spellings(&prior, &mut new, &[("vault_id", Spelling::Id), ("location", Spelling::Location)]);
         assert_eq!(new.attr("vault_id"), prior.attr("vault_id"), "the same ID");
         assert_eq!(new.attr("location"), &Value::from("westus2"), "another region");
+        assert!(Spelling::Location.same(&Value::from("West US"), &Value::from("westus")));
+        assert!(Spelling::Text.same(&Value::from("On"), &Value::from("on")));
+        assert!(!Spelling::Id.same(&Value::Null, &Value::from("/x")), "null is no spelling of a value");
     }
 }
