@@ -214,9 +214,11 @@ resource "plugintest_thing" "slow" {{
 "#
     );
     let workspace = Workspace::new(&main_tf);
+    let waiting_file = workspace.work.join("provider-is-waiting");
     // Its own process group, like a shell job: Ctrl-C reaches terraform and the providers it started.
     let mut child = workspace
         .command(&["apply", "-auto-approve", "-no-color", "-input=false"])
+        .env("PLUGINTEST_WAITING_FILE", &waiting_file)
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -238,8 +240,12 @@ resource "plugintest_thing" "slow" {{
             break;
         }
     }
-    // Let ApplyResourceChange reach the provider, then press Ctrl-C.
-    std::thread::sleep(Duration::from_millis(500));
+    // Once ApplyResourceChange is waiting in the provider (it says so in a file), press Ctrl-C.
+    let waiting = (0..3_000).any(|_| {
+        std::thread::sleep(Duration::from_millis(10));
+        waiting_file.exists()
+    });
+    assert!(waiting, "the create never reached the provider: {seen:?}");
     let group = format!("-{}", child.id());
     let kill = Command::new("kill").args(["-INT", "--", &group]).status().expect("kill runs");
     assert!(kill.success());

@@ -121,6 +121,10 @@ impl Resource for Thing {
             let id = format!("thing-{}", state.attr("name").as_str().unwrap_or_default());
             state.set_attr("id", Value::from(id));
             if state.attr("wait_for_stop").as_bool() == Some(true) {
+                // The test's readiness signal: the create is in flight and waits for StopProvider.
+                if let Some(path) = std::env::var_os("PLUGINTEST_WAITING_FILE") {
+                    let _ = std::fs::write(path, b"waiting");
+                }
                 tokio::select! {
                     _ = ctx.stopped() => diagnostics.error(
                         "Interrupted while creating",

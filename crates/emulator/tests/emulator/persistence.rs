@@ -91,8 +91,10 @@ async fn shutdown_lets_requests_in_flight_finish() {
     let test = support::start().await;
     test.state()
         .add_fault(
-            serde_json::from_value(json!({"operation": "BackupVaults_Get", "action": {"type": "latency", "ms": 400}}))
-                .unwrap(),
+            serde_json::from_value(
+                json!({"operation": "BackupVaults_Get", "count": 1, "action": {"type": "latency", "ms": 400}}),
+            )
+            .unwrap(),
         )
         .unwrap();
     let client = test.client.clone();
@@ -100,7 +102,14 @@ async fn shutdown_lets_requests_in_flight_finish() {
     let token = test.token.clone();
     let request =
         tokio::spawn(async move { client.get(url).bearer_auth(token).send().await.map(|response| response.status()) });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The rule is gone once it has acted: the request is in flight.
+    for _ in 0..500 {
+        if test.state().faults().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(test.state().faults().is_empty(), "the request never arrived");
     let started = Instant::now();
     test.emulator.shutdown().await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(200), "shutdown waited for the request");
