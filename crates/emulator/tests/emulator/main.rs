@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod contract;
 mod faults;
+mod keywords;
 mod lifecycle;
 mod persistence;
 mod rules;
