@@ -271,7 +271,7 @@ fn state_from_azure(prior: &Value, id: &BackupInstanceId, instance: &BackupInsta
         retain_data_on_destroy: prior.attr("retain_data_on_destroy").as_bool(),
         timeouts: None,
     };
-    let mut value = model::write(&state, &schema().block.value_type());
+    let mut value = model::write(&state, state_type());
     value.set_attr("timeouts", prior.attr("timeouts").clone());
     model::keep_spellings(prior, &mut value, SPELLINGS);
     value
@@ -339,6 +339,18 @@ impl Private {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schema and validation
+
+/// The schema, built once: plan and read consult it for every object.
+fn cached_schema() -> &'static Schema {
+    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(schema)
+}
+
+/// The type of this resource's state, built once.
+fn state_type() -> &'static Type {
+    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+    TYPE.get_or_init(|| cached_schema().block.value_type())
+}
 
 fn schema() -> Schema {
     Schema {
@@ -670,7 +682,7 @@ impl BackupInstanceType {
             };
             planned.set_attr("datasource_type", value);
         }
-        response.requires_replace = common::requires_replace(&schema(), prior, planned);
+        response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
         // Always: `-replace` is Terraform's decision, and the create half of any replacement needs to know the object
         // it replaces.
         response.planned_private = Private::of_state(prior);

@@ -595,6 +595,12 @@ pub(crate) fn retention_rule_type() -> Type {
     ])
 }
 
+/// The schema, built once: plan and read consult it for every object.
+fn cached_schema() -> &'static Schema {
+    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(schema)
+}
+
 fn schema() -> Schema {
     let criteria = ABSOLUTE_CRITERIA.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
     let rule = NestedBlock::list(
@@ -773,7 +779,7 @@ impl BackupPolicyDiskType {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
         model::keep_spellings(prior, planned, SPELLINGS);
-        response.requires_replace = common::requires_replace(&schema(), prior, planned);
+        response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
         if response.requires_replace.is_empty() {
             return;
         }

@@ -235,7 +235,7 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
         tags,
         timeouts: None,
     };
-    let mut value = model::write(&state, &schema().block.value_type());
+    let mut value = model::write(&state, state_type());
     value.set_attr("timeouts", prior.attr("timeouts").clone());
     model::keep_spellings(prior, &mut value, SPELLINGS);
     value
@@ -246,6 +246,18 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
 
 fn one_of(values: &[&str]) -> String {
     values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The schema, built once: plan and read consult it for every object.
+fn cached_schema() -> &'static Schema {
+    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(schema)
+}
+
+/// The type of this resource's state, built once.
+fn state_type() -> &'static Type {
+    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+    TYPE.get_or_init(|| cached_schema().block.value_type())
 }
 
 fn schema() -> Schema {
@@ -461,7 +473,7 @@ impl BackupVaultType {
         let planned = &mut response.planned_state;
         Self::plan_defaults(&request.config, planned);
         model::keep_spellings(prior, planned, SPELLINGS);
-        response.requires_replace = common::requires_replace(&schema(), prior, planned);
+        response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
         for (name, value) in [("soft_delete", ALWAYS_ON), ("immutability", LOCKED)] {
             let (before, after) = (prior.attr(name).as_str(), planned.attr(name));
             if before == Some(value) && after.as_str() != Some(value) && !after.is_unknown() {
