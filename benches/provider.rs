@@ -36,7 +36,7 @@ use dataprotection::plugin::value::Value;
 use dataprotection::resources::ProviderConfiguration;
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::journal::JournalEntry;
-use dataprotection_emulator::scenario::{BackupInstanceSeed, DiskSeed, RoleAssignmentSeed, Scenario};
+use dataprotection_emulator::scenario::{DiskSeed, RoleAssignmentSeed, Scenario};
 use dataprotection_emulator::settings::{LroTiming, OperationKind, ThrottleSettings};
 use rustls::pki_types::CertificateDer;
 use serde_json::json;
@@ -989,25 +989,7 @@ async fn bench_rss(counts: &Counts) -> Vec<Figure> {
 
 /// A world of `instances` disk instances in the default vault, each on its own disk.
 fn scale_world(instances: usize) -> Scenario {
-    let mut scenario = Scenario::default_world();
-    for index in 0..instances {
-        let disk = format!("disk-{index:05}");
-        scenario.disks.push(DiskSeed {
-            resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
-            name: disk.clone(),
-            ..DiskSeed::default()
-        });
-        scenario.backup_instances.push(BackupInstanceSeed {
-            resource_group: world::BACKUP_RESOURCE_GROUP.into(),
-            vault: world::VAULT_NAME.into(),
-            name: format!("bi-{index:05}"),
-            datasource_id: Some(world::disk_id(&disk)),
-            policy: Some(world::POLICY_DAILY.into()),
-            snapshot_resource_group_id: Some(world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP)),
-            ..BackupInstanceSeed::default()
-        });
-    }
-    scenario
+    Scenario::default_world().with_protected_disks(instances, |i| (format!("disk-{i:05}"), format!("bi-{i:05}")))
 }
 
 /// Median milliseconds of GET, PUT and List against a world of `instances` (throttling off, pages of 10).

@@ -29,14 +29,14 @@ fuzz_target!(|data: &[u8]| {
             response(status, &[("retry-after", "1")], body)
         })
         .collect();
-    let pipeline = pipeline(Scripted::new(polls));
+    let pipeline = std::sync::Arc::new(pipeline(Scripted::new(polls)));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
     runtime.block_on(async {
         let url = url::Url::parse(&format!("{ENDPOINT}subscriptions/s/x")).expect("url");
         let Ok(mut operation) = Operation::begin(&pipeline, http::Method::PUT, url, first, "fuzzing") else { return };
         let call =
             CallContext::new(pipeline.clock().now(), std::time::Duration::from_secs(3600), "fuzz", Default::default());
-        if let Err(error) = operation.wait(&pipeline, &call).await {
+        if let Err(error) = operation.wait(&call).await {
             let _ = format!("{error} {}", error.detail());
         }
     });

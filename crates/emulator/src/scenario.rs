@@ -328,6 +328,31 @@ pub struct OperationSeed {
 }
 
 impl Scenario {
+    /// Adds `count` managed disks to the default world's workload resource group, each protected by a backup
+    /// instance in the default vault with the daily policy and the default snapshot resource group. `names(i)` gives
+    /// the i-th disk's and instance's names. For worlds of many instances (paging, scale, refresh).
+    pub fn with_protected_disks(mut self, count: usize, names: impl Fn(usize) -> (String, String)) -> Scenario {
+        use super::default_world as world;
+        for index in 0..count {
+            let (disk, instance) = names(index);
+            self.backup_instances.push(BackupInstanceSeed {
+                resource_group: world::BACKUP_RESOURCE_GROUP.into(),
+                vault: world::VAULT_NAME.into(),
+                name: instance,
+                datasource_id: Some(world::disk_id(&disk)),
+                policy: Some(world::POLICY_DAILY.into()),
+                snapshot_resource_group_id: Some(world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP)),
+                ..BackupInstanceSeed::default()
+            });
+            self.disks.push(DiskSeed {
+                resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
+                name: disk,
+                ..DiskSeed::default()
+            });
+        }
+        self
+    }
+
     /// Reads a scenario from JSON.
     pub fn from_json(text: &str) -> Result<Scenario, serde_json::Error> {
         serde_json::from_str(text)

@@ -6,7 +6,7 @@ use crate::support;
 use std::time::Duration;
 
 use dataprotection_emulator::default_world as world;
-use dataprotection_emulator::{LroTiming, OperationKind, Scenario, scenario::BackupInstanceSeed, scenario::DiskSeed};
+use dataprotection_emulator::{LroTiming, OperationKind, Scenario};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{API, assert_error, disk_instance, header, instance_path, vault_path};
@@ -197,24 +197,7 @@ async fn a_policy_change_goes_through_updating_protection() {
 
 #[tokio::test]
 async fn list_pages_with_absolute_next_links() {
-    let mut scenario = Scenario::default_world();
-    for index in 0..5 {
-        let disk = format!("disk-page-{index}");
-        scenario.disks.push(DiskSeed {
-            resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
-            name: disk.clone(),
-            ..DiskSeed::default()
-        });
-        scenario.backup_instances.push(BackupInstanceSeed {
-            resource_group: world::BACKUP_RESOURCE_GROUP.into(),
-            vault: world::VAULT_NAME.into(),
-            name: format!("BI-{index}"),
-            datasource_id: Some(world::disk_id(&disk)),
-            policy: Some(world::POLICY_DAILY.into()),
-            snapshot_resource_group_id: Some(world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP)),
-            ..BackupInstanceSeed::default()
-        });
-    }
+    let scenario = Scenario::default_world().with_protected_disks(5, |i| (format!("disk-page-{i}"), format!("BI-{i}")));
     let test = support::start_with(scenario).await;
     test.state().update_settings(|settings| settings.page_size = 2);
     let mut url = test.arm(&format!("{}/backupInstances", vault_path()));

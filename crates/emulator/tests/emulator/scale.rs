@@ -4,32 +4,13 @@
 use crate::support;
 
 use dataprotection_emulator::default_world as world;
-use dataprotection_emulator::scenario::{BackupInstanceSeed, DiskSeed};
 use dataprotection_emulator::{LroTiming, Scenario, ThrottleSettings};
 use reqwest::StatusCode;
 use serde_json::Value;
 use support::{disk_instance, instance_path, vault_path};
 
 fn world_with(instances: usize) -> Scenario {
-    let mut scenario = Scenario::default_world();
-    for index in 0..instances {
-        let disk = format!("disk-{index:05}");
-        scenario.disks.push(DiskSeed {
-            resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
-            name: disk.clone(),
-            ..DiskSeed::default()
-        });
-        scenario.backup_instances.push(BackupInstanceSeed {
-            resource_group: world::BACKUP_RESOURCE_GROUP.into(),
-            vault: world::VAULT_NAME.into(),
-            name: format!("bi-{index:05}"),
-            datasource_id: Some(world::disk_id(&disk)),
-            policy: Some(world::POLICY_DAILY.into()),
-            snapshot_resource_group_id: Some(world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP)),
-            ..BackupInstanceSeed::default()
-        });
-    }
-    scenario
+    Scenario::default_world().with_protected_disks(instances, |i| (format!("disk-{i:05}"), format!("bi-{i:05}")))
 }
 
 #[tokio::test]
