@@ -651,10 +651,11 @@ impl BackupInstanceType {
                 tracing::debug!(id = %model.id, "datasource is protected by the instance this one replaces");
                 return;
             }
-            // Is it protected by an instance with this very ID? Then that instance is what to talk about. (An
-            // instance with this ID that protects another datasource is found by the create's own check.)
+            // Is it protected by an instance with this very ID? Then that instance is what to talk about. (The
+            // object being replaced, when it has this ID, protects another datasource here: Azure's error is about
+            // a third instance.)
             match configured.client.get_backup_instance(&call, &model.id).await {
-                Ok(Some(_)) if replaced.as_ref().is_some_and(|r| r.is(&model.id)) => return,
+                Ok(Some(_)) if replaced.as_ref().is_some_and(|r| r.is(&model.id)) => {}
                 Ok(Some(existing)) if model.describes(&existing) => return warn_existing(diags, &model.id, &existing),
                 Ok(Some(existing)) => return already_exists(diags, &model.id, &existing),
                 Ok(None) => {}
