@@ -232,13 +232,13 @@ impl Model {
 }
 
 /// The datasource type a datasource ID implies, in Azure's canonical spelling for the types known here.
-fn derived_datasource_type(datasource: &GenericResourceId) -> String {
+pub(crate) fn derived_datasource_type(datasource: &GenericResourceId) -> String {
     let ty = datasource.resource_type();
     if ty.eq_ignore_ascii_case(DISK_DATASOURCE_TYPE) { DISK_DATASOURCE_TYPE.to_owned() } else { ty }
 }
 
 /// The operational store's resource group of an instance, when it has one.
-fn snapshot_resource_group(instance: &BackupInstanceResource) -> Option<String> {
+pub(crate) fn snapshot_resource_group(instance: &BackupInstanceResource) -> Option<String> {
     let parameters = instance.properties.policy_info.policy_parameters.as_ref()?;
     parameters
         .data_store_parameters_list

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::backup_instance::{derived_datasource_type, snapshot_resource_group};
 use super::configuration::ProviderConfiguration;
 use crate::arm::ids::{BackupInstanceId, GenericResourceId};
-use crate::arm::models::{BackupInstanceResource, DISK_DATASOURCE_TYPE};
+use crate::arm::models::BackupInstanceResource;
+use crate::arm::protection::current_state;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::schema::{Attribute, Block, Schema};
@@ -48,27 +50,10 @@ pub(crate) fn instance_attributes(fallback_id: Option<&BackupInstanceId>, instan
     let p = &instance.properties;
     let id = instance.id.as_deref().and_then(|i| i.parse::<BackupInstanceId>().ok()).or_else(|| fallback_id.cloned());
     let datasource_type = p.data_source_info.datasource_type.clone().or_else(|| {
-        p.data_source_info.resource_id.parse::<GenericResourceId>().ok().map(|d| {
-            let ty = d.resource_type();
-            if ty.eq_ignore_ascii_case(DISK_DATASOURCE_TYPE) { DISK_DATASOURCE_TYPE.to_owned() } else { ty }
-        })
+        p.data_source_info.resource_id.parse::<GenericResourceId>().ok().map(|d| derived_datasource_type(&d))
     });
-    let snapshot_rg = p
-        .policy_info
-        .policy_parameters
-        .as_ref()
-        .and_then(|pp| {
-            pp.data_store_parameters_list
-                .iter()
-                .find(|d| d.data_store_type.eq_ignore_ascii_case("OperationalStore"))
-                .and_then(|d| d.resource_group_id.clone())
-        })
-        .filter(|s| !s.is_empty());
-    let protection_state = p
-        .current_protection_state
-        .clone()
-        .or_else(|| p.protection_status.as_ref().and_then(|s| s.status.clone()))
-        .filter(|s| !s.is_empty());
+    let snapshot_rg = snapshot_resource_group(instance);
+    let protection_state = current_state(instance);
     let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     Value::object([
         ("id", Value::from(id.as_ref().map(ToString::to_string))),
