@@ -7,19 +7,10 @@ use crate::reliability_support;
 
 use std::time::Instant;
 
-use reliability_support::{Case, Disruption, FAULTS, STEPS, run_all, summarize};
+use reliability_support::{Case, Disruption, FAULTS, STEPS, run_all, selected, summarize};
 
 /// Scenarios run at once: each is mostly waiting on the emulator's delays and the resource deadline.
 const PARALLEL: usize = 6;
-
-fn selected(cases: Vec<Case>) -> Vec<Case> {
-    match std::env::var("RELIABILITY_FILTER") {
-        Ok(filter) if !filter.is_empty() => {
-            cases.into_iter().filter(|c| filter.split(',').any(|part| c.to_string().contains(part.trim()))).collect()
-        }
-        _ => cases,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_at_every_step_keeps_state_true_and_the_next_run_converges() {

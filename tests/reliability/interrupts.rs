@@ -11,22 +11,13 @@ use std::time::{Duration, Instant};
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::{LroTiming, OperationKind};
 use reliability_support::{
-    ADDRESS, Case, Command, Disruption, STEPS, converge, flatten, invariant, output_problems, run_all, send_signal,
-    summarize,
+    ADDRESS, Case, Command, Disruption, STEPS, converge, flatten, invariant, output_problems, run_all, selected,
+    send_signal, summarize,
 };
 use support::terraform::Workspace;
 
 /// Scenarios run at once.
 const PARALLEL: usize = 4;
-
-fn selected(cases: Vec<Case>) -> Vec<Case> {
-    match std::env::var("RELIABILITY_FILTER") {
-        Ok(filter) if !filter.is_empty() => {
-            cases.into_iter().filter(|c| filter.split(',').any(|part| c.to_string().contains(part.trim()))).collect()
-        }
-        _ => cases,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_or_a_killed_provider_at_every_step_and_the_next_run_converges() {

@@ -751,6 +751,16 @@ pub async fn converge(ws: &Workspace, command: Command, killed: bool) -> Vec<Str
     problems
 }
 
+/// The cases whose name contains one of the comma-separated parts of `RELIABILITY_FILTER` (all when it is unset).
+pub fn selected(cases: Vec<Case>) -> Vec<Case> {
+    match std::env::var("RELIABILITY_FILTER") {
+        Ok(filter) if !filter.is_empty() => {
+            cases.into_iter().filter(|c| filter.split(',').any(|part| c.to_string().contains(part.trim()))).collect()
+        }
+        _ => cases,
+    }
+}
+
 /// Runs `cases` with at most `parallel` at once, and returns their reports in the order given.
 pub async fn run_all(cases: Vec<Case>, parallel: usize) -> Vec<Report> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(parallel));
