@@ -120,7 +120,18 @@ impl ArmError {
             .or_else(|| serde_json::from_value::<ErrorDetail>(json.clone()).ok())
             .filter(|d| d.code.is_some() || d.message.is_some());
         match detail {
-            Some(detail) => Self::from_error_detail(ErrorKind::Response, &detail),
+            Some(detail) => {
+                let mut error = Self::from_error_detail(ErrorKind::Response, &detail);
+                if error.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("MissingSubscriptionRegistration")) {
+                    error.recommended_actions.push(
+                        "Register the resource provider the message names once per subscription (`az provider \
+                         register --namespace <namespace>`). The provider registers Microsoft.DataProtection itself \
+                         unless skip_provider_registration is true."
+                            .to_owned(),
+                    );
+                }
+                error
+            }
             None => ArmError::new(
                 ErrorKind::Response,
                 format!("Azure answered {} with a JSON body that holds no error code or message", status_text(status)),

@@ -268,7 +268,21 @@ pub struct Pipeline {
     endpoint: Url,
     user_agent: HeaderValue,
     retry: RetryOptions,
+    /// Whether a subscription that is not registered for Microsoft.DataProtection gets registered.
+    register_providers: bool,
+    /// The `subscription/namespace` pairs (lower case) this pipeline registered or saw registered. The lock is
+    /// held during a registration, so that concurrent requests wait for the one registration.
+    registered: tokio::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// The namespace the provider registers when a subscription has not been registered for it.
+pub const DATA_PROTECTION_NAMESPACE: &str = "Microsoft.DataProtection";
+
+/// The api-version of ARM's resource provider operations (`/subscriptions/{s}/providers/{namespace}`).
+const PROVIDERS_API_VERSION: &str = "2021-04-01";
+
+/// How long to wait between reads of a registration's state when ARM asks for no delay.
+const REGISTRATION_POLL: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -288,7 +302,23 @@ impl Pipeline {
     ) -> Pipeline {
         let user_agent = HeaderValue::from_str(user_agent)
             .unwrap_or_else(|_| HeaderValue::from_static("terraform-provider-dataprotection"));
-        Pipeline { transport, clock, tokens, endpoint, user_agent, retry }
+        Pipeline {
+            transport,
+            clock,
+            tokens,
+            endpoint,
+            user_agent,
+            retry,
+            register_providers: true,
+            registered: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// Whether to register Microsoft.DataProtection in a subscription that answers 409
+    /// `MissingSubscriptionRegistration` (on by default; `skip_provider_registration` turns it off).
+    pub fn with_provider_registration(mut self, enabled: bool) -> Pipeline {
+        self.register_providers = enabled;
+        self
     }
 
     /// The resource manager endpoint.
@@ -329,6 +359,9 @@ impl Pipeline {
     /// Each try runs the same steps: sign in ([`Pipeline::sign_in`]), headers ([`Pipeline::headers`]), the transport
     /// within the try's budget, with logging ([`Pipeline::attempt`]), then what to do with the answer
     /// ([`Pipeline::decide`]): return it, renew the token, wait out throttling, or back off and retry.
+    ///
+    /// A 409 `MissingSubscriptionRegistration` for Microsoft.DataProtection registers the namespace in the
+    /// subscription ([`Pipeline::register`]) and tries again, unless registration is turned off.
     pub async fn send(
         &self,
         call: &CallContext,
@@ -336,8 +369,19 @@ impl Pipeline {
         url: Url,
         body: Option<Bytes>,
     ) -> Result<HttpResponse, ArmError> {
+        self.send_with(call, method, url, body, self.register_providers).await
+    }
+
+    async fn send_with(
+        &self,
+        call: &CallContext,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+        may_register: bool,
+    ) -> Result<HttpResponse, ArmError> {
         self.check_url(&url)?;
-        let mut tries = Tries::default();
+        let mut tries = Tries { may_register, ..Tries::default() };
         let mut rejected: Option<AccessToken> = None;
         loop {
             tries.attempt += 1;
@@ -352,7 +396,80 @@ impl Pipeline {
                 Next::Done(response) => return Ok(response),
                 Next::RenewToken => rejected = Some(token),
                 Next::Wait(delay) => self.pause(call, delay, &method, &url).await?,
+                Next::Register(subscription) => Box::pin(self.register(call, &subscription)).await?,
             }
+        }
+    }
+
+    /// Registers Microsoft.DataProtection in `subscription` and waits until ARM reports it `Registered`, within the
+    /// call's deadline. Concurrent calls wait for one registration. A registration that cannot be started (the
+    /// principal may not register providers) or that outlasts the deadline is an error that says what to do.
+    async fn register(&self, call: &CallContext, subscription: &str) -> Result<(), ArmError> {
+        let namespace = DATA_PROTECTION_NAMESPACE;
+        let key = format!("{subscription}/{namespace}").to_ascii_lowercase();
+        let mut registered = self.registered.lock().await;
+        if registered.contains(&key) {
+            return Ok(());
+        }
+        let provider =
+            self.endpoint.join(&format!("subscriptions/{subscription}/providers/{namespace}")).map_err(|_| {
+                ArmError::new(ErrorKind::InvalidResponse, format!("{subscription:?} is not a subscription ID"))
+            })?;
+        let mut register = provider.clone();
+        register
+            .path_segments_mut()
+            .map_err(|()| ArmError::new(ErrorKind::InvalidResponse, "bad URL"))?
+            .push("register");
+        let with_version = |mut url: Url| {
+            url.set_query(Some(&format!("api-version={PROVIDERS_API_VERSION}")));
+            url
+        };
+        tracing::info!(
+            subscription,
+            namespace,
+            "the subscription is not registered for {namespace}; registering it (skip_provider_registration = true \
+             turns this off)"
+        );
+        let failed = |error: ArmError| registration_failed(error, subscription);
+        let mut response = self
+            .send_with(call, Method::POST, with_version(register), None, false)
+            .await?
+            .error_for_status()
+            .map_err(failed)?;
+        loop {
+            let state = response
+                .json::<serde_json::Value>()
+                .ok()
+                .and_then(|body| body.get("registrationState").and_then(|s| s.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            if state.eq_ignore_ascii_case("Registered") {
+                tracing::info!(subscription, namespace, "registered");
+                registered.insert(key);
+                return Ok(());
+            }
+            let delay = server_delay(&response.headers, self.clock.wall()).unwrap_or(REGISTRATION_POLL);
+            if self.clock.now() + delay > call.deadline {
+                let mut error = ArmError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the subscription {subscription} was being registered for {namespace} (state {state:?}) when \
+                         the {} ran out",
+                        call.timeout_label
+                    ),
+                );
+                error.recommended_actions.push(format!(
+                    "The registration goes on in Azure: run terraform again in a few minutes, or watch it with `az \
+                     provider show --namespace {namespace} --subscription {subscription}`."
+                ));
+                return Err(error);
+            }
+            tracing::debug!(subscription, namespace, state = state.as_str(), "waiting for the registration");
+            self.pause(call, delay, &Method::GET, &provider).await?;
+            response = self
+                .send_with(call, Method::GET, with_version(provider.clone()), None, false)
+                .await?
+                .error_for_status()
+                .map_err(failed)?;
         }
     }
 
@@ -486,6 +603,13 @@ impl Pipeline {
                     );
                     return Ok(Next::Wait(delay));
                 }
+                if status == StatusCode::CONFLICT
+                    && tries.may_register
+                    && let Some(subscription) = missing_registration(&response, url)
+                {
+                    tries.may_register = false;
+                    return Ok(Next::Register(subscription));
+                }
                 if !is_retryable(status) || tries.retries >= self.retry.max_retries {
                     return Ok(Next::Done(response));
                 }
@@ -540,6 +664,8 @@ struct Tries {
     retries: u32,
     /// Whether a 401 has already renewed the token in this call.
     renewed_token: bool,
+    /// Whether a 409 `MissingSubscriptionRegistration` may still register the namespace (once per call).
+    may_register: bool,
 }
 
 /// What a call does after a try.
@@ -550,6 +676,46 @@ enum Next {
     RenewToken,
     /// Try again after this delay.
     Wait(Duration),
+    /// Register Microsoft.DataProtection in this subscription, then try again.
+    Register(String),
+}
+
+/// The subscription of `url` when `response` is ARM's 409 `MissingSubscriptionRegistration` for
+/// Microsoft.DataProtection (the namespace is named in the error's details or message).
+fn missing_registration(response: &HttpResponse, url: &Url) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
+    let error = body.get("error").unwrap_or(&body);
+    let code = error.get("code").and_then(|c| c.as_str())?;
+    if !code.eq_ignore_ascii_case("MissingSubscriptionRegistration") {
+        return None;
+    }
+    let names_it = |value: Option<&serde_json::Value>| {
+        value
+            .and_then(|v| v.as_str())
+            .is_some_and(|text| text.to_ascii_lowercase().contains(&DATA_PROTECTION_NAMESPACE.to_ascii_lowercase()))
+    };
+    let details = error.get("details").and_then(|d| d.as_array()).map(Vec::as_slice).unwrap_or_default();
+    let about_us = names_it(error.get("message")) || details.iter().any(|d| names_it(d.get("target")));
+    let mut segments = url.path_segments()?;
+    let subscription = match (segments.next(), segments.next()) {
+        (Some(first), Some(id)) if first.eq_ignore_ascii_case("subscriptions") && !id.is_empty() => id.to_owned(),
+        _ => return None,
+    };
+    about_us.then_some(subscription)
+}
+
+/// A registration Azure refused: its error, and how to register by hand.
+fn registration_failed(mut error: ArmError, subscription: &str) -> ArmError {
+    let namespace = DATA_PROTECTION_NAMESPACE;
+    error.message = format!(
+        "the subscription {subscription} is not registered for {namespace}, and registering it failed: {}",
+        error.message
+    );
+    error.recommended_actions.push(format!(
+        "Register it once with a principal allowed to (`{namespace}/register/action`, part of Contributor): `az \
+         provider register --namespace {namespace} --subscription {subscription}`."
+    ));
+    error
 }
 
 /// 408, 500, 502, 503 and 504 are worth another try; other statuses are the answer.
@@ -841,6 +1007,104 @@ mod tests {
             assert!(gap >= Duration::from_millis(800) && gap <= Duration::from_secs(36), "{gap:?}");
         }
         assert!(seen[3].at - seen[2].at > seen[1].at - seen[0].at, "backoff grows");
+    }
+
+    const UNREGISTERED: &str = r#"{"error":{"code":"MissingSubscriptionRegistration","message":"The subscription is not registered to use namespace 'Microsoft.DataProtection'. See https://aka.ms/rps-not-found for how to register subscriptions.","details":[{"code":"MissingSubscriptionRegistration","target":"Microsoft.DataProtection","message":"The subscription is not registered to use namespace 'Microsoft.DataProtection'."}]}}"#;
+    const VAULT: &str = "/subscriptions/s-1/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v";
+
+    #[tokio::test]
+    async fn an_unregistered_subscription_is_registered_then_the_request_is_sent_again() {
+        let h = Harness::new(vec![
+            Scripted::Respond(409, vec![], UNREGISTERED),
+            Scripted::Respond(
+                200,
+                vec![],
+                r#"{"namespace":"Microsoft.DataProtection","registrationState":"Registering"}"#,
+            ),
+            Scripted::Respond(
+                200,
+                vec![],
+                r#"{"namespace":"Microsoft.DataProtection","registrationState":"Registering"}"#,
+            ),
+            Scripted::Respond(
+                200,
+                vec![("retry-after", "3".into())],
+                r#"{"namespace":"Microsoft.DataProtection","registrationState":"Registering"}"#,
+            ),
+            Scripted::Respond(
+                200,
+                vec![],
+                r#"{"namespace":"Microsoft.DataProtection","registrationState":"Registered"}"#,
+            ),
+            Scripted::Respond(200, vec![], "{}"),
+        ]);
+        let r = h.pipeline.send(&h.call(5 * MIN), Method::GET, url(VAULT), None).await.unwrap();
+        assert_eq!(r.status, StatusCode::OK);
+        let seen: Vec<_> = h.seen().iter().map(|s| (s.method.to_string(), s.url.clone(), s.at.as_secs())).collect();
+        let provider = "https://management.example.test/subscriptions/s-1/providers/Microsoft.DataProtection";
+        let vault = format!("https://management.example.test{VAULT}");
+        assert_eq!(
+            seen,
+            vec![
+                ("GET".to_owned(), vault.clone(), 0),
+                ("POST".to_owned(), format!("{provider}/register?api-version=2021-04-01"), 0),
+                ("GET".to_owned(), format!("{provider}?api-version=2021-04-01"), 10),
+                ("GET".to_owned(), format!("{provider}?api-version=2021-04-01"), 20),
+                ("GET".to_owned(), format!("{provider}?api-version=2021-04-01"), 23),
+                ("GET".to_owned(), vault, 23),
+            ]
+        );
+        // Registered once per pipeline: a later 409 is tried once more, with no second registration.
+        for _ in 0..2 {
+            h.transport.script.lock().unwrap().push_back(Scripted::Respond(409, vec![], UNREGISTERED));
+        }
+        let r = h.pipeline.send(&h.call(5 * MIN), Method::GET, url(VAULT), None).await.unwrap();
+        assert_eq!(r.status.as_u16(), 409);
+        assert!(h.seen()[6..].iter().all(|s| s.url.ends_with("/v")), "{:?}", h.seen());
+        assert_eq!(h.seen().len(), 8);
+    }
+
+    #[tokio::test]
+    async fn a_refused_registration_says_how_to_register_by_hand() {
+        let h = Harness::new(vec![
+            Scripted::Respond(409, vec![], UNREGISTERED),
+            Scripted::Respond(
+                403,
+                vec![("x-ms-request-id", "r-9".into())],
+                r#"{"error":{"code":"AuthorizationFailed","message":"The client 'c' does not have authorization to perform action 'Microsoft.DataProtection/register/action' over scope '/subscriptions/s-1'."}}"#,
+            ),
+        ]);
+        let e = h.pipeline.send(&h.call(5 * MIN), Method::GET, url(VAULT), None).await.unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("AuthorizationFailed"));
+        assert!(e.message.contains("not registered for Microsoft.DataProtection, and registering it failed"), "{e}");
+        assert!(e.recommended_actions.iter().any(|a| a.contains("az provider register")), "{e:?}");
+        assert_eq!(e.request_id.as_deref(), Some("r-9"));
+    }
+
+    #[tokio::test]
+    async fn a_registration_that_outlasts_the_deadline_says_it_goes_on() {
+        let mut script = vec![Scripted::Respond(409, vec![], UNREGISTERED)];
+        for _ in 0..3 {
+            script.push(Scripted::Respond(200, vec![], r#"{"registrationState":"Registering"}"#));
+        }
+        let h = Harness::new(script);
+        let e = h.pipeline.send(&h.call(Duration::from_secs(25)), Method::GET, url(VAULT), None).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(e.message.contains("was being registered") && e.message.contains("\"Registering\""), "{e}");
+        assert_eq!(h.seen().len(), 4, "register, then reads at 10 s and 20 s; the next would pass the deadline");
+    }
+
+    #[tokio::test]
+    async fn without_registration_the_409_is_the_answer() {
+        let h = Harness::new(vec![Scripted::Respond(409, vec![], UNREGISTERED)]);
+        let pipeline = Arc::try_unwrap(h.pipeline).ok().unwrap().with_provider_registration(false);
+        let r = pipeline
+            .send(&CallContext::new(h.clock.now(), MIN, "t", CancellationToken::new()), Method::GET, url(VAULT), None)
+            .await
+            .unwrap();
+        assert_eq!(r.status.as_u16(), 409);
+        let e = r.error_for_status().unwrap_err();
+        assert!(e.recommended_actions.iter().any(|a| a.contains("skip_provider_registration")), "{e:?}");
     }
 
     #[tokio::test]

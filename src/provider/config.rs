@@ -76,6 +76,10 @@ pub fn schema() -> Schema {
                     "Overrides the Microsoft Entra authority host (https only). Falls back to `AZURE_AUTHORITY_HOST`.",
                 ),
                 b(
+                    "skip_provider_registration",
+                    "Whether to leave resource provider registration alone. By default, when Azure answers that the subscription is not registered for `Microsoft.DataProtection` (409 `MissingSubscriptionRegistration`, as a subscription that never used Azure Backup does), the provider registers it and waits until it is registered; that needs `Microsoft.DataProtection/register/action` (part of Contributor). Set this to `true` when the principal may not register providers. Falls back to `ARM_SKIP_PROVIDER_REGISTRATION`. Defaults to `false`.",
+                ),
+                b(
                     "validate_on_plan",
                     "Whether `terraform plan` runs Azure's validateForBackup for new backup instances, so that errors such as missing permissions appear at plan time. Defaults to `true`.",
                 ),
@@ -193,6 +197,8 @@ pub struct Settings {
     pub authority_host: Option<Url>,
     /// Run validateForBackup at plan.
     pub validate_on_plan: bool,
+    /// Leave resource provider registration alone.
+    pub skip_provider_registration: bool,
 }
 
 /// The outcome of reading the provider block.
@@ -273,6 +279,8 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<R
     let use_msi = boolean("use_msi", Some("ARM_USE_MSI"), false);
     let use_cli = boolean("use_cli", Some("ARM_USE_CLI"), true);
     let validate_on_plan = boolean("validate_on_plan", None, true);
+    let skip_provider_registration =
+        boolean("skip_provider_registration", Some("ARM_SKIP_PROVIDER_REGISTRATION"), false);
 
     if let Some(name) = &environment
         && cloud::environment(name).is_none()
@@ -345,6 +353,7 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<R
         resource_manager_endpoint,
         authority_host,
         validate_on_plan,
+        skip_provider_registration,
     })))
 }
 

@@ -195,7 +195,8 @@ async fn connect(
         Arc::new(tokens),
         &user_agent,
         RetryOptions::default(),
-    );
+    )
+    .with_provider_registration(!settings.skip_provider_registration);
     Ok(ArmClient::new(Arc::new(pipeline)))
 }
 

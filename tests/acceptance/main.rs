@@ -17,3 +17,4 @@ mod data_sources;
 mod docs;
 mod examples;
 mod release;
+mod service_rules;

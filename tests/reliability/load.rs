@@ -131,7 +131,9 @@ async fn four_hundred_instances_apply_and_refresh_under_arms_default_throttling(
     assert!(apply.early_retries.is_empty(), "{:?}", apply.early_retries);
     assert!(apply_throttled > 0, "the buckets must have been exceeded: thousands of polls against 250 reads + 25/s");
     let writes = journal.iter().filter(|e| e.method == "PUT" || e.method == "POST").count();
-    println!("apply of {INSTANCES}: {writes} writes (validateForBackup twice per instance, then the PUT), 429s included");
+    println!(
+        "apply of {INSTANCES}: {writes} writes (validateForBackup twice per instance, then the PUT), 429s included"
+    );
 
     let (state, _, problems) = reliability_support::state_instances(&ws);
     assert!(problems.is_empty(), "{problems:?}");

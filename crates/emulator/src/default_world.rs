@@ -124,6 +124,7 @@ impl Scenario {
                 id: SUBSCRIPTION_ID.to_owned(),
                 tenant_id: None,
                 display_name: Some("Emulator Demo Subscription".to_owned()),
+                ..SubscriptionSeed::default()
             }],
             principals: vec![
                 PrincipalSeed {

@@ -122,6 +122,16 @@ pub(crate) enum ArmRoute {
         subscription: String,
         resource_id: String,
     },
+    /// `/subscriptions/{s}/providers/{namespace}`: a resource provider and its registration state.
+    Provider {
+        subscription: String,
+        namespace: String,
+    },
+    /// `/subscriptions/{s}/providers/{namespace}/register`.
+    ProviderRegister {
+        subscription: String,
+        namespace: String,
+    },
     /// A namespace the emulator does not serve.
     UnsupportedNamespace {
         subscription: String,
@@ -225,6 +235,8 @@ impl Route {
                 by_method("RoleAssignments_Get", "RoleAssignments_Create", "RoleAssignments_Delete")
             }
             ArmRoute::ExtensionInstances { .. } => "BackupInstancesExtensionRouting_List",
+            ArmRoute::Provider { .. } => "Providers_Get",
+            ArmRoute::ProviderRegister { .. } => "Providers_Register",
             ArmRoute::UnsupportedNamespace { .. } | ArmRoute::UnknownType { .. } => "Unknown",
         }
     }
@@ -246,6 +258,8 @@ impl ArmRoute {
             | ArmRoute::LocationOperationStatus { subscription, .. }
             | ArmRoute::LocationOperationResult { subscription, .. }
             | ArmRoute::ExtensionInstances { subscription, .. }
+            | ArmRoute::Provider { subscription, .. }
+            | ArmRoute::ProviderRegister { subscription, .. }
             | ArmRoute::UnsupportedNamespace { subscription, .. }
             | ArmRoute::UnknownType { subscription, .. } => subscription,
             ArmRoute::Vault(vault)
@@ -271,6 +285,8 @@ impl ArmRoute {
             | ArmRoute::ResourceGroups { .. }
             | ArmRoute::ResourceGroup { .. }
             | ArmRoute::SubscriptionOperationResult { .. }
+            | ArmRoute::Provider { .. }
+            | ArmRoute::ProviderRegister { .. }
             | ArmRoute::UnsupportedNamespace { .. }
             | ArmRoute::UnknownType { .. } => Namespace::Resources,
             ArmRoute::Disks { .. } | ArmRoute::Disk { .. } => Namespace::Compute,
@@ -399,6 +415,8 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                 }),
             }
         }
+        ["providers", _] => Some(ArmRoute::Provider { subscription, namespace: at(3) }),
+        ["providers", _, "register"] => Some(ArmRoute::ProviderRegister { subscription, namespace: at(3) }),
         ["providers", namespace, tail @ ..] => match (*namespace, tail) {
             ("microsoft.dataprotection", ["locations", _, "operationstatus", _]) => {
                 Some(ArmRoute::LocationOperationStatus { subscription, location: at(5), operation: at(7) })

@@ -54,6 +54,11 @@ pub struct SubscriptionSeed {
     /// Its display name.
     #[serde(default)]
     pub display_name: Option<String>,
+    /// Resource provider namespaces not registered in it (for example `Microsoft.DataProtection`, as in a
+    /// subscription that never used Azure Backup): their requests answer 409 `MissingSubscriptionRegistration`
+    /// until a client registers them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unregistered_providers: Vec<String>,
 }
 
 /// How a principal signs in.

@@ -53,6 +53,10 @@ pub enum OperationKind {
     /// (counted in GETs of the instance, or milliseconds) before it reaches `ProtectionConfigured`.
     #[serde(rename = "ProtectionConfiguration")]
     ProtectionConfiguration,
+    /// Registration of a resource provider in a subscription (POST `.../providers/{namespace}/register`): it is
+    /// `Registering` for this long (counted in GETs of the provider, or milliseconds), then `Registered`.
+    #[serde(rename = "Providers_Register")]
+    ProviderRegistration,
 }
 
 impl OperationKind {
@@ -73,6 +77,7 @@ impl OperationKind {
             OperationKind::BackupVaultDelete => "BackupVaults_Delete",
             OperationKind::ResourceGroupDelete => "ResourceGroups_Delete",
             OperationKind::ProtectionConfiguration => "ProtectionConfiguration",
+            OperationKind::ProviderRegistration => "Providers_Register",
         }
     }
 }

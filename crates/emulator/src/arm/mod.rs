@@ -285,6 +285,15 @@ fn handle<'a>(
             extra_headers.push((name, verdict.remaining.to_string()));
         }
         core.world.settle(now);
+        if route.namespace() == Namespace::DataProtection {
+            let timing = core.settings.timing(super::settings::OperationKind::ProviderRegistration).clone();
+            let namespace = "Microsoft.DataProtection";
+            if let Some(found) = core.world.subscriptions.get_mut(&subscription.to_ascii_lowercase())
+                && found.registration_state(namespace, &timing, now, false) != "Registered"
+            {
+                return Err(missing_registration(namespace));
+            }
+        }
     }
     let api_version = check_api_version(state, route, api_version)?;
     let context = context(api_version);
@@ -366,15 +375,20 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
         ArmRoute::RoleAssignments { scope } => resources::role_assignments(context, scope),
         ArmRoute::RoleAssignment { scope, name } => resources::role_assignment(context, scope, name),
         ArmRoute::ExtensionInstances { resource_id, .. } => instances::protecting(context, resource_id),
-        ArmRoute::UnsupportedNamespace { namespace, .. } => Err(ArmError::new(
-            StatusCode::CONFLICT,
-            "MissingSubscriptionRegistration",
-            format!(
-                "The subscription is not registered to use namespace '{namespace}'. See https://aka.ms/rps-not-found \
-                 for how to register subscriptions. (The emulator serves Microsoft.Resources, Microsoft.Compute/disks, \
-                 Microsoft.Authorization/roleAssignments and Microsoft.DataProtection.)"
-            ),
-        )),
+        ArmRoute::Provider { subscription, namespace } => resources::provider(context, subscription, namespace, false),
+        ArmRoute::ProviderRegister { subscription, namespace } => {
+            resources::provider(context, subscription, namespace, true)
+        }
+        ArmRoute::UnsupportedNamespace { namespace, .. } => {
+            let mut error = missing_registration(namespace);
+            error.body["message"] = format!(
+                "{} (The emulator serves Microsoft.Resources, Microsoft.Compute/disks, \
+                 Microsoft.Authorization/roleAssignments and Microsoft.DataProtection.)",
+                error.body["message"].as_str().unwrap_or_default()
+            )
+            .into();
+            Err(error)
+        }
         ArmRoute::UnknownType { namespace, resource_type, .. } => Err(ArmError::new(
             StatusCode::NOT_FOUND,
             "InvalidResourceType",
@@ -384,6 +398,18 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
             ),
         )),
     }
+}
+
+/// ARM's 409 for a namespace the subscription is not registered for, with the namespace as the detail's target.
+fn missing_registration(namespace: &str) -> ArmError {
+    let message = format!(
+        "The subscription is not registered to use namespace '{namespace}'. See https://aka.ms/rps-not-found for how \
+         to register subscriptions."
+    );
+    let mut error = ArmError::new(StatusCode::CONFLICT, "MissingSubscriptionRegistration", message.clone());
+    error.body["details"] =
+        serde_json::json!([{"code": "MissingSubscriptionRegistration", "target": namespace, "message": message}]);
+    error
 }
 
 /// The `Authorization: Bearer` check, with ARM's 401 bodies and `WWW-Authenticate` challenges.

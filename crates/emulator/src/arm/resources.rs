@@ -596,6 +596,51 @@ pub(super) fn policy(context: &Context<'_>, path: &VaultPath, name: &str) -> Res
     }
 }
 
+/// `GET /subscriptions/{s}/providers/{namespace}` and `POST .../register`: a resource provider's registration.
+/// While it is `Registering` the answer carries the timing's retry headers, as operations do.
+pub(super) fn provider(
+    context: &Context<'_>,
+    subscription: &str,
+    namespace: &str,
+    register: bool,
+) -> Result<Reply, ArmError> {
+    let expected = if register { Method::POST } else { Method::GET };
+    if context.method != expected {
+        return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    let mut core = lock(&context.state.core);
+    let timing = core.settings.timing(OperationKind::ProviderRegistration).clone();
+    let found = core.world.subscriptions.get_mut(&subscription.to_ascii_lowercase()).ok_or_else(|| {
+        ArmError::new(
+            StatusCode::NOT_FOUND,
+            "SubscriptionNotFound",
+            format!("The subscription '{subscription}' could not be found."),
+        )
+    })?;
+    if register {
+        found.register(namespace, context.now);
+    }
+    let state = found.registration_state(namespace, &timing, context.now, !register);
+    let mut headers = Vec::new();
+    if state == "Registering" {
+        headers.push((axum::http::header::RETRY_AFTER, timing.retry_after_seconds.to_string()));
+        if let Some(ms) = timing.retry_after_ms {
+            headers.push((axum::http::HeaderName::from_static("retry-after-ms"), ms.to_string()));
+        }
+    }
+    let reply = Reply::json(
+        StatusCode::OK,
+        json!({
+            "id": format!("/subscriptions/{}/providers/{namespace}", found.id),
+            "namespace": namespace,
+            "registrationState": state,
+            "registrationPolicy": "RegistrationRequired",
+            "resourceTypes": [],
+        }),
+    );
+    Ok(reply.with_headers(headers))
+}
+
 pub(super) fn role_assignments(context: &Context<'_>, scope: &str) -> Result<Reply, ArmError> {
     if context.method != Method::GET {
         return Err(arm::method_not_allowed(context.method.as_str()));

@@ -28,6 +28,46 @@ pub(crate) struct Subscription {
     pub id: String,
     pub tenant_id: String,
     pub display_name: String,
+    /// Namespaces not (yet) registered, by lower-case name. Absent namespaces are registered.
+    pub unregistered: BTreeMap<String, Registration>,
+}
+
+impl Subscription {
+    /// `namespace`'s registration state: `Registered`, `NotRegistered` or `Registering`. A registration ends once
+    /// it has been read `Registering` as often as `timing.polls` asks (`read`: this call is such a read) and
+    /// `timing.ms` have passed.
+    pub fn registration_state(&mut self, namespace: &str, timing: &LroTiming, now: u64, read: bool) -> &'static str {
+        let key = namespace.to_ascii_lowercase();
+        let Some(registration) = self.unregistered.get_mut(&key) else {
+            return "Registered";
+        };
+        let Some((since, reads)) = registration.registering.as_mut() else {
+            return "NotRegistered";
+        };
+        if *reads >= timing.polls && now >= *since + timing.ms {
+            self.unregistered.remove(&key);
+            return "Registered";
+        }
+        if read {
+            *reads += 1;
+        }
+        "Registering"
+    }
+
+    /// Starts registering `namespace` (nothing to do when it is registered or being registered).
+    pub fn register(&mut self, namespace: &str, now: u64) {
+        if let Some(registration) = self.unregistered.get_mut(&namespace.to_ascii_lowercase()) {
+            registration.registering.get_or_insert((now, 0));
+        }
+    }
+}
+
+/// A resource provider that is not registered in a subscription, or is being registered.
+pub(crate) struct Registration {
+    /// The namespace as the scenario or the client spelled it.
+    pub namespace: String,
+    /// When a client asked to register it, and how many reads have seen it `Registering` since.
+    pub registering: Option<(u64, u32)>,
 }
 
 #[derive(Clone)]

@@ -42,6 +42,14 @@ impl World {
                     id: seed.id.clone(),
                     tenant_id: seed.tenant_id.clone().unwrap_or_else(|| default_tenant.clone()),
                     display_name: seed.display_name.clone().unwrap_or_else(|| format!("Subscription {}", seed.id)),
+                    unregistered: seed
+                        .unregistered_providers
+                        .iter()
+                        .map(|namespace| {
+                            let registration = super::Registration { namespace: namespace.clone(), registering: None };
+                            (namespace.to_ascii_lowercase(), registration)
+                        })
+                        .collect(),
                 },
             );
         }
@@ -334,6 +342,7 @@ impl World {
                 id: subscription.id.clone(),
                 tenant_id: Some(subscription.tenant_id.clone()),
                 display_name: Some(subscription.display_name.clone()),
+                unregistered_providers: subscription.unregistered.values().map(|r| r.namespace.clone()).collect(),
             })
             .collect();
         let mut principals: Vec<&Principal> = self.principals.values().collect();

@@ -414,7 +414,7 @@ async fn a_token_from_another_tenant_is_refused_for_the_subscription() {
     scenario.subscriptions.push(SubscriptionSeed {
         id: "00000000-0000-0000-0000-00000000b002".into(),
         tenant_id: Some("00000000-0000-0000-0000-00000000a002".into()),
-        display_name: None,
+        ..SubscriptionSeed::default()
     });
     let test = support::start_with(scenario).await;
     test.state().set_throttling(ThrottleSettings { enabled: false, ..ThrottleSettings::default() });

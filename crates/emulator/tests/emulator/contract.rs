@@ -231,7 +231,7 @@ fn examples_world(with_example_instance: bool) -> Scenario {
     };
     let mut scenario = Scenario::default_world();
     for id in [SUBSCRIPTION, OTHER_SUBSCRIPTION] {
-        scenario.subscriptions.push(SubscriptionSeed { id: id.into(), tenant_id: None, display_name: None });
+        scenario.subscriptions.push(SubscriptionSeed { id: id.into(), ..SubscriptionSeed::default() });
     }
     for (subscription, group) in [
         (SUBSCRIPTION, "000pikumar"),

@@ -551,3 +551,45 @@ async fn scenarios_that_contradict_themselves_are_refused() {
     let error = dataprotection_emulator::EmulatorState::new(scenario).unwrap_err();
     assert!(error.to_string().contains("rg-nowhere"), "{error}");
 }
+
+#[tokio::test]
+async fn an_unregistered_subscription_answers_409_until_the_namespace_is_registered() {
+    let mut scenario = Scenario::default_world();
+    scenario.subscriptions[0].unregistered_providers = vec!["Microsoft.DataProtection".to_owned()];
+    let test = support::start_with(scenario).await;
+    test.state().set_lro_timing(
+        dataprotection_emulator::OperationKind::ProviderRegistration,
+        LroTiming { polls: 2, ms: 0, retry_after_seconds: 10, retry_after_ms: Some(50) },
+    );
+    let body =
+        assert_error(test.get(&test.arm(&vault_path())).await, StatusCode::CONFLICT, "MissingSubscriptionRegistration")
+            .await;
+    assert_eq!(
+        body["error"]["message"],
+        "The subscription is not registered to use namespace 'Microsoft.DataProtection'. See \
+         https://aka.ms/rps-not-found for how to register subscriptions."
+    );
+    assert_eq!(body["error"]["details"][0]["target"], "Microsoft.DataProtection");
+    // Other namespaces are registered: the disks answer.
+    let disk = test.get(&test.arm(&world::disk_id(world::DISK_APP_01))).await;
+    assert_eq!(disk.status(), StatusCode::OK);
+
+    let provider = format!("/subscriptions/{}/providers/Microsoft.DataProtection", world::SUBSCRIPTION_ID);
+    let read = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["registrationState"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(read(test.get(&test.arm(&provider)).await).await, "NotRegistered");
+    let registering = test.post(&test.arm(&format!("{provider}/register")), None).await;
+    assert_eq!(header(&registering, "retry-after-ms"), "50");
+    assert_eq!(read(registering).await, "Registering");
+    assert_error(test.get(&test.arm(&vault_path())).await, StatusCode::CONFLICT, "MissingSubscriptionRegistration")
+        .await;
+    assert_eq!(read(test.get(&test.arm(&provider)).await).await, "Registering");
+    assert_eq!(read(test.get(&test.arm(&provider)).await).await, "Registering");
+    assert_eq!(read(test.get(&test.arm(&provider)).await).await, "Registered");
+    assert_eq!(test.get(&test.arm(&vault_path())).await.status(), StatusCode::OK);
+    // The saved world keeps what is still unregistered: nothing now.
+    assert!(test.state().snapshot().subscriptions[0].unregistered_providers.is_empty());
+}
