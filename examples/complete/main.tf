@@ -73,6 +73,11 @@ resource "dataprotection_backup_vault" "vault" {
   location          = var.location
   datastore_type    = "VaultStore"
   redundancy        = "LocallyRedundant"
+
+  # Off, so that `terraform destroy` can delete the vault right after its backup instance. With Azure's default
+  # (On, 14 days) a deleted instance is kept soft-deleted, and the vault cannot be deleted until it is purged; the
+  # provider then stops the destroy at plan and says so. Keep On (or AlwaysOn) for vaults that hold real backups.
+  soft_delete = "Off"
 }
 
 resource "dataprotection_backup_policy_disk" "policy" {

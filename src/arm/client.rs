@@ -111,7 +111,13 @@ impl ArmClient {
         }
         let response = response.error_for_status().map_err(|e| e.context(what()))?;
         let delay = server_delay(&response.headers, self.pipeline.clock().wall());
-        response.json().map(|instance| Some((instance, delay))).map_err(|e| e.context(what()))
+        let instance: BackupInstanceResource = response.json().map_err(|e| e.context(what()))?;
+        // A soft-deleted instance (in a vault with soft delete on) is gone for Terraform: it is kept for undelete,
+        // it protects nothing, and waiting for it to go would wait out the retention.
+        if super::protection::is_soft_deleted(&instance) {
+            return Ok(None);
+        }
+        Ok(Some((instance, delay)))
     }
 
     /// PUTs a backup instance. `Ok` means Azure accepted it: from here on the instance may exist.
@@ -154,19 +160,42 @@ impl ArmClient {
         self.operation(Method::POST, url, response, what)
     }
 
-    /// Lists the backup instances of a vault, following `nextLink`.
+    /// Lists the backup instances of a vault, following `nextLink`. Soft-deleted instances are left out: for
+    /// Terraform they are gone (see [`ArmClient::list_deleted_backup_instances`]).
     pub async fn list_backup_instances(
         &self,
         call: &CallContext,
         vault: &BackupVaultId,
     ) -> Result<Vec<BackupInstanceResource>, ArmError> {
-        let what = || format!("listing the backup instances of {vault}");
-        let mut url = self.url(&format!("{vault}/backupInstances"))?;
+        let what = format!("listing the backup instances of {vault}");
+        let mut all = self.list_all(call, &format!("{vault}/backupInstances"), &what).await?;
+        all.retain(|instance| !super::protection::is_soft_deleted(instance));
+        Ok(all)
+    }
+
+    /// Lists the soft-deleted backup instances of a vault (`deletedBackupInstances`), following `nextLink`.
+    pub async fn list_deleted_backup_instances(
+        &self,
+        call: &CallContext,
+        vault: &BackupVaultId,
+    ) -> Result<Vec<BackupInstanceResource>, ArmError> {
+        let what = format!("listing the soft-deleted backup instances of {vault}");
+        self.list_all(call, &format!("{vault}/deletedBackupInstances"), &what).await
+    }
+
+    /// Every item of the list at `path`, following `nextLink`.
+    async fn list_all<T: serde::de::DeserializeOwned>(
+        &self,
+        call: &CallContext,
+        path: &str,
+        what: &str,
+    ) -> Result<Vec<T>, ArmError> {
+        let what = || what.to_owned();
+        let mut url = self.url(path)?;
         let mut all = Vec::new();
         loop {
             let response = self.send_json::<()>(call, Method::GET, url, None).await.map_err(|e| e.context(what()))?;
-            let page: Page<BackupInstanceResource> =
-                response.error_for_status().and_then(|r| r.json()).map_err(|e| e.context(what()))?;
+            let page: Page<T> = response.error_for_status().and_then(|r| r.json()).map_err(|e| e.context(what()))?;
             all.extend(page.value);
             match page.next_link.filter(|l| !l.is_empty()) {
                 Some(next) => {
@@ -370,6 +399,29 @@ mod tests {
                 .parse()
                 .unwrap();
         assert!(c.get_backup_instance(&call, &id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_soft_deleted_instance_reads_as_gone_and_is_left_out_of_lists() {
+        let h = Harness::new(vec![
+            Scripted::Respond(200, vec![], r#"{"properties":{"currentProtectionState":"SoftDeleting"}}"#),
+            Scripted::Respond(200, vec![], r#"{"properties":{"protectionStatus":{"status":"SoftDeleted"}}}"#),
+            Scripted::Respond(
+                200,
+                vec![],
+                r#"{"value":[{"name":"a","properties":{"currentProtectionState":"SoftDeleted"}},{"name":"b","properties":{"currentProtectionState":"ProtectionConfigured"}}]}"#,
+            ),
+        ]);
+        let call = h.call(Duration::from_secs(60));
+        let (c, _, _) = client(h);
+        let id: BackupInstanceId =
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/b"
+                .parse()
+                .unwrap();
+        assert!(c.get_backup_instance(&call, &id).await.unwrap().is_none());
+        assert!(c.get_backup_instance(&call, &id).await.unwrap().is_none());
+        let listed = c.list_backup_instances(&call, &id.vault).await.unwrap();
+        assert_eq!(listed.iter().map(|i| i.name.clone().unwrap()).collect::<Vec<_>>(), vec!["b"]);
     }
 
     #[tokio::test]

@@ -56,9 +56,24 @@ pub struct BackupInstance {
     /// Provisioning state (read-only, free text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_state: Option<String>,
-    /// Always `BackupInstance`.
+    /// Always `BackupInstance` (`DeletedBackupInstance` in `deletedBackupInstances`).
     #[serde(default, deserialize_with = "nullable")]
     pub object_type: String,
+    /// When a soft-deleted instance was deleted and is purged (only in `deletedBackupInstances`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_info: Option<DeletionInfo>,
+}
+
+/// `DeletionInfo` of a soft-deleted backup instance (strings, as the spec has them).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionInfo {
+    /// When it was deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_time: Option<String>,
+    /// When Azure purges it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_purge_time: Option<String>,
 }
 
 /// `Datasource`.

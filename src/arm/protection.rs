@@ -24,6 +24,17 @@ pub const SUSPENDED: &str = "BackupSchedulesSuspended";
 /// Every spelling of suspended backups Azure reports.
 pub const SUSPENDED_ANY: &[&str] = &["BackupSchedulesSuspended", "RetentionSchedulesSuspended"];
 
+/// The states of a deleted instance that a vault with soft delete keeps.
+pub const SOFT_DELETED: &[&str] = &["SoftDeleted", "SoftDeleting"];
+
+/// Whether Azure reports `instance` soft-deleted (or being soft-deleted).
+pub fn is_soft_deleted(instance: &BackupInstanceResource) -> bool {
+    let p = &instance.properties;
+    let states =
+        [p.current_protection_state.as_deref(), p.protection_status.as_ref().and_then(|s| s.status.as_deref())];
+    states.into_iter().flatten().any(|state| is_one_of(state, SOFT_DELETED))
+}
+
 /// True when `state` is one of `states`, ignoring case.
 pub fn is_one_of(state: &str, states: &[&str]) -> bool {
     states.iter().any(|s| s.eq_ignore_ascii_case(state))

@@ -940,7 +940,7 @@ impl ManagedResource for BackupInstanceType {
         validate_config(config)
     }
 
-    fn plan_destroy(&self, prior: &Value, diagnostics: &mut Diagnostics) {
+    async fn plan_destroy(&self, _cx: &PlanContext<'_>, prior: &Value, diagnostics: &mut Diagnostics) {
         if retains_data(prior) {
             diagnostics.warning(
                 "Backup instance will be kept in Azure with its recovery points",

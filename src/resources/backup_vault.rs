@@ -15,8 +15,8 @@ use super::configuration::Configured;
 use crate::arm::error::{ArmError, ErrorKind};
 use crate::arm::ids::{BackupVaultId, ResourceGroupId};
 use crate::arm::models::{
-    BackupVault, BackupVaultResource, DppIdentityDetails, ImmutabilitySettings, PatchBackupVaultInput,
-    PatchBackupVaultRequest, SecuritySettings, SoftDeleteSettings, StorageSetting,
+    BackupInstanceResource, BackupVault, BackupVaultResource, DppIdentityDetails, ImmutabilitySettings,
+    PatchBackupVaultInput, PatchBackupVaultRequest, SecuritySettings, SoftDeleteSettings, StorageSetting,
 };
 use crate::arm::pipeline::CallContext;
 use crate::arm::protection::NotGone;
@@ -519,6 +519,57 @@ async fn finish(
 }
 
 /// DELETE, follow the operation, and GET until Azure reports 404.
+/// Why a vault with soft delete on cannot be destroyed now, and the ways out.
+fn soft_delete_blocks_destroy(
+    id: &BackupVaultId,
+    soft_delete: &str,
+    days: u64,
+    deleted: &[BackupInstanceResource],
+    live: &[BackupInstanceResource],
+) -> String {
+    let name = |i: &BackupInstanceResource| i.name.clone().unwrap_or_else(|| "?".to_owned());
+    let mut text = format!(
+        "Soft delete is {soft_delete} on {id}: Azure keeps each deleted backup instance soft-deleted for {days} days, \
+         and does not delete a vault that holds backup instances, soft-deleted or not."
+    );
+    if !deleted.is_empty() {
+        let listed: Vec<String> = deleted
+            .iter()
+            .map(|i| {
+                let purge = i.properties.deletion_info.as_ref().and_then(|d| d.scheduled_purge_time.clone());
+                format!(
+                    "{} (purged {})",
+                    name(i),
+                    purge.map_or_else(|| "when its retention ends".to_owned(), |t| format!("at {t}"))
+                )
+            })
+            .collect();
+        text.push_str(&format!(" It holds soft-deleted backup instances: {}.", listed.join(", ")));
+    }
+    if !live.is_empty() {
+        let listed: Vec<String> = live.iter().map(name).collect();
+        text.push_str(&format!(
+            " It holds backup instances that this destroy would soft-delete: {}.",
+            listed.join(", ")
+        ));
+    }
+    if soft_delete.eq_ignore_ascii_case("AlwaysOn") {
+        text.push_str(
+            "\n\nSoft delete is AlwaysOn and cannot be turned off. Destroy the backup instances alone now (terraform \
+             destroy -target=<their addresses>) and the vault once their retention has ended, or remove the vault from \
+             Terraform's state (terraform state rm <address>) and leave it in Azure.",
+        );
+    } else {
+        text.push_str(
+            "\n\nTo delete the vault now, set soft_delete = \"Off\" on it and apply first: Azure then deletes the \
+             soft-deleted backup instances at once, and deletes later ones without keeping them. Or destroy the \
+             backup instances alone now (terraform destroy -target=<their addresses>) and the vault once their \
+             retention has ended.",
+        );
+    }
+    text
+}
+
 async fn delete_and_confirm(configured: &Configured, call: &CallContext, id: &BackupVaultId) -> Result<(), ArmError> {
     let client = &configured.client;
     if let Some(mut operation) = client.begin_delete_backup_vault(call, id).await? {
@@ -548,6 +599,42 @@ impl ManagedResource for BackupVaultType {
 
     async fn plan_create(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         Self::plan_new(request, response);
+    }
+
+    /// A vault whose soft delete is on cannot be deleted while it holds backup instances, soft-deleted or not, and
+    /// deleting its instances soft-deletes them: such a destroy fails at plan, with the way out, instead of failing
+    /// at the vault after its instances are gone.
+    async fn plan_destroy(&self, cx: &PlanContext<'_>, prior: &Value, diagnostics: &mut Diagnostics) {
+        let soft_delete = prior.attr("soft_delete").as_str().unwrap_or("Off");
+        if soft_delete.eq_ignore_ascii_case("Off") {
+            return;
+        }
+        let (Ok(configured), Some(id)) =
+            (cx.configured(), prior.attr("id").as_str().and_then(|id| id.parse::<BackupVaultId>().ok()))
+        else {
+            return;
+        };
+        let call = cx.call(common::timeouts(prior, Self::TIMEOUTS).read, "read timeout");
+        let client = &configured.client;
+        let (deleted, live) = match tokio::try_join!(
+            client.list_deleted_backup_instances(&call, &id),
+            client.list_backup_instances(&call, &id)
+        ) {
+            Ok(found) => found,
+            Err(error) if error.is_not_found() => return,
+            Err(error) => {
+                tracing::warn!(vault = %id, error = %error, "could not list the vault's backup instances at plan");
+                return;
+            }
+        };
+        if deleted.is_empty() && live.is_empty() {
+            return;
+        }
+        let days = prior.attr("retention_duration_in_days").as_i64().map_or(14, |d| d.max(0) as u64);
+        diagnostics.error(
+            "Backup vault cannot be deleted while soft delete keeps its backup instances",
+            soft_delete_blocks_destroy(&id, soft_delete, days, &deleted, &live),
+        );
     }
 
     async fn plan_update(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
@@ -649,7 +736,8 @@ impl ManagedResource for BackupVaultType {
                 let hint = error.code.as_deref().filter(|c| c.to_ascii_lowercase().contains("notempty")).map(|_| {
                     "A vault can be deleted only when it holds no backup instances: delete them first. Instances \
                      destroyed with retain_data_on_destroy = true still exist in Azure (protection stopped) and \
-                     count too."
+                     count too, and so do soft-deleted instances while soft delete keeps them (set soft_delete = \
+                     \"Off\" and apply to delete them at once, unless it is AlwaysOn)."
                 });
                 arm_error(&mut response.diagnostics, &error, None, hint);
                 response.new_state = prior.clone();

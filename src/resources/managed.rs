@@ -97,7 +97,7 @@ pub(crate) trait ManagedResource: Send + Sync + 'static {
     async fn plan_update(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse);
 
     /// Warnings for the plan of a destroy.
-    fn plan_destroy(&self, _prior: &Value, _diagnostics: &mut Diagnostics) {}
+    async fn plan_destroy(&self, _cx: &PlanContext<'_>, _prior: &Value, _diagnostics: &mut Diagnostics) {}
 
     /// Creates the object. Once Azure has accepted it, every return carries its ID, so that Terraform keeps it.
     async fn create(&self, call: &Call, request: &ApplyRequest) -> ApplyResponse;
@@ -186,7 +186,7 @@ impl<T: ManagedResource> Resource for Managed<T> {
             PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
         let cx = PlanContext { ctx, configuration: &self.configuration };
         if request.proposed_new_state.is_null() {
-            self.resource.plan_destroy(&request.prior_state, &mut response.diagnostics);
+            self.resource.plan_destroy(&cx, &request.prior_state, &mut response.diagnostics).await;
         } else if request.prior_state.is_null() {
             response.planned_state.set_attr("id", Value::Unknown);
             self.resource.plan_create(&cx, &request, &mut response).await;

@@ -67,3 +67,113 @@ async fn skip_provider_registration_leaves_the_subscription_alone_and_says_how_t
     assert!(text.contains("az provider register --namespace"), "{text}");
     assert!(!arm_ops(&ws).iter().any(|o| o.starts_with("Providers_")), "nothing registered");
 }
+
+/// A vault with Azure's default soft delete (On, 14 days), a policy and one instance in it.
+fn soft_delete_config(soft_delete: &str, with_instance: bool) -> String {
+    let group = world::resource_group_id(world::BACKUP_RESOURCE_GROUP);
+    let mut body = format!(
+        r#"resource "dataprotection_backup_vault" "vault" {{
+  name              = "vault-sd"
+  resource_group_id = "{group}"
+  location          = "{location}"
+  datastore_type    = "VaultStore"
+  redundancy        = "LocallyRedundant"
+  soft_delete       = "{soft_delete}"
+}}
+
+resource "dataprotection_backup_policy_disk" "policy" {{
+  name                            = "daily"
+  vault_id                        = dataprotection_backup_vault.vault.id
+  backup_repeating_time_intervals = ["R/2024-01-01T02:00:00+00:00/P1D"]
+  default_retention_duration      = "P7D"
+}}
+"#,
+        location = world::LOCATION
+    );
+    if with_instance {
+        body.push_str(&format!(
+            r#"
+resource "dataprotection_backup_instance" "bi" {{
+  name                       = "bi-sd"
+  vault_id                   = dataprotection_backup_vault.vault.id
+  datasource_id              = "{disk}"
+  location                   = "{location}"
+  backup_policy_id           = dataprotection_backup_policy_disk.policy.id
+  snapshot_resource_group_id = "{snapshots}"
+}}
+"#,
+            disk = world::disk_id(world::DISK_APP_02),
+            location = world::LOCATION,
+            snapshots = world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP),
+        ));
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soft_delete_keeps_deleted_instances_so_a_vault_destroy_stops_at_plan_with_the_way_out() {
+    let ws = Workspace::start().await;
+    ws.write(&soft_delete_config("On", true));
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+
+    // Destroying everything would delete the instance (soft-deleting it) and then fail on the vault: the plan says
+    // so before anything is deleted.
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform(&["destroy", "-auto-approve"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let text = flat(&run.output());
+    assert!(text.contains("Backup vault cannot be deleted while soft delete keeps its backup instances"), "{text}");
+    assert!(text.contains("backup instances that this destroy would soft-delete: bi-sd"), "{text}");
+    assert!(text.contains("set soft_delete = \"Off\" on it and apply first"), "{text}");
+    let deletes = ws.journal().into_iter().filter(|e| e.method == "DELETE").count();
+    assert_eq!(deletes, 0, "nothing deleted");
+
+    // The instance alone goes: soft-deleted in Azure, gone for Terraform (the delete does not wait for it).
+    ws.write(&soft_delete_config("On", false));
+    let run = ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    assert!(run.stdout.contains("0 added, 0 changed, 1 destroyed"), "{}", run.stdout);
+    let vault = ws.resource("dataprotection_backup_vault.vault").unwrap();
+    let vault_id = vault["attributes"]["id"].as_str().unwrap().to_owned();
+    let listed = ws.arm(reqwest::Method::GET, &format!("{vault_id}/deletedBackupInstances"), None).await;
+    assert_eq!(listed.0, 200);
+    let deleted = &listed.1["value"][0];
+    assert_eq!(deleted["name"], "bi-sd");
+    assert_eq!(deleted["properties"]["protectionStatus"]["status"], "SoftDeleted");
+    assert!(deleted["properties"]["deletionInfo"]["scheduledPurgeTime"].is_string());
+
+    // Protecting the disk again in this vault: Azure's words at plan, not at apply.
+    ws.write(&soft_delete_config("On", true));
+    let run = ws.terraform(&["plan"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let text = flat(&run.output());
+    assert!(text.contains("Datasource is already associated with the backup instance bi-sd"), "{text}");
+    assert!(text.contains("UserErrorDppDatasourceAlreadyHasBackupInstance"), "{text}");
+
+    // The vault still holds the soft-deleted instance: destroy stops at plan, naming it and when it is purged.
+    ws.write(&soft_delete_config("On", false));
+    let run = ws.terraform(&["destroy", "-auto-approve"]).await;
+    assert_eq!(run.code, 1);
+    let text = flat(&run.output());
+    assert!(text.contains("It holds soft-deleted backup instances: bi-sd (purged at "), "{text}");
+
+    // The way out the error names: soft delete off (Azure deletes what it kept), then destroy.
+    ws.write(&soft_delete_config("Off", false));
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    let run = ws.terraform_ok(&["destroy", "-auto-approve"]).await;
+    assert!(run.stdout.contains("2 destroyed"), "{}", run.stdout);
+    let gone = ws.arm(reqwest::Method::GET, &vault_id, None).await;
+    assert_eq!(gone.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soft_deleted_instances_are_purged_when_their_retention_ends() {
+    let ws = Workspace::start().await;
+    ws.write(&soft_delete_config("On", true));
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    ws.write(&soft_delete_config("On", false));
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    // Fourteen days later the soft-deleted instance is purged and the vault can go.
+    ws.emulator.state().advance_clock(std::time::Duration::from_secs(14 * 86_400 + 1));
+    let run = ws.terraform_ok(&["destroy", "-auto-approve"]).await;
+    assert!(run.stdout.contains("2 destroyed"), "{}", run.stdout);
+}

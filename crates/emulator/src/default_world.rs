@@ -166,7 +166,12 @@ impl Scenario {
                 location: Some(LOCATION.to_owned()),
                 identity_principal_id: Some(VAULT_PRINCIPAL_ID.to_owned()),
                 identity: true,
-                properties: None,
+                // Soft delete off, so that a disk can be protected again in this vault right after its instance is
+                // deleted; vaults created through the API get Azure's default (on, 14 days) unless they say.
+                properties: Some(serde_json::json!({
+                    "storageSettings": [{ "datastoreType": "VaultStore", "type": "LocallyRedundant" }],
+                    "securitySettings": { "softDeleteSettings": { "state": "Off", "retentionDurationInDays": 14.0 } },
+                })),
                 tags: None,
             }],
             policies: vec![policy(POLICY_DAILY, "P1D"), policy(POLICY_4H, "PT4H")],

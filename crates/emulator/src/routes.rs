@@ -85,6 +85,12 @@ pub(crate) enum ArmRoute {
     Policy(VaultPath, String),
     Instances(VaultPath),
     Instance(VaultPath, String),
+    /// `{vault}/deletedBackupInstances`.
+    DeletedInstances(VaultPath),
+    /// `{vault}/deletedBackupInstances/{name}`.
+    DeletedInstance(VaultPath, String),
+    /// `{vault}/deletedBackupInstances/{name}/undelete`.
+    Undelete(VaultPath, String),
     Action(VaultPath, String, InstanceAction),
     InstanceOperationResult(VaultPath, String, String),
     ValidateForBackup(VaultPath),
@@ -222,6 +228,9 @@ impl Route {
                 by_method("BackupInstances_Get", "BackupInstances_CreateOrUpdate", "BackupInstances_Delete")
             }
             ArmRoute::Action(_, _, action) => action.operation(),
+            ArmRoute::DeletedInstances(_) => "DeletedBackupInstances_List",
+            ArmRoute::DeletedInstance(..) => "DeletedBackupInstances_Get",
+            ArmRoute::Undelete(..) => "DeletedBackupInstances_Undelete",
             ArmRoute::InstanceOperationResult(..) => "BackupInstances_GetBackupInstanceOperationResult",
             ArmRoute::ValidateForBackup(_) => "BackupInstances_ValidateForBackup",
             ArmRoute::VaultOperationStatus(..) => "OperationStatusBackupVaultContext_Get",
@@ -267,6 +276,9 @@ impl ArmRoute {
             | ArmRoute::Policy(vault, _)
             | ArmRoute::Instances(vault)
             | ArmRoute::Instance(vault, _)
+            | ArmRoute::DeletedInstances(vault)
+            | ArmRoute::DeletedInstance(vault, _)
+            | ArmRoute::Undelete(vault, _)
             | ArmRoute::Action(vault, ..)
             | ArmRoute::InstanceOperationResult(vault, ..)
             | ArmRoute::ValidateForBackup(vault)
@@ -377,6 +389,15 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                 }
                 ("microsoft.dataprotection", ["backupvaults", _, "backupinstances", _]) => {
                     Some(ArmRoute::Instance(vault(), name(3)))
+                }
+                ("microsoft.dataprotection", ["backupvaults", _, "deletedbackupinstances"]) => {
+                    Some(ArmRoute::DeletedInstances(vault()))
+                }
+                ("microsoft.dataprotection", ["backupvaults", _, "deletedbackupinstances", _]) => {
+                    Some(ArmRoute::DeletedInstance(vault(), name(3)))
+                }
+                ("microsoft.dataprotection", ["backupvaults", _, "deletedbackupinstances", _, "undelete"]) => {
+                    Some(ArmRoute::Undelete(vault(), name(3)))
                 }
                 ("microsoft.dataprotection", ["backupvaults", _, "backupinstances", _, "operationresults", _]) => {
                     Some(ArmRoute::InstanceOperationResult(vault(), name(3), name(5)))

@@ -327,6 +327,9 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
         ArmRoute::Instances(vault) => instances::list(context, vault),
         ArmRoute::Instance(vault, name) => instances::instance(context, vault, name),
         ArmRoute::Action(vault, name, action) => instances::action(context, vault, name, *action),
+        ArmRoute::DeletedInstances(vault) => instances::deleted(context, vault, None),
+        ArmRoute::DeletedInstance(vault, name) => instances::deleted(context, vault, Some(name)),
+        ArmRoute::Undelete(vault, name) => instances::undelete(context, vault, name),
         ArmRoute::ValidateForBackup(vault) => instances::validate_for_backup(context, vault),
         ArmRoute::InstanceOperationResult(vault, name, operation) => operations::result(
             context,
@@ -538,6 +541,9 @@ fn resource_type(route: &ArmRoute) -> &'static str {
         ArmRoute::VaultOperationStatus(..) => "backupVaults/operationStatus",
         ArmRoute::VaultOperationResult(..) => "backupVaults/operationResults",
         ArmRoute::ValidateForBackup(_) => "backupVaults",
+        ArmRoute::DeletedInstances(_) | ArmRoute::DeletedInstance(..) | ArmRoute::Undelete(..) => {
+            "backupVaults/deletedBackupInstances"
+        }
         _ => "backupVaults/backupInstances",
     }
 }

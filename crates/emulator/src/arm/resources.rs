@@ -300,6 +300,23 @@ pub(super) fn vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Ar
             let Some(vault) = core.world.vaults.get(&key) else {
                 return Ok(Reply::empty(StatusCode::NO_CONTENT));
             };
+            if !vault.deleted_instances.is_empty() && vault.instances.is_empty() {
+                let names: Vec<&str> = vault.deleted_instances.values().map(|d| d.instance.name.as_str()).collect();
+                return Err(ArmError::user_facing(
+                    StatusCode::BAD_REQUEST,
+                    "UserErrorBackupVaultNotEmpty",
+                    format!(
+                        "Cannot delete the Backup vault {} as there are existing backup instances or backup policies in \
+                         the vault. Delete all backup instances and backup policies that are present in the vault and \
+                         then try deleting the vault. Soft-deleted backup instances: {}.",
+                        vault.id,
+                        names.join(", ")
+                    ),
+                    &["Soft-deleted backup instances are purged when their soft delete retention ends, or at once \
+                       when soft delete is turned off on the vault (not possible when it is Always On)."],
+                    &context.activity_id,
+                ));
+            }
             if !vault.instances.is_empty() {
                 return Err(ArmError::user_facing(
                     StatusCode::BAD_REQUEST,
@@ -360,6 +377,13 @@ fn merge(target: &mut Value, patch: &Value) {
 }
 
 /// PATCH of a vault (`BackupVaults_Update`): the identity, settings and tags it names change; the rest stays.
+/// Turning soft delete off deletes the soft-deleted data at once (Microsoft's enhanced soft delete docs).
+fn purge_when_soft_delete_is_off(vault: &mut crate::world::Vault) {
+    if vault.soft_delete().0 == "Off" {
+        vault.deleted_instances.clear();
+    }
+}
+
 /// Answered synchronously (200), which the spec allows.
 fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
     let body = context.required_body()?;
@@ -373,6 +397,7 @@ fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmErro
     if let Some(properties) = body.get("properties").filter(|p| p.is_object()) {
         let properties = crate::world::client_vault_properties(Some(properties));
         merge(&mut vault.properties, &properties);
+        purge_when_soft_delete_is_off(vault);
     }
     if let Some(tags) = body.get("tags") {
         vault.tags = Some(tags.clone()).filter(Value::is_object);
@@ -445,6 +470,7 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
             ));
         }
         vault.properties = properties;
+        purge_when_soft_delete_is_off(vault);
         vault.tags = tags;
         let needs_identity = wants_identity && vault.identity.is_none();
         if !wants_identity {

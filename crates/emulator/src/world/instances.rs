@@ -140,6 +140,26 @@ impl World {
                 activity_id,
             ));
         }
+        // A soft-deleted instance of the datasource in this vault: the service does not protect the item again in
+        // the same vault until it is undeleted or purged (another vault may).
+        if let Some(deleted) = vault.deleted_instances.values().find(|d| d.instance.datasource_key == datasource_key) {
+            let name = &deleted.instance.name;
+            return Err(ArmError::user_facing(
+                StatusCode::BAD_REQUEST,
+                "UserErrorDppDatasourceAlreadyHasBackupInstance",
+                format!(
+                    "Datasource is already associated with the backup instance {name} in the Backup vault {} with \
+                     the protection status as SoftDeleted.",
+                    vault.id
+                ),
+                &[&format!(
+                    "Undelete the backup instance {name} in the Backup vault {} and resume its protection, or protect \
+                     the datasource in another vault.",
+                    vault.id
+                )],
+                activity_id,
+            ));
+        }
         if let Some(protector) = self.protected.get(&datasource_key) {
             let same_instance = instance_name
                 .is_some_and(|name| protector.vault == vault_key && protector.name == name.to_ascii_lowercase());
@@ -319,11 +339,45 @@ impl World {
         }
     }
 
-    /// Removes an instance and its index entries.
-    pub fn remove_instance(&mut self, key: &InstanceKey) {
-        let Some(instance) = self.vaults.get_mut(&key.vault).and_then(|vault| vault.instances.remove(&key.name)) else {
+    /// Deletes an instance: soft-deleted (kept as `SoftDeleted` for the retention) when its vault's soft delete
+    /// is `On` or `AlwaysOn`, removed at once when it is `Off`.
+    pub fn delete_instance(&mut self, key: &InstanceKey, now_ms: u64) {
+        let retention = self.vaults.get(&key.vault).map(Vault::soft_delete).filter(|(state, _)| *state != "Off");
+        let Some(days) = retention.map(|(_, days)| days) else {
+            self.remove_instance(key);
             return;
         };
+        let Some(mut instance) = self.remove_instance(key) else { return };
+        instance.protection_state = "SoftDeleted".to_owned();
+        instance.provisioning_state = "Succeeded".to_owned();
+        instance.pending_operation = None;
+        instance.configuring = None;
+        let deleted = super::DeletedInstance {
+            instance,
+            deleted_ms: now_ms,
+            purge_ms: now_ms + days * 86_400_000,
+            activity_id: crate::util::new_uuid(),
+        };
+        if let Some(vault) = self.vaults.get_mut(&key.vault) {
+            vault.deleted_instances.insert(key.name.clone(), deleted);
+        }
+    }
+
+    /// Puts back an undeleted instance; it protects its datasource again when no other instance does.
+    pub fn insert_restored_instance(&mut self, key: InstanceKey, instance: Instance, protects: bool) {
+        if protects {
+            self.insert_instance(key, instance);
+        } else {
+            self.policy_users.entry(instance.policy_key.clone()).or_default().insert(key.clone());
+            if let Some(vault) = self.vaults.get_mut(&key.vault) {
+                vault.instances.insert(key.name, instance);
+            }
+        }
+    }
+
+    /// Removes an instance and its index entries; returns it.
+    pub fn remove_instance(&mut self, key: &InstanceKey) -> Option<Instance> {
+        let instance = self.vaults.get_mut(&key.vault).and_then(|vault| vault.instances.remove(&key.name))?;
         if let Some(users) = self.policy_users.get_mut(&instance.policy_key) {
             users.remove(key);
             if users.is_empty() {
@@ -333,6 +387,7 @@ impl World {
         if self.protected.get(&instance.datasource_key) == Some(key) {
             self.protected.remove(&instance.datasource_key);
         }
+        Some(instance)
     }
 
     /// Brings an instance up to date before it is shown: counts the read towards its running operation or its

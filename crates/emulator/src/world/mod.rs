@@ -121,6 +121,26 @@ pub(crate) struct Vault {
     pub provisioning_state: String,
     pub policies: BTreeMap<String, Policy>,
     pub instances: BTreeMap<String, Instance>,
+    /// Soft-deleted backup instances, by lower-case name, until they are purged or undeleted.
+    pub deleted_instances: BTreeMap<String, DeletedInstance>,
+}
+
+impl Vault {
+    /// The soft delete state (`Off`, `On` or `AlwaysOn`) and retention in days of the vault's settings.
+    pub fn soft_delete(&self) -> (&str, u64) {
+        let settings = self.properties.pointer("/securitySettings/softDeleteSettings");
+        let state = settings.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("Off");
+        let days = settings.and_then(|s| s.get("retentionDurationInDays")).and_then(Value::as_f64).unwrap_or(14.0);
+        (state, days as u64)
+    }
+}
+
+/// A backup instance deleted from a vault with soft delete on: kept, `SoftDeleted`, until its purge time.
+pub(crate) struct DeletedInstance {
+    pub instance: Instance,
+    pub deleted_ms: u64,
+    pub purge_ms: u64,
+    pub activity_id: String,
 }
 
 pub(crate) struct Policy {
@@ -318,6 +338,11 @@ impl World {
     /// Finishes whatever is due by `now_ms` without being observed: operations and protection configurations
     /// timed in milliseconds only.
     pub fn settle(&mut self, now_ms: u64) {
+        for vault in self.vaults.values_mut() {
+            if !vault.deleted_instances.is_empty() {
+                vault.deleted_instances.retain(|_, deleted| deleted.purge_ms > now_ms);
+            }
+        }
         while let Some(Reverse((due, _))) = self.timers.peek() {
             if *due > now_ms {
                 break;

@@ -224,7 +224,7 @@ impl World {
             }
             (OperationKind::BackupInstanceDelete, Some(Target::Instance(instance_key))) => {
                 if succeeded {
-                    self.remove_instance(&instance_key);
+                    self.delete_instance(&instance_key, now_ms);
                 } else if let Some(instance) = self.instance_mut(&instance_key) {
                     instance.pending_operation = None;
                     instance.provisioning_state = "Succeeded".to_owned();

@@ -254,6 +254,7 @@ impl World {
             provisioning_state: provisioning_state.to_owned(),
             policies: BTreeMap::new(),
             instances: BTreeMap::new(),
+            deleted_instances: BTreeMap::new(),
         };
         self.vaults.insert(key.clone(), vault);
         key
