@@ -16,8 +16,14 @@ use super::models::{
 use super::pipeline::{CallContext, HttpResponse, Pipeline, server_delay};
 use super::poller::Operation;
 
-/// The one api-version the provider speaks.
-pub const API_VERSION: &str = "2026-06-01";
+/// The one api-version the provider speaks to Microsoft.DataProtection.
+///
+/// Not the newest: from `2025-09-01` on, the service refuses to create or change a vault, and to protect anything
+/// in one, unless its soft delete is `AlwaysOn` ("This API version requires backup vaults to have the soft delete
+/// setting configured to Enable Always-On Soft Delete"), which can never be undone. `2025-07-01` accepts `On`
+/// (Azure's own default) and `Off`. The bodies the provider sends and reads for disk backup are the same in both
+/// (the emulator checks them against the 2026-06-01 spec).
+pub const API_VERSION: &str = "2025-07-01";
 
 /// The Data Protection client: typed calls over a shared [`Pipeline`].
 #[derive(Clone, Debug)]

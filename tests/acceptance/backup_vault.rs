@@ -223,7 +223,9 @@ async fn a_vault_that_already_exists_must_be_imported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vault_with_backup_instances_is_not_destroyed_and_azures_error_says_why() {
     let ws = Workspace::start().await;
-    ws.write(&vault_block("vault-busy", ""));
+    // Soft delete off: with it on, the plan already stops such a destroy (tests/acceptance/service_rules.rs); here
+    // the apply meets Azure's own refusal.
+    ws.write(&vault_block("vault-busy", "  soft_delete = \"Off\""));
     ws.apply().await;
     // A policy and an instance made outside Terraform.
     let policy_id = format!("{}/backupPolicies/outside", vault_id("vault-busy"));

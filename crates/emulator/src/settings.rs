@@ -202,6 +202,9 @@ pub struct Settings {
     /// New vault identities get Disk Backup Reader and Disk Snapshot Contributor on their subscription, so every
     /// disk and snapshot resource group is covered. Turn off to test missing permissions.
     pub auto_grant_vault_roles: bool,
+    /// From api-version 2025-09-01 on, vault writes and backup instance PUTs and validations are refused unless the
+    /// vault's soft delete is `AlwaysOn`, as the service does. Turn off to test newer versions with other states.
+    pub always_on_soft_delete_from_2025_09_01: bool,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_seconds: u64,
     /// Backup instances per page of a List response.
@@ -218,6 +221,7 @@ impl Default for Settings {
             outcomes: BTreeMap::new(),
             throttling: ThrottleSettings::default(),
             auto_grant_vault_roles: true,
+            always_on_soft_delete_from_2025_09_01: true,
             token_lifetime_seconds: 3599,
             page_size: 200,
             journal_capacity: 100_000,

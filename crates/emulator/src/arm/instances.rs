@@ -95,6 +95,7 @@ fn put(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
     if core.world.instance(&key).is_some_and(|instance| instance.pending_operation.is_some()) {
         return Err(busy(name));
     }
+    super::require_always_on_soft_delete(context, &core.settings, &vault(core, &vault_key)?.properties)?;
     let plan = core.world.plan_instance(&vault_key, Some(name), properties, &context.activity_id)?;
     let permission_error = plan.permission_error.clone();
     let location = vault(core, &vault_key)?.location.clone();
@@ -260,17 +261,21 @@ pub(super) fn deleted(context: &Context<'_>, path: &VaultPath, name: Option<&str
 
 /// A soft-deleted instance as `DeletedBackupInstanceResource`.
 fn render_deleted(vault_id: &str, deleted: &crate::world::DeletedInstance) -> Value {
+    use crate::util::set_field;
     let mut value = serde_json::to_value(render_instance(&deleted.instance)).unwrap_or_default();
-    value["id"] = format!("{vault_id}/deletedBackupInstances/{}", deleted.instance.name).into();
-    value["type"] = "Microsoft.DataProtection/backupVaults/deletedBackupInstances".into();
-    value["properties"]["objectType"] = "DeletedBackupInstance".into();
+    set_field(&mut value, "id", format!("{vault_id}/deletedBackupInstances/{}", deleted.instance.name).into());
+    set_field(&mut value, "type", "Microsoft.DataProtection/backupVaults/deletedBackupInstances".into());
     let deleted_at = crate::util::format_precise(deleted.deleted_ms);
-    value["properties"]["deletionInfo"] = serde_json::json!({
-        "deletionTime": deleted_at,
-        "billingEndDate": deleted_at,
-        "scheduledPurgeTime": crate::util::format_precise(deleted.purge_ms),
-        "deleteActivityID": deleted.activity_id,
-    });
+    if let Some(properties) = value.get_mut("properties") {
+        set_field(properties, "objectType", "DeletedBackupInstance".into());
+        let info = serde_json::json!({
+            "deletionTime": deleted_at,
+            "billingEndDate": deleted_at,
+            "scheduledPurgeTime": crate::util::format_precise(deleted.purge_ms),
+            "deleteActivityID": deleted.activity_id,
+        });
+        set_field(properties, "deletionInfo", info);
+    }
     value
 }
 
@@ -321,6 +326,7 @@ pub(super) fn validate_for_backup(context: &Context<'_>, path: &VaultPath) -> Re
     let mut guard = lock(&context.state.core);
     let core = &mut *guard;
     let vault_key = vault_key(core, path)?;
+    super::require_always_on_soft_delete(context, &core.settings, &vault(core, &vault_key)?.properties)?;
     let plan = core.world.plan_instance(&vault_key, None, &backup_instance, &context.activity_id)?;
     let location = vault(core, &vault_key)?.location.clone();
     let kind = OperationKind::ValidateForBackup;

@@ -133,6 +133,32 @@ pub(crate) fn retry_headers(operation: &Operation) -> Vec<(HeaderName, String)> 
     headers
 }
 
+/// From api-version 2025-09-01 on the service refuses vault writes, and backup instance PUTs and validations in a
+/// vault, unless the vault's soft delete is `AlwaysOn` (the message and recommended action are the service's, as
+/// quoted in azurerm PR #31877; the code is the emulator's choice, since no source gives it).
+pub(crate) fn require_always_on_soft_delete(
+    context: &Context<'_>,
+    settings: &super::settings::Settings,
+    vault_properties: &Value,
+) -> Result<(), ArmError> {
+    if !settings.always_on_soft_delete_from_2025_09_01 || context.api_version.as_str() < "2025-09-01" {
+        return Ok(());
+    }
+    let state = vault_properties.pointer("/securitySettings/softDeleteSettings/state").and_then(Value::as_str);
+    if state.is_some_and(|state| state.eq_ignore_ascii_case("AlwaysOn")) {
+        return Ok(());
+    }
+    Err(ArmError::user_facing(
+        StatusCode::BAD_REQUEST,
+        "UserErrorAlwaysOnSoftDeleteRequired",
+        "This API version requires backup vaults to have the soft delete setting configured to Enable Always-On Soft \
+         Delete.",
+        &["To use this API version, you must configure backup vaults with the soft delete setting set to Enable \
+           Always-On Soft Delete. If you don't want to enable this setting, use an older API version instead."],
+        &context.activity_id,
+    ))
+}
+
 /// The axum handler for every ARM path.
 pub(crate) async fn dispatch(State(state): State<Arc<EmulatorState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
@@ -384,12 +410,12 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
         }
         ArmRoute::UnsupportedNamespace { namespace, .. } => {
             let mut error = missing_registration(namespace);
-            error.body["message"] = format!(
+            let message = format!(
                 "{} (The emulator serves Microsoft.Resources, Microsoft.Compute/disks, \
                  Microsoft.Authorization/roleAssignments and Microsoft.DataProtection.)",
-                error.body["message"].as_str().unwrap_or_default()
-            )
-            .into();
+                error.body.get("message").and_then(Value::as_str).unwrap_or_default()
+            );
+            super::util::set_field(&mut error.body, "message", message.into());
             Err(error)
         }
         ArmRoute::UnknownType { namespace, resource_type, .. } => Err(ArmError::new(
@@ -410,8 +436,9 @@ fn missing_registration(namespace: &str) -> ArmError {
          to register subscriptions."
     );
     let mut error = ArmError::new(StatusCode::CONFLICT, "MissingSubscriptionRegistration", message.clone());
-    error.body["details"] =
+    let details =
         serde_json::json!([{"code": "MissingSubscriptionRegistration", "target": namespace, "message": message}]);
+    super::util::set_field(&mut error.body, "details", details);
     error
 }
 

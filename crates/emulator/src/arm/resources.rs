@@ -392,10 +392,14 @@ fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmErro
     let core = &mut *guard;
     let key = vault_key(core, path)?;
     let auto_grant = core.settings.auto_grant_vault_roles;
+    let settings = core.settings.clone();
     let tenant = core.world.tenant_of(&path.subscription);
     let vault = core.world.vaults.get_mut(&key).ok_or_else(|| arm::parent_not_found(&key))?;
     if let Some(properties) = body.get("properties").filter(|p| p.is_object()) {
         let properties = crate::world::client_vault_properties(Some(properties));
+        let mut merged = vault.properties.clone();
+        merge(&mut merged, &properties);
+        super::require_always_on_soft_delete(context, &settings, &merged)?;
         merge(&mut vault.properties, &properties);
         purge_when_soft_delete_is_off(vault);
     }
@@ -451,6 +455,7 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
         .and_then(Value::as_str)
         .is_some_and(|kind| kind.to_ascii_lowercase().contains("systemassigned"));
     let properties = crate::world::client_vault_properties(body.get("properties"));
+    super::require_always_on_soft_delete(context, &lock(&context.state.core).settings, &properties)?;
     let tags = body.get("tags").cloned().filter(Value::is_object);
 
     let mut guard = lock(&context.state.core);

@@ -54,7 +54,7 @@ async fn the_journal_records_each_request_and_flags_early_polls() {
     let put = &entries[1];
     assert_eq!(put.method, "PUT");
     assert_eq!(put.path, instance_path("bi"));
-    assert_eq!(put.query.as_deref(), Some("api-version=2026-06-01"));
+    assert_eq!(put.query.as_deref(), Some("api-version=2025-07-01"));
     assert_eq!(put.status, 201);
     assert_eq!(put.principal.as_deref(), Some(world::CLIENT_ID));
     assert_eq!(put.request_id, header(&response, "x-ms-request-id"));

@@ -277,7 +277,7 @@ async fn managed_identity_child(ca: String, base: String) {
         .expect("credential");
         let token = credential.get_token(&["https://management.azure.com/.default"], None).await.expect("token");
         let response = client
-            .get(format!("{base}{}?api-version=2026-06-01", vault_path()))
+            .get(format!("{base}{}?api-version=2025-07-01", vault_path()))
             .bearer_auth(token.token.secret())
             .send()
             .await

@@ -45,17 +45,17 @@ async fn a_restart_in_the_same_directory_restores_the_world_the_ca_and_tokens() 
     assert_eq!(std::fs::read(emulator.ca_pem_path()).unwrap(), ca_before, "the CA is kept");
     assert_eq!(std::fs::read_to_string(dir.path().join("address")).unwrap().trim(), emulator.base_url());
     // The old client (trusting the old CA file) and the old token both still work.
-    let url = format!("{}{}?api-version=2026-06-01", emulator.base_url(), instance_path("kept"));
+    let url = format!("{}{}?api-version=2025-07-01", emulator.base_url(), instance_path("kept"));
     let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let instance: Value = response.json().await.unwrap();
     assert_eq!(instance["properties"]["currentProtectionState"], "ProtectionConfigured");
-    let group_url = format!("{}{group}?api-version=2026-06-01", emulator.base_url());
+    let group_url = format!("{}{group}?api-version=2025-07-01", emulator.base_url());
     assert_eq!(client.get(&group_url).bearer_auth(&token).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(emulator.state().settings().page_size, 3);
     // The disk is still protected by the restored instance.
     let again = client
-        .put(format!("{}{}?api-version=2026-06-01", emulator.base_url(), instance_path("other")))
+        .put(format!("{}{}?api-version=2025-07-01", emulator.base_url(), instance_path("other")))
         .bearer_auth(&token)
         .json(&disk_instance(world::DISK_APP_01, world::POLICY_DAILY))
         .send()

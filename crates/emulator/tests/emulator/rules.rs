@@ -593,3 +593,69 @@ async fn an_unregistered_subscription_answers_409_until_the_namespace_is_registe
     // The saved world keeps what is still unregistered: nothing now.
     assert!(test.state().snapshot().subscriptions[0].unregistered_providers.is_empty());
 }
+
+#[tokio::test]
+async fn from_2025_09_01_vaults_must_have_soft_delete_always_on() {
+    let test = support::start().await;
+    test.fast();
+    let newer = |path: &str| test.arm(path).replace(support::API, "2026-06-01");
+    // The default world's vault has soft delete Off: an instance PUT and a validation are refused on 2026-06-01...
+    let body = disk_instance(world::DISK_APP_01, world::POLICY_DAILY);
+    let refused = test.put(&newer(&instance_path("new")), &body).await;
+    let error = assert_error(refused, StatusCode::BAD_REQUEST, "UserErrorAlwaysOnSoftDeleteRequired").await;
+    assert_eq!(
+        error["error"]["message"],
+        "This API version requires backup vaults to have the soft delete setting configured to Enable Always-On Soft Delete."
+    );
+    let validate = format!("{}/validateForBackup", vault_path());
+    let refused = test.post(&newer(&validate), Some(&validate_body(world::DISK_APP_01))).await;
+    assert_error(refused, StatusCode::BAD_REQUEST, "UserErrorAlwaysOnSoftDeleteRequired").await;
+    // ... and so is a vault created with Azure's default (On) or a PATCH that keeps it On.
+    let new_vault = vault_path().replace(world::VAULT_NAME, "vault-newer");
+    let vault_body = json!({"location": world::LOCATION, "properties": {
+        "storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}],
+        "securitySettings": {"softDeleteSettings": {"state": "On", "retentionDurationInDays": 14}}}});
+    assert_error(
+        test.put(&newer(&new_vault), &vault_body).await,
+        StatusCode::BAD_REQUEST,
+        "UserErrorAlwaysOnSoftDeleteRequired",
+    )
+    .await;
+    // 2025-07-01 accepts both.
+    assert_eq!(test.put(&test.arm(&instance_path("new")), &body).await.status(), StatusCode::CREATED);
+    assert_eq!(test.put(&test.arm(&new_vault), &vault_body).await.status(), StatusCode::CREATED);
+    // AlwaysOn satisfies the newer version.
+    let always_on = json!({"properties": {"securitySettings": {"softDeleteSettings": {"state": "AlwaysOn"}}}});
+    let patched = test.send(Method::PATCH, &newer(&new_vault), Some(&always_on)).await;
+    assert_eq!(patched.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn deleted_instances_in_a_soft_delete_vault_are_kept_listed_and_undeleted() {
+    let mut scenario = Scenario::default_world();
+    scenario.vaults[0].properties = None; // Azure's default: soft delete On, 14 days.
+    let test = support::start_with(scenario).await;
+    test.fast();
+    test.protect("kept", world::DISK_APP_01, world::POLICY_DAILY).await;
+    test.delete_and_wait(&instance_path("kept")).await;
+    assert_eq!(test.get(&test.arm(&instance_path("kept"))).await.status(), StatusCode::NOT_FOUND);
+    let list: Value =
+        test.get(&test.arm(&format!("{}/deletedBackupInstances", vault_path()))).await.json().await.unwrap();
+    let deleted = &list["value"][0];
+    assert_eq!(deleted["type"], "Microsoft.DataProtection/backupVaults/deletedBackupInstances");
+    assert_eq!(deleted["properties"]["objectType"], "DeletedBackupInstance");
+    assert_eq!(deleted["properties"]["currentProtectionState"], "SoftDeleted");
+    // The vault cannot go, and the disk cannot be protected again in it, while the instance is kept.
+    assert_error(test.delete(&test.arm(&vault_path())).await, StatusCode::BAD_REQUEST, "UserErrorBackupVaultNotEmpty")
+        .await;
+    let again =
+        test.put(&test.arm(&instance_path("again")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
+    assert_error(again, StatusCode::BAD_REQUEST, "UserErrorDppDatasourceAlreadyHasBackupInstance").await;
+    // Undelete: at once, protection stopped.
+    let undelete = test.post(&test.arm(&format!("{}/deletedBackupInstances/kept/undelete", vault_path())), None).await;
+    assert_eq!(undelete.status(), StatusCode::OK);
+    let back: Value = test.get(&test.arm(&instance_path("kept"))).await.json().await.unwrap();
+    assert_eq!(back["properties"]["currentProtectionState"], "ProtectionStopped");
+    let none = test.post(&test.arm(&format!("{}/deletedBackupInstances/kept/undelete", vault_path())), None).await;
+    assert_error(none, StatusCode::NOT_FOUND, "UserErrorGenericResourceNotFound").await;
+}

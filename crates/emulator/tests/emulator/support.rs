@@ -12,7 +12,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 /// The api-version the tests use.
-pub const API: &str = "2026-06-01";
+pub const API: &str = "2025-07-01";
 
 /// A running emulator with a client and a token for the default service principal.
 pub struct TestEmulator {
@@ -98,7 +98,7 @@ impl TestEmulator {
         format!("{}{path}", self.base())
     }
 
-    /// An absolute ARM URL with `?api-version=2026-06-01`.
+    /// An absolute ARM URL with `?api-version=2025-07-01` (the version the provider speaks).
     pub fn arm(&self, path: &str) -> String {
         let separator = if path.contains('?') { '&' } else { '?' };
         format!("{}{path}{separator}api-version={API}", self.base())
@@ -165,6 +165,14 @@ impl TestEmulator {
 
     pub async fn delete(&self, url: &str) -> Response {
         self.send(Method::DELETE, url, None).await
+    }
+
+    /// Deletes the resource at `path` and waits for the delete's operation to end.
+    pub async fn delete_and_wait(&self, path: &str) {
+        let response = self.delete(&self.arm(path)).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "deleting {path}");
+        let status = self.wait(&header(&response, "azure-asyncoperation")).await;
+        assert_eq!(status["status"], "Succeeded", "{status}");
     }
 
     /// Creates a backup instance of a default-world disk with a policy, and waits until it is protected.
