@@ -55,7 +55,7 @@ impl ArmClient {
         Ok(url)
     }
 
-    async fn send_json<T: serde::Serialize>(
+    pub(super) async fn send_json<T: serde::Serialize>(
         &self,
         call: &CallContext,
         method: Method,

@@ -8,6 +8,7 @@ pub mod models;
 pub mod pipeline;
 pub mod poller;
 pub mod protection;
+pub mod roles;
 
 pub use client::{API_VERSION, ArmClient};
 pub use error::{ArmError, ErrorKind};

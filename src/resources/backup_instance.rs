@@ -24,6 +24,7 @@ use crate::arm::models::{
 };
 use crate::arm::pipeline::CallContext;
 use crate::arm::protection::{self, NotGone, current_state as protection_state, protection_error};
+use crate::arm::roles;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::plugin::schema::{Attribute, Block, Schema};
@@ -765,12 +766,101 @@ async fn gone_after_failed_delete(client: &crate::arm::ArmClient, id: &BackupIns
 }
 
 /// validateForBackup, followed to its end.
+/// validateForBackup. When Azure answers that the vault's identity lacks a permission although it holds the role
+/// assignments that grant it (just made, in this apply or shortly before), Azure has not applied them yet: it waits
+/// and validates again, with growing pauses, until they take effect or the deadline comes. When an assignment is
+/// missing, or cannot be read, Azure's error is the answer at once, saying which.
 async fn validate_for_backup(configured: &Configured, call: &CallContext, model: &Model) -> Result<(), ArmError> {
     let what = format!("validating backup instance {} with Azure (validateForBackup)", model.id);
     let client = &configured.client;
-    let mut operation = client.begin_validate_for_backup(call, &model.id.vault, &model.to_instance(), &what).await?;
-    operation.wait(call).await?;
-    Ok(())
+    let clock = client.pipeline().clock().clone();
+    let mut pause = ROLE_PROPAGATION_FIRST_PAUSE;
+    loop {
+        let result = async {
+            let mut operation =
+                client.begin_validate_for_backup(call, &model.id.vault, &model.to_instance(), &what).await?;
+            operation.wait(call).await
+        }
+        .await;
+        let Err(mut error) = result else { return Ok(()) };
+        if error.code.as_deref() != Some("UserErrorMissingRequiredPermissions") {
+            return Err(error);
+        }
+        match roles_held(client, call, model).await {
+            Ok(RolesHeld::All(newest)) => {
+                if clock.now() + pause > call.deadline {
+                    error.recommended_actions.push(format!(
+                        "The vault's identity holds the roles it needs (the newest assigned {}), but Azure had not \
+                         applied them when the {} ran out. Role assignments can take up to 30 minutes to take \
+                         effect: run terraform again later, or raise the timeout.",
+                        newest.as_deref().unwrap_or("recently"),
+                        call.timeout_label
+                    ));
+                    return Err(error);
+                }
+                tracing::info!(
+                    id = %model.id,
+                    newest_assignment = newest.as_deref().unwrap_or(""),
+                    pause_s = pause.as_secs(),
+                    "the vault's identity holds the roles validateForBackup asks for, but Azure has not applied them \
+                     yet; validating again after a pause"
+                );
+                tokio::select! {
+                    biased;
+                    _ = call.stop.cancelled() => return Err(error),
+                    _ = clock.sleep(pause) => {}
+                }
+                pause = (pause * 2).min(ROLE_PROPAGATION_MAX_PAUSE);
+            }
+            Ok(RolesHeld::Missing(missing)) => {
+                error.recommended_actions.push(format!("The vault's identity does not hold: {}.", missing.join("; ")));
+                return Err(error);
+            }
+            Err(reason) => {
+                tracing::debug!(id = %model.id, reason = %reason, "could not tell whether the roles are propagating");
+                return Err(error);
+            }
+        }
+    }
+}
+
+/// The first pause before validating again while role assignments propagate; it doubles up to
+/// [`ROLE_PROPAGATION_MAX_PAUSE`].
+const ROLE_PROPAGATION_FIRST_PAUSE: Duration = Duration::from_secs(2);
+/// The longest pause between validations while role assignments propagate.
+const ROLE_PROPAGATION_MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// Whether the vault's identity holds the role assignments disk backup needs.
+enum RolesHeld {
+    /// It holds them all; the newest assignment's `createdOn`.
+    All(Option<String>),
+    /// These are missing: "role on scope".
+    Missing(Vec<String>),
+}
+
+/// Reads the vault's identity and its role assignments, and compares them with what a disk backup needs.
+async fn roles_held(client: &crate::arm::ArmClient, call: &CallContext, model: &Model) -> Result<RolesHeld, ArmError> {
+    let not_checkable = |why: &str| ArmError::new(ErrorKind::InvalidResponse, why.to_owned());
+    let Some(snapshots) = &model.snapshot_resource_group else {
+        return Err(not_checkable("not a disk backup with a snapshot resource group"));
+    };
+    let vault = client.get_backup_vault(call, &model.id.vault).await?.ok_or_else(|| not_checkable("no vault"))?;
+    let principal = vault
+        .identity
+        .and_then(|identity| identity.principal_id)
+        .ok_or_else(|| not_checkable("the vault has no managed identity"))?;
+    let subscription = &model.id.vault.resource_group.subscription_id;
+    let assignments = client.role_assignments_of(call, subscription, &principal).await?;
+    let needs = roles::disk_backup_needs(&model.datasource.to_string(), &snapshots.to_string());
+    let missing = roles::uncovered(&needs, &assignments);
+    if missing.is_empty() {
+        let newest = assignments.iter().filter_map(|a| a.properties.created_on.clone()).max();
+        Ok(RolesHeld::All(newest))
+    } else {
+        Ok(RolesHeld::Missing(
+            missing.iter().map(|need| format!("{} on {} (principal {principal})", need.role, need.scope)).collect(),
+        ))
+    }
 }
 
 /// After an accepted PUT: follow the operation, GET, and wait for protection. `state` is kept up to date with

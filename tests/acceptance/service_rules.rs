@@ -177,3 +177,103 @@ async fn soft_deleted_instances_are_purged_when_their_retention_ends() {
     let run = ws.terraform_ok(&["destroy", "-auto-approve"]).await;
     assert!(run.stdout.contains("2 destroyed"), "{}", run.stdout);
 }
+
+/// A new vault (its own identity, no roles granted by the emulator) and, when `with_instance`, an instance of
+/// disk-app-01 in it with the default world's policy shape.
+fn new_vault_config(with_instance: bool) -> String {
+    let mut body = soft_delete_config("Off", false).replace("vault-sd", "vault-roles");
+    if with_instance {
+        body.push_str(&format!(
+            r#"
+resource "dataprotection_backup_instance" "bi" {{
+  name                       = "bi-roles"
+  vault_id                   = dataprotection_backup_vault.vault.id
+  datasource_id              = "{disk}"
+  location                   = "{location}"
+  backup_policy_id           = dataprotection_backup_policy_disk.policy.id
+  snapshot_resource_group_id = "{snapshots}"
+}}
+"#,
+            disk = world::disk_id(world::DISK_APP_01),
+            location = world::LOCATION,
+            snapshots = world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP),
+        ));
+    }
+    body
+}
+
+/// Grants `role` on `scope` to `principal` through ARM, as azurerm_role_assignment would.
+async fn grant(ws: &Workspace, scope: &str, role: &str, principal: &str) {
+    let name = uuid_like(scope, role);
+    let body = serde_json::json!({"properties": {
+        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", world::SUBSCRIPTION_ID),
+        "principalId": principal,
+        "principalType": "ServicePrincipal",
+    }});
+    let (status, answer) = ws
+        .arm(
+            reqwest::Method::PUT,
+            &format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+}
+
+/// A GUID-shaped name that differs per scope and role.
+fn uuid_like(scope: &str, role: &str) -> String {
+    let mut hash: u64 = 1469598103934665603;
+    for byte in scope.bytes().chain(role.bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(1099511628211);
+    }
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        hash >> 32,
+        (hash >> 16) & 0xffff,
+        hash & 0xfff,
+        (hash >> 4) & 0xfff,
+        hash & 0xffff_ffff_ffff
+    )
+}
+
+const DISK_BACKUP_READER: &str = "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24";
+const DISK_SNAPSHOT_CONTRIBUTOR: &str = "7efff54f-a5b4-42b5-a1c5-5411624893ce";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_granted_just_before_are_waited_for_and_missing_ones_fail_at_once() {
+    let ws = Workspace::start().await;
+    ws.emulator.state().set_auto_grant_vault_roles(false);
+    ws.write(&new_vault_config(false));
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    let vault = ws.resource("dataprotection_backup_vault.vault").unwrap();
+    let principal = vault["attributes"]["identity_principal_id"].as_str().unwrap().to_owned();
+
+    // No role at all: the plan fails at once, with Azure's error and what the identity lacks.
+    ws.write(&new_vault_config(true));
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform(&["plan"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let text = flat(&run.output());
+    assert!(text.contains("Appropriate permissions to perform the operation is missing"), "{text}");
+    assert!(text.contains("The vault's identity does not hold: Disk Backup Reader on"), "{text}");
+    assert!(text.contains("Disk Snapshot Contributor on"), "{text}");
+    let validations =
+        |ws: &Workspace| ws.journal().iter().filter(|e| e.operation == "BackupInstances_ValidateForBackup").count();
+    assert_eq!(validations(&ws), 1, "no waiting when a role is missing");
+
+    // Both roles granted just now; Azure applies them 4 s later. The apply waits for them instead of failing.
+    ws.emulator.state().update_settings(|s| s.role_propagation_ms = 4_000);
+    grant(&ws, &world::disk_id(world::DISK_APP_01), DISK_BACKUP_READER, &principal).await;
+    grant(&ws, &world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP), DISK_SNAPSHOT_CONTRIBUTOR, &principal).await;
+    ws.emulator.state().clear_journal();
+    let started = std::time::Instant::now();
+    let run = ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    assert!(run.stdout.contains("1 added"), "{}", run.stdout);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "it cannot have passed before the roles took effect"
+    );
+    assert!(validations(&ws) >= 2, "validated again after the roles took effect");
+    let reads = ws.journal().iter().filter(|e| e.operation == "RoleAssignments_ListForScope").count();
+    assert!(reads >= 1, "the role assignments were read");
+}

@@ -205,6 +205,10 @@ pub struct Settings {
     /// From api-version 2025-09-01 on, vault writes and backup instance PUTs and validations are refused unless the
     /// vault's soft delete is `AlwaysOn`, as the service does. Turn off to test newer versions with other states.
     pub always_on_soft_delete_from_2025_09_01: bool,
+    /// How long a role assignment created through ARM takes to take effect for validateForBackup and protection,
+    /// in milliseconds (Azure: up to 10 or 30 minutes, Microsoft's docs say). Seeded and auto-granted ones take
+    /// effect at once.
+    pub role_propagation_ms: u64,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_seconds: u64,
     /// Backup instances per page of a List response.
@@ -222,6 +226,7 @@ impl Default for Settings {
             throttling: ThrottleSettings::default(),
             auto_grant_vault_roles: true,
             always_on_soft_delete_from_2025_09_01: true,
+            role_propagation_ms: 0,
             token_lifetime_seconds: 3599,
             page_size: 200,
             journal_capacity: 100_000,

@@ -742,12 +742,14 @@ pub(super) fn role_assignment(context: &Context<'_>, scope: &str, name: &str) ->
                     format!("Principal {} does not exist in the directory {tenant}.", principal.replace('-', "")),
                 ));
             }
+            let delay = core.settings.role_propagation_ms;
             let (assignment, created) =
                 core.world.add_role_assignment(name, scope, role, principal, principal_type, context.now)?;
-            Ok(Reply::json(
-                if created { StatusCode::CREATED } else { StatusCode::OK },
-                World::render_role_assignment(assignment),
-            ))
+            let (body, id) = (World::render_role_assignment(assignment), assignment.id.clone());
+            if created {
+                core.world.delay_role_assignment(&id, delay);
+            }
+            Ok(Reply::json(if created { StatusCode::CREATED } else { StatusCode::OK }, body))
         }
         Method::DELETE => match core.world.remove_role_assignment(&key) {
             Some(assignment) => Ok(Reply::json(StatusCode::OK, World::render_role_assignment(&assignment))),

@@ -203,6 +203,8 @@ pub(crate) struct RoleAssignment {
     pub principal_id: String,
     pub principal_type: String,
     pub created_ms: u64,
+    /// When the assignment takes effect for the service's checks (role assignments take minutes in Azure).
+    pub effective_ms: u64,
 }
 
 /// What a running operation works on.
@@ -298,6 +300,8 @@ pub(crate) struct World {
     pub operations: HashMap<String, Operation>,
     operation_order: VecDeque<String>,
     timers: BinaryHeap<Reverse<(u64, Timer)>>,
+    /// The emulator's clock as of the request being handled (set by [`World::settle`]).
+    pub now_ms: u64,
 }
 
 impl World {
@@ -317,6 +321,7 @@ impl World {
             operations: HashMap::new(),
             operation_order: VecDeque::new(),
             timers: BinaryHeap::new(),
+            now_ms: 0,
         }
     }
 
@@ -338,6 +343,7 @@ impl World {
     /// Finishes whatever is due by `now_ms` without being observed: operations and protection configurations
     /// timed in milliseconds only.
     pub fn settle(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
         for vault in self.vaults.values_mut() {
             if !vault.deleted_instances.is_empty() {
                 vault.deleted_instances.retain(|_, deleted| deleted.purge_ms > now_ms);
@@ -383,7 +389,8 @@ impl World {
             return false;
         };
         assignments.iter().filter_map(|key| self.role_assignments.get(key)).any(|assignment| {
-            roles.iter().any(|role| role.eq_ignore_ascii_case(&assignment.role_guid))
+            assignment.effective_ms <= self.now_ms
+                && roles.iter().any(|role| role.eq_ignore_ascii_case(&assignment.role_guid))
                 && super::ids::scope_covers(&assignment.scope_key, resource_key)
         })
     }

@@ -328,6 +328,13 @@ impl World {
     }
 
     /// Adds a role assignment, with ARM's checks.
+    /// Makes a role assignment take effect `delay_ms` after its creation (a new assignment made through ARM).
+    pub fn delay_role_assignment(&mut self, id: &str, delay_ms: u64) {
+        if let Some(assignment) = self.role_assignments.get_mut(&id.to_ascii_lowercase()) {
+            assignment.effective_ms = assignment.created_ms + delay_ms;
+        }
+    }
+
     pub fn add_role_assignment(
         &mut self,
         name: &str,
@@ -391,6 +398,7 @@ impl World {
                     principal_id: principal_id.to_owned(),
                     principal_type: principal_type.to_owned(),
                     created_ms: now_ms,
+                    effective_ms: now_ms,
                 };
                 self.assignments_by_principal.entry(principal_key).or_default().insert(key.clone());
                 self.role_assignments.insert(key.clone(), assignment);
