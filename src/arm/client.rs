@@ -25,16 +25,65 @@ use super::poller::Operation;
 /// (the emulator checks them against the 2026-06-01 spec).
 pub const API_VERSION: &str = "2025-07-01";
 
+/// Waits for this process's turn to write backup instances in a vault, within the call's deadline.
+async fn wait_for_turn(
+    call: &CallContext,
+    now: std::time::Instant,
+    lock: Arc<tokio::sync::Mutex<()>>,
+) -> Result<tokio::sync::OwnedMutexGuard<()>, ArmError> {
+    let remaining = call.deadline.saturating_duration_since(now);
+    tokio::select! {
+        biased;
+        _ = call.stop.cancelled() => Err(ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop")),
+        turn = tokio::time::timeout(remaining, lock.lock_owned()) => turn.map_err(|_| {
+            ArmError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the {} ran out while waiting for other backup instance writes in the vault, which Azure takes \
+                     one at a time",
+                    call.timeout_label
+                ),
+            )
+        }),
+    }
+}
+
 /// The Data Protection client: typed calls over a shared [`Pipeline`].
 #[derive(Clone, Debug)]
 pub struct ArmClient {
     pipeline: Arc<Pipeline>,
+    /// Vaults (lower-case IDs) that refused a backup instance write while another ran, each with the lock that
+    /// serialises this process's instance writes there from then on.
+    serial_vaults: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+/// The first pause before a backup instance write that Azure refused because of another operation is sent
+/// again; it doubles up to [`CONFLICT_MAX_PAUSE`].
+const CONFLICT_FIRST_PAUSE: Duration = Duration::from_secs(5);
+/// The longest pause between tries of a write Azure refused because of another operation.
+const CONFLICT_MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// Whether `error` is Azure refusing a backup instance write because another operation runs in the vault: a 409,
+/// an empty 406 (how the service answered parallel instance creates in one vault, azurerm #26911), or the disk
+/// backup docs' `UserErrorMaxConcurrentOperationLimitReached`.
+pub fn is_concurrency_conflict(error: &ArmError) -> bool {
+    let code = error.code.as_deref().unwrap_or_default();
+    error.status == Some(409)
+        || (error.status == Some(406) && code.is_empty())
+        || code.eq_ignore_ascii_case("UserErrorMaxConcurrentOperationLimitReached")
 }
 
 impl ArmClient {
     /// A client over `pipeline`.
     pub fn new(pipeline: Arc<Pipeline>) -> ArmClient {
-        ArmClient { pipeline }
+        ArmClient { pipeline, serial_vaults: Arc::default() }
+    }
+
+    /// The lock of `vault`'s instance writes, once Azure has refused parallel ones there.
+    fn vault_lock(&self, vault: &str, create: bool) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        let mut vaults = self.serial_vaults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = vault.to_ascii_lowercase();
+        if create { Some(vaults.entry(key).or_default().clone()) } else { vaults.get(&key).cloned() }
     }
 
     /// The pipeline, for following operations.
@@ -127,6 +176,11 @@ impl ArmClient {
     }
 
     /// PUTs a backup instance. `Ok` means Azure accepted it: from here on the instance may exist.
+    ///
+    /// When Azure refuses the write because another operation runs in the vault ([`is_concurrency_conflict`]),
+    /// this process's instance writes in that vault go one at a time from then on (the operation returned holds
+    /// the vault's turn until it is dropped), and the write is sent again after growing pauses, within the
+    /// deadline.
     pub async fn begin_put_backup_instance(
         &self,
         call: &CallContext,
@@ -134,8 +188,39 @@ impl ArmClient {
         body: &BackupInstanceResource,
         what: &str,
     ) -> Result<Operation, ArmError> {
-        let (url, response) = self.send_to(call, Method::PUT, &id.to_string(), Some(body), what).await?;
-        self.operation(Method::PUT, url, response, what)
+        let vault = id.vault.to_string();
+        let mut turn = match self.vault_lock(&vault, false) {
+            Some(lock) => Some(wait_for_turn(call, self.pipeline.clock().now(), lock).await?),
+            None => None,
+        };
+        let mut pause = CONFLICT_FIRST_PAUSE;
+        loop {
+            let (url, response) = self.send_to(call, Method::PUT, &id.to_string(), Some(body), what).await?;
+            match self.operation(Method::PUT, url, response, what) {
+                Ok(operation) => return Ok(operation.holding(turn)),
+                Err(error) if is_concurrency_conflict(&error) => {
+                    if turn.is_none() {
+                        tracing::info!(vault = %vault, "Azure refused a backup instance write while another operation \
+                            ran in the vault; this vault's instance writes go one at a time from now on");
+                        let lock = self.vault_lock(&vault, true).unwrap_or_default();
+                        turn = Some(wait_for_turn(call, self.pipeline.clock().now(), lock).await?);
+                    }
+                    let clock = self.pipeline.clock();
+                    if clock.now() + pause > call.deadline {
+                        return Err(error);
+                    }
+                    tracing::info!(id = %id, pause_s = pause.as_secs(), "another operation runs in the vault; \
+                        sending the write again after a pause");
+                    tokio::select! {
+                        biased;
+                        _ = call.stop.cancelled() => return Err(error),
+                        _ = clock.sleep(pause) => {}
+                    }
+                    pause = (pause * 2).min(CONFLICT_MAX_PAUSE);
+                }
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     /// DELETEs a backup instance. `None` when Azure says it did not exist (204).
@@ -393,6 +478,63 @@ mod tests {
     fn client(h: Harness) -> (ArmClient, Arc<ScriptedTransport>, Duration) {
         let transport = h.transport.clone();
         (ArmClient::new(h.pipeline), transport, Duration::from_secs(60))
+    }
+
+    #[tokio::test]
+    async fn a_write_refused_for_another_operation_is_sent_again_and_the_vault_goes_one_at_a_time() {
+        let status = "https://management.example.test/subscriptions/s/providers/Microsoft.DataProtection/locations/l/operationStatus/o";
+        let h = Harness::new(vec![
+            Scripted::Respond(
+                409,
+                vec![],
+                r#"{"error":{"code":"UserErrorAnotherOperationInProgress","message":"busy"}}"#,
+            ),
+            Scripted::Respond(406, vec![], ""),
+            Scripted::Respond(201, vec![("azure-asyncoperation", status.into())], r#"{"properties":{}}"#),
+            Scripted::Respond(201, vec![("azure-asyncoperation", status.into())], r#"{"properties":{}}"#),
+        ]);
+        let call = h.call(Duration::from_secs(600));
+        let clock = h.clock.clone();
+        let (c, t, _) = client(h);
+        let id: BackupInstanceId =
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/b"
+                .parse()
+                .unwrap();
+        let body = BackupInstanceResource::default();
+        let first = c.begin_put_backup_instance(&call, &id, &body, "creating").await.unwrap();
+        let at: Vec<u64> = t.seen.lock().unwrap().iter().map(|s| s.at.as_secs()).collect();
+        assert_eq!(at, vec![0, 5, 15], "sent again after 5 s, then 10 s");
+        // The vault now takes one write at a time: the next waits for the first operation's turn to end.
+        let second = {
+            let c = c.clone();
+            let call = call.clone();
+            let id = id.clone();
+            tokio::spawn(async move { c.begin_put_backup_instance(&call, &id, &body, "creating").await.map(|_| ()) })
+        };
+        tokio::task::yield_now().await;
+        assert_eq!(t.seen.lock().unwrap().len(), 3, "the second write waits for the first operation");
+        drop(first);
+        second.await.unwrap().unwrap();
+        assert_eq!(t.seen.lock().unwrap().len(), 4);
+        assert!(clock.elapsed() >= Duration::from_secs(15));
+    }
+
+    #[tokio::test]
+    async fn a_conflict_that_outlasts_the_deadline_is_the_answer() {
+        let h = Harness::new(vec![
+            Scripted::Respond(409, vec![], r#"{"error":{"code":"Conflict","message":"busy"}}"#),
+            Scripted::Respond(409, vec![], r#"{"error":{"code":"Conflict","message":"busy"}}"#),
+        ]);
+        let call = h.call(Duration::from_secs(12));
+        let (c, t, _) = client(h);
+        let id: BackupInstanceId =
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/b"
+                .parse()
+                .unwrap();
+        let error =
+            c.begin_put_backup_instance(&call, &id, &BackupInstanceResource::default(), "creating").await.unwrap_err();
+        assert_eq!(error.status, Some(409));
+        assert_eq!(t.seen.lock().unwrap().len(), 2, "at 0 s and 5 s; the next (15 s) would pass the deadline");
     }
 
     #[tokio::test]

@@ -35,13 +35,15 @@ enum Monitor {
 }
 
 /// A long-running operation Azure has accepted. It holds the pipeline its polls go through.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Operation {
     pipeline: Arc<Pipeline>,
     what: String,
     monitor: Monitor,
     next_poll: Instant,
     first: HttpResponse,
+    /// A turn this operation holds until it is dropped (a vault whose writes go one at a time).
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// The terminal states.
@@ -64,6 +66,12 @@ fn terminal(status: &str) -> Option<Terminal> {
 }
 
 impl Operation {
+    /// The same operation, holding `turn` until it is dropped.
+    pub fn holding(mut self, turn: Option<tokio::sync::OwnedMutexGuard<()>>) -> Operation {
+        self.turn = turn;
+        self
+    }
+
     /// Reads how to follow an operation from its accepted (2xx) first response. `what` names the operation in
     /// errors, for example `creating backup instance {id}`.
     pub fn begin(
@@ -109,7 +117,7 @@ impl Operation {
         };
         let delay = server_delay(&first.headers, pipeline.clock().wall()).unwrap_or(DEFAULT_POLL_DELAY);
         let next_poll = pipeline.clock().now() + delay.min(MAX_POLL_DELAY);
-        Ok(Operation { pipeline: pipeline.clone(), what, monitor, next_poll, first })
+        Ok(Operation { pipeline: pipeline.clone(), what, monitor, next_poll, first, turn: None })
     }
 
     /// The first response.

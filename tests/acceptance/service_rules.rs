@@ -277,3 +277,47 @@ async fn roles_granted_just_before_are_waited_for_and_missing_ones_fail_at_once(
     let reads = ws.journal().iter().filter(|e| e.operation == "RoleAssignments_ListForScope").count();
     assert!(reads >= 1, "the role assignments were read");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_that_refuses_parallel_instance_writes_gets_them_one_at_a_time() {
+    let mut scenario = Scenario::default_world();
+    let disks: Vec<String> = (0..6).map(|i| format!("disk-par-{i}")).collect();
+    for disk in &disks {
+        scenario.disks.push(dataprotection_emulator::scenario::DiskSeed {
+            resource_group: world::WORKLOAD_RESOURCE_GROUP.to_owned(),
+            name: disk.clone(),
+            ..Default::default()
+        });
+    }
+    scenario.role_assignments.push(dataprotection_emulator::scenario::RoleAssignmentSeed {
+        scope: world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP),
+        role: "Disk Backup Reader".to_owned(),
+        principal_id: world::VAULT_PRINCIPAL_ID.to_owned(),
+        ..Default::default()
+    });
+    let ws = Workspace::with_scenario(scenario).await;
+    ws.emulator.state().update_settings(|s| s.instance_writes_per_vault = Some(1));
+    // Creates that take a while, so that Terraform's parallel creates meet each other.
+    ws.emulator.state().set_lro_timing(
+        OperationKind::BackupInstanceCreateOrUpdate,
+        LroTiming { polls: 1, ms: 400, retry_after_seconds: 1, retry_after_ms: Some(100) },
+    );
+    let body: String = disks
+        .iter()
+        .enumerate()
+        .map(|(i, disk)| instance_block(&format!("bi{i}"), &format!("bi-par-{i}"), disk, world::POLICY_DAILY))
+        .collect();
+    ws.write(&body);
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    assert!(run.stdout.contains("6 added, 0 changed, 0 destroyed"), "{}", run.stdout);
+    let journal = ws.journal();
+    let refused = journal.iter().filter(|e| e.operation == "BackupInstances_CreateOrUpdate" && e.status == 409).count();
+    assert!(refused >= 1, "parallel creates met the vault's limit");
+    let accepted =
+        journal.iter().filter(|e| e.operation == "BackupInstances_CreateOrUpdate" && e.status == 201).count();
+    assert_eq!(accepted, 6);
+    assert_eq!(ws.instance_ids().len(), 6);
+    let (code, _) = ws.plan_code().await;
+    assert_eq!(code, 0);
+}

@@ -209,6 +209,10 @@ pub struct Settings {
     /// in milliseconds (Azure: up to 10 or 30 minutes, Microsoft's docs say). Seeded and auto-granted ones take
     /// effect at once.
     pub role_propagation_ms: u64,
+    /// When set, a backup instance PUT is refused (409) while this many create or update operations of other
+    /// instances run in the same vault, as the service refused parallel instance creates in one vault
+    /// (azurerm #26911). Unset: no limit.
+    pub instance_writes_per_vault: Option<u32>,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_seconds: u64,
     /// Backup instances per page of a List response.
@@ -227,6 +231,7 @@ impl Default for Settings {
             auto_grant_vault_roles: true,
             always_on_soft_delete_from_2025_09_01: true,
             role_propagation_ms: 0,
+            instance_writes_per_vault: None,
             token_lifetime_seconds: 3599,
             page_size: 200,
             journal_capacity: 100_000,

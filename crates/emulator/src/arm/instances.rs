@@ -96,6 +96,29 @@ fn put(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
         return Err(busy(name));
     }
     super::require_always_on_soft_delete(context, &core.settings, &vault(core, &vault_key)?.properties)?;
+    if let Some(limit) = core.settings.instance_writes_per_vault {
+        let running = core
+            .world
+            .operations
+            .values()
+            .filter(|operation| {
+                operation.kind == OperationKind::BackupInstanceCreateOrUpdate
+                    && operation.status == crate::world::Status::InProgress
+                    && matches!(&operation.target, Some(Target::Instance(other)) if other.vault == vault_key && other.name != key.name)
+            })
+            .count();
+        if running >= limit as usize {
+            return Err(ArmError::new(
+                StatusCode::CONFLICT,
+                "UserErrorConcurrentBackupInstanceOperation",
+                format!(
+                    "Another backup instance operation is in progress in the Backup vault. Concurrent creation or \
+                     update of two or more backup instances in a vault is not supported; retry '{name}' after it \
+                     completes."
+                ),
+            ));
+        }
+    }
     let plan = core.world.plan_instance(&vault_key, Some(name), properties, &context.activity_id)?;
     let permission_error = plan.permission_error.clone();
     let location = vault(core, &vault_key)?.location.clone();
