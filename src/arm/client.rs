@@ -425,7 +425,10 @@ impl ArmClient {
         action: InstanceAction,
     ) -> Result<Option<Operation>, ArmError> {
         let what = format!("{} of backup instance {id}", action.describe());
-        let body = serde_json::json!({});
+        let body = match action {
+            InstanceAction::Sync => serde_json::json!({ "syncType": "Default" }),
+            _ => serde_json::json!({}),
+        };
         let path = format!("{id}/{}", action.path());
         let (url, response) = self.send_to(call, Method::POST, &path, Some(&body), &what).await?;
         if response.status.as_u16() == 404 {
@@ -446,6 +449,9 @@ pub enum InstanceAction {
     ResumeProtection,
     /// resumeBackups: backups of a suspended instance start again.
     ResumeBackups,
+    /// sync (`syncType: Default`): Azure retries the instance's last failed operation, which brings an instance
+    /// in `ProtectionError` back once its cause is fixed.
+    Sync,
 }
 
 impl InstanceAction {
@@ -456,6 +462,7 @@ impl InstanceAction {
             InstanceAction::SuspendBackups => "suspendBackups",
             InstanceAction::ResumeProtection => "resumeProtection",
             InstanceAction::ResumeBackups => "resumeBackups",
+            InstanceAction::Sync => "sync",
         }
     }
 
@@ -466,6 +473,7 @@ impl InstanceAction {
             InstanceAction::SuspendBackups => "suspending backups",
             InstanceAction::ResumeProtection => "resuming protection",
             InstanceAction::ResumeBackups => "resuming backups",
+            InstanceAction::Sync => "syncing (retrying the last failed operation)",
         }
     }
 }

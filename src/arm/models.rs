@@ -588,6 +588,40 @@ pub struct DeleteOption {
 mod tests {
     use super::*;
 
+    /// Every optional field of the bodies the provider reads may come back `null`; none of them may fail a read.
+    #[test]
+    fn null_in_every_optional_field_is_read_as_absent() {
+        let instance = r#"{"id":null,"name":null,"type":null,"tags":null,"properties":{"friendlyName":null,
+            "dataSourceInfo":{"datasourceType":null,"objectType":null,"resourceID":"/d","resourceLocation":null,
+              "resourceName":null,"resourceType":null,"resourceUri":null},
+            "dataSourceSetInfo":null,
+            "policyInfo":{"policyId":"/p","policyVersion":null,"policyParameters":null},
+            "protectionStatus":{"status":null,"errorDetails":null},"currentProtectionState":null,
+            "protectionErrorDetails":null,"provisioningState":null,"objectType":null,"deletionInfo":null,
+            "validationType":null,"identityDetails":null}}"#;
+        let parsed: BackupInstanceResource = serde_json::from_str(instance).unwrap();
+        assert_eq!(parsed.properties.data_source_info.resource_id, "/d");
+        assert!(parsed.properties.current_protection_state.is_none());
+
+        let vault = r#"{"id":"/v","name":null,"type":null,"location":null,"tags":null,"identity":null,
+            "properties":{"storageSettings":null,"securitySettings":null,"provisioningState":null,
+              "monitoringSettings":null,"featureSettings":null,"resourceMoveState":null}}"#;
+        let parsed: BackupVaultResource = serde_json::from_str(vault).unwrap();
+        assert!(parsed.properties.storage_settings.is_empty());
+        let vault = r#"{"properties":{"storageSettings":[{"datastoreType":null,"type":null}],
+            "securitySettings":{"softDeleteSettings":null,"immutabilitySettings":null}},
+            "identity":{"type":null,"principalId":null,"tenantId":null}}"#;
+        serde_json::from_str::<BackupVaultResource>(vault).unwrap();
+
+        let policy = r#"{"id":"/p","name":null,"properties":{"objectType":"BackupPolicy","datasourceTypes":null,
+            "policyRules":null}}"#;
+        serde_json::from_str::<BackupPolicyResource>(policy).unwrap();
+        let page = r#"{"value":null,"nextLink":null}"#;
+        assert!(serde_json::from_str::<Page<BackupInstanceResource>>(page).unwrap().value.is_empty());
+        let status = r#"{"id":null,"name":null,"status":"Succeeded","startTime":null,"endTime":null,"error":null,"properties":null}"#;
+        serde_json::from_str::<OperationStatus>(status).unwrap();
+    }
+
     #[test]
     fn spec_example_instance_parses() {
         let text = include_str!("../../spec/azure/examples/BackupInstanceOperations/GetBackupInstance.json");

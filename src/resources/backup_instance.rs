@@ -43,6 +43,8 @@ const PENDING_STATES: &[&str] = protection::PENDING;
 const TARGET_STATE: &str = protection::CONFIGURED;
 /// Protection states of a failed configuration: the next apply sends the instance again.
 const FAILED_STATES: &[&str] = protection::FAILED;
+/// Protection that was configured and then failed.
+const PROTECTION_ERROR_STATE: &str = "ProtectionError";
 /// Protection stopped, recovery points kept (stopProtection, or a destroy with `retain_data_on_destroy`).
 const STOPPED_STATE: &str = protection::STOPPED;
 /// Backups suspended, recovery points kept (suspendBackups).
@@ -192,7 +194,8 @@ impl Model {
                 datasource_type: Some(self.datasource_type.clone()),
                 object_type: Some("Datasource".to_owned()),
                 resource_id: datasource_id.clone(),
-                resource_location: Some(self.location.clone()),
+                // The region's name as Azure writes it (`westus`), whatever spelling the configuration uses.
+                resource_location: Some(common::normalize_location(&self.location)),
                 resource_name: Some(self.datasource.name().to_owned()),
                 resource_type: Some(self.datasource_type.clone()),
                 resource_uri: Some(datasource_id),
@@ -913,9 +916,12 @@ fn update_steps(current: &str, desired: &str, same_policy: bool) -> Vec<Step> {
         if !wants(SUSPENDED_STATE) {
             steps.push(Step::Act(InstanceAction::ResumeBackups, TARGET_STATE));
         }
+    } else if is(&[PROTECTION_ERROR_STATE]) {
+        // Protection was configured and later failed (a permission removed, say): Azure's sync retries what failed,
+        // which is what brings it back once the cause is fixed.
+        steps.push(Step::Act(InstanceAction::Sync, TARGET_STATE));
     } else if !is(&[TARGET_STATE]) {
-        // Failed (ConfiguringProtectionFailed, ProtectionError) or a state this provider does not know: send the
-        // instance again.
+        // Configuring protection failed, or a state this provider does not know: send the instance again.
         steps.push(Step::Put);
     }
     let reached = if steps.is_empty() { current } else { TARGET_STATE };
@@ -1344,7 +1350,7 @@ mod tests {
         assert_eq!(p["dataSourceInfo"]["resourceID"], DISK);
         assert_eq!(p["dataSourceInfo"]["resourceUri"], DISK);
         assert_eq!(p["dataSourceInfo"]["resourceName"], "disk-app-01");
-        assert_eq!(p["dataSourceInfo"]["resourceLocation"], "West US");
+        assert_eq!(p["dataSourceInfo"]["resourceLocation"], "westus", "the configuration says West US");
         assert_eq!(p["dataSourceInfo"]["datasourceType"], DISK_DATASOURCE_TYPE);
         assert_eq!(p["dataSourceInfo"]["objectType"], "Datasource");
         let store = &p["policyInfo"]["policyParameters"]["dataStoreParametersList"][0];
@@ -1467,7 +1473,9 @@ mod tests {
             ("ProtectionConfigured", TARGET_STATE, true, vec![]),
             ("ProtectionConfigured", TARGET_STATE, false, vec![Step::Put]),
             ("ConfiguringProtection", TARGET_STATE, true, vec![Step::Wait]),
-            ("ProtectionError", TARGET_STATE, true, vec![Step::Put]),
+            ("ProtectionError", TARGET_STATE, true, vec![Step::Act(Sync, TARGET_STATE)]),
+            ("ProtectionError", TARGET_STATE, false, vec![Step::Put]),
+            ("ConfiguringProtectionFailed", TARGET_STATE, true, vec![Step::Put]),
             ("ProtectionStopped", TARGET_STATE, true, vec![resume]),
             ("ProtectionStopped", STOPPED_STATE, true, vec![]),
             ("BackupSchedulesSuspended", TARGET_STATE, true, vec![Step::Act(ResumeBackups, TARGET_STATE)]),

@@ -80,7 +80,7 @@ async fn basic_create_follows_the_operation_then_plan_is_empty_then_import_match
 
     let ops = arm_ops(&ws);
     let put = ops.iter().position(|o| o == "BackupVaults_CreateOrUpdate").expect("a PUT");
-    assert!(ops[put + 1].starts_with("OperationStatus"), "the PUT is followed to its end: {ops:?}");
+    assert_eq!(ops[put + 1], "BackupVaultOperationResults_Get", "the PUT's Location is followed to its end: {ops:?}");
     assert_eq!(ops.last().map(String::as_str), Some("BackupVaults_Get"), "the create ends with a GET: {ops:?}");
     assert_eq!(ops.iter().filter(|o| *o == "BackupVaults_Get").count(), 2, "existence check and final read: {ops:?}");
 
@@ -197,7 +197,7 @@ async fn destroy_follows_the_delete_operation_and_confirms_it_is_gone() {
     ws.terraform_ok(&["destroy", "-auto-approve"]).await;
     let ops = arm_ops(&ws);
     let delete = ops.iter().position(|o| o == "BackupVaults_Delete").expect("a DELETE");
-    assert!(ops[delete + 1].starts_with("OperationStatus"), "the DELETE is followed: {ops:?}");
+    assert_eq!(ops[delete + 1], "BackupVaultOperationResults_Get", "the DELETE's Location is followed: {ops:?}");
     assert_eq!(ops.last().map(String::as_str), Some("BackupVaults_Get"), "the 404 is confirmed: {ops:?}");
     let last = ws.journal().into_iter().rev().find(|e| e.operation == "BackupVaults_Get").unwrap();
     assert_eq!(last.status, 404);

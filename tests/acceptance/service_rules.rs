@@ -321,3 +321,33 @@ async fn a_vault_that_refuses_parallel_instance_writes_gets_them_one_at_a_time()
     let (code, _) = ws.plan_code().await;
     assert_eq!(code, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protection_error_is_drift_that_azures_sync_repairs() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-sync", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    ws.emulator
+        .state()
+        .set_protection_error(&dataprotection_emulator::ProtectionErrorRequest {
+            backup_instance_id: world::backup_instance_id("bi-sync"),
+            code: None,
+            message: Some("The vault's identity lost its access to the disk.".to_owned()),
+            recommended_action: vec!["Grant the vault's identity the roles it needs.".to_owned()],
+        })
+        .unwrap();
+    // The refresh warns with Azure's words, and the plan brings protection back.
+    let (code, plan) = ws.plan_code().await;
+    assert_eq!(code, 2, "{}", plan.output());
+    let text = flat(&plan.output());
+    assert!(text.contains("is in state ProtectionError"), "{text}");
+    assert!(text.contains("The vault's identity lost its access to the disk."), "{text}");
+    assert!(text.contains("\"ProtectionError\" -> \"ProtectionConfigured\""), "{text}");
+    ws.emulator.state().clear_journal();
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    let ops = arm_ops(&ws);
+    assert!(ops.iter().any(|o| o == "BackupInstances_SyncBackupInstance"), "{ops:?}");
+    assert!(!ops.iter().any(|o| o == "BackupInstances_CreateOrUpdate"), "no PUT: {ops:?}");
+    let (code, _) = ws.plan_code().await;
+    assert_eq!(code, 0);
+}

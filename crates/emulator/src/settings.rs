@@ -43,6 +43,9 @@ pub enum OperationKind {
     /// PUT of a new backup vault.
     #[serde(rename = "BackupVaults_CreateOrUpdate")]
     BackupVaultCreateOrUpdate,
+    /// PATCH of a backup vault.
+    #[serde(rename = "BackupVaults_Update")]
+    BackupVaultUpdate,
     /// DELETE of a backup vault.
     #[serde(rename = "BackupVaults_Delete")]
     BackupVaultDelete,
@@ -74,6 +77,7 @@ impl OperationKind {
             OperationKind::ResumeBackups => "BackupInstances_ResumeBackups",
             OperationKind::SyncBackupInstance => "BackupInstances_SyncBackupInstance",
             OperationKind::BackupVaultCreateOrUpdate => "BackupVaults_CreateOrUpdate",
+            OperationKind::BackupVaultUpdate => "BackupVaults_Update",
             OperationKind::BackupVaultDelete => "BackupVaults_Delete",
             OperationKind::ResourceGroupDelete => "ResourceGroups_Delete",
             OperationKind::ProtectionConfiguration => "ProtectionConfiguration",

@@ -101,10 +101,12 @@ fn success(
         (OperationKind::ValidateForBackup | OperationKind::AdhocBackup | OperationKind::ValidateForModifyBackup, _) => {
             Reply::json(StatusCode::OK, job_info(job))
         }
-        (OperationKind::BackupVaultCreateOrUpdate, Some(Target::Vault(key))) => match world.vaults.get(key) {
-            Some(vault) => Reply::json(StatusCode::OK, World::render_vault(vault)),
-            None => Reply::empty(StatusCode::NO_CONTENT),
-        },
+        (OperationKind::BackupVaultCreateOrUpdate | OperationKind::BackupVaultUpdate, Some(Target::Vault(key))) => {
+            match world.vaults.get(key) {
+                Some(vault) => Reply::json(StatusCode::OK, World::render_vault(vault)),
+                None => Reply::empty(StatusCode::NO_CONTENT),
+            }
+        }
         _ => Reply::json(StatusCode::OK, Value::Null).without_body(),
     })
 }

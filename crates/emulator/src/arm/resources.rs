@@ -344,13 +344,10 @@ pub(super) fn vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Ar
                 .operations
                 .get(&operation_id.to_ascii_lowercase())
                 .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-            let group_scope = format!(
-                "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DataProtection",
-                path.subscription, path.resource_group
-            );
+            // The spec's shape: Location (and Retry-After) only.
             let headers = context.lro_headers(
                 operation,
-                Some(context.url(&format!("{group_scope}/operationStatus/{operation_id}"))),
+                None,
                 Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))),
             );
             Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
@@ -433,8 +430,24 @@ fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmErro
             }
         }
     }
-    let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
-    Ok(Reply::json(StatusCode::OK, World::render_vault(vault)))
+    // A long-running operation, as the spec has it: 202 with Location; the result is the vault.
+    let location = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?.location.clone();
+    let kind = OperationKind::BackupVaultUpdate;
+    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    let spec = OperationSpec {
+        target: Some(Target::Vault(key.clone())),
+        ..vault_operation(context, core, path, kind, location, outcome)
+    };
+    let operation_id = core.world.start_operation(spec, context.now);
+    let vault_id = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?.id.clone();
+    let operation = core
+        .world
+        .operations
+        .get(&operation_id.to_ascii_lowercase())
+        .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
+    let headers =
+        context.lro_headers(operation, None, Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))));
+    Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
 }
 
 fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
@@ -534,15 +547,9 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
         .operations
         .get(&operation_id.to_ascii_lowercase())
         .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-    let group_scope = format!(
-        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DataProtection",
-        path.subscription, path.resource_group
-    );
-    let headers = context.lro_headers(
-        operation,
-        Some(context.url(&format!("{group_scope}/operationStatus/{operation_id}"))),
-        Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))),
-    );
+    // The spec's shape: Location (and Retry-After) only.
+    let headers =
+        context.lro_headers(operation, None, Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))));
     Ok(Reply::json(StatusCode::CREATED, body).with_headers(headers))
 }
 

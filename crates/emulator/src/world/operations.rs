@@ -252,7 +252,10 @@ impl World {
                     }
                 }
             }
-            (OperationKind::BackupVaultCreateOrUpdate, Some(Target::Vault(vault_key))) => {
+            (
+                OperationKind::BackupVaultCreateOrUpdate | OperationKind::BackupVaultUpdate,
+                Some(Target::Vault(vault_key)),
+            ) => {
                 if let Some(vault) = self.vaults.get_mut(&vault_key) {
                     vault.provisioning_state = if succeeded { "Succeeded" } else { "Failed" }.to_owned();
                 }

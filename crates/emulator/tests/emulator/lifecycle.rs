@@ -373,16 +373,24 @@ async fn resource_groups_disks_and_vaults_have_their_arm_lifecycles() {
     });
     let response = test.put(&test.arm(&vault), &body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let async_operation = header(&response, "azure-asyncoperation");
-    assert!(
-        async_operation.contains("/resourceGroups/rg-new/providers/Microsoft.DataProtection/operationStatus/"),
-        "{async_operation}"
-    );
+    // The spec's shape: Location and Retry-After, no Azure-AsyncOperation.
+    assert_eq!(header(&response, "azure-asyncoperation"), "");
+    let location = header(&response, "location");
+    assert!(location.contains("/backupVaults/vault-two/operationResults/"), "{location}");
     let created: Value = response.json().await.unwrap();
     assert_eq!(created["properties"]["provisioningState"], "Provisioning");
     assert_eq!(created["identity"]["type"], "SystemAssigned");
     assert_eq!(created["identity"]["principalId"].as_str().unwrap().len(), 36);
-    assert_eq!(test.wait(&async_operation).await["status"], "Succeeded");
+    let result = test.follow_location(&location).await;
+    assert_eq!(result.status(), StatusCode::OK);
+    let result: Value = result.json().await.unwrap();
+    assert_eq!(result["properties"]["provisioningState"], "Succeeded", "the Location's result is the vault");
+    // A PATCH is long-running too: 202 with Location, then the vault.
+    let patched = test.send(Method::PATCH, &test.arm(&vault), Some(&json!({"tags": {"env": "test"}}))).await;
+    assert_eq!(patched.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&patched, "azure-asyncoperation"), "");
+    let result: Value = test.follow_location(&header(&patched, "location")).await.json().await.unwrap();
+    assert_eq!(result["tags"]["env"], "test");
     let vault_body: Value = test.get(&test.arm(&vault)).await.json().await.unwrap();
     assert_eq!(vault_body["properties"]["provisioningState"], "Succeeded");
 

@@ -627,7 +627,7 @@ async fn from_2025_09_01_vaults_must_have_soft_delete_always_on() {
     // AlwaysOn satisfies the newer version.
     let always_on = json!({"properties": {"securitySettings": {"softDeleteSettings": {"state": "AlwaysOn"}}}});
     let patched = test.send(Method::PATCH, &newer(&new_vault), Some(&always_on)).await;
-    assert_eq!(patched.status(), StatusCode::OK);
+    assert_eq!(patched.status(), StatusCode::ACCEPTED);
 }
 
 #[tokio::test]

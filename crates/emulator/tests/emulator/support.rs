@@ -212,6 +212,19 @@ impl TestEmulator {
         panic!("operation {url} never finished");
     }
 
+    /// Polls a `Location` URL until it answers something else than 202, honouring `retry-after-ms`.
+    pub async fn follow_location(&self, url: &str) -> Response {
+        for _ in 0..200 {
+            let response = self.get(url).await;
+            if response.status() != StatusCode::ACCEPTED {
+                return response;
+            }
+            let delay = header(&response, "retry-after-ms").parse().unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        panic!("the operation at {url} never finished");
+    }
+
     /// Makes every operation finish at its first poll, with a 1 ms retry delay, for tests about other things.
     pub fn fast(&self) {
         self.state().set_default_lro_timing(LroTiming {
