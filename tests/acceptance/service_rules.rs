@@ -351,3 +351,28 @@ async fn protection_error_is_drift_that_azures_sync_repairs() {
     let (code, _) = ws.plan_code().await;
     assert_eq!(code, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_delay_on_the_instance_get_the_provider_waits_its_own_interval() {
+    let ws = Workspace::start().await;
+    ws.emulator.state().update_settings(|s| s.delay_on_instance_gets = false);
+    ws.emulator.state().set_lro_timing(
+        OperationKind::ProtectionConfiguration,
+        LroTiming { polls: 1, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(20) },
+    );
+    ws.write(&instance_block("bi", "bi-interval", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.emulator.state().clear_journal();
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    // After the create: one GET that finds protection still being configured (no delay asked), then the next GET
+    // no sooner than the provider's default interval, 10 s.
+    let gets: Vec<u64> = ws
+        .journal()
+        .iter()
+        .filter(|e| e.operation == "BackupInstances_Get" && e.status == 200)
+        .map(|e| e.at_ms)
+        .collect();
+    assert!(gets.len() >= 2, "{gets:?}");
+    let gap = gets[gets.len() - 1] - gets[gets.len() - 2];
+    assert!(gap >= 10_000, "polled {gap} ms after a GET that asked for no delay");
+    assert!(ws.journal().iter().all(|e| !e.early), "no poll came sooner than asked");
+}

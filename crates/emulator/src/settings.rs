@@ -217,6 +217,10 @@ pub struct Settings {
     /// instances run in the same vault, as the service refused parallel instance creates in one vault
     /// (azurerm #26911). Unset: no limit.
     pub instance_writes_per_vault: Option<u32>,
+    /// While protection is being configured, a GET of the instance carries the `ProtectionConfiguration` timing's
+    /// retry headers, so that tests poll fast. The real service sends none there (`false` answers as it does, and
+    /// clients wait their own interval).
+    pub delay_on_instance_gets: bool,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_seconds: u64,
     /// Backup instances per page of a List response.
@@ -236,6 +240,7 @@ impl Default for Settings {
             always_on_soft_delete_from_2025_09_01: true,
             role_propagation_ms: 0,
             instance_writes_per_vault: None,
+            delay_on_instance_gets: true,
             token_lifetime_seconds: 3599,
             page_size: 200,
             journal_capacity: 100_000,

@@ -52,6 +52,25 @@ fn datetime(unix_ms: u64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// An ID as the Data Protection service spells it in its answers: `resourcegroups` and `BackupVaults`, not the
+/// spec's `resourceGroups` and `backupVaults` (clients must compare IDs without case).
+pub(crate) fn service_spelling(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for (index, segment) in id.split('/').enumerate() {
+        if index > 0 {
+            out.push('/');
+        }
+        if segment.eq_ignore_ascii_case("resourceGroups") {
+            out.push_str("resourcegroups");
+        } else if segment.eq_ignore_ascii_case("backupVaults") {
+            out.push_str("BackupVaults");
+        } else {
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
 /// `2021-07-07T12:48:50.3430000Z`: the seven fractional digits the service uses for start times.
 pub(crate) fn format_precise(unix_ms: u64) -> String {
     let moment = datetime(unix_ms);

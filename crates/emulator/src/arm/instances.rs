@@ -59,9 +59,9 @@ fn get(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
     core.world.observe_instance(&key, context.now);
     let instance = core.world.instance(&key).ok_or_else(|| not_found(&core, &vault_key, name, context))?;
     let mut reply = Reply::json(StatusCode::OK, render_instance(instance));
-    if instance.configuring.is_some() {
+    if instance.configuring.is_some() && core.settings.delay_on_instance_gets {
         // Protection is still being configured: say when to look again, with the ProtectionConfiguration timing.
-        // (The real service sends no delay here; clients then use their own interval.)
+        // (The real service sends no delay here; `delay_on_instance_gets: false` answers as it does.)
         let timing = core.settings.timing(OperationKind::ProtectionConfiguration);
         reply.headers.push((header::RETRY_AFTER, timing.retry_after_seconds.to_string()));
         if let Some(ms) = timing.retry_after_ms {

@@ -434,7 +434,7 @@ fn snapshot_resource_group(properties: &Value) -> Option<String> {
 /// since GET and List of instances are the hottest paths.
 #[derive(serde::Serialize)]
 pub(crate) struct InstanceView<'a> {
-    id: &'a str,
+    id: String,
     name: &'a str,
     #[serde(rename = "type")]
     resource_type: &'static str,
@@ -467,7 +467,7 @@ struct StatusView<'a> {
 /// The ARM representation of an instance.
 pub(crate) fn render_instance(instance: &Instance) -> InstanceView<'_> {
     InstanceView {
-        id: &instance.id,
+        id: crate::util::service_spelling(&instance.id),
         name: &instance.name,
         resource_type: "Microsoft.DataProtection/backupVaults/backupInstances",
         properties: PropertiesView {

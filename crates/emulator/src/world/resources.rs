@@ -283,7 +283,7 @@ impl World {
             None => json!({ "type": "None" }),
         };
         let mut value = json!({
-            "id": vault.id,
+            "id": crate::util::service_spelling(&vault.id),
             "name": vault.name,
             "type": "Microsoft.DataProtection/backupVaults",
             "location": vault.location,
@@ -320,7 +320,7 @@ impl World {
 
     pub fn render_policy(policy: &Policy) -> Value {
         json!({
-            "id": policy.id,
+            "id": crate::util::service_spelling(&policy.id),
             "name": policy.name,
             "type": "Microsoft.DataProtection/backupVaults/backupPolicies",
             "properties": policy.properties,
