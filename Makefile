@@ -3,7 +3,7 @@
 CARGO ?= cargo
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
-.PHONY: all build demo test bench fuzz lint fmt clippy docs release install clean
+.PHONY: all build demo test testacc bench fuzz lint fmt clippy docs release install clean
 
 all: build
 
@@ -17,7 +17,12 @@ demo: build
 
 ## test: every test, including the acceptance tests that drive the real terraform CLI
 test:
-	$(CARGO) test --locked --workspace
+	TESTACC_TARGET=emulator $(CARGO) test --locked --workspace
+
+## testacc: the live acceptance suite (tests/live) against real Azure with TESTACC_TARGET=azure and the ARM_* and
+## TESTACC_* variables of docs/reliability.md; against the emulator otherwise (make test runs it that way too)
+testacc:
+	$(CARGO) test --locked --test live -- --nocapture
 
 ## bench: the benchmark of docs/performance.md (release build, emulator, real terraform): a table on stdout and
 ## target/bench/results.json. Not part of `make test`; run it on a quiet machine. BENCH_QUICK=1 checks it quickly.
