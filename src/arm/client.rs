@@ -55,6 +55,8 @@ pub struct ArmClient {
     /// Vaults (lower-case IDs) that refused a backup instance write while another ran, each with the lock that
     /// serialises this process's instance writes there from then on.
     serial_vaults: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Per-vault lists that answer refresh reads, when they are on ([`ArmClient::with_listings`]).
+    listings: Option<Arc<super::listing::Listings>>,
 }
 
 /// The first pause before a backup instance write that Azure refused because of another operation is sent
@@ -76,7 +78,19 @@ pub fn is_concurrency_conflict(error: &ArmError) -> bool {
 impl ArmClient {
     /// A client over `pipeline`.
     pub fn new(pipeline: Arc<Pipeline>) -> ArmClient {
-        ArmClient { pipeline, serial_vaults: Arc::default() }
+        ArmClient { pipeline, serial_vaults: Arc::default(), listings: None }
+    }
+
+    /// The same client, answering refresh reads from per-vault lists no older than `max_age`
+    /// ([`ArmClient::read_backup_instance`]).
+    pub fn with_listings(mut self, max_age: Duration) -> ArmClient {
+        self.listings = Some(Arc::new(super::listing::Listings::new(max_age)));
+        self
+    }
+
+    /// The per-vault lists, when they are on.
+    pub(super) fn listings(&self) -> Option<&super::listing::Listings> {
+        self.listings.as_deref()
     }
 
     /// The lock of `vault`'s instance writes, once Azure has refused parallel ones there.
@@ -188,6 +202,7 @@ impl ArmClient {
         body: &BackupInstanceResource,
         what: &str,
     ) -> Result<Operation, ArmError> {
+        self.forget_lists(&id.vault);
         let vault = id.vault.to_string();
         let mut turn = match self.vault_lock(&vault, false) {
             Some(lock) => Some(wait_for_turn(call, self.pipeline.clock().now(), lock).await?),
@@ -230,6 +245,7 @@ impl ArmClient {
         id: &BackupInstanceId,
     ) -> Result<Option<Operation>, ArmError> {
         let what = format!("deleting backup instance {id}");
+        self.forget_lists(&id.vault);
         let (url, response) = self.send_to::<()>(call, Method::DELETE, &id.to_string(), None, &what).await?;
         if matches!(response.status.as_u16(), 204 | 404) {
             return Ok(None);
@@ -262,6 +278,16 @@ impl ArmClient {
         let mut all = self.list_all(call, &format!("{vault}/backupInstances"), &what).await?;
         all.retain(|instance| !super::protection::is_soft_deleted(instance));
         Ok(all)
+    }
+
+    /// Lists the backup policies of a vault, following `nextLink`.
+    pub async fn list_backup_policies(
+        &self,
+        call: &CallContext,
+        vault: &BackupVaultId,
+    ) -> Result<Vec<BackupPolicyResource>, ArmError> {
+        let what = format!("listing the backup policies of {vault}");
+        self.list_all(call, &format!("{vault}/backupPolicies"), &what).await
     }
 
     /// Lists the soft-deleted backup instances of a vault (`deletedBackupInstances`), following `nextLink`.
@@ -391,6 +417,7 @@ impl ArmClient {
         body: &BackupPolicyResource,
     ) -> Result<BackupPolicyResource, ArmError> {
         let what = format!("creating backup policy {id}");
+        self.forget_lists(&id.vault);
         let (_, response) = self.send_to(call, Method::PUT, &id.to_string(), Some(body), &what).await?;
         response.error_for_status().and_then(|r| r.json()).map_err(|e| e.context(&what))
     }
@@ -398,6 +425,7 @@ impl ArmClient {
     /// DELETEs a backup policy (synchronous). `false` when it did not exist.
     pub async fn delete_backup_policy(&self, call: &CallContext, id: &BackupPolicyId) -> Result<bool, ArmError> {
         let what = format!("deleting backup policy {id}");
+        self.forget_lists(&id.vault);
         let (_, response) = self.send_to::<()>(call, Method::DELETE, &id.to_string(), None, &what).await?;
         if matches!(response.status.as_u16(), 204 | 404) {
             return Ok(false);
@@ -425,6 +453,7 @@ impl ArmClient {
         action: InstanceAction,
     ) -> Result<Option<Operation>, ArmError> {
         let what = format!("{} of backup instance {id}", action.describe());
+        self.forget_lists(&id.vault);
         let body = match action {
             InstanceAction::Sync => serde_json::json!({ "syncType": "Default" }),
             _ => serde_json::json!({}),

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod ids;
+pub mod listing;
 pub mod models;
 pub mod pipeline;
 pub mod poller;

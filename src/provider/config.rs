@@ -80,6 +80,10 @@ pub fn schema() -> Schema {
                     "Whether to leave resource provider registration alone. By default, when Azure answers that the subscription is not registered for `Microsoft.DataProtection` (409 `MissingSubscriptionRegistration`, as a subscription that never used Azure Backup does), the provider registers it and waits until it is registered; that needs `Microsoft.DataProtection/register/action` (part of Contributor). Set this to `true` when the principal may not register providers. Falls back to `ARM_SKIP_PROVIDER_REGISTRATION`. Defaults to `false`.",
                 ),
                 b(
+                    "refresh_by_list",
+                    "Whether a refresh reads the backup instances and policies of each vault with one list (paged) instead of one GET each, so that large states stay inside Azure Resource Manager's read limits. An object the list does not hold is read with a GET, and a list answers reads for at most 60 seconds. Defaults to `true`.",
+                ),
+                b(
                     "validate_on_plan",
                     "Whether `terraform plan` runs Azure's validateForBackup for new backup instances, so that errors such as missing permissions appear at plan time. Defaults to `true`.",
                 ),
@@ -199,6 +203,8 @@ pub struct Settings {
     pub validate_on_plan: bool,
     /// Leave resource provider registration alone.
     pub skip_provider_registration: bool,
+    /// Answer refresh reads from per-vault lists.
+    pub refresh_by_list: bool,
 }
 
 /// The outcome of reading the provider block.
@@ -281,6 +287,7 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<R
     let validate_on_plan = boolean("validate_on_plan", None, true);
     let skip_provider_registration =
         boolean("skip_provider_registration", Some("ARM_SKIP_PROVIDER_REGISTRATION"), false);
+    let refresh_by_list = boolean("refresh_by_list", None, true);
 
     if let Some(name) = &environment
         && cloud::environment(name).is_none()
@@ -354,6 +361,7 @@ pub fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<R
         authority_host,
         validate_on_plan,
         skip_provider_registration,
+        refresh_by_list,
     })))
 }
 

@@ -197,7 +197,8 @@ async fn connect(
         RetryOptions::default(),
     )
     .with_provider_registration(!settings.skip_provider_registration);
-    Ok(ArmClient::new(Arc::new(pipeline)))
+    let client = ArmClient::new(Arc::new(pipeline));
+    Ok(if settings.refresh_by_list { client.with_listings(crate::arm::listing::DEFAULT_MAX_AGE) } else { client })
 }
 
 /// Reads a custom cloud's endpoints from `https://{host}/metadata/endpoints`.

@@ -1222,7 +1222,7 @@ impl ManagedResource for BackupInstanceType {
         current: &Value,
         response: &mut ReadResponse,
     ) -> Result<Option<Value>, ArmError> {
-        let Some(instance) = azure.client().get_backup_instance(&azure.context, id).await? else { return Ok(None) };
+        let Some(instance) = azure.client().read_backup_instance(&azure.context, id).await? else { return Ok(None) };
         let state = state_from_azure(current, id, &instance);
         self.remember_refresh(id, state.attr("datasource_id").as_str().map(str::to_owned));
         // Stopped or suspended protection is drift the plan shows; a failed one deserves a word here too.

@@ -925,7 +925,7 @@ impl ManagedResource for BackupPolicyDiskType {
         current: &Value,
         _response: &mut ReadResponse,
     ) -> Result<Option<Value>, ArmError> {
-        let found = azure.client().get_backup_policy(&azure.context, id).await?;
+        let found = azure.client().read_backup_policy(&azure.context, id).await?;
         Ok(found.map(|policy| state_from_azure(current, id, &policy)))
     }
 

@@ -16,5 +16,6 @@ mod complete_example;
 mod data_sources;
 mod docs;
 mod examples;
+mod refresh;
 mod release;
 mod service_rules;

@@ -76,6 +76,8 @@ pub struct Step {
 }
 
 const GET: &str = "BackupInstances_Get";
+/// A refresh reads the vault's list (refresh_by_list, on by default); an instance it does not hold is read with a GET.
+const LIST: &str = "BackupInstances_List";
 const PUT: &str = "BackupInstances_CreateOrUpdate";
 const DELETE: &str = "BackupInstances_Delete";
 const VALIDATE: &str = "BackupInstances_ValidateForBackup";
@@ -119,10 +121,16 @@ pub const STEPS: &[Step] = &[
     Step {
         awaits_protection: true,
         context: &["reading backup instance", "waiting for backup instance"],
-        ..step(Command::Update, "GET after PUT", GET, 1)
+        ..step(Command::Update, "GET after PUT", GET, 0)
     },
-    Step { context: &["reading backup instance"], ..step(Command::Read, "GET", GET, 0) },
-    Step { context: &["reading backup instance"], ..step(Command::Import, "GET", GET, 0) },
+    Step {
+        context: &["reading backup instance", "listing the backup instances"],
+        ..step(Command::Read, "list", LIST, 0)
+    },
+    Step {
+        context: &["reading backup instance", "listing the backup instances"],
+        ..step(Command::Import, "list", LIST, 0)
+    },
     Step {
         starts_operation: true,
         context: &["deleting backup instance"],
@@ -131,7 +139,7 @@ pub const STEPS: &[Step] = &[
     Step { context: &["deleting backup instance"], ..step(Command::Destroy, "DELETE poll", LOCATION_STATUS, 0) },
     Step {
         context: &["deleting backup instance", "reading backup instance"],
-        ..step(Command::Destroy, "confirm GET", GET, 1)
+        ..step(Command::Destroy, "confirm GET", GET, 0)
     },
 ];
 
