@@ -8,7 +8,7 @@
 //! `target/bench/results.json`. docs/performance.md explains each figure and records a run.
 //!
 //! `BENCH_QUICK=1` runs everything with small counts (a check that the bench works, not a measurement);
-//! `BENCH_ONLY=size,startup,configure,plan,apply,rss,rtt` runs some figures only.
+//! `BENCH_ONLY=size,startup,configure,plan,refresh_scale,apply,rss,rtt,emulator_scale` runs some figures only.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -66,6 +66,9 @@ struct Counts {
     rtt_calls: usize,
     /// Instances in the large vault of the emulator's scale figure.
     scale_instances: usize,
+    /// The states refreshed under ARM's default throttling, and runs of each.
+    refresh_instances: [usize; 2],
+    refresh_runs: usize,
 }
 
 impl Counts {
@@ -82,6 +85,8 @@ impl Counts {
             rss_runs: 3,
             rtt_calls: 2000,
             scale_instances: 10_000,
+            refresh_instances: [100, 1000],
+            refresh_runs: 3,
         }
     }
 
@@ -98,6 +103,8 @@ impl Counts {
             rss_runs: 1,
             rtt_calls: 200,
             scale_instances: 500,
+            refresh_instances: [10, 50],
+            refresh_runs: 1,
         }
     }
 }
@@ -695,7 +702,11 @@ async fn bench_plan(counts: &Counts) -> Vec<Figure> {
             let journal = ws.emulator.state().journal_since(before);
             sign_ins[i].push(journal.iter().filter(|e| e.operation == "Token").count() as f64);
             if refresh {
-                gets.push(journal.iter().filter(|e| e.operation == "BackupInstances_Get").count() as f64);
+                let reads = journal
+                    .iter()
+                    .filter(|e| e.operation == "BackupInstances_Get" || e.operation == "BackupInstances_List")
+                    .count();
+                gets.push(reads as f64);
             }
             theirs[i].push(ms(baseline.run(&args, 0).await));
             plugin[i].push(ms(nothing.run(&args, 0).await));
@@ -726,7 +737,7 @@ async fn bench_plan(counts: &Counts) -> Vec<Figure> {
             value / floor
         ));
         if i == 0 {
-            notes.push(format!("GETs of instances per refreshing plan: {}", median(&gets)));
+            notes.push(format!("reads of instances (GETs and list pages) per refreshing plan: {}", median(&gets)));
         }
         notes.push(format!(
             "token requests per plan: {} (ConfigureProvider signs in once in each provider process it configures)",
@@ -745,6 +756,117 @@ async fn bench_plan(counts: &Counts) -> Vec<Figure> {
             runs: ours[i].len(),
             samples: ours[i].clone(),
             baseline_samples: theirs[i].clone(),
+            notes,
+        });
+    }
+    figures
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 3b. Refresh at scale, under ARM's default throttling
+
+/// `main.tf` of `ws` with `refresh_by_list` set in the provider block.
+fn with_refresh_by_list(ws: &Workspace, on: bool) {
+    let path = ws.work_dir().join("main.tf");
+    let text = std::fs::read_to_string(&path).expect("main.tf");
+    let text = text.replace("  refresh_by_list = false\n", "");
+    let text = if on {
+        text
+    } else {
+        text.replace("provider \"dataprotection\" {\n", "provider \"dataprotection\" {\n  refresh_by_list = false\n")
+    };
+    std::fs::write(path, text).expect("main.tf");
+}
+
+/// A refreshing plan of `ws` with fresh ARM buckets (as a CI job that starts after a quiet while): its time, and
+/// its ARM requests (sign-in and metadata left out) and the 429s among them.
+async fn throttled_plan(ws: &Workspace) -> (f64, usize, usize) {
+    ws.emulator.state().set_throttling(ThrottleSettings::default());
+    let before = ws.journal().last().map_or(0, |e| e.seq);
+    let time = ms(timed(ws, &["plan", "-detailed-exitcode"], 0).await);
+    let journal = ws.emulator.state().journal_since(before);
+    let arm: Vec<&JournalEntry> =
+        journal.iter().filter(|e| e.operation != "Token" && e.operation != "Metadata_Endpoints").collect();
+    (time, arm.len(), arm.iter().filter(|e| e.status == 429).count())
+}
+
+async fn bench_refresh_scale(counts: &Counts) -> Vec<Figure> {
+    let mut figures = Vec::new();
+    for n in counts.refresh_instances {
+        let ws = workspace(n, instant_timing()).await;
+        ws.write(&instances_config(n));
+        let setup = Instant::now();
+        ws.apply().await;
+        eprintln!(
+            "  applied {n} instances in {:.1} s (setup, throttling off, not measured)",
+            setup.elapsed().as_secs_f64()
+        );
+        assert_eq!(ws.instance_ids().len(), n, "every instance exists");
+        let nothing = Baseline::do_nothing_provider(n);
+        nothing.run(&["apply", "-auto-approve"], 0).await;
+        nothing.run(&["plan", "-detailed-exitcode"], 0).await;
+
+        // Before: one GET per instance (refresh_by_list = false), one run at 1,000 (it waits out the read bucket).
+        with_refresh_by_list(&ws, false);
+        let before_runs = if n >= 1000 { 1 } else { counts.refresh_runs };
+        let mut before = Vec::new();
+        for _ in 0..before_runs {
+            before.push(throttled_plan(&ws).await);
+        }
+        with_refresh_by_list(&ws, true);
+        let mut ours = Vec::new();
+        let mut floor = Vec::new();
+        let mut no_refresh = Vec::new();
+        let mut floor_no_refresh = Vec::new();
+        timed(&ws, &["plan", "-detailed-exitcode"], 0).await;
+        for _ in 0..counts.refresh_runs {
+            ours.push(throttled_plan(&ws).await);
+            floor.push(ms(nothing.run(&["plan", "-detailed-exitcode"], 0).await));
+            // The same plans without refresh: what is left is not the refresh's.
+            no_refresh.push(ms(timed(&ws, &["plan", "-detailed-exitcode", "-refresh=false"], 0).await));
+            floor_no_refresh.push(ms(nothing.run(&["plan", "-detailed-exitcode", "-refresh=false"], 0).await));
+        }
+        let times: Vec<f64> = ours.iter().map(|r| r.0).collect();
+        let value = median(&times);
+        let base = median(&floor);
+        let per_instance = median(&ours.iter().map(|r| r.1 as f64 / n as f64).collect::<Vec<_>>());
+        let throttled: usize = ours.iter().map(|r| r.2).sum();
+        let before_time = median(&before.iter().map(|r| r.0).collect::<Vec<_>>());
+        let before_requests = median(&before.iter().map(|r| r.1 as f64).collect::<Vec<_>>());
+        let before_throttled = median(&before.iter().map(|r| r.2 as f64).collect::<Vec<_>>());
+        let notes = vec![
+            format!(
+                "ARM requests per refreshed instance: {per_instance:.3} ({} requests per plan, {throttled} answered 429 in {} runs)",
+                ours.first().map_or(0, |r| r.1),
+                ours.len()
+            ),
+            format!(
+                "before (refresh_by_list = false): {before_time:.0} ms, {before_requests:.0} requests, \
+                 {before_throttled:.0} answered 429 (median of {})",
+                before.len()
+            ),
+            format!("ours {:.0}-{:.0} ms", percentile(&times, 0.0), percentile(&times, 100.0)),
+            format!(
+                "-refresh=false: ours {:.0} ms, the do-nothing provider {:.0} ms ({:.2}x): the part of the ratio \
+                 that is not the refresh",
+                median(&no_refresh),
+                median(&floor_no_refresh),
+                median(&no_refresh) / median(&floor_no_refresh)
+            ),
+        ];
+        figures.push(Figure {
+            key: format!("refresh_{n}"),
+            figure: format!("terraform plan, {n} applied instances in one vault, ARM's default throttling"),
+            value: round(value, 1),
+            unit: "ms".into(),
+            baseline: format!("terraform plan of {n} test_thing (do-nothing provider)"),
+            baseline_value: Some(round(base, 1)),
+            ratio: Some(round(value / base, 3)),
+            target: "<= 1.2x, <= 0.05 requests per instance at 1,000".into(),
+            met: value / base <= 1.2 && (n < 1000 || per_instance <= 0.05),
+            runs: ours.len(),
+            samples: times,
+            baseline_samples: floor,
             notes,
         });
     }
@@ -1271,6 +1393,7 @@ fn main() -> std::process::ExitCode {
     step("startup", &mut || bench_startup(&counts));
     step("configure", &mut || runtime.block_on(bench_configure(&counts)));
     step("plan", &mut || runtime.block_on(bench_plan(&counts)));
+    step("refresh_scale", &mut || runtime.block_on(bench_refresh_scale(&counts)));
     step("apply", &mut || runtime.block_on(bench_apply(&counts)));
     step("rss", &mut || runtime.block_on(bench_rss(&counts)));
     step("rtt", &mut || runtime.block_on(bench_rtt(&counts)));

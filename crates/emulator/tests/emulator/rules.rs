@@ -659,3 +659,53 @@ async fn deleted_instances_in_a_soft_delete_vault_are_kept_listed_and_undeleted(
     let none = test.post(&test.arm(&format!("{}/deletedBackupInstances/kept/undelete", vault_path())), None).await;
     assert_error(none, StatusCode::NOT_FOUND, "UserErrorGenericResourceNotFound").await;
 }
+
+#[tokio::test]
+async fn a_role_assignment_made_through_arm_takes_effect_after_the_propagation_delay() {
+    let test = support::start().await;
+    test.fast();
+    test.state().update_settings(|s| s.role_propagation_ms = 60_000);
+    let validate = || async {
+        let response = test
+            .post(
+                &test.arm(&format!("{}/validateForBackup", vault_path())),
+                Some(&validate_body(world::DISK_UNAUTHORIZED)),
+            )
+            .await;
+        test.wait(&header(&response, "azure-asyncoperation")).await["status"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(validate().await, "Failed");
+    let assignment = format!(
+        "{}/providers/Microsoft.Authorization/roleAssignments/6f5c1a54-0a2b-4e52-8a55-3a3f1f6b9a01",
+        world::disk_id(world::DISK_UNAUTHORIZED)
+    );
+    let body = json!({"properties": {
+        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/3e5e47e6-65f7-47ef-90b5-e5dd4d455f24", world::SUBSCRIPTION_ID),
+        "principalId": world::VAULT_PRINCIPAL_ID, "principalType": "ServicePrincipal"}});
+    assert_eq!(test.put(&test.arm(&assignment), &body).await.status(), StatusCode::CREATED);
+    // Listed at once (with its createdOn), not yet in effect for the service's checks.
+    let listed: Value = test.get(&test.arm(&assignment)).await.json().await.unwrap();
+    assert!(listed["properties"]["createdOn"].is_string());
+    assert_eq!(validate().await, "Failed");
+    test.state().advance_clock(std::time::Duration::from_secs(61));
+    assert_eq!(validate().await, "Succeeded");
+}
+
+#[tokio::test]
+async fn a_vault_that_takes_one_instance_write_at_a_time_refuses_the_second() {
+    let test = support::start().await;
+    test.state().update_settings(|s| s.instance_writes_per_vault = Some(1));
+    // The first create runs (its operation needs a poll to end); a second instance's PUT meets it.
+    test.state().set_default_lro_timing(LroTiming { polls: 1, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(1) });
+    let first =
+        test.put(&test.arm(&instance_path("one")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let second =
+        test.put(&test.arm(&instance_path("two")), &disk_instance(world::DISK_APP_02, world::POLICY_DAILY)).await;
+    assert_error(second, StatusCode::CONFLICT, "UserErrorConcurrentBackupInstanceOperation").await;
+    // Once the first has ended, the second goes through.
+    test.wait(&header(&first, "azure-asyncoperation")).await;
+    let second =
+        test.put(&test.arm(&instance_path("two")), &disk_instance(world::DISK_APP_02, world::POLICY_DAILY)).await;
+    assert_eq!(second.status(), StatusCode::CREATED);
+}
