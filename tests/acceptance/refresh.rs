@@ -5,7 +5,6 @@ use crate::support;
 
 use dataprotection_emulator::Scenario;
 use dataprotection_emulator::default_world as world;
-use dataprotection_emulator::scenario::{DiskSeed, RoleAssignmentSeed};
 use reqwest::Method;
 use support::terraform::{Workspace, instance_block};
 
@@ -16,21 +15,7 @@ fn disk(index: usize) -> String {
 }
 
 fn scenario() -> Scenario {
-    let mut scenario = Scenario::default_world();
-    for index in 0..COUNT {
-        scenario.disks.push(DiskSeed {
-            resource_group: world::WORKLOAD_RESOURCE_GROUP.to_owned(),
-            name: disk(index),
-            ..DiskSeed::default()
-        });
-    }
-    scenario.role_assignments.push(RoleAssignmentSeed {
-        scope: world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP),
-        role: "Disk Backup Reader".to_owned(),
-        principal_id: world::VAULT_PRINCIPAL_ID.to_owned(),
-        ..RoleAssignmentSeed::default()
-    });
-    scenario
+    Scenario::default_world().with_backup_ready_disks(COUNT, disk)
 }
 
 fn body() -> String {

@@ -91,10 +91,17 @@ resource "dataprotection_backup_policy_disk" "policy" {{
         location = world::LOCATION
     );
     if with_instance {
-        body.push_str(&format!(
-            r#"
+        body.push_str(&instance_in_new_vault("bi-sd", world::DISK_APP_02));
+    }
+    body
+}
+
+/// A backup instance `name` of the default world's `disk` in the configuration's own vault and policy.
+fn instance_in_new_vault(name: &str, disk: &str) -> String {
+    format!(
+        r#"
 resource "dataprotection_backup_instance" "bi" {{
-  name                       = "bi-sd"
+  name                       = "{name}"
   vault_id                   = dataprotection_backup_vault.vault.id
   datasource_id              = "{disk}"
   location                   = "{location}"
@@ -102,12 +109,10 @@ resource "dataprotection_backup_instance" "bi" {{
   snapshot_resource_group_id = "{snapshots}"
 }}
 "#,
-            disk = world::disk_id(world::DISK_APP_02),
-            location = world::LOCATION,
-            snapshots = world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP),
-        ));
-    }
-    body
+        disk = world::disk_id(disk),
+        location = world::LOCATION,
+        snapshots = world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,21 +188,7 @@ async fn soft_deleted_instances_are_purged_when_their_retention_ends() {
 fn new_vault_config(with_instance: bool) -> String {
     let mut body = soft_delete_config("Off", false).replace("vault-sd", "vault-roles");
     if with_instance {
-        body.push_str(&format!(
-            r#"
-resource "dataprotection_backup_instance" "bi" {{
-  name                       = "bi-roles"
-  vault_id                   = dataprotection_backup_vault.vault.id
-  datasource_id              = "{disk}"
-  location                   = "{location}"
-  backup_policy_id           = dataprotection_backup_policy_disk.policy.id
-  snapshot_resource_group_id = "{snapshots}"
-}}
-"#,
-            disk = world::disk_id(world::DISK_APP_01),
-            location = world::LOCATION,
-            snapshots = world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP),
-        ));
+        body.push_str(&instance_in_new_vault("bi-roles", world::DISK_APP_01));
     }
     body
 }
@@ -280,22 +271,8 @@ async fn roles_granted_just_before_are_waited_for_and_missing_ones_fail_at_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vault_that_refuses_parallel_instance_writes_gets_them_one_at_a_time() {
-    let mut scenario = Scenario::default_world();
     let disks: Vec<String> = (0..6).map(|i| format!("disk-par-{i}")).collect();
-    for disk in &disks {
-        scenario.disks.push(dataprotection_emulator::scenario::DiskSeed {
-            resource_group: world::WORKLOAD_RESOURCE_GROUP.to_owned(),
-            name: disk.clone(),
-            ..Default::default()
-        });
-    }
-    scenario.role_assignments.push(dataprotection_emulator::scenario::RoleAssignmentSeed {
-        scope: world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP),
-        role: "Disk Backup Reader".to_owned(),
-        principal_id: world::VAULT_PRINCIPAL_ID.to_owned(),
-        ..Default::default()
-    });
-    let ws = Workspace::with_scenario(scenario).await;
+    let ws = Workspace::with_scenario(Scenario::default_world().with_backup_ready_disks(6, |i| disks[i].clone())).await;
     ws.emulator.state().update_settings(|s| s.instance_writes_per_vault = Some(1));
     // Creates that take a while, so that Terraform's parallel creates meet each other.
     ws.emulator.state().set_lro_timing(

@@ -15,13 +15,13 @@
 mod support;
 use support::terraform_version;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::{Emulator, EmulatorConfig, Scenario};
-use support::terraform::{PROVIDER, emulator_http_client, fast_timing};
+use support::terraform::{emulator_http_client, fast_timing, prepare_folder};
 use tempfile::TempDir;
 
 const DISK_BACKUP_READER: &str = "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24";
@@ -77,18 +77,7 @@ impl Live {
     async fn start() -> Live {
         terraform_version::require_terraform();
         let dir = tempfile::tempdir().expect("temporary folder");
-        std::fs::create_dir_all(dir.path().join("work")).expect("work folder");
-        std::fs::create_dir_all(dir.path().join("home")).expect("home folder");
-        let provider_dir = Path::new(PROVIDER).parent().expect("the provider binary has a folder");
-        let cli_config = dir.path().join("terraform.rc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"dpkit/dataprotection\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                provider_dir.display()
-            ),
-        )
-        .expect("CLI configuration");
+        let cli_config = prepare_folder(dir.path());
         let mut env = vec![
             ("PATH".to_owned(), std::env::var("PATH").unwrap_or_default()),
             ("HOME".to_owned(), dir.path().join("home").display().to_string()),

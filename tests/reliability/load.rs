@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::journal::JournalEntry;
-use dataprotection_emulator::scenario::{DiskSeed, RoleAssignmentSeed};
 use dataprotection_emulator::{Scenario, ThrottleSettings};
 use reliability_support::output_problems;
 use support::terraform::{Workspace, instance_block};
@@ -23,23 +22,9 @@ fn disk_name(index: usize) -> String {
     format!("disk-load-{index:04}")
 }
 
-/// The default world plus one disk per instance the vault may back up.
+/// The default world plus one disk per instance, each of which the vault may back up.
 fn scenario() -> Scenario {
-    let mut scenario = Scenario::default_world();
-    for index in 0..INSTANCES {
-        scenario.disks.push(DiskSeed {
-            resource_group: world::WORKLOAD_RESOURCE_GROUP.to_owned(),
-            name: disk_name(index),
-            ..DiskSeed::default()
-        });
-    }
-    scenario.role_assignments.push(RoleAssignmentSeed {
-        scope: world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP),
-        role: "Disk Backup Reader".to_owned(),
-        principal_id: world::VAULT_PRINCIPAL_ID.to_owned(),
-        ..RoleAssignmentSeed::default()
-    });
-    scenario
+    Scenario::default_world().with_backup_ready_disks(INSTANCES, disk_name)
 }
 
 /// What the journal says about a run: requests per status, 429s per operation, and retries after a 429 that

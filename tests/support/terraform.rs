@@ -16,6 +16,24 @@ use tokio::process::Command;
 /// The provider binary cargo built for this test run.
 pub const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-dataprotection");
 
+/// Prepares `dir` for terraform runs: `work/` and `home/` folders, and a CLI configuration (returned) whose
+/// dev_overrides point terraform at the provider binary cargo built, so that no `terraform init` is needed.
+pub fn prepare_folder(dir: &Path) -> PathBuf {
+    let provider_dir = Path::new(PROVIDER).parent().expect("the provider binary has a folder");
+    let cli_config = dir.join("terraform.rc");
+    std::fs::write(
+        &cli_config,
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"dpkit/dataprotection\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            provider_dir.display()
+        ),
+    )
+    .expect("CLI configuration");
+    std::fs::create_dir_all(dir.join("work")).expect("work folder");
+    std::fs::create_dir_all(dir.join("home")).expect("home folder");
+    cli_config
+}
+
 /// Operation timing that keeps tests fast but still makes the provider poll at least once.
 pub fn fast_timing() -> LroTiming {
     LroTiming { polls: 1, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(20) }
@@ -65,18 +83,7 @@ impl Workspace {
         .await
         .expect("the emulator starts");
         emulator.state().set_default_lro_timing(fast_timing());
-        let provider_dir = Path::new(PROVIDER).parent().expect("the provider binary has a folder");
-        let cli_config = dir.path().join("terraform.rc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"dpkit/dataprotection\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                provider_dir.display()
-            ),
-        )
-        .expect("CLI configuration");
-        std::fs::create_dir_all(dir.path().join("work")).expect("work folder");
-        std::fs::create_dir_all(dir.path().join("home")).expect("home folder");
+        let cli_config = prepare_folder(dir.path());
         Workspace { emulator, dir, cli_config }
     }
 

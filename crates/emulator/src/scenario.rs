@@ -358,6 +358,26 @@ impl Scenario {
         self
     }
 
+    /// Adds `count` managed disks (named by `name(i)`) to the default world's workload resource group, and gives
+    /// the default vault's identity Disk Backup Reader on that group, so that each can be protected.
+    pub fn with_backup_ready_disks(mut self, count: usize, name: impl Fn(usize) -> String) -> Scenario {
+        use super::default_world as world;
+        for index in 0..count {
+            self.disks.push(DiskSeed {
+                resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
+                name: name(index),
+                ..DiskSeed::default()
+            });
+        }
+        self.role_assignments.push(RoleAssignmentSeed {
+            scope: world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP),
+            role: "Disk Backup Reader".to_owned(),
+            principal_id: world::VAULT_PRINCIPAL_ID.to_owned(),
+            ..RoleAssignmentSeed::default()
+        });
+        self
+    }
+
     /// Reads a scenario from JSON.
     pub fn from_json(text: &str) -> Result<Scenario, serde_json::Error> {
         serde_json::from_str(text)
