@@ -625,8 +625,11 @@ pub async fn run_case(case: Case) -> Report {
         injected += RULE_BUDGET - left;
     }
     if case.disruption == Disruption::Fault(Fault::LatencyBeyondTimeout) {
-        // Anything the slow requests would still do has happened before the invariant is checked.
-        tokio::time::sleep(Duration::from_millis(LATENCY_MS + 500)).await;
+        // Anything the slow requests would still do has happened before the invariant is checked: the emulator
+        // says when none is in flight any more (bounded, so that a regression fails instead of hanging).
+        if !state.wait_idle(Duration::from_millis(LATENCY_MS * 5)).await {
+            problems.push(format!("requests were still in flight {} ms after the command", LATENCY_MS * 5));
+        }
     }
     state.clear_faults();
     if injected == 0 {

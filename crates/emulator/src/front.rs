@@ -43,6 +43,7 @@ pub(crate) struct DropConnection;
 
 /// The middleware around everything but the admin API.
 pub(crate) async fn front(State(state): State<Arc<EmulatorState>>, mut request: Request, next: Next) -> Response {
+    let _in_flight = state.request_started();
     let at_ms = state.elapsed_ms();
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();

@@ -1,8 +1,8 @@
 //! The emulator's shared state, and the controls tests use on it directly.
 
 use crate::util::set_field;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -36,8 +36,25 @@ pub struct EmulatorState {
     pub(crate) journal: Mutex<Journal>,
     pub(crate) signer: TokenSigner,
     clock_offset_ms: AtomicI64,
+    /// When set (non-zero), the clock stands still at this wall-clock time, moved only by `advance_clock`.
+    frozen_at_ms: AtomicU64,
+    /// Requests being answered right now (latency faults included).
+    in_flight: AtomicUsize,
+    /// Told when the last request in flight ends.
+    idle: tokio::sync::Notify,
     started: Instant,
     base_url: RwLock<Option<String>>,
+}
+
+/// A request in flight; dropping it (answered, or cancelled with its connection) ends it.
+pub(crate) struct InFlight(Arc<EmulatorState>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl std::fmt::Debug for EmulatorState {
@@ -70,6 +87,9 @@ impl EmulatorState {
             journal: Mutex::new(Journal::default()),
             signer,
             clock_offset_ms: AtomicI64::new(0),
+            frozen_at_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
             started: Instant::now(),
             base_url: RwLock::new(None),
         })
@@ -79,7 +99,50 @@ impl EmulatorState {
     /// added. Token expiry, operation timing and throttling all run on it.
     pub fn now_ms(&self) -> u64 {
         let offset = self.clock_offset_ms.load(Ordering::Relaxed);
-        wall_clock_ms().saturating_add_signed(offset)
+        let frozen = self.frozen_at_ms.load(Ordering::Relaxed);
+        let base = if frozen == 0 { wall_clock_ms() } else { frozen };
+        base.saturating_add_signed(offset)
+    }
+
+    /// Stops the emulator's clock (`true`) where it is, so that only [`advance_clock`](Self::advance_clock) moves
+    /// it: token expiry, operation timing, soft delete retention and role propagation then depend on what a test
+    /// says, not on how fast the machine is. `false` lets it run again from where it stands.
+    pub fn freeze_clock(&self, frozen: bool) {
+        let now = self.now_ms();
+        if frozen {
+            self.clock_offset_ms.store(0, Ordering::Relaxed);
+            self.frozen_at_ms.store(now.max(1), Ordering::Relaxed);
+        } else {
+            self.frozen_at_ms.store(0, Ordering::Relaxed);
+            let offset = i64::try_from(now).unwrap_or(i64::MAX) - i64::try_from(wall_clock_ms()).unwrap_or(i64::MAX);
+            self.clock_offset_ms.store(offset, Ordering::Relaxed);
+        }
+    }
+
+    /// The requests being answered right now, latency faults included.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no request is being answered (or `timeout` passes; then `false`): a readiness signal for tests
+    /// that must know everything a client sent has taken effect, instead of a sleep.
+    pub async fn wait_idle(&self, timeout: Duration) -> bool {
+        let waiting = async {
+            loop {
+                let notified = self.idle.notified();
+                if self.in_flight() == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(timeout, waiting).await.is_ok()
+    }
+
+    /// Counts a request in flight until the guard is dropped.
+    pub(crate) fn request_started(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.clone())
     }
 
     /// Moves the emulator's clock forward: tokens expire, timed operations finish and throttling buckets refill

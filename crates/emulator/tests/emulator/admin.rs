@@ -199,3 +199,47 @@ async fn the_clock_and_tokens_are_controlled_over_http() {
     let state: Value = test.client.get(test.url("/_emulator/state")).send().await.unwrap().json().await.unwrap();
     assert_eq!(state["vaults"][0]["name"], world::VAULT_NAME);
 }
+
+#[tokio::test]
+async fn a_frozen_clock_moves_only_when_told_and_requests_in_flight_are_counted() {
+    let test = support::start().await;
+    let state = test.state();
+    state.freeze_clock(true);
+    let frozen = state.now_ms();
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    assert_eq!(state.now_ms(), frozen, "the clock stands still");
+    state.advance_clock(std::time::Duration::from_secs(90));
+    assert_eq!(state.now_ms(), frozen + 90_000, "and moves exactly as far as told");
+    state.freeze_clock(false);
+    assert!(state.now_ms() >= frozen + 90_000, "running again from where it stood");
+
+    // A request held by a latency fault is in flight until it is answered; wait_idle says when.
+    state
+        .add_fault(dataprotection_emulator::FaultRule {
+            id: 0,
+            method: None,
+            path_contains: None,
+            path_regex: None,
+            operation: Some("BackupVaults_Get".to_owned()),
+            skip: 0,
+            count: Some(1),
+            action: dataprotection_emulator::FaultAction::Latency { ms: 300 },
+        })
+        .unwrap();
+    let url = test.arm(&support::vault_path());
+    let watch = async {
+        for _ in 0..100 {
+            if state.in_flight() > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let seen = state.in_flight();
+        (seen, state.wait_idle(std::time::Duration::from_secs(10)).await, state.in_flight())
+    };
+    let (response, (seen, idle, after)) = tokio::join!(test.get(&url), watch);
+    assert_eq!(seen, 1, "the held request is counted");
+    assert!(idle, "and wait_idle returns once it is answered");
+    assert_eq!(after, 0);
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+}
