@@ -1110,6 +1110,29 @@ impl ManagedResource for BackupInstanceType {
         tracing::info!(id = %id, "backup instance accepted; following the operation");
         let planned = &request.planned_state;
         let mut result = finish_put(client, call, &mut operation, id, planned, &mut state).await;
+        // Protection failed for a permission the vault's identity holds but Azure has not applied yet (no
+        // validation at plan, or roles assigned between plan and apply): send the instance again once it has.
+        let clock = client.pipeline().clock().clone();
+        let mut pause = ROLE_PROPAGATION_FIRST_PAUSE;
+        while let Err(error) = &result
+            && error.code.as_deref() == Some("UserErrorMissingRequiredPermissions")
+            && clock.now() + pause <= call.deadline
+            && matches!(roles_held(client, call, &model).await, Ok(RolesHeld::All(_)))
+        {
+            tracing::info!(
+                id = %id,
+                pause_s = pause.as_secs(),
+                "protection failed for roles the vault's identity holds but Azure has not applied yet; sending the \
+                 instance again after a pause"
+            );
+            tokio::select! {
+                biased;
+                _ = call.stop.cancelled() => break,
+                _ = clock.sleep(pause) => {}
+            }
+            pause = (pause * 2).min(ROLE_PROPAGATION_MAX_PAUSE);
+            result = run_steps(client, call, &model, planned, &mut state, &[Step::Put]).await;
+        }
         if result.is_ok() {
             // Protection is configured; a configuration that asks for it stopped or suspended gets that next.
             let steps =

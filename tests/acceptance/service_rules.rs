@@ -353,3 +353,36 @@ async fn without_a_delay_on_the_instance_get_the_provider_waits_its_own_interval
     assert!(gap >= 10_000, "polled {gap} ms after a GET that asked for no delay");
     assert!(ws.journal().iter().all(|e| !e.early), "no poll came sooner than asked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_validation_at_plan_a_create_that_meets_unapplied_roles_is_sent_again() {
+    let ws = Workspace::start().await;
+    ws.emulator.state().set_auto_grant_vault_roles(false);
+    let without_validation = |body: String| {
+        let provider = ws.provider_block();
+        ws.write(&body);
+        let main = std::fs::read_to_string(ws.work_dir().join("main.tf")).unwrap();
+        let changed = provider
+            .replace("provider \"dataprotection\" {\n", "provider \"dataprotection\" {\n  validate_on_plan = false\n");
+        std::fs::write(ws.work_dir().join("main.tf"), main.replace(&provider, &changed)).unwrap();
+    };
+    without_validation(new_vault_config(false));
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    let vault = ws.resource("dataprotection_backup_vault.vault").unwrap();
+    let principal = vault["attributes"]["identity_principal_id"].as_str().unwrap().to_owned();
+    ws.emulator.state().update_settings(|s| s.role_propagation_ms = 4_000);
+    grant(&ws, &world::disk_id(world::DISK_APP_01), DISK_BACKUP_READER, &principal).await;
+    grant(&ws, &world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP), DISK_SNAPSHOT_CONTRIBUTOR, &principal).await;
+    without_validation(new_vault_config(true));
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    assert!(run.stdout.contains("1 added"), "{}", run.stdout);
+    let ops = arm_ops(&ws);
+    assert!(!ops.iter().any(|o| o == "BackupInstances_ValidateForBackup"), "no validation: {ops:?}");
+    let puts = ops.iter().filter(|o| *o == "BackupInstances_CreateOrUpdate").count();
+    assert!(puts >= 2, "the instance was sent again once the roles took effect: {ops:?}");
+    let instance = ws.resource("dataprotection_backup_instance.bi").unwrap();
+    assert_eq!(instance["attributes"]["protection_state"], "ProtectionConfigured");
+    let (code, _) = ws.plan_code().await;
+    assert_eq!(code, 0);
+}
