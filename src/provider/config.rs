@@ -81,7 +81,7 @@ pub fn schema() -> Schema {
                 ),
                 b(
                     "refresh_by_list",
-                    "Whether a refresh reads the backup instances and policies of each vault with one list (paged) instead of one GET each, so that large states stay inside Azure Resource Manager's read limits. An object the list does not hold is read with a GET, and a list answers reads for at most 60 seconds. Defaults to `true`.",
+                    "Whether refresh, import and the `dataprotection_backup_instance` and `dataprotection_backup_policy_disk` data sources read the backup instances and policies of each vault with one list (paged) instead of one GET each, so that large states stay inside Azure Resource Manager's read limits. An object the list does not hold is read with a GET, a list answers reads for at most 60 seconds, and every change the provider makes in a vault forgets its lists. Defaults to `true`.",
                 ),
                 b(
                     "validate_on_plan",

@@ -127,7 +127,7 @@ impl DataSource for BackupInstanceDataSource {
             return response;
         };
         let call = call(ctx, read_timeout(&request.config), "read timeout");
-        let found = configured.client.get_backup_instance(&call, &id).await;
+        let found = configured.client.read_backup_instance(&call, &id).await;
         let check = "Check the vault and the instance name; instances are listed by the dataprotection_backup_instances \
                      data source.";
         data_source_found(&mut response, &request.config, found, "backup instance", &id, check, |instance| {

@@ -96,7 +96,7 @@ impl DataSource for BackupPolicyDiskDataSource {
             return response;
         };
         let call = call(ctx, read_timeout(&request.config), "read timeout");
-        let found = configured.client.get_backup_policy(&call, &id).await;
+        let found = configured.client.read_backup_policy(&call, &id).await;
         data_source_found(
             &mut response,
             &request.config,
