@@ -65,12 +65,13 @@ const CONFLICT_FIRST_PAUSE: Duration = Duration::from_secs(5);
 /// The longest pause between tries of a write Azure refused because of another operation.
 const CONFLICT_MAX_PAUSE: Duration = Duration::from_secs(60);
 
-/// Whether `error` is Azure refusing a backup instance write because another operation runs in the vault: a 409,
-/// an empty 406 (how the service answered parallel instance creates in one vault, azurerm #26911), or the disk
-/// backup docs' `UserErrorMaxConcurrentOperationLimitReached`.
+/// Whether `error` is Azure refusing a backup instance write because another operation runs in the vault: a 409
+/// (but not ARM's `MissingSubscriptionRegistration`, which waiting does not cure), an empty 406 (how the service
+/// answered parallel instance creates in one vault, azurerm #26911), or the disk backup docs'
+/// `UserErrorMaxConcurrentOperationLimitReached`.
 pub fn is_concurrency_conflict(error: &ArmError) -> bool {
     let code = error.code.as_deref().unwrap_or_default();
-    error.status == Some(409)
+    (error.status == Some(409) && !code.eq_ignore_ascii_case("MissingSubscriptionRegistration"))
         || (error.status == Some(406) && code.is_empty())
         || code.eq_ignore_ascii_case("UserErrorMaxConcurrentOperationLimitReached")
 }
@@ -554,6 +555,28 @@ mod tests {
         second.await.unwrap().unwrap();
         assert_eq!(t.seen.lock().unwrap().len(), 4);
         assert!(clock.elapsed() >= Duration::from_secs(15));
+    }
+
+    #[test]
+    fn only_refusals_that_waiting_can_cure_are_conflicts() {
+        let error = |status: u16, body: &str| {
+            ArmError::from_response(
+                http::StatusCode::from_u16(status).unwrap(),
+                &http::HeaderMap::new(),
+                body.as_bytes(),
+            )
+        };
+        assert!(is_concurrency_conflict(&error(409, r#"{"error":{"code":"Conflict","message":"busy"}}"#)));
+        assert!(is_concurrency_conflict(&error(406, "")));
+        let limit = r#"{"error":{"code":"UserErrorMaxConcurrentOperationLimitReached","message":"wait"}}"#;
+        assert!(is_concurrency_conflict(&error(400, limit)));
+        let unregistered = r#"{"error":{"code":"MissingSubscriptionRegistration","message":"register"}}"#;
+        assert!(!is_concurrency_conflict(&error(409, unregistered)));
+        assert!(!is_concurrency_conflict(&error(406, r#"{"error":{"code":"BadThing","message":"no"}}"#)));
+        assert!(!is_concurrency_conflict(&error(
+            400,
+            r#"{"error":{"code":"UserErrorDppDatasourceAlreadyProtected","message":"no"}}"#
+        )));
     }
 
     #[tokio::test]
