@@ -164,6 +164,7 @@ pub(crate) const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole { guid: "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24", name: "Disk Backup Reader" },
     BuiltInRole { guid: "7efff54f-a5b4-42b5-a1c5-5411624893ce", name: "Disk Snapshot Contributor" },
     BuiltInRole { guid: "b50d9833-a0cb-478e-945f-707fcc997c13", name: "Disk Restore Operator" },
+    BuiltInRole { guid: "e5e2a7ff-d759-4cd2-bb51-3152d37e2eb1", name: "Storage Account Backup Contributor" },
     BuiltInRole { guid: "5e467623-bb1f-42f4-a55d-6e525e11384b", name: "Backup Contributor" },
     BuiltInRole { guid: "00c29273-979b-4161-815c-10b084fb9324", name: "Backup Operator" },
     BuiltInRole { guid: "a795c7a0-d4a2-40c1-ae25-d81f01202912", name: "Backup Reader" },
@@ -173,6 +174,8 @@ pub(crate) const BUILT_IN_ROLES: &[BuiltInRole] = &[
 pub(crate) const DISK_BACKUP_READER: &str = "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24";
 /// The role the vault's identity needs on the snapshot resource group.
 pub(crate) const DISK_SNAPSHOT_CONTRIBUTOR: &str = "7efff54f-a5b4-42b5-a1c5-5411624893ce";
+/// The role the vault's identity needs on a storage account whose blobs it backs up.
+pub(crate) const STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR: &str = "e5e2a7ff-d759-4cd2-bb51-3152d37e2eb1";
 /// Owner.
 pub(crate) const OWNER: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 /// Contributor.

@@ -76,6 +76,15 @@ pub(crate) enum ArmRoute {
         resource_group: String,
         name: String,
     },
+    StorageAccounts {
+        subscription: String,
+        resource_group: String,
+    },
+    StorageAccount {
+        subscription: String,
+        resource_group: String,
+        name: String,
+    },
     Vaults {
         subscription: String,
         resource_group: String,
@@ -216,6 +225,10 @@ impl Route {
             ArmRoute::SubscriptionOperationResult { .. } => "OperationResults_Get",
             ArmRoute::Disks { .. } => "Disks_ListByResourceGroup",
             ArmRoute::Disk { .. } => by_method("Disks_Get", "Disks_CreateOrUpdate", "Disks_Delete"),
+            ArmRoute::StorageAccounts { .. } => "StorageAccounts_ListByResourceGroup",
+            ArmRoute::StorageAccount { .. } => {
+                by_method("StorageAccounts_GetProperties", "StorageAccounts_Create", "StorageAccounts_Delete")
+            }
             ArmRoute::Vaults { .. } => "BackupVaults_GetInResourceGroup",
             ArmRoute::Vault(_) if method == "PATCH" => "BackupVaults_Update",
             ArmRoute::Vault(_) => by_method("BackupVaults_Get", "BackupVaults_CreateOrUpdate", "BackupVaults_Delete"),
@@ -261,6 +274,8 @@ impl ArmRoute {
             | ArmRoute::SubscriptionOperationResult { subscription, .. }
             | ArmRoute::Disks { subscription, .. }
             | ArmRoute::Disk { subscription, .. }
+            | ArmRoute::StorageAccounts { subscription, .. }
+            | ArmRoute::StorageAccount { subscription, .. }
             | ArmRoute::Vaults { subscription, .. }
             | ArmRoute::GroupOperationStatus { subscription, .. }
             | ArmRoute::GroupOperationResult { subscription, .. }
@@ -302,6 +317,7 @@ impl ArmRoute {
             | ArmRoute::UnsupportedNamespace { .. }
             | ArmRoute::UnknownType { .. } => Namespace::Resources,
             ArmRoute::Disks { .. } | ArmRoute::Disk { .. } => Namespace::Compute,
+            ArmRoute::StorageAccounts { .. } | ArmRoute::StorageAccount { .. } => Namespace::Storage,
             ArmRoute::RoleAssignments { .. } | ArmRoute::RoleAssignment { .. } => Namespace::Authorization,
             _ => Namespace::DataProtection,
         }
@@ -313,6 +329,7 @@ impl ArmRoute {
 pub(crate) enum Namespace {
     Resources,
     Compute,
+    Storage,
     Authorization,
     DataProtection,
 }
@@ -373,6 +390,15 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                     resource_group: resource_group.clone(),
                     name: name(1),
                 }),
+                ("microsoft.storage", ["storageaccounts"]) => Some(ArmRoute::StorageAccounts {
+                    subscription: subscription.clone(),
+                    resource_group: resource_group.clone(),
+                }),
+                ("microsoft.storage", ["storageaccounts", _]) => Some(ArmRoute::StorageAccount {
+                    subscription: subscription.clone(),
+                    resource_group: resource_group.clone(),
+                    name: name(1),
+                }),
                 ("microsoft.dataprotection", ["backupvaults"]) => Some(ArmRoute::Vaults {
                     subscription: subscription.clone(),
                     resource_group: resource_group.clone(),
@@ -427,7 +453,7 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                     resource_group: resource_group.clone(),
                     operation: name(1),
                 }),
-                ("microsoft.dataprotection" | "microsoft.compute", _) => {
+                ("microsoft.dataprotection" | "microsoft.compute" | "microsoft.storage", _) => {
                     unknown_type(&subscription, namespace_name(segments, 5), tail)
                 }
                 _ => Some(ArmRoute::UnsupportedNamespace {

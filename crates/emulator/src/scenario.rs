@@ -26,6 +26,9 @@ pub struct Scenario {
     pub resource_groups: Vec<ResourceGroupSeed>,
     /// Managed disks.
     pub disks: Vec<DiskSeed>,
+    /// Storage accounts (whose blobs a vault can protect).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub storage_accounts: Vec<StorageAccountSeed>,
     /// Backup vaults.
     pub vaults: Vec<VaultSeed>,
     /// Backup policies.
@@ -165,6 +168,22 @@ pub struct DiskSeed {
     /// Size in GiB (default 32).
     #[serde(default)]
     pub disk_size_gb: Option<u32>,
+}
+
+/// A storage account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageAccountSeed {
+    /// Its subscription.
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    /// Its resource group.
+    pub resource_group: String,
+    /// Its name.
+    pub name: String,
+    /// Its region; the resource group's when absent.
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 /// A backup vault.

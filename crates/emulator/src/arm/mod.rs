@@ -346,6 +346,12 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
         ArmRoute::Disk { subscription, resource_group, name } => {
             resources::disk(context, subscription, resource_group, name)
         }
+        ArmRoute::StorageAccounts { subscription, resource_group } => {
+            resources::storage_accounts(context, subscription, resource_group, None)
+        }
+        ArmRoute::StorageAccount { subscription, resource_group, name } => {
+            resources::storage_accounts(context, subscription, resource_group, Some(name))
+        }
         ArmRoute::Vaults { subscription, resource_group } => resources::vaults(context, subscription, resource_group),
         ArmRoute::Vault(vault) => resources::vault(context, vault),
         ArmRoute::Policies(vault) => resources::policies(context, vault),
@@ -412,7 +418,8 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
             let mut error = missing_registration(namespace);
             let message = format!(
                 "{} (The emulator serves Microsoft.Resources, Microsoft.Compute/disks, \
-                 Microsoft.Authorization/roleAssignments and Microsoft.DataProtection.)",
+                 Microsoft.Storage/storageAccounts, Microsoft.Authorization/roleAssignments and \
+                 Microsoft.DataProtection.)",
                 error.body.get("message").and_then(Value::as_str).unwrap_or_default()
             );
             super::util::set_field(&mut error.body, "message", message.into());

@@ -8,6 +8,9 @@ use super::{Instance, InstanceKey, Vault, World};
 use crate::error::{ArmError, arm, user_facing_error};
 use crate::ids::{self, ArmId};
 
+/// The datasource type of blobs in a storage account.
+pub(crate) const BLOB_DATASOURCE_TYPE: &str = "Microsoft.Storage/storageAccounts/blobServices";
+
 /// The properties of a `BackupInstance` a client may set; everything else in a request is dropped, and the
 /// read-only ones are computed.
 const CLIENT_PROPERTIES: &[&str] = &[
@@ -117,6 +120,10 @@ impl World {
         if says_disk && !datasource.is_disk() {
             return Err(invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a managed disk ID")));
         }
+        let says_blob = datasource_type.eq_ignore_ascii_case(BLOB_DATASOURCE_TYPE);
+        if says_blob && !datasource.is_type("Microsoft.Storage", &["storageAccounts"]) {
+            return Err(invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a storage account ID")));
+        }
         let datasource_key = datasource.key();
         let existing = instance_name.and_then(|name| vault.instances.get(&name.to_ascii_lowercase()));
         if let Some(existing) = existing
@@ -169,6 +176,50 @@ impl World {
         }
 
         let mut permission_error = None;
+        if says_blob {
+            if !self.storage_accounts.contains_key(&datasource_key) {
+                return Err(ArmError::user_facing(
+                    StatusCode::BAD_REQUEST,
+                    "UserErrorStorageAccountNotFound",
+                    format!("Could not perform the operation as the storage account '{datasource_id}' does not exist."),
+                    &[
+                        "Check the storage account ID; a storage account that was deleted or moved must be protected again.",
+                    ],
+                    activity_id,
+                ));
+            }
+            // The policy must be one for blobs.
+            let policy_types = vault
+                .policies
+                .get(&policy.name().to_ascii_lowercase())
+                .and_then(|p| p.properties.get("datasourceTypes"))
+                .and_then(Value::as_array)
+                .map(|types| types.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>())
+                .unwrap_or_default();
+            if !policy_types.iter().any(|t| t.eq_ignore_ascii_case(BLOB_DATASOURCE_TYPE)) {
+                return Err(ArmError::user_facing(
+                    StatusCode::BAD_REQUEST,
+                    "UserErrorDatasourceAndPolicyTypeMismatch",
+                    format!(
+                        "The datasource type '{datasource_type}' does not match the datasource types of the backup \
+                         policy '{policy_id}' ({}).",
+                        policy_types.join(", ")
+                    ),
+                    &["Use a backup policy made for this datasource type."],
+                    activity_id,
+                ));
+            }
+            permission_error = self.missing_permission(
+                vault,
+                &[(
+                    &datasource,
+                    ids::STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR,
+                    "Storage Account Backup Contributor",
+                    "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+                )],
+                activity_id,
+            );
+        }
         if is_disk {
             let snapshot_group = snapshot_resource_group(properties).ok_or_else(|| {
                 ArmError::user_facing(
@@ -198,7 +249,24 @@ impl World {
                     activity_id,
                 ));
             }
-            permission_error = self.missing_permission(vault, &datasource, &group, activity_id);
+            permission_error = self.missing_permission(
+                vault,
+                &[
+                    (
+                        &datasource,
+                        ids::DISK_BACKUP_READER,
+                        "Disk Backup Reader",
+                        "Microsoft.Compute/disks/beginGetAccess/action",
+                    ),
+                    (
+                        &group,
+                        ids::DISK_SNAPSHOT_CONTRIBUTOR,
+                        "Disk Snapshot Contributor",
+                        "Microsoft.Compute/snapshots/write",
+                    ),
+                ],
+                activity_id,
+            );
         }
 
         let mut stored = Map::new();
@@ -237,11 +305,14 @@ impl World {
     }
 
     /// The vault identity's missing role, as the failure the operation ends with.
-    fn missing_permission(&self, vault: &Vault, disk: &ArmId, group: &ArmId, activity_id: &str) -> Option<ArmError> {
-        let needed = [
-            (disk, ids::DISK_BACKUP_READER, "Disk Backup Reader", "Microsoft.Compute/disks/beginGetAccess/action"),
-            (group, ids::DISK_SNAPSHOT_CONTRIBUTOR, "Disk Snapshot Contributor", "Microsoft.Compute/snapshots/write"),
-        ];
+    /// `needed`: the scopes, the roles (GUID and name) the vault's identity needs there, and an action the role
+    /// grants (for the message). Owner and Contributor count for any of them.
+    fn missing_permission(
+        &self,
+        vault: &Vault,
+        needed: &[(&ArmId, &str, &str, &str)],
+        activity_id: &str,
+    ) -> Option<ArmError> {
         let principal = vault.identity.as_ref().map(|identity| identity.principal_id.as_str());
         let (scope, role, action) = needed.iter().find_map(|(scope, role, role_name, action)| {
             let granted = principal

@@ -103,6 +103,13 @@ pub(crate) struct Disk {
     pub tags: Option<Value>,
 }
 
+/// A storage account: what blob backup needs of one (it exists, and where).
+pub(crate) struct StorageAccount {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+}
+
 pub(crate) struct VaultIdentity {
     pub principal_id: String,
     pub tenant_id: String,
@@ -290,6 +297,8 @@ pub(crate) struct World {
     pub directory: HashMap<String, String>,
     pub resource_groups: HashMap<String, ResourceGroup>,
     pub disks: HashMap<String, Disk>,
+    /// Storage accounts, by lower-case ID.
+    pub storage_accounts: HashMap<String, StorageAccount>,
     pub vaults: HashMap<String, Vault>,
     pub role_assignments: HashMap<String, RoleAssignment>,
     pub assignments_by_principal: HashMap<String, BTreeSet<String>>,
@@ -313,6 +322,7 @@ impl World {
             directory: HashMap::new(),
             resource_groups: HashMap::new(),
             disks: HashMap::new(),
+            storage_accounts: HashMap::new(),
             vaults: HashMap::new(),
             role_assignments: HashMap::new(),
             assignments_by_principal: HashMap::new(),

@@ -126,6 +126,7 @@ impl World {
         for vault in vaults {
             self.remove_vault(&vault);
         }
+        self.storage_accounts.retain(|key, _| !key.starts_with(&prefix));
         let disks: Vec<String> = self.disks.keys().filter(|key| key.starts_with(&prefix)).cloned().collect();
         for disk in disks {
             self.remove_disk(&disk);

@@ -99,6 +99,21 @@ impl World {
             };
             world.add_disk(&group, &seed.name, &location, seed.disk_size_gb.unwrap_or(32), None, now_ms);
         }
+        for seed in &scenario.storage_accounts {
+            let subscription = subscription_of(&seed.subscription_id, &format!("storage account '{}'", seed.name))?;
+            let group_key = ids::resource_group_id(&subscription, &seed.resource_group).to_ascii_lowercase();
+            let Some(group) = world.resource_groups.get(&group_key) else {
+                return Err(format!(
+                    "storage account '{}': resource group '{}' is not in the scenario",
+                    seed.name, seed.resource_group
+                ));
+            };
+            let location = seed.location.clone().unwrap_or_else(|| group.location.clone());
+            let id = format!("{}/providers/Microsoft.Storage/storageAccounts/{}", group.id, seed.name);
+            world
+                .storage_accounts
+                .insert(id.to_ascii_lowercase(), super::StorageAccount { id, name: seed.name.clone(), location });
+        }
         for seed in &scenario.vaults {
             let subscription = subscription_of(&seed.subscription_id, &format!("vault '{}'", seed.name))?;
             let group_key = ids::resource_group_id(&subscription, &seed.resource_group).to_ascii_lowercase();
@@ -384,6 +399,20 @@ impl World {
                 name: disk.name.clone(),
                 location: Some(disk.location.clone()),
                 disk_size_gb: Some(disk.size_gb),
+            });
+        }
+        for key in sorted(self.storage_accounts.keys()) {
+            let (Some(account), Some(id)) = (
+                self.storage_accounts.get(key),
+                self.storage_accounts.get(key).and_then(|account| ArmId::parse(&account.id)),
+            ) else {
+                continue;
+            };
+            scenario.storage_accounts.push(crate::scenario::StorageAccountSeed {
+                subscription_id: Some(id.subscription.clone()),
+                resource_group: id.resource_group.clone().unwrap_or_default(),
+                name: account.name.clone(),
+                location: Some(account.location.clone()),
             });
         }
         for key in sorted(self.vaults.keys()) {

@@ -241,9 +241,9 @@ async fn missing_resources_get_their_not_found_errors() {
     let status = format!("{}/operationStatus/bm9uZQ==", vault_path());
     assert_error(test.get(&test.arm(&status)).await, StatusCode::NOT_FOUND, "UserErrorGenericResourceNotFound").await;
     // Paths the emulator does not serve.
-    let storage =
-        world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP) + "/providers/Microsoft.Storage/storageAccounts/sa";
-    assert_error(test.get(&test.arm(&storage)).await, StatusCode::CONFLICT, "MissingSubscriptionRegistration").await;
+    let network =
+        world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP) + "/providers/Microsoft.Network/virtualNetworks/vnet";
+    assert_error(test.get(&test.arm(&network)).await, StatusCode::CONFLICT, "MissingSubscriptionRegistration").await;
     assert_error(
         test.get(&test.arm(&format!("{}/backupJobs", vault_path()))).await,
         StatusCode::NOT_FOUND,
@@ -708,4 +708,129 @@ async fn a_vault_that_takes_one_instance_write_at_a_time_refuses_the_second() {
     let second =
         test.put(&test.arm(&instance_path("two")), &disk_instance(world::DISK_APP_02, world::POLICY_DAILY)).await;
     assert_eq!(second.status(), StatusCode::CREATED);
+}
+
+/// The default world plus storage account `stblob01` in the workload group and an operational blob policy.
+fn blob_world() -> Scenario {
+    let mut scenario = Scenario::default_world();
+    scenario.storage_accounts.push(dataprotection_emulator::scenario::StorageAccountSeed {
+        resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
+        name: "stblob01".into(),
+        ..Default::default()
+    });
+    scenario.policies.push(dataprotection_emulator::scenario::PolicySeed {
+        resource_group: world::BACKUP_RESOURCE_GROUP.into(),
+        vault: world::VAULT_NAME.into(),
+        name: "policy-blob".into(),
+        properties: Some(json!({
+            "objectType": "BackupPolicy",
+            "datasourceTypes": ["Microsoft.Storage/storageAccounts/blobServices"],
+            "policyRules": [{"name": "Default", "objectType": "AzureRetentionRule", "isDefault": true,
+                "lifecycles": [{"deleteAfter": {"objectType": "AbsoluteDeleteOption", "duration": "P30D"},
+                    "sourceDataStore": {"dataStoreType": "OperationalStore", "objectType": "DataStoreInfoBase"},
+                    "targetDataStoreCopySettings": []}]}]
+        })),
+        ..Default::default()
+    });
+    scenario
+}
+
+fn account_id(name: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.Storage/storageAccounts/{name}",
+        world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP)
+    )
+}
+
+/// An operational blob backup instance of storage account `account` with `policy`.
+fn blob_properties(account: &str, policy: &str) -> Value {
+    json!({
+        "objectType": "BackupInstance",
+        "friendlyName": account,
+        "dataSourceInfo": {"objectType": "Datasource", "datasourceType": "Microsoft.Storage/storageAccounts/blobServices",
+            "resourceType": "Microsoft.Storage/storageAccounts", "resourceID": account_id(account),
+            "resourceUri": account_id(account), "resourceName": account, "resourceLocation": world::LOCATION},
+        "policyInfo": {"policyId": world::policy_id(policy)}
+    })
+}
+
+#[tokio::test]
+async fn blob_backup_needs_the_account_a_blob_policy_and_storage_account_backup_contributor() {
+    let test = support::start_with(blob_world()).await;
+    test.fast();
+    let test = &test;
+    let validate = |properties: Value| async move {
+        let url = test.arm(&format!("{}/validateForBackup", vault_path()));
+        test.post(&url, Some(&json!({ "backupInstance": properties }))).await
+    };
+    // A storage account that does not exist.
+    let response = validate(blob_properties("stmissing", "policy-blob")).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "UserErrorStorageAccountNotFound").await;
+    // A disk policy for blobs.
+    let response = validate(blob_properties("stblob01", world::POLICY_DAILY)).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "UserErrorDatasourceAndPolicyTypeMismatch").await;
+    // The vault's identity lacks Storage Account Backup Contributor on the account.
+    let response = validate(blob_properties("stblob01", "policy-blob")).await;
+    let status = test.wait(&header(&response, "azure-asyncoperation")).await;
+    assert_eq!(status["status"], "Failed");
+    let detail =
+        status["error"]["additionalInfo"][0]["info"]["innerError"]["additionalInfo"]["DetailedNonLocalisedMessage"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert!(
+        detail.contains("Storage Account Backup Contributor") && detail.contains(&account_id("stblob01")),
+        "{detail}"
+    );
+    // Granted: validation passes, the instance is created and protected, and the account cannot be protected twice.
+    let assignment = format!(
+        "{}/providers/Microsoft.Authorization/roleAssignments/8b1c1e6a-2f0e-4f55-9e3a-8d1f7c2b5a10",
+        account_id("stblob01")
+    );
+    let body = json!({"properties": {
+        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/e5e2a7ff-d759-4cd2-bb51-3152d37e2eb1", world::SUBSCRIPTION_ID),
+        "principalId": world::VAULT_PRINCIPAL_ID, "principalType": "ServicePrincipal"}});
+    assert_eq!(test.put(&test.arm(&assignment), &body).await.status(), StatusCode::CREATED);
+    let response = validate(blob_properties("stblob01", "policy-blob")).await;
+    assert_eq!(test.wait(&header(&response, "azure-asyncoperation")).await["status"], "Succeeded");
+    let created = test
+        .put(&test.arm(&instance_path("blob-1")), &json!({"properties": blob_properties("stblob01", "policy-blob")}))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(test.wait(&header(&created, "azure-asyncoperation")).await["status"], "Succeeded");
+    let again = test
+        .put(&test.arm(&instance_path("blob-2")), &json!({"properties": blob_properties("stblob01", "policy-blob")}))
+        .await;
+    assert_error(again, StatusCode::BAD_REQUEST, "UserErrorDppDatasourceAlreadyProtected").await;
+}
+
+#[tokio::test]
+async fn storage_accounts_are_served_and_saved() {
+    let test = support::start_with(blob_world()).await;
+    let account = account_id("stblob01");
+    let body: Value = test.get(&test.arm(&account)).await.json().await.unwrap();
+    assert_eq!(body["type"], "Microsoft.Storage/storageAccounts");
+    assert_eq!(body["location"], world::LOCATION);
+    let created = test
+        .put(
+            &test.arm(&account_id("stnew")),
+            &json!({"location": "westus", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let list: Value = test
+        .get(&test.arm(&format!(
+            "{}/providers/Microsoft.Storage/storageAccounts",
+            world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP)
+        )))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["value"].as_array().unwrap().len(), 2);
+    assert_eq!(test.delete(&test.arm(&account_id("stnew"))).await.status(), StatusCode::OK);
+    assert_error(test.get(&test.arm(&account_id("stnew"))).await, StatusCode::NOT_FOUND, "ResourceNotFound").await;
+    let saved = test.state().snapshot();
+    assert_eq!(saved.storage_accounts.len(), 1);
+    assert_eq!(saved.storage_accounts[0].name, "stblob01");
 }
