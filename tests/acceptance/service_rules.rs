@@ -386,3 +386,28 @@ async fn without_validation_at_plan_a_create_that_meets_unapplied_roles_is_sent_
     let (code, _) = ws.plan_code().await;
     assert_eq!(code, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soft_deleted_instance_that_azure_still_shows_is_gone_for_the_destroy() {
+    let ws = Workspace::start().await;
+    // Azure may answer a GET of a soft-deleted instance with the instance, SoftDeleted, instead of 404.
+    ws.emulator.state().update_settings(|s| s.soft_deleted_instances_visible = true);
+    // A short delete timeout: a provider that waited for a 404 would fail the destroy instead of hanging.
+    let short = |config: String| {
+        config.replace(
+            "  snapshot_resource_group_id",
+            "  timeouts {\n    delete = \"20s\"\n  }\n  snapshot_resource_group_id",
+        )
+    };
+    ws.write(&short(soft_delete_config("On", true)));
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    ws.write(&soft_delete_config("On", false));
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    assert!(run.stdout.contains("0 added, 0 changed, 1 destroyed"), "{}", run.stdout);
+    // The delete was confirmed by a GET that showed the instance SoftDeleted: gone, with no wait for a 404.
+    let confirm = ws.journal().into_iter().filter(|e| e.operation == "BackupInstances_Get").next_back().unwrap();
+    assert_eq!(confirm.status, 200, "the instance is still shown");
+    let (code, _) = ws.plan_code().await;
+    assert_eq!(code, 0, "nothing to create again: the instance is gone for Terraform");
+}

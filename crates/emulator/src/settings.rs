@@ -221,6 +221,9 @@ pub struct Settings {
     /// retry headers, so that tests poll fast. The real service sends none there (`false` answers as it does, and
     /// clients wait their own interval).
     pub delay_on_instance_gets: bool,
+    /// Whether a GET of a soft-deleted backup instance answers 200 with it (`SoftDeleted`) instead of 404. Azure's
+    /// documents do not say which it does; clients must survive both.
+    pub soft_deleted_instances_visible: bool,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_seconds: u64,
     /// Backup instances per page of a List response.
@@ -241,6 +244,7 @@ impl Default for Settings {
             role_propagation_ms: 0,
             instance_writes_per_vault: None,
             delay_on_instance_gets: true,
+            soft_deleted_instances_visible: false,
             token_lifetime_seconds: 3599,
             page_size: 200,
             journal_capacity: 100_000,

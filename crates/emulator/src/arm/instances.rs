@@ -57,7 +57,15 @@ fn get(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
     let vault_key = vault_key(&core, path)?;
     let key = InstanceKey { vault: vault_key.clone(), name: name.to_ascii_lowercase() };
     core.world.observe_instance(&key, context.now);
-    let instance = core.world.instance(&key).ok_or_else(|| not_found(&core, &vault_key, name, context))?;
+    let Some(instance) = core.world.instance(&key) else {
+        let kept = core.world.vaults.get(&vault_key).and_then(|vault| vault.deleted_instances.get(&key.name));
+        return match kept {
+            Some(deleted) if core.settings.soft_deleted_instances_visible => {
+                Ok(Reply::json(StatusCode::OK, render_instance(&deleted.instance)))
+            }
+            _ => Err(not_found(&core, &vault_key, name, context)),
+        };
+    };
     let mut reply = Reply::json(StatusCode::OK, render_instance(instance));
     if instance.configuring.is_some() && core.settings.delay_on_instance_gets {
         // Protection is still being configured: say when to look again, with the ProtectionConfiguration timing.
