@@ -406,7 +406,7 @@ async fn a_soft_deleted_instance_that_azure_still_shows_is_gone_for_the_destroy(
     let run = ws.terraform_ok(&["apply", "-auto-approve"]).await;
     assert!(run.stdout.contains("0 added, 0 changed, 1 destroyed"), "{}", run.stdout);
     // The delete was confirmed by a GET that showed the instance SoftDeleted: gone, with no wait for a 404.
-    let confirm = ws.journal().into_iter().filter(|e| e.operation == "BackupInstances_Get").next_back().unwrap();
+    let confirm = ws.journal().into_iter().rfind(|e| e.operation == "BackupInstances_Get").unwrap();
     assert_eq!(confirm.status, 200, "the instance is still shown");
     let (code, _) = ws.plan_code().await;
     assert_eq!(code, 0, "nothing to create again: the instance is gone for Terraform");
