@@ -555,8 +555,22 @@ mod tests {
         assert_eq!(Route::parse("/subscriptions/s//resourceGroups"), Route::Unknown);
         assert_eq!(Route::parse("/subscriptions/s/resourceGroups/%zz"), Route::BadPath);
         assert!(matches!(
-            Route::parse("/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a"),
+            Route::parse("/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/a"),
             Route::Arm(ArmRoute::UnsupportedNamespace { .. })
+        ));
+        assert_eq!(
+            Route::parse("/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a"),
+            Route::Arm(ArmRoute::StorageAccount {
+                subscription: "s".into(),
+                resource_group: "r".into(),
+                name: "a".into()
+            })
+        );
+        assert!(matches!(
+            Route::parse(
+                "/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a/fileServices"
+            ),
+            Route::Arm(ArmRoute::UnknownType { .. })
         ));
         assert!(matches!(Route::parse(&format!("{VAULT}/backupJobs")), Route::Arm(ArmRoute::UnknownType { .. })));
     }
