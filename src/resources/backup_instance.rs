@@ -808,12 +808,9 @@ async fn validate_for_backup(configured: &Configured, call: &CallContext, model:
                     "the vault's identity holds the roles validateForBackup asks for, but Azure has not applied them \
                      yet; validating again after a pause"
                 );
-                tokio::select! {
-                    biased;
-                    _ = call.stop.cancelled() => return Err(error),
-                    _ = clock.sleep(pause) => {}
+                if !role_propagation_pause(call, clock.as_ref(), &mut pause).await {
+                    return Err(error);
                 }
-                pause = (pause * 2).min(ROLE_PROPAGATION_MAX_PAUSE);
             }
             Ok(RolesHeld::Missing(missing)) => {
                 error.recommended_actions.push(format!("The vault's identity does not hold: {}.", missing.join("; ")));
@@ -832,6 +829,22 @@ async fn validate_for_backup(configured: &Configured, call: &CallContext, model:
 const ROLE_PROPAGATION_FIRST_PAUSE: Duration = Duration::from_secs(2);
 /// The longest pause between validations while role assignments propagate.
 const ROLE_PROPAGATION_MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// Sleeps `pause` (then doubles it, up to [`ROLE_PROPAGATION_MAX_PAUSE`]) while role assignments take effect;
+/// `false` when Terraform asked the provider to stop first.
+async fn role_propagation_pause(
+    call: &CallContext,
+    clock: &dyn crate::arm::pipeline::Clock,
+    pause: &mut Duration,
+) -> bool {
+    tokio::select! {
+        biased;
+        _ = call.stop.cancelled() => return false,
+        _ = clock.sleep(*pause) => {}
+    }
+    *pause = (*pause * 2).min(ROLE_PROPAGATION_MAX_PAUSE);
+    true
+}
 
 /// Whether the vault's identity holds the role assignments disk backup needs.
 enum RolesHeld {
@@ -1125,12 +1138,9 @@ impl ManagedResource for BackupInstanceType {
                 "protection failed for roles the vault's identity holds but Azure has not applied yet; sending the \
                  instance again after a pause"
             );
-            tokio::select! {
-                biased;
-                _ = call.stop.cancelled() => break,
-                _ = clock.sleep(pause) => {}
+            if !role_propagation_pause(call, clock.as_ref(), &mut pause).await {
+                break;
             }
-            pause = (pause * 2).min(ROLE_PROPAGATION_MAX_PAUSE);
             result = run_steps(client, call, &model, planned, &mut state, &[Step::Put]).await;
         }
         if result.is_ok() {

@@ -195,7 +195,7 @@ fn new_vault_config(with_instance: bool) -> String {
 
 /// Grants `role` on `scope` to `principal` through ARM, as azurerm_role_assignment would.
 async fn grant(ws: &Workspace, scope: &str, role: &str, principal: &str) {
-    let name = uuid_like(scope, role);
+    let name = dataprotection::arm::pipeline::new_correlation_id();
     let body = serde_json::json!({"properties": {
         "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", world::SUBSCRIPTION_ID),
         "principalId": principal,
@@ -209,22 +209,6 @@ async fn grant(ws: &Workspace, scope: &str, role: &str, principal: &str) {
         )
         .await;
     assert_eq!(status, 201, "{answer}");
-}
-
-/// A GUID-shaped name that differs per scope and role.
-fn uuid_like(scope: &str, role: &str) -> String {
-    let mut hash: u64 = 1469598103934665603;
-    for byte in scope.bytes().chain(role.bytes()) {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(1099511628211);
-    }
-    format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        hash >> 32,
-        (hash >> 16) & 0xffff,
-        hash & 0xfff,
-        (hash >> 4) & 0xfff,
-        hash & 0xffff_ffff_ffff
-    )
 }
 
 const DISK_BACKUP_READER: &str = "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24";

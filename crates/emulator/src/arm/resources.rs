@@ -331,25 +331,7 @@ pub(super) fn vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Ar
                 ));
             }
             // An operation, as in the service: the vault goes when it ends.
-            let (location, vault_id) = (vault.location.clone(), vault.id.clone());
-            let kind = OperationKind::BackupVaultDelete;
-            let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
-            let spec = OperationSpec {
-                target: Some(Target::Vault(key.clone())),
-                ..vault_operation(context, core, path, kind, location, outcome)
-            };
-            let operation_id = core.world.start_operation(spec, context.now);
-            let operation = core
-                .world
-                .operations
-                .get(&operation_id.to_ascii_lowercase())
-                .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-            // The spec's shape: Location (and Retry-After) only.
-            let headers = context.lro_headers(
-                operation,
-                None,
-                Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))),
-            );
+            let headers = start_vault_operation(context, core, path, &key, OperationKind::BackupVaultDelete, false)?;
             Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
         }
         ref other => Err(arm::method_not_allowed(other.as_str())),
@@ -374,6 +356,34 @@ fn merge(target: &mut Value, patch: &Value) {
 }
 
 /// PATCH of a vault (`BackupVaults_Update`): the identity, settings and tags it names change; the rest stays.
+/// Starts an operation of `kind` on the vault `key` (its outcome injected or success) and answers its headers as
+/// the spec declares them for vault PUT, PATCH and DELETE: `Location` (`{vault}/operationResults/{id}`) and
+/// `Retry-After`, no `Azure-AsyncOperation`.
+fn start_vault_operation(
+    context: &Context<'_>,
+    core: &mut crate::state::Core,
+    path: &VaultPath,
+    key: &str,
+    kind: OperationKind,
+    creates: bool,
+) -> Result<Vec<(axum::http::HeaderName, String)>, ArmError> {
+    let vault = core.world.vaults.get(key).ok_or_else(|| arm::parent_not_found(key))?;
+    let (location, vault_id) = (vault.location.clone(), vault.id.clone());
+    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    let spec = OperationSpec {
+        target: Some(Target::Vault(key.to_owned())),
+        creates,
+        ..vault_operation(context, core, path, kind, location, outcome)
+    };
+    let operation_id = core.world.start_operation(spec, context.now);
+    let operation = core
+        .world
+        .operations
+        .get(&operation_id.to_ascii_lowercase())
+        .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
+    Ok(context.lro_headers(operation, None, Some(context.url(&format!("{vault_id}/operationResults/{operation_id}")))))
+}
+
 /// Turning soft delete off deletes the soft-deleted data at once (Microsoft's enhanced soft delete docs).
 fn purge_when_soft_delete_is_off(vault: &mut crate::world::Vault) {
     if vault.soft_delete().0 == "Off" {
@@ -431,22 +441,7 @@ fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmErro
         }
     }
     // A long-running operation, as the spec has it: 202 with Location; the result is the vault.
-    let location = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?.location.clone();
-    let kind = OperationKind::BackupVaultUpdate;
-    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
-    let spec = OperationSpec {
-        target: Some(Target::Vault(key.clone())),
-        ..vault_operation(context, core, path, kind, location, outcome)
-    };
-    let operation_id = core.world.start_operation(spec, context.now);
-    let vault_id = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?.id.clone();
-    let operation = core
-        .world
-        .operations
-        .get(&operation_id.to_ascii_lowercase())
-        .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-    let headers =
-        context.lro_headers(operation, None, Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))));
+    let headers = start_vault_operation(context, core, path, &key, OperationKind::BackupVaultUpdate, false)?;
     Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
 }
 
@@ -531,25 +526,8 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
         auto_grant,
         context.now,
     );
-    let kind = OperationKind::BackupVaultCreateOrUpdate;
-    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
-    let spec = OperationSpec {
-        target: Some(Target::Vault(key.clone())),
-        creates: true,
-        ..vault_operation(context, core, path, kind, location, outcome)
-    };
-    let operation_id = core.world.start_operation(spec, context.now);
-    let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
-    let body = World::render_vault(vault);
-    let vault_id = vault.id.clone();
-    let operation = core
-        .world
-        .operations
-        .get(&operation_id.to_ascii_lowercase())
-        .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-    // The spec's shape: Location (and Retry-After) only.
-    let headers =
-        context.lro_headers(operation, None, Some(context.url(&format!("{vault_id}/operationResults/{operation_id}"))));
+    let headers = start_vault_operation(context, core, path, &key, OperationKind::BackupVaultCreateOrUpdate, true)?;
+    let body = World::render_vault(core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?);
     Ok(Reply::json(StatusCode::CREATED, body).with_headers(headers))
 }
 
