@@ -41,6 +41,10 @@ pub struct BackupInstance {
     /// What is protected.
     #[serde(default, deserialize_with = "nullable")]
     pub data_source_info: Datasource,
+    /// The set the datasource belongs to (`objectType` `DatasourceSet`); sent for the kinds whose service asks for
+    /// it (blobs, Kubernetes clusters, database servers), with the same resource as `dataSourceInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_source_set_info: Option<Datasource>,
     /// Which policy protects it.
     #[serde(default, deserialize_with = "nullable")]
     pub policy_info: PolicyInfo,
@@ -122,9 +126,13 @@ pub struct PolicyInfo {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyParameters {
-    /// One entry per datastore; disks use a single operational-store entry.
-    #[serde(default, deserialize_with = "nullable")]
+    /// One entry per datastore; disks and Kubernetes clusters use a single operational-store entry.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub data_store_parameters_list: Vec<DataStoreParameters>,
+    /// The datasource's own parameters (`BlobBackupDatasourceParameters` with the containers of a vaulted blob
+    /// backup, `KubernetesClusterBackupDatasourceParameters`, ...), as JSON objects with their `objectType`.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    pub backup_datasource_parameters_list: Vec<serde_json::Value>,
 }
 
 /// `DataStoreParameters` (the provider only sends `AzureOperationalStoreParameters`).
@@ -656,6 +664,7 @@ mod tests {
                 policy_id: "/p".into(),
                 policy_version: None,
                 policy_parameters: Some(PolicyParameters {
+                    backup_datasource_parameters_list: Vec::new(),
                     data_store_parameters_list: vec![DataStoreParameters {
                         object_type: "AzureOperationalStoreParameters".into(),
                         data_store_type: "OperationalStore".into(),

@@ -17,6 +17,14 @@ const ROLE_ASSIGNMENTS_API_VERSION: &str = "2022-04-01";
 pub const DISK_BACKUP_READER: &str = "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24";
 /// The built-in role `Disk Snapshot Contributor`.
 pub const DISK_SNAPSHOT_CONTRIBUTOR: &str = "7efff54f-a5b4-42b5-a1c5-5411624893ce";
+/// The built-in role `Reader`.
+pub const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+/// The built-in role `Storage Account Backup Contributor`.
+pub const STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR: &str = "e5e2a7ff-d759-4cd2-bb51-3152d37e2eb1";
+/// The built-in role `PostgreSQL Flexible Server Long Term Retention Backup Role`.
+pub const POSTGRESQL_LTR_BACKUP: &str = "c088a766-074b-43ba-90d4-1fb21feae531";
+/// The built-in role `MySQL Backup And Export Operator`.
+pub const MYSQL_BACKUP_EXPORT_OPERATOR: &str = "d18ad5f3-1baf-4119-b49b-d944edb1f9d0";
 /// The built-in role `Contributor`.
 pub const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7382dd24c";
 /// The built-in role `Owner`.

@@ -1,4 +1,6 @@
-//! `dataprotection_backup_instance`: protects a managed disk with a backup policy in a backup vault.
+//! The backup instance resources: `dataprotection_backup_instance` protects a managed disk with a backup policy in
+//! a backup vault, and `dataprotection_backup_instance_<kind>` the other datasources (see [`super::instance_kinds`]:
+//! a kind brings its datasource, its own arguments and its roles; this file is the lifecycle they share).
 //!
 //! Lifecycle: validate checks every ID offline; plan of a new instance runs validateForBackup to its end, so
 //! Azure's objections (disk already protected, missing permissions) fail the plan; apply PUTs, follows the
@@ -7,6 +9,7 @@
 //! (tainted) instead of losing track of something that exists.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -15,12 +18,9 @@ use async_trait::async_trait;
 use super::configuration::Configured;
 use crate::arm::client::InstanceAction;
 use crate::arm::error::{ArmError, ErrorKind};
-use crate::arm::ids::{
-    BackupInstanceId, BackupPolicyId, BackupVaultId, GenericResourceId, ResourceGroupId, check_name, same_id,
-};
+use crate::arm::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId, GenericResourceId, check_name, same_id};
 use crate::arm::models::{
-    BackupInstance, BackupInstanceResource, DISK_DATASOURCE_TYPE, DataStoreParameters, Datasource, PolicyInfo,
-    PolicyParameters,
+    BackupInstance, BackupInstanceResource, DISK_DATASOURCE_TYPE, Datasource, PolicyInfo, PolicyParameters,
 };
 use crate::arm::pipeline::CallContext;
 use crate::arm::protection::{self, NotGone, current_state as protection_state, protection_error};
@@ -31,11 +31,12 @@ use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
 
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error, format_duration, not_ready};
+use super::instance_kinds::{Disk, InstanceKind, operational_resource_group};
 use super::managed::{Call, ManagedResource, PlanContext};
 use super::model::{self, Spelling};
 
-/// The resource type name.
-pub const TYPE_NAME: &str = "dataprotection_backup_instance";
+/// The resource type name of the managed disk backup instance.
+pub const TYPE_NAME: &str = Disk::TYPE_NAME;
 
 /// Protection states that mean "still being set up": keep waiting.
 const PENDING_STATES: &[&str] = protection::PENDING;
@@ -62,11 +63,6 @@ instance first. If Terraform now keeps the old instance as a deposed object (the
 partially-failed replacement\"), make it the resource's object again first: terraform state rm <address>, then \
 terraform import <address> <old instance ID>.";
 
-/// The hint shown with permission errors.
-const PERMISSIONS_HINT: &str = "The backup vault's managed identity needs the \"Disk Backup Reader\" role on the disk \
-and the \"Disk Snapshot Contributor\" role on the snapshot resource group. Role assignments can take a few minutes to \
-take effect; make the backup instance depend on them (depends_on).";
-
 /// What `retain_data_on_destroy` does, and what it costs.
 const RETAIN_DATA_DESCRIPTION: &str = "When `true`, destroying this resource stops protection and keeps the \
 recovery points (Azure's stopProtection) instead of deleting the backup instance, and the instance leaves Terraform's \
@@ -84,17 +80,24 @@ recovery points kept. Set it to `ProtectionStopped` or `BackupSchedulesSuspended
 protection, keeping the recovery points; leave it unset for `ProtectionConfigured`. To leave the protection state to \
 others, add `protection_state` to `ignore_changes` in the lifecycle block.";
 
-/// The `dataprotection_backup_instance` resource.
-#[derive(Debug, Default)]
-pub struct BackupInstanceType {
+/// A backup instance resource of kind `K`: `dataprotection_backup_instance` for managed disks.
+#[derive(Debug)]
+pub(crate) struct BackupInstanceType<K = Disk> {
     /// The instances this provider process read from Azure (refresh), by lower-case ID, with the datasource each
     /// protects. Terraform plans the replacement of a tainted object as a plain create with no private data; its
     /// refresh a moment earlier, in the same process, is what tells plan that the existing instance with this ID is
     /// the one being replaced rather than one this state does not own.
     refreshed: Mutex<HashMap<String, Option<String>>>,
+    kind: PhantomData<fn() -> K>,
 }
 
-impl BackupInstanceType {
+impl<K> Default for BackupInstanceType<K> {
+    fn default() -> Self {
+        BackupInstanceType { refreshed: Mutex::default(), kind: PhantomData }
+    }
+}
+
+impl<K> BackupInstanceType<K> {
     fn remember_refresh(&self, id: &BackupInstanceId, datasource: Option<String>) {
         self.refreshed
             .lock()
@@ -122,7 +125,6 @@ struct Arguments {
     datasource_type: Option<String>,
     location: String,
     backup_policy_id: String,
-    snapshot_resource_group_id: Option<String>,
 }
 
 /// The state of an instance, as written back to Terraform ([`model::write`]).
@@ -135,7 +137,6 @@ struct State {
     datasource_type: Option<String>,
     location: Option<String>,
     backup_policy_id: String,
-    snapshot_resource_group_id: Option<String>,
     protection_state: Option<String>,
     retain_data_on_destroy: Option<bool>,
     timeouts: Option<serde_json::Value>,
@@ -151,7 +152,6 @@ const SPELLINGS: model::Spellings = &[
     ("datasource_type", Spelling::Text),
     ("location", Spelling::Location),
     ("backup_policy_id", Spelling::Id),
-    ("snapshot_resource_group_id", Spelling::Id),
 ];
 
 /// The arguments of a planned or configured instance, all known, as typed values.
@@ -162,72 +162,73 @@ struct Model {
     datasource_type: String,
     location: String,
     policy: BackupPolicyId,
-    snapshot_resource_group: Option<ResourceGroupId>,
+    /// The kind's policy parameters (the snapshot resource group, the containers, ...).
+    parameters: Option<PolicyParameters>,
+    /// The ARM type of the datasource (`resourceType`).
+    resource_type: &'static str,
+    /// Whether `dataSourceSetInfo` is sent.
+    with_set: bool,
 }
 
 impl Model {
     /// Reads a fully known planned state (or config). `None` when something is unknown or invalid; validate has
     /// reported invalid values already.
-    fn from_value(value: &Value) -> Option<Model> {
+    fn from_value<K: InstanceKind>(value: &Value) -> Option<Model> {
         let arguments: Arguments = model::read(value)?;
         let datasource: GenericResourceId = arguments.datasource_id.parse().ok()?;
-        let snapshot_resource_group = match arguments.snapshot_resource_group_id {
-            Some(group) => Some(group.parse().ok()?),
-            None => None,
-        };
         Some(Model {
             id: BackupInstanceId { vault: arguments.vault_id.parse().ok()?, name: arguments.name },
-            datasource_type: arguments.datasource_type.unwrap_or_else(|| derived_datasource_type(&datasource)),
+            datasource_type: arguments.datasource_type.unwrap_or_else(|| K::DATASOURCE_TYPE.to_owned()),
             datasource,
             location: arguments.location,
             policy: arguments.backup_policy_id.parse().ok()?,
-            snapshot_resource_group,
+            parameters: K::policy_parameters(value).ok()?,
+            resource_type: K::RESOURCE_TYPE,
+            with_set: K::SENDS_DATASOURCE_SET,
         })
     }
 
     /// The `BackupInstance` Azure is sent.
     fn to_instance(&self) -> BackupInstance {
         let datasource_id = self.datasource.to_string();
+        let datasource = |object_type: &str| Datasource {
+            datasource_type: Some(self.datasource_type.clone()),
+            object_type: Some(object_type.to_owned()),
+            resource_id: datasource_id.clone(),
+            // The region's name as Azure writes it (`westus`), whatever spelling the configuration uses.
+            resource_location: Some(common::normalize_location(&self.location)),
+            resource_name: Some(self.datasource.name().to_owned()),
+            resource_type: Some(self.resource_type.to_owned()),
+            resource_uri: Some(datasource_id.clone()),
+        };
         BackupInstance {
             friendly_name: Some(self.id.name.clone()),
-            data_source_info: Datasource {
-                datasource_type: Some(self.datasource_type.clone()),
-                object_type: Some("Datasource".to_owned()),
-                resource_id: datasource_id.clone(),
-                // The region's name as Azure writes it (`westus`), whatever spelling the configuration uses.
-                resource_location: Some(common::normalize_location(&self.location)),
-                resource_name: Some(self.datasource.name().to_owned()),
-                resource_type: Some(self.datasource_type.clone()),
-                resource_uri: Some(datasource_id),
-            },
+            data_source_info: datasource("Datasource"),
+            data_source_set_info: self.with_set.then(|| datasource("DatasourceSet")),
             policy_info: PolicyInfo {
                 policy_id: self.policy.to_string(),
                 policy_version: None,
-                policy_parameters: self.snapshot_resource_group.as_ref().map(|rg| PolicyParameters {
-                    data_store_parameters_list: vec![DataStoreParameters {
-                        object_type: "AzureOperationalStoreParameters".to_owned(),
-                        data_store_type: "OperationalStore".to_owned(),
-                        resource_group_id: Some(rg.to_string()),
-                    }],
-                }),
+                policy_parameters: self.parameters.clone(),
             },
             object_type: "BackupInstance".to_owned(),
             ..BackupInstance::default()
         }
     }
 
-    /// True when `existing` protects this model's datasource with its policy and snapshot resource group: what
-    /// this configuration would make, whoever made it.
+    /// True when `existing` protects this model's datasource with its policy and parameters (snapshot resource
+    /// group, containers, ...): what this configuration would make, whoever made it.
     fn describes(&self, existing: &BackupInstanceResource) -> bool {
         let p = &existing.properties;
-        let wanted_rg = self.snapshot_resource_group.as_ref().map(ToString::to_string);
+        let wanted = self.parameters.clone().unwrap_or_default();
+        let found = p.policy_info.policy_parameters.clone().unwrap_or_default();
         same_id(&p.data_source_info.resource_id, &self.datasource.to_string())
             && same_id(&p.policy_info.policy_id, &self.policy.to_string())
-            && match (snapshot_resource_group(existing).as_deref(), wanted_rg.as_deref()) {
+            && match (operational_resource_group(&found).as_deref(), operational_resource_group(&wanted).as_deref()) {
                 (Some(a), Some(b)) => same_id(a, b),
                 (None, None) => true,
                 _ => false,
             }
+            && found.backup_datasource_parameters_list == wanted.backup_datasource_parameters_list
     }
 
     fn to_resource(&self) -> BackupInstanceResource {
@@ -243,24 +244,16 @@ pub(crate) fn derived_datasource_type(datasource: &GenericResourceId) -> String 
 
 /// The operational store's resource group of an instance, when it has one.
 pub(crate) fn snapshot_resource_group(instance: &BackupInstanceResource) -> Option<String> {
-    let parameters = instance.properties.policy_info.policy_parameters.as_ref()?;
-    parameters
-        .data_store_parameters_list
-        .iter()
-        .find(|d| d.data_store_type.eq_ignore_ascii_case("OperationalStore"))
-        .and_then(|d| d.resource_group_id.clone())
-        .filter(|s| !s.is_empty())
+    operational_resource_group(instance.properties.policy_info.policy_parameters.as_ref()?)
 }
 
 /// The state of an instance as Azure reports it. Spellings equivalent to those in `prior` (ID case, region
 /// spelling) are kept from `prior`, so they never show up as a diff.
-fn state_from_azure(prior: &Value, id: &BackupInstanceId, instance: &BackupInstanceResource) -> Value {
+fn state_from_azure<K: InstanceKind>(prior: &Value, id: &BackupInstanceId, instance: &BackupInstanceResource) -> Value {
     let p = &instance.properties;
     let reported_id =
         instance.id.as_deref().and_then(|i| i.parse::<BackupInstanceId>().ok()).unwrap_or_else(|| id.clone());
-    let datasource_type = p.data_source_info.datasource_type.clone().or_else(|| {
-        p.data_source_info.resource_id.parse::<GenericResourceId>().ok().map(|d| derived_datasource_type(&d))
-    });
+    let datasource_type = p.data_source_info.datasource_type.clone().or_else(|| Some(K::DATASOURCE_TYPE.to_owned()));
     let state = State {
         id: reported_id.to_string(),
         name: reported_id.name.clone(),
@@ -269,15 +262,16 @@ fn state_from_azure(prior: &Value, id: &BackupInstanceId, instance: &BackupInsta
         datasource_type,
         location: p.data_source_info.resource_location.clone(),
         backup_policy_id: p.policy_info.policy_id.clone(),
-        snapshot_resource_group_id: snapshot_resource_group(instance),
         protection_state: protection_state(instance),
         // Terraform-side settings: what the configuration says, not Azure.
         retain_data_on_destroy: prior.attr("retain_data_on_destroy").as_bool(),
         timeouts: None,
     };
-    let mut value = model::write(&state, state_type());
+    let mut value = model::write(&state, state_type::<K>());
+    K::read_attributes(instance, &mut value);
     value.set_attr("timeouts", prior.attr("timeouts").clone());
     model::keep_spellings(prior, &mut value, SPELLINGS);
+    model::keep_spellings(prior, &mut value, K::SPELLINGS);
     value
 }
 
@@ -344,64 +338,73 @@ impl Private {
 // ---------------------------------------------------------------------------------------------------------------
 // Schema and validation
 
-/// The schema, built once: plan and read consult it for every object.
-fn cached_schema() -> &'static Schema {
-    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-    SCHEMA.get_or_init(schema)
+/// The schema of kind `K`, built once: plan and read consult it for every object.
+fn cached_schema<K: InstanceKind>() -> &'static Schema {
+    common::built_once(K::TYPE_NAME, schema::<K>)
 }
 
-/// The type of this resource's state, built once.
-fn state_type() -> &'static Type {
-    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
-    TYPE.get_or_init(|| cached_schema().block.value_type())
+/// The type of kind `K`'s state, built once.
+fn state_type<K: InstanceKind>() -> &'static Type {
+    common::built_once(K::TYPE_NAME, || cached_schema::<K>().block.value_type())
 }
 
-fn schema() -> Schema {
+/// `backup_policy_id`: changed in place, or by replacing the instance where Azure does not move it to another policy.
+fn policy_attribute<K: InstanceKind>() -> Attribute {
+    let policy = Attribute::required("backup_policy_id", Type::String);
+    if K::POLICY_CHANGE_REPLACES {
+        policy.force_new().description(
+            "The ARM ID of the backup policy, in the same vault. Azure does not move this kind of backup instance to \
+             another policy, so changing it replaces the instance.",
+        )
+    } else {
+        policy.description(
+            "The ARM ID of the backup policy, in the same vault. Changing it updates the instance in place and waits \
+             until protection is configured again.",
+        )
+    }
+}
+
+fn schema<K: InstanceKind>() -> Schema {
+    let datasource_type = if K::DATASOURCE_TYPE_ARGUMENT {
+        Attribute::optional_computed("datasource_type", Type::String).force_new().description(format!(
+            "The datasource type. Derived from `datasource_id` when not set; only `{}` is supported.",
+            K::DATASOURCE_TYPE
+        ))
+    } else {
+        Attribute::computed("datasource_type", Type::String)
+            .description(format!("The datasource type Azure is sent: `{}`.", K::DATASOURCE_TYPE))
+    };
+    let mut attributes = vec![
+        Attribute::computed("id", Type::String).description("The ARM ID of the backup instance."),
+        Attribute::required("name", Type::String).force_new().description("The name of the backup instance."),
+        Attribute::required("vault_id", Type::String)
+            .force_new()
+            .description("The ARM ID of the backup vault. The instance is created in the vault's subscription."),
+        Attribute::required("datasource_id", Type::String).force_new().description(format!(
+            "The ARM ID of the {} to protect (`{}`).",
+            K::NOUN,
+            K::RESOURCE_TYPE
+        )),
+        datasource_type,
+        Attribute::required("location", Type::String)
+            .force_new()
+            .description("The region of the datasource, for example `westus` (`West US` is equivalent)."),
+        policy_attribute::<K>(),
+        Attribute::optional_computed("protection_state", Type::String).description(PROTECTION_STATE_DESCRIPTION),
+        Attribute::optional("retain_data_on_destroy", Type::Bool).description(RETAIN_DATA_DESCRIPTION),
+    ];
+    attributes.extend(K::attributes());
+    let mut blocks = K::blocks();
+    blocks.push(common::timeouts_block(DEFAULT_TIMEOUTS));
     Schema {
         version: 0,
-        block: Block {
-            description:
-                "Protects a managed disk with a backup policy in an Azure Backup vault (Microsoft.DataProtection \
-                          backup instance). Plan runs Azure's validateForBackup for new instances, so missing \
-                          permissions and already-protected disks fail the plan, not the apply."
-                    .to_owned(),
-            attributes: vec![
-                Attribute::computed("id", Type::String).description("The ARM ID of the backup instance."),
-                Attribute::required("name", Type::String).force_new().description("The name of the backup instance."),
-                Attribute::required("vault_id", Type::String).force_new().description(
-                    "The ARM ID of the backup vault. The instance is created in the vault's subscription.",
-                ),
-                Attribute::required("datasource_id", Type::String)
-                    .force_new()
-                    .description("The ARM ID of the managed disk to protect."),
-                Attribute::optional_computed("datasource_type", Type::String).force_new().description(format!(
-                    "The datasource type. Derived from `datasource_id` when not set; only `{DISK_DATASOURCE_TYPE}` is \
-                     supported."
-                )),
-                Attribute::required("location", Type::String)
-                    .force_new()
-                    .description("The region of the datasource, for example `westus` (`West US` is equivalent)."),
-                Attribute::required("backup_policy_id", Type::String).description(
-                    "The ARM ID of the backup policy, in the same vault. Changing it updates the instance in place \
-                     and waits until protection is configured again.",
-                ),
-                Attribute::optional("snapshot_resource_group_id", Type::String).force_new().description(
-                    "The ARM ID of the resource group that holds the disk's snapshots (the operational store); it may \
-                     be in another subscription. Required for managed disks.",
-                ),
-                Attribute::optional_computed("protection_state", Type::String)
-                    .description(PROTECTION_STATE_DESCRIPTION),
-                Attribute::optional("retain_data_on_destroy", Type::Bool).description(RETAIN_DATA_DESCRIPTION),
-            ],
-            blocks: vec![common::timeouts_block(DEFAULT_TIMEOUTS)],
-            deprecated: false,
-        }
-        .with_force_new_sentences("backup instance"),
+        block: Block { description: K::description(), attributes, blocks, deprecated: false }
+            .with_force_new_sentences("backup instance"),
     }
 }
 
 /// Offline checks; unknown values are skipped.
-fn validate_config(config: &Value) -> Diagnostics {
+fn validate_config<K: InstanceKind>(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let text = |name: &str| config.attr(name).as_str();
     if let Some(name) = text("name")
@@ -418,12 +421,16 @@ fn validate_config(config: &Value) -> Diagnostics {
         Some(Err(e)) => {
             diags.attribute_error(AttributePath::root("datasource_id"), "Invalid datasource ID", format!("{e}."))
         }
-        Some(Ok(d)) if !d.resource_type().eq_ignore_ascii_case(DISK_DATASOURCE_TYPE) => diags.attribute_error(
+        Some(Ok(d)) if !d.resource_type().eq_ignore_ascii_case(K::RESOURCE_TYPE) => diags.attribute_error(
             AttributePath::root("datasource_id"),
             "Unsupported datasource",
             format!(
-                "{d} is a {}; this resource protects managed disks ({DISK_DATASOURCE_TYPE}) only.",
-                d.resource_type()
+                "{d} is a {}; {} protects a {} ({}).{}",
+                d.resource_type(),
+                K::TYPE_NAME,
+                K::NOUN,
+                K::RESOURCE_TYPE,
+                other_kind_hint(&d.resource_type())
             ),
         ),
         _ => {}
@@ -433,11 +440,11 @@ fn validate_config(config: &Value) -> Diagnostics {
             Some(Ok(d)) => Some(derived_datasource_type(d)),
             _ => None,
         };
-        if !ty.eq_ignore_ascii_case(DISK_DATASOURCE_TYPE) {
+        if !ty.eq_ignore_ascii_case(K::DATASOURCE_TYPE) {
             diags.attribute_error(
                 AttributePath::root("datasource_type"),
                 "Unsupported datasource type",
-                format!("{ty:?} is not supported; the only supported datasource type is {DISK_DATASOURCE_TYPE:?}."),
+                format!("{ty:?} is not supported; the only supported datasource type is {:?}.", K::DATASOURCE_TYPE),
             );
         } else if let Some(derived) = derived
             && !derived.eq_ignore_ascii_case(ty)
@@ -469,23 +476,7 @@ fn validate_config(config: &Value) -> Diagnostics {
         }
         None => {}
     }
-    match config.attr("snapshot_resource_group_id") {
-        Value::String(s) => {
-            if let Err(e) = s.parse::<ResourceGroupId>() {
-                diags.attribute_error(
-                    AttributePath::root("snapshot_resource_group_id"),
-                    "Invalid resource group ID",
-                    format!("{e}."),
-                );
-            }
-        }
-        Value::Null if matches!(&datasource, Some(Ok(_))) => diags.attribute_error(
-            AttributePath::root("snapshot_resource_group_id"),
-            "Missing snapshot resource group",
-            "snapshot_resource_group_id is required for managed disks: Azure keeps the disk's snapshots there.",
-        ),
-        _ => {}
-    }
+    K::validate(config, &mut diags);
     if let Some(wanted) = text("protection_state")
         && !DESIRABLE_STATES.iter().any(|s| s.eq_ignore_ascii_case(wanted))
     {
@@ -502,15 +493,37 @@ fn validate_config(config: &Value) -> Diagnostics {
     diags
 }
 
+/// Which resource of this provider protects datasources of ARM type `resource_type`, as a sentence to add.
+fn other_kind_hint(resource_type: &str) -> String {
+    let resource = |t: &str| match t.to_ascii_lowercase().as_str() {
+        "microsoft.compute/disks" => Some(Disk::TYPE_NAME),
+        "microsoft.storage/storageaccounts" => {
+            Some("dataprotection_backup_instance_blob_storage (or _data_lake_storage)")
+        }
+        "microsoft.containerservice/managedclusters" => Some("dataprotection_backup_instance_kubernetes_cluster"),
+        "microsoft.dbforpostgresql/flexibleservers" => {
+            Some("dataprotection_backup_instance_postgresql_flexible_server")
+        }
+        "microsoft.dbformysql/flexibleservers" => Some("dataprotection_backup_instance_mysql_flexible_server"),
+        _ => None,
+    };
+    resource(resource_type).map(|r| format!(" Use {r} for it.")).unwrap_or_default()
+}
+
 /// The attribute an Azure error code is about, when it is clear.
-fn attribute_for_code(code: Option<&str>) -> Option<AttributePath> {
+fn attribute_for_code<K: InstanceKind>(code: Option<&str>) -> Option<AttributePath> {
     let code = code?.to_ascii_lowercase();
-    let name = if code.contains("datasourcealreadyprotected") || code.contains("disk") || code.contains("datasource") {
+    let name = if let Some(name) = K::attribute_for_code(&code) {
+        name
+    } else if code.contains("datasourcealreadyprotected")
+        || code.contains("disk")
+        || code.contains("datasource")
+        || code.contains("storageaccount")
+        || code.contains("server")
+    {
         "datasource_id"
     } else if code.contains("policy") {
         "backup_policy_id"
-    } else if code.contains("snapshotrg") || code.contains("resourcegroup") {
-        "snapshot_resource_group_id"
     } else if code.contains("vault") {
         "vault_id"
     } else {
@@ -519,10 +532,10 @@ fn attribute_for_code(code: Option<&str>) -> Option<AttributePath> {
     Some(AttributePath::root(name))
 }
 
-fn hint_for(error: &ArmError) -> Option<&'static str> {
+fn hint_for<K: InstanceKind>(error: &ArmError) -> Option<&'static str> {
     let code = error.code.as_deref().unwrap_or("").to_ascii_lowercase();
     if code.contains("permission") || code.contains("authorization") || code.contains("rbac") {
-        Some(PERMISSIONS_HINT)
+        Some(K::PERMISSIONS_HINT)
     } else if code.contains("datasourcealreadyprotected") {
         Some(ALREADY_PROTECTED_HINT)
     } else {
@@ -561,17 +574,23 @@ fn existing_instance_context(existing: &BackupInstanceResource) -> String {
 }
 
 /// The error for a create whose ID Azure already holds: nothing may change that instance.
-fn already_exists(diags: &mut Diagnostics, id: &BackupInstanceId, existing: &BackupInstanceResource) {
-    common::already_exists(diags, "backup instance", TYPE_NAME, &id.to_string(), &existing_instance_context(existing));
+fn already_exists<K: InstanceKind>(diags: &mut Diagnostics, id: &BackupInstanceId, existing: &BackupInstanceResource) {
+    common::already_exists(
+        diags,
+        "backup instance",
+        K::TYPE_NAME,
+        &id.to_string(),
+        &existing_instance_context(existing),
+    );
 }
 
 /// At plan, for an instance with this ID that is exactly what the configuration describes: plan cannot tell
 /// whether it is another state's (which apply refuses to take over) or this resource's own, kept by Terraform as a
 /// deposed object while a create_before_destroy replacement runs (where failing the plan would leave it deposed for
 /// good, and failing the create lets Terraform restore it). So plan warns, and the create refuses.
-fn warn_existing(diags: &mut Diagnostics, id: &BackupInstanceId, existing: &BackupInstanceResource) {
+fn warn_existing<K: InstanceKind>(diags: &mut Diagnostics, id: &BackupInstanceId, existing: &BackupInstanceResource) {
     let mut probe = Diagnostics::new();
-    already_exists(&mut probe, id, existing);
+    already_exists::<K>(&mut probe, id, existing);
     if let Some(error) = probe.iter().next() {
         diags.warning(
             error.summary.clone(),
@@ -598,21 +617,32 @@ fn warn_delete_first(diags: &mut Diagnostics, old_id: &str, model: &Model) {
 // ---------------------------------------------------------------------------------------------------------------
 // Operations
 
-impl BackupInstanceType {
+/// The datasource type a plan holds when the configuration does not set it: the kind's, once `datasource_id` is
+/// known (for a kind whose type is computed only, at once).
+fn planned_datasource_type<K: InstanceKind>(planned: &Value) -> Value {
+    match planned.attr("datasource_id") {
+        _ if !K::DATASOURCE_TYPE_ARGUMENT => Value::from(K::DATASOURCE_TYPE),
+        Value::String(s) if s.parse::<GenericResourceId>().is_ok() => Value::from(K::DATASOURCE_TYPE),
+        _ => Value::Unknown,
+    }
+}
+
+/// Whether `planned` changes what Azure is sent in a PUT: the policy, or a kind's argument Azure takes that way.
+fn body_changes<K: InstanceKind>(prior: &Value, planned: &Value) -> bool {
+    std::iter::once("backup_policy_id")
+        .chain(K::UPDATED_BY_PUT.iter().copied())
+        .any(|name| planned.attr(name) != prior.attr(name))
+}
+
+impl<K: InstanceKind> BackupInstanceType<K> {
     async fn plan_new(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
         planned.set_attr("protection_state", desired_protection(&request.config));
         if planned.attr("datasource_type").is_null() {
-            let derived = match planned.attr("datasource_id") {
-                Value::String(s) => s
-                    .parse::<GenericResourceId>()
-                    .map(|d| Value::from(derived_datasource_type(&d)))
-                    .unwrap_or(Value::Unknown),
-                _ => Value::Unknown,
-            };
+            let derived = planned_datasource_type::<K>(planned);
             planned.set_attr("datasource_type", derived);
         }
-        let Some(model) = Model::from_value(planned) else {
+        let Some(model) = Model::from_value::<K>(planned) else {
             tracing::debug!("new backup instance has unknown arguments; validateForBackup runs at apply's plan");
             return;
         };
@@ -648,7 +678,7 @@ impl BackupInstanceType {
         {
             warn_delete_first(diags, &replaced.id, &model);
         }
-        let Err(error) = validate_for_backup(&configured, &call, &model).await else { return };
+        let Err(error) = validate_for_backup::<K>(&configured, &call, &model).await else { return };
         if error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected") {
             if replaced.as_ref().is_some_and(|r| r.protects(&model.datasource)) {
                 // The instance being replaced protects the datasource; it is deleted before this one is created.
@@ -660,41 +690,38 @@ impl BackupInstanceType {
             // a third instance.)
             match configured.client.get_backup_instance(&call, &model.id).await {
                 Ok(Some(_)) if replaced.as_ref().is_some_and(|r| r.is(&model.id)) => {}
-                Ok(Some(existing)) if model.describes(&existing) => return warn_existing(diags, &model.id, &existing),
-                Ok(Some(existing)) => return already_exists(diags, &model.id, &existing),
+                Ok(Some(existing)) if model.describes(&existing) => {
+                    return warn_existing::<K>(diags, &model.id, &existing);
+                }
+                Ok(Some(existing)) => return already_exists::<K>(diags, &model.id, &existing),
                 Ok(None) => {}
                 Err(read) => tracing::warn!(id = %model.id, error = %read, "could not read the instance with this ID"),
             }
         }
-        arm_error(diags, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
+        arm_error(diags, &error, attribute_for_code::<K>(error.code.as_deref()), hint_for::<K>(&error));
     }
 
     fn plan_change(request: &PlanRequest, response: &mut PlanResponse) {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
         model::keep_spellings(prior, planned, SPELLINGS);
+        model::keep_spellings(prior, planned, K::SPELLINGS);
         if request.config.attr("datasource_type").is_null() {
             let value = if planned.attr("datasource_id") == prior.attr("datasource_id") {
                 prior.attr("datasource_type").clone()
             } else {
-                match planned.attr("datasource_id") {
-                    Value::String(s) => s
-                        .parse::<GenericResourceId>()
-                        .map(|d| Value::from(derived_datasource_type(&d)))
-                        .unwrap_or(Value::Unknown),
-                    _ => Value::Unknown,
-                }
+                planned_datasource_type::<K>(planned)
             };
             planned.set_attr("datasource_type", value);
         }
-        response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
+        response.requires_replace = common::requires_replace(cached_schema::<K>(), prior, planned);
         // Always: `-replace` is Terraform's decision, and the create half of any replacement needs to know the object
         // it replaces.
         response.planned_private = Private::of_state(prior);
         if !response.requires_replace.is_empty() {
             // Terraform shows only the errors of the create half's plan, so the warning is given here.
             if let (Some(replaced), Some(model)) =
-                (Private::decode(&response.planned_private).replaced(), Model::from_value(planned))
+                (Private::decode(&response.planned_private).replaced(), Model::from_value::<K>(planned))
                 && replaced.collides_with(&model)
             {
                 warn_delete_first(&mut response.diagnostics, &replaced.id, &model);
@@ -705,8 +732,11 @@ impl BackupInstanceType {
         // left unfinished, or protection stopped or suspended outside Terraform all plan a change to that state.
         let desired = desired_protection(&request.config);
         let current = prior.attr("protection_state");
-        let policy_changes = planned.attr("backup_policy_id") != prior.attr("backup_policy_id");
-        let value = if !policy_changes && Spelling::Text.same(&desired, current) { current.clone() } else { desired };
+        let value = if !body_changes::<K>(prior, planned) && Spelling::Text.same(&desired, current) {
+            current.clone()
+        } else {
+            desired
+        };
         planned.set_attr("protection_state", value);
     }
 }
@@ -773,7 +803,11 @@ async fn gone_after_failed_delete(client: &crate::arm::ArmClient, id: &BackupIns
 /// assignments that grant it (just made, in this apply or shortly before), Azure has not applied them yet: it waits
 /// and validates again, with growing pauses, until they take effect or the deadline comes. When an assignment is
 /// missing, or cannot be read, Azure's error is the answer at once, saying which.
-async fn validate_for_backup(configured: &Configured, call: &CallContext, model: &Model) -> Result<(), ArmError> {
+async fn validate_for_backup<K: InstanceKind>(
+    configured: &Configured,
+    call: &CallContext,
+    model: &Model,
+) -> Result<(), ArmError> {
     let what = format!("validating backup instance {} with Azure (validateForBackup)", model.id);
     let client = &configured.client;
     let clock = client.pipeline().clock().clone();
@@ -789,7 +823,7 @@ async fn validate_for_backup(configured: &Configured, call: &CallContext, model:
         if error.code.as_deref() != Some("UserErrorMissingRequiredPermissions") {
             return Err(error);
         }
-        match roles_held(client, call, model).await {
+        match roles_held::<K>(client, call, model).await {
             Ok(RolesHeld::All(newest)) => {
                 if clock.now() + pause > call.deadline {
                     error.recommended_actions.push(format!(
@@ -846,7 +880,7 @@ async fn role_propagation_pause(
     true
 }
 
-/// Whether the vault's identity holds the role assignments disk backup needs.
+/// Whether the vault's identity holds the role assignments the datasource's backup needs.
 enum RolesHeld {
     /// It holds them all; the newest assignment's `createdOn`.
     All(Option<String>),
@@ -854,11 +888,15 @@ enum RolesHeld {
     Missing(Vec<String>),
 }
 
-/// Reads the vault's identity and its role assignments, and compares them with what a disk backup needs.
-async fn roles_held(client: &crate::arm::ArmClient, call: &CallContext, model: &Model) -> Result<RolesHeld, ArmError> {
+/// Reads the vault's identity and its role assignments, and compares them with what the datasource's backup needs.
+async fn roles_held<K: InstanceKind>(
+    client: &crate::arm::ArmClient,
+    call: &CallContext,
+    model: &Model,
+) -> Result<RolesHeld, ArmError> {
     let not_checkable = |why: &str| ArmError::new(ErrorKind::InvalidResponse, why.to_owned());
-    let Some(snapshots) = &model.snapshot_resource_group else {
-        return Err(not_checkable("not a disk backup with a snapshot resource group"));
+    let Some(needs) = K::needs(&model.datasource, model.parameters.as_ref()) else {
+        return Err(not_checkable("the roles this backup needs cannot be told from its arguments"));
     };
     let vault = client.get_backup_vault(call, &model.id.vault).await?.ok_or_else(|| not_checkable("no vault"))?;
     let principal = vault
@@ -867,7 +905,6 @@ async fn roles_held(client: &crate::arm::ArmClient, call: &CallContext, model: &
         .ok_or_else(|| not_checkable("the vault has no managed identity"))?;
     let subscription = &model.id.vault.resource_group.subscription_id;
     let assignments = client.role_assignments_of(call, subscription, &principal).await?;
-    let needs = roles::disk_backup_needs(&model.datasource.to_string(), &snapshots.to_string());
     let missing = roles::uncovered(&needs, &assignments);
     if missing.is_empty() {
         let newest = assignments.iter().filter_map(|a| a.properties.created_on.clone()).max();
@@ -881,7 +918,7 @@ async fn roles_held(client: &crate::arm::ArmClient, call: &CallContext, model: &
 
 /// After an accepted PUT: follow the operation, GET, and wait for protection. `state` is kept up to date with
 /// what is known, so that it is right to save even when this fails.
-async fn finish_put(
+async fn finish_put<K: InstanceKind>(
     client: &crate::arm::ArmClient,
     call: &CallContext,
     operation: &mut crate::arm::poller::Operation,
@@ -897,7 +934,7 @@ async fn finish_put(
         )
         .context(format!("waiting for backup instance {id}")));
     };
-    await_state(client, call, id, planned, state, (instance, delay), TARGET_STATE).await
+    await_state::<K>(client, call, id, planned, state, (instance, delay), TARGET_STATE).await
 }
 
 /// One thing an apply does to bring protection to the state the plan says.
@@ -948,7 +985,7 @@ fn update_steps(current: &str, desired: &str, same_policy: bool) -> Vec<Step> {
 
 /// Runs `steps` for the instance of `model`. `state` is kept up to date with what is known once Azure has
 /// accepted a step, so that it is right to save even when this fails.
-async fn run_steps(
+async fn run_steps<K: InstanceKind>(
     client: &crate::arm::ArmClient,
     call: &CallContext,
     model: &Model,
@@ -965,7 +1002,7 @@ async fn run_steps(
                 // Accepted: the protection state is Azure's to tell from here on.
                 *state = planned.clone();
                 state.set_attr("protection_state", Value::Null);
-                finish_put(client, call, &mut operation, id, planned, state).await?;
+                finish_put::<K>(client, call, &mut operation, id, planned, state).await?;
                 continue;
             }
             Step::Wait => (format!("waiting for backup instance {id}"), TARGET_STATE),
@@ -985,14 +1022,14 @@ async fn run_steps(
         let Some((instance, delay)) = client.get_backup_instance_polled(call, id).await? else {
             return Err(ArmError::new(ErrorKind::InvalidResponse, "the backup instance no longer exists").context(what));
         };
-        await_state(client, call, id, planned, state, (instance, delay), target).await?;
+        await_state::<K>(client, call, id, planned, state, (instance, delay), target).await?;
     }
     Ok(())
 }
 
 /// Follows the instance (first read: `instance`, with the delay it asked for) until its protection state is
 /// `target`. `state` is kept up to date with every read, so that it is right to save even when this fails.
-async fn await_state(
+async fn await_state<K: InstanceKind>(
     client: &crate::arm::ArmClient,
     call: &CallContext,
     id: &BackupInstanceId,
@@ -1001,7 +1038,7 @@ async fn await_state(
     first: (BackupInstanceResource, Option<Duration>),
     target: &str,
 ) -> Result<(), ArmError> {
-    let seen = |instance: &BackupInstanceResource| *state = state_from_azure(planned, id, instance);
+    let seen = |instance: &BackupInstanceResource| *state = state_from_azure::<K>(planned, id, instance);
     client.wait_for_protection_state(call, id, target, first, seen).await.map(|_| ())
 }
 
@@ -1036,17 +1073,17 @@ async fn delete_and_confirm(
 }
 
 #[async_trait]
-impl ManagedResource for BackupInstanceType {
+impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
     type Id = BackupInstanceId;
-    const TYPE_NAME: &'static str = TYPE_NAME;
+    const TYPE_NAME: &'static str = K::TYPE_NAME;
     const KIND: &'static str = "backup instance";
 
     fn schema() -> Schema {
-        schema()
+        schema::<K>()
     }
 
     fn validate(config: &Value) -> Diagnostics {
-        validate_config(config)
+        validate_config::<K>(config)
     }
 
     async fn plan_destroy(&self, _cx: &PlanContext<'_>, prior: &Value, diagnostics: &mut Diagnostics) {
@@ -1073,7 +1110,7 @@ impl ManagedResource for BackupInstanceType {
 
     async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
-        let Some(model) = Model::from_value(&request.planned_state) else {
+        let Some(model) = Model::from_value::<K>(&request.planned_state) else {
             response.diagnostics.error(
                 "Backup instance arguments not known",
                 "Some arguments were still unknown when the instance was to be created. This is a bug in the provider.",
@@ -1090,7 +1127,7 @@ impl ManagedResource for BackupInstanceType {
         match client.get_backup_instance(call, id).await {
             Ok(None) => {}
             Ok(Some(existing)) => {
-                already_exists(&mut response.diagnostics, id, &existing);
+                already_exists::<K>(&mut response.diagnostics, id, &existing);
                 return response;
             }
             Err(error) => {
@@ -1102,8 +1139,8 @@ impl ManagedResource for BackupInstanceType {
         let mut operation = match client.begin_put_backup_instance(call, id, &model.to_resource(), &what).await {
             Ok(operation) => operation,
             Err(error) => {
-                let path = attribute_for_code(error.code.as_deref());
-                arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
+                let path = attribute_for_code::<K>(error.code.as_deref());
+                arm_error(&mut response.diagnostics, &error, path, hint_for::<K>(&error));
                 // An earlier try may have taken effect even though the last one failed (an answer lost on the
                 // way back, a stop or a deadline while the request was in flight): keep what exists.
                 if exists_after_failed_put(client, id, &error).await {
@@ -1122,7 +1159,7 @@ impl ManagedResource for BackupInstanceType {
         state.set_attr("protection_state", Value::Null);
         tracing::info!(id = %id, "backup instance accepted; following the operation");
         let planned = &request.planned_state;
-        let mut result = finish_put(client, call, &mut operation, id, planned, &mut state).await;
+        let mut result = finish_put::<K>(client, call, &mut operation, id, planned, &mut state).await;
         // Protection failed for a permission the vault's identity holds but Azure has not applied yet (no
         // validation at plan, or roles assigned between plan and apply): send the instance again once it has.
         let clock = client.pipeline().clock().clone();
@@ -1130,7 +1167,7 @@ impl ManagedResource for BackupInstanceType {
         while let Err(error) = &result
             && error.code.as_deref() == Some("UserErrorMissingRequiredPermissions")
             && clock.now() + pause <= call.deadline
-            && matches!(roles_held(client, call, &model).await, Ok(RolesHeld::All(_)))
+            && matches!(roles_held::<K>(client, call, &model).await, Ok(RolesHeld::All(_)))
         {
             tracing::info!(
                 id = %id,
@@ -1141,17 +1178,17 @@ impl ManagedResource for BackupInstanceType {
             if !role_propagation_pause(call, clock.as_ref(), &mut pause).await {
                 break;
             }
-            result = run_steps(client, call, &model, planned, &mut state, &[Step::Put]).await;
+            result = run_steps::<K>(client, call, &model, planned, &mut state, &[Step::Put]).await;
         }
         if result.is_ok() {
             // Protection is configured; a configuration that asks for it stopped or suspended gets that next.
             let steps =
                 update_steps(TARGET_STATE, planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE), true);
-            result = run_steps(client, call, &model, planned, &mut state, &steps).await;
+            result = run_steps::<K>(client, call, &model, planned, &mut state, &steps).await;
         }
         if let Err(error) = result {
-            let path = attribute_for_code(error.code.as_deref());
-            arm_error(&mut response.diagnostics, &error, path, hint_for(&error));
+            let path = attribute_for_code::<K>(error.code.as_deref());
+            arm_error(&mut response.diagnostics, &error, path, hint_for::<K>(&error));
         }
         response.private = Private::of_state(&state);
         response.new_state = state;
@@ -1162,7 +1199,7 @@ impl ManagedResource for BackupInstanceType {
         let mut response = ApplyResponse::default();
         let prior = &request.prior_state;
         let planned = &request.planned_state;
-        let same_policy = planned.attr("backup_policy_id") == prior.attr("backup_policy_id");
+        let same_policy = !body_changes::<K>(prior, planned);
         let current = prior.attr("protection_state").as_str().unwrap_or("");
         let desired = planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE);
         let steps = update_steps(current, desired, same_policy);
@@ -1172,15 +1209,20 @@ impl ManagedResource for BackupInstanceType {
             response.new_state = planned.clone();
             return response;
         }
-        let Some(model) = Model::from_value(planned) else {
+        let Some(model) = Model::from_value::<K>(planned) else {
             response.diagnostics.error("Backup instance arguments not known", "This is a bug in the provider.");
             response.new_state = prior.clone();
             return response;
         };
         // Until Azure accepts a step, the state stays what it was.
         let mut state = prior.clone();
-        if let Err(error) = run_steps(azure.client(), &azure.context, &model, planned, &mut state, &steps).await {
-            arm_error(&mut response.diagnostics, &error, attribute_for_code(error.code.as_deref()), hint_for(&error));
+        if let Err(error) = run_steps::<K>(azure.client(), &azure.context, &model, planned, &mut state, &steps).await {
+            arm_error(
+                &mut response.diagnostics,
+                &error,
+                attribute_for_code::<K>(error.code.as_deref()),
+                hint_for::<K>(&error),
+            );
         }
         response.private = Private::of_state(&state);
         response.new_state = state;
@@ -1208,7 +1250,7 @@ impl ManagedResource for BackupInstanceType {
                     response.new_state = Value::Null;
                 }
                 Err(error) => {
-                    arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
+                    arm_error(&mut response.diagnostics, &error, None, hint_for::<K>(&error));
                     response.new_state = prior.clone();
                 }
             }
@@ -1241,7 +1283,7 @@ impl ManagedResource for BackupInstanceType {
                 response.new_state = Value::Null;
             }
             Err(DeleteFailure { error, .. }) => {
-                arm_error(&mut response.diagnostics, &error, None, hint_for(&error));
+                arm_error(&mut response.diagnostics, &error, None, hint_for::<K>(&error));
                 response.new_state = prior.clone();
             }
         }
@@ -1256,7 +1298,25 @@ impl ManagedResource for BackupInstanceType {
         response: &mut ReadResponse,
     ) -> Result<Option<Value>, ArmError> {
         let Some(instance) = azure.client().read_backup_instance(&azure.context, id).await? else { return Ok(None) };
-        let state = state_from_azure(current, id, &instance);
+        let state = state_from_azure::<K>(current, id, &instance);
+        if let Some(other) = instance.properties.data_source_info.datasource_type.as_deref()
+            && !other.eq_ignore_ascii_case(K::DATASOURCE_TYPE)
+        {
+            // Imported into the wrong resource type (or changed beyond recognition): say which one manages it.
+            let manager = super::instance_kinds::resource_type_for(other)
+                .map(|r| format!("Manage it with {r}."))
+                .unwrap_or_else(|| "This provider does not manage that kind of backup instance.".to_owned());
+            response.diagnostics.error(
+                format!("Backup instance {} protects a {other}", id.name),
+                format!(
+                    "{} manages backup instances of {} ({}); {id} protects {} ({other}). {manager}",
+                    K::TYPE_NAME,
+                    K::NOUN,
+                    K::DATASOURCE_TYPE,
+                    instance.properties.data_source_info.resource_id
+                ),
+            );
+        }
         self.remember_refresh(id, state.attr("datasource_id").as_str().map(str::to_owned));
         // Stopped or suspended protection is drift the plan shows; a failed one deserves a word here too.
         if let Some(s) = protection_state(&instance)
@@ -1312,7 +1372,7 @@ mod tests {
 
     #[test]
     fn a_good_config_validates() {
-        assert!(validate_config(&config()).is_empty());
+        assert!(validate_config::<Disk>(&config()).is_empty());
     }
 
     #[test]
@@ -1321,7 +1381,7 @@ mod tests {
         for name in ["name", "vault_id", "datasource_id", "backup_policy_id", "snapshot_resource_group_id"] {
             c.set_attr(name, Value::Unknown);
         }
-        assert!(validate_config(&c).is_empty());
+        assert!(validate_config::<Disk>(&c).is_empty());
     }
 
     #[test]
@@ -1332,7 +1392,7 @@ mod tests {
         c.set_attr("snapshot_resource_group_id", Value::from("rg-snapshots"));
         c.set_attr("timeouts", Value::object([("create", Value::from("forever"))]));
         assert_eq!(
-            paths(&validate_config(&c)),
+            paths(&validate_config::<Disk>(&c)),
             vec!["name", "vault_id", "snapshot_resource_group_id", "timeouts.create"]
         );
     }
@@ -1344,7 +1404,7 @@ mod tests {
             "backup_policy_id",
             Value::from(format!("{}/backupPolicies/p", VAULT.replace("vault-demo", "other"))),
         );
-        assert_eq!(paths(&validate_config(&c)), vec!["backup_policy_id"]);
+        assert_eq!(paths(&validate_config::<Disk>(&c)), vec!["backup_policy_id"]);
         c.set_attr(
             "backup_policy_id",
             Value::from(format!(
@@ -1352,7 +1412,7 @@ mod tests {
                 VAULT.to_uppercase().replace("/BACKUPVAULTS/", "/backupVaults/")
             )),
         );
-        assert!(validate_config(&c).is_empty(), "case does not matter");
+        assert!(validate_config::<Disk>(&c).is_empty(), "case does not matter");
     }
 
     #[test]
@@ -1362,20 +1422,20 @@ mod tests {
             "datasource_id",
             Value::from("/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/sa"),
         );
-        assert_eq!(paths(&validate_config(&c)), vec!["datasource_id"]);
+        assert_eq!(paths(&validate_config::<Disk>(&c)), vec!["datasource_id"]);
         let mut c = config();
         c.set_attr("datasource_type", Value::from("Microsoft.Storage/storageAccounts/blobServices"));
-        assert_eq!(paths(&validate_config(&c)), vec!["datasource_type"]);
+        assert_eq!(paths(&validate_config::<Disk>(&c)), vec!["datasource_type"]);
         let mut c = config();
         c.set_attr("snapshot_resource_group_id", Value::Null);
-        assert_eq!(paths(&validate_config(&c)), vec!["snapshot_resource_group_id"]);
+        assert_eq!(paths(&validate_config::<Disk>(&c)), vec!["snapshot_resource_group_id"]);
     }
 
     #[test]
     fn the_disk_body_matches_the_service_shape() {
         let mut planned = config();
         planned.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
-        let model = Model::from_value(&planned).unwrap();
+        let model = Model::from_value::<Disk>(&planned).unwrap();
         let body = serde_json::to_value(model.to_resource()).unwrap();
         let p = &body["properties"];
         assert_eq!(p["objectType"], "BackupInstance");
@@ -1397,13 +1457,13 @@ mod tests {
     fn state_from_azure_keeps_equivalent_spellings() {
         let mut prior = config();
         prior.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
-        let model = Model::from_value(&prior).unwrap();
+        let model = Model::from_value::<Disk>(&prior).unwrap();
         let mut instance = model.to_resource();
         instance.id = Some(model.id.to_string().to_lowercase());
         instance.properties.data_source_info.resource_id = DISK.to_lowercase();
         instance.properties.data_source_info.resource_location = Some("westus".into());
         instance.properties.current_protection_state = Some("ProtectionConfigured".into());
-        let state = state_from_azure(&prior, &model.id, &instance);
+        let state = state_from_azure::<Disk>(&prior, &model.id, &instance);
         for name in ["name", "vault_id", "datasource_id", "location", "backup_policy_id", "snapshot_resource_group_id"]
         {
             assert_eq!(state.attr(name), prior.attr(name), "{name}");
@@ -1413,7 +1473,7 @@ mod tests {
         assert_eq!(state.attr("protection_state").as_str(), Some("ProtectionConfigured"));
 
         instance.properties.policy_info.policy_id = format!("{VAULT}/backupPolicies/other");
-        let state = state_from_azure(&prior, &model.id, &instance);
+        let state = state_from_azure::<Disk>(&prior, &model.id, &instance);
         assert_eq!(state.attr("backup_policy_id").as_str().unwrap(), format!("{VAULT}/backupPolicies/other"));
     }
 
@@ -1436,7 +1496,7 @@ mod tests {
         let request =
             PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
         let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
-        BackupInstanceType::plan_change(&request, &mut response);
+        BackupInstanceType::<Disk>::plan_change(&request, &mut response);
         response
     }
 
@@ -1489,7 +1549,7 @@ mod tests {
             let request =
                 PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
             let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
-            BackupInstanceType::plan_change(&request, &mut response);
+            BackupInstanceType::<Disk>::plan_change(&request, &mut response);
             assert!(response.requires_replace.is_empty(), "{current}");
             let planned = response.planned_state.attr("protection_state").as_str().unwrap().to_owned();
             assert_eq!(planned != current, planned_change, "{current} -> {planned}");
@@ -1551,20 +1611,20 @@ mod tests {
     #[test]
     fn error_codes_map_to_attributes() {
         assert_eq!(
-            attribute_for_code(Some("UserErrorDppDatasourceAlreadyProtected")),
+            attribute_for_code::<Disk>(Some("UserErrorDppDatasourceAlreadyProtected")),
             Some(AttributePath::root("datasource_id"))
         );
         assert_eq!(
-            attribute_for_code(Some("UserErrorDppPolicyNotFound")),
+            attribute_for_code::<Disk>(Some("UserErrorDppPolicyNotFound")),
             Some(AttributePath::root("backup_policy_id"))
         );
-        assert_eq!(attribute_for_code(Some("UserErrorMissingRequiredPermissions")), None);
-        assert_eq!(attribute_for_code(None), None);
+        assert_eq!(attribute_for_code::<Disk>(Some("UserErrorMissingRequiredPermissions")), None);
+        assert_eq!(attribute_for_code::<Disk>(None), None);
     }
 
     #[tokio::test]
     async fn retaining_data_on_destroy_is_explained_at_plan_and_kept_in_state() {
-        let resource = Managed::new(BackupInstanceType::default(), Arc::new(ProviderConfiguration::default()));
+        let resource = Managed::new(BackupInstanceType::<Disk>::default(), Arc::new(ProviderConfiguration::default()));
         let mut prior = prior_state();
         let destroy = |prior: Value| PlanRequest {
             prior_state: prior,
@@ -1578,14 +1638,14 @@ mod tests {
         assert!(!response.diagnostics.has_errors());
         assert!(response.diagnostics.iter().any(|d| d.summary.contains("recovery points")));
 
-        let model = Model::from_value(&prior).unwrap();
-        let state = state_from_azure(&prior, &model.id, &model.to_resource());
+        let model = Model::from_value::<Disk>(&prior).unwrap();
+        let state = state_from_azure::<Disk>(&prior, &model.id, &model.to_resource());
         assert_eq!(state.attr("retain_data_on_destroy"), &Value::from(true));
     }
 
     #[tokio::test]
     async fn import_builds_a_full_state_from_the_id() {
-        let resource = Managed::new(BackupInstanceType::default(), Arc::new(ProviderConfiguration::default()));
+        let resource = Managed::new(BackupInstanceType::<Disk>::default(), Arc::new(ProviderConfiguration::default()));
         let id = format!("{VAULT}/backupInstances/bi-1");
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         assert!(response.diagnostics.is_empty());
@@ -1595,5 +1655,242 @@ mod tests {
         assert_eq!(state.as_entries().unwrap().len(), config().as_entries().unwrap().len());
         let bad = resource.import(&Context::default(), ImportRequest { id: "/subscriptions/s".into() }).await;
         assert!(bad.diagnostics.has_errors());
+    }
+
+    // -----------------------------------------------------------------------------------------------------------
+    // The other kinds
+
+    use crate::resources::instance_kinds::{
+        BlobStorage, DataLakeStorage, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
+    };
+
+    const ACCOUNT: &str =
+        "/subscriptions/s1/resourceGroups/rg-workload/providers/Microsoft.Storage/storageAccounts/sa1";
+    const CLUSTER: &str =
+        "/subscriptions/s1/resourceGroups/rg-workload/providers/Microsoft.ContainerService/managedClusters/aks1";
+    const PG: &str = "/subscriptions/s1/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg1";
+    const MYSQL: &str = "/subscriptions/s1/resourceGroups/rg-db/providers/Microsoft.DBforMySQL/flexibleServers/my1";
+
+    /// A configuration of kind `K`: every attribute of its schema, null unless given.
+    fn config_of<K: InstanceKind>(datasource: &str, set: &[(&str, Value)]) -> Value {
+        let Type::Object(types) = state_type::<K>() else { panic!("an object type") };
+        let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
+        c.set_attr("name", Value::from("bi-1"));
+        c.set_attr("vault_id", Value::from(VAULT));
+        c.set_attr("datasource_id", Value::from(datasource));
+        c.set_attr("location", Value::from("westus"));
+        c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/p1")));
+        for (name, value) in set {
+            c.set_attr(name, value.clone());
+        }
+        c
+    }
+
+    fn strings(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|i| Value::from(*i)).collect())
+    }
+
+    fn body_of<K: InstanceKind>(config: &Value) -> serde_json::Value {
+        let model = Model::from_value::<K>(config).expect("a known configuration");
+        serde_json::to_value(model.to_resource()).unwrap()["properties"].clone()
+    }
+
+    #[test]
+    fn every_kind_sends_its_datasource_type_and_a_datasource_set() {
+        let cases = [
+            (body_of::<BlobStorage>(&config_of::<BlobStorage>(ACCOUNT, &[])), BlobStorage::DATASOURCE_TYPE),
+            (
+                body_of::<DataLakeStorage>(&config_of::<DataLakeStorage>(
+                    ACCOUNT,
+                    &[("storage_account_container_names", strings(&["raw"]))],
+                )),
+                DataLakeStorage::DATASOURCE_TYPE,
+            ),
+            (
+                body_of::<KubernetesCluster>(&config_of::<KubernetesCluster>(
+                    CLUSTER,
+                    &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+                )),
+                KubernetesCluster::DATASOURCE_TYPE,
+            ),
+            (
+                body_of::<PostgreSqlFlexibleServer>(&config_of::<PostgreSqlFlexibleServer>(PG, &[])),
+                PostgreSqlFlexibleServer::DATASOURCE_TYPE,
+            ),
+            (
+                body_of::<MySqlFlexibleServer>(&config_of::<MySqlFlexibleServer>(MYSQL, &[])),
+                MySqlFlexibleServer::DATASOURCE_TYPE,
+            ),
+        ];
+        for (body, datasource_type) in cases {
+            assert_eq!(body["dataSourceInfo"]["datasourceType"], datasource_type);
+            assert_eq!(body["dataSourceInfo"]["objectType"], "Datasource");
+            assert_eq!(body["dataSourceSetInfo"]["objectType"], "DatasourceSet");
+            assert_eq!(body["dataSourceSetInfo"]["resourceID"], body["dataSourceInfo"]["resourceID"]);
+            assert_eq!(body["dataSourceSetInfo"]["datasourceType"], datasource_type);
+        }
+        let blob = body_of::<BlobStorage>(&config_of::<BlobStorage>(ACCOUNT, &[]));
+        assert_eq!(blob["dataSourceInfo"]["resourceType"], "Microsoft.Storage/storageAccounts");
+        assert!(blob["policyInfo"].get("policyParameters").is_none(), "operational backup has no parameters: {blob}");
+        let pg = body_of::<PostgreSqlFlexibleServer>(&config_of::<PostgreSqlFlexibleServer>(PG, &[]));
+        assert!(pg["policyInfo"].get("policyParameters").is_none(), "{pg}");
+        let disk = body_of::<Disk>(&config());
+        assert!(disk.get("dataSourceSetInfo").is_none(), "disks are sent as before: {disk}");
+    }
+
+    #[test]
+    fn blob_containers_go_to_azure_and_come_back() {
+        let c = config_of::<BlobStorage>(
+            ACCOUNT,
+            &[("storage_account_container_names", strings(&["invoices", "reports"]))],
+        );
+        let body = body_of::<BlobStorage>(&c);
+        let parameters = &body["policyInfo"]["policyParameters"]["backupDatasourceParametersList"][0];
+        assert_eq!(parameters["objectType"], "BlobBackupDatasourceParameters");
+        assert_eq!(parameters["containersList"], serde_json::json!(["invoices", "reports"]));
+        assert!(body["policyInfo"]["policyParameters"].get("dataStoreParametersList").is_none(), "{body}");
+        let model = Model::from_value::<BlobStorage>(&c).unwrap();
+        let state = state_from_azure::<BlobStorage>(&c, &model.id, &model.to_resource());
+        assert_eq!(state.attr("storage_account_container_names"), c.attr("storage_account_container_names"));
+        assert_eq!(state.attr("datasource_type").as_str(), Some(BlobStorage::DATASOURCE_TYPE));
+    }
+
+    #[test]
+    fn kubernetes_parameters_match_the_spec_example_and_come_back() {
+        let block = Value::List(vec![Value::object([
+            ("excluded_namespaces", strings(&["kube-system"])),
+            ("excluded_resource_types", strings(&["v1/Secret"])),
+            ("included_namespaces", strings(&["test"])),
+            ("included_resource_types", Value::Null),
+            ("label_selectors", Value::Null),
+            ("cluster_scoped_resources_enabled", Value::from(true)),
+            ("volume_snapshot_enabled", Value::from(true)),
+        ])]);
+        let c = config_of::<KubernetesCluster>(
+            CLUSTER,
+            &[
+                ("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap")),
+                ("backup_datasource_parameters", block),
+            ],
+        );
+        let body = body_of::<KubernetesCluster>(&c);
+        let parameters = &body["policyInfo"]["policyParameters"];
+        // The names and shapes of Azure's example PutBackupInstance_KubernetesClusterBackupDatasourceParameters.
+        let k8s = &parameters["backupDatasourceParametersList"][0];
+        assert_eq!(k8s["objectType"], "KubernetesClusterBackupDatasourceParameters");
+        assert_eq!(k8s["excludedNamespaces"], serde_json::json!(["kube-system"]));
+        assert_eq!(k8s["excludedResourceTypes"], serde_json::json!(["v1/Secret"]));
+        assert_eq!(k8s["includedNamespaces"], serde_json::json!(["test"]));
+        assert_eq!(k8s["includeClusterScopeResources"], true);
+        assert_eq!(k8s["snapshotVolumes"], true);
+        let store = &parameters["dataStoreParametersList"][0];
+        assert_eq!(store["objectType"], "AzureOperationalStoreParameters");
+        assert_eq!(store["dataStoreType"], "OperationalStore");
+        assert_eq!(store["resourceGroupId"], "/subscriptions/s1/resourceGroups/rg-snap");
+
+        let model = Model::from_value::<KubernetesCluster>(&c).unwrap();
+        let state = state_from_azure::<KubernetesCluster>(&c, &model.id, &model.to_resource());
+        assert_eq!(state.attr("backup_datasource_parameters"), c.attr("backup_datasource_parameters"));
+        assert_eq!(state.attr("snapshot_resource_group_id"), c.attr("snapshot_resource_group_id"));
+    }
+
+    #[test]
+    fn each_kind_checks_its_own_arguments_offline() {
+        // A disk given to the blob resource names the resource that protects disks.
+        let d = validate_config::<BlobStorage>(&config_of::<BlobStorage>(DISK, &[]));
+        assert_eq!(paths(&d), vec!["datasource_id"]);
+        assert!(d.iter().next().unwrap().detail.contains("Use dataprotection_backup_instance for it"), "{d:?}");
+        let d = validate_config::<PostgreSqlFlexibleServer>(&config_of::<PostgreSqlFlexibleServer>(MYSQL, &[]));
+        assert!(d.iter().next().unwrap().detail.contains("dataprotection_backup_instance_mysql_flexible_server"));
+
+        let c = config_of::<BlobStorage>(
+            ACCOUNT,
+            &[("storage_account_container_names", strings(&["ok-name", "Bad_Name", "ok-name"]))],
+        );
+        assert_eq!(
+            paths(&validate_config::<BlobStorage>(&c)),
+            vec!["storage_account_container_names[1]", "storage_account_container_names[2]"]
+        );
+        let c = config_of::<BlobStorage>(ACCOUNT, &[("storage_account_container_names", strings(&[]))]);
+        assert_eq!(paths(&validate_config::<BlobStorage>(&c)), vec!["storage_account_container_names"]);
+        assert!(validate_config::<BlobStorage>(&config_of::<BlobStorage>(ACCOUNT, &[])).is_empty());
+
+        assert_eq!(
+            paths(&validate_config::<KubernetesCluster>(&config_of::<KubernetesCluster>(CLUSTER, &[]))),
+            vec!["snapshot_resource_group_id"]
+        );
+        assert!(validate_config::<MySqlFlexibleServer>(&config_of::<MySqlFlexibleServer>(MYSQL, &[])).is_empty());
+    }
+
+    fn plan_update_of<K: InstanceKind>(prior: &Value, config: Value) -> PlanResponse {
+        let mut proposed = config.clone();
+        for name in ["id", "protection_state", "datasource_type"] {
+            proposed.set_attr(name, prior.attr(name).clone());
+        }
+        let request = PlanRequest {
+            prior_state: prior.clone(),
+            proposed_new_state: proposed.clone(),
+            config,
+            prior_private: vec![],
+        };
+        let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
+        BackupInstanceType::<K>::plan_change(&request, &mut response);
+        response
+    }
+
+    fn prior_of<K: InstanceKind>(config: &Value) -> Value {
+        let mut prior = config.clone();
+        prior.set_attr("id", Value::from(format!("{VAULT}/backupInstances/bi-1")));
+        prior.set_attr("datasource_type", Value::from(K::DATASOURCE_TYPE));
+        prior.set_attr("protection_state", Value::from("ProtectionConfigured"));
+        prior
+    }
+
+    #[test]
+    fn containers_change_in_place_and_a_kubernetes_policy_change_replaces() {
+        let c = config_of::<BlobStorage>(ACCOUNT, &[("storage_account_container_names", strings(&["a-1"]))]);
+        let prior = prior_of::<BlobStorage>(&c);
+        let mut changed = c.clone();
+        changed.set_attr("storage_account_container_names", strings(&["a-1", "b-2"]));
+        let response = plan_update_of::<BlobStorage>(&prior, changed);
+        assert!(response.requires_replace.is_empty());
+        assert!(body_changes::<BlobStorage>(&prior, &response.planned_state));
+
+        let c = config_of::<KubernetesCluster>(
+            CLUSTER,
+            &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+        );
+        let prior = prior_of::<KubernetesCluster>(&c);
+        let mut changed = c.clone();
+        changed.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/p2")));
+        let response = plan_update_of::<KubernetesCluster>(&prior, changed);
+        assert_eq!(response.requires_replace, vec![AttributePath::root("backup_policy_id")]);
+    }
+
+    #[test]
+    fn each_kind_names_the_roles_its_vault_identity_needs() {
+        let roles_of = |needs: Vec<roles::Need>| needs.iter().map(|n| (n.role, n.scope.clone())).collect::<Vec<_>>();
+        let pg = PG.parse::<GenericResourceId>().unwrap();
+        assert_eq!(
+            roles_of(PostgreSqlFlexibleServer::needs(&pg, None).unwrap()),
+            vec![
+                ("PostgreSQL Flexible Server Long Term Retention Backup Role", PG.to_owned()),
+                ("Reader", "/subscriptions/s1/resourceGroups/rg-db".to_owned())
+            ]
+        );
+        let account = ACCOUNT.parse::<GenericResourceId>().unwrap();
+        assert_eq!(
+            roles_of(BlobStorage::needs(&account, None).unwrap()),
+            vec![("Storage Account Backup Contributor", ACCOUNT.to_owned())]
+        );
+        let c = config_of::<KubernetesCluster>(
+            CLUSTER,
+            &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+        );
+        let model = Model::from_value::<KubernetesCluster>(&c).unwrap();
+        assert_eq!(
+            roles_of(KubernetesCluster::needs(&model.datasource, model.parameters.as_ref()).unwrap()),
+            vec![("Reader", CLUSTER.to_owned()), ("Reader", "/subscriptions/s1/resourceGroups/rg-snap".to_owned())]
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! `dataprotection_backup_policy_disk`: a backup policy for managed disks in a backup vault.
+//! The backup policy resources: `dataprotection_backup_policy_disk` for managed disks, and
+//! `dataprotection_backup_policy_<kind>` for the other datasources ([`super::policy_kinds`] says what differs).
 //!
 //! Azure does not change a policy in place, so every argument replaces it, and Azure refuses to delete a
 //! policy that backup instances use (`UserErrorDppPolicyObjectInUse`). The documented path is
@@ -11,8 +12,8 @@ use async_trait::async_trait;
 use crate::arm::error::ArmError;
 use crate::arm::ids::{BackupPolicyId, BackupVaultId, same_id};
 use crate::arm::models::{
-    BackupCriteria, BackupPolicy, BackupPolicyResource, BackupSchedule, DISK_DATASOURCE_TYPE, DataStoreInfo,
-    DeleteOption, PolicyRule, RetentionTag, SourceLifeCycle, TaggingCriteria, Trigger,
+    BackupCriteria, BackupPolicy, BackupPolicyResource, BackupSchedule, DataStoreInfo, DeleteOption, PolicyRule,
+    RetentionTag, SourceLifeCycle, TaggingCriteria, Trigger,
 };
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
@@ -22,30 +23,38 @@ use crate::plugin::value::{Type, Value};
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error};
 use super::managed::{Call, ManagedResource, PlanContext};
 use super::model::{self, Spelling};
+use super::policy_kinds::{DiskPolicy, OPERATIONAL_STORE, PolicyKind};
 
-/// The resource type name.
-pub const TYPE_NAME: &str = "dataprotection_backup_policy_disk";
+/// The resource type name of the managed disk policy.
+pub const TYPE_NAME: &str = DiskPolicy::TYPE_NAME;
 
 /// The backup intervals Azure allows for managed disks.
-pub const DISK_INTERVALS: &[&str] = &["PT4H", "PT6H", "PT8H", "PT12H", "P1D"];
-/// The absolute criteria a retention rule may select backups by.
-pub const ABSOLUTE_CRITERIA: &[&str] = &["AllBackup", "FirstOfDay", "FirstOfWeek", "FirstOfMonth", "FirstOfYear"];
+pub const DISK_INTERVALS: &[&str] = DiskPolicy::INTERVALS;
+/// The absolute criteria a disk policy's retention rule may select backups by.
+pub const ABSOLUTE_CRITERIA: &[&str] = DiskPolicy::CRITERIA;
 
 /// The name of the retention rule (and tag) that keeps every backup not claimed by another rule.
 const DEFAULT_RULE: &str = "Default";
 /// The priority of the default tag, as the service's own examples give it.
 const DEFAULT_TAG_PRIORITY: i64 = 99;
-const OPERATIONAL_STORE: &str = "OperationalStore";
+/// The name of a blob policy's operational default rule beside a vaulted one (Azure CLI's name for it).
+const DEFAULT_OPERATIONAL_RULE: &str = "Default_OperationalStore";
 
 /// The hint for a policy that cannot be deleted because instances use it.
-pub(crate) const IN_USE_HINT: &str = "Azure does not change a disk backup policy in place, and does not delete one \
+pub(crate) const IN_USE_HINT: &str = "Azure does not change a backup policy in place, and does not delete one \
 that backup instances use. Give the policy lifecycle { create_before_destroy = true } and a name that changes with \
 its settings: Terraform then creates the new policy, moves the backup instances to it in place, and deletes this \
 policy last.";
 
-/// The `dataprotection_backup_policy_disk` resource.
-#[derive(Debug, Default)]
-pub struct BackupPolicyDiskType;
+/// A backup policy resource of kind `K`: `dataprotection_backup_policy_disk` for managed disks.
+#[derive(Debug)]
+pub(crate) struct BackupPolicyType<K = DiskPolicy>(std::marker::PhantomData<fn() -> K>);
+
+impl<K> Default for BackupPolicyType<K> {
+    fn default() -> Self {
+        BackupPolicyType(std::marker::PhantomData)
+    }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // ISO 8601, as far as backup schedules use it
@@ -161,13 +170,13 @@ pub(crate) fn check_iso_duration(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A backup schedule: `R/<start>/<interval>` with one of the disk intervals.
-pub(crate) fn check_repeating_interval(text: &str) -> Result<(), String> {
+/// A backup schedule: `R/<start>/<interval>` with one of the intervals of kind `K`.
+fn check_repeating_interval_of<K: PolicyKind>(text: &str) -> Result<(), String> {
     let parts: Vec<&str> = text.split('/').collect();
     if parts.len() != 3 {
         return Err(format!(
-            "{text:?} is not a repeating interval of the form R/<start>/<interval>, for example \
-             R/2024-01-01T02:00:00+00:00/PT4H"
+            "{text:?} is not a repeating interval of the form R/<start>/<interval>, for example {}",
+            K::EXAMPLE_INTERVAL
         ));
     }
     match parts[0] {
@@ -178,11 +187,12 @@ pub(crate) fn check_repeating_interval(text: &str) -> Result<(), String> {
         _ => return Err(format!("{text:?} must start with R/ (a repeating interval)")),
     }
     check_date_time(parts[1])?;
-    if !DISK_INTERVALS.contains(&parts[2]) {
+    if !K::INTERVALS.contains(&parts[2]) {
         return Err(format!(
-            "{text:?} repeats every {}, but managed disks can be backed up only every {}",
+            "{text:?} repeats every {}, but {} can be backed up only every {}",
             parts[2],
-            DISK_INTERVALS.join(", ")
+            K::NOUN,
+            K::INTERVALS.join(", ")
         ));
     }
     Ok(())
@@ -384,17 +394,21 @@ impl RetentionRule {
 #[derive(Clone, Debug, PartialEq)]
 struct Model {
     id: BackupPolicyId,
+    /// The schedule; empty for a blob policy with operational backup only.
     intervals: Vec<String>,
-    default_retention: String,
+    /// How long backups are kept in the kind's store unless a rule keeps them longer.
+    default_retention: Option<String>,
+    /// Blobs: how long the operational tier keeps its restore points.
+    operational_retention: Option<String>,
     time_zone: Option<String>,
     rules: Vec<RetentionRule>,
 }
 
-fn data_store() -> DataStoreInfo {
-    DataStoreInfo { data_store_type: OPERATIONAL_STORE.to_owned(), object_type: "DataStoreInfoBase".to_owned() }
+fn data_store(store: &str) -> DataStoreInfo {
+    DataStoreInfo { data_store_type: store.to_owned(), object_type: "DataStoreInfoBase".to_owned() }
 }
 
-fn retention_rule(name: &str, is_default: bool, duration: &str) -> PolicyRule {
+fn retention_rule(name: &str, is_default: bool, duration: &str, store: &str) -> PolicyRule {
     PolicyRule {
         name: name.to_owned(),
         object_type: "AzureRetentionRule".to_owned(),
@@ -404,7 +418,7 @@ fn retention_rule(name: &str, is_default: bool, duration: &str) -> PolicyRule {
                 duration: duration.to_owned(),
                 object_type: "AbsoluteDeleteOption".to_owned(),
             },
-            source_data_store: data_store(),
+            source_data_store: data_store(store),
             target_data_store_copy_settings: Vec::new(),
         }]),
         ..PolicyRule::default()
@@ -416,8 +430,14 @@ fn retention_rule(name: &str, is_default: bool, duration: &str) -> PolicyRule {
 struct Arguments {
     name: String,
     vault_id: String,
-    backup_repeating_time_intervals: Vec<String>,
-    default_retention_duration: String,
+    #[serde(default)]
+    backup_repeating_time_intervals: Option<Vec<String>>,
+    #[serde(default)]
+    default_retention_duration: Option<String>,
+    #[serde(default)]
+    vault_default_retention_duration: Option<String>,
+    #[serde(default)]
+    operational_default_retention_duration: Option<String>,
     time_zone: Option<String>,
     retention_rule: Option<Vec<RetentionRule>>,
 }
@@ -438,16 +458,18 @@ impl Model {
         let arguments: Arguments = model::read(&value)?;
         Some(Model {
             id: BackupPolicyId { vault: arguments.vault_id.parse().ok()?, name: arguments.name },
-            intervals: arguments.backup_repeating_time_intervals,
-            default_retention: arguments.default_retention_duration,
+            intervals: arguments.backup_repeating_time_intervals.unwrap_or_default(),
+            default_retention: arguments.default_retention_duration.or(arguments.vault_default_retention_duration),
+            operational_retention: arguments.operational_default_retention_duration,
             time_zone: arguments.time_zone,
             rules: arguments.retention_rule.unwrap_or_default(),
         })
     }
 
     /// The policy Azure is sent: one backup rule (the schedule, tagging every backup), the default retention
-    /// rule, and one retention rule per `retention_rule`, tied to its tag by name.
-    fn to_resource(&self) -> BackupPolicyResource {
+    /// rule, and one retention rule per `retention_rule`, tied to its tag by name; for blobs, the operational
+    /// tier's default rule beside them or alone.
+    fn to_resource<K: PolicyKind>(&self) -> BackupPolicyResource {
         let mut tags = vec![TaggingCriteria {
             criteria: None,
             is_default: true,
@@ -465,32 +487,50 @@ impl Model {
                 tag_info: RetentionTag { id: Some(format!("{}_", rule.name)), tag_name: rule.name.clone() },
             });
         }
-        let daily = self.intervals.iter().all(|i| i.ends_with("/P1D"));
-        let mut rules = vec![PolicyRule {
-            name: if daily { "BackupDaily" } else { "BackupHourly" }.to_owned(),
-            object_type: "AzureBackupRule".to_owned(),
-            backup_parameters: Some(
-                serde_json::json!({"objectType": "AzureBackupParams", "backupType": "Incremental"}),
-            ),
-            data_store: Some(data_store()),
-            trigger: Some(Trigger {
-                object_type: "ScheduleBasedTriggerContext".to_owned(),
-                schedule: Some(BackupSchedule {
-                    repeating_time_intervals: self.intervals.clone(),
-                    time_zone: self.time_zone.clone(),
+        let every = |interval: &str| self.intervals.iter().all(|i| i.ends_with(interval));
+        let name = if every("/P1D") {
+            "BackupDaily"
+        } else if every("/P1W") {
+            "BackupWeekly"
+        } else {
+            "BackupHourly"
+        };
+        let mut rules = Vec::new();
+        if self.intervals.is_empty() {
+            // Operational blob backup is continuous: no schedule, only the retention of its restore points.
+        } else {
+            rules.push(PolicyRule {
+                name: name.to_owned(),
+                object_type: "AzureBackupRule".to_owned(),
+                backup_parameters: Some(
+                    serde_json::json!({"objectType": "AzureBackupParams", "backupType": K::BACKUP_TYPE}),
+                ),
+                data_store: Some(data_store(K::STORE)),
+                trigger: Some(Trigger {
+                    object_type: "ScheduleBasedTriggerContext".to_owned(),
+                    schedule: Some(BackupSchedule {
+                        repeating_time_intervals: self.intervals.clone(),
+                        time_zone: self.time_zone.clone(),
+                    }),
+                    tagging_criteria: tags,
                 }),
-                tagging_criteria: tags,
-            }),
-            ..PolicyRule::default()
-        }];
-        rules.push(retention_rule(DEFAULT_RULE, true, &self.default_retention));
+                ..PolicyRule::default()
+            });
+        }
+        if let Some(duration) = &self.default_retention {
+            rules.push(retention_rule(DEFAULT_RULE, true, duration, K::STORE));
+        }
+        if let Some(duration) = &self.operational_retention {
+            let name = if self.default_retention.is_some() { DEFAULT_OPERATIONAL_RULE } else { DEFAULT_RULE };
+            rules.push(retention_rule(name, true, duration, OPERATIONAL_STORE));
+        }
         for rule in &self.rules {
-            rules.push(retention_rule(&rule.name, false, &rule.duration));
+            rules.push(retention_rule(&rule.name, false, &rule.duration, K::STORE));
         }
         BackupPolicyResource {
             properties: BackupPolicy {
                 object_type: "BackupPolicy".to_owned(),
-                datasource_types: vec![DISK_DATASOURCE_TYPE.to_owned()],
+                datasource_types: vec![K::DATASOURCE_TYPE.to_owned()],
                 policy_rules: rules,
             },
             ..BackupPolicyResource::default()
@@ -498,19 +538,35 @@ impl Model {
     }
 }
 
-/// The duration of a retention rule's operational-store lifecycle (or its first one).
-fn rule_duration(rule: &PolicyRule) -> Option<String> {
+/// The duration of a retention rule's lifecycle in `store` (or its first one).
+fn rule_duration(rule: &PolicyRule, store: &str) -> Option<String> {
     let lifecycles = rule.lifecycles.as_ref()?;
     lifecycles
         .iter()
-        .find(|l| l.source_data_store.data_store_type.eq_ignore_ascii_case(OPERATIONAL_STORE))
+        .find(|l| l.source_data_store.data_store_type.eq_ignore_ascii_case(store))
         .or_else(|| lifecycles.first())
         .map(|l| l.delete_after.duration.clone())
 }
 
-/// The policy's arguments as Azure reports them: `(intervals, time zone, default retention, retention rules)`.
-/// Retention rules come in the order of `prior`'s rules where their names match, Azure's order after that.
-fn attributes_from_azure(prior: &Value, policy: &BackupPolicyResource) -> (Value, Value, Value, Value) {
+/// Whether a retention rule keeps backups in `store`.
+fn keeps_in(rule: &PolicyRule, store: &str) -> bool {
+    rule.lifecycles
+        .as_ref()
+        .is_some_and(|l| l.iter().any(|l| l.source_data_store.data_store_type.eq_ignore_ascii_case(store)))
+}
+
+/// A policy's attributes as Azure reports them.
+struct FromAzure {
+    intervals: Value,
+    time_zone: Value,
+    default: Value,
+    operational: Value,
+    rules: Value,
+}
+
+/// The policy's arguments as Azure reports them. Retention rules come in the order of `prior`'s rules where their
+/// names match, Azure's order after that.
+fn attributes_from_azure<K: PolicyKind>(prior: &Value, policy: &BackupPolicyResource) -> FromAzure {
     let rules = &policy.properties.policy_rules;
     let is = |rule: &PolicyRule, kind: &str| rule.object_type.eq_ignore_ascii_case(kind);
     let trigger = rules.iter().filter(|r| is(r, "AzureBackupRule")).find_map(|r| r.trigger.as_ref());
@@ -519,12 +575,14 @@ fn attributes_from_azure(prior: &Value, policy: &BackupPolicyResource) -> (Value
         .map(|s| Value::List(s.repeating_time_intervals.iter().map(|i| Value::from(i.as_str())).collect()))
         .unwrap_or(Value::Null);
     let time_zone = Value::from(schedule.and_then(|s| s.time_zone.clone()).filter(|z| !z.is_empty()));
-    let default = rules
-        .iter()
-        .find(|r| is(r, "AzureRetentionRule") && r.is_default == Some(true))
-        .and_then(rule_duration)
-        .map(Value::from)
-        .unwrap_or(Value::Null);
+    let is_default = |r: &PolicyRule| is(r, "AzureRetentionRule") && r.is_default == Some(true);
+    let default_in = |store: &str| {
+        let mut defaults = rules.iter().filter(|r| is_default(r));
+        let found = if K::OPERATIONAL_TIER { defaults.find(|r| keeps_in(r, store)) } else { defaults.next() };
+        found.and_then(|r| rule_duration(r, store)).map(Value::from).unwrap_or(Value::Null)
+    };
+    let default = default_in(K::STORE);
+    let operational = if K::OPERATIONAL_TIER { default_in(OPERATIONAL_STORE) } else { Value::Null };
     let tags = trigger.map(|t| t.tagging_criteria.as_slice()).unwrap_or_default();
     let mut found: Vec<RetentionRule> = rules
         .iter()
@@ -533,7 +591,7 @@ fn attributes_from_azure(prior: &Value, policy: &BackupPolicyResource) -> (Value
             let tag = tags.iter().find(|t| t.tag_info.tag_name.eq_ignore_ascii_case(&r.name));
             RetentionRule {
                 name: r.name.clone(),
-                duration: rule_duration(r).unwrap_or_default(),
+                duration: rule_duration(r, K::STORE).unwrap_or_default(),
                 priority: tag.map(|t| t.tagging_priority).unwrap_or_default(),
                 absolute_criteria: tag
                     .and_then(|t| t.criteria.as_ref())
@@ -551,31 +609,37 @@ fn attributes_from_azure(prior: &Value, policy: &BackupPolicyResource) -> (Value
         .collect();
     found.sort_by_key(|r| prior_names.iter().position(|n| *n == r.name.to_ascii_lowercase()).unwrap_or(usize::MAX));
     // A list of blocks is never null in a configuration: no rules is the empty list.
-    let retention_rules = Value::List(found.iter().map(RetentionRule::to_value).collect());
-    (intervals, time_zone, default, retention_rules)
+    let rules = Value::List(found.iter().map(RetentionRule::to_value).collect());
+    FromAzure { intervals, time_zone, default, operational, rules }
 }
 
 /// The state of a policy as Azure reports it, keeping `prior`'s spellings where they are equivalent.
-fn state_from_azure(prior: &Value, id: &BackupPolicyId, policy: &BackupPolicyResource) -> Value {
+fn state_from_azure<K: PolicyKind>(prior: &Value, id: &BackupPolicyId, policy: &BackupPolicyResource) -> Value {
     let reported = policy.id.as_deref().and_then(|i| i.parse::<BackupPolicyId>().ok()).unwrap_or_else(|| id.clone());
-    let (intervals, time_zone, default, rules) = attributes_from_azure(prior, policy);
-    let mut state = Value::object([
+    let found = attributes_from_azure::<K>(prior, policy);
+    let mut attributes = vec![
         ("id", Value::from(reported.to_string())),
         ("name", Value::from(reported.name.clone())),
         ("vault_id", Value::from(reported.vault.to_string())),
-        ("backup_repeating_time_intervals", intervals),
-        ("default_retention_duration", default),
-        ("time_zone", time_zone),
-        ("retention_rule", rules),
+        ("backup_repeating_time_intervals", found.intervals),
+        ("time_zone", found.time_zone),
+        ("retention_rule", found.rules),
         ("timeouts", prior.attr("timeouts").clone()),
-    ]);
+    ];
+    if K::OPERATIONAL_TIER {
+        attributes.push(("vault_default_retention_duration", found.default));
+        attributes.push(("operational_default_retention_duration", found.operational));
+    } else {
+        attributes.push(("default_retention_duration", found.default));
+    }
+    let mut state = Value::object(attributes);
     model::keep_spellings(prior, &mut state, SPELLINGS);
     state
 }
 
 /// The policy's attributes for the data source (no `timeouts`).
 pub(crate) fn data_source_attributes(id: &BackupPolicyId, policy: &BackupPolicyResource) -> Value {
-    let mut state = state_from_azure(&Value::Null, id, policy);
+    let mut state = state_from_azure::<DiskPolicy>(&Value::Null, id, policy);
     if let Value::Object(entries) = &mut state {
         entries.remove("timeouts");
     }
@@ -595,21 +659,26 @@ pub(crate) fn retention_rule_type() -> Type {
     ])
 }
 
-/// The schema, built once: plan and read consult it for every object.
-fn cached_schema() -> &'static Schema {
-    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-    SCHEMA.get_or_init(schema)
+/// The schema of kind `K`, built once: plan and read consult it for every object.
+fn cached_schema<K: PolicyKind>() -> &'static Schema {
+    common::built_once(K::TYPE_NAME, schema::<K>)
 }
 
-fn schema() -> Schema {
-    let criteria = ABSOLUTE_CRITERIA.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+/// The ways of writing a list of values in docs: `` `a`, `b` ``.
+fn listed(values: &[&str]) -> String {
+    values.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn schema<K: PolicyKind>() -> Schema {
+    let criteria = listed(K::CRITERIA);
+    let store = if K::STORE == OPERATIONAL_STORE { "operational store" } else { "vault" };
     let rule = NestedBlock::list(
         "retention_rule",
         Block {
             attributes: vec![
                 Attribute::required("name", Type::String).description(format!(
                     "The name of the retention rule, for example `Daily` or `Weekly`; `{DEFAULT_RULE}` is reserved \
-                     for `default_retention_duration`."
+                     for the default retention."
                 )),
                 Attribute::required("duration", Type::String).description(
                     "How long the backups this rule selects are kept, as an ISO 8601 duration such as `P7D` or `P4W`.",
@@ -621,44 +690,70 @@ fn schema() -> Schema {
                 Attribute::required("absolute_criteria", Type::String)
                     .description(format!("Which backups the rule selects: one of {criteria}.")),
             ],
-            description: "A retention rule that keeps some backups longer than `default_retention_duration`."
-                .to_owned(),
+            description: format!(
+                "A retention rule that keeps some backups in the {store} longer than the default retention."
+            ),
             ..Block::default()
         },
     )
     .force_new();
+    let schedule = format!(
+        "When backups run, as ISO 8601 repeating intervals `R/<start>/<interval>`, for example `{}`. {} allow the \
+         intervals {}.",
+        K::EXAMPLE_INTERVAL,
+        capitalized(K::NOUN),
+        listed(K::INTERVALS)
+    );
+    let mut attributes = vec![
+        Attribute::computed("id", Type::String).description("The ARM ID of the backup policy."),
+        Attribute::required("name", Type::String)
+            .force_new()
+            .description("The name of the backup policy: 3 to 150 letters, digits and hyphens."),
+        Attribute::required("vault_id", Type::String)
+            .force_new()
+            .description("The ARM ID of the backup vault the policy belongs to."),
+    ];
+    if K::OPERATIONAL_TIER {
+        attributes.extend([
+            Attribute::optional("backup_repeating_time_intervals", Type::list(Type::String))
+                .force_new()
+                .description(format!("{schedule} Vaulted backup: required with `vault_default_retention_duration`.")),
+            Attribute::optional("operational_default_retention_duration", Type::String).force_new().description(
+                "Operational backup: how long restore points are kept in the storage account itself, as an ISO 8601 \
+                 duration such as `P30D`. Set it, `vault_default_retention_duration`, or both.",
+            ),
+            Attribute::optional("vault_default_retention_duration", Type::String).force_new().description(
+                "Vaulted backup: how long backups are kept in the vault unless a retention rule keeps them longer, as \
+                 an ISO 8601 duration such as `P30D`. Needs `backup_repeating_time_intervals`, and the backup \
+                 instances name their containers.",
+            ),
+        ]);
+    } else {
+        attributes.extend([
+            Attribute::required("backup_repeating_time_intervals", Type::list(Type::String))
+                .force_new()
+                .description(schedule),
+            Attribute::required("default_retention_duration", Type::String).force_new().description(format!(
+                "How long backups are kept in the {store} unless a retention rule keeps them longer, as an ISO 8601 \
+                 duration such as `P7D`."
+            )),
+        ]);
+    }
+    attributes.push(Attribute::optional_computed("time_zone", Type::String).force_new().description(
+        "The time zone of the schedule: a Windows time zone ID such as `UTC` or `W. Europe Standard Time`, or an \
+         offset such as `+05:30`. Azure's default applies when it is not set.",
+    ));
     Schema {
         version: 0,
         block: Block {
-            description: "Manages a backup policy for managed disks in an Azure Backup vault. Azure does not change a \
-                          policy in place and does not delete one in use, so every argument replaces the policy: give \
-                          it `lifecycle { create_before_destroy = true }` and a name that changes with its settings, \
-                          and backup instances move to the new policy before the old one is deleted."
-                .to_owned(),
-            attributes: vec![
-                Attribute::computed("id", Type::String).description("The ARM ID of the backup policy."),
-                Attribute::required("name", Type::String)
-                    .force_new()
-                    .description("The name of the backup policy: 3 to 150 letters, digits and hyphens."),
-                Attribute::required("vault_id", Type::String)
-                    .force_new()
-                    .description("The ARM ID of the backup vault the policy belongs to."),
-                Attribute::required("backup_repeating_time_intervals", Type::list(Type::String))
-                    .force_new()
-                    .description(format!(
-                        "When backups run, as ISO 8601 repeating intervals `R/<start>/<interval>`, for example \
-                     `R/2024-01-01T02:00:00+00:00/PT4H`. Managed disks allow the intervals {}.",
-                        DISK_INTERVALS.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
-                    )),
-                Attribute::required("default_retention_duration", Type::String).force_new().description(
-                    "How long backups are kept unless a retention rule keeps them longer, as an ISO 8601 duration \
-                     such as `P7D`.",
-                ),
-                Attribute::optional_computed("time_zone", Type::String).force_new().description(
-                    "The time zone of the schedule: a Windows time zone ID such as `UTC` or `W. Europe Standard \
-                     Time`, or an offset such as `+05:30`. Azure's default applies when it is not set.",
-                ),
-            ],
+            description: format!(
+                "Manages a backup policy for {} in an Azure Backup vault. Azure does not change a policy in place and \
+                 does not delete one in use, so every argument replaces the policy: give it `lifecycle {{ \
+                 create_before_destroy = true }}` and a name that changes with its settings, and backup instances \
+                 move to the new policy before the old one is deleted.",
+                K::NOUN
+            ),
+            attributes,
             blocks: vec![rule, common::timeouts_block(DEFAULT_TIMEOUTS)],
             deprecated: false,
         }
@@ -666,8 +761,14 @@ fn schema() -> Schema {
     }
 }
 
+/// `text` with its first letter in upper case.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// Offline checks; unknown values are skipped.
-fn validate_config(config: &Value) -> Diagnostics {
+fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     if let Some(name) = config.attr("name").as_str()
         && let Err(reason) = check_policy_name(name)
@@ -684,12 +785,12 @@ fn validate_config(config: &Value) -> Diagnostics {
             diags.attribute_error(
                 AttributePath::root("backup_repeating_time_intervals"),
                 "Missing backup schedule",
-                "Give at least one repeating interval, for example R/2024-01-01T02:00:00+00:00/PT4H.",
+                format!("Give at least one repeating interval, for example {}.", K::EXAMPLE_INTERVAL),
             );
         }
         for (i, interval) in intervals.iter().enumerate() {
             if let Some(text) = interval.as_str()
-                && let Err(reason) = check_repeating_interval(text)
+                && let Err(reason) = check_repeating_interval_of::<K>(text)
             {
                 diags.attribute_error(
                     AttributePath::root("backup_repeating_time_intervals").index(i as i64),
@@ -699,14 +800,17 @@ fn validate_config(config: &Value) -> Diagnostics {
             }
         }
     }
-    if let Some(text) = config.attr("default_retention_duration").as_str()
-        && let Err(reason) = check_iso_duration(text)
+    for name in
+        ["default_retention_duration", "vault_default_retention_duration", "operational_default_retention_duration"]
     {
-        diags.attribute_error(
-            AttributePath::root("default_retention_duration"),
-            "Invalid retention duration",
-            format!("{reason}."),
-        );
+        if let Some(text) = config.attr(name).as_str()
+            && let Err(reason) = check_iso_duration(text)
+        {
+            diags.attribute_error(AttributePath::root(name), "Invalid retention duration", format!("{reason}."));
+        }
+    }
+    if K::OPERATIONAL_TIER {
+        validate_tiers(config, &mut diags);
     }
     if let Some(text) = config.attr("time_zone").as_str()
         && let Err(reason) = check_time_zone(text)
@@ -723,7 +827,7 @@ fn validate_config(config: &Value) -> Diagnostics {
                 diags.attribute_error(
                     path("name"),
                     "Invalid retention rule name",
-                    format!("{DEFAULT_RULE:?} is the default rule's name; set default_retention_duration instead."),
+                    format!("{DEFAULT_RULE:?} is the default rule's name; set the default retention instead."),
                 );
             } else if names.contains(&name.to_ascii_lowercase()) {
                 diags.attribute_error(
@@ -751,12 +855,16 @@ fn validate_config(config: &Value) -> Diagnostics {
             );
         }
         if let Some(criteria) = rule.attr("absolute_criteria").as_str()
-            && !ABSOLUTE_CRITERIA.contains(&criteria)
+            && !K::CRITERIA.contains(&criteria)
         {
             diags.attribute_error(
                 path("absolute_criteria"),
                 "Invalid absolute criteria",
-                format!("{criteria:?} is not one of {} (values are case-sensitive).", ABSOLUTE_CRITERIA.join(", ")),
+                format!(
+                    "{criteria:?} is not one of {} (values are case-sensitive) for {}.",
+                    K::CRITERIA.join(", "),
+                    K::NOUN
+                ),
             );
         }
     }
@@ -764,10 +872,49 @@ fn validate_config(config: &Value) -> Diagnostics {
     diags
 }
 
+/// A blob policy's tiers: operational, vaulted, or both; the vaulted tier has a schedule and the rules. Values
+/// still unknown are taken as set.
+fn validate_tiers(config: &Value, diags: &mut Diagnostics) {
+    let set = |name: &str| !config.attr(name).is_null();
+    let (operational, vaulted) =
+        (set("operational_default_retention_duration"), set("vault_default_retention_duration"));
+    let schedule = set("backup_repeating_time_intervals");
+    let rules = config.attr("retention_rule").as_elements().is_some_and(|r| !r.is_empty());
+    if !operational && !vaulted {
+        diags.error(
+            "No retention",
+            "Set operational_default_retention_duration (operational backup), vault_default_retention_duration \
+             (vaulted backup), or both.",
+        );
+    }
+    if vaulted && !schedule {
+        diags.attribute_error(
+            AttributePath::root("backup_repeating_time_intervals"),
+            "Missing backup schedule",
+            "Vaulted backup (vault_default_retention_duration) runs on a schedule: set backup_repeating_time_intervals.",
+        );
+    }
+    if !vaulted && schedule {
+        diags.attribute_error(
+            AttributePath::root("vault_default_retention_duration"),
+            "Missing vault retention",
+            "backup_repeating_time_intervals schedules vaulted backups: set vault_default_retention_duration too, or \
+             remove the schedule for operational backup only.",
+        );
+    }
+    if !vaulted && rules {
+        diags.attribute_error(
+            AttributePath::root("retention_rule"),
+            "Retention rules need vaulted backup",
+            "Retention rules keep vaulted backups: set vault_default_retention_duration and a schedule, or remove them.",
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Operations
 
-impl BackupPolicyDiskType {
+impl<K: PolicyKind> BackupPolicyType<K> {
     fn plan_new(request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
         if request.config.attr("time_zone").is_null() {
@@ -779,7 +926,7 @@ impl BackupPolicyDiskType {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
         model::keep_spellings(prior, planned, SPELLINGS);
-        response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
+        response.requires_replace = common::requires_replace(cached_schema::<K>(), prior, planned);
         if response.requires_replace.is_empty() {
             return;
         }
@@ -820,27 +967,28 @@ impl BackupPolicyDiskType {
                 "Backup instances use this policy ({}). Azure does not delete a policy in use \
                  (UserErrorDppPolicyObjectInUse), and the replacement has the same name, so the same ID: with \
                  create_before_destroy its create fails because the name is taken, and without it the delete fails. \
-                 Change the name together with the settings (for example name = \"disk-daily-p14d\") and set \
+                 Change the name together with the settings (for example name = \"{}\") and set \
                  lifecycle {{ create_before_destroy = true }}: the instances then move to the new policy in place \
                  before the old one is deleted.",
-                users.join(", ")
+                users.join(", "),
+                K::EXAMPLE_NAME
             ),
         );
     }
 }
 
 #[async_trait]
-impl ManagedResource for BackupPolicyDiskType {
+impl<K: PolicyKind> ManagedResource for BackupPolicyType<K> {
     type Id = BackupPolicyId;
-    const TYPE_NAME: &'static str = TYPE_NAME;
+    const TYPE_NAME: &'static str = K::TYPE_NAME;
     const KIND: &'static str = "backup policy";
 
     fn schema() -> Schema {
-        schema()
+        schema::<K>()
     }
 
     fn validate(config: &Value) -> Diagnostics {
-        validate_config(config)
+        validate_config::<K>(config)
     }
 
     async fn plan_create(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
@@ -868,7 +1016,7 @@ impl ManagedResource for BackupPolicyDiskType {
                 common::already_exists(
                     &mut response.diagnostics,
                     "backup policy",
-                    TYPE_NAME,
+                    K::TYPE_NAME,
                     &id.to_string(),
                     "If this creates the replacement of a policy with lifecycle { create_before_destroy = true }, the \
                      old policy still exists: give the new one another name (a name that changes with the settings).\n\n",
@@ -885,14 +1033,14 @@ impl ManagedResource for BackupPolicyDiskType {
                 return response;
             }
         }
-        match client.put_backup_policy(call, id, &model.to_resource()).await {
-            Ok(policy) => response.new_state = state_from_azure(&request.planned_state, id, &policy),
+        match client.put_backup_policy(call, id, &model.to_resource::<K>()).await {
+            Ok(policy) => response.new_state = state_from_azure::<K>(&request.planned_state, id, &policy),
             Err(error) => {
                 // An answer that was lost or unreadable may still have created the policy: keep it tracked.
                 if error.status.is_none()
                     && let Ok(Some(policy)) = client.get_backup_policy(call, id).await
                 {
-                    response.new_state = state_from_azure(&request.planned_state, id, &policy);
+                    response.new_state = state_from_azure::<K>(&request.planned_state, id, &policy);
                 }
                 arm_error(&mut response.diagnostics, &error, None, None);
             }
@@ -926,7 +1074,7 @@ impl ManagedResource for BackupPolicyDiskType {
         _response: &mut ReadResponse,
     ) -> Result<Option<Value>, ArmError> {
         let found = azure.client().read_backup_policy(&azure.context, id).await?;
-        Ok(found.map(|policy| state_from_azure(current, id, &policy)))
+        Ok(found.map(|policy| state_from_azure::<K>(current, id, &policy)))
     }
 
     fn import_attributes(id: &BackupPolicyId) -> Vec<(&'static str, String)> {
@@ -1001,7 +1149,11 @@ mod tests {
             "R/2023-10-15T14:30:00-08:00/PT8H",
             "R/2023-10-15T14:30:00/P1D",
         ] {
-            assert!(check_repeating_interval(good).is_ok(), "{good}: {:?}", check_repeating_interval(good));
+            assert!(
+                check_repeating_interval_of::<DiskPolicy>(good).is_ok(),
+                "{good}: {:?}",
+                check_repeating_interval_of::<DiskPolicy>(good)
+            );
         }
         for (bad, why) in [
             ("R/2024-01-01T02:00:00+00:00", "R/<start>/<interval>"),
@@ -1019,7 +1171,7 @@ mod tests {
             ("R/2024-01-01T02:00:60Z/P1D", "seconds"),
             ("R/2024-1-01T02:00:00Z/P1D", "YYYY-MM-DD"),
         ] {
-            let e = check_repeating_interval(bad).unwrap_err();
+            let e = check_repeating_interval_of::<DiskPolicy>(bad).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
         }
     }
@@ -1038,7 +1190,7 @@ mod tests {
 
     #[test]
     fn a_good_config_validates_and_bad_values_point_at_their_attribute() {
-        assert!(validate_config(&config()).is_empty());
+        assert!(validate_config::<DiskPolicy>(&config()).is_empty());
         let mut c = config();
         c.set_attr("name", Value::from("p"));
         c.set_attr("vault_id", Value::from("/subscriptions/s1"));
@@ -1057,7 +1209,7 @@ mod tests {
             ]),
         );
         assert_eq!(
-            paths(&validate_config(&c)),
+            paths(&validate_config::<DiskPolicy>(&c)),
             vec![
                 "name",
                 "vault_id",
@@ -1073,18 +1225,18 @@ mod tests {
         );
         let mut c = config();
         c.set_attr("backup_repeating_time_intervals", Value::List(vec![]));
-        assert_eq!(paths(&validate_config(&c)), vec!["backup_repeating_time_intervals"]);
+        assert_eq!(paths(&validate_config::<DiskPolicy>(&c)), vec!["backup_repeating_time_intervals"]);
         let mut c = config();
         for name in ["name", "vault_id", "backup_repeating_time_intervals", "default_retention_duration", "time_zone"] {
             c.set_attr(name, Value::Unknown);
         }
-        assert!(validate_config(&c).is_empty());
+        assert!(validate_config::<DiskPolicy>(&c).is_empty());
     }
 
     #[test]
     fn the_body_matches_the_disk_policy_shape_and_reads_back() {
         let model = Model::from_value(&config()).unwrap();
-        let body = serde_json::to_value(model.to_resource()).unwrap();
+        let body = serde_json::to_value(model.to_resource::<DiskPolicy>()).unwrap();
         let p = &body["properties"];
         assert_eq!(p["objectType"], "BackupPolicy");
         assert_eq!(p["datasourceTypes"], serde_json::json!(["Microsoft.Compute/disks"]));
@@ -1106,9 +1258,9 @@ mod tests {
         assert_eq!(p["policyRules"][2]["name"], "Daily");
         assert_eq!(p["policyRules"][2]["isDefault"], false);
 
-        let mut stored = model.to_resource();
+        let mut stored = model.to_resource::<DiskPolicy>();
         stored.id = Some(format!("{VAULT}/backupPolicies/disk-4h-p7d").to_lowercase());
-        let state = state_from_azure(&config(), &model.id, &stored);
+        let state = state_from_azure::<DiskPolicy>(&config(), &model.id, &stored);
         for name in ["name", "vault_id", "backup_repeating_time_intervals", "default_retention_duration", "time_zone"] {
             assert_eq!(state.attr(name), config().attr(name), "{name}");
         }
@@ -1149,10 +1301,10 @@ mod tests {
             Value::List(vec![rule("Weekly", "P4W", 20, "FirstOfWeek"), rule("Daily", "P14D", 25, "FirstOfDay")]),
         );
         let model = Model::from_value(&c).unwrap();
-        let mut stored = model.to_resource();
+        let mut stored = model.to_resource::<DiskPolicy>();
         // Azure answers the rules in another order.
         stored.properties.policy_rules.swap(2, 3);
-        let state = state_from_azure(&c, &model.id, &stored);
+        let state = state_from_azure::<DiskPolicy>(&c, &model.id, &stored);
         assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
     }
 
@@ -1164,7 +1316,7 @@ mod tests {
             PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
         let state = ProviderConfiguration::default();
         let cx = PlanContext { ctx: &Context::default(), configuration: &state };
-        BackupPolicyDiskType::plan_change(&cx, &request, &mut response).await;
+        BackupPolicyType::<DiskPolicy>::plan_change(&cx, &request, &mut response).await;
         response
     }
 
@@ -1192,7 +1344,8 @@ mod tests {
 
     #[tokio::test]
     async fn import_builds_a_full_state_from_the_id() {
-        let resource = Managed::new(BackupPolicyDiskType, Arc::new(ProviderConfiguration::default()));
+        let resource =
+            Managed::new(BackupPolicyType::<DiskPolicy>::default(), Arc::new(ProviderConfiguration::default()));
         let id = format!("{VAULT}/backupPolicies/p1");
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         let state = &response.imported[0].state;
@@ -1200,5 +1353,147 @@ mod tests {
         assert_eq!(state.as_entries().unwrap().len(), config().as_entries().unwrap().len());
         let bad = resource.import(&Context::default(), ImportRequest { id: VAULT.into() }).await;
         assert!(bad.diagnostics.has_errors());
+    }
+
+    // -----------------------------------------------------------------------------------------------------------
+    // The other kinds
+
+    use crate::resources::policy_kinds::{
+        BlobStoragePolicy, KubernetesClusterPolicy, PostgreSqlFlexibleServerPolicy, VAULT_STORE,
+    };
+
+    /// A configuration of kind `K`: every attribute of its schema, null unless given.
+    fn config_of<K: PolicyKind>(set: &[(&str, Value)]) -> Value {
+        let Type::Object(types) = cached_schema::<K>().block.value_type() else { panic!("an object type") };
+        let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
+        c.set_attr("name", Value::from("policy-1"));
+        c.set_attr("vault_id", Value::from(VAULT));
+        c.set_attr("retention_rule", Value::List(vec![]));
+        for (name, value) in set {
+            c.set_attr(name, value.clone());
+        }
+        c
+    }
+
+    fn intervals(text: &str) -> Value {
+        Value::List(vec![Value::from(text)])
+    }
+
+    fn stores(rule: &PolicyRule) -> Vec<String> {
+        rule.lifecycles.iter().flatten().map(|l| l.source_data_store.data_store_type.clone()).collect()
+    }
+
+    #[test]
+    fn blob_operational_backup_is_a_retention_rule_alone() {
+        let c = config_of::<BlobStoragePolicy>(&[("operational_default_retention_duration", Value::from("P30D"))]);
+        assert!(validate_config::<BlobStoragePolicy>(&c).is_empty());
+        let model = Model::from_value(&c).unwrap();
+        let policy = model.to_resource::<BlobStoragePolicy>();
+        assert_eq!(policy.properties.datasource_types, vec!["Microsoft.Storage/storageAccounts/blobServices"]);
+        let rules = &policy.properties.policy_rules;
+        assert_eq!(rules.len(), 1, "{rules:?}");
+        assert_eq!((rules[0].name.as_str(), rules[0].is_default), ("Default", Some(true)));
+        assert_eq!(stores(&rules[0]), vec![OPERATIONAL_STORE]);
+        let state = state_from_azure::<BlobStoragePolicy>(&c, &model.id, &policy);
+        assert_eq!(state.attr("operational_default_retention_duration").as_str(), Some("P30D"));
+        assert!(state.attr("vault_default_retention_duration").is_null());
+        assert!(state.attr("backup_repeating_time_intervals").is_null());
+    }
+
+    #[test]
+    fn blob_vaulted_and_operational_backup_keep_one_default_rule_per_store() {
+        let c = config_of::<BlobStoragePolicy>(&[
+            ("operational_default_retention_duration", Value::from("P30D")),
+            ("vault_default_retention_duration", Value::from("P90D")),
+            ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/P1D")),
+            ("retention_rule", Value::List(vec![rule("Monthly", "P12M", 20, "FirstOfMonth")])),
+        ]);
+        assert!(validate_config::<BlobStoragePolicy>(&c).is_empty());
+        let model = Model::from_value(&c).unwrap();
+        let policy = model.to_resource::<BlobStoragePolicy>();
+        let rules = &policy.properties.policy_rules;
+        let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, vec!["BackupDaily", "Default", "Default_OperationalStore", "Monthly"]);
+        let backup = serde_json::to_value(&rules[0]).unwrap();
+        assert_eq!(backup["backupParameters"]["backupType"], "Discrete");
+        assert_eq!(backup["dataStore"]["dataStoreType"], VAULT_STORE);
+        assert_eq!(stores(&rules[1]), vec![VAULT_STORE]);
+        assert_eq!(stores(&rules[2]), vec![OPERATIONAL_STORE]);
+        assert_eq!(stores(&rules[3]), vec![VAULT_STORE]);
+        let state = state_from_azure::<BlobStoragePolicy>(&c, &model.id, &policy);
+        for name in [
+            "operational_default_retention_duration",
+            "vault_default_retention_duration",
+            "retention_rule",
+            "backup_repeating_time_intervals",
+        ] {
+            assert_eq!(state.attr(name), c.attr(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn blob_tiers_are_checked_offline() {
+        let errors = |set: &[(&str, Value)]| {
+            validate_config::<BlobStoragePolicy>(&config_of::<BlobStoragePolicy>(set))
+                .iter()
+                .map(|d| (d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default(), d.summary.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(errors(&[]), vec![(String::new(), "No retention".to_owned())]);
+        assert_eq!(
+            errors(&[("vault_default_retention_duration", Value::from("P30D"))]),
+            vec![("backup_repeating_time_intervals".to_owned(), "Missing backup schedule".to_owned())]
+        );
+        assert_eq!(
+            errors(&[
+                ("operational_default_retention_duration", Value::from("P30D")),
+                ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
+            ]),
+            vec![
+                ("backup_repeating_time_intervals[0]".to_owned(), "Invalid backup schedule".to_owned()),
+                ("vault_default_retention_duration".to_owned(), "Missing vault retention".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn database_and_kubernetes_policies_keep_to_their_kinds() {
+        let c = config_of::<PostgreSqlFlexibleServerPolicy>(&[
+            ("backup_repeating_time_intervals", intervals("R/2024-01-07T02:00:00+00:00/P1W")),
+            ("default_retention_duration", Value::from("P3M")),
+            ("retention_rule", Value::List(vec![rule("Yearly", "P10Y", 10, "FirstOfYear")])),
+        ]);
+        assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&c).is_empty());
+        let model = Model::from_value(&c).unwrap();
+        let policy = model.to_resource::<PostgreSqlFlexibleServerPolicy>();
+        let backup = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
+        assert_eq!(backup["name"], "BackupWeekly");
+        assert_eq!(backup["backupParameters"]["backupType"], "Full");
+        assert_eq!(backup["dataStore"]["dataStoreType"], VAULT_STORE);
+        let state = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&c, &model.id, &policy);
+        assert_eq!(state.attr("default_retention_duration").as_str(), Some("P3M"));
+        assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
+
+        let mut daily = c.clone();
+        daily.set_attr("backup_repeating_time_intervals", intervals("R/2024-01-07T02:00:00+00:00/P1D"));
+        let d = validate_config::<PostgreSqlFlexibleServerPolicy>(&daily);
+        assert_eq!(paths(&d), vec!["backup_repeating_time_intervals[0]"]);
+        assert!(
+            d.iter().next().unwrap().detail.contains("PostgreSQL flexible servers can be backed up only every P1W")
+        );
+
+        let k8s = config_of::<KubernetesClusterPolicy>(&[
+            ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
+            ("default_retention_duration", Value::from("P7D")),
+            ("retention_rule", Value::List(vec![rule("Monthly", "P30D", 10, "FirstOfMonth")])),
+        ]);
+        assert_eq!(
+            paths(&validate_config::<KubernetesClusterPolicy>(&k8s)),
+            vec!["retention_rule[0].absolute_criteria"]
+        );
+        let policy = Model::from_value(&k8s).unwrap().to_resource::<KubernetesClusterPolicy>();
+        let backup = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
+        assert_eq!(backup["dataStore"]["dataStoreType"], OPERATIONAL_STORE);
+        assert_eq!(backup["backupParameters"]["backupType"], "Incremental");
     }
 }

@@ -419,6 +419,26 @@ pub(crate) fn validate_read_timeout(config: &Value, diags: &mut Diagnostics) {
     validate_timeout_values(config, &["read"], diags);
 }
 
+/// A value built once per `key` and type for the process's life: the schemas and state types of generic resources
+/// (a `static` in a generic function is one for every instantiation).
+pub(crate) fn built_once<T: Send + Sync + 'static>(key: &'static str, build: impl FnOnce() -> T) -> &'static T {
+    use std::any::{Any, TypeId};
+    use std::collections::HashMap;
+    type Cache = HashMap<(TypeId, &'static str), &'static (dyn Any + Send + Sync)>;
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let found = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&(TypeId::of::<T>(), key)).copied();
+    let value = match found {
+        Some(value) => value,
+        None => {
+            // Built outside the lock: building may ask for another cached value.
+            let built: &'static (dyn Any + Send + Sync) = Box::leak(Box::new(build()));
+            *cache.lock().unwrap_or_else(|p| p.into_inner()).entry((TypeId::of::<T>(), key)).or_insert(built)
+        }
+    };
+    value.downcast_ref::<T>().expect("the cache keys values by their type")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,8 +27,20 @@ pub const TYPE_NAME: &str = "dataprotection_backup_instance";
 pub(crate) const INSTANCE_ATTRIBUTES: &[(&str, &str)] = &[
     ("name", "The name of the backup instance."),
     ("vault_id", "The ARM ID of the backup vault the instance belongs to."),
-    ("datasource_id", "The ARM ID of the protected resource (a managed disk)."),
-    ("datasource_type", "The datasource type, for example `Microsoft.Compute/disks`."),
+    (
+        "datasource_id",
+        "The ARM ID of the protected resource: a managed disk, storage account, Kubernetes cluster or database server.",
+    ),
+    (
+        "datasource_type",
+        "The datasource type, for example `Microsoft.Compute/disks` or `Microsoft.Storage/storageAccounts/blobServices`.",
+    ),
+    (
+        "resource_type",
+        "The resource type of this provider that manages this kind of backup instance, for example \
+         `dataprotection_backup_instance` (managed disks) or `dataprotection_backup_instance_blob_storage`: what to \
+         import it into. Null for a datasource kind this provider does not manage.",
+    ),
     ("location", "The region of the protected resource."),
     ("backup_policy_id", "The ARM ID of the backup policy that protects it."),
     ("snapshot_resource_group_id", "The ARM ID of the resource group that holds the snapshots (operational store)."),
@@ -53,6 +65,7 @@ pub(crate) fn instance_attributes(fallback_id: Option<&BackupInstanceId>, instan
         p.data_source_info.resource_id.parse::<GenericResourceId>().ok().map(|d| derived_datasource_type(&d))
     });
     let snapshot_rg = snapshot_resource_group(instance);
+    let resource_type = datasource_type.as_deref().and_then(super::instance_kinds::resource_type_for);
     let protection_state = current_state(instance);
     let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     Value::object([
@@ -61,6 +74,7 @@ pub(crate) fn instance_attributes(fallback_id: Option<&BackupInstanceId>, instan
         ("vault_id", Value::from(id.as_ref().map(|i| i.vault.to_string()))),
         ("datasource_id", Value::from(non_empty(&p.data_source_info.resource_id))),
         ("datasource_type", Value::from(datasource_type)),
+        ("resource_type", Value::from(resource_type)),
         ("location", Value::from(p.data_source_info.resource_location.clone())),
         ("backup_policy_id", Value::from(non_empty(&p.policy_info.policy_id))),
         ("snapshot_resource_group_id", Value::from(snapshot_rg)),
@@ -92,7 +106,7 @@ fn schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
-            description: "Reads a backup instance (a protected managed disk) of an Azure Backup vault by its ARM ID."
+            description: "Reads a backup instance of an Azure Backup vault (of any datasource kind) by its ARM ID."
                 .to_owned(),
             attributes,
             blocks: vec![read_timeouts_block()],
