@@ -3,8 +3,9 @@
 //! Everything here is a documented, non-secret fixture (docs/emulator.md).
 
 use super::scenario::{
-    DiskSeed, PolicySeed, PrincipalKind, PrincipalSeed, ResourceGroupSeed, RoleAssignmentSeed, Scenario,
-    SubscriptionSeed, VaultSeed,
+    ClusterExtensionSeed, DiskSeed, FlexibleServerSeed, KubernetesClusterSeed, PolicySeed, PrincipalKind,
+    PrincipalSeed, ResourceGroupSeed, RoleAssignmentSeed, Scenario, StorageAccountSeed, SubscriptionSeed,
+    TrustedAccessRoleBindingSeed, VaultSeed,
 };
 
 /// The tenant.
@@ -55,6 +56,31 @@ pub const VAULT_NAME: &str = "vault-demo";
 /// The object ID of the vault's system-assigned identity.
 pub const VAULT_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-00000000e001";
 
+/// A storage account (no hierarchical namespace) whose blobs the vault may back up; containers
+/// [`BLOB_CONTAINERS`].
+pub const STORAGE_ACCOUNT_BLOB: &str = "stappdata01";
+/// The containers of [`STORAGE_ACCOUNT_BLOB`].
+pub const BLOB_CONTAINERS: [&str; 2] = ["invoices", "reports"];
+/// A Data Lake Storage Gen2 account (`isHnsEnabled`); containers [`ADLS_CONTAINERS`].
+pub const STORAGE_ACCOUNT_ADLS: &str = "stlakedata01";
+/// The containers of [`STORAGE_ACCOUNT_ADLS`].
+pub const ADLS_CONTAINERS: [&str; 2] = ["raw", "curated"];
+/// An AKS cluster ready for backup: the backup extension is installed, a trusted access role binding names the
+/// vault, and its identity holds Contributor on [`SNAPSHOT_RESOURCE_GROUP`].
+pub const AKS_CLUSTER: &str = "aks-app-01";
+/// The object ID of [`AKS_CLUSTER`]'s system-assigned identity.
+pub const AKS_CLUSTER_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-00000000f001";
+/// The name of the backup extension on [`AKS_CLUSTER`].
+pub const AKS_BACKUP_EXTENSION: &str = "azure-aks-backup";
+/// The object ID of the backup extension's identity.
+pub const AKS_EXTENSION_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-00000000f002";
+/// The name of the trusted access role binding on [`AKS_CLUSTER`] for the vault.
+pub const AKS_TRUSTED_ACCESS_BINDING: &str = "backup-vault-demo";
+/// A PostgreSQL flexible server.
+pub const POSTGRESQL_SERVER: &str = "psql-app-01";
+/// A MySQL flexible server.
+pub const MYSQL_SERVER: &str = "mysql-app-01";
+
 /// A daily disk policy: `R/2024-01-01T02:00:00+00:00/P1D`, snapshots kept 7 days.
 pub const POLICY_DAILY: &str = "policy-disk-daily";
 /// A four-hourly disk policy: `R/2024-01-01T02:00:00+00:00/PT4H`, snapshots kept 7 days.
@@ -68,6 +94,29 @@ pub fn resource_group_id(name: &str) -> String {
 /// The ID of a disk in [`WORKLOAD_RESOURCE_GROUP`].
 pub fn disk_id(name: &str) -> String {
     super::ids::disk_id(SUBSCRIPTION_ID, WORKLOAD_RESOURCE_GROUP, name)
+}
+
+/// The ID of a storage account in [`WORKLOAD_RESOURCE_GROUP`].
+pub fn storage_account_id(name: &str) -> String {
+    format!("{}/providers/Microsoft.Storage/storageAccounts/{name}", resource_group_id(WORKLOAD_RESOURCE_GROUP))
+}
+
+/// The ID of an AKS cluster in [`WORKLOAD_RESOURCE_GROUP`].
+pub fn kubernetes_cluster_id(name: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.ContainerService/managedClusters/{name}",
+        resource_group_id(WORKLOAD_RESOURCE_GROUP)
+    )
+}
+
+/// The ID of a PostgreSQL flexible server in [`WORKLOAD_RESOURCE_GROUP`].
+pub fn postgresql_server_id(name: &str) -> String {
+    format!("{}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{name}", resource_group_id(WORKLOAD_RESOURCE_GROUP))
+}
+
+/// The ID of a MySQL flexible server in [`WORKLOAD_RESOURCE_GROUP`].
+pub fn mysql_server_id(name: &str) -> String {
+    format!("{}/providers/Microsoft.DBforMySQL/flexibleServers/{name}", resource_group_id(WORKLOAD_RESOURCE_GROUP))
 }
 
 /// The ID of [`VAULT_NAME`].
@@ -118,6 +167,29 @@ impl Scenario {
             principal_type: Some("ServicePrincipal".to_owned()),
         };
         let subscription_scope = format!("/subscriptions/{SUBSCRIPTION_ID}");
+        let account = |name: &str, hns: bool, containers: &[&str]| StorageAccountSeed {
+            subscription_id: None,
+            resource_group: WORKLOAD_RESOURCE_GROUP.to_owned(),
+            name: name.to_owned(),
+            location: None,
+            is_hns_enabled: hns,
+            containers: containers.iter().map(|name| (*name).to_owned()).collect(),
+        };
+        let server = |name: &str| FlexibleServerSeed {
+            subscription_id: None,
+            resource_group: WORKLOAD_RESOURCE_GROUP.to_owned(),
+            name: name.to_owned(),
+            location: None,
+        };
+        // The vault's identity holds what the new datasource kinds need on the whole subscription, as vaults made
+        // through the API are granted it (docs/emulator.md); the disk roles stay per disk, so that
+        // disk-unauthorized keeps failing.
+        let vault_subscription_roles = [
+            "Storage Account Backup Contributor",
+            "Reader",
+            "PostgreSQL Flexible Server Long Term Retention Backup Role",
+            "MySQL Backup And Export Operator",
+        ];
         Scenario {
             tenant_id: Some(TENANT_ID.to_owned()),
             subscriptions: vec![SubscriptionSeed {
@@ -159,6 +231,31 @@ impl Scenario {
                 group(SNAPSHOT_RESOURCE_GROUP),
             ],
             disks: vec![disk(DISK_APP_01), disk(DISK_APP_02), disk(DISK_UNAUTHORIZED)],
+            storage_accounts: vec![
+                account(STORAGE_ACCOUNT_BLOB, false, &BLOB_CONTAINERS),
+                account(STORAGE_ACCOUNT_ADLS, true, &ADLS_CONTAINERS),
+            ],
+            kubernetes_clusters: vec![KubernetesClusterSeed {
+                subscription_id: None,
+                resource_group: WORKLOAD_RESOURCE_GROUP.to_owned(),
+                name: AKS_CLUSTER.to_owned(),
+                location: None,
+                identity_principal_id: Some(AKS_CLUSTER_PRINCIPAL_ID.to_owned()),
+                extensions: vec![ClusterExtensionSeed {
+                    name: AKS_BACKUP_EXTENSION.to_owned(),
+                    extension_type: "microsoft.dataprotection.kubernetes".to_owned(),
+                    provisioning_state: None,
+                    identity_principal_id: Some(AKS_EXTENSION_PRINCIPAL_ID.to_owned()),
+                    configuration_settings: None,
+                }],
+                trusted_access_role_bindings: vec![TrustedAccessRoleBindingSeed {
+                    name: AKS_TRUSTED_ACCESS_BINDING.to_owned(),
+                    source_resource_id: vault_id(),
+                    roles: vec!["Microsoft.DataProtection/backupVaults/backup-operator".to_owned()],
+                }],
+            }],
+            postgresql_flexible_servers: vec![server(POSTGRESQL_SERVER)],
+            mysql_flexible_servers: vec![server(MYSQL_SERVER)],
             vaults: vec![VaultSeed {
                 subscription_id: None,
                 resource_group: BACKUP_RESOURCE_GROUP.to_owned(),
@@ -178,11 +275,19 @@ impl Scenario {
             role_assignments: vec![
                 grant(subscription_scope.clone(), "Contributor", CLIENT_OBJECT_ID),
                 grant(subscription_scope.clone(), "Contributor", OIDC_OBJECT_ID),
-                grant(subscription_scope, "Contributor", MANAGED_IDENTITY_OBJECT_ID),
+                grant(subscription_scope.clone(), "Contributor", MANAGED_IDENTITY_OBJECT_ID),
                 grant(disk_id(DISK_APP_01), "Disk Backup Reader", VAULT_PRINCIPAL_ID),
                 grant(disk_id(DISK_APP_02), "Disk Backup Reader", VAULT_PRINCIPAL_ID),
                 grant(resource_group_id(SNAPSHOT_RESOURCE_GROUP), "Disk Snapshot Contributor", VAULT_PRINCIPAL_ID),
-            ],
+                grant(resource_group_id(SNAPSHOT_RESOURCE_GROUP), "Contributor", AKS_CLUSTER_PRINCIPAL_ID),
+            ]
+            .into_iter()
+            .chain(
+                vault_subscription_roles
+                    .into_iter()
+                    .map(|role| grant(subscription_scope.clone(), role, VAULT_PRINCIPAL_ID)),
+            )
+            .collect(),
             ..Scenario::default()
         }
     }

@@ -165,6 +165,14 @@ pub(crate) const BUILT_IN_ROLES: &[BuiltInRole] = &[
     BuiltInRole { guid: "7efff54f-a5b4-42b5-a1c5-5411624893ce", name: "Disk Snapshot Contributor" },
     BuiltInRole { guid: "b50d9833-a0cb-478e-945f-707fcc997c13", name: "Disk Restore Operator" },
     BuiltInRole { guid: "e5e2a7ff-d759-4cd2-bb51-3152d37e2eb1", name: "Storage Account Backup Contributor" },
+    BuiltInRole { guid: "ba92f5b4-2d11-453d-a403-e96b0029c9fe", name: "Storage Blob Data Contributor" },
+    BuiltInRole { guid: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", name: "Storage Blob Data Reader" },
+    BuiltInRole { guid: "17d1049b-9a84-46fb-8f53-869881c3d3ab", name: "Storage Account Contributor" },
+    BuiltInRole {
+        guid: "c088a766-074b-43ba-90d4-1fb21feae531",
+        name: "PostgreSQL Flexible Server Long Term Retention Backup Role",
+    },
+    BuiltInRole { guid: "d18ad5f3-1baf-4119-b49b-d944edb1f9d0", name: "MySQL Backup And Export Operator" },
     BuiltInRole { guid: "5e467623-bb1f-42f4-a55d-6e525e11384b", name: "Backup Contributor" },
     BuiltInRole { guid: "00c29273-979b-4161-815c-10b084fb9324", name: "Backup Operator" },
     BuiltInRole { guid: "a795c7a0-d4a2-40c1-ae25-d81f01202912", name: "Backup Reader" },
@@ -176,6 +184,24 @@ pub(crate) const DISK_BACKUP_READER: &str = "3e5e47e6-65f7-47ef-90b5-e5dd4d455f2
 pub(crate) const DISK_SNAPSHOT_CONTRIBUTOR: &str = "7efff54f-a5b4-42b5-a1c5-5411624893ce";
 /// The role the vault's identity needs on a storage account whose blobs it backs up.
 pub(crate) const STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR: &str = "e5e2a7ff-d759-4cd2-bb51-3152d37e2eb1";
+/// The role the vault's identity needs on a PostgreSQL flexible server.
+pub(crate) const POSTGRESQL_LONG_TERM_RETENTION_BACKUP: &str = "c088a766-074b-43ba-90d4-1fb21feae531";
+/// The role the vault's identity needs on a MySQL flexible server.
+pub(crate) const MYSQL_BACKUP_AND_EXPORT_OPERATOR: &str = "d18ad5f3-1baf-4119-b49b-d944edb1f9d0";
+/// Reader: what the vault's identity needs on an AKS cluster, its snapshot resource group, and the resource group
+/// of a PostgreSQL or MySQL flexible server.
+pub(crate) const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+/// The roles a new vault identity is granted on its subscription when `auto_grant_vault_roles` is on: what every
+/// datasource kind the emulator checks needs, so that a vault made through the API can protect anything in its
+/// subscription (tests of missing rights turn the setting off).
+pub(crate) const AUTO_GRANTED_VAULT_ROLES: [&str; 6] = [
+    DISK_BACKUP_READER,
+    DISK_SNAPSHOT_CONTRIBUTOR,
+    STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR,
+    READER,
+    POSTGRESQL_LONG_TERM_RETENTION_BACKUP,
+    MYSQL_BACKUP_AND_EXPORT_OPERATOR,
+];
 /// Owner.
 pub(crate) const OWNER: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 /// Contributor.

@@ -48,8 +48,8 @@ pub use scenario::Scenario;
 pub use server::{ADDRESS_FILE, Emulator, EmulatorConfig, WORLD_FILE, WorldSource};
 pub use settings::{LroTiming, OperationKind, Outcome, OutcomeRule, Settings, ThrottleSettings};
 pub use state::{
-    EmulatorState, Inventory, InventoryDisk, InventoryInstance, InventoryRoleAssignment, InventoryVault,
-    ProtectionErrorRequest,
+    EmulatorState, Inventory, InventoryDatasource, InventoryDisk, InventoryInstance, InventoryRoleAssignment,
+    InventoryVault, ProtectionErrorRequest,
 };
 pub use tls::CA_FILE;
 

@@ -76,14 +76,12 @@ pub(crate) enum ArmRoute {
         resource_group: String,
         name: String,
     },
-    StorageAccounts {
+    /// A datasource resource (storage accounts and containers, AKS clusters and their extensions and trusted
+    /// access role bindings, flexible servers) in a resource group.
+    Datasource {
         subscription: String,
         resource_group: String,
-    },
-    StorageAccount {
-        subscription: String,
-        resource_group: String,
-        name: String,
+        path: DatasourcePath,
     },
     Vaults {
         subscription: String,
@@ -160,6 +158,80 @@ pub(crate) enum ArmRoute {
     },
 }
 
+/// Which datasource resource a [`ArmRoute::Datasource`] route names; a `None` name is the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DatasourcePath {
+    StorageAccount(Option<String>),
+    /// `{account}/blobServices/default/containers[/{name}]`.
+    Container(String, Option<String>),
+    Cluster(Option<String>),
+    /// `{cluster}/providers/Microsoft.KubernetesConfiguration/extensions[/{name}]`.
+    Extension(String, Option<String>),
+    /// `{cluster}/trustedAccessRoleBindings[/{name}]`.
+    Binding(String, Option<String>),
+    Server(crate::world::ServerEngine, Option<String>),
+}
+
+impl DatasourcePath {
+    /// The operation name, as each provider's spec has it.
+    fn operation(&self, method: &str) -> &'static str {
+        let (list, get, put, delete) = match self {
+            DatasourcePath::StorageAccount(_) => (
+                "StorageAccounts_ListByResourceGroup",
+                "StorageAccounts_GetProperties",
+                "StorageAccounts_Create",
+                "StorageAccounts_Delete",
+            ),
+            DatasourcePath::Container(..) => {
+                ("BlobContainers_List", "BlobContainers_Get", "BlobContainers_Create", "BlobContainers_Delete")
+            }
+            DatasourcePath::Cluster(_) => (
+                "ManagedClusters_ListByResourceGroup",
+                "ManagedClusters_Get",
+                "ManagedClusters_CreateOrUpdate",
+                "ManagedClusters_Delete",
+            ),
+            DatasourcePath::Extension(..) => {
+                ("Extensions_List", "Extensions_Get", "Extensions_Create", "Extensions_Delete")
+            }
+            DatasourcePath::Binding(..) => (
+                "TrustedAccessRoleBindings_List",
+                "TrustedAccessRoleBindings_Get",
+                "TrustedAccessRoleBindings_CreateOrUpdate",
+                "TrustedAccessRoleBindings_Delete",
+            ),
+            DatasourcePath::Server(..) => {
+                ("Servers_ListByResourceGroup", "Servers_Get", "Servers_Create", "Servers_Delete")
+            }
+        };
+        let name = match self {
+            DatasourcePath::StorageAccount(name)
+            | DatasourcePath::Cluster(name)
+            | DatasourcePath::Server(_, name)
+            | DatasourcePath::Container(_, name)
+            | DatasourcePath::Extension(_, name)
+            | DatasourcePath::Binding(_, name) => name,
+        };
+        match (name, method) {
+            (None, _) => list,
+            (Some(_), "GET" | "HEAD") => get,
+            (Some(_), "PUT" | "PATCH") => put,
+            (Some(_), "DELETE") => delete,
+            _ => "Unknown",
+        }
+    }
+
+    fn namespace(&self) -> Namespace {
+        match self {
+            DatasourcePath::StorageAccount(_) | DatasourcePath::Container(..) => Namespace::Storage,
+            DatasourcePath::Cluster(_) | DatasourcePath::Binding(..) => Namespace::ContainerService,
+            DatasourcePath::Extension(..) => Namespace::KubernetesConfiguration,
+            DatasourcePath::Server(crate::world::ServerEngine::PostgreSql, _) => Namespace::PostgreSql,
+            DatasourcePath::Server(crate::world::ServerEngine::MySql, _) => Namespace::MySql,
+        }
+    }
+}
+
 /// Any route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -225,10 +297,7 @@ impl Route {
             ArmRoute::SubscriptionOperationResult { .. } => "OperationResults_Get",
             ArmRoute::Disks { .. } => "Disks_ListByResourceGroup",
             ArmRoute::Disk { .. } => by_method("Disks_Get", "Disks_CreateOrUpdate", "Disks_Delete"),
-            ArmRoute::StorageAccounts { .. } => "StorageAccounts_ListByResourceGroup",
-            ArmRoute::StorageAccount { .. } => {
-                by_method("StorageAccounts_GetProperties", "StorageAccounts_Create", "StorageAccounts_Delete")
-            }
+            ArmRoute::Datasource { path, .. } => path.operation(method),
             ArmRoute::Vaults { .. } => "BackupVaults_GetInResourceGroup",
             ArmRoute::Vault(_) if method == "PATCH" => "BackupVaults_Update",
             ArmRoute::Vault(_) => by_method("BackupVaults_Get", "BackupVaults_CreateOrUpdate", "BackupVaults_Delete"),
@@ -274,8 +343,7 @@ impl ArmRoute {
             | ArmRoute::SubscriptionOperationResult { subscription, .. }
             | ArmRoute::Disks { subscription, .. }
             | ArmRoute::Disk { subscription, .. }
-            | ArmRoute::StorageAccounts { subscription, .. }
-            | ArmRoute::StorageAccount { subscription, .. }
+            | ArmRoute::Datasource { subscription, .. }
             | ArmRoute::Vaults { subscription, .. }
             | ArmRoute::GroupOperationStatus { subscription, .. }
             | ArmRoute::GroupOperationResult { subscription, .. }
@@ -317,7 +385,7 @@ impl ArmRoute {
             | ArmRoute::UnsupportedNamespace { .. }
             | ArmRoute::UnknownType { .. } => Namespace::Resources,
             ArmRoute::Disks { .. } | ArmRoute::Disk { .. } => Namespace::Compute,
-            ArmRoute::StorageAccounts { .. } | ArmRoute::StorageAccount { .. } => Namespace::Storage,
+            ArmRoute::Datasource { path, .. } => path.namespace(),
             ArmRoute::RoleAssignments { .. } | ArmRoute::RoleAssignment { .. } => Namespace::Authorization,
             _ => Namespace::DataProtection,
         }
@@ -330,6 +398,10 @@ pub(crate) enum Namespace {
     Resources,
     Compute,
     Storage,
+    ContainerService,
+    KubernetesConfiguration,
+    PostgreSql,
+    MySql,
     Authorization,
     DataProtection,
 }
@@ -381,6 +453,13 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                 resource_group: resource_group.clone(),
                 vault: name(1),
             };
+            let datasource = |path: DatasourcePath| {
+                Some(ArmRoute::Datasource {
+                    subscription: subscription.clone(),
+                    resource_group: resource_group.clone(),
+                    path,
+                })
+            };
             match (*namespace, tail) {
                 ("microsoft.compute", ["disks"]) => {
                     Some(ArmRoute::Disks { subscription: subscription.clone(), resource_group: resource_group.clone() })
@@ -390,15 +469,46 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                     resource_group: resource_group.clone(),
                     name: name(1),
                 }),
-                ("microsoft.storage", ["storageaccounts"]) => Some(ArmRoute::StorageAccounts {
-                    subscription: subscription.clone(),
-                    resource_group: resource_group.clone(),
-                }),
-                ("microsoft.storage", ["storageaccounts", _]) => Some(ArmRoute::StorageAccount {
-                    subscription: subscription.clone(),
-                    resource_group: resource_group.clone(),
-                    name: name(1),
-                }),
+                ("microsoft.storage", ["storageaccounts"]) => datasource(DatasourcePath::StorageAccount(None)),
+                ("microsoft.storage", ["storageaccounts", _]) => {
+                    datasource(DatasourcePath::StorageAccount(Some(name(1))))
+                }
+                ("microsoft.storage", ["storageaccounts", _, "blobservices", "default", "containers"]) => {
+                    datasource(DatasourcePath::Container(name(1), None))
+                }
+                ("microsoft.storage", ["storageaccounts", _, "blobservices", "default", "containers", _]) => {
+                    datasource(DatasourcePath::Container(name(1), Some(name(5))))
+                }
+                ("microsoft.containerservice", ["managedclusters"]) => datasource(DatasourcePath::Cluster(None)),
+                ("microsoft.containerservice", ["managedclusters", _]) => {
+                    datasource(DatasourcePath::Cluster(Some(name(1))))
+                }
+                ("microsoft.containerservice", ["managedclusters", _, "trustedaccessrolebindings"]) => {
+                    datasource(DatasourcePath::Binding(name(1), None))
+                }
+                ("microsoft.containerservice", ["managedclusters", _, "trustedaccessrolebindings", _]) => {
+                    datasource(DatasourcePath::Binding(name(1), Some(name(3))))
+                }
+                (
+                    "microsoft.containerservice",
+                    ["managedclusters", _, "providers", "microsoft.kubernetesconfiguration", "extensions"],
+                ) => datasource(DatasourcePath::Extension(name(1), None)),
+                (
+                    "microsoft.containerservice",
+                    ["managedclusters", _, "providers", "microsoft.kubernetesconfiguration", "extensions", _],
+                ) => datasource(DatasourcePath::Extension(name(1), Some(name(5)))),
+                ("microsoft.dbforpostgresql", ["flexibleservers"]) => {
+                    datasource(DatasourcePath::Server(crate::world::ServerEngine::PostgreSql, None))
+                }
+                ("microsoft.dbforpostgresql", ["flexibleservers", _]) => {
+                    datasource(DatasourcePath::Server(crate::world::ServerEngine::PostgreSql, Some(name(1))))
+                }
+                ("microsoft.dbformysql", ["flexibleservers"]) => {
+                    datasource(DatasourcePath::Server(crate::world::ServerEngine::MySql, None))
+                }
+                ("microsoft.dbformysql", ["flexibleservers", _]) => {
+                    datasource(DatasourcePath::Server(crate::world::ServerEngine::MySql, Some(name(1))))
+                }
                 ("microsoft.dataprotection", ["backupvaults"]) => Some(ArmRoute::Vaults {
                     subscription: subscription.clone(),
                     resource_group: resource_group.clone(),
@@ -453,9 +563,15 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                     resource_group: resource_group.clone(),
                     operation: name(1),
                 }),
-                ("microsoft.dataprotection" | "microsoft.compute" | "microsoft.storage", _) => {
-                    unknown_type(&subscription, namespace_name(segments, 5), tail)
-                }
+                (
+                    "microsoft.dataprotection"
+                    | "microsoft.compute"
+                    | "microsoft.storage"
+                    | "microsoft.containerservice"
+                    | "microsoft.dbforpostgresql"
+                    | "microsoft.dbformysql",
+                    _,
+                ) => unknown_type(&subscription, namespace_name(segments, 5), tail),
                 _ => Some(ArmRoute::UnsupportedNamespace {
                     subscription: subscription.clone(),
                     namespace: namespace_name(segments, 5),
@@ -560,12 +676,38 @@ mod tests {
         ));
         assert_eq!(
             Route::parse("/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a"),
-            Route::Arm(ArmRoute::StorageAccount {
+            Route::Arm(ArmRoute::Datasource {
                 subscription: "s".into(),
                 resource_group: "r".into(),
-                name: "a".into()
+                path: DatasourcePath::StorageAccount(Some("a".into()))
             })
         );
+        let cluster = "/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c";
+        assert_eq!(
+            Route::parse(&format!("{cluster}/providers/Microsoft.KubernetesConfiguration/extensions/backup")),
+            Route::Arm(ArmRoute::Datasource {
+                subscription: "s".into(),
+                resource_group: "r".into(),
+                path: DatasourcePath::Extension("c".into(), Some("backup".into()))
+            })
+        );
+        assert_eq!(
+            Route::parse(&format!("{cluster}/trustedAccessRoleBindings/b")).operation("PUT"),
+            "TrustedAccessRoleBindings_CreateOrUpdate"
+        );
+        assert_eq!(
+            Route::parse(
+                "/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a/blobServices/default/containers"
+            )
+            .operation("GET"),
+            "BlobContainers_List"
+        );
+        assert!(matches!(
+            Route::parse(
+                "/subscriptions/s/resourceGroups/r/providers/Microsoft.DBforMySQL/flexibleServers/m/databases"
+            ),
+            Route::Arm(ArmRoute::UnknownType { .. })
+        ));
         assert!(matches!(
             Route::parse(
                 "/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a/fileServices"

@@ -29,6 +29,15 @@ pub struct Scenario {
     /// Storage accounts (whose blobs a vault can protect).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub storage_accounts: Vec<StorageAccountSeed>,
+    /// AKS clusters (`Microsoft.ContainerService/managedClusters`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kubernetes_clusters: Vec<KubernetesClusterSeed>,
+    /// PostgreSQL flexible servers (`Microsoft.DBforPostgreSQL/flexibleServers`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub postgresql_flexible_servers: Vec<FlexibleServerSeed>,
+    /// MySQL flexible servers (`Microsoft.DBforMySQL/flexibleServers`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mysql_flexible_servers: Vec<FlexibleServerSeed>,
     /// Backup vaults.
     pub vaults: Vec<VaultSeed>,
     /// Backup policies.
@@ -174,6 +183,84 @@ pub struct DiskSeed {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageAccountSeed {
+    /// Its subscription.
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    /// Its resource group.
+    pub resource_group: String,
+    /// Its name.
+    pub name: String,
+    /// Its region; the resource group's when absent.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// `properties.isHnsEnabled`: a Data Lake Storage Gen2 account (hierarchical namespace).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_hns_enabled: bool,
+    /// The names of its blob containers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<String>,
+}
+
+/// An AKS cluster with a system-assigned identity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesClusterSeed {
+    /// Its subscription.
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    /// Its resource group.
+    pub resource_group: String,
+    /// Its name.
+    pub name: String,
+    /// Its region; the resource group's when absent.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The object ID of its system-assigned identity; a new GUID when absent.
+    #[serde(default)]
+    pub identity_principal_id: Option<String>,
+    /// Cluster extensions (`Microsoft.KubernetesConfiguration/extensions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<ClusterExtensionSeed>,
+    /// Trusted access role bindings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_access_role_bindings: Vec<TrustedAccessRoleBindingSeed>,
+}
+
+/// A cluster extension.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterExtensionSeed {
+    /// Its name.
+    pub name: String,
+    /// `extensionType`; `microsoft.dataprotection.kubernetes` is the backup extension.
+    pub extension_type: String,
+    /// `provisioningState`; `Succeeded` when absent.
+    #[serde(default)]
+    pub provisioning_state: Option<String>,
+    /// The object ID of the extension's identity (`aksAssignedIdentity.principalId`); a new GUID when absent.
+    #[serde(default)]
+    pub identity_principal_id: Option<String>,
+    /// `configurationSettings`.
+    #[serde(default)]
+    pub configuration_settings: Option<Value>,
+}
+
+/// A trusted access role binding on a cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedAccessRoleBindingSeed {
+    /// Its name.
+    pub name: String,
+    /// The resource granted access (for backup, the vault's ID).
+    pub source_resource_id: String,
+    /// The roles granted (for backup, `Microsoft.DataProtection/backupVaults/backup-operator`).
+    pub roles: Vec<String>,
+}
+
+/// A PostgreSQL or MySQL flexible server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlexibleServerSeed {
     /// Its subscription.
     #[serde(default)]
     pub subscription_id: Option<String>,

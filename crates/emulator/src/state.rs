@@ -372,6 +372,9 @@ pub struct Inventory {
     pub resource_groups: Vec<String>,
     /// Disks.
     pub disks: Vec<InventoryDisk>,
+    /// The other datasources: storage accounts, AKS clusters, PostgreSQL and MySQL flexible servers.
+    #[serde(default)]
+    pub datasources: Vec<InventoryDatasource>,
     /// Vaults.
     pub vaults: Vec<InventoryVault>,
     /// Backup instances.
@@ -391,6 +394,31 @@ pub struct InventoryDisk {
     pub location: String,
     /// The backup instance protecting it.
     pub protected_by: Option<String>,
+}
+
+/// A datasource other than a disk in the inventory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InventoryDatasource {
+    /// ARM ID.
+    pub id: String,
+    /// ARM resource type (`Microsoft.Storage/storageAccounts`, ...).
+    pub resource_type: String,
+    /// Region.
+    pub location: String,
+    /// The backup instance protecting it.
+    pub protected_by: Option<String>,
+    /// Storage accounts: whether the namespace is hierarchical (ADLS Gen2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_hns_enabled: Option<bool>,
+    /// Storage accounts: blob container names. AKS clusters: extension names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<String>,
+    /// AKS clusters: the object ID of the cluster's identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_principal_id: Option<String>,
+    /// AKS clusters: the source resource IDs of the trusted access role bindings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_access_sources: Vec<String>,
 }
 
 /// A vault in the inventory.
@@ -461,6 +489,41 @@ fn inventory_of(world: &World) -> Inventory {
                 .map(|instance| instance.id.clone()),
         })
         .collect();
+    let protected_by = |key: &str| {
+        world.protected.get(key).and_then(|instance| world.instance(instance)).map(|instance| instance.id.clone())
+    };
+    for (key, account) in &world.storage_accounts {
+        inventory.datasources.push(InventoryDatasource {
+            id: account.id.clone(),
+            resource_type: "Microsoft.Storage/storageAccounts".to_owned(),
+            location: account.location.clone(),
+            protected_by: protected_by(key),
+            is_hns_enabled: Some(account.hns),
+            children: account.containers.values().cloned().collect(),
+            ..InventoryDatasource::default()
+        });
+    }
+    for (key, cluster) in &world.kubernetes_clusters {
+        inventory.datasources.push(InventoryDatasource {
+            id: cluster.id.clone(),
+            resource_type: "Microsoft.ContainerService/managedClusters".to_owned(),
+            location: cluster.location.clone(),
+            protected_by: protected_by(key),
+            children: cluster.extensions.values().map(|extension| extension.name.clone()).collect(),
+            identity_principal_id: Some(cluster.principal_id.clone()),
+            trusted_access_sources: cluster.bindings.values().map(|b| b.source_resource_id.clone()).collect(),
+            ..InventoryDatasource::default()
+        });
+    }
+    for (key, server) in &world.flexible_servers {
+        inventory.datasources.push(InventoryDatasource {
+            id: server.id.clone(),
+            resource_type: server.engine.resource_type().to_owned(),
+            location: server.location.clone(),
+            protected_by: protected_by(key),
+            ..InventoryDatasource::default()
+        });
+    }
     for vault in world.vaults.values() {
         inventory.vaults.push(InventoryVault {
             id: vault.id.clone(),
@@ -511,6 +574,7 @@ fn inventory_of(world: &World) -> Inventory {
     inventory.subscriptions.sort();
     inventory.resource_groups.sort();
     inventory.disks.sort_by(|a, b| a.id.cmp(&b.id));
+    inventory.datasources.sort_by(|a, b| a.id.cmp(&b.id));
     inventory.vaults.sort_by(|a, b| a.id.cmp(&b.id));
     inventory.backup_instances.sort_by(|a, b| a.id.cmp(&b.id));
     inventory.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));

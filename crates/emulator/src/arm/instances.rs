@@ -420,6 +420,20 @@ pub(super) fn action(
     if instance.pending_operation.is_some() {
         return Err(busy(name));
     }
+    // Operational blob backup (no containers: no vaulted backup) cannot be stopped, only deleted (the blob
+    // backup troubleshooting page lists the code).
+    if action == InstanceAction::StopProtection && crate::world::is_operational_blob_backup(instance) {
+        return Err(ArmError::user_facing(
+            StatusCode::BAD_REQUEST,
+            "UserErrorStopProtectionNotSupportedForBlobOperationalBackup",
+            format!(
+                "Stop protection is not supported for operational backup of blobs (backup instance '{}').",
+                instance.name
+            ),
+            &["Delete the backup instance to stop operational backup of the storage account."],
+            &context.activity_id,
+        ));
+    }
     let instance_id = instance.id.clone();
     let vault = vault(core, &vault_key)?;
     let (location, vault_id) = (vault.location.clone(), vault.id.clone());

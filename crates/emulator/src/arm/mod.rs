@@ -1,6 +1,7 @@
 //! Azure Resource Manager: authentication, subscription and api-version checks, throttling, then the handler for
 //! the route, in the order ARM applies them.
 
+mod datasources;
 mod instances;
 mod operations;
 mod resources;
@@ -346,11 +347,8 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
         ArmRoute::Disk { subscription, resource_group, name } => {
             resources::disk(context, subscription, resource_group, name)
         }
-        ArmRoute::StorageAccounts { subscription, resource_group } => {
-            resources::storage_accounts(context, subscription, resource_group, None)
-        }
-        ArmRoute::StorageAccount { subscription, resource_group, name } => {
-            resources::storage_accounts(context, subscription, resource_group, Some(name))
+        ArmRoute::Datasource { subscription, resource_group, path } => {
+            datasources::datasource(context, subscription, resource_group, path)
         }
         ArmRoute::Vaults { subscription, resource_group } => resources::vaults(context, subscription, resource_group),
         ArmRoute::Vault(vault) => resources::vault(context, vault),
@@ -418,8 +416,10 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
             let mut error = missing_registration(namespace);
             let message = format!(
                 "{} (The emulator serves Microsoft.Resources, Microsoft.Compute/disks, \
-                 Microsoft.Storage/storageAccounts, Microsoft.Authorization/roleAssignments and \
-                 Microsoft.DataProtection.)",
+                 Microsoft.Storage/storageAccounts (and blob containers), Microsoft.ContainerService/managedClusters \
+                 (with Microsoft.KubernetesConfiguration/extensions and trustedAccessRoleBindings), \
+                 Microsoft.DBforPostgreSQL/flexibleServers, Microsoft.DBforMySQL/flexibleServers, \
+                 Microsoft.Authorization/roleAssignments and Microsoft.DataProtection.)",
                 error.body.get("message").and_then(Value::as_str).unwrap_or_default()
             );
             super::util::set_field(&mut error.body, "message", message.into());

@@ -428,7 +428,7 @@ fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmErro
         core.world.directory.insert(principal.to_ascii_lowercase(), format!("identity of {key}"));
         if auto_grant {
             let scope = format!("/subscriptions/{}", path.subscription);
-            for role in [ids::DISK_BACKUP_READER, ids::DISK_SNAPSHOT_CONTRIBUTOR] {
+            for role in ids::AUTO_GRANTED_VAULT_ROLES {
                 let _ = core.world.add_role_assignment(
                     &new_uuid(),
                     &scope,
@@ -499,7 +499,7 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
             }
             if auto_grant {
                 let scope = format!("/subscriptions/{}", path.subscription);
-                for role in [ids::DISK_BACKUP_READER, ids::DISK_SNAPSHOT_CONTRIBUTOR] {
+                for role in ids::AUTO_GRANTED_VAULT_ROLES {
                     let _ = core.world.add_role_assignment(
                         &new_uuid(),
                         &scope,
@@ -569,6 +569,8 @@ pub(super) fn policy(context: &Context<'_>, path: &VaultPath, name: &str) -> Res
                 .get("properties")
                 .cloned()
                 .ok_or_else(|| arm::dpp_invalid_input("the request has no 'properties'", &context.activity_id))?;
+            crate::world::check_policy(&properties)
+                .map_err(|detail| arm::dpp_invalid_input(detail, &context.activity_id))?;
             let policy =
                 core.world.add_policy(&vault_key, name, properties).ok_or_else(|| arm::parent_not_found(&vault_key))?;
             Ok(Reply::json(StatusCode::OK, World::render_policy(policy)))
@@ -609,72 +611,6 @@ pub(super) fn policy(context: &Context<'_>, path: &VaultPath, name: &str) -> Res
             Ok(Reply::empty(StatusCode::OK))
         }
         (other, _) => Err(arm::method_not_allowed(other.as_str())),
-    }
-}
-
-/// Storage accounts, synchronous (the real PUT and DELETE are long-running): `name` one of them, `None` the list.
-pub(super) fn storage_accounts(
-    context: &Context<'_>,
-    subscription: &str,
-    resource_group: &str,
-    name: Option<&str>,
-) -> Result<Reply, ArmError> {
-    let mut core = lock(&context.state.core);
-    let group_key = group_key_checked(&core, subscription, resource_group)?;
-    let group =
-        core.world.resource_groups.get(&group_key).ok_or_else(|| arm::resource_group_not_found(resource_group))?;
-    let (group_id, group_location) = (group.id.clone(), group.location.clone());
-    let render = |account: &crate::world::StorageAccount| {
-        json!({
-            "id": account.id,
-            "name": account.name,
-            "type": "Microsoft.Storage/storageAccounts",
-            "location": account.location,
-            "kind": "StorageV2",
-            "sku": { "name": "Standard_LRS", "tier": "Standard" },
-            "properties": { "provisioningState": "Succeeded" },
-        })
-    };
-    let Some(name) = name else {
-        if context.method != Method::GET {
-            return Err(arm::method_not_allowed(context.method.as_str()));
-        }
-        let prefix = format!("{group_key}/");
-        let mut value: Vec<(&String, Value)> = core
-            .world
-            .storage_accounts
-            .iter()
-            .filter(|(key, _)| key.starts_with(&prefix))
-            .map(|(key, account)| (key, render(account)))
-            .collect();
-        value.sort_by(|a, b| a.0.cmp(b.0));
-        let value: Vec<Value> = value.into_iter().map(|(_, v)| v).collect();
-        return Ok(Reply::json(StatusCode::OK, json!({ "value": value })));
-    };
-    let id = format!("{group_id}/providers/Microsoft.Storage/storageAccounts/{name}");
-    let key = id.to_ascii_lowercase();
-    match context.method {
-        Method::GET | Method::HEAD => {
-            let account =
-                core.world.storage_accounts.get(&key).ok_or_else(|| {
-                    arm::resource_not_found("Microsoft.Storage/storageAccounts", name, resource_group)
-                })?;
-            Ok(Reply::json(StatusCode::OK, render(account)))
-        }
-        Method::PUT => {
-            let body = context.required_body()?;
-            let location = body.get("location").and_then(Value::as_str).map_or(group_location, str::to_owned);
-            let created = !core.world.storage_accounts.contains_key(&key);
-            let account = crate::world::StorageAccount { id, name: name.to_owned(), location };
-            let reply = render(&account);
-            core.world.storage_accounts.insert(key, account);
-            Ok(Reply::json(if created { StatusCode::CREATED } else { StatusCode::OK }, reply))
-        }
-        Method::DELETE => match core.world.storage_accounts.remove(&key) {
-            Some(_) => Ok(Reply::empty(StatusCode::OK)),
-            None => Ok(Reply::empty(StatusCode::NO_CONTENT)),
-        },
-        ref other => Err(arm::method_not_allowed(other.as_str())),
     }
 }
 

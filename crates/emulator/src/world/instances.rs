@@ -4,12 +4,10 @@ use crate::util::set_field;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
+use super::kinds::{self, DatasourceKind, Need};
 use super::{Instance, InstanceKey, Vault, World};
 use crate::error::{ArmError, arm, user_facing_error};
 use crate::ids::{self, ArmId};
-
-/// The datasource type of blobs in a storage account.
-pub(crate) const BLOB_DATASOURCE_TYPE: &str = "Microsoft.Storage/storageAccounts/blobServices";
 
 /// The properties of a `BackupInstance` a client may set; everything else in a request is dropped, and the
 /// read-only ones are computed.
@@ -32,7 +30,8 @@ pub(crate) struct InstancePlan {
     pub policy_key: String,
     /// The properties to store.
     pub properties: Map<String, Value>,
-    /// The missing-permission failure the operation will end with, if any.
+    /// The failure the operation will end with, if any: a missing role or a prerequisite the service checks
+    /// while it works.
     pub permission_error: Option<ArmError>,
 }
 
@@ -116,14 +115,14 @@ impl World {
             invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a valid ARM resource ID"))
         })?;
         let datasource_type = text(properties, "/dataSourceInfo/datasourceType").unwrap_or_default();
-        let says_disk = datasource_type.eq_ignore_ascii_case("Microsoft.Compute/disks");
-        if says_disk && !datasource.is_disk() {
-            return Err(invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a managed disk ID")));
+        let named_kind = DatasourceKind::from_type(datasource_type);
+        if let Some(kind) = named_kind
+            && !kind.matches(&datasource)
+        {
+            return Err(invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a {} ID", kind.noun())));
         }
-        let says_blob = datasource_type.eq_ignore_ascii_case(BLOB_DATASOURCE_TYPE);
-        if says_blob && !datasource.is_type("Microsoft.Storage", &["storageAccounts"]) {
-            return Err(invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a storage account ID")));
-        }
+        // A disk ID is a disk instance even when the type says otherwise (as before the other kinds came).
+        let kind = named_kind.or_else(|| datasource.is_disk().then_some(DatasourceKind::Disk));
         let datasource_key = datasource.key();
         let existing = instance_name.and_then(|name| vault.instances.get(&name.to_ascii_lowercase()));
         if let Some(existing) = existing
@@ -176,27 +175,15 @@ impl World {
         }
 
         let mut permission_error = None;
-        if says_blob {
-            if !self.storage_accounts.contains_key(&datasource_key) {
-                return Err(ArmError::user_facing(
-                    StatusCode::BAD_REQUEST,
-                    "UserErrorStorageAccountNotFound",
-                    format!("Could not perform the operation as the storage account '{datasource_id}' does not exist."),
-                    &[
-                        "Check the storage account ID; a storage account that was deleted or moved must be protected again.",
-                    ],
-                    activity_id,
-                ));
-            }
-            // The policy must be one for blobs.
-            let policy_types = vault
+        if let Some(kind) = kind {
+            self.check_datasource_exists(kind, &datasource, activity_id)?;
+            let policy_properties = vault
                 .policies
                 .get(&policy.name().to_ascii_lowercase())
-                .and_then(|p| p.properties.get("datasourceTypes"))
-                .and_then(Value::as_array)
-                .map(|types| types.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>())
-                .unwrap_or_default();
-            if !policy_types.iter().any(|t| t.eq_ignore_ascii_case(BLOB_DATASOURCE_TYPE)) {
+                .map_or(&Value::Null, |policy| &policy.properties);
+            // The policy must be one for the datasource's type.
+            let policy_types = kinds::policy_types(policy_properties);
+            if named_kind.is_some() && !policy_types.iter().any(|t| t.eq_ignore_ascii_case(datasource_type)) {
                 return Err(ArmError::user_facing(
                     StatusCode::BAD_REQUEST,
                     "UserErrorDatasourceAndPolicyTypeMismatch",
@@ -209,64 +196,24 @@ impl World {
                     activity_id,
                 ));
             }
-            permission_error = self.missing_permission(
-                vault,
-                &[(
-                    &datasource,
-                    ids::STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR,
-                    "Storage Account Backup Contributor",
-                    "Microsoft.Storage/storageAccounts/blobServices/containers/read",
-                )],
-                activity_id,
-            );
-        }
-        if is_disk {
-            let snapshot_group = snapshot_resource_group(properties).ok_or_else(|| {
-                ArmError::user_facing(
-                    StatusCode::BAD_REQUEST,
-                    "UserErrorOperationalStoreParametersNotProvided",
-                    "Could not perform the operation as Snapshot Data store Resource Group parameter is not provided",
-                    &["Provide the snapshot data store resource group parameter. The snapshot data store resource \
-                       group is the location where the disk snapshots are stored."],
-                    activity_id,
-                )
-            })?;
-            let group = ArmId::parse(&snapshot_group).filter(ArmId::is_resource_group).ok_or_else(|| {
-                ArmError::user_facing(
-                    StatusCode::BAD_REQUEST,
-                    "UserErrorInvalidOperationalStoreResourceGroup",
-                    format!("Snapshot Data store Resource Group provided is invalid: '{snapshot_group}'"),
-                    &["Provide a valid resource group for the snapshot data store."],
-                    activity_id,
-                )
-            })?;
-            if !self.resource_groups.contains_key(&group.key()) {
+            // AKS: the support matrix says policy modification is not supported.
+            if kind == DatasourceKind::Kubernetes
+                && let Some(existing) = existing
+                && existing.policy_key != policy.key()
+            {
                 return Err(ArmError::user_facing(
                     StatusCode::BAD_REQUEST,
-                    "UserErrorSnapshotRGNotFound",
-                    "Could not perform the operation as Snapshot Data store Resource Group does not exist.",
-                    &["Create the resource group and provide the required permissions on it."],
+                    "UserErrorPolicyChangeNotSupported",
+                    format!(
+                        "The backup policy of backup instance '{}' cannot be changed: Kubernetes cluster backup does \
+                         not support policy modification.",
+                        existing.name
+                    ),
+                    &["Stop protection and protect the cluster again with the new policy."],
                     activity_id,
                 ));
             }
-            permission_error = self.missing_permission(
-                vault,
-                &[
-                    (
-                        &datasource,
-                        ids::DISK_BACKUP_READER,
-                        "Disk Backup Reader",
-                        "Microsoft.Compute/disks/beginGetAccess/action",
-                    ),
-                    (
-                        &group,
-                        ids::DISK_SNAPSHOT_CONTRIBUTOR,
-                        "Disk Snapshot Contributor",
-                        "Microsoft.Compute/snapshots/write",
-                    ),
-                ],
-                activity_id,
-            );
+            permission_error = self.kind_rules(kind, vault, &datasource, properties, policy_properties, activity_id)?;
         }
 
         let mut stored = Map::new();
@@ -304,27 +251,25 @@ impl World {
         )
     }
 
-    /// The vault identity's missing role, as the failure the operation ends with.
-    /// `needed`: the scopes, the roles (GUID and name) the vault's identity needs there, and an action the role
-    /// grants (for the message). Owner and Contributor count for any of them.
-    fn missing_permission(
-        &self,
-        vault: &Vault,
-        needed: &[(&ArmId, &str, &str, &str)],
-        activity_id: &str,
-    ) -> Option<ArmError> {
-        let principal = vault.identity.as_ref().map(|identity| identity.principal_id.as_str());
-        let (scope, role, action) = needed.iter().find_map(|(scope, role, role_name, action)| {
-            let granted = principal
-                .is_some_and(|principal| self.has_role(principal, &scope.key(), &[role, ids::OWNER, ids::CONTRIBUTOR]));
-            (!granted).then_some((scope.canonical(), *role_name, *action))
+    /// The first missing role of `needed`, as the failure the operation ends with. Owner and Contributor count
+    /// for any role.
+    pub(super) fn missing_permission(&self, vault: &Vault, needed: &[Need<'_>], activity_id: &str) -> Option<ArmError> {
+        let vault_principal = vault.identity.as_ref().map(|identity| identity.principal_id.as_str());
+        let (principal, holder, scope, role, action) = needed.iter().find_map(|need| {
+            let (principal, holder) = match &need.principal {
+                Some((principal, holder)) => (Some(*principal), holder.as_str()),
+                None => (vault_principal, "The vault's managed identity"),
+            };
+            let granted = principal.is_some_and(|principal| {
+                self.has_role(principal, &need.scope.key(), &[need.role, ids::OWNER, ids::CONTRIBUTOR])
+            });
+            (!granted).then(|| (principal, holder, need.scope.canonical(), need.role_name, need.action))
         })?;
         let client = principal.unwrap_or("(the vault has no managed identity)");
         let detail = format!(
             "Validate for Protection failed. Exception Message: The client '{client}' with object id '{client}' does \
-             not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. The \
-             vault's managed identity needs the {role} role there. If access was recently granted, please refresh \
-             your credentials."
+             not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. \
+             {holder} needs the {role} role there. If access was recently granted, please refresh your credentials."
         );
         let message = "Appropriate permissions to perform the operation is missing.";
         let mut info = user_facing_error(
@@ -490,8 +435,9 @@ impl World {
     }
 }
 
-/// The snapshot resource group of a disk instance: `resourceGroupId` of its `AzureOperationalStoreParameters`.
-fn snapshot_resource_group(properties: &Value) -> Option<String> {
+/// The snapshot resource group of a disk or AKS instance: `resourceGroupId` of its
+/// `AzureOperationalStoreParameters`.
+pub(super) fn snapshot_resource_group(properties: &Value) -> Option<String> {
     properties
         .pointer("/policyInfo/policyParameters/dataStoreParametersList")?
         .as_array()?

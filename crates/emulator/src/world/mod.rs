@@ -4,7 +4,9 @@
 //! Every map is keyed by the lowercase ARM ID (see `ids::key`), so lookups are one hash or tree access and names
 //! match without case, as in ARM. Names keep the case they were created with.
 
+mod datasources;
 mod instances;
+mod kinds;
 mod operations;
 mod resources;
 mod seed;
@@ -14,7 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
 use serde_json::Value;
 
+pub(crate) use datasources::{ServerEngine, cluster_id, server_id, storage_account_id};
 pub(crate) use instances::{InstanceView, protection_status_for, render_instance};
+pub(crate) use kinds::{check_policy, is_operational_blob_backup};
 pub(crate) use operations::{OperationScope, OperationSpec, Planned, ScopeKind};
 pub(crate) use resources::client_vault_properties;
 
@@ -103,11 +107,62 @@ pub(crate) struct Disk {
     pub tags: Option<Value>,
 }
 
-/// A storage account: what blob backup needs of one (it exists, and where).
+/// A storage account: what blob and ADLS backup need of one (it exists, where, whether its namespace is
+/// hierarchical, and its blob containers).
 pub(crate) struct StorageAccount {
     pub id: String,
     pub name: String,
     pub location: String,
+    /// `properties.isHnsEnabled`: a Data Lake Storage Gen2 account.
+    pub hns: bool,
+    /// Blob containers, by lower-case name; the value keeps the name's case.
+    pub containers: BTreeMap<String, String>,
+}
+
+/// An AKS cluster (`Microsoft.ContainerService/managedClusters`) with what backup needs of it: its
+/// system-assigned identity, its cluster extensions and its trusted access role bindings.
+pub(crate) struct KubernetesCluster {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    /// The object ID of the cluster's system-assigned identity.
+    pub principal_id: String,
+    /// The tenant of that identity.
+    pub tenant_id: String,
+    /// `{cluster}/providers/Microsoft.KubernetesConfiguration/extensions/{name}`, by lower-case name.
+    pub extensions: BTreeMap<String, ClusterExtension>,
+    /// `{cluster}/trustedAccessRoleBindings/{name}`, by lower-case name.
+    pub bindings: BTreeMap<String, TrustedAccessBinding>,
+}
+
+/// A cluster extension (`Microsoft.KubernetesConfiguration/extensions`).
+pub(crate) struct ClusterExtension {
+    pub name: String,
+    /// `properties.extensionType`, `microsoft.dataprotection.kubernetes` for the backup extension.
+    pub extension_type: String,
+    /// `properties.provisioningState`.
+    pub provisioning_state: String,
+    /// `properties.aksAssignedIdentity.principalId`: the extension's own identity.
+    pub principal_id: String,
+    /// `properties.configurationSettings`, as the client sent them.
+    pub configuration: Value,
+}
+
+/// A trusted access role binding (`Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings`).
+pub(crate) struct TrustedAccessBinding {
+    pub name: String,
+    /// `properties.sourceResourceId`: the resource granted access (a backup vault).
+    pub source_resource_id: String,
+    /// `properties.roles`.
+    pub roles: Vec<String>,
+}
+
+/// A PostgreSQL or MySQL flexible server: what backup needs of one (it exists, and where).
+pub(crate) struct FlexibleServer {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    pub engine: ServerEngine,
 }
 
 pub(crate) struct VaultIdentity {
@@ -299,6 +354,10 @@ pub(crate) struct World {
     pub disks: HashMap<String, Disk>,
     /// Storage accounts, by lower-case ID.
     pub storage_accounts: HashMap<String, StorageAccount>,
+    /// AKS clusters, by lower-case ID.
+    pub kubernetes_clusters: HashMap<String, KubernetesCluster>,
+    /// PostgreSQL and MySQL flexible servers, by lower-case ID.
+    pub flexible_servers: HashMap<String, FlexibleServer>,
     pub vaults: HashMap<String, Vault>,
     pub role_assignments: HashMap<String, RoleAssignment>,
     pub assignments_by_principal: HashMap<String, BTreeSet<String>>,
@@ -323,6 +382,8 @@ impl World {
             resource_groups: HashMap::new(),
             disks: HashMap::new(),
             storage_accounts: HashMap::new(),
+            kubernetes_clusters: HashMap::new(),
+            flexible_servers: HashMap::new(),
             vaults: HashMap::new(),
             role_assignments: HashMap::new(),
             assignments_by_principal: HashMap::new(),

@@ -127,6 +127,8 @@ impl World {
             self.remove_vault(&vault);
         }
         self.storage_accounts.retain(|key, _| !key.starts_with(&prefix));
+        self.kubernetes_clusters.retain(|key, _| !key.starts_with(&prefix));
+        self.flexible_servers.retain(|key, _| !key.starts_with(&prefix));
         let disks: Vec<String> = self.disks.keys().filter(|key| key.starts_with(&prefix)).cloned().collect();
         for disk in disks {
             self.remove_disk(&disk);
@@ -231,7 +233,7 @@ impl World {
             self.directory.insert(identity.principal_id.to_ascii_lowercase(), format!("identity of {id}"));
             if auto_grant {
                 let scope = format!("/subscriptions/{subscription}");
-                for role in [ids::DISK_BACKUP_READER, ids::DISK_SNAPSHOT_CONTRIBUTOR] {
+                for role in ids::AUTO_GRANTED_VAULT_ROLES {
                     let _ = self.add_role_assignment(
                         &new_uuid(),
                         &scope,

@@ -99,20 +99,55 @@ impl World {
             };
             world.add_disk(&group, &seed.name, &location, seed.disk_size_gb.unwrap_or(32), None, now_ms);
         }
-        for seed in &scenario.storage_accounts {
-            let subscription = subscription_of(&seed.subscription_id, &format!("storage account '{}'", seed.name))?;
-            let group_key = ids::resource_group_id(&subscription, &seed.resource_group).to_ascii_lowercase();
-            let Some(group) = world.resource_groups.get(&group_key) else {
-                return Err(format!(
-                    "storage account '{}': resource group '{}' is not in the scenario",
-                    seed.name, seed.resource_group
-                ));
-            };
-            let location = seed.location.clone().unwrap_or_else(|| group.location.clone());
-            let id = format!("{}/providers/Microsoft.Storage/storageAccounts/{}", group.id, seed.name);
+        let group_of = |world: &World, subscription: &Option<String>, group: &str, what: String| {
+            let subscription = subscription_of(subscription, &what)?;
+            let group_key = ids::resource_group_id(&subscription, group).to_ascii_lowercase();
             world
-                .storage_accounts
-                .insert(id.to_ascii_lowercase(), super::StorageAccount { id, name: seed.name.clone(), location });
+                .resource_groups
+                .get(&group_key)
+                .map(|group| (group.id.clone(), group.location.clone()))
+                .ok_or_else(|| format!("{what}: resource group '{group}' is not in the scenario"))
+        };
+        for seed in &scenario.storage_accounts {
+            let what = format!("storage account '{}'", seed.name);
+            let (group_id, group_location) = group_of(&world, &seed.subscription_id, &seed.resource_group, what)?;
+            let location = seed.location.clone().unwrap_or(group_location);
+            world.add_storage_account(&group_id, &seed.name, &location, seed.is_hns_enabled, &seed.containers);
+        }
+        for seed in &scenario.kubernetes_clusters {
+            let what = format!("Kubernetes cluster '{}'", seed.name);
+            let (group_id, group_location) = group_of(&world, &seed.subscription_id, &seed.resource_group, what)?;
+            let location = seed.location.clone().unwrap_or(group_location);
+            let key = world.add_cluster(&group_id, &seed.name, &location, seed.identity_principal_id.as_deref());
+            for extension in &seed.extensions {
+                let extension = super::ClusterExtension {
+                    name: extension.name.clone(),
+                    extension_type: extension.extension_type.clone(),
+                    provisioning_state: extension.provisioning_state.clone().unwrap_or_else(|| "Succeeded".to_owned()),
+                    principal_id: extension.identity_principal_id.clone().unwrap_or_else(new_uuid),
+                    configuration: extension.configuration_settings.clone().unwrap_or_else(|| json!({})),
+                };
+                world.add_extension(&key, extension);
+            }
+            for binding in &seed.trusted_access_role_bindings {
+                let binding = super::TrustedAccessBinding {
+                    name: binding.name.clone(),
+                    source_resource_id: binding.source_resource_id.clone(),
+                    roles: binding.roles.clone(),
+                };
+                world.add_binding(&key, binding);
+            }
+        }
+        for (engine, seeds) in [
+            (super::ServerEngine::PostgreSql, &scenario.postgresql_flexible_servers),
+            (super::ServerEngine::MySql, &scenario.mysql_flexible_servers),
+        ] {
+            for seed in seeds {
+                let what = format!("{} '{}'", engine.resource_type(), seed.name);
+                let (group_id, group_location) = group_of(&world, &seed.subscription_id, &seed.resource_group, what)?;
+                let location = seed.location.clone().unwrap_or(group_location);
+                world.add_server(&group_id, engine, &seed.name, &location);
+            }
         }
         for seed in &scenario.vaults {
             let subscription = subscription_of(&seed.subscription_id, &format!("vault '{}'", seed.name))?;
@@ -402,18 +437,61 @@ impl World {
             });
         }
         for key in sorted(self.storage_accounts.keys()) {
-            let (Some(account), Some(id)) = (
-                self.storage_accounts.get(key),
-                self.storage_accounts.get(key).and_then(|account| ArmId::parse(&account.id)),
-            ) else {
-                continue;
-            };
+            let Some(account) = self.storage_accounts.get(key) else { continue };
+            let Some(id) = ArmId::parse(&account.id) else { continue };
             scenario.storage_accounts.push(crate::scenario::StorageAccountSeed {
                 subscription_id: Some(id.subscription.clone()),
                 resource_group: id.resource_group.clone().unwrap_or_default(),
                 name: account.name.clone(),
                 location: Some(account.location.clone()),
+                is_hns_enabled: account.hns,
+                containers: account.containers.values().cloned().collect(),
             });
+        }
+        for key in sorted(self.kubernetes_clusters.keys()) {
+            let Some(cluster) = self.kubernetes_clusters.get(key) else { continue };
+            let Some(id) = ArmId::parse(&cluster.id) else { continue };
+            scenario.kubernetes_clusters.push(crate::scenario::KubernetesClusterSeed {
+                subscription_id: Some(id.subscription.clone()),
+                resource_group: id.resource_group.clone().unwrap_or_default(),
+                name: cluster.name.clone(),
+                location: Some(cluster.location.clone()),
+                identity_principal_id: Some(cluster.principal_id.clone()),
+                extensions: cluster
+                    .extensions
+                    .values()
+                    .map(|extension| crate::scenario::ClusterExtensionSeed {
+                        name: extension.name.clone(),
+                        extension_type: extension.extension_type.clone(),
+                        provisioning_state: Some(extension.provisioning_state.clone()),
+                        identity_principal_id: Some(extension.principal_id.clone()),
+                        configuration_settings: Some(extension.configuration.clone()),
+                    })
+                    .collect(),
+                trusted_access_role_bindings: cluster
+                    .bindings
+                    .values()
+                    .map(|binding| crate::scenario::TrustedAccessRoleBindingSeed {
+                        name: binding.name.clone(),
+                        source_resource_id: binding.source_resource_id.clone(),
+                        roles: binding.roles.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        for key in sorted(self.flexible_servers.keys()) {
+            let Some(server) = self.flexible_servers.get(key) else { continue };
+            let Some(id) = ArmId::parse(&server.id) else { continue };
+            let seed = crate::scenario::FlexibleServerSeed {
+                subscription_id: Some(id.subscription.clone()),
+                resource_group: id.resource_group.clone().unwrap_or_default(),
+                name: server.name.clone(),
+                location: Some(server.location.clone()),
+            };
+            match server.engine {
+                super::ServerEngine::PostgreSql => scenario.postgresql_flexible_servers.push(seed),
+                super::ServerEngine::MySql => scenario.mysql_flexible_servers.push(seed),
+            }
         }
         for key in sorted(self.vaults.keys()) {
             let Some(vault) = self.vaults.get(key) else { continue };

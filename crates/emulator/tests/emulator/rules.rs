@@ -168,7 +168,9 @@ async fn new_vault_identities_are_granted_roles_unless_the_setting_is_off() {
             .iter()
             .filter(|assignment| assignment.principal_id == principal)
             .count();
-        assert_eq!(granted, if auto_grant { 2 } else { 0 });
+        // Disk Backup Reader, Disk Snapshot Contributor, Storage Account Backup Contributor, Reader, the PostgreSQL
+        // long-term retention role and MySQL Backup And Export Operator.
+        assert_eq!(granted, if auto_grant { 6 } else { 0 });
     }
 }
 
@@ -530,7 +532,14 @@ async fn role_assignments_follow_arm_rules() {
         world::VAULT_PRINCIPAL_ID
     ));
     let listed: Value = test.get(&list).await.json().await.unwrap();
-    assert_eq!(listed["value"].as_array().unwrap().len(), 1, "{listed}");
+    // The one at the disk, and those above it (the default world's grants on the subscription).
+    let at_disk = listed["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|assignment| assignment["properties"]["scope"].as_str().unwrap().eq_ignore_ascii_case(&scope))
+        .count();
+    assert_eq!(at_disk, 1, "{listed}");
     // With the role the unauthorized disk validates.
     let response = test
         .post(&test.arm(&format!("{}/validateForBackup", vault_path())), Some(&validate_body(world::DISK_UNAUTHORIZED)))
@@ -710,9 +719,14 @@ async fn a_vault_that_takes_one_instance_write_at_a_time_refuses_the_second() {
     assert_eq!(second.status(), StatusCode::CREATED);
 }
 
-/// The default world plus storage account `stblob01` in the workload group and an operational blob policy.
+/// The default world plus storage account `stblob01` in the workload group and an operational blob policy, without
+/// the vault identity's roles on the subscription (so that each test grants what it needs).
 fn blob_world() -> Scenario {
     let mut scenario = Scenario::default_world();
+    let subscription = format!("/subscriptions/{}", world::SUBSCRIPTION_ID);
+    scenario.role_assignments.retain(|assignment| {
+        !(assignment.principal_id == world::VAULT_PRINCIPAL_ID && assignment.scope == subscription)
+    });
     scenario.storage_accounts.push(dataprotection_emulator::scenario::StorageAccountSeed {
         resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
         name: "stblob01".into(),
@@ -827,10 +841,476 @@ async fn storage_accounts_are_served_and_saved() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list["value"].as_array().unwrap().len(), 2);
+    // The default world's two accounts, stblob01 and stnew.
+    assert_eq!(list["value"].as_array().unwrap().len(), 4);
     assert_eq!(test.delete(&test.arm(&account_id("stnew"))).await.status(), StatusCode::OK);
     assert_error(test.get(&test.arm(&account_id("stnew"))).await, StatusCode::NOT_FOUND, "ResourceNotFound").await;
     let saved = test.state().snapshot();
-    assert_eq!(saved.storage_accounts.len(), 1);
-    assert_eq!(saved.storage_accounts[0].name, "stblob01");
+    let names: Vec<&str> = saved.storage_accounts.iter().map(|account| account.name.as_str()).collect();
+    assert_eq!(names, ["stappdata01", "stblob01", "stlakedata01"]);
+}
+
+/// A policy of `datasource_type` in the default vault: `backup` an `AzureBackupRule` (store, backup type,
+/// interval) if any, and default retention rules in `retention_stores`.
+fn kind_policy(datasource_type: &str, backup: Option<(&str, &str, &str)>, retention_stores: &[&str]) -> Value {
+    let mut rules: Vec<Value> = backup
+        .map(|(store, backup_type, interval)| {
+            json!({"name": "BackupIntervals", "objectType": "AzureBackupRule",
+                   "backupParameters": {"objectType": "AzureBackupParams", "backupType": backup_type},
+                   "dataStore": {"dataStoreType": store, "objectType": "DataStoreInfoBase"},
+                   "trigger": {"objectType": "ScheduleBasedTriggerContext",
+                               "schedule": {"repeatingTimeIntervals": [format!("R/2024-01-01T02:00:00+00:00/{interval}")], "timeZone": "UTC"},
+                               "taggingCriteria": [{"isDefault": true, "taggingPriority": 99, "tagInfo": {"id": "Default_", "tagName": "Default"}}]}})
+        })
+        .into_iter()
+        .collect();
+    for store in retention_stores {
+        let name = if *store == "OperationalStore" && retention_stores.len() > 1 {
+            "Default_OperationalStore"
+        } else {
+            "Default"
+        };
+        rules.push(json!({"name": name, "objectType": "AzureRetentionRule", "isDefault": true,
+            "lifecycles": [{"deleteAfter": {"objectType": "AbsoluteDeleteOption", "duration": "P30D"},
+                "sourceDataStore": {"dataStoreType": store, "objectType": "DataStoreInfoBase"},
+                "targetDataStoreCopySettings": []}]}));
+    }
+    json!({"properties": {"objectType": "BackupPolicy", "datasourceTypes": [datasource_type], "policyRules": rules}})
+}
+
+/// PUTs a policy into the default vault and asserts it is accepted.
+async fn put_policy(test: &support::TestEmulator, name: &str, policy: &Value) {
+    let response = test.put(&test.arm(&world::policy_id(name)), policy).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+}
+
+/// Instance properties for a datasource of the new kinds, as the provider sends them (with `dataSourceSetInfo`).
+fn kind_properties(datasource_type: &str, resource_type: &str, id: &str, policy: &str, parameters: Value) -> Value {
+    let name = id.rsplit('/').next().unwrap();
+    let info = |object_type: &str| {
+        json!({"objectType": object_type, "datasourceType": datasource_type, "resourceType": resource_type,
+               "resourceID": id, "resourceUri": id, "resourceName": name, "resourceLocation": world::LOCATION})
+    };
+    let mut properties = json!({
+        "objectType": "BackupInstance", "friendlyName": name,
+        "dataSourceInfo": info("Datasource"), "dataSourceSetInfo": info("DatasourceSet"),
+        "policyInfo": {"policyId": world::policy_id(policy)}
+    });
+    if !parameters.is_null() {
+        properties["policyInfo"]["policyParameters"] = parameters;
+    }
+    properties
+}
+
+const BLOB: &str = "Microsoft.Storage/storageAccounts/blobServices";
+const ADLS: &str = "Microsoft.Storage/storageAccounts/adlsBlobServices";
+const AKS: &str = "Microsoft.ContainerService/managedClusters";
+const POSTGRESQL: &str = "Microsoft.DBforPostgreSQL/flexibleServers";
+const MYSQL: &str = "Microsoft.DBforMySQL/flexibleServers";
+
+fn containers(object_type: &str, names: &[&str]) -> Value {
+    json!({"backupDatasourceParametersList": [{"objectType": object_type, "containersList": names}]})
+}
+
+fn aks_parameters(snapshot_group: Option<&str>) -> Value {
+    let mut parameters = json!({"backupDatasourceParametersList": [{
+        "objectType": "KubernetesClusterBackupDatasourceParameters", "snapshotVolumes": true,
+        "includeClusterScopeResources": true, "excludedNamespaces": ["kube-system"]}]});
+    if let Some(group) = snapshot_group {
+        parameters["dataStoreParametersList"] = json!([{"objectType": "AzureOperationalStoreParameters",
+            "dataStoreType": "OperationalStore", "resourceGroupId": world::resource_group_id(group)}]);
+    }
+    parameters
+}
+
+/// validateForBackup of `properties`: the synchronous error code, or the operation's end (status and error code).
+async fn validate_outcome(test: &support::TestEmulator, properties: &Value) -> (String, String) {
+    let url = test.arm(&format!("{}/validateForBackup", vault_path()));
+    let response = test.post(&url, Some(&json!({ "backupInstance": properties }))).await;
+    if response.status() != StatusCode::ACCEPTED {
+        let body: Value = response.json().await.unwrap();
+        return ("Refused".to_owned(), body["error"]["code"].as_str().unwrap_or_default().to_owned());
+    }
+    let status = test.wait(&header(&response, "azure-asyncoperation")).await;
+    (status["status"].as_str().unwrap().to_owned(), status["error"]["code"].as_str().unwrap_or_default().to_owned())
+}
+
+fn outcome(status: &str, code: &str) -> (String, String) {
+    (status.to_owned(), code.to_owned())
+}
+
+#[tokio::test]
+async fn blob_backup_checks_hns_containers_and_refuses_to_stop_operational_backup() {
+    let test = support::start().await;
+    test.fast();
+    put_policy(&test, "policy-blob-operational", &kind_policy(BLOB, None, &["OperationalStore"])).await;
+    put_policy(
+        &test,
+        "policy-blob-vaulted",
+        &kind_policy(BLOB, Some(("VaultStore", "Discrete", "P1D")), &["VaultStore", "OperationalStore"]),
+    )
+    .await;
+    let account = |name: &str| world::storage_account_id(name);
+    let blob = |name: &str, policy: &str, parameters: Value| {
+        kind_properties(BLOB, "Microsoft.Storage/storageAccounts", &account(name), policy, parameters)
+    };
+    // An HNS account is not for blob backup.
+    let hns = blob(world::STORAGE_ACCOUNT_ADLS, "policy-blob-operational", Value::Null);
+    assert_eq!(validate_outcome(&test, &hns).await, outcome("Failed", "UserErrorUnsupportedStorageAccountType"));
+    // Vaulted backup needs containers, and ones the account has.
+    let none = blob(world::STORAGE_ACCOUNT_BLOB, "policy-blob-vaulted", Value::Null);
+    assert_eq!(validate_outcome(&test, &none).await, outcome("Failed", "UserErrorNoContainersSelectedForOperation"));
+    let wrong = blob(
+        world::STORAGE_ACCOUNT_BLOB,
+        "policy-blob-vaulted",
+        containers("BlobBackupDatasourceParameters", &["invoices", "missing"]),
+    );
+    assert_eq!(
+        validate_outcome(&test, &wrong).await,
+        outcome("Failed", "UserErrorIncorrectContainersSelectedForOperation")
+    );
+    let vaulted = blob(
+        world::STORAGE_ACCOUNT_BLOB,
+        "policy-blob-vaulted",
+        containers("BlobBackupDatasourceParameters", &["INVOICES"]),
+    );
+    assert_eq!(validate_outcome(&test, &vaulted).await, outcome("Succeeded", ""));
+    // A disk policy for blobs.
+    let mismatch = blob(world::STORAGE_ACCOUNT_BLOB, world::POLICY_DAILY, Value::Null);
+    assert_eq!(
+        validate_outcome(&test, &mismatch).await,
+        outcome("Refused", "UserErrorDatasourceAndPolicyTypeMismatch")
+    );
+
+    // Operational backup only: protected, but stopProtection is refused.
+    let operational = blob(world::STORAGE_ACCOUNT_BLOB, "policy-blob-operational", Value::Null);
+    let created = test.put(&test.arm(&instance_path("blob-op")), &json!({ "properties": operational })).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(test.wait(&header(&created, "azure-asyncoperation")).await["status"], "Succeeded");
+    let stop = test.post(&test.arm(&format!("{}/stopProtection", instance_path("blob-op"))), None).await;
+    assert_error(stop, StatusCode::BAD_REQUEST, "UserErrorStopProtectionNotSupportedForBlobOperationalBackup").await;
+    // With containers (vaulted backup) it may be stopped.
+    let updated = test.put(&test.arm(&instance_path("blob-op")), &json!({ "properties": vaulted })).await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    test.wait(&header(&updated, "azure-asyncoperation")).await;
+    let stop = test.post(&test.arm(&format!("{}/stopProtection", instance_path("blob-op"))), None).await;
+    assert_eq!(stop.status(), StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn adls_backup_needs_an_hns_account_and_its_containers() {
+    let test = support::start().await;
+    test.fast();
+    put_policy(&test, "policy-adls", &kind_policy(ADLS, Some(("VaultStore", "Discrete", "P1W")), &["VaultStore"]))
+        .await;
+    let adls = |name: &str, names: Option<&[&str]>| {
+        let parameters = names.map_or(Value::Null, |names| containers("AdlsBlobBackupDatasourceParameters", names));
+        kind_properties(
+            ADLS,
+            "Microsoft.Storage/storageAccounts",
+            &world::storage_account_id(name),
+            "policy-adls",
+            parameters,
+        )
+    };
+    assert_eq!(
+        validate_outcome(&test, &adls(world::STORAGE_ACCOUNT_BLOB, Some(&["invoices"]))).await,
+        outcome("Failed", "UserErrorUnsupportedStorageAccountType")
+    );
+    assert_eq!(
+        validate_outcome(&test, &adls(world::STORAGE_ACCOUNT_ADLS, None)).await,
+        outcome("Failed", "UserErrorNoContainersSelectedForOperation")
+    );
+    assert_eq!(
+        validate_outcome(&test, &adls(world::STORAGE_ACCOUNT_ADLS, Some(&["raw", "gold"]))).await,
+        outcome("Failed", "UserErrorIncorrectContainersSelectedForOperation")
+    );
+    assert_eq!(
+        validate_outcome(&test, &adls("stnothere", Some(&["raw"]))).await,
+        outcome("Refused", "UserErrorStorageAccountNotFound")
+    );
+    assert_eq!(
+        validate_outcome(&test, &adls(world::STORAGE_ACCOUNT_ADLS, Some(&["raw", "curated"]))).await,
+        outcome("Succeeded", "")
+    );
+}
+
+#[tokio::test]
+async fn aks_backup_needs_the_extension_trusted_access_roles_and_keeps_its_policy() {
+    let test = support::start().await;
+    test.fast();
+    put_policy(
+        &test,
+        "policy-aks",
+        &kind_policy(AKS, Some(("OperationalStore", "Incremental", "PT4H")), &["OperationalStore"]),
+    )
+    .await;
+    put_policy(
+        &test,
+        "policy-aks-daily",
+        &kind_policy(AKS, Some(("OperationalStore", "Incremental", "P1D")), &["OperationalStore"]),
+    )
+    .await;
+    let cluster = world::kubernetes_cluster_id(world::AKS_CLUSTER);
+    let aks = |policy: &str, snapshot_group: Option<&str>| {
+        kind_properties(AKS, AKS, &cluster, policy, aks_parameters(snapshot_group))
+    };
+    let ready = aks("policy-aks", Some(world::SNAPSHOT_RESOURCE_GROUP));
+    assert_eq!(validate_outcome(&test, &ready).await, outcome("Succeeded", ""));
+    assert_eq!(
+        validate_outcome(&test, &aks("policy-aks", None)).await,
+        outcome("Refused", "UserErrorOperationalStoreParametersNotProvided")
+    );
+    assert_eq!(
+        validate_outcome(&test, &aks("policy-aks", Some("rg-missing"))).await,
+        outcome("Refused", "UserErrorSnapshotRGNotFound")
+    );
+    let missing_cluster = kind_properties(
+        AKS,
+        AKS,
+        &world::kubernetes_cluster_id("aks-missing"),
+        "policy-aks",
+        aks_parameters(Some(world::SNAPSHOT_RESOURCE_GROUP)),
+    );
+    assert_eq!(validate_outcome(&test, &missing_cluster).await, outcome("Refused", "UserErrorDatasourceNotFound"));
+    // The cluster's identity needs Contributor on the snapshot resource group: the workload group has none.
+    let url = test.arm(&format!("{}/validateForBackup", vault_path()));
+    let body = json!({"backupInstance": aks("policy-aks", Some(world::WORKLOAD_RESOURCE_GROUP))});
+    let response = test.post(&url, Some(&body)).await;
+    let status = test.wait(&header(&response, "azure-asyncoperation")).await;
+    assert_eq!(status["error"]["code"], "UserErrorMissingRequiredPermissions", "{status}");
+    let detail =
+        status["error"]["additionalInfo"][0]["info"]["innerError"]["additionalInfo"]["DetailedNonLocalisedMessage"]
+            .as_str()
+            .unwrap();
+    assert!(detail.contains(world::AKS_CLUSTER_PRINCIPAL_ID) && detail.contains("Contributor"), "{detail}");
+
+    // Protected; moving it to another policy is refused.
+    let created = test.put(&test.arm(&instance_path("aks")), &json!({ "properties": ready })).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(test.wait(&header(&created, "azure-asyncoperation")).await["status"], "Succeeded");
+    let moved = aks("policy-aks-daily", Some(world::SNAPSHOT_RESOURCE_GROUP));
+    let response = test.put(&test.arm(&instance_path("aks")), &json!({ "properties": moved })).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "UserErrorPolicyChangeNotSupported").await;
+    let delete = test.delete(&test.arm(&instance_path("aks"))).await;
+    test.wait(&header(&delete, "azure-asyncoperation")).await;
+
+    // Without the trusted access binding, then without the extension.
+    let binding = format!("{cluster}/trustedAccessRoleBindings/{}", world::AKS_TRUSTED_ACCESS_BINDING);
+    assert_eq!(test.delete(&test.arm(&binding)).await.status(), StatusCode::OK);
+    assert_eq!(
+        validate_outcome(&test, &ready).await,
+        outcome("Failed", "UserErrorTrustedAccessGatewayReturnedForbidden")
+    );
+    let extension =
+        format!("{cluster}/providers/Microsoft.KubernetesConfiguration/extensions/{}", world::AKS_BACKUP_EXTENSION);
+    assert_eq!(test.delete(&test.arm(&extension)).await.status(), StatusCode::OK);
+    assert_eq!(
+        validate_outcome(&test, &ready).await,
+        outcome("Failed", "UserErrorKubernetesBackupExtensionNotFoundError")
+    );
+}
+
+#[tokio::test]
+async fn flexible_servers_need_their_backup_role_on_the_server_and_reader_on_its_group() {
+    // The default world without the vault identity's roles on the subscription.
+    let mut scenario = Scenario::default_world();
+    let subscription = format!("/subscriptions/{}", world::SUBSCRIPTION_ID);
+    scenario.role_assignments.retain(|assignment| {
+        !(assignment.principal_id == world::VAULT_PRINCIPAL_ID && assignment.scope == subscription)
+    });
+    let test = support::start_with(scenario).await;
+    test.fast();
+    let test = &test;
+    for (kind, server, role, role_guid, policy) in [
+        (
+            POSTGRESQL,
+            world::postgresql_server_id(world::POSTGRESQL_SERVER),
+            "PostgreSQL Flexible Server Long Term Retention Backup Role",
+            "c088a766-074b-43ba-90d4-1fb21feae531",
+            "policy-pg",
+        ),
+        (
+            MYSQL,
+            world::mysql_server_id(world::MYSQL_SERVER),
+            "MySQL Backup And Export Operator",
+            "d18ad5f3-1baf-4119-b49b-d944edb1f9d0",
+            "policy-mysql",
+        ),
+    ] {
+        put_policy(test, policy, &kind_policy(kind, Some(("VaultStore", "Full", "P1W")), &["VaultStore"])).await;
+        let properties = kind_properties(kind, kind, &server, policy, Value::Null);
+        let detail = |status: &Value| {
+            status["error"]["additionalInfo"][0]["info"]["innerError"]["additionalInfo"]["DetailedNonLocalisedMessage"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let validate = || async {
+            let url = test.arm(&format!("{}/validateForBackup", vault_path()));
+            let response = test.post(&url, Some(&json!({ "backupInstance": properties }))).await;
+            test.wait(&header(&response, "azure-asyncoperation")).await
+        };
+        let status = validate().await;
+        assert!(detail(&status).contains(role) && detail(&status).contains(&server), "{status}");
+        let grant = |scope: &str, role: &str| {
+            let url = test.arm(&format!(
+                "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
+                dataprotection_emulator_uuid(scope, role)
+            ));
+            let body = json!({"properties": {
+                "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", world::SUBSCRIPTION_ID),
+                "principalId": world::VAULT_PRINCIPAL_ID}});
+            async move { assert_eq!(test.put(&url, &body).await.status(), StatusCode::CREATED) }
+        };
+        grant(&server, role_guid).await;
+        let group = world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP);
+        if kind == POSTGRESQL {
+            // Reader on the server's resource group too (MySQL, next, finds it granted).
+            let status = validate().await;
+            assert!(detail(&status).contains("Reader") && detail(&status).contains(&format!("'{group}'")), "{status}");
+            grant(&group, "acdd72a7-3385-48ef-bd42-f606fba81ae7").await;
+        }
+        assert_eq!(validate().await["status"], "Succeeded");
+        // A disk policy for the server is refused at once.
+        let mismatch = kind_properties(kind, kind, &server, world::POLICY_DAILY, Value::Null);
+        assert_eq!(
+            validate_outcome(test, &mismatch).await,
+            outcome("Refused", "UserErrorDatasourceAndPolicyTypeMismatch")
+        );
+    }
+}
+
+/// A role assignment name (a GUID) per scope and role, so the same grant is not made twice.
+fn dataprotection_emulator_uuid(scope: &str, role: &str) -> String {
+    let mut hash: u128 = 0xcbf2_9ce4_8422_2325;
+    for byte in scope.bytes().chain(role.bytes()) {
+        hash = (hash ^ u128::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let hex = format!("{hash:032x}");
+    format!("{}-{}-4{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+}
+
+#[tokio::test]
+async fn policies_of_the_other_kinds_follow_their_limits() {
+    let test = support::start().await;
+    let refused = [
+        kind_policy(POSTGRESQL, Some(("VaultStore", "Full", "P1D")), &["VaultStore"]),
+        kind_policy(MYSQL, Some(("OperationalStore", "Full", "P1W")), &["VaultStore"]),
+        kind_policy(AKS, Some(("OperationalStore", "Incremental", "PT4H")), &["VaultStore"]),
+        kind_policy(AKS, Some(("VaultStore", "Incremental", "PT4H")), &["OperationalStore"]),
+        kind_policy(ADLS, Some(("VaultStore", "Full", "P1D")), &["VaultStore"]),
+        kind_policy(ADLS, None, &["VaultStore"]),
+        kind_policy(BLOB, None, &[]),
+        kind_policy(BLOB, Some(("VaultStore", "Discrete", "PT4H")), &["VaultStore"]),
+        kind_policy("Microsoft.Unknown/things", None, &["VaultStore"]),
+    ];
+    for policy in &refused {
+        let response = test.put(&test.arm(&world::policy_id("p")), policy).await;
+        let body = assert_error(response, StatusCode::BAD_REQUEST, "BMSUserErrorInvalidInput").await;
+        assert!(
+            body["error"]["message"].as_str().unwrap().starts_with("Input provided for the call is invalid"),
+            "{body}"
+        );
+    }
+    for policy in [
+        kind_policy(POSTGRESQL, Some(("VaultStore", "Full", "P1W")), &["VaultStore"]),
+        kind_policy(MYSQL, Some(("VaultStore", "Full", "P1W")), &["VaultStore"]),
+        kind_policy(AKS, Some(("OperationalStore", "Incremental", "PT12H")), &["OperationalStore"]),
+        kind_policy(ADLS, Some(("VaultStore", "Discrete", "P1D")), &["VaultStore"]),
+        kind_policy(BLOB, None, &["OperationalStore"]),
+        kind_policy(BLOB, Some(("VaultStore", "Discrete", "P1W")), &["VaultStore"]),
+    ] {
+        put_policy(&test, "p", &policy).await;
+    }
+}
+
+#[tokio::test]
+async fn clusters_servers_containers_and_their_sub_resources_are_served_and_saved() {
+    let test = support::start().await;
+    let cluster = world::kubernetes_cluster_id(world::AKS_CLUSTER);
+    let body: Value = test.get(&test.arm(&cluster)).await.json().await.unwrap();
+    assert_eq!(body["identity"]["principalId"], world::AKS_CLUSTER_PRINCIPAL_ID);
+    let extensions: Value = test
+        .get(&test.arm(&format!("{cluster}/providers/Microsoft.KubernetesConfiguration/extensions")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let extension = &extensions["value"][0]["properties"];
+    assert_eq!(extension["extensionType"], "microsoft.dataprotection.kubernetes");
+    assert_eq!(extension["provisioningState"], "Succeeded");
+    assert_eq!(extension["aksAssignedIdentity"]["principalId"], world::AKS_EXTENSION_PRINCIPAL_ID);
+    let binding: Value = test
+        .get(&test.arm(&format!("{cluster}/trustedAccessRoleBindings/{}", world::AKS_TRUSTED_ACCESS_BINDING)))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(binding["properties"]["sourceResourceId"], world::vault_id());
+    // A Data Protection role for something that is not a backup vault is refused, as the service does.
+    let response = test
+        .put(
+            &test.arm(&format!("{cluster}/trustedAccessRoleBindings/wrong")),
+            &json!({"properties": {"sourceResourceId": world::disk_id(world::DISK_APP_01),
+                                   "roles": ["Microsoft.DataProtection/backupVaults/backup-operator"]}}),
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, "InvalidParameter").await;
+    // A new cluster, extension and container; a new PostgreSQL server.
+    let new_cluster = world::kubernetes_cluster_id("aks-new");
+    assert_eq!(test.put(&test.arm(&new_cluster), &json!({"location": "westus"})).await.status(), StatusCode::CREATED);
+    let response = test
+        .put(
+            &test.arm(&format!("{new_cluster}/providers/Microsoft.KubernetesConfiguration/extensions/backup")),
+            &json!({"properties": {"extensionType": "Microsoft.DataProtection.Kubernetes"}}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let containers =
+        format!("{}/blobServices/default/containers", world::storage_account_id(world::STORAGE_ACCOUNT_BLOB));
+    assert_eq!(test.put(&test.arm(&format!("{containers}/archive")), &json!({})).await.status(), StatusCode::CREATED);
+    let listed: Value = test.get(&test.arm(&containers)).await.json().await.unwrap();
+    assert_eq!(listed["value"].as_array().unwrap().len(), 3, "{listed}");
+    let account: Value =
+        test.get(&test.arm(&world::storage_account_id(world::STORAGE_ACCOUNT_ADLS))).await.json().await.unwrap();
+    assert_eq!(account["properties"]["isHnsEnabled"], true);
+    let server = world::postgresql_server_id("psql-new");
+    assert_eq!(test.put(&test.arm(&server), &json!({"location": "westus"})).await.status(), StatusCode::CREATED);
+    let servers: Value = test
+        .get(&test.arm(&format!(
+            "{}/providers/Microsoft.DBforPostgreSQL/flexibleServers",
+            world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP)
+        )))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(servers["value"].as_array().unwrap().len(), 2);
+    let mysql: Value = test.get(&test.arm(&world::mysql_server_id(world::MYSQL_SERVER))).await.json().await.unwrap();
+    assert_eq!(mysql["type"], "Microsoft.DBforMySQL/flexibleServers");
+    assert_eq!(test.delete(&test.arm(&server)).await.status(), StatusCode::OK);
+    assert_eq!(test.delete(&test.arm(&server)).await.status(), StatusCode::NO_CONTENT);
+    // The sub-resources of a cluster that does not exist.
+    let missing = world::kubernetes_cluster_id("aks-missing");
+    assert_error(
+        test.get(&test.arm(&format!("{missing}/trustedAccessRoleBindings"))).await,
+        StatusCode::NOT_FOUND,
+        "ParentResourceNotFound",
+    )
+    .await;
+
+    // Saved with the world and shown in the inventory.
+    let saved = test.state().snapshot();
+    let clusters: Vec<&str> = saved.kubernetes_clusters.iter().map(|cluster| cluster.name.as_str()).collect();
+    assert_eq!(clusters, ["aks-app-01", "aks-new"]);
+    assert_eq!(saved.kubernetes_clusters[0].trusted_access_role_bindings.len(), 1);
+    assert_eq!(saved.kubernetes_clusters[1].extensions[0].extension_type, "Microsoft.DataProtection.Kubernetes");
+    let account = saved.storage_accounts.iter().find(|account| account.name == world::STORAGE_ACCOUNT_BLOB).unwrap();
+    assert_eq!(account.containers, ["archive", "invoices", "reports"]);
+    assert_eq!(saved.postgresql_flexible_servers.len(), 1);
+    assert_eq!(saved.mysql_flexible_servers.len(), 1);
+    let inventory = test.state().inventory();
+    let types: Vec<&str> = inventory.datasources.iter().map(|d| d.resource_type.as_str()).collect();
+    assert_eq!(inventory.datasources.len(), 6, "{types:?}");
 }
