@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::scenario::{
-    BackupInstanceSeed, OperationSeed, PolicySeed, ResourceGroupSeed, SubscriptionSeed, VaultSeed,
+    BackupInstanceSeed, ClusterExtensionSeed, KubernetesClusterSeed, OperationSeed, PolicySeed, ResourceGroupSeed,
+    RoleAssignmentSeed, StorageAccountSeed, SubscriptionSeed, TrustedAccessRoleBindingSeed, VaultSeed,
 };
 use dataprotection_emulator::swagger::{Direction, Spec};
 use dataprotection_emulator::{LroTiming, OperationKind, Outcome, OutcomeRule, ProtectionErrorRequest, Scenario};
@@ -299,6 +300,7 @@ fn examples_world(with_example_instance: bool) -> Scenario {
     if with_example_instance {
         instance("000pikumar", "PratikPrivatePreviewVault1", "testInstance1", "testdb");
     }
+    add_kind_examples(&mut scenario);
     scenario.operations.push(OperationSeed {
         id: "MjkxOTMyODMtYTE3My00YzJjLTg5NjctN2E4MDIxNDA3NjA2OzdjNGE2ZWRjLWJjMmItNDRkYi1hYzMzLWY1YzEwNzk5Y2EyOA=="
             .into(),
@@ -338,6 +340,201 @@ fn examples_world(with_example_instance: bool) -> Scenario {
         api_version: None,
     });
     scenario
+}
+
+/// The AKS example's subscription, resource group (also its snapshot resource group), vault, policy and cluster.
+const AKS: (&str, &str, &str, &str, &str) =
+    ("62b829ee-7936-40c9-a1c9-47a93f9f3965", "aksrg", "aksvault", "akspolicy", "akscluster");
+/// The ADLS example's subscription, resource group, vault, policy and storage account.
+const ADLS: (&str, &str, &str, &str, &str) =
+    ("54707983-993e-43de-8d94-074451394eda", "adlsrg", "adlsvault", "adlspolicy", "adlsstorageaccount");
+const AKS_VAULT_PRINCIPAL: &str = "00000000-0000-0000-0000-0000000aa001";
+const AKS_CLUSTER_PRINCIPAL: &str = "00000000-0000-0000-0000-0000000aa002";
+const ADLS_VAULT_PRINCIPAL: &str = "00000000-0000-0000-0000-0000000aa003";
+
+/// What the AKS and ADLS examples (PutBackupInstance_KubernetesClusterBackupDatasourceParameters.json and
+/// PutBackupInstance_ADLSBlobBackupDatasourceParameters.json) assume: the cluster with the backup extension, a
+/// trusted access binding for the vault and the roles the rules ask for; the HNS account with `container1`; and a
+/// policy of each kind.
+fn add_kind_examples(scenario: &mut Scenario) {
+    let (aks_subscription, aks_group, aks_vault, aks_policy, cluster) = AKS;
+    let (adls_subscription, adls_group, adls_vault, adls_policy, account) = ADLS;
+    let group_id = |subscription: &str, group: &str| format!("/subscriptions/{subscription}/resourceGroups/{group}");
+    let vault_id = |subscription: &str, group: &str, vault: &str| {
+        format!("{}/providers/Microsoft.DataProtection/backupVaults/{vault}", group_id(subscription, group))
+    };
+    for (subscription, group, vault, principal) in [
+        (aks_subscription, aks_group, aks_vault, AKS_VAULT_PRINCIPAL),
+        (adls_subscription, adls_group, adls_vault, ADLS_VAULT_PRINCIPAL),
+    ] {
+        scenario.subscriptions.push(SubscriptionSeed { id: subscription.into(), ..SubscriptionSeed::default() });
+        scenario.resource_groups.push(ResourceGroupSeed {
+            subscription_id: Some(subscription.into()),
+            name: group.into(),
+            location: "westus".into(),
+            tags: None,
+        });
+        scenario.vaults.push(VaultSeed {
+            subscription_id: Some(subscription.into()),
+            resource_group: group.into(),
+            name: vault.into(),
+            identity: true,
+            identity_principal_id: Some(principal.into()),
+            ..VaultSeed::default()
+        });
+    }
+    let rule = |store: &str, backup_type: &str, interval: &str| {
+        json!({"name": "BackupIntervals", "objectType": "AzureBackupRule",
+               "backupParameters": {"objectType": "AzureBackupParams", "backupType": backup_type},
+               "dataStore": {"dataStoreType": store, "objectType": "DataStoreInfoBase"},
+               "trigger": {"objectType": "ScheduleBasedTriggerContext",
+                           "schedule": {"repeatingTimeIntervals": [format!("R/2024-01-01T02:00:00+00:00/{interval}")], "timeZone": "UTC"},
+                           "taggingCriteria": [{"isDefault": true, "taggingPriority": 99, "tagInfo": {"id": "Default_", "tagName": "Default"}}]}})
+    };
+    let retention = |store: &str| {
+        json!({"name": "Default", "objectType": "AzureRetentionRule", "isDefault": true,
+               "lifecycles": [{"deleteAfter": {"objectType": "AbsoluteDeleteOption", "duration": "P7D"},
+                               "sourceDataStore": {"dataStoreType": store, "objectType": "DataStoreInfoBase"},
+                               "targetDataStoreCopySettings": []}]})
+    };
+    for (subscription, group, vault, name, datasource_type, rules) in [
+        (
+            aks_subscription,
+            aks_group,
+            aks_vault,
+            aks_policy,
+            "Microsoft.ContainerService/managedClusters",
+            json!([rule("OperationalStore", "Incremental", "PT4H"), retention("OperationalStore")]),
+        ),
+        (
+            adls_subscription,
+            adls_group,
+            adls_vault,
+            adls_policy,
+            "Microsoft.Storage/storageAccounts/adlsBlobServices",
+            json!([rule("VaultStore", "Discrete", "P1W"), retention("VaultStore")]),
+        ),
+    ] {
+        scenario.policies.push(PolicySeed {
+            subscription_id: Some(subscription.into()),
+            resource_group: group.into(),
+            vault: vault.into(),
+            name: name.into(),
+            properties: Some(
+                json!({"objectType": "BackupPolicy", "datasourceTypes": [datasource_type], "policyRules": rules}),
+            ),
+            ..PolicySeed::default()
+        });
+    }
+    scenario.kubernetes_clusters.push(KubernetesClusterSeed {
+        subscription_id: Some(aks_subscription.into()),
+        resource_group: aks_group.into(),
+        name: cluster.into(),
+        identity_principal_id: Some(AKS_CLUSTER_PRINCIPAL.into()),
+        extensions: vec![ClusterExtensionSeed {
+            name: "azure-aks-backup".into(),
+            extension_type: "Microsoft.DataProtection.Kubernetes".into(),
+            ..ClusterExtensionSeed::default()
+        }],
+        trusted_access_role_bindings: vec![TrustedAccessRoleBindingSeed {
+            name: "aksvault-binding".into(),
+            source_resource_id: vault_id(aks_subscription, aks_group, aks_vault),
+            roles: vec!["Microsoft.DataProtection/backupVaults/backup-operator".into()],
+        }],
+        ..KubernetesClusterSeed::default()
+    });
+    scenario.storage_accounts.push(StorageAccountSeed {
+        subscription_id: Some(adls_subscription.into()),
+        resource_group: adls_group.into(),
+        name: account.into(),
+        is_hns_enabled: true,
+        containers: vec!["container1".into()],
+        ..StorageAccountSeed::default()
+    });
+    let grant = |scope: String, role: &str, principal: &str| RoleAssignmentSeed {
+        name: None,
+        scope,
+        role: role.into(),
+        principal_id: principal.into(),
+        principal_type: Some("ServicePrincipal".into()),
+    };
+    scenario.role_assignments.extend([
+        grant(group_id(aks_subscription, aks_group), "Reader", AKS_VAULT_PRINCIPAL),
+        grant(group_id(aks_subscription, aks_group), "Contributor", AKS_CLUSTER_PRINCIPAL),
+        grant(
+            format!(
+                "{}/providers/Microsoft.Storage/storageAccounts/{account}",
+                group_id(adls_subscription, adls_group)
+            ),
+            "Storage Account Backup Contributor",
+            ADLS_VAULT_PRINCIPAL,
+        ),
+    ]);
+}
+
+/// The PUT examples of the AKS and ADLS kinds: the emulator accepts their request bodies (the IDs are those of the
+/// seeded world) and answers 201 in the example's shape: the same resource type and ID, the properties the example
+/// answers with (the client's echoed back, the read-only ones computed), then protection configured.
+#[tokio::test]
+async fn the_aks_and_adls_put_examples_are_accepted_and_answered_in_their_shape() {
+    for file in [
+        "PutBackupInstance_KubernetesClusterBackupDatasourceParameters.json",
+        "PutBackupInstance_ADLSBlobBackupDatasourceParameters.json",
+    ] {
+        let path = spec_dir().join("examples/BackupInstanceOperations").join(file);
+        let example: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let parameters = &example["parameters"];
+        let name = parameters["backupInstanceName"].as_str().unwrap();
+        let vault = format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DataProtection/backupVaults/{}",
+            parameters["subscriptionId"].as_str().unwrap(),
+            parameters["resourceGroupName"].as_str().unwrap(),
+            parameters["vaultName"].as_str().unwrap()
+        );
+        let test = support::start_with(examples_world(false)).await;
+        test.state().update_settings(|settings| settings.always_on_soft_delete_from_2025_09_01 = false);
+        let url = format!("{}{vault}/backupInstances/{name}?api-version=2026-06-01", test.base());
+        let request = &parameters["parameters"];
+
+        // validateForBackup accepts the same instance and its operation succeeds.
+        let validate = format!("{}{vault}/validateForBackup?api-version=2026-06-01", test.base());
+        let body = json!({"backupInstance": request["properties"]});
+        let response = test.send(Method::POST, &validate, Some(&body)).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "{file}");
+        assert_eq!(test.wait(&header(&response, "azure-asyncoperation")).await["status"], "Succeeded", "{file}");
+
+        let response = test.send(Method::PUT, &url, Some(request)).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{file}");
+        let operation = header(&response, "azure-asyncoperation");
+        let answered: Value = response.json().await.unwrap();
+        let expected = &example["responses"]["201"]["body"];
+        assert_eq!(answered["type"], expected["type"], "{file}");
+        assert_eq!(answered["name"], name, "{file}");
+        assert!(
+            answered["id"].as_str().unwrap().eq_ignore_ascii_case(&format!("{vault}/backupInstances/{name}")),
+            "{file}: {}",
+            answered["id"]
+        );
+        let properties = answered["properties"].as_object().unwrap();
+        for key in expected["properties"].as_object().unwrap().keys() {
+            assert!(properties.contains_key(key), "{file}: the answer lacks properties.{key}: {answered}");
+        }
+        for key in ["dataSourceInfo", "dataSourceSetInfo", "friendlyName", "objectType", "policyInfo"] {
+            assert_eq!(answered["properties"][key], request["properties"][key], "{file}: properties.{key}");
+        }
+        assert_eq!(answered["properties"]["provisioningState"], "Provisioning", "{file}");
+        assert_eq!(test.wait(&operation).await["status"], "Succeeded", "{file}");
+        // Protection is configured after as many reads of the instance as the timing asks (one by default).
+        let mut state = Value::Null;
+        for _ in 0..5 {
+            let read: Value = test.get(&url).await.json().await.unwrap();
+            state = read["properties"]["currentProtectionState"].clone();
+            if state == "ProtectionConfigured" {
+                break;
+            }
+        }
+        assert_eq!(state, "ProtectionConfigured", "{file}");
+    }
 }
 
 /// What the swagger says about one operation.
@@ -401,7 +598,7 @@ async fn every_request_example_is_accepted_with_a_documented_status() {
     let mut files = Vec::new();
     example_files(&spec_dir().join("examples"), &mut files);
     files.sort();
-    assert_eq!(files.len(), 16, "the examples copied into spec/azure/examples");
+    assert_eq!(files.len(), 18, "the examples copied into spec/azure/examples");
 
     let mut checked = Vec::new();
     for file in &files {
