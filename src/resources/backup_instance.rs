@@ -534,7 +534,9 @@ fn attribute_for_code<K: InstanceKind>(code: Option<&str>) -> Option<AttributePa
 
 fn hint_for<K: InstanceKind>(error: &ArmError) -> Option<&'static str> {
     let code = error.code.as_deref().unwrap_or("").to_ascii_lowercase();
-    if code.contains("permission") || code.contains("authorization") || code.contains("rbac") {
+    if let Some(hint) = K::hint_for_code(&code) {
+        Some(hint)
+    } else if code.contains("permission") || code.contains("authorization") || code.contains("rbac") {
         Some(K::PERMISSIONS_HINT)
     } else if code.contains("datasourcealreadyprotected") {
         Some(ALREADY_PROTECTED_HINT)
@@ -1814,6 +1816,13 @@ mod tests {
         let c = config_of::<BlobStorage>(ACCOUNT, &[("storage_account_container_names", strings(&[]))]);
         assert_eq!(paths(&validate_config::<BlobStorage>(&c)), vec!["storage_account_container_names"]);
         assert!(validate_config::<BlobStorage>(&config_of::<BlobStorage>(ACCOUNT, &[])).is_empty());
+        let c = config_of::<BlobStorage>(ACCOUNT, &[("retain_data_on_destroy", Value::from(true))]);
+        assert_eq!(paths(&validate_config::<BlobStorage>(&c)), vec!["retain_data_on_destroy"]);
+        let c = config_of::<BlobStorage>(
+            ACCOUNT,
+            &[("retain_data_on_destroy", Value::from(true)), ("storage_account_container_names", strings(&["a-1"]))],
+        );
+        assert!(validate_config::<BlobStorage>(&c).is_empty(), "vaulted backup can be stopped");
 
         assert_eq!(
             paths(&validate_config::<KubernetesCluster>(&config_of::<KubernetesCluster>(CLUSTER, &[]))),

@@ -1071,10 +1071,29 @@ impl<K: PolicyKind> ManagedResource for BackupPolicyType<K> {
         azure: &Call,
         id: &BackupPolicyId,
         current: &Value,
-        _response: &mut ReadResponse,
+        response: &mut ReadResponse,
     ) -> Result<Option<Value>, ArmError> {
-        let found = azure.client().read_backup_policy(&azure.context, id).await?;
-        Ok(found.map(|policy| state_from_azure::<K>(current, id, &policy)))
+        let Some(policy) = azure.client().read_backup_policy(&azure.context, id).await? else { return Ok(None) };
+        let types = &policy.properties.datasource_types;
+        if !types.is_empty() && !types.iter().any(|t| t.eq_ignore_ascii_case(K::DATASOURCE_TYPE)) {
+            // Imported into the wrong resource type: say which one manages it.
+            let manager = types
+                .iter()
+                .find_map(|t| super::policy_kinds::resource_type_for(t))
+                .map(|r| format!("Manage it with {r}."))
+                .unwrap_or_else(|| "This provider does not manage that kind of backup policy.".to_owned());
+            response.diagnostics.error(
+                format!("Backup policy {} is for {}", id.name, types.join(", ")),
+                format!(
+                    "{} manages backup policies for {} ({}); {id} is for {}. {manager}",
+                    K::TYPE_NAME,
+                    K::NOUN,
+                    K::DATASOURCE_TYPE,
+                    types.join(", ")
+                ),
+            );
+        }
+        Ok(Some(state_from_azure::<K>(current, id, &policy)))
     }
 
     fn import_attributes(id: &BackupPolicyId) -> Vec<(&'static str, String)> {

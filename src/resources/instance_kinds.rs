@@ -60,6 +60,10 @@ pub(crate) trait InstanceKind: Send + Sync + 'static {
     fn attribute_for_code(_code: &str) -> Option<&'static str> {
         None
     }
+    /// What to do about an Azure error code (lower case) of this kind, when there is more to say than Azure does.
+    fn hint_for_code(_code: &str) -> Option<&'static str> {
+        None
+    }
 }
 
 /// The resource type of this provider that manages backup instances of `datasource_type`.
@@ -342,6 +346,27 @@ impl InstanceKind for BlobStorage {
 
     fn validate(config: &Value, diags: &mut Diagnostics) {
         validate_containers(config, diags, None);
+        // Without containers the instance has operational backup only, which Azure does not stop
+        // (UserErrorStopProtectionNotSupportedForBlobOperationalBackup).
+        if config.attr("storage_account_container_names").is_null() {
+            let stop = "Azure does not stop the protection of operational blob backup \
+                        (UserErrorStopProtectionNotSupportedForBlobOperationalBackup), and without \
+                        storage_account_container_names this instance has operational backup only.";
+            if config.attr("retain_data_on_destroy").as_bool() == Some(true) {
+                diags.attribute_error(
+                    AttributePath::root("retain_data_on_destroy"),
+                    "Operational blob backup cannot keep its data on destroy",
+                    format!("{stop} Leave retain_data_on_destroy unset: destroying the instance deletes it."),
+                );
+            }
+            if config.attr("protection_state").as_str().is_some_and(|s| s.eq_ignore_ascii_case("ProtectionStopped")) {
+                diags.attribute_error(
+                    AttributePath::root("protection_state"),
+                    "Operational blob backup cannot be stopped",
+                    stop.to_owned(),
+                );
+            }
+        }
     }
 
     fn policy_parameters(value: &Value) -> Result<Option<PolicyParameters>, ()> {
@@ -360,6 +385,22 @@ impl InstanceKind for BlobStorage {
 
     fn attribute_for_code(code: &str) -> Option<&'static str> {
         code.contains("container").then_some("storage_account_container_names")
+    }
+
+    fn hint_for_code(code: &str) -> Option<&'static str> {
+        if code.contains("nocontainersselected") {
+            Some(
+                "The backup policy has vaulted backup (vault_default_retention_duration): name the containers it copies \
+                 in storage_account_container_names.",
+            )
+        } else if code.contains("unsupportedstorageaccounttype") {
+            Some(
+                "Blob backup does not protect storage accounts with a hierarchical namespace (Data Lake Storage): use \
+                 dataprotection_backup_instance_data_lake_storage for them.",
+            )
+        } else {
+            None
+        }
     }
 }
 
@@ -402,6 +443,13 @@ impl InstanceKind for DataLakeStorage {
         let containers =
             datasource_parameters(instance, "AdlsBlobBackupDatasourceParameters").map(|p| &p["containersList"]);
         state.set_attr("storage_account_container_names", string_list(containers));
+    }
+
+    fn hint_for_code(code: &str) -> Option<&'static str> {
+        code.contains("unsupportedstorageaccounttype").then_some(
+            "Data Lake Storage backup protects storage accounts with a hierarchical namespace only: use \
+             dataprotection_backup_instance_blob_storage for other storage accounts.",
+        )
     }
 
     fn needs(datasource: &GenericResourceId, _: Option<&PolicyParameters>) -> Option<Vec<Need>> {
@@ -592,6 +640,24 @@ few minutes to take effect; make the backup instance depend on them (depends_on)
             Some("snapshot_resource_group_id")
         } else if code.contains("extension") || code.contains("trustedaccess") || code.contains("cluster") {
             Some("datasource_id")
+        } else {
+            None
+        }
+    }
+
+    fn hint_for_code(code: &str) -> Option<&'static str> {
+        if code.contains("backupextension") {
+            Some(
+                "Install the backup extension on the cluster (extension type microsoft.dataprotection.kubernetes, for \
+                 example with azurerm_kubernetes_cluster_extension), give its identity \"Storage Blob Data \
+                 Contributor\" on its storage account, and make the backup instance depend on it.",
+            )
+        } else if code.contains("trustedaccess") {
+            Some(
+                "Bind the vault to the cluster with trusted access (role \
+                 Microsoft.DataProtection/backupVaults/backup-operator, for example with \
+                 azurerm_kubernetes_cluster_trusted_access_role_binding), and make the backup instance depend on it.",
+            )
         } else {
             None
         }

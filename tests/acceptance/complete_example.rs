@@ -16,7 +16,12 @@ fn examples() -> PathBuf {
 
 /// Copies the example's `.tf` files into the workspace (no provider block is added: the example has its own).
 fn use_complete_example(ws: &Workspace) {
-    let source = examples().join("complete");
+    use_example(ws, "complete");
+}
+
+/// Copies the `.tf` files of `examples/{name}` into the workspace.
+pub(crate) fn use_example(ws: &Workspace, name: &str) {
+    let source = examples().join(name);
     let mut copied = 0;
     for entry in std::fs::read_dir(&source).expect("examples/complete") {
         let path = entry.expect("directory entry").path();
@@ -25,11 +30,11 @@ fn use_complete_example(ws: &Workspace) {
             copied += 1;
         }
     }
-    assert!(copied > 0, "examples/complete has .tf files");
+    assert!(copied > 0, "examples/{name} has .tf files");
 }
 
 /// Runs terraform with the provider signed in to the emulator through ARM_* variables, as the README says.
-async fn terraform(ws: &Workspace, args: &[&str]) -> Run {
+pub(crate) async fn terraform(ws: &Workspace, args: &[&str]) -> Run {
     let mut all = args.to_vec();
     all.push("-no-color");
     let output = ws
@@ -49,7 +54,7 @@ async fn terraform(ws: &Workspace, args: &[&str]) -> Run {
     }
 }
 
-async fn terraform_ok(ws: &Workspace, args: &[&str]) -> Run {
+pub(crate) async fn terraform_ok(ws: &Workspace, args: &[&str]) -> Run {
     let run = terraform(ws, args).await;
     assert_eq!(run.code, 0, "terraform {args:?} failed:\n{}", run.output());
     run
