@@ -16,6 +16,7 @@ mod complete_example;
 mod data_sources;
 mod docs;
 mod examples;
+mod kind_rules;
 mod kinds;
 mod refresh;
 mod release;
