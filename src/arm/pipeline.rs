@@ -157,14 +157,25 @@ impl Transport for ReqwestTransport {
         let mut response = builder.send().await.map_err(|e| TransportError { message: describe(&e) })?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let mut body = Vec::new();
+        let too_large = || TransportError {
+            message: format!("the response body is larger than {MAX_RESPONSE_BYTES} bytes; refusing to read it"),
+        };
+        // A declared length over the limit is refused before a byte is read; a declared length within it is the
+        // buffer's size, so the body is never copied into a buffer twice its size.
+        let declared = response.content_length().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        if declared.is_some_and(|n| n > MAX_RESPONSE_BYTES) {
+            return Err(too_large());
+        }
+        let mut body = Vec::with_capacity(declared.unwrap_or(0));
         while let Some(chunk) = response.chunk().await.map_err(|e| TransportError { message: describe(&e) })? {
-            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(TransportError {
-                    message: format!(
-                        "the response body is larger than {MAX_RESPONSE_BYTES} bytes; refusing to read it"
-                    ),
-                });
+            let needed = body.len() + chunk.len();
+            if needed > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
+            if needed > body.capacity() {
+                // Grow by doubling, but never past the limit: the buffer stays within MAX_RESPONSE_BYTES.
+                let target = needed.max(body.capacity() * 2).min(MAX_RESPONSE_BYTES);
+                body.reserve_exact(target - body.len());
             }
             body.extend_from_slice(&chunk);
         }

@@ -3,6 +3,7 @@
 //! vault identity needs, named when missing and waited for when just granted.
 
 use crate::complete_example::{terraform, terraform_ok, use_example};
+use crate::service_rules::grant;
 use crate::support;
 
 use dataprotection_emulator::default_world as world;
@@ -86,19 +87,6 @@ async fn kubernetes_backup_names_the_missing_trusted_access_and_extension() {
 const POSTGRESQL_LTR_BACKUP: &str = "c088a766-074b-43ba-90d4-1fb21feae531";
 /// `Reader`.
 const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
-
-/// Grants `role` on `scope` to `principal` through ARM, as azurerm_role_assignment would.
-async fn grant(ws: &Workspace, scope: &str, role: &str, principal: &str) {
-    let name = dataprotection::arm::pipeline::new_correlation_id();
-    let body = serde_json::json!({"properties": {
-        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", world::SUBSCRIPTION_ID),
-        "principalId": principal,
-        "principalType": "ServicePrincipal",
-    }});
-    let path = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
-    let (status, answer) = ws.arm(Method::PUT, &path, Some(body)).await;
-    assert_eq!(status, 201, "{answer}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_servers_roles_are_named_when_missing_and_waited_for_when_new() {

@@ -194,7 +194,7 @@ fn new_vault_config(with_instance: bool) -> String {
 }
 
 /// Grants `role` on `scope` to `principal` through ARM, as azurerm_role_assignment would.
-async fn grant(ws: &Workspace, scope: &str, role: &str, principal: &str) {
+pub(crate) async fn grant(ws: &Workspace, scope: &str, role: &str, principal: &str) {
     let name = dataprotection::arm::pipeline::new_correlation_id();
     let body = serde_json::json!({"properties": {
         "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", world::SUBSCRIPTION_ID),

@@ -295,6 +295,7 @@ fn raw(operation: &str, status: u16, content_type: Option<&str>, body: &str, rep
             content_type: content_type.map(str::to_owned),
             body: body.to_owned(),
             repeat: Some(repeat),
+            chunked: false,
         },
     }
 }
@@ -356,6 +357,20 @@ async fn unreadable_answers_give_clear_errors_no_panic_and_bounded_memory() {
         (
             "64 MiB body on GET",
             raw("BackupInstances_Get", 200, Some("application/json"), &huge_piece, 64 * 1024),
+            &["larger than 8388608 bytes"],
+        ),
+        (
+            "64 MiB chunked body on GET, no Content-Length",
+            FaultRule {
+                action: FaultAction::RawBody {
+                    status: 200,
+                    content_type: Some("application/json".to_owned()),
+                    body: huge_piece.clone(),
+                    repeat: Some(64 * 1024),
+                    chunked: true,
+                },
+                ..raw("BackupInstances_Get", 200, None, "", 1)
+            },
             &["larger than 8388608 bytes"],
         ),
         (

@@ -82,6 +82,9 @@ pub enum FaultAction {
         /// How many times `body` is repeated.
         #[serde(default)]
         repeat: Option<usize>,
+        /// Stream the body one piece at a time with no `Content-Length`, as a chunked answer.
+        #[serde(default)]
+        chunked: bool,
     },
     /// Answer with a redirect to `location` (any URL, another host included), without processing the request.
     Redirect {
@@ -254,7 +257,7 @@ mod tests {
             "action": {"type": "raw_body", "status": 406}}));
         assert_eq!(
             raw.action,
-            FaultAction::RawBody { status: 406, content_type: None, body: String::new(), repeat: None }
+            FaultAction::RawBody { status: 406, content_type: None, body: String::new(), repeat: None, chunked: false }
         );
         let redirect = rule(serde_json::json!({"action": {"type": "redirect", "status": 307,
             "location": "https://elsewhere.example/x"}}));

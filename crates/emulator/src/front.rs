@@ -86,8 +86,8 @@ pub(crate) async fn front(State(state): State<Arc<EmulatorState>>, mut request: 
             }
             dropped
         }
-        Some(FaultAction::RawBody { status, content_type, body, repeat }) => {
-            raw_body(status, content_type.as_deref(), &body, repeat.unwrap_or(1))
+        Some(FaultAction::RawBody { status, content_type, body, repeat, chunked }) => {
+            raw_body(status, content_type.as_deref(), &body, repeat.unwrap_or(1), chunked)
         }
         Some(FaultAction::Redirect { status, location }) => redirect(status, &location),
         Some(FaultAction::ForeignPollingUrls { base_url }) => foreign_polling_urls(next.run(request).await, &base_url),
@@ -190,10 +190,17 @@ fn dropped() -> Response {
     response
 }
 
-/// An answer with exactly this status, content type and (repeated) body.
-fn raw_body(status: u16, content_type: Option<&str>, body: &str, repeat: usize) -> Response {
+/// An answer with exactly this status, content type and (repeated) body; `chunked`: streamed piece by piece,
+/// with no `Content-Length`.
+fn raw_body(status: u16, content_type: Option<&str>, body: &str, repeat: usize, chunked: bool) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, body.repeat(repeat)).into_response();
+    let mut response = if chunked {
+        let piece = axum::body::Bytes::from(body.to_owned());
+        let pieces = tokio_stream::iter((0..repeat).map(move |_| Ok::<_, std::convert::Infallible>(piece.clone())));
+        (status, axum::body::Body::from_stream(pieces)).into_response()
+    } else {
+        (status, body.repeat(repeat)).into_response()
+    };
     response.headers_mut().remove(header::CONTENT_TYPE);
     if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(c).ok()) {
         response.headers_mut().insert(header::CONTENT_TYPE, value);
