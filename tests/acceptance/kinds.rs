@@ -93,6 +93,13 @@ async fn postgresql_flexible_server_applies_and_destroys() {
     let instance_id = format!("{}/backupInstances/psql-app-01-ltr", vault_id("vault-pg-complete"));
     let (ws, body) = apply_example("complete-postgresql-flexible-server", 3, &instance_id).await;
     assert_eq!(body["properties"]["dataSourceInfo"]["datasourceType"], "Microsoft.DBforPostgreSQL/flexibleServers");
+
+    // Out of state and imported back by its ID (as the docs' import.sh does): the plan is clean again.
+    let address = "dataprotection_backup_instance_postgresql_flexible_server.server";
+    terraform_ok(&ws, &["state", "rm", address]).await;
+    terraform_ok(&ws, &["import", address, &instance_id]).await;
+    let run = terraform(&ws, &["plan", "-detailed-exitcode"]).await;
+    assert_eq!(run.code, 0, "the plan after the import is empty:\n{}", run.output());
     destroy(&ws, 3, &instance_id, &[]).await;
 }
 

@@ -1,7 +1,7 @@
 //! What each datasource kind asks of a backup instance and of a backup policy: the datasource exists, the policy
 //! is made for it, the kind's prerequisites (containers, HNS, the AKS backup extension and trusted access) and the
-//! roles the vault's identity (and for AKS the cluster's) needs. Codes are Azure's where research-kinds.md found
-//! them; docs/emulator.md lists the ones that are the emulator's choice.
+//! roles the vault's identity (and for AKS the cluster's) needs. Codes are Azure's where Microsoft's
+//! troubleshooting pages give them; docs/emulator.md lists the ones that are the emulator's choice.
 
 use axum::http::StatusCode;
 use serde_json::Value;
