@@ -170,6 +170,41 @@ pub(crate) fn check_iso_duration(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// About how many days an ISO 8601 duration lasts (years of 365.25 days, months of 30.44), for limits; `None` when
+/// it is not a duration [`check_iso_duration`] accepts.
+fn approximate_days(text: &str) -> Option<f64> {
+    check_iso_duration(text).ok()?;
+    let rest = text.strip_prefix('P')?;
+    let date = rest.split_once('T').map_or(rest, |(date, _)| date);
+    let mut days = 0.0;
+    let mut number = String::new();
+    for c in date.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: f64 = number.parse().ok()?;
+        number.clear();
+        days += n * match c {
+            'Y' => 365.25,
+            'M' => 30.44,
+            'W' => 7.0,
+            _ => 1.0,
+        };
+    }
+    Some(days)
+}
+
+/// A retention duration within kind `K`'s documented maximum.
+fn check_retention_limit<K: PolicyKind>(text: &str) -> Result<(), String> {
+    match (K::MAX_RETENTION_YEARS, approximate_days(text)) {
+        (Some(years), Some(days)) if days > f64::from(years) * 365.25 + 1.0 => {
+            Err(format!("{text:?} is longer than the {years} years Azure keeps backups of {}", K::NOUN))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A backup schedule: `R/<start>/<interval>` with one of the intervals of kind `K`.
 fn check_repeating_interval_of<K: PolicyKind>(text: &str) -> Result<(), String> {
     let parts: Vec<&str> = text.split('/').collect();
@@ -804,7 +839,7 @@ fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
         ["default_retention_duration", "vault_default_retention_duration", "operational_default_retention_duration"]
     {
         if let Some(text) = config.attr(name).as_str()
-            && let Err(reason) = check_iso_duration(text)
+            && let Err(reason) = check_iso_duration(text).and_then(|()| check_retention_limit::<K>(text))
         {
             diags.attribute_error(AttributePath::root(name), "Invalid retention duration", format!("{reason}."));
         }
@@ -841,7 +876,7 @@ fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
             names.push(name.to_ascii_lowercase());
         }
         if let Some(text) = rule.attr("duration").as_str()
-            && let Err(reason) = check_iso_duration(text)
+            && let Err(reason) = check_iso_duration(text).and_then(|()| check_retention_limit::<K>(text))
         {
             diags.attribute_error(path("duration"), "Invalid retention duration", format!("{reason}."));
         }
@@ -1492,6 +1527,20 @@ mod tests {
         let state = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&c, &model.id, &policy);
         assert_eq!(state.attr("default_retention_duration").as_str(), Some("P3M"));
         assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
+
+        let mut long = c.clone();
+        long.set_attr("retention_rule", Value::List(vec![rule("Yearly", "P11Y", 10, "FirstOfYear")]));
+        assert_eq!(
+            paths(&validate_config::<PostgreSqlFlexibleServerPolicy>(&long)),
+            vec!["retention_rule[0].duration"]
+        );
+        long.set_attr("retention_rule", Value::List(vec![rule("Yearly", "P120M", 10, "FirstOfYear")]));
+        assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&long).is_empty(), "120 months are 10 years");
+        long.set_attr("default_retention_duration", Value::from("P3654D"));
+        assert_eq!(
+            paths(&validate_config::<PostgreSqlFlexibleServerPolicy>(&long)),
+            vec!["default_retention_duration"]
+        );
 
         let mut daily = c.clone();
         daily.set_attr("backup_repeating_time_intervals", intervals("R/2024-01-07T02:00:00+00:00/P1D"));

@@ -49,6 +49,8 @@ pub(crate) trait PolicyKind: Send + Sync + 'static {
     const EXAMPLE_INTERVAL: &'static str;
     /// A policy name that changes with its settings, to show in messages.
     const EXAMPLE_NAME: &'static str;
+    /// The longest Azure keeps this kind's backups, in years, where Microsoft documents it.
+    const MAX_RETENTION_YEARS: Option<u32> = None;
     /// Blobs: an operational tier (`operational_default_retention_duration`) beside the vaulted one
     /// (`vault_default_retention_duration` and the schedule), each optional.
     const OPERATIONAL_TIER: bool = false;
@@ -134,6 +136,8 @@ impl PolicyKind for PostgreSqlFlexibleServerPolicy {
     const CRITERIA: &'static [&'static str] = &["FirstOfWeek", "FirstOfMonth", "FirstOfYear"];
     const EXAMPLE_INTERVAL: &'static str = "R/2024-01-07T02:00:00+00:00/P1W";
     const EXAMPLE_NAME: &'static str = "pg-weekly-p3m";
+    // Microsoft: long-term retention of PostgreSQL flexible servers up to 10 years.
+    const MAX_RETENTION_YEARS: Option<u32> = Some(10);
 }
 
 /// MySQL flexible server policies (weekly, to the vault): `dataprotection_backup_policy_mysql_flexible_server`.
