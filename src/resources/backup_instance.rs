@@ -717,6 +717,7 @@ impl<K: InstanceKind> BackupInstanceType<K> {
             planned.set_attr("datasource_type", value);
         }
         response.requires_replace = common::requires_replace(cached_schema::<K>(), prior, planned);
+        response.requires_replace.extend(K::replaced_by(prior, planned));
         // Always: `-replace` is Terraform's decision, and the create half of any replacement needs to know the object
         // it replaces.
         response.planned_private = Private::of_state(prior);
@@ -1864,6 +1865,10 @@ mod tests {
         let response = plan_update_of::<BlobStorage>(&prior, changed);
         assert!(response.requires_replace.is_empty());
         assert!(body_changes::<BlobStorage>(&prior, &response.planned_state));
+        let mut removed = c.clone();
+        removed.set_attr("storage_account_container_names", Value::Null);
+        let response = plan_update_of::<BlobStorage>(&prior, removed);
+        assert_eq!(response.requires_replace, vec![AttributePath::root("storage_account_container_names")]);
 
         let c = config_of::<KubernetesCluster>(
             CLUSTER,

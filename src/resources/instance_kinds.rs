@@ -60,6 +60,10 @@ pub(crate) trait InstanceKind: Send + Sync + 'static {
     fn attribute_for_code(_code: &str) -> Option<&'static str> {
         None
     }
+    /// Changes of arguments Azure otherwise takes in place that replace the instance all the same.
+    fn replaced_by(_prior: &Value, _planned: &Value) -> Vec<AttributePath> {
+        Vec::new()
+    }
     /// What to do about an Azure error code (lower case) of this kind, when there is more to say than Azure does.
     fn hint_for_code(_code: &str) -> Option<&'static str> {
         None
@@ -340,7 +344,7 @@ impl InstanceKind for BlobStorage {
         vec![Attribute::optional("storage_account_container_names", Type::list(Type::String)).description(
             "The containers vaulted backup copies to the vault. Required when the policy has vaulted backup \
              (`vault_default_retention_duration`); leave it unset for a policy with operational backup only. \
-             Changing it updates the instance in place.",
+             Changing it updates the instance in place; removing it replaces the instance.",
         )]
     }
 
@@ -371,6 +375,17 @@ impl InstanceKind for BlobStorage {
 
     fn policy_parameters(value: &Value) -> Result<Option<PolicyParameters>, ()> {
         container_parameters(value, "BlobBackupDatasourceParameters")
+    }
+
+    /// Vaulted backup is turned off by replacing the instance (as azurerm does): an instance whose containers are
+    /// all removed would otherwise be sent again under its vaulted policy without any.
+    fn replaced_by(prior: &Value, planned: &Value) -> Vec<AttributePath> {
+        let name = "storage_account_container_names";
+        if !prior.attr(name).is_null() && planned.attr(name).is_null() {
+            vec![AttributePath::root(name)]
+        } else {
+            Vec::new()
+        }
     }
 
     fn read_attributes(instance: &BackupInstanceResource, state: &mut Value) {
