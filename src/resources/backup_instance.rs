@@ -1829,6 +1829,11 @@ mod tests {
             paths(&validate_config::<KubernetesCluster>(&config_of::<KubernetesCluster>(CLUSTER, &[]))),
             vec!["snapshot_resource_group_id"]
         );
+        let elsewhere = config_of::<KubernetesCluster>(
+            &CLUSTER.replace("/subscriptions/s1/", "/subscriptions/s9/"),
+            &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+        );
+        assert_eq!(paths(&validate_config::<KubernetesCluster>(&elsewhere)), vec!["datasource_id"]);
         assert!(validate_config::<MySqlFlexibleServer>(&config_of::<MySqlFlexibleServer>(MYSQL, &[])).is_empty());
     }
 

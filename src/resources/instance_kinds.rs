@@ -572,6 +572,25 @@ few minutes to take effect; make the backup instance depend on them (depends_on)
             diags,
             "snapshot_resource_group_id is required for Kubernetes clusters: Azure keeps the backups there.",
         );
+        // Azure's AKS backup support matrix: the vault and the cluster are in one subscription (and one region).
+        let subscription = |name: &str| {
+            let id = config.attr(name).as_str()?;
+            let mut parts = id.trim_start_matches('/').split('/');
+            parts.next().filter(|p| p.eq_ignore_ascii_case("subscriptions"))?;
+            parts.next().map(str::to_ascii_lowercase)
+        };
+        if let (Some(vault), Some(cluster)) = (subscription("vault_id"), subscription("datasource_id"))
+            && vault != cluster
+        {
+            diags.attribute_error(
+                AttributePath::root("datasource_id"),
+                "Cluster and vault in different subscriptions",
+                format!(
+                    "The cluster is in subscription {cluster} and the vault in {vault}; Azure backs up a Kubernetes \
+                     cluster only with a Backup vault in its own subscription and region."
+                ),
+            );
+        }
         if let Some(block) = config.attr("backup_datasource_parameters").as_elements().and_then(|l| l.first()) {
             for (name, _) in KUBERNETES_LISTS {
                 if let Value::List(items) = block.attr(name) {

@@ -429,6 +429,23 @@ impl World {
             DatasourceKind::Kubernetes => {
                 let group = self.snapshot_group(properties, activity_id)?;
                 let Some(cluster) = self.kubernetes_clusters.get(&datasource.key()) else { return Ok(None) };
+                // Azure's AKS backup support matrix: the vault and the cluster are in one region and one
+                // subscription. (The code is the emulator's choice.)
+                let same_region = crate::util::normalize_location(&cluster.location)
+                    == crate::util::normalize_location(&vault.location);
+                if !same_region || !datasource.subscription.eq_ignore_ascii_case(&vault.subscription) {
+                    return Err(ArmError::user_facing(
+                        StatusCode::BAD_REQUEST,
+                        "UserErrorVaultAndDatasourceNotColocated",
+                        format!(
+                            "The Kubernetes cluster {} ({}) and the Backup vault {} ({}) must be in the same region \
+                             and subscription.",
+                            cluster.id, cluster.location, vault.id, vault.location
+                        ),
+                        &["Protect the cluster with a Backup vault in its own region and subscription."],
+                        activity_id,
+                    ));
+                }
                 let holder = format!("The managed identity of the Kubernetes cluster {}", cluster.id);
                 let needs = [
                     Need::vault(

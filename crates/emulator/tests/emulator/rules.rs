@@ -1073,6 +1073,16 @@ async fn aks_backup_needs_the_extension_trusted_access_roles_and_keeps_its_polic
         aks_parameters(Some(world::SNAPSHOT_RESOURCE_GROUP)),
     );
     assert_eq!(validate_outcome(&test, &missing_cluster).await, outcome("Refused", "UserErrorDatasourceNotFound"));
+    // A cluster in another region than the vault (AKS backup support matrix: one region, one subscription).
+    let east = world::kubernetes_cluster_id("aks-east");
+    let made = test.put(&test.arm(&east), &json!({"location": "eastus", "identity": {"type": "SystemAssigned"}})).await;
+    assert!(made.status().is_success(), "{}", made.status());
+    let elsewhere =
+        kind_properties(AKS, AKS, &east, "policy-aks", aks_parameters(Some(world::SNAPSHOT_RESOURCE_GROUP)));
+    assert_eq!(
+        validate_outcome(&test, &elsewhere).await,
+        outcome("Refused", "UserErrorVaultAndDatasourceNotColocated")
+    );
     // The cluster's identity needs Contributor on the snapshot resource group: the workload group has none.
     let url = test.arm(&format!("{}/validateForBackup", vault_path()));
     let body = json!({"backupInstance": aks("policy-aks", Some(world::WORKLOAD_RESOURCE_GROUP))});
