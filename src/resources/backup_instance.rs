@@ -493,21 +493,10 @@ fn validate_config<K: InstanceKind>(config: &Value) -> Diagnostics {
     diags
 }
 
-/// Which resource of this provider protects datasources of ARM type `resource_type`, as a sentence to add.
+/// Which resources of this provider protect datasources of ARM type `resource_type`, as a sentence to add.
 fn other_kind_hint(resource_type: &str) -> String {
-    let resource = |t: &str| match t.to_ascii_lowercase().as_str() {
-        "microsoft.compute/disks" => Some(Disk::TYPE_NAME),
-        "microsoft.storage/storageaccounts" => {
-            Some("dataprotection_backup_instance_blob_storage (or _data_lake_storage)")
-        }
-        "microsoft.containerservice/managedclusters" => Some("dataprotection_backup_instance_kubernetes_cluster"),
-        "microsoft.dbforpostgresql/flexibleservers" => {
-            Some("dataprotection_backup_instance_postgresql_flexible_server")
-        }
-        "microsoft.dbformysql/flexibleservers" => Some("dataprotection_backup_instance_mysql_flexible_server"),
-        _ => None,
-    };
-    resource(resource_type).map(|r| format!(" Use {r} for it.")).unwrap_or_default()
+    let resources = super::instance_kinds::resource_types_protecting(resource_type);
+    if resources.is_empty() { String::new() } else { format!(" Use {} for it.", resources.join(" or ")) }
 }
 
 /// The attribute an Azure error code is about, when it is clear.

@@ -937,6 +937,14 @@ fn validate_tiers(config: &Value, diags: &mut Diagnostics) {
              remove the schedule for operational backup only.",
         );
     }
+    if !schedule && set("time_zone") {
+        diags.attribute_error(
+            AttributePath::root("time_zone"),
+            "Time zone without a schedule",
+            "The time zone is the schedule's (backup_repeating_time_intervals); operational backup has none. Remove \
+             time_zone, or schedule vaulted backup.",
+        );
+    }
     if !vaulted && rules {
         diags.attribute_error(
             AttributePath::root("retention_rule"),
@@ -1494,6 +1502,13 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(errors(&[]), vec![(String::new(), "No retention".to_owned())]);
+        assert_eq!(
+            errors(&[
+                ("operational_default_retention_duration", Value::from("P30D")),
+                ("time_zone", Value::from("UTC")),
+            ]),
+            vec![("time_zone".to_owned(), "Time zone without a schedule".to_owned())]
+        );
         assert_eq!(
             errors(&[("vault_default_retention_duration", Value::from("P30D"))]),
             vec![("backup_repeating_time_intervals".to_owned(), "Missing backup schedule".to_owned())]
