@@ -306,6 +306,17 @@ fn check_container_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The containers Azure reports in policy parameters of `object_type`, into state.
+fn read_containers(instance: &BackupInstanceResource, state: &mut Value, object_type: &str) {
+    let containers = datasource_parameters(instance, object_type).map(|p| &p["containersList"]);
+    state.set_attr("storage_account_container_names", string_list(containers));
+}
+
+/// The containers argument, for the Azure error codes about containers.
+fn container_attribute(code: &str) -> Option<&'static str> {
+    code.contains("container").then_some("storage_account_container_names")
+}
+
 /// The containers argument as policy parameters of `object_type`.
 fn container_parameters(value: &Value, object_type: &str) -> Result<Option<PolicyParameters>, ()> {
     Ok(strings(value.attr("storage_account_container_names"))?.map(|containers| PolicyParameters {
@@ -398,9 +409,7 @@ impl InstanceKind for BlobStorage {
     }
 
     fn read_attributes(instance: &BackupInstanceResource, state: &mut Value) {
-        let containers =
-            datasource_parameters(instance, "BlobBackupDatasourceParameters").map(|p| &p["containersList"]);
-        state.set_attr("storage_account_container_names", string_list(containers));
+        read_containers(instance, state, "BlobBackupDatasourceParameters");
     }
 
     fn needs(datasource: &GenericResourceId, _: Option<&PolicyParameters>) -> Option<Vec<Need>> {
@@ -408,7 +417,7 @@ impl InstanceKind for BlobStorage {
     }
 
     fn attribute_for_code(code: &str) -> Option<&'static str> {
-        code.contains("container").then_some("storage_account_container_names")
+        container_attribute(code)
     }
 
     fn hint_for_code(code: &str) -> Option<&'static str> {
@@ -464,9 +473,7 @@ impl InstanceKind for DataLakeStorage {
     }
 
     fn read_attributes(instance: &BackupInstanceResource, state: &mut Value) {
-        let containers =
-            datasource_parameters(instance, "AdlsBlobBackupDatasourceParameters").map(|p| &p["containersList"]);
-        state.set_attr("storage_account_container_names", string_list(containers));
+        read_containers(instance, state, "AdlsBlobBackupDatasourceParameters");
     }
 
     fn hint_for_code(code: &str) -> Option<&'static str> {
@@ -481,7 +488,7 @@ impl InstanceKind for DataLakeStorage {
     }
 
     fn attribute_for_code(code: &str) -> Option<&'static str> {
-        code.contains("container").then_some("storage_account_container_names")
+        container_attribute(code)
     }
 }
 

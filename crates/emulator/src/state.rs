@@ -471,6 +471,9 @@ pub struct InventoryRoleAssignment {
 }
 
 fn inventory_of(world: &World) -> Inventory {
+    let protected_by = |key: &str| {
+        world.protected.get(key).and_then(|instance| world.instance(instance)).map(|instance| instance.id.clone())
+    };
     let mut inventory = Inventory {
         subscriptions: world.subscriptions.values().map(|subscription| subscription.id.clone()).collect(),
         resource_groups: world.resource_groups.values().map(|group| group.id.clone()).collect(),
@@ -482,16 +485,9 @@ fn inventory_of(world: &World) -> Inventory {
         .map(|(key, disk)| InventoryDisk {
             id: disk.id.clone(),
             location: disk.location.clone(),
-            protected_by: world
-                .protected
-                .get(key)
-                .and_then(|instance| world.instance(instance))
-                .map(|instance| instance.id.clone()),
+            protected_by: protected_by(key),
         })
         .collect();
-    let protected_by = |key: &str| {
-        world.protected.get(key).and_then(|instance| world.instance(instance)).map(|instance| instance.id.clone())
-    };
     for (key, account) in &world.storage_accounts {
         inventory.datasources.push(InventoryDatasource {
             id: account.id.clone(),

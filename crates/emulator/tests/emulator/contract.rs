@@ -3,6 +3,7 @@
 //! spec/azure/examples is accepted with one of its documented status codes, its documented headers, and a body
 //! that matches the operation's response schema.
 
+use crate::rules::kind_policy;
 use crate::support;
 
 use std::collections::BTreeMap;
@@ -383,36 +384,28 @@ fn add_kind_examples(scenario: &mut Scenario) {
             ..VaultSeed::default()
         });
     }
-    let rule = |store: &str, backup_type: &str, interval: &str| {
-        json!({"name": "BackupIntervals", "objectType": "AzureBackupRule",
-               "backupParameters": {"objectType": "AzureBackupParams", "backupType": backup_type},
-               "dataStore": {"dataStoreType": store, "objectType": "DataStoreInfoBase"},
-               "trigger": {"objectType": "ScheduleBasedTriggerContext",
-                           "schedule": {"repeatingTimeIntervals": [format!("R/2024-01-01T02:00:00+00:00/{interval}")], "timeZone": "UTC"},
-                           "taggingCriteria": [{"isDefault": true, "taggingPriority": 99, "tagInfo": {"id": "Default_", "tagName": "Default"}}]}})
-    };
-    let retention = |store: &str| {
-        json!({"name": "Default", "objectType": "AzureRetentionRule", "isDefault": true,
-               "lifecycles": [{"deleteAfter": {"objectType": "AbsoluteDeleteOption", "duration": "P7D"},
-                               "sourceDataStore": {"dataStoreType": store, "objectType": "DataStoreInfoBase"},
-                               "targetDataStoreCopySettings": []}]})
-    };
-    for (subscription, group, vault, name, datasource_type, rules) in [
+    for (subscription, group, vault, name, policy) in [
         (
             aks_subscription,
             aks_group,
             aks_vault,
             aks_policy,
-            "Microsoft.ContainerService/managedClusters",
-            json!([rule("OperationalStore", "Incremental", "PT4H"), retention("OperationalStore")]),
+            kind_policy(
+                "Microsoft.ContainerService/managedClusters",
+                Some(("OperationalStore", "Incremental", "PT4H")),
+                &["OperationalStore"],
+            ),
         ),
         (
             adls_subscription,
             adls_group,
             adls_vault,
             adls_policy,
-            "Microsoft.Storage/storageAccounts/adlsBlobServices",
-            json!([rule("VaultStore", "Discrete", "P1W"), retention("VaultStore")]),
+            kind_policy(
+                "Microsoft.Storage/storageAccounts/adlsBlobServices",
+                Some(("VaultStore", "Discrete", "P1W")),
+                &["VaultStore"],
+            ),
         ),
     ] {
         scenario.policies.push(PolicySeed {
@@ -420,9 +413,7 @@ fn add_kind_examples(scenario: &mut Scenario) {
             resource_group: group.into(),
             vault: vault.into(),
             name: name.into(),
-            properties: Some(
-                json!({"objectType": "BackupPolicy", "datasourceTypes": [datasource_type], "policyRules": rules}),
-            ),
+            properties: Some(policy["properties"].clone()),
             ..PolicySeed::default()
         });
     }

@@ -852,7 +852,11 @@ async fn storage_accounts_are_served_and_saved() {
 
 /// A policy of `datasource_type` in the default vault: `backup` an `AzureBackupRule` (store, backup type,
 /// interval) if any, and default retention rules in `retention_stores`.
-fn kind_policy(datasource_type: &str, backup: Option<(&str, &str, &str)>, retention_stores: &[&str]) -> Value {
+pub(crate) fn kind_policy(
+    datasource_type: &str,
+    backup: Option<(&str, &str, &str)>,
+    retention_stores: &[&str],
+) -> Value {
     let mut rules: Vec<Value> = backup
         .map(|(store, backup_type, interval)| {
             json!({"name": "BackupIntervals", "objectType": "AzureBackupRule",
