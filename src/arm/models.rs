@@ -29,6 +29,10 @@ pub struct BackupInstanceResource {
     pub resource_type: Option<String>,
     /// The instance itself.
     pub properties: BackupInstance,
+    /// Every other field Azure holds for the instance (`tags`, `systemData`, ...): kept as read, so that an update
+    /// sends back what this provider does not manage.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `BackupInstance`.
@@ -66,6 +70,11 @@ pub struct BackupInstance {
     /// When a soft-deleted instance was deleted and is purged (only in `deletedBackupInstances`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_info: Option<DeletionInfo>,
+    /// Every other property Azure holds (`identityDetails`, `datasourceAuthCredentials`,
+    /// `resourceGuardOperationRequests`, `validationType`, ...): kept as read, so that an update sends back what this
+    /// provider does not manage.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `DeletionInfo` of a soft-deleted backup instance (strings, as the spec has them).

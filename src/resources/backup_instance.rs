@@ -234,6 +234,28 @@ impl Model {
     fn to_resource(&self) -> BackupInstanceResource {
         BackupInstanceResource { properties: self.to_instance(), ..BackupInstanceResource::default() }
     }
+
+    /// The body of a PUT to an instance Azure holds as `existing`: that object, with only what this resource
+    /// manages and an update can change set from the plan (the policy and the kind's policy parameters). Its
+    /// other fields (`tags`, `friendlyName`, `identityDetails`, anything this provider does not model) go back as
+    /// Azure has them; the read-only ones are left out.
+    fn update_of(&self, existing: &BackupInstanceResource) -> BackupInstanceResource {
+        let mut body = existing.clone();
+        (body.id, body.name, body.resource_type) = (None, None, None);
+        body.other.remove("systemData");
+        let p = &mut body.properties;
+        p.policy_info = PolicyInfo {
+            policy_id: self.policy.to_string(),
+            policy_version: None,
+            policy_parameters: self.parameters.clone(),
+        };
+        (p.protection_status, p.current_protection_state, p.protection_error_details) = (None, None, None);
+        (p.provisioning_state, p.deletion_info) = (None, None);
+        if p.object_type.is_empty() {
+            p.object_type = "BackupInstance".to_owned();
+        }
+        body
+    }
 }
 
 /// The datasource type a datasource ID implies, in Azure's canonical spelling for the types known here.
@@ -990,7 +1012,12 @@ async fn run_steps<K: InstanceKind>(
         let (what, target) = match step {
             Step::Put => {
                 let what = format!("updating backup instance {id}");
-                let mut operation = client.begin_put_backup_instance(call, id, &model.to_resource(), &what).await?;
+                // Start from the object Azure holds, so that what this resource does not manage is kept.
+                let body = match client.get_backup_instance(call, id).await.map_err(|e| e.context(what.clone()))? {
+                    Some(existing) => model.update_of(&existing),
+                    None => model.to_resource(),
+                };
+                let mut operation = client.begin_put_backup_instance(call, id, &body, &what).await?;
                 // Accepted: the protection state is Azure's to tell from here on.
                 *state = planned.clone();
                 state.set_attr("protection_state", Value::Null);
@@ -1421,6 +1448,40 @@ mod tests {
         let mut c = config();
         c.set_attr("snapshot_resource_group_id", Value::Null);
         assert_eq!(paths(&validate_config::<Disk>(&c)), vec!["snapshot_resource_group_id"]);
+    }
+
+    #[test]
+    fn an_update_body_keeps_what_azure_holds_and_changes_only_the_policy() {
+        let mut planned = config();
+        planned.set_attr("id", Value::Null);
+        let model = Model::from_value::<Disk>(&planned).expect("known");
+        let existing: BackupInstanceResource = serde_json::from_value(serde_json::json!({
+            "id": model.id.to_string(), "name": "bi", "type": "Microsoft.DataProtection/backupVaults/backupInstances",
+            "systemData": {"createdBy": "someone"},
+            "tags": {"owner": "team"},
+            "properties": {
+                "friendlyName": "their name", "objectType": "BackupInstance",
+                "identityDetails": {"useSystemAssignedIdentity": true},
+                "dataSourceInfo": {"resourceID": model.datasource.to_string(), "objectType": "Datasource"},
+                "policyInfo": {"policyId": "/old/policy", "policyVersion": "v1"},
+                "currentProtectionState": "ProtectionConfigured", "provisioningState": "Succeeded",
+                "protectionStatus": {"status": "ProtectionConfigured"}
+            }
+        }))
+        .unwrap();
+        let body = serde_json::to_value(model.update_of(&existing)).unwrap();
+        assert_eq!(body["tags"]["owner"], "team");
+        assert_eq!(body["properties"]["friendlyName"], "their name");
+        assert_eq!(body["properties"]["identityDetails"]["useSystemAssignedIdentity"], true);
+        assert_eq!(body["properties"]["policyInfo"]["policyId"], model.policy.to_string().as_str());
+        assert!(body["properties"]["policyInfo"].get("policyVersion").is_none());
+        assert!(body["properties"]["policyInfo"]["policyParameters"].is_object(), "the snapshot group: {body}");
+        for read_only in ["id", "name", "type", "systemData"] {
+            assert!(body.get(read_only).is_none(), "{read_only} is not sent: {body}");
+        }
+        for read_only in ["currentProtectionState", "provisioningState", "protectionStatus"] {
+            assert!(body["properties"].get(read_only).is_none(), "{read_only} is not sent: {body}");
+        }
     }
 
     #[test]

@@ -147,13 +147,23 @@ impl Model {
     /// (monitoring, encryption, feature settings) are left alone. `None` when nothing Azure holds changed.
     fn patch_from(&self, prior: &Model) -> Option<PatchBackupVaultRequest> {
         let mut patch = PatchBackupVaultRequest::default();
-        if self.identity_type != prior.identity_type {
+        // Azure's enums come back in other spellings (`ON` for `On`): a spelling is no change.
+        let differs = |a: &str, b: &str| !a.eq_ignore_ascii_case(b);
+        if differs(&self.identity_type, &prior.identity_type) {
             patch.identity = Some(self.identity());
         }
-        if (&self.soft_delete, self.retention_days, &self.immutability)
-            != (&prior.soft_delete, prior.retention_days, &prior.immutability)
-        {
-            patch.properties = Some(PatchBackupVaultInput { security_settings: Some(self.security_settings()) });
+        // Each security setting is named only when it changes, so that the PATCH leaves the others (and whatever
+        // else `securitySettings` holds, such as encryption) as Azure has them.
+        let mut security = SecuritySettings::default();
+        let all = self.security_settings();
+        if differs(&self.soft_delete, &prior.soft_delete) || self.retention_days != prior.retention_days {
+            security.soft_delete_settings = all.soft_delete_settings;
+        }
+        if differs(&self.immutability, &prior.immutability) {
+            security.immutability_settings = all.immutability_settings;
+        }
+        if security != SecuritySettings::default() {
+            patch.properties = Some(PatchBackupVaultInput { security_settings: Some(security) });
         }
         if self.tags != prior.tags {
             // A PATCH with tags replaces them all; an empty map removes them.
@@ -220,15 +230,22 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
         name: reported.name.clone(),
         resource_group_id: reported.resource_group.to_string(),
         location: vault.location.clone().or_else(|| prior_text("location")),
-        datastore_type: storage.and_then(|s| s.datastore_type.clone()).or_else(|| prior_text("datastore_type")),
-        redundancy: storage.and_then(|s| s.redundancy.clone()).or_else(|| prior_text("redundancy")),
-        soft_delete: soft_delete.and_then(|s| s.state.clone()).or_else(|| prior_text("soft_delete")),
+        datastore_type: storage
+            .and_then(|s| model::canonical(s.datastore_type.as_deref(), DATASTORE_TYPES))
+            .or_else(|| prior_text("datastore_type")),
+        redundancy: storage
+            .and_then(|s| model::canonical(s.redundancy.as_deref(), REDUNDANCIES))
+            .or_else(|| prior_text("redundancy")),
+        soft_delete: soft_delete
+            .and_then(|s| model::canonical(s.state.as_deref(), SOFT_DELETE_STATES))
+            .or_else(|| prior_text("soft_delete")),
         retention_duration_in_days: soft_delete
             .and_then(|s| s.retention_duration_in_days)
             .filter(|d| d.is_finite())
             .map(|d| d.round() as i64)
             .or_else(|| prior.attr("retention_duration_in_days").as_i64()),
-        immutability: immutability.unwrap_or_else(|| DEFAULT_IMMUTABILITY.to_owned()),
+        immutability: model::canonical(immutability.as_deref(), IMMUTABILITY_STATES)
+            .unwrap_or_else(|| DEFAULT_IMMUTABILITY.to_owned()),
         identity_type,
         identity_principal_id: identity.and_then(|i| i.principal_id.clone()).filter(|_| system_assigned),
         identity_tenant_id: identity.and_then(|i| i.tenant_id.clone()).filter(|_| system_assigned),
@@ -940,8 +957,38 @@ mod tests {
         let patch = serde_json::to_value(after.patch_from(&before).unwrap()).unwrap();
         assert_eq!(patch["tags"], serde_json::json!({"env": "prod"}));
         assert_eq!(patch["properties"]["securitySettings"]["softDeleteSettings"]["state"], "Off");
+        assert!(
+            patch["properties"]["securitySettings"].get("immutabilitySettings").is_none(),
+            "an unchanged setting is not named: {patch}"
+        );
         assert!(patch.get("identity").is_none());
         assert!(before.patch_from(&before).is_none());
+    }
+
+    #[test]
+    fn azures_upper_case_enums_read_in_the_documented_spelling_and_are_no_change() {
+        let id: BackupVaultId =
+            "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-1"
+                .parse()
+                .unwrap();
+        let vault: BackupVaultResource = serde_json::from_value(serde_json::json!({
+            "location": "westus",
+            "properties": {
+                "storageSettings": [{"datastoreType": "VAULTSTORE", "type": "locallyredundant"}],
+                "securitySettings": {"softDeleteSettings": {"state": "ON", "retentionDurationInDays": 14.0},
+                    "immutabilitySettings": {"state": "DISABLED"}}
+            }
+        }))
+        .unwrap();
+        let state = state_from_azure(&Value::Null, &id, &vault);
+        assert_eq!(state.attr("soft_delete").as_str(), Some("On"));
+        assert_eq!(state.attr("immutability").as_str(), Some("Disabled"));
+        assert_eq!(state.attr("datastore_type").as_str(), Some("VaultStore"));
+        assert_eq!(state.attr("redundancy").as_str(), Some("LocallyRedundant"));
+        let mut upper = created();
+        upper.set_attr("soft_delete", Value::from("ON"));
+        let (before, after) = (Model::from_value(&upper).unwrap(), Model::from_value(&created()).unwrap());
+        assert!(after.patch_from(&before).is_none(), "ON and On are the same setting");
     }
 
     #[test]

@@ -76,6 +76,13 @@ impl Spelling {
 /// The attributes of a resource whose spelling may change without a change of value, and how they compare.
 pub(crate) type Spellings = &'static [(&'static str, Spelling)];
 
+/// `value` in the spelling `allowed` gives it, when it is one of them but for case (Azure answers `ON` where the
+/// spec says `On`); otherwise as it is.
+pub(crate) fn canonical(value: Option<&str>, allowed: &[&str]) -> Option<String> {
+    let value = value?;
+    Some(allowed.iter().find(|a| a.eq_ignore_ascii_case(value)).map_or(value, |a| a).to_owned())
+}
+
 /// Keeps, for every attribute of `spellings`, the value `prior` has when `new` holds only another spelling of it:
 /// what the user wrote (plan) or what was saved (read) stays, so a spelling never shows up as a diff.
 pub(crate) fn keep_spellings(prior: &Value, new: &mut Value, spellings: Spellings) {

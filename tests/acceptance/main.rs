@@ -18,6 +18,7 @@ mod docs;
 mod examples;
 mod kind_rules;
 mod kinds;
+mod plan_shows;
 mod refresh;
 mod release;
 mod service_rules;
