@@ -19,12 +19,21 @@ use super::value::Value;
 pub struct Context {
     stop: CancellationToken,
     destroying: bool,
+    replacing: Vec<String>,
 }
 
 impl Context {
     /// A context that stops when `stop` is cancelled, in the Terraform command that started this process.
     pub fn new(stop: CancellationToken) -> Context {
-        Context { stop, destroying: super::host::terraform_is_destroying() }
+        Context { stop, destroying: super::host::terraform_is_destroying(), replacing: super::host::replace_targets() }
+    }
+
+    /// The resource addresses the Terraform command was asked to replace (`-replace=ADDRESS`). Terraform does not
+    /// tell the provider which of its plans a `-replace` forces, and it drops the warnings of the create half's
+    /// plan; the parent process's command line (and `TF_CLI_ARGS*`) says which addresses, where the platform shows
+    /// it (`/proc`), and elsewhere this is empty.
+    pub fn replace_targets(&self) -> &[String] {
+        &self.replacing
     }
 
     /// True when the Terraform command that started the provider is a destroy (`terraform destroy`, or `-destroy`).

@@ -627,6 +627,48 @@ fn warn_delete_first(diags: &mut Diagnostics, old_id: &str, model: &Model) {
     );
 }
 
+/// Warnings for the backup instances a `-replace` names (`targets`, as given on Terraform's command line).
+/// Terraform plans a forced replacement without telling the provider and drops the warnings of the plan that
+/// follows, so the one place left to say it at plan time is the provider's configuration, once per command.
+pub(crate) fn warn_forced_replacements(targets: &[String], diags: &mut Diagnostics) {
+    for address in targets {
+        let Some(resource_type) = address
+            .split('.')
+            .map(|segment| segment.split('[').next().unwrap_or(segment))
+            .find(|segment| segment.starts_with("dataprotection_backup_instance"))
+        else {
+            continue;
+        };
+        diags.warning(
+            "-replace deletes a backup instance with its recovery points",
+            format!(
+                "This command replaces {address} (-replace). Replacing a backup instance ({resource_type}) deletes                  it in Azure with every recovery point it holds, and the new instance starts with none; Azure                  protects a datasource with one instance at a time, so the old one is deleted first. To keep the                  recovery points, set retain_data_on_destroy = true on it and apply before replacing it: the old                  instance is then kept in the vault with its protection stopped. If you did not mean to lose them,                  do not approve this plan."
+            ),
+        );
+    }
+}
+
+/// A replacement of an instance that is not in the way of its successor (another datasource or name), or whose new
+/// arguments are not known until apply (a policy created in the same apply).
+fn warn_replacement_deletes(diags: &mut Diagnostics, old_id: &str) {
+    diags.warning(
+        "The replacement deletes a backup instance with its recovery points",
+        format!(
+            "Replacing {old_id} deletes it in Azure with every recovery point it holds; the new instance starts with              none. To keep them, set retain_data_on_destroy = true on this resource and apply before this change:              the old instance is then kept in the vault with its protection stopped."
+        ),
+    );
+}
+
+/// A replacement of an instance whose state says to keep its recovery points.
+fn warn_replacement_keeps(diags: &mut Diagnostics, old_id: &str) {
+    diags.warning(
+        "The replaced backup instance is kept with its recovery points",
+        format!(
+            "retain_data_on_destroy is true, so replacing {old_id} stops its protection and keeps it in the vault              with its recovery points, outside Terraform's state; it keeps costing storage until it is deleted in              Azure."
+        ),
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Operations
 
@@ -733,12 +775,19 @@ impl<K: InstanceKind> BackupInstanceType<K> {
         // it replaces.
         response.planned_private = Private::of_state(prior);
         if !response.requires_replace.is_empty() {
-            // Terraform shows only the errors of the create half's plan, so the warning is given here.
-            if let (Some(replaced), Some(model)) =
-                (Private::decode(&response.planned_private).replaced(), Model::from_value::<K>(planned))
-                && replaced.collides_with(&model)
-            {
-                warn_delete_first(&mut response.diagnostics, &replaced.id, &model);
+            // Terraform shows only the errors of the create half's plan, so the warning is given here, for every
+            // replacement, whether or not the new arguments are known yet.
+            let old_id = prior.attr("id").as_str().unwrap_or("the backup instance");
+            match Model::from_value::<K>(planned) {
+                _ if retains_data(prior) => warn_replacement_keeps(&mut response.diagnostics, old_id),
+                Some(model)
+                    if Private::decode(&response.planned_private)
+                        .replaced()
+                        .is_some_and(|r| r.collides_with(&model)) =>
+                {
+                    warn_delete_first(&mut response.diagnostics, old_id, &model)
+                }
+                _ => warn_replacement_deletes(&mut response.diagnostics, old_id),
             }
             return;
         }

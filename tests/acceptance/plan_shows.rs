@@ -65,3 +65,76 @@ async fn a_policy_change_keeps_the_instances_tags_display_name_and_identity() {
     assert_eq!(p["identityDetails"]["useSystemAssignedIdentity"], true, "identity details kept: {after}");
     assert_eq!(ws.plan_code().await.0, 0, "and the next plan is empty");
 }
+
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+const LOSS: &str = "recovery points";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_replacement_warns_at_plan_and_at_apply() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-forced", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+
+    let run = ws.terraform_ok(&["plan"]).await;
+    assert!(!run.output().contains(LOSS), "no replacement, no warning:\n{}", run.output());
+
+    let run = ws.terraform_ok(&["plan", "-replace=dataprotection_backup_instance.bi"]).await;
+    let out = flat(&run.output());
+    assert!(out.contains("will be replaced, as requested"), "{out}");
+    assert!(out.contains("-replace deletes a backup instance with its recovery points"), "{out}");
+    assert!(out.contains("This command replaces dataprotection_backup_instance.bi (-replace)"), "{out}");
+    assert!(out.contains("retain_data_on_destroy = true"), "the way to keep them: {out}");
+
+    // The same words where the plan and the apply are one command.
+    let run = ws.terraform_ok(&["apply", "-auto-approve", "-replace", "dataprotection_backup_instance.bi"]).await;
+    let out = flat(&run.output());
+    assert!(out.contains("1 added, 0 changed, 1 destroyed"), "{out}");
+    assert!(out.contains("-replace deletes a backup instance with its recovery points"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_replacement_warns_and_an_instance_deleted_outside_plans_a_plain_create() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-moving", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+
+    // Another disk under a new name: not in the way of the new instance, and still a loss.
+    ws.write(&instance_block("bi", "bi-moved", world::DISK_APP_02, world::POLICY_DAILY));
+    let run = ws.terraform_ok(&["plan"]).await;
+    let out = flat(&run.output());
+    assert!(out.contains("must be replaced"), "{out}");
+    assert!(out.contains("The replacement deletes a backup instance with its recovery points"), "{out}");
+    assert!(out.contains(&world::backup_instance_id("bi-moving")), "names the instance: {out}");
+
+    // Gone in Azure already: a create, and no word of recovery points to lose.
+    let id = world::backup_instance_id("bi-moving");
+    let (status, _) = ws.arm(Method::DELETE, &id, None).await;
+    assert!(status == 200 || status == 202 || status == 204, "out-of-band delete: {status}");
+    ws.wait_until_settled(&id).await;
+    let run = ws.terraform_ok(&["plan"]).await;
+    let out = flat(&run.output());
+    assert!(out.contains("will be created") && out.contains("1 to add, 0 to change, 0 to destroy"), "{out}");
+    assert!(!out.contains(LOSS), "nothing to lose: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kubernetes_instance_moving_to_a_policy_made_in_the_same_apply_warns() {
+    let ws = Workspace::start().await;
+    crate::complete_example::use_example(&ws, "complete-kubernetes-cluster");
+    crate::complete_example::terraform_ok(&ws, &["apply", "-auto-approve"]).await;
+
+    // A new retention: the policy is replaced (create_before_destroy), so the instance's new policy ID is not
+    // known at plan, and Azure cannot move a Kubernetes instance to another policy.
+    let main = ws.work_dir().join("main.tf");
+    let text = std::fs::read_to_string(&main).unwrap();
+    let changed = text.replace("default_retention_duration      = \"P7D\"", "default_retention_duration      = \"P5D\"");
+    assert_ne!(text, changed, "the example sets a 7-day default retention");
+    std::fs::write(&main, changed).unwrap();
+    let run = crate::complete_example::terraform_ok(&ws, &["plan"]).await;
+    let out = flat(&run.output());
+    assert!(out.contains("dataprotection_backup_instance_kubernetes_cluster.cluster must be replaced"), "{out}");
+    assert!(out.contains("The replacement deletes a backup instance with its recovery points"), "{out}");
+}
