@@ -59,6 +59,20 @@ fn replace_arguments(arguments: &[String]) -> Vec<String> {
     targets
 }
 
+/// True when the Terraform command that started this provider writes configuration for imported objects
+/// (`-generate-config-out`): the state a read returns then becomes the user's configuration.
+pub(crate) fn terraform_generates_config() -> bool {
+    static GENERATES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *GENERATES.get_or_init(|| {
+        let parent = std::os::unix::process::parent_id();
+        std::fs::read(format!("/proc/{parent}/cmdline")).is_ok_and(|raw| {
+            raw.split(|b| *b == 0)
+                .skip(1)
+                .any(|a| a.starts_with(b"-generate-config-out") || a.starts_with(b"--generate-config-out"))
+        })
+    })
+}
+
 /// Reads a NUL-separated command line: is it a Terraform destroy?
 fn is_destroy_command(raw: &[u8]) -> bool {
     let arguments: Vec<&[u8]> = raw.split(|b| *b == 0).skip(1).collect();

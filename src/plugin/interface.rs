@@ -20,12 +20,24 @@ pub struct Context {
     stop: CancellationToken,
     destroying: bool,
     replacing: Vec<String>,
+    generating_config: bool,
 }
 
 impl Context {
     /// A context that stops when `stop` is cancelled, in the Terraform command that started this process.
     pub fn new(stop: CancellationToken) -> Context {
-        Context { stop, destroying: super::host::terraform_is_destroying(), replacing: super::host::replace_targets() }
+        Context {
+            stop,
+            destroying: super::host::terraform_is_destroying(),
+            replacing: super::host::replace_targets(),
+            generating_config: super::host::terraform_generates_config(),
+        }
+    }
+
+    /// True when the Terraform command writes configuration from the state of imported objects
+    /// (`-generate-config-out`), read from the parent process's command line where the platform shows it.
+    pub fn terraform_generates_config(&self) -> bool {
+        self.generating_config
     }
 
     /// The resource addresses the Terraform command was asked to replace (`-replace=ADDRESS`). Terraform does not

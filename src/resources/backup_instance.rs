@@ -874,6 +874,7 @@ async fn validate_for_backup<K: InstanceKind>(
     let what = format!("validating backup instance {} with Azure (validateForBackup)", model.id);
     let client = &configured.client;
     let clock = client.pipeline().clock().clone();
+    let started = clock.now();
     let mut pause = ROLE_PROPAGATION_FIRST_PAUSE;
     loop {
         let result = async {
@@ -887,21 +888,25 @@ async fn validate_for_backup<K: InstanceKind>(
             return Err(error);
         }
         match roles_held::<K>(client, call, model).await {
-            Ok(RolesHeld::All(newest)) => {
+            Ok(RolesHeld::All(newest, held)) => {
                 if clock.now() + pause > call.deadline {
                     error.recommended_actions.push(format!(
-                        "The vault's identity holds the roles it needs (the newest assigned {}), but Azure had not \
-                         applied them when the {} ran out. Role assignments can take up to 30 minutes to take \
-                         effect: run terraform again later, or raise the timeout.",
+                        "The vault's identity holds the roles it needs ({}; the newest assigned {}), but Azure had \
+                         not applied them when the {} ran out, after validating for {} s. Role assignments can take \
+                         up to 30 minutes to take effect: run terraform again later, or raise the timeout.",
+                        held.join("; "),
                         newest.as_deref().unwrap_or("recently"),
-                        call.timeout_label
+                        call.timeout_label,
+                        clock.now().saturating_duration_since(started).as_secs()
                     ));
                     return Err(error);
                 }
                 tracing::info!(
                     id = %model.id,
+                    roles = held.join("; "),
                     newest_assignment = newest.as_deref().unwrap_or(""),
                     pause_s = pause.as_secs(),
+                    waited_s = clock.now().saturating_duration_since(started).as_secs(),
                     "the vault's identity holds the roles validateForBackup asks for, but Azure has not applied them \
                      yet; validating again after a pause"
                 );
@@ -945,8 +950,8 @@ async fn role_propagation_pause(
 
 /// Whether the vault's identity holds the role assignments the datasource's backup needs.
 enum RolesHeld {
-    /// It holds them all; the newest assignment's `createdOn`.
-    All(Option<String>),
+    /// It holds them all: the newest assignment's `createdOn`, and the roles, as "role on scope".
+    All(Option<String>, Vec<String>),
     /// These are missing: "role on scope".
     Missing(Vec<String>),
 }
@@ -971,7 +976,7 @@ async fn roles_held<K: InstanceKind>(
     let missing = roles::uncovered(&needs, &assignments);
     if missing.is_empty() {
         let newest = assignments.iter().filter_map(|a| a.properties.created_on.clone()).max();
-        Ok(RolesHeld::All(newest))
+        Ok(RolesHeld::All(newest, needs.iter().map(|need| format!("{} on {}", need.role, need.scope)).collect()))
     } else {
         Ok(RolesHeld::Missing(
             missing.iter().map(|need| format!("{} on {} (principal {principal})", need.role, need.scope)).collect(),
@@ -1235,7 +1240,7 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
         while let Err(error) = &result
             && error.code.as_deref() == Some("UserErrorMissingRequiredPermissions")
             && clock.now() + pause <= call.deadline
-            && matches!(roles_held::<K>(client, call, &model).await, Ok(RolesHeld::All(_)))
+            && matches!(roles_held::<K>(client, call, &model).await, Ok(RolesHeld::All(..)))
         {
             tracing::info!(
                 id = %id,
@@ -1402,6 +1407,15 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
 
     fn import_attributes(id: &BackupInstanceId) -> Vec<(&'static str, String)> {
         vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
+    }
+
+    /// A failed or transient protection state is Azure's, not a state to ask for: the generated configuration
+    /// leaves it out, and the plan then brings protection back to `ProtectionConfigured`.
+    fn for_generated_config(state: &mut Value) {
+        let wanted = state.attr("protection_state").as_str().is_some_and(|s| DESIRABLE_STATES.contains(&s));
+        if !wanted {
+            state.set_attr("protection_state", Value::Null);
+        }
     }
 }
 

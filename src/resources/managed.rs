@@ -121,6 +121,10 @@ pub(crate) trait ManagedResource: Send + Sync + 'static {
 
     /// The arguments an import sets from the ID (besides `id` itself).
     fn import_attributes(id: &Self::Id) -> Vec<(&'static str, String)>;
+
+    /// A state read in a command that writes configuration from it (`-generate-config-out`), changed where a
+    /// value Azure reports is not one the configuration accepts.
+    fn for_generated_config(_state: &mut Value) {}
 }
 
 /// The adapter from a [`ManagedResource`] to the protocol layer's [`Resource`].
@@ -235,7 +239,12 @@ impl<T: ManagedResource> Resource for Managed<T> {
             return response;
         };
         match self.resource.read(&call, &id, current, &mut response).await {
-            Ok(Some(state)) => response.new_state = state,
+            Ok(Some(mut state)) => {
+                if ctx.terraform_generates_config() {
+                    T::for_generated_config(&mut state);
+                }
+                response.new_state = state;
+            }
             Ok(None) => {
                 tracing::info!(id = %id, "{} no longer exists; removing it from state", T::KIND);
                 response.new_state = Value::Null;

@@ -130,11 +130,39 @@ async fn a_kubernetes_instance_moving_to_a_policy_made_in_the_same_apply_warns()
     // known at plan, and Azure cannot move a Kubernetes instance to another policy.
     let main = ws.work_dir().join("main.tf");
     let text = std::fs::read_to_string(&main).unwrap();
-    let changed = text.replace("default_retention_duration      = \"P7D\"", "default_retention_duration      = \"P5D\"");
+    let changed =
+        text.replace("default_retention_duration      = \"P7D\"", "default_retention_duration      = \"P5D\"");
     assert_ne!(text, changed, "the example sets a 7-day default retention");
     std::fs::write(&main, changed).unwrap();
     let run = crate::complete_example::terraform_ok(&ws, &["plan"]).await;
     let out = flat(&run.output());
     assert!(out.contains("dataprotection_backup_instance_kubernetes_cluster.cluster must be replaced"), "{out}");
     assert!(out.contains("The replacement deletes a backup instance with its recovery points"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_configuration_of_a_failed_instance_is_valid_and_plans_its_repair() {
+    let ws = Workspace::start().await;
+    ws.create_out_of_band("bi-broken", world::DISK_APP_01, world::POLICY_DAILY).await;
+    let id = world::backup_instance_id("bi-broken");
+    ws.emulator
+        .state()
+        .set_protection_error(&dataprotection_emulator::ProtectionErrorRequest {
+            backup_instance_id: id.clone(),
+            code: Some("UserErrorDiskBackupDiskOrMSIPermissionsNotPresent".to_owned()),
+            message: Some("The vault's identity lost its role on the disk.".to_owned()),
+            recommended_action: vec!["Grant the role again.".to_owned()],
+        })
+        .expect("protection error set");
+    ws.write(&format!("import {{\n  to = {ADDRESS}\n  id = \"{id}\"\n}}\n"));
+    let run = ws.terraform(&["plan", "-generate-config-out=generated.tf"]).await;
+    let generated = std::fs::read_to_string(ws.work_dir().join("generated.tf")).expect("generated.tf written");
+    assert!(!generated.contains("ProtectionError"), "{generated}\n{}", run.output());
+    assert!(generated.contains("backup_policy_id"), "{generated}");
+
+    // The generated configuration is valid, and its plan brings protection back.
+    let run = ws.terraform_ok(&["plan"]).await;
+    let out = flat(&run.output());
+    assert!(out.contains("1 to import"), "{out}");
+    assert!(out.contains("\"ProtectionError\" -> \"ProtectionConfigured\""), "{out}");
 }

@@ -242,12 +242,27 @@ async fn roles_granted_just_before_are_waited_for_and_missing_ones_fail_at_once(
     grant(&ws, &world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP), DISK_SNAPSHOT_CONTRIBUTOR, &principal).await;
     ws.emulator.state().clear_journal();
     let started = std::time::Instant::now();
-    let run = ws.terraform_ok(&["apply", "-auto-approve"]).await;
-    assert!(run.stdout.contains("1 added"), "{}", run.stdout);
+    let log = ws.work_dir().join("propagation.log");
+    let output = ws
+        .command(&["apply", "-auto-approve", "-no-color"])
+        .env("TF_LOG_PROVIDER", "INFO")
+        .env("TF_LOG_PATH", &log)
+        .output()
+        .await
+        .expect("terraform runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success() && stdout.contains("1 added"), "{stdout}");
     assert!(
         started.elapsed() >= std::time::Duration::from_secs(4),
         "it cannot have passed before the roles took effect"
     );
+    // The wait is no silent one: at INFO, each pause names the roles and their scopes.
+    let log = std::fs::read_to_string(&log).expect("the log");
+    let waiting = log
+        .lines()
+        .find(|l| l.contains("Azure has not applied them yet"))
+        .unwrap_or_else(|| panic!("no INFO line about the wait:\n{log}"));
+    assert!(waiting.contains("Disk Backup Reader on") && waiting.contains("Disk Snapshot Contributor on"), "{waiting}");
     assert!(validations(&ws) >= 2, "validated again after the roles took effect");
     let reads = ws.journal().iter().filter(|e| e.operation == "RoleAssignments_ListForScope").count();
     assert!(reads >= 1, "the role assignments were read");
