@@ -1261,7 +1261,18 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
         }
         if let Err(error) = result {
             let path = attribute_for_code::<K>(error.code.as_deref());
-            arm_error(&mut response.diagnostics, &error, path, hint_for::<K>(&error));
+            let hint = match error.kind {
+                // Cut off while Azure was still at work: Terraform keeps the instance, tainted.
+                ErrorKind::Stopped | ErrorKind::Timeout => Some(format!(
+                    "{id} exists in Azure and is kept in Terraform's state, marked tainted, so nothing is orphaned. \
+                     Azure goes on configuring its protection. As it stands, the next apply replaces it (deletes \
+                     it and creates it again). To keep it instead, run terraform untaint <address of this {}> once \
+                     Azure reports it ProtectionConfigured; the next plan then shows whatever is left to do.",
+                    K::TYPE_NAME
+                )),
+                _ => hint_for::<K>(&error).map(str::to_owned),
+            };
+            arm_error(&mut response.diagnostics, &error, path, hint.as_deref());
         }
         response.private = Private::of_state(&state);
         response.new_state = state;

@@ -255,6 +255,7 @@ async fn ctrl_c_during_a_create_keeps_the_instance_in_state_and_the_next_apply_c
     let out = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(!output.status.success(), "an interrupted apply fails: {out}");
     assert_no_backtrace(&out);
+    assert!(flat(&out).contains("run terraform untaint <address of this dataprotection_backup_instance>"), "{out}");
 
     let instance = ws.resource(ADDRESS).unwrap_or_else(|| panic!("the instance is in state after Ctrl-C:\n{out}"));
     assert_eq!(instance["attributes"]["id"], world::backup_instance_id("bi-interrupted").as_str());
