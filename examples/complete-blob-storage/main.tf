@@ -41,6 +41,18 @@ variable "containers" {
   default     = ["invoices"]
 }
 
+variable "operational_retention" {
+  description = "Operational (point-in-time) retention, an ISO 8601 duration."
+  type        = string
+  default     = "P30D"
+}
+
+variable "vault_retention" {
+  description = "Default retention of the vaulted daily copies, an ISO 8601 duration."
+  type        = string
+  default     = "P90D"
+}
+
 locals {
   subscription       = "/subscriptions/${var.subscription_id}"
   storage_account_id = coalesce(var.storage_account_id, "${local.subscription}/resourceGroups/rg-workload/providers/Microsoft.Storage/storageAccounts/stappdata01")
@@ -58,16 +70,19 @@ resource "dataprotection_backup_vault" "vault" {
 }
 
 resource "dataprotection_backup_policy_blob_storage" "policy" {
-  name     = "blob-op30d-vault90d"
+  # Azure cannot change a blob backup policy in place, and does not delete one in use. The name follows the
+  # settings, so a change creates the new policy under its own name (create_before_destroy), moves the backup
+  # instance to it in place, and only then deletes the old one. Put any other setting you vary into the name too.
+  name     = "blob-op${trimprefix(lower(var.operational_retention), "p")}-vault${trimprefix(lower(var.vault_retention), "p")}"
   vault_id = dataprotection_backup_vault.vault.id
 
   # Operational backup: point-in-time restore within the storage account, for 30 days.
-  operational_default_retention_duration = "P30D"
+  operational_default_retention_duration = var.operational_retention
 
   # Vaulted backup: a daily copy of the instance's containers in the vault, kept 90 days, the first of each
   # month for a year.
   backup_repeating_time_intervals  = ["R/2024-01-01T02:00:00+00:00/P1D"]
-  vault_default_retention_duration = "P90D"
+  vault_default_retention_duration = var.vault_retention
   time_zone                        = "UTC"
 
   retention_rule {

@@ -34,6 +34,12 @@ variable "storage_account_id" {
   default     = ""
 }
 
+variable "retention" {
+  description = "Default retention of the daily backups, an ISO 8601 duration."
+  type        = string
+  default     = "P30D"
+}
+
 locals {
   subscription       = "/subscriptions/${var.subscription_id}"
   storage_account_id = coalesce(var.storage_account_id, "${local.subscription}/resourceGroups/rg-workload/providers/Microsoft.Storage/storageAccounts/stlakedata01")
@@ -49,11 +55,15 @@ resource "dataprotection_backup_vault" "vault" {
 }
 
 resource "dataprotection_backup_policy_data_lake_storage" "policy" {
-  name     = "adls-daily-p30d"
+  # Azure cannot change a Data Lake Storage backup policy in place, and does not delete one in use. The name
+  # follows the settings, so a change creates the new policy under its own name (create_before_destroy), moves the
+  # backup instance to it in place, and only then deletes the old one. Put any other setting you vary into the
+  # name too.
+  name     = "adls-daily-${lower(var.retention)}"
   vault_id = dataprotection_backup_vault.vault.id
 
   backup_repeating_time_intervals = ["R/2024-01-01T02:00:00+00:00/P1D"]
-  default_retention_duration      = "P30D"
+  default_retention_duration      = var.retention
   time_zone                       = "UTC"
 
   retention_rule {

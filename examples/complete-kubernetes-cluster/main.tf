@@ -49,6 +49,12 @@ variable "cluster_id" {
   default     = ""
 }
 
+variable "retention" {
+  description = "Default retention of the backups, an ISO 8601 duration."
+  type        = string
+  default     = "P7D"
+}
+
 locals {
   subscription = "/subscriptions/${var.subscription_id}"
   vault_id     = coalesce(var.vault_id, "${local.subscription}/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo")
@@ -56,11 +62,15 @@ locals {
 }
 
 resource "dataprotection_backup_policy_kubernetes_cluster" "policy" {
-  name     = "aks-4h-p7d"
+  # Azure cannot change a Kubernetes cluster backup policy in place, and does not delete one in use. The name
+  # follows the settings, so a change creates the new policy under its own name (create_before_destroy), moves the
+  # backup instance to it (for AKS by replacing the instance: Azure does not move a cluster's instance to another
+  # policy), and only then deletes the old one. Put any other setting you vary into the name too.
+  name     = "aks-4h-${lower(var.retention)}"
   vault_id = local.vault_id
 
   backup_repeating_time_intervals = ["R/2024-01-01T02:00:00+00:00/PT4H"]
-  default_retention_duration      = "P7D"
+  default_retention_duration      = var.retention
   time_zone                       = "UTC"
 
   retention_rule {

@@ -34,6 +34,12 @@ variable "server_id" {
   default     = ""
 }
 
+variable "retention" {
+  description = "Default retention of the weekly backups, an ISO 8601 duration."
+  type        = string
+  default     = "P3M"
+}
+
 locals {
   subscription = "/subscriptions/${var.subscription_id}"
   server_id    = coalesce(var.server_id, "${local.subscription}/resourceGroups/rg-workload/providers/Microsoft.DBforPostgreSQL/flexibleServers/psql-app-01")
@@ -49,12 +55,16 @@ resource "dataprotection_backup_vault" "vault" {
 }
 
 resource "dataprotection_backup_policy_postgresql_flexible_server" "policy" {
-  name     = "pg-weekly-p3m"
+  # Azure cannot change a PostgreSQL flexible server backup policy in place, and does not delete one in use. The
+  # name follows the settings, so a change creates the new policy under its own name (create_before_destroy),
+  # moves the backup instance to it in place, and only then deletes the old one. Put any other setting you vary
+  # into the name too.
+  name     = "pg-weekly-${lower(var.retention)}"
   vault_id = dataprotection_backup_vault.vault.id
 
   # PostgreSQL flexible servers are backed up to the vault once a week.
   backup_repeating_time_intervals = ["R/2024-01-07T02:00:00+00:00/P1W"]
-  default_retention_duration      = "P3M"
+  default_retention_duration      = var.retention
   time_zone                       = "UTC"
 
   retention_rule {

@@ -128,13 +128,7 @@ async fn a_kubernetes_instance_moving_to_a_policy_made_in_the_same_apply_warns()
 
     // A new retention: the policy is replaced (create_before_destroy), so the instance's new policy ID is not
     // known at plan, and Azure cannot move a Kubernetes instance to another policy.
-    let main = ws.work_dir().join("main.tf");
-    let text = std::fs::read_to_string(&main).unwrap();
-    let changed =
-        text.replace("default_retention_duration      = \"P7D\"", "default_retention_duration      = \"P5D\"");
-    assert_ne!(text, changed, "the example sets a 7-day default retention");
-    std::fs::write(&main, changed).unwrap();
-    let run = crate::complete_example::terraform_ok(&ws, &["plan"]).await;
+    let run = crate::complete_example::terraform_ok(&ws, &["plan", "-var", "retention=P5D"]).await;
     let out = flat(&run.output());
     assert!(out.contains("dataprotection_backup_instance_kubernetes_cluster.cluster must be replaced"), "{out}");
     assert!(out.contains("The replacement deletes a backup instance with its recovery points"), "{out}");
@@ -165,4 +159,23 @@ async fn generated_configuration_of_a_failed_instance_is_valid_and_plans_its_rep
     let out = flat(&run.output());
     assert!(out.contains("1 to import"), "{out}");
     assert!(out.contains("\"ProtectionError\" -> \"ProtectionConfigured\""), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complete_example_takes_a_new_retention_in_one_apply() {
+    let ws = Workspace::start().await;
+    crate::complete_example::use_example(&ws, "complete-postgresql-flexible-server");
+    crate::complete_example::terraform_ok(&ws, &["apply", "-auto-approve"]).await;
+    let instance = "dataprotection_backup_instance_postgresql_flexible_server.server";
+    let before = ws.resource(instance).expect("instance in state")["attributes"]["id"].clone();
+
+    // The policy's name follows its retention: the new policy is made beside the old one, the instance moves.
+    let run = crate::complete_example::terraform_ok(&ws, &["apply", "-auto-approve", "-var", "retention=P6M"]).await;
+    let out = flat(&run.output());
+    assert!(out.contains("1 added, 1 changed, 1 destroyed"), "{out}");
+    let after = ws.resource(instance).expect("instance in state");
+    assert_eq!(after["attributes"]["id"], before, "the instance stays");
+    assert!(after["attributes"]["backup_policy_id"].as_str().unwrap().ends_with("/pg-weekly-p6m"), "{after}");
+    let run = crate::complete_example::terraform(&ws, &["plan", "-detailed-exitcode", "-var", "retention=P6M"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
 }
