@@ -10,9 +10,9 @@ pub mod data_backup_instances;
 pub mod data_backup_policy_disk;
 pub mod data_backup_vault;
 pub mod instance_kinds;
-pub(crate) mod moves;
 pub(crate) mod managed;
 pub(crate) mod model;
+pub(crate) mod moves;
 pub mod policy_kinds;
 
 use std::sync::Arc;
