@@ -379,3 +379,41 @@ async fn schedules_durations_and_time_zones_are_validated_offline() {
     assert_no_backtrace(&out);
     assert!(arm_requests(&ws).is_empty(), "validate is offline");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_azure_still_refuses_as_in_use_is_tried_again() {
+    let ws = Workspace::start().await;
+    ws.write(&labelled_policy("a", "disk-retire-a"));
+    ws.apply().await;
+    // No instance is listed on the policy, but Azure's first answer still counts it in use (a move it has not
+    // caught up with).
+    let in_use = FaultRule {
+        id: 0,
+        method: Some("DELETE".to_owned()),
+        path_contains: None,
+        path_regex: None,
+        operation: Some("BackupPolicies_Delete".to_owned()),
+        skip: 0,
+        count: Some(1),
+        action: FaultAction::Status {
+            status: 400,
+            retry_after: None,
+            code: Some("UserErrorDppPolicyObjectInUse".to_owned()),
+            message: Some(
+                "Cannot delete the backup policy as one or more backup instances have been configured for \
+                           protection with this policy."
+                    .to_owned(),
+            ),
+        },
+    };
+    ws.emulator.state().add_fault(in_use).expect("fault rule");
+    ws.write("");
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    let deletes: Vec<u16> =
+        ws.journal().into_iter().filter(|e| e.operation == "BackupPolicies_Delete").map(|e| e.status).collect();
+    assert_eq!(deletes, vec![400, 200], "tried again after Azure's in-use answer");
+    let (status, _) = ws.arm(Method::GET, &world::policy_id("disk-retire-a"), None).await;
+    assert_eq!(status, 404);
+}
