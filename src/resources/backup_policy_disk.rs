@@ -5,7 +5,7 @@
 //! policy that backup instances use (`UserErrorDppPolicyObjectInUse`). The documented path is
 //! `lifecycle { create_before_destroy = true }` with a name that changes with the settings: Terraform creates
 //! the new policy, updates the instances to it in place, and deletes the old policy last. A delete waits for the
-//! instances that the same apply moves off the policy and fails naming those that stay ([`super::moves`]).
+//! instances that the same apply moves off the policy and fails naming those that stay (see `moves.rs`).
 //! Validate checks the ISO 8601 schedule and durations and the time zone offline; policy calls are synchronous.
 
 use std::time::{Duration, Instant};
