@@ -1300,7 +1300,13 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
         };
         // Until Azure accepts a step, the state stays what it was.
         let mut state = prior.clone();
-        if let Err(error) = run_steps::<K>(azure.client(), &azure.context, &model, planned, &mut state, &steps).await {
+        // A policy delete in this apply waits for instances that leave its policy.
+        let policy_move = super::moves::begin_policy_move(prior, planned);
+        let result = run_steps::<K>(azure.client(), &azure.context, &model, planned, &mut state, &steps).await;
+        if let Some(policy_move) = policy_move {
+            policy_move.finish(result.is_ok());
+        }
+        if let Err(error) = result {
             arm_error(
                 &mut response.diagnostics,
                 &error,

@@ -4,13 +4,16 @@
 //! Azure does not change a policy in place, so every argument replaces it, and Azure refuses to delete a
 //! policy that backup instances use (`UserErrorDppPolicyObjectInUse`). The documented path is
 //! `lifecycle { create_before_destroy = true }` with a name that changes with the settings: Terraform creates
-//! the new policy, updates the instances to it in place, and deletes the old policy last. Validate checks the
-//! ISO 8601 schedule and durations and the time zone offline; policy calls are synchronous.
+//! the new policy, updates the instances to it in place, and deletes the old policy last. A delete waits for the
+//! instances that the same apply moves off the policy and fails naming those that stay (see `moves.rs`).
+//! Validate checks the ISO 8601 schedule and durations and the time zone offline; policy calls are synchronous.
+
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
 use crate::arm::error::ArmError;
-use crate::arm::ids::{BackupPolicyId, BackupVaultId, same_id};
+use crate::arm::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId, same_id};
 use crate::arm::models::{
     BackupCriteria, BackupPolicy, BackupPolicyResource, BackupSchedule, DataStoreInfo, DeleteOption, PolicyRule,
     RetentionTag, SourceLifeCycle, TaggingCriteria, Trigger,
@@ -23,6 +26,7 @@ use crate::plugin::value::{Type, Value};
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error};
 use super::managed::{Call, ManagedResource, PlanContext};
 use super::model::{self, Spelling};
+use super::moves::Moves;
 use super::policy_kinds::{DiskPolicy, OPERATIONAL_STORE, PolicyKind};
 
 /// The resource type name of the managed disk policy.
@@ -40,11 +44,26 @@ const DEFAULT_TAG_PRIORITY: i64 = 99;
 /// The name of a blob policy's operational default rule beside a vaulted one (Azure CLI's name for it).
 const DEFAULT_OPERATIONAL_RULE: &str = "Default_OperationalStore";
 
-/// The hint for a policy that cannot be deleted because instances use it.
-pub(crate) const IN_USE_HINT: &str = "Azure does not change a backup policy in place, and does not delete one \
-that backup instances use. Give the policy lifecycle { create_before_destroy = true } and a name that changes with \
-its settings: Terraform then creates the new policy, moves the backup instances to it in place, and deletes this \
-policy last.";
+/// The hint for a policy that Azure refuses to delete because instances use it, when the provider cannot tell which.
+pub(crate) const IN_USE_HINT: &str = "Azure does not delete a backup policy that backup instances use. Move each \
+backup instance on this policy to another policy (its backup_policy_id) or delete it, then apply again. If this \
+policy is being replaced because its settings changed, give it lifecycle { create_before_destroy = true } and a name \
+that changes with its settings: Terraform then creates the new policy, moves the backup instances to it in place, and \
+deletes this policy last.";
+
+/// The hint for instances that stay on a policy being deleted.
+const STAYING_HINT: &str = "Move each of them to another backup policy in this configuration (its \
+backup_policy_id) or delete it (remove its resource; an instance this configuration does not manage has to be moved \
+or deleted in Azure, or imported first), then apply again. An instance that refers to this policy (backup_policy_id = \
+<policy resource>.id) is updated only after the policy is deleted, unless the policy has lifecycle { \
+create_before_destroy = true }: set that on the policy in one apply and remove it in the next, or move the instances \
+in one apply and remove the policy in the next. If this policy is being replaced because its settings changed, give \
+it create_before_destroy and a name that changes with its settings, so that the instances move to the new policy \
+before this one is deleted.";
+
+/// How often a delete that waits for instances to leave its policy looks at the vault again, besides when a move
+/// in this process starts or ends.
+const LOOK_AGAIN: Duration = Duration::from_secs(5);
 
 /// A backup policy resource of kind `K`: `dataprotection_backup_policy_disk` for managed disks.
 #[derive(Debug)]
@@ -1020,6 +1039,154 @@ impl<K: PolicyKind> BackupPolicyType<K> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Delete: retiring a policy that instances leave in the same apply
+
+/// Why a policy was not deleted.
+#[derive(Debug)]
+enum Refusal {
+    /// Backup instances use the policy and are not moving away from it in this apply: their IDs.
+    Staying(Vec<String>),
+    /// The deadline passed (or Terraform stopped) while these instances were still leaving the policy.
+    StillLeaving { leaving: Vec<String>, stopped: bool },
+    /// Azure's error; `in_use` when it is `UserErrorDppPolicyObjectInUse`.
+    Azure { error: ArmError, in_use: bool },
+}
+
+impl Refusal {
+    fn azure(error: ArmError) -> Refusal {
+        let in_use = is_in_use(&error);
+        Refusal::Azure { error, in_use }
+    }
+
+    fn report(&self, id: &BackupPolicyId, timeout_label: &str, diags: &mut Diagnostics) {
+        let list = |ids: &[String]| ids.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n");
+        match self {
+            Refusal::Staying(staying) => diags.error(
+                format!("Backup policy {} is still used by backup instances", id.name),
+                format!(
+                    "Azure does not delete a backup policy that backup instances use (UserErrorDppPolicyObjectInUse). \
+                     These backup instances use {}, and no update that moves them to another policy ran in this apply \
+                     while the delete waited:\n\n{}\n\n{STAYING_HINT}",
+                    id,
+                    list(staying)
+                ),
+            ),
+            Refusal::StillLeaving { leaving, stopped } => diags.error(
+                format!("Backup instances still leaving backup policy {}", id.name),
+                format!(
+                    "{} while these backup instances were moving from backup policy {id} to another policy:\n\n{}\n\n\
+                     The policy is kept. Once their updates are done, apply again to delete it.",
+                    if *stopped {
+                        "Terraform stopped the delete".to_owned()
+                    } else {
+                        format!("The {timeout_label} ended")
+                    },
+                    list(leaving)
+                ),
+            ),
+            Refusal::Azure { error, in_use } => arm_error(diags, error, None, in_use.then_some(IN_USE_HINT)),
+        }
+    }
+}
+
+fn is_in_use(error: &ArmError) -> bool {
+    error.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("UserErrorDppPolicyObjectInUse"))
+}
+
+/// The IDs of the vault's backup instances that use policy `id`.
+async fn holders(azure: &Call, id: &BackupPolicyId) -> Result<Vec<String>, ArmError> {
+    let policy = id.to_string();
+    let instances = azure.client().list_backup_instances(&azure.context, &id.vault).await?;
+    Ok(instances
+        .into_iter()
+        .filter(|i| same_id(&i.properties.policy_info.policy_id, &policy))
+        .filter_map(|i| i.name)
+        .map(|name| BackupInstanceId { vault: id.vault.clone(), name }.to_string())
+        .collect())
+}
+
+/// Deletes policy `id` once no backup instance uses it, within the call's deadline.
+///
+/// Terraform runs the update of an instance that leaves the policy and the delete of the policy side by side, so
+/// the delete lists the instances that hold the policy and asks this process's [`Moves`] which of them are leaving:
+/// those are waited for. The others are waited for only while moves may still come (a move in flight, or one that
+/// started or ended within [`super::moves::SETTLE_WINDOW`], counting the delete's own start); then the delete fails
+/// naming them. A delete that Azure still refuses as in use (a move it has not caught up with) is tried again.
+async fn retire(azure: &Call, id: &BackupPolicyId) -> Result<(), Refusal> {
+    let (call, client) = (&azure.context, azure.client());
+    let policy = id.to_string();
+    let moves = Moves::global();
+    let mut changes = moves.subscribe();
+    let started = Instant::now();
+    let mut reported: Option<Vec<String>> = None;
+    loop {
+        changes.borrow_and_update();
+        let holders = match holders(azure, id).await {
+            Ok(holders) => holders,
+            Err(error) => {
+                // Without the list, only Azure can say whether the policy is in use.
+                tracing::debug!(error = %error, "could not list the vault's backup instances");
+                return client.delete_backup_policy(call, id).await.map(|_| ()).map_err(Refusal::azure);
+            }
+        };
+        let now = Instant::now();
+        let view = moves.view(&policy);
+        let mut wake = now + LOOK_AGAIN;
+        let refusal = if holders.is_empty() {
+            match client.delete_backup_policy(call, id).await {
+                Ok(_) => return Ok(()),
+                Err(error) if is_in_use(&error) => {
+                    tracing::info!(policy = %id, "Azure still counts the backup policy in use; trying again");
+                    Refusal::azure(error)
+                }
+                Err(error) => return Err(Refusal::azure(error)),
+            }
+        } else {
+            let (leaving, staying): (Vec<String>, Vec<String>) =
+                holders.iter().cloned().partition(|instance| view.is_leaving(instance));
+            if !staying.is_empty() {
+                match view.settles_at(started) {
+                    Some(end) if now >= end => return Err(Refusal::Staying(staying)),
+                    Some(end) => wake = wake.min(end),
+                    None => {}
+                }
+            }
+            if reported.as_ref() != Some(&holders) {
+                tracing::info!(
+                    policy = %id,
+                    leaving = %leaving.join(", "),
+                    not_moving = %staying.join(", "),
+                    "waiting for the backup instances that use the backup policy to move to another policy"
+                );
+                reported = Some(holders);
+            }
+            if staying.is_empty() {
+                Refusal::StillLeaving { leaving, stopped: false }
+            } else {
+                Refusal::Staying(staying)
+            }
+        };
+        if now >= call.deadline {
+            return Err(refusal);
+        }
+        tokio::select! {
+            Ok(()) = changes.changed() => {}
+            () = tokio::time::sleep_until(wake.min(call.deadline).into()) => {}
+            () = call.stop.cancelled() => {
+                return Err(match refusal {
+                    Refusal::StillLeaving { leaving, .. } => Refusal::StillLeaving { leaving, stopped: true },
+                    other => other,
+                });
+            }
+        }
+        // At the deadline, what was seen last is the answer (a list now would only time out).
+        if Instant::now() >= call.deadline {
+            return Err(refusal);
+        }
+    }
+}
+
 #[async_trait]
 impl<K: PolicyKind> ManagedResource for BackupPolicyType<K> {
     type Id = BackupPolicyId;
@@ -1096,15 +1263,13 @@ impl<K: PolicyKind> ManagedResource for BackupPolicyType<K> {
         ApplyResponse { new_state: request.planned_state.clone(), ..ApplyResponse::default() }
     }
 
+    /// Deletes the policy once no backup instance uses it: instances that this apply moves to another policy
+    /// are waited for; instances that stay make the delete fail, naming them (see [`retire`]).
     async fn delete(&self, azure: &Call, id: &BackupPolicyId, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse { new_state: request.prior_state.clone(), ..ApplyResponse::default() };
-        match azure.client().delete_backup_policy(&azure.context, id).await {
-            Ok(_) => response.new_state = Value::Null,
-            Err(error) => {
-                let in_use =
-                    error.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("UserErrorDppPolicyObjectInUse"));
-                arm_error(&mut response.diagnostics, &error, None, in_use.then_some(IN_USE_HINT));
-            }
+        match retire(azure, id).await {
+            Ok(()) => response.new_state = Value::Null,
+            Err(refusal) => refusal.report(id, &azure.context.timeout_label, &mut response.diagnostics),
         }
         response
     }

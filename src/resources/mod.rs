@@ -12,6 +12,7 @@ pub mod data_backup_vault;
 pub mod instance_kinds;
 pub(crate) mod managed;
 pub(crate) mod model;
+pub(crate) mod moves;
 pub mod policy_kinds;
 
 use std::sync::Arc;

@@ -4,7 +4,10 @@
 
 use crate::support;
 
+use std::time::{Duration, Instant};
+
 use dataprotection_emulator::default_world as world;
+use dataprotection_emulator::{FaultAction, FaultRule};
 use reqwest::Method;
 use support::terraform::Workspace;
 
@@ -209,7 +212,7 @@ async fn a_changed_policy_in_use_is_created_then_the_instance_moves_then_the_old
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_create_before_destroy_azures_in_use_error_comes_with_the_way_out() {
+async fn without_create_before_destroy_the_instance_that_stays_is_named_with_the_way_out() {
     let ws = Workspace::start().await;
     ws.write(&format!("{}\n{}", policy_block(None, "P7D", false), instance_block()));
     ws.apply().await;
@@ -218,12 +221,121 @@ async fn without_create_before_destroy_azures_in_use_error_comes_with_the_way_ou
     assert_eq!(run.code, 1, "{}", run.output());
     let out = flat(&run.output());
     assert!(out.contains("UserErrorDppPolicyObjectInUse"), "Azure's code: {out}");
-    assert!(out.contains("in use by backup instances"), "Azure's message: {out}");
+    assert!(out.contains("Backup policy disk-4h-p7d is still used by backup instances"), "{out}");
+    assert!(out.contains(&world::backup_instance_id("bi-policy-user")), "names the instance: {out}");
     assert!(out.contains("create_before_destroy = true"), "the way out: {out}");
     assert_no_backtrace(&out);
     let (status, _) = ws.arm(Method::GET, &world::policy_id("disk-4h-p7d"), None).await;
     assert_eq!(status, 200, "the policy in use is still there");
     assert!(ws.resource(ADDRESS).is_some(), "and still in state");
+}
+
+/// A policy block labelled `label`, named `name`.
+fn labelled_policy(label: &str, name: &str) -> String {
+    policy_block(Some(name), "P7D", false).replacen("\"policy\" {", &format!("\"{label}\" {{"), 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_moves_to_another_policy_and_the_old_one_is_removed_in_one_apply() {
+    let ws = Workspace::start().await;
+    // The instance names its policy by ID, not by reference: Terraform then orders nothing between the instance's
+    // update and the old policy's destroy, and runs them side by side.
+    let instance_on = |name: &str| {
+        instance_block()
+            .replace("dataprotection_backup_policy_disk.policy.id", &format!("\"{}\"", world::policy_id(name)))
+    };
+    let policy_a = labelled_policy("a", "disk-retire-a");
+    let policy_b = labelled_policy("b", "disk-retire-b");
+    ws.write(&format!("{policy_a}\n{policy_b}"));
+    ws.apply().await;
+    ws.write(&format!("{policy_a}\n{policy_b}\n{}", instance_on("disk-retire-a")));
+    ws.apply().await;
+
+    // The move's PUT is slow, so the old policy's delete starts while the instance still uses it.
+    let slow_put = FaultRule {
+        id: 0,
+        method: Some("PUT".to_owned()),
+        path_contains: None,
+        path_regex: None,
+        operation: Some("BackupInstances_CreateOrUpdate".to_owned()),
+        skip: 0,
+        count: Some(1),
+        action: FaultAction::Latency { ms: 1500 },
+    };
+    ws.emulator.state().add_fault(slow_put).expect("fault rule");
+    ws.write(&format!("{policy_b}\n{}", instance_on("disk-retire-b")));
+    ws.emulator.state().clear_journal();
+    let mut apply = ws.command(&["apply", "-auto-approve", "-no-color"]);
+    apply.env("TF_LOG_PROVIDER", "INFO");
+    let output = apply.output().await.expect("terraform runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "one apply retires the policy:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("0 added, 1 changed, 1 destroyed"), "{stdout}");
+
+    let requests = arm_requests(&ws);
+    let moved = position(&requests, "BackupInstances_CreateOrUpdate", "/backupInstances/bi-policy-user");
+    let deleted = position(&requests, "BackupPolicies_Delete", "/backupPolicies/disk-retire-a");
+    assert!(moved < deleted, "the instance moved first: move {moved}, delete {deleted}: {requests:#?}");
+    let deletes: Vec<u16> =
+        ws.journal().into_iter().filter(|e| e.operation == "BackupPolicies_Delete").map(|e| e.status).collect();
+    assert_eq!(deletes, vec![200], "one delete, once nothing used the policy");
+    assert!(
+        stderr.contains("waiting for the backup instances that use the backup policy")
+            && stderr.contains("bi-policy-user"),
+        "the wait is logged with the instance:\n{stderr}"
+    );
+    let (status, _) = ws.arm(Method::GET, &world::policy_id("disk-retire-a"), None).await;
+    assert_eq!(status, 404, "the old policy is gone");
+    let state = ws.resource("dataprotection_backup_instance.bi").unwrap();
+    assert_eq!(state["attributes"]["backup_policy_id"], world::policy_id("disk-retire-b").as_str());
+    assert_eq!(ws.plan_code().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referenced_policy_with_create_before_destroy_is_removed_after_its_instance_moves() {
+    let ws = Workspace::start().await;
+    let policy_a = policy_block(Some("disk-retire-a"), "P7D", true).replacen("\"policy\" {", "\"a\" {", 1);
+    let policy_b = labelled_policy("b", "disk-retire-b");
+    let instance_on = |label: &str| instance_block().replace(".policy.id", &format!(".{label}.id"));
+    ws.write(&format!("{policy_a}\n{policy_b}\n{}", instance_on("a")));
+    ws.apply().await;
+    ws.write(&format!("{policy_b}\n{}", instance_on("b")));
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    let requests = arm_requests(&ws);
+    let moved = position(&requests, "BackupInstances_CreateOrUpdate", "/backupInstances/bi-policy-user");
+    let deleted = position(&requests, "BackupPolicies_Delete", "/backupPolicies/disk-retire-a");
+    assert!(moved < deleted, "Terraform updates the instance first: {requests:#?}");
+    assert_eq!(ws.plan_code().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_that_stays_on_a_removed_policy_fails_the_delete_by_name_soon() {
+    let ws = Workspace::start().await;
+    ws.write(&labelled_policy("a", "disk-retire-a"));
+    ws.apply().await;
+    ws.create_out_of_band("bi-outside", world::DISK_APP_02, "disk-retire-a").await;
+
+    ws.write("");
+    ws.emulator.state().clear_journal();
+    let started = Instant::now();
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    let took = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = flat(&run.output());
+    assert!(out.contains("Backup policy disk-retire-a is still used by backup instances"), "{out}");
+    assert!(out.contains(&world::backup_instance_id("bi-outside")), "names the instance: {out}");
+    assert!(out.contains("Move each of them to another backup policy in this configuration"), "the way out: {out}");
+    assert_no_backtrace(&out);
+    assert!(took < Duration::from_secs(120), "after the settle window, not the delete timeout: {took:?}");
+    assert!(
+        !arm_requests(&ws).iter().any(|(o, _, _)| o == "BackupPolicies_Delete"),
+        "no delete is sent while an instance stays"
+    );
+    let (status, _) = ws.arm(Method::GET, &world::policy_id("disk-retire-a"), None).await;
+    assert_eq!(status, 200, "the policy is still there");
+    assert!(ws.resource("dataprotection_backup_policy_disk.a").is_some(), "and still in state");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,4 +378,42 @@ async fn schedules_durations_and_time_zones_are_validated_offline() {
     }
     assert_no_backtrace(&out);
     assert!(arm_requests(&ws).is_empty(), "validate is offline");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_azure_still_refuses_as_in_use_is_tried_again() {
+    let ws = Workspace::start().await;
+    ws.write(&labelled_policy("a", "disk-retire-a"));
+    ws.apply().await;
+    // No instance is listed on the policy, but Azure's first answer still counts it in use (a move it has not
+    // caught up with).
+    let in_use = FaultRule {
+        id: 0,
+        method: Some("DELETE".to_owned()),
+        path_contains: None,
+        path_regex: None,
+        operation: Some("BackupPolicies_Delete".to_owned()),
+        skip: 0,
+        count: Some(1),
+        action: FaultAction::Status {
+            status: 400,
+            retry_after: None,
+            code: Some("UserErrorDppPolicyObjectInUse".to_owned()),
+            message: Some(
+                "Cannot delete the backup policy as one or more backup instances have been configured for \
+                           protection with this policy."
+                    .to_owned(),
+            ),
+        },
+    };
+    ws.emulator.state().add_fault(in_use).expect("fault rule");
+    ws.write("");
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 0, "{}", run.output());
+    let deletes: Vec<u16> =
+        ws.journal().into_iter().filter(|e| e.operation == "BackupPolicies_Delete").map(|e| e.status).collect();
+    assert_eq!(deletes, vec![400, 200], "tried again after Azure's in-use answer");
+    let (status, _) = ws.arm(Method::GET, &world::policy_id("disk-retire-a"), None).await;
+    assert_eq!(status, 404);
 }

@@ -579,26 +579,19 @@ pub(super) fn policy(context: &Context<'_>, path: &VaultPath, name: &str) -> Res
             if !vault.policies.contains_key(&name.to_ascii_lowercase()) {
                 return Ok(Reply::empty(StatusCode::NO_CONTENT));
             }
-            let users: Vec<String> = core
+            let in_use = core
                 .world
                 .policy_users
                 .get(&policy_key)
-                .map(|users| {
-                    users
-                        .iter()
-                        .filter_map(|user| core.world.instance(user))
-                        .map(|instance| instance.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            if !users.is_empty() {
+                .is_some_and(|users| users.iter().any(|user| core.world.instance(user).is_some()));
+            if in_use {
+                // Azure's status, code and message (as clients have reported them); the message names no instance.
                 return Err(ArmError::user_facing(
                     StatusCode::BAD_REQUEST,
                     "UserErrorDppPolicyObjectInUse",
-                    format!(
-                        "The backup policy {policy_id} cannot be deleted because it is in use by backup instances: {}.",
-                        users.join(", ")
-                    ),
+                    "Cannot delete the backup policy as one or more backup instances have been configured for \
+                     protection with this policy."
+                        .to_owned(),
                     &[
                         "Remove the policy from the backup instances that use it, or delete those backup instances, then retry.",
                     ],

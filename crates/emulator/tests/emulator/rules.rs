@@ -195,7 +195,12 @@ async fn a_policy_in_use_cannot_be_deleted() {
     test.protect("bi", world::DISK_APP_01, world::POLICY_DAILY).await;
     let policy = test.arm(&world::policy_id(world::POLICY_DAILY));
     let body = assert_error(test.delete(&policy).await, StatusCode::BAD_REQUEST, "UserErrorDppPolicyObjectInUse").await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("bi"), "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "Cannot delete the backup policy as one or more backup instances have been configured for protection with \
+         this policy.",
+        "Azure's message, naming no instance"
+    );
     assert_eq!(body["error"]["additionalInfo"][0]["info"]["code"], "UserErrorDppPolicyObjectInUse");
     let response = test.delete(&test.arm(&instance_path("bi"))).await;
     test.wait(&header(&response, "azure-asyncoperation")).await;
