@@ -401,9 +401,13 @@ pub(super) fn action(
             (OperationKind::ValidateForModifyBackup, Some("ValidateForModifyBackupRequest"), true)
         }
     };
+    let mut body = None;
     if let Some(definition) = definition {
         match context.json_body()? {
-            Some(body) => context.check_schema(definition, &body)?,
+            Some(value) => {
+                context.check_schema(definition, &value)?;
+                body = Some(value);
+            }
             None if required => {
                 return Err(arm::invalid_content("The request content is empty; a JSON body is required"));
             }
@@ -435,12 +439,28 @@ pub(super) fn action(
         ));
     }
     let instance_id = instance.id.clone();
+    // validateForModifyBackup runs the rules a PUT of its body would: what fails at once is this answer, and what
+    // the PUT's protection would fail with ends this operation. The instance itself is left as it is.
+    let validation = match action {
+        InstanceAction::ValidateForModifyBackup => {
+            let backup_instance = body.as_ref().and_then(|b| b.get("backupInstance")).unwrap_or(&Value::Null);
+            super::require_always_on_soft_delete(context, &core.settings, &vault(core, &vault_key)?.properties)?;
+            let plan = core.world.plan_instance(&vault_key, Some(name), backup_instance, &context.activity_id)?;
+            Some(plan.permission_error)
+        }
+        _ => None,
+    };
     let vault = vault(core, &vault_key)?;
     let (location, vault_id) = (vault.location.clone(), vault.id.clone());
-    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    let outcome =
+        context.injected_outcome(core, kind).unwrap_or_else(|| match validation.as_ref().and_then(Option::as_ref) {
+            Some(error) => (Planned::Fail(error.error_object(), 400), false),
+            None => (Planned::Succeed, false),
+        });
     let spec = OperationSpec {
         instance: Some(name.to_owned()),
-        target: Some(Target::Instance(key)),
+        // A validation works on no resource: the instance stays free for other operations, and unchanged.
+        target: if validation.is_some() { None } else { Some(Target::Instance(key)) },
         job: matches!(action, InstanceAction::AdhocBackup | InstanceAction::ValidateForModifyBackup),
         ..vault_operation(context, core, path, kind, location, outcome)
     };
