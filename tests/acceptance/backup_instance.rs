@@ -672,21 +672,24 @@ async fn a_failed_policy_change_says_where_it_left_the_instance_and_the_next_app
     ws.write(&instance_block("bi", "bi-failing-update", world::DISK_APP_01, world::POLICY_4H));
 
     // Azure refuses the PUT outright: the instance is as it was.
-    ws.emulator.state().add_fault(FaultRule {
-        id: 0,
-        method: Some("PUT".into()),
-        path_contains: None,
-        path_regex: None,
-        operation: Some("BackupInstances_CreateOrUpdate".into()),
-        skip: 0,
-        count: Some(1),
-        action: FaultAction::Status {
-            status: 400,
-            retry_after: None,
-            code: Some("UserErrorRefusedForThisTest".into()),
-            message: None,
-        },
-    });
+    ws.emulator
+        .state()
+        .add_fault(FaultRule {
+            id: 0,
+            method: Some("PUT".into()),
+            path_contains: None,
+            path_regex: None,
+            operation: Some("BackupInstances_CreateOrUpdate".into()),
+            skip: 0,
+            count: Some(1),
+            action: FaultAction::Status {
+                status: 400,
+                retry_after: None,
+                code: Some("UserErrorRefusedForThisTest".into()),
+                message: None,
+            },
+        })
+        .expect("valid rule");
     let run = ws.terraform(&["apply", "-auto-approve"]).await;
     assert_eq!(run.code, 1, "{}", run.output());
     let out = run.output().split_whitespace().collect::<Vec<_>>().join(" ");
