@@ -462,7 +462,7 @@ pub(super) fn action(
         // A validation works on no resource: the instance stays free for other operations, and unchanged.
         target: if validation.is_some() { None } else { Some(Target::Instance(key)) },
         job: matches!(action, InstanceAction::AdhocBackup | InstanceAction::ValidateForModifyBackup),
-        ..vault_operation(context, core, path, kind, location, outcome)
+        ..vault_operation(context, core, path, kind, location.clone(), outcome)
     };
     let operation_id = core.world.start_operation(spec, context.now);
     let operation = core
@@ -470,11 +470,15 @@ pub(super) fn action(
         .operations
         .get(&operation_id.to_ascii_lowercase())
         .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-    let headers = context.lro_headers(
-        operation,
-        Some(context.url(&format!("{vault_id}/operationStatus/{operation_id}"))),
-        Some(context.url(&format!("{instance_id}/operationResults/{operation_id}"))),
-    );
+    let (status_url, result_url) = if validation.is_some() {
+        // Followed as validateForBackup is, at location scope.
+        let scope =
+            format!("/subscriptions/{}/providers/Microsoft.DataProtection/locations/{location}", path.subscription);
+        (format!("{scope}/operationStatus/{operation_id}"), format!("{scope}/operationResults/{operation_id}"))
+    } else {
+        (format!("{vault_id}/operationStatus/{operation_id}"), format!("{instance_id}/operationResults/{operation_id}"))
+    };
+    let headers = context.lro_headers(operation, Some(context.url(&status_url)), Some(context.url(&result_url)));
     Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
 }
 

@@ -1019,6 +1019,10 @@ async fn modify_outcome(test: &support::TestEmulator, name: &str, properties: &V
     for wanted in ["azure-asyncoperation", "location", "retry-after"] {
         assert!(!header(&response, wanted).is_empty(), "202 carries {wanted}");
     }
+    // Followed at location scope, as validateForBackup is.
+    let scope = format!("/providers/Microsoft.DataProtection/locations/{}/operation", world::LOCATION);
+    assert!(header(&response, "azure-asyncoperation").contains(&format!("{scope}Status/")));
+    assert!(header(&response, "location").contains(&format!("{scope}Results/")));
     let result_url = header(&response, "location");
     let status = test.wait(&header(&response, "azure-asyncoperation")).await;
     let result = test.get(&result_url).await;
