@@ -1178,17 +1178,27 @@ async fn await_state<K: InstanceKind>(
     client.wait_for_protection_state(call, id, target, first, seen).await.map(|_| ())
 }
 
-/// What a failed update left, for its error: when Azure accepted a step, the instance is read back (within
-/// [`CHECK_AFTER_FAILURE`], as the update's own deadline may be over) and `state` keeps what Azure reports; the
-/// sentence says which state the instance is in and how the next plan and apply converge.
+/// True when `error` means Azure never took the request that failed: it was not sent, or Azure refused it outright.
+fn refused_outright(error: &ArmError) -> bool {
+    match error.kind {
+        ErrorKind::Refused | ErrorKind::Authentication => true,
+        ErrorKind::Response => error.status.is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429),
+        _ => false,
+    }
+}
+
+/// What a failed update left, for its error (`error`). Unless Azure plainly refused the first step, the instance
+/// is read back (within [`CHECK_AFTER_FAILURE`], as the update's own deadline may be over) and `state` keeps what
+/// Azure reports; the sentence says which state the instance is in and how the next plan and apply converge.
 async fn after_failed_update<K: InstanceKind>(
     client: &crate::arm::ArmClient,
     id: &BackupInstanceId,
-    prior: &Value,
-    planned: &Value,
+    (prior, planned): (&Value, &Value),
     state: &mut Value,
+    error: &ArmError,
 ) -> String {
-    if state == prior {
+    let accepted = state != prior;
+    if !accepted && refused_outright(error) {
         return format!("Azure did not accept the change, so backup instance {id} is as it was.");
     }
     let call = CallContext::new(
@@ -1205,24 +1215,27 @@ async fn after_failed_update<K: InstanceKind>(
                  plan creates it."
             );
         }
-        Err(error) => {
+        Err(check) => {
             return format!(
-                "Azure accepted the change, and the state of backup instance {id} could not be read back ({}): the \
-                 next refresh reads it, and the next plan shows what remains to change.",
-                error.summary()
+                "Backup instance {id} could not be read back to tell what Azure made of the change ({}): the next \
+                 refresh reads it, and the next plan shows what remains to change.",
+                check.summary()
             );
         }
     };
-    *state = state_from_azure::<K>(planned, id, &instance);
+    *state = state_from_azure::<K>(if accepted { planned } else { prior }, id, &instance);
     let Some(current) = protection_state(&instance) else {
         return format!(
-            "Azure reports no protection state for backup instance {id}; the next plan shows what \
-                        remains to change."
+            "Azure reports no protection state for backup instance {id}; the next plan shows what remains to change."
         );
     };
     let desired = planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE);
     let next = match update_steps(&current, desired, true).first() {
-        None => return format!("Azure reports backup instance {id} in state {current}."),
+        None => {
+            return format!(
+                "Azure reports backup instance {id} in state {current}; the next plan shows what remains to change."
+            );
+        }
         Some(Step::Put) => "sends the instance again".to_owned(),
         Some(Step::Wait) => "waits for Azure to finish configuring protection".to_owned(),
         Some(Step::Act(action, _)) => format!("runs {}", action.describe()),
@@ -1421,7 +1434,7 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
         let mut state = prior.clone();
         let client = azure.client();
         if let Err(error) = run_steps::<K>(client, &azure.context, &model, planned, &mut state, &steps).await {
-            let left = after_failed_update::<K>(client, &model.id, prior, planned, &mut state).await;
+            let left = after_failed_update::<K>(client, &model.id, (prior, planned), &mut state, &error).await;
             let hint = match hint_for::<K>(&error) {
                 Some(hint) => format!("{hint}\n\n{left}"),
                 None => left,
@@ -1788,6 +1801,24 @@ mod tests {
         let response = resource.plan(&Context::default(), plan(replaced)).await;
         assert!(!response.requires_replace.is_empty());
         assert!(!asked(&response), "a replacement is validated by its create, not as a change");
+    }
+
+    #[test]
+    fn only_a_request_azure_never_took_counts_as_refused_outright() {
+        let answered = |status: u16| {
+            let mut error = ArmError::new(ErrorKind::Response, "no");
+            error.status = Some(status);
+            error
+        };
+        assert!(refused_outright(&answered(400)));
+        assert!(refused_outright(&answered(409)));
+        assert!(refused_outright(&ArmError::new(ErrorKind::Authentication, "no token")));
+        for maybe_taken in [answered(408), answered(429), answered(500), answered(503)] {
+            assert!(!refused_outright(&maybe_taken), "{maybe_taken:?}");
+        }
+        assert!(!refused_outright(&ArmError::new(ErrorKind::Transport, "reset")));
+        assert!(!refused_outright(&ArmError::new(ErrorKind::Timeout, "deadline")));
+        assert!(!refused_outright(&ArmError::new(ErrorKind::OperationFailed, "failed")));
     }
 
     #[test]
