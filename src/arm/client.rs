@@ -11,7 +11,7 @@ use super::error::{ArmError, ErrorKind};
 use super::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId};
 use super::models::{
     BackupInstance, BackupInstanceResource, BackupPolicyResource, BackupVaultResource, Page, PatchBackupVaultRequest,
-    ValidateForBackupRequest,
+    ValidateForBackupRequest, ValidateForModifyBackupRequest,
 };
 use super::pipeline::{CallContext, HttpResponse, Pipeline, server_delay};
 use super::poller::Operation;
@@ -264,6 +264,22 @@ impl ArmClient {
     ) -> Result<Operation, ArmError> {
         let body = ValidateForBackupRequest { backup_instance: instance.clone() };
         let path = format!("{vault}/validateForBackup");
+        let (url, response) = self.send_to(call, Method::POST, &path, Some(&body), what).await?;
+        self.operation(Method::POST, url, response, what)
+    }
+
+    /// POSTs validateForModifyBackup: whether a PUT of `instance` on the existing instance `id` would succeed.
+    /// Azure answers 202 only; the operation ends `Failed` with the error the update would meet. It changes
+    /// nothing, so the vault's listings stay valid.
+    pub async fn begin_validate_for_modify_backup(
+        &self,
+        call: &CallContext,
+        id: &BackupInstanceId,
+        instance: &BackupInstance,
+        what: &str,
+    ) -> Result<Operation, ArmError> {
+        let body = ValidateForModifyBackupRequest { backup_instance: instance.clone() };
+        let path = format!("{id}/validateForModifyBackup");
         let (url, response) = self.send_to(call, Method::POST, &path, Some(&body), what).await?;
         self.operation(Method::POST, url, response, what)
     }
@@ -730,5 +746,24 @@ mod tests {
         let seen = t.seen.lock().unwrap();
         assert_eq!(seen[0].method, "POST");
         assert!(seen[0].url.contains("/backupInstances/b/stopProtection?api-version="), "{}", seen[0].url);
+    }
+
+    #[tokio::test]
+    async fn validate_for_modify_backup_posts_to_the_instance_and_a_refusal_is_azures_error() {
+        let refusal = r#"{"error":{"code":"UserErrorDatasourceAndPolicyTypeMismatch","message":"wrong policy"}}"#;
+        let h = Harness::new(vec![Scripted::Respond(400, vec![], refusal)]);
+        let call = h.call(Duration::from_secs(60));
+        let (c, t, _) = client(h);
+        let id: BackupInstanceId = format!("{VAULT}/backupInstances/b").parse().unwrap();
+        let error = c
+            .begin_validate_for_modify_backup(&call, &id, &BackupInstance::default(), "validating b")
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(error.code.as_deref(), Some("UserErrorDatasourceAndPolicyTypeMismatch"));
+        assert_eq!(error.status, Some(400));
+        let seen = t.seen.lock().unwrap();
+        assert_eq!(seen[0].method, "POST");
+        assert!(seen[0].url.contains("/backupInstances/b/validateForModifyBackup?api-version="), "{}", seen[0].url);
     }
 }

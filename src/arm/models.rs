@@ -295,6 +295,14 @@ pub struct ValidateForBackupRequest {
     pub backup_instance: BackupInstance,
 }
 
+/// `ValidateForModifyBackupRequest`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidateForModifyBackupRequest {
+    /// The instance as an update would PUT it.
+    pub backup_instance: BackupInstance,
+}
+
 /// A page of a list operation.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", bound(deserialize = "T: Deserialize<'de>"))]

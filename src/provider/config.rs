@@ -85,7 +85,7 @@ pub fn schema() -> Schema {
                 ),
                 b(
                     "validate_on_plan",
-                    "Whether `terraform plan` runs Azure's validateForBackup for new backup instances, so that errors such as missing permissions appear at plan time. Defaults to `true`.",
+                    "Whether `terraform plan` runs Azure's validateForBackup for new backup instances and validateForModifyBackup for backup instances changed in place, so that errors such as missing permissions appear at plan time. Defaults to `true`.",
                 ),
             ],
             ..Block::default()
@@ -199,7 +199,7 @@ pub struct Settings {
     pub resource_manager_endpoint: Option<Url>,
     /// Authority override.
     pub authority_host: Option<Url>,
-    /// Run validateForBackup at plan.
+    /// Run validateForBackup (new instances) and validateForModifyBackup (changes in place) at plan.
     pub validate_on_plan: bool,
     /// Leave resource provider registration alone.
     pub skip_provider_registration: bool,

@@ -689,6 +689,71 @@ fn body_changes<K: InstanceKind>(prior: &Value, planned: &Value) -> bool {
         .any(|name| planned.attr(name) != prior.attr(name))
 }
 
+/// The body an in-place update PUTs for `model` when Azure holds `existing` (see [`Model::update_of`]), which
+/// validateForModifyBackup checks at plan.
+fn modify_body<K: InstanceKind>(model: &Model, existing: Option<&BackupInstanceResource>) -> BackupInstanceResource {
+    match existing {
+        Some(existing) => model.update_of(existing),
+        None => model.to_resource(),
+    }
+}
+
+/// validateForModifyBackup at plan, for an in-place change that sends Azure a new body (a new policy, a kind's
+/// arguments Azure takes in place): Azure checks the body the update would PUT, on the existing instance, and a
+/// failure is an error at plan, in Azure's words, instead of an apply that leaves the instance
+/// `ConfiguringProtectionFailed`. What costs nothing is checked first: a replacement, errors already found, a body
+/// that does not change, unknown values, the provider's configuration.
+async fn validate_modify<K: InstanceKind>(cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+    let (prior, planned) = (&request.prior_state, &response.planned_state);
+    if !response.requires_replace.is_empty() || response.diagnostics.has_errors() || !body_changes::<K>(prior, planned)
+    {
+        return;
+    }
+    let Some(model) = Model::from_value::<K>(planned) else {
+        tracing::debug!("the change has unknown arguments; validateForModifyBackup runs at apply's plan");
+        return;
+    };
+    let configured = match cx.configured() {
+        Ok(c) => c,
+        Err(super::configuration::NotReady::Unknown(names)) => {
+            response.diagnostics.warning(
+                "Azure validation skipped",
+                format!(
+                    "validateForModifyBackup did not run for {} because the provider arguments {} are not known yet. \
+                     It runs when this instance is planned again during apply.",
+                    model.id,
+                    names.join(", ")
+                ),
+            );
+            return;
+        }
+        Err(reason) => return not_ready(&mut response.diagnostics, reason),
+    };
+    if !configured.validate_on_plan {
+        return;
+    }
+    if cx.ctx.terraform_is_destroying() {
+        tracing::debug!(id = %model.id, "terraform is destroying: nothing will be updated, so no validation");
+        return;
+    }
+    let timeouts = common::timeouts(planned, DEFAULT_TIMEOUTS);
+    let call = cx.call(timeouts.update, "update timeout");
+    let what = format!("validating the change of backup instance {} with Azure (validateForModifyBackup)", model.id);
+    let result = async {
+        let client = &configured.client;
+        // The body the update would PUT starts from the object Azure holds.
+        let existing = client.get_backup_instance(&call, &model.id).await?;
+        let body = modify_body::<K>(&model, existing.as_ref());
+        let mut operation = client.begin_validate_for_modify_backup(&call, &model.id, &body.properties, &what).await?;
+        operation.wait(&call).await
+    }
+    .await;
+    if let Err(error) = result {
+        let path = attribute_for_code::<K>(error.code.as_deref());
+        arm_error(&mut response.diagnostics, &error, path, hint_for::<K>(&error));
+    }
+}
+
 impl<K: InstanceKind> BackupInstanceType<K> {
     async fn plan_new(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
@@ -1067,10 +1132,8 @@ async fn run_steps<K: InstanceKind>(
             Step::Put => {
                 let what = format!("updating backup instance {id}");
                 // Start from the object Azure holds, so that what this resource does not manage is kept.
-                let body = match client.get_backup_instance(call, id).await.map_err(|e| e.context(what.clone()))? {
-                    Some(existing) => model.update_of(&existing),
-                    None => model.to_resource(),
-                };
+                let existing = client.get_backup_instance(call, id).await.map_err(|e| e.context(what.clone()))?;
+                let body = modify_body::<K>(model, existing.as_ref());
                 let mut operation = client.begin_put_backup_instance(call, id, &body, &what).await?;
                 // Accepted: the protection state is Azure's to tell from here on.
                 *state = planned.clone();
@@ -1113,6 +1176,74 @@ async fn await_state<K: InstanceKind>(
 ) -> Result<(), ArmError> {
     let seen = |instance: &BackupInstanceResource| *state = state_from_azure::<K>(planned, id, instance);
     client.wait_for_protection_state(call, id, target, first, seen).await.map(|_| ())
+}
+
+/// True when `error` means Azure never took the request that failed: it was not sent, or Azure refused it outright.
+fn refused_outright(error: &ArmError) -> bool {
+    match error.kind {
+        ErrorKind::Refused | ErrorKind::Authentication => true,
+        ErrorKind::Response => error.status.is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429),
+        _ => false,
+    }
+}
+
+/// What a failed update left, for its error (`error`). Unless Azure plainly refused the first step, the instance
+/// is read back (within [`CHECK_AFTER_FAILURE`], as the update's own deadline may be over) and `state` keeps what
+/// Azure reports; the sentence says which state the instance is in and how the next plan and apply converge.
+async fn after_failed_update<K: InstanceKind>(
+    client: &crate::arm::ArmClient,
+    id: &BackupInstanceId,
+    (prior, planned): (&Value, &Value),
+    state: &mut Value,
+    error: &ArmError,
+) -> String {
+    let accepted = state != prior;
+    if !accepted && refused_outright(error) {
+        return format!("Azure did not accept the change, so backup instance {id} is as it was.");
+    }
+    let call = CallContext::new(
+        std::time::Instant::now(),
+        CHECK_AFTER_FAILURE,
+        format!("check after a failed update ({})", format_duration(CHECK_AFTER_FAILURE)),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    let instance = match client.get_backup_instance(&call, id).await {
+        Ok(Some(instance)) => instance,
+        Ok(None) => {
+            return format!(
+                "Backup instance {id} no longer exists in Azure: the next refresh removes it from state and the next \
+                 plan creates it."
+            );
+        }
+        Err(check) => {
+            return format!(
+                "Backup instance {id} could not be read back to tell what Azure made of the change ({}): the next \
+                 refresh reads it, and the next plan shows what remains to change.",
+                check.summary()
+            );
+        }
+    };
+    *state = state_from_azure::<K>(if accepted { planned } else { prior }, id, &instance);
+    let Some(current) = protection_state(&instance) else {
+        return format!(
+            "Azure reports no protection state for backup instance {id}; the next plan shows what remains to change."
+        );
+    };
+    let desired = planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE);
+    let next = match update_steps(&current, desired, true).first() {
+        None => {
+            return format!(
+                "Azure reports backup instance {id} in state {current}; the next plan shows what remains to change."
+            );
+        }
+        Some(Step::Put) => "sends the instance again".to_owned(),
+        Some(Step::Wait) => "waits for Azure to finish configuring protection".to_owned(),
+        Some(Step::Act(action, _)) => format!("runs {}", action.describe()),
+    };
+    format!(
+        "The backup instance is left in the state Azure reports, {current}: the next plan shows protection_state \
+         changing back to {desired}, and the next apply {next}."
+    )
 }
 
 /// Why a delete did not end cleanly.
@@ -1177,8 +1308,9 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
         self.plan_new(cx, request, response).await;
     }
 
-    async fn plan_update(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+    async fn plan_update(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         Self::plan_change(request, response);
+        validate_modify::<K>(cx, request, response).await;
     }
 
     async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
@@ -1302,17 +1434,18 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
         let mut state = prior.clone();
         // A policy delete in this apply waits for instances that leave its policy.
         let policy_move = super::moves::begin_policy_move(prior, planned);
-        let result = run_steps::<K>(azure.client(), &azure.context, &model, planned, &mut state, &steps).await;
+        let client = azure.client();
+        let result = run_steps::<K>(client, &azure.context, &model, planned, &mut state, &steps).await;
         if let Some(policy_move) = policy_move {
             policy_move.finish(result.is_ok());
         }
         if let Err(error) = result {
-            arm_error(
-                &mut response.diagnostics,
-                &error,
-                attribute_for_code::<K>(error.code.as_deref()),
-                hint_for::<K>(&error),
-            );
+            let left = after_failed_update::<K>(client, &model.id, (prior, planned), &mut state, &error).await;
+            let hint = match hint_for::<K>(&error) {
+                Some(hint) => format!("{hint}\n\n{left}"),
+                None => left,
+            };
+            arm_error(&mut response.diagnostics, &error, attribute_for_code::<K>(error.code.as_deref()), Some(&hint));
         }
         response.private = Private::of_state(&state);
         response.new_state = state;
@@ -1642,6 +1775,56 @@ mod tests {
         let response = plan_update(c);
         assert!(response.requires_replace.is_empty());
         assert_eq!(response.planned_state, prior_state());
+    }
+
+    #[tokio::test]
+    async fn only_an_in_place_change_of_the_body_asks_azure_at_plan() {
+        // The provider is not configured here, so asking Azure shows as "Provider not configured".
+        let resource = Managed::new(BackupInstanceType::<Disk>::default(), Arc::new(ProviderConfiguration::default()));
+        let plan = |config: Value| {
+            let prior = prior_state();
+            let mut proposed = config.clone();
+            for name in ["id", "protection_state", "datasource_type"] {
+                proposed.set_attr(name, prior.attr(name).clone());
+            }
+            PlanRequest { prior_state: prior, proposed_new_state: proposed, config, prior_private: vec![] }
+        };
+        let asked =
+            |response: &PlanResponse| response.diagnostics.iter().any(|d| d.summary == "Provider not configured");
+
+        let mut policy = config();
+        policy.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
+        let response = resource.plan(&Context::default(), plan(policy.clone())).await;
+        assert!(asked(&response), "a new policy is validated with Azure");
+
+        let mut kept = config();
+        kept.set_attr("retain_data_on_destroy", Value::from(true));
+        let response = resource.plan(&Context::default(), plan(kept)).await;
+        assert!(response.diagnostics.is_empty(), "nothing Azure is sent changes");
+
+        let mut replaced = policy;
+        replaced.set_attr("datasource_id", Value::from(DISK.replace("disk-app-01", "disk-app-02")));
+        let response = resource.plan(&Context::default(), plan(replaced)).await;
+        assert!(!response.requires_replace.is_empty());
+        assert!(!asked(&response), "a replacement is validated by its create, not as a change");
+    }
+
+    #[test]
+    fn only_a_request_azure_never_took_counts_as_refused_outright() {
+        let answered = |status: u16| {
+            let mut error = ArmError::new(ErrorKind::Response, "no");
+            error.status = Some(status);
+            error
+        };
+        assert!(refused_outright(&answered(400)));
+        assert!(refused_outright(&answered(409)));
+        assert!(refused_outright(&ArmError::new(ErrorKind::Authentication, "no token")));
+        for maybe_taken in [answered(408), answered(429), answered(500), answered(503)] {
+            assert!(!refused_outright(&maybe_taken), "{maybe_taken:?}");
+        }
+        assert!(!refused_outright(&ArmError::new(ErrorKind::Transport, "reset")));
+        assert!(!refused_outright(&ArmError::new(ErrorKind::Timeout, "deadline")));
+        assert!(!refused_outright(&ArmError::new(ErrorKind::OperationFailed, "failed")));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::support;
 use std::time::Duration;
 
 use dataprotection_emulator::default_world as world;
-use dataprotection_emulator::settings::{LroTiming, OperationKind};
+use dataprotection_emulator::settings::{LroTiming, OperationKind, Outcome, OutcomeRule};
 use dataprotection_emulator::{FaultAction, FaultRule};
 use reqwest::Method;
 use support::terraform::{Workspace, instance_block};
@@ -662,4 +662,77 @@ async fn a_missing_permission_names_the_principal_the_action_and_the_scope() {
     assert!(out.contains(&format!("The client '{}'", world::VAULT_PRINCIPAL_ID)), "the principal: {out}");
     assert!(out.contains("'Microsoft.Compute/disks/beginGetAccess/action'"), "the action: {out}");
     assert!(out.contains(&format!("over scope '{}'", world::disk_id(world::DISK_UNAUTHORIZED))), "the scope: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_policy_change_says_where_it_left_the_instance_and_the_next_apply_converges() {
+    let ws = Workspace::start().await;
+    ws.write(&instance_block("bi", "bi-failing-update", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.apply().await;
+    ws.write(&instance_block("bi", "bi-failing-update", world::DISK_APP_01, world::POLICY_4H));
+
+    // Azure refuses the PUT outright: the instance is as it was.
+    ws.emulator
+        .state()
+        .add_fault(FaultRule {
+            id: 0,
+            method: Some("PUT".into()),
+            path_contains: None,
+            path_regex: None,
+            operation: Some("BackupInstances_CreateOrUpdate".into()),
+            skip: 0,
+            count: Some(1),
+            action: FaultAction::Status {
+                status: 400,
+                retry_after: None,
+                code: Some("UserErrorRefusedForThisTest".into()),
+                message: None,
+            },
+        })
+        .expect("valid rule");
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = run.output().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(out.contains("UserErrorRefusedForThisTest"), "{out}");
+    assert!(out.contains("Azure did not accept the change, so backup instance"), "{out}");
+    assert!(out.contains("is as it was."), "{out}");
+    let state = ws.resource(ADDRESS).unwrap();
+    assert_eq!(state["attributes"]["backup_policy_id"], world::policy_id(world::POLICY_DAILY).as_str());
+    assert_eq!(state["attributes"]["protection_state"], "ProtectionConfigured");
+
+    // Azure accepts it and protection fails: the error says which state Azure left and how the next apply converges.
+    ws.emulator.state().inject_outcome(
+        OperationKind::BackupInstanceCreateOrUpdate,
+        OutcomeRule {
+            outcome: Outcome::Fail,
+            count: Some(1),
+            code: Some("UserErrorForThisTest".into()),
+            message: None,
+        },
+    );
+    let run = ws.terraform(&["apply", "-auto-approve"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert_no_backtrace(&run.output());
+    let out = run.output().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(out.contains("UserErrorForThisTest"), "{out}");
+    assert!(
+        out.contains(
+            "The backup instance is left in the state Azure reports, ConfiguringProtectionFailed: the next plan shows \
+             protection_state changing back to ProtectionConfigured, and the next apply sends the instance again."
+        ),
+        "{out}"
+    );
+    let state = ws.resource(ADDRESS).unwrap();
+    assert_eq!(state["attributes"]["protection_state"], "ConfiguringProtectionFailed");
+    assert_eq!(state["attributes"]["backup_policy_id"], world::policy_id(world::POLICY_4H).as_str());
+
+    // What it said: the plan shows the state changing back, and the apply sends the instance again.
+    let plan = ws.terraform_ok(&["plan"]).await;
+    assert!(plan.stdout.contains(r#""ConfiguringProtectionFailed" -> "ProtectionConfigured""#), "{}", plan.stdout);
+    ws.emulator.state().clear_journal();
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", run.stdout);
+    assert_eq!(ops(&ws).iter().filter(|o| *o == "BackupInstances_CreateOrUpdate").count(), 1, "{:?}", ops(&ws));
+    assert_eq!(ws.resource(ADDRESS).unwrap()["attributes"]["protection_state"], "ProtectionConfigured");
+    assert_eq!(ws.plan_code().await.0, 0);
 }

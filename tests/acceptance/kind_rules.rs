@@ -1,6 +1,7 @@
 //! Each datasource kind's own rules at plan time, with the real terraform CLI against the emulator: Azure's
 //! validateForBackup errors for the kind, in Azure's words, with the hint of what to do; the roles each kind's
-//! vault identity needs, named when missing and waited for when just granted.
+//! vault identity needs, named when missing and waited for when just granted; an in-place change checked with
+//! validateForModifyBackup before anything is sent to the instance.
 
 use crate::complete_example::{terraform, terraform_ok, use_example};
 use crate::service_rules::grant;
@@ -126,4 +127,71 @@ async fn a_database_servers_roles_are_named_when_missing_and_waited_for_when_new
     let validations = ws.journal().iter().filter(|e| e.operation == "BackupInstances_ValidateForBackup").count();
     assert!(validations >= 2, "validated again after the roles took effect");
     terraform_ok(&ws, &["destroy", "-auto-approve"]).await;
+}
+
+/// A second blob policy in the complete blob example's vault, for a policy change in place.
+const SECOND_BLOB_POLICY: &str = r#"
+resource "dataprotection_backup_policy_blob_storage" "shorter" {
+  name                                   = "blob-op30d-vault60d"
+  vault_id                               = dataprotection_backup_vault.vault.id
+  operational_default_retention_duration = "P30D"
+  backup_repeating_time_intervals        = ["R/2024-01-01T02:00:00+00:00/P1D"]
+  vault_default_retention_duration       = "P60D"
+  time_zone                              = "UTC"
+}
+"#;
+
+/// The operations of the journal with this name.
+fn count(ws: &Workspace, operation: &str) -> usize {
+    ws.journal().iter().filter(|e| e.operation == operation).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_place_change_is_validated_at_plan_and_a_bad_one_never_reaches_the_instance() {
+    let ws = Workspace::start().await;
+    use_example(&ws, "complete-blob-storage");
+    std::fs::write(ws.work_dir().join("second_policy.tf"), SECOND_BLOB_POLICY).expect("second_policy.tf");
+    let run = terraform_ok(&ws, &["apply", "-auto-approve"]).await;
+    assert!(run.stdout.contains("4 added, 0 changed, 0 destroyed"), "{}", run.stdout);
+    let id = format!(
+        "{}/providers/Microsoft.DataProtection/backupVaults/vault-blob-complete/backupInstances/stappdata01-blobs",
+        world::resource_group_id(world::BACKUP_RESOURCE_GROUP)
+    );
+    let (_, before) = ws.arm(Method::GET, &id, None).await;
+    assert_eq!(before["properties"]["currentProtectionState"], "ProtectionConfigured", "{before}");
+
+    // A container the storage account does not have: plan fails in Azure's words, on the attribute, and nothing is
+    // sent to the instance.
+    ws.emulator.state().clear_journal();
+    let out = failing_plan(&ws, &["-var", r#"containers=["invoices","missing"]"#]).await;
+    assert!(out.contains("UserErrorIncorrectContainersSelectedForOperation"), "{out}");
+    assert!(out.contains("Incorrect containers selected for operation"), "Azure's message: {out}");
+    assert!(out.contains("Select only containers that exist in the storage account"), "Azure's action: {out}");
+    // Terraform quotes the attribute's line only for a diagnostic that names the attribute.
+    assert!(out.contains(": storage_account_container_names = var.containers"), "the attribute is named: {out}");
+    assert!(out.contains("(validateForModifyBackup)"), "{out}");
+    assert_eq!(count(&ws, "BackupInstances_ValidateForModifyBackup"), 1);
+    assert_eq!(count(&ws, "BackupInstances_CreateOrUpdate"), 0, "no PUT at plan");
+    let (_, after) = ws.arm(Method::GET, &id, None).await;
+    assert_eq!(after["properties"]["currentProtectionState"], "ProtectionConfigured", "{after}");
+    assert_eq!(after["properties"]["policyInfo"], before["properties"]["policyInfo"], "{after}");
+
+    // A policy Azure takes in place: validated once at plan, then applied.
+    let override_tf = "resource \"dataprotection_backup_instance_blob_storage\" \"blobs\" {\n  backup_policy_id = \
+                       dataprotection_backup_policy_blob_storage.shorter.id\n}\n";
+    std::fs::write(ws.work_dir().join("blobs_override.tf"), override_tf).expect("blobs_override.tf");
+    ws.emulator.state().clear_journal();
+    let run = terraform_ok(&ws, &["plan", "-out=change.tfplan"]).await;
+    assert!(run.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", run.stdout);
+    assert_eq!(count(&ws, "BackupInstances_ValidateForModifyBackup"), 1, "one validation at plan");
+    assert_eq!(count(&ws, "BackupInstances_CreateOrUpdate"), 0, "no PUT at plan");
+    let run = terraform_ok(&ws, &["apply", "-auto-approve", "change.tfplan"]).await;
+    assert!(run.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", run.stdout);
+    assert_eq!(count(&ws, "BackupInstances_CreateOrUpdate"), 1);
+    let (_, changed) = ws.arm(Method::GET, &id, None).await;
+    assert_eq!(changed["properties"]["currentProtectionState"], "ProtectionConfigured", "{changed}");
+    let policy = changed["properties"]["policyInfo"]["policyId"].as_str().unwrap_or_default();
+    assert!(policy.ends_with("/backupPolicies/blob-op30d-vault60d"), "{changed}");
+    let run = terraform(&ws, &["plan", "-detailed-exitcode"]).await;
+    assert_eq!(run.code, 0, "the plan after the change is empty:\n{}", run.output());
 }

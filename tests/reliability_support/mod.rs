@@ -81,7 +81,8 @@ const LIST: &str = "BackupInstances_List";
 const PUT: &str = "BackupInstances_CreateOrUpdate";
 const DELETE: &str = "BackupInstances_Delete";
 const VALIDATE: &str = "BackupInstances_ValidateForBackup";
-/// validateForBackup and DELETE are followed at location scope, the PUT at vault scope.
+const VALIDATE_MODIFY: &str = "BackupInstances_ValidateForModifyBackup";
+/// validateForBackup, validateForModifyBackup and DELETE are followed at location scope, the PUT at vault scope.
 const LOCATION_STATUS: &str = "OperationStatus_Get";
 const VAULT_STATUS: &str = "OperationStatusBackupVaultContext_Get";
 
@@ -115,6 +116,15 @@ pub const STEPS: &[Step] = &[
         awaits_protection: true,
         context: &["reading backup instance", "waiting for backup instance"],
         ..step(Command::Create, "GET after PUT", GET, 1)
+    },
+    Step {
+        starts_operation: true,
+        context: &["validating the change of backup instance"],
+        ..step(Command::Update, "validate", VALIDATE_MODIFY, 0)
+    },
+    Step {
+        context: &["validating the change of backup instance"],
+        ..step(Command::Update, "validate poll", LOCATION_STATUS, 0)
     },
     Step { starts_operation: true, context: &["updating backup instance"], ..step(Command::Update, "PUT", PUT, 0) },
     Step { context: &["updating backup instance"], ..step(Command::Update, "PUT poll", VAULT_STATUS, 0) },

@@ -401,9 +401,13 @@ pub(super) fn action(
             (OperationKind::ValidateForModifyBackup, Some("ValidateForModifyBackupRequest"), true)
         }
     };
+    let mut body = None;
     if let Some(definition) = definition {
         match context.json_body()? {
-            Some(body) => context.check_schema(definition, &body)?,
+            Some(value) => {
+                context.check_schema(definition, &value)?;
+                body = Some(value);
+            }
             None if required => {
                 return Err(arm::invalid_content("The request content is empty; a JSON body is required"));
             }
@@ -435,14 +439,30 @@ pub(super) fn action(
         ));
     }
     let instance_id = instance.id.clone();
+    // validateForModifyBackup runs the rules a PUT of its body would: what fails at once is this answer, and what
+    // the PUT's protection would fail with ends this operation. The instance itself is left as it is.
+    let validation = match action {
+        InstanceAction::ValidateForModifyBackup => {
+            let backup_instance = body.as_ref().and_then(|b| b.get("backupInstance")).unwrap_or(&Value::Null);
+            super::require_always_on_soft_delete(context, &core.settings, &vault(core, &vault_key)?.properties)?;
+            let plan = core.world.plan_instance(&vault_key, Some(name), backup_instance, &context.activity_id)?;
+            Some(plan.permission_error)
+        }
+        _ => None,
+    };
     let vault = vault(core, &vault_key)?;
     let (location, vault_id) = (vault.location.clone(), vault.id.clone());
-    let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));
+    let outcome =
+        context.injected_outcome(core, kind).unwrap_or_else(|| match validation.as_ref().and_then(Option::as_ref) {
+            Some(error) => (Planned::Fail(error.error_object(), 400), false),
+            None => (Planned::Succeed, false),
+        });
     let spec = OperationSpec {
         instance: Some(name.to_owned()),
-        target: Some(Target::Instance(key)),
+        // A validation works on no resource: the instance stays free for other operations, and unchanged.
+        target: if validation.is_some() { None } else { Some(Target::Instance(key)) },
         job: matches!(action, InstanceAction::AdhocBackup | InstanceAction::ValidateForModifyBackup),
-        ..vault_operation(context, core, path, kind, location, outcome)
+        ..vault_operation(context, core, path, kind, location.clone(), outcome)
     };
     let operation_id = core.world.start_operation(spec, context.now);
     let operation = core
@@ -450,11 +470,15 @@ pub(super) fn action(
         .operations
         .get(&operation_id.to_ascii_lowercase())
         .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-    let headers = context.lro_headers(
-        operation,
-        Some(context.url(&format!("{vault_id}/operationStatus/{operation_id}"))),
-        Some(context.url(&format!("{instance_id}/operationResults/{operation_id}"))),
-    );
+    let (status_url, result_url) = if validation.is_some() {
+        // Followed as validateForBackup is, at location scope.
+        let scope =
+            format!("/subscriptions/{}/providers/Microsoft.DataProtection/locations/{location}", path.subscription);
+        (format!("{scope}/operationStatus/{operation_id}"), format!("{scope}/operationResults/{operation_id}"))
+    } else {
+        (format!("{vault_id}/operationStatus/{operation_id}"), format!("{instance_id}/operationResults/{operation_id}"))
+    };
+    let headers = context.lro_headers(operation, Some(context.url(&status_url)), Some(context.url(&result_url)));
     Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
 }
 

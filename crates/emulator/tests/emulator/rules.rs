@@ -1006,6 +1006,114 @@ async fn blob_backup_checks_hns_containers_and_refuses_to_stop_operational_backu
     assert_eq!(stop.status(), StatusCode::ACCEPTED);
 }
 
+/// validateForModifyBackup of instance `name` with `properties`: the synchronous error code, or the operation's
+/// end (status and error code), with the answer of its `Location` URL (status and error code or `objectType`).
+async fn modify_outcome(test: &support::TestEmulator, name: &str, properties: &Value) -> (String, String, u16, String) {
+    let url = test.arm(&format!("{}/validateForModifyBackup", instance_path(name)));
+    let response = test.post(&url, Some(&json!({ "backupInstance": properties }))).await;
+    if response.status() != StatusCode::ACCEPTED {
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        return (
+            "Refused".to_owned(),
+            body["error"]["code"].as_str().unwrap_or_default().to_owned(),
+            status,
+            String::new(),
+        );
+    }
+    for wanted in ["azure-asyncoperation", "location", "retry-after"] {
+        assert!(!header(&response, wanted).is_empty(), "202 carries {wanted}");
+    }
+    // Followed at location scope, as validateForBackup is.
+    let scope = format!("/providers/Microsoft.DataProtection/locations/{}/operation", world::LOCATION);
+    assert!(header(&response, "azure-asyncoperation").contains(&format!("{scope}Status/")));
+    assert!(header(&response, "location").contains(&format!("{scope}Results/")));
+    let result_url = header(&response, "location");
+    let status = test.wait(&header(&response, "azure-asyncoperation")).await;
+    let result = test.get(&result_url).await;
+    let result_status = result.status().as_u16();
+    let result_body: Value = result.json().await.unwrap_or_default();
+    let said = result_body["error"]["code"].as_str().or(result_body["objectType"].as_str()).unwrap_or_default();
+    (
+        status["status"].as_str().unwrap().to_owned(),
+        status["error"]["code"].as_str().unwrap_or_default().to_owned(),
+        result_status,
+        said.to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn validate_for_modify_backup_runs_the_put_rules_and_leaves_the_instance_as_it_is() {
+    let test = support::start().await;
+    test.fast();
+    let vaulted = kind_policy(BLOB, Some(("VaultStore", "Discrete", "P1D")), &["VaultStore", "OperationalStore"]);
+    put_policy(&test, "policy-blob-vaulted", &vaulted).await;
+    put_policy(
+        &test,
+        "policy-blob-weekly",
+        &kind_policy(BLOB, Some(("VaultStore", "Discrete", "P1W")), &["VaultStore"]),
+    )
+    .await;
+    let blob = |policy: &str, names: &[&str]| {
+        kind_properties(
+            BLOB,
+            "Microsoft.Storage/storageAccounts",
+            &world::storage_account_id(world::STORAGE_ACCOUNT_BLOB),
+            policy,
+            containers("BlobBackupDatasourceParameters", names),
+        )
+    };
+    let instance_url = test.arm(&instance_path("blob-mod"));
+    let created = test.put(&instance_url, &json!({ "properties": blob("policy-blob-vaulted", &["invoices"]) })).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(test.wait(&header(&created, "azure-asyncoperation")).await["status"], "Succeeded");
+    let before: Value = test.get(&instance_url).await.json().await.unwrap();
+    assert_eq!(before["properties"]["currentProtectionState"], "ProtectionConfigured", "{before}");
+    // Each validation answers Inprogress once, so that the instance can be looked at while it runs.
+    test.state().set_lro_timing(
+        dataprotection_emulator::OperationKind::ValidateForModifyBackup,
+        LroTiming { polls: 1, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(1) },
+    );
+
+    // A container the account lacks: the operation fails as the PUT's protection would, with Azure's code.
+    let wrong = blob("policy-blob-vaulted", &["invoices", "missing"]);
+    let code = "UserErrorIncorrectContainersSelectedForOperation";
+    assert_eq!(modify_outcome(&test, "blob-mod", &wrong).await, ("Failed".into(), code.into(), 400, code.into()));
+    // No containers for a policy with vaulted backup.
+    let none = kind_properties(
+        BLOB,
+        "Microsoft.Storage/storageAccounts",
+        &world::storage_account_id(world::STORAGE_ACCOUNT_BLOB),
+        "policy-blob-vaulted",
+        Value::Null,
+    );
+    let code = "UserErrorNoContainersSelectedForOperation";
+    assert_eq!(modify_outcome(&test, "blob-mod", &none).await, ("Failed".into(), code.into(), 400, code.into()));
+    // A policy of another datasource type, and one that does not exist: refused at once, as a PUT is.
+    let mismatch = blob(world::POLICY_DAILY, &["invoices"]);
+    let (status, code, http, _) = modify_outcome(&test, "blob-mod", &mismatch).await;
+    assert_eq!((status.as_str(), code.as_str(), http), ("Refused", "UserErrorDatasourceAndPolicyTypeMismatch", 400));
+    let (status, _, http, _) = modify_outcome(&test, "blob-mod", &blob("policy-gone", &["invoices"])).await;
+    assert_eq!((status.as_str(), http), ("Refused", 404));
+    // A good change: another policy and another container that exists.
+    let good = blob("policy-blob-weekly", &["invoices", "reports"]);
+    assert_eq!(
+        modify_outcome(&test, "blob-mod", &good).await,
+        ("Succeeded".into(), String::new(), 200, "OperationJobExtendedInfo".into())
+    );
+    // An instance that does not exist.
+    let (status, code, http, _) = modify_outcome(&test, "nothing-here", &good).await;
+    assert_eq!((status.as_str(), code.as_str(), http), ("Refused", "UserErrorGenericResourceNotFound", 404));
+
+    // Nothing of it changed the instance.
+    let after: Value = test.get(&instance_url).await.json().await.unwrap();
+    for field in ["currentProtectionState", "provisioningState", "policyInfo", "protectionStatus"] {
+        assert_eq!(after["properties"][field], before["properties"][field], "{field}: {after}");
+    }
+    let puts = test.state().journal().iter().filter(|e| e.operation == "BackupInstances_CreateOrUpdate").count();
+    assert_eq!(puts, 1, "only the create was a PUT");
+}
+
 #[tokio::test]
 async fn adls_backup_needs_an_hns_account_and_its_containers() {
     let test = support::start().await;
