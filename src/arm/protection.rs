@@ -9,7 +9,7 @@ use super::error::{ArmError, ErrorKind};
 use super::ids::BackupInstanceId;
 use super::models::BackupInstanceResource;
 use super::pipeline::CallContext;
-use super::poller::{DEFAULT_POLL_DELAY, Wake, wait_for_next_poll};
+use super::poller::{PollSchedule, Wake, wait_for_next_poll};
 
 /// Protection is configured and backups run.
 pub const CONFIGURED: &str = "ProtectionConfigured";
@@ -102,6 +102,7 @@ impl ArmClient {
     ) -> Result<BackupInstanceResource, ArmError> {
         let what = || format!("waiting for backup instance {id}");
         let clock = self.pipeline().clock();
+        let mut reads = 0;
         loop {
             seen(&instance);
             let current = current_state(&instance);
@@ -111,7 +112,8 @@ impl ArmClient {
                 Some(s) if is_one_of(s, PENDING) => {}
                 Some(s) => return Err(protection_error(&instance, s).context(what())),
             }
-            let next_poll = clock.now() + delay.unwrap_or(DEFAULT_POLL_DELAY);
+            let next_poll = clock.now() + delay.unwrap_or_else(|| PollSchedule::Write.delay(reads));
+            reads += 1;
             let stopped = || {
                 ArmError::new(
                     ErrorKind::Stopped,
@@ -154,9 +156,11 @@ impl ArmClient {
         Fut: Future<Output = Result<Option<Option<Duration>>, ArmError>>,
     {
         let clock = self.pipeline().clock();
+        let mut reads = 0;
         loop {
             let Some(delay) = get().await.map_err(NotGone::Unreadable)? else { return Ok(()) };
-            let next_poll = clock.now() + delay.unwrap_or(DEFAULT_POLL_DELAY);
+            let next_poll = clock.now() + delay.unwrap_or_else(|| PollSchedule::Write.delay(reads));
+            reads += 1;
             let stopped =
                 || ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(what.to_owned());
             match wait_for_next_poll(clock.as_ref(), call, next_poll, stopped).await.map_err(NotGone::StillThere)? {

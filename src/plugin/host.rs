@@ -73,6 +73,101 @@ pub(crate) fn terraform_generates_config() -> bool {
     })
 }
 
+/// Where this command records the validations its plan walk ran, and where it looks for them (see
+/// [`super::interface::Walks`]), from the parent process's command line.
+pub(crate) fn walks() -> super::interface::Walks {
+    static WALKS: std::sync::OnceLock<super::interface::Walks> = std::sync::OnceLock::new();
+    WALKS
+        .get_or_init(|| {
+            let parent = std::os::unix::process::parent_id();
+            let Ok(raw) = std::fs::read(format!("/proc/{parent}/cmdline")) else { return Default::default() };
+            // The command line ends in a NUL, which leaves an empty last piece.
+            let arguments: Vec<String> = raw
+                .split(|b| *b == 0)
+                .skip(1)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            // The process's start time (field 22 of stat, after the command name in parentheses) tells it apart
+            // from a later process that gets the same ID.
+            let started = std::fs::read_to_string(format!("/proc/{parent}/stat")).ok().and_then(|stat| {
+                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(19).map(str::to_owned))
+            });
+            let cwd = std::fs::read_link(format!("/proc/{parent}/cwd")).unwrap_or_default();
+            match started {
+                Some(started) => walks_of(&arguments, &cwd, &format!("{parent}:{started}")),
+                None => Default::default(),
+            }
+        })
+        .clone()
+}
+
+/// Terraform's flags that take a value, which may come as the next argument (`-var x=1`).
+const VALUE_FLAGS: &[&str] = &[
+    "var",
+    "var-file",
+    "target",
+    "exclude",
+    "replace",
+    "parallelism",
+    "state",
+    "state-out",
+    "backup",
+    "lock-timeout",
+    "out",
+    "generate-config-out",
+    "chdir",
+];
+
+/// The walks of a command line (`arguments` without the program), run in `cwd` by the process `process`.
+fn walks_of(arguments: &[String], cwd: &std::path::Path, process: &str) -> super::interface::Walks {
+    let mut command = None;
+    let mut out = None;
+    let mut positional = Vec::new();
+    let mut iter = arguments.iter();
+    while let Some(argument) = iter.next() {
+        if argument == "--" {
+            positional.extend(iter.by_ref().cloned());
+            break;
+        }
+        if let Some(flag) = argument.strip_prefix('-') {
+            let flag = flag.strip_prefix('-').unwrap_or(flag);
+            let (name, value) = match flag.split_once('=') {
+                Some((name, value)) => (name, Some(value.to_owned())),
+                None if VALUE_FLAGS.contains(&flag) => (flag, iter.next().cloned()),
+                None => (flag, None),
+            };
+            if name == "out" && command.is_some() {
+                out = value;
+            }
+            continue;
+        }
+        if command.is_none() {
+            command = Some(argument.clone());
+        } else {
+            positional.push(argument.clone());
+        }
+    }
+    let plan_file = |path: &str| {
+        let path: std::path::PathBuf =
+            cwd.join(path).components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
+        format!("planfile:{}", path.display())
+    };
+    let destroying = arguments.iter().any(|a| a == "-destroy" || a == "--destroy" || a == "-destroy=true");
+    match command.as_deref() {
+        _ if destroying => Default::default(),
+        Some("apply") => match positional.first() {
+            Some(file) => super::interface::Walks { record: None, lookup: Some(plan_file(file)) },
+            None => {
+                let key = format!("process:{process}");
+                super::interface::Walks { record: Some(key.clone()), lookup: Some(key) }
+            }
+        },
+        Some("plan") => super::interface::Walks { record: out.as_deref().map(plan_file), lookup: None },
+        _ => Default::default(),
+    }
+}
+
 /// Reads a NUL-separated command line: is it a Terraform destroy?
 fn is_destroy_command(raw: &[u8]) -> bool {
     let arguments: Vec<&[u8]> = raw.split(|b| *b == 0).skip(1).collect();
@@ -93,6 +188,26 @@ mod tests {
         assert!(!is_destroy_command(b"terraform\0apply\0-auto-approve\0"));
         assert!(!is_destroy_command(b"terraform\0plan\0-var\0destroy_me=1\0"));
         assert!(!is_destroy_command(b"destroy"));
+    }
+
+    #[test]
+    fn walks_follow_the_command() {
+        use crate::plugin::interface::Walks;
+        let of = |line: &str| {
+            let args: Vec<String> = line.split(' ').map(str::to_owned).collect();
+            walks_of(&args, std::path::Path::new("/work/env"), "42:1000")
+        };
+        let same = Some("process:42:1000".to_owned());
+        assert_eq!(of("apply -auto-approve -var x=1"), Walks { record: same.clone(), lookup: same.clone() });
+        assert_eq!(of("-chdir=env apply -parallelism 4 -input=false"), Walks { record: same.clone(), lookup: same });
+        let file = Some("planfile:/work/env/tfplan".to_owned());
+        assert_eq!(of("plan -out=./tfplan"), Walks { record: file.clone(), lookup: None });
+        assert_eq!(of("plan -var-file dev.tfvars -out tfplan"), Walks { record: file.clone(), lookup: None });
+        assert_eq!(of("apply -auto-approve tfplan"), Walks { record: None, lookup: file.clone() });
+        assert_eq!(of("apply /work/env/tfplan"), Walks { record: None, lookup: file });
+        assert_eq!(of("plan"), Walks::default(), "a plan alone always validates");
+        assert_eq!(of("apply -destroy"), Walks::default());
+        assert_eq!(of("destroy -auto-approve"), Walks::default());
     }
 
     #[test]

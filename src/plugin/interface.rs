@@ -13,6 +13,17 @@ use super::diagnostics::{AttributePath, Diagnostics};
 use super::schema::Schema;
 use super::value::Value;
 
+/// Where a Terraform command keeps the fact that its plan walk validated something, for its apply walk (which
+/// plans again in another provider process, with nothing in the protocol to say so). Empty where no apply walk
+/// follows in another process, or where the platform does not show the command line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Walks {
+    /// The key to record a validation under: the `terraform apply` process, or the plan file of `plan -out`.
+    pub record: Option<String>,
+    /// The key to look a validation up under: the `terraform apply` process, or the plan file it applies.
+    pub lookup: Option<String>,
+}
+
 /// What every operation gets besides its request: the signal that Terraform asked the provider to stop, and what
 /// the provider knows of the Terraform command that started it.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +32,7 @@ pub struct Context {
     destroying: bool,
     replacing: Vec<String>,
     generating_config: bool,
+    walks: Walks,
 }
 
 impl Context {
@@ -31,7 +43,13 @@ impl Context {
             destroying: super::host::terraform_is_destroying(),
             replacing: super::host::replace_targets(),
             generating_config: super::host::terraform_generates_config(),
+            walks: super::host::walks(),
         }
+    }
+
+    /// Where this command records and looks up the validations of its walks.
+    pub fn walks(&self) -> &Walks {
+        &self.walks
     }
 
     /// True when the Terraform command writes configuration from the state of imported objects

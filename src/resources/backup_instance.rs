@@ -88,12 +88,15 @@ pub(crate) struct BackupInstanceType<K = Disk> {
     /// refresh a moment earlier, in the same process, is what tells plan that the existing instance with this ID is
     /// the one being replaced rather than one this state does not own.
     refreshed: Mutex<HashMap<String, Option<String>>>,
+    /// The instances this process's refresh read, by lower-case ID: the object an in-place change starts from, so
+    /// that plan validates that change without reading the instance again.
+    read: Mutex<HashMap<String, BackupInstanceResource>>,
     kind: PhantomData<fn() -> K>,
 }
 
 impl<K> Default for BackupInstanceType<K> {
     fn default() -> Self {
-        BackupInstanceType { refreshed: Mutex::default(), kind: PhantomData }
+        BackupInstanceType { refreshed: Mutex::default(), read: Mutex::default(), kind: PhantomData }
     }
 }
 
@@ -103,6 +106,18 @@ impl<K> BackupInstanceType<K> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id.to_string().to_ascii_lowercase(), datasource);
+    }
+
+    fn remember_read(&self, id: &BackupInstanceId, instance: &BackupInstanceResource) {
+        self.read
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string().to_ascii_lowercase(), instance.clone());
+    }
+
+    /// The instance with `id` as this process's refresh read it, taken (a plan uses it once).
+    fn take_read(&self, id: &BackupInstanceId) -> Option<BackupInstanceResource> {
+        self.read.lock().unwrap_or_else(|p| p.into_inner()).remove(&id.to_string().to_ascii_lowercase())
     }
 
     /// The instance with `id`, as this process's refresh saw it: the object a tainted resource replaces.
@@ -703,7 +718,12 @@ fn modify_body<K: InstanceKind>(model: &Model, existing: Option<&BackupInstanceR
 /// failure is an error at plan, in Azure's words, instead of an apply that leaves the instance
 /// `ConfiguringProtectionFailed`. What costs nothing is checked first: a replacement, errors already found, a body
 /// that does not change, unknown values, the provider's configuration.
-async fn validate_modify<K: InstanceKind>(cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
+async fn validate_modify<K: InstanceKind>(
+    cx: &PlanContext<'_>,
+    request: &PlanRequest,
+    response: &mut PlanResponse,
+    read: Option<BackupInstanceResource>,
+) {
     let (prior, planned) = (&request.prior_state, &response.planned_state);
     if !response.requires_replace.is_empty() || response.diagnostics.has_errors() || !body_changes::<K>(prior, planned)
     {
@@ -741,8 +761,11 @@ async fn validate_modify<K: InstanceKind>(cx: &PlanContext<'_>, request: &PlanRe
     let what = format!("validating the change of backup instance {} with Azure (validateForModifyBackup)", model.id);
     let result = async {
         let client = &configured.client;
-        // The body the update would PUT starts from the object Azure holds.
-        let existing = client.get_backup_instance(&call, &model.id).await?;
+        // The body the update would PUT starts from the object Azure holds, as this plan's refresh read it.
+        let existing = match read {
+            Some(instance) => Some(instance),
+            None => client.read_backup_instance(&call, &model.id).await?,
+        };
         let body = modify_body::<K>(&model, existing.as_ref());
         let mut operation = client.begin_validate_for_modify_backup(&call, &model.id, &body.properties, &what).await?;
         operation.wait(&call).await
@@ -798,7 +821,19 @@ impl<K: InstanceKind> BackupInstanceType<K> {
         {
             warn_delete_first(diags, &replaced.id, &model);
         }
-        let Err(error) = validate_for_backup::<K>(&configured, &call, &model).await else { return };
+        // The apply walk plans again in a new process: a validation this command's plan walk ran is not repeated.
+        let subject = validation_subject(&configured, &model);
+        tracing::debug!(id = %model.id, walks = ?cx.ctx.walks(), "validation records of this command");
+        if let Some(when) = super::validated::take(cx.ctx.walks(), &subject) {
+            let ago = std::time::SystemTime::now().duration_since(when).unwrap_or_default().as_secs();
+            tracing::info!(id = %model.id, validated_s_ago = ago, "validateForBackup passed for this instance in \
+                this command's plan; not asked again");
+            return;
+        }
+        let Err(error) = validate_for_backup::<K>(&configured, &call, &model).await else {
+            super::validated::record(cx.ctx.walks(), &subject);
+            return;
+        };
         if error.code.as_deref() == Some("UserErrorDppDatasourceAlreadyProtected") {
             if replaced.as_ref().is_some_and(|r| r.protects(&model.datasource)) {
                 // The instance being replaced protects the datasource; it is deleted before this one is created.
@@ -881,6 +916,12 @@ async fn stop_protection(configured: &Configured, call: &CallContext, id: &Backu
         operation.wait(call).await?;
     }
     Ok(())
+}
+
+/// What a validateForBackup asked about, for [`super::validated`]: the endpoint and the request body.
+fn validation_subject(configured: &Configured, model: &Model) -> String {
+    let endpoint = configured.client.url(&model.id.vault.to_string()).map(|u| u.to_string()).unwrap_or_default();
+    format!("{endpoint}\n{}", serde_json::to_string(&model.to_instance()).unwrap_or_default())
 }
 
 /// How long the check after a failed create or delete may take. It runs after the operation's own deadline or
@@ -1310,7 +1351,8 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
 
     async fn plan_update(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         Self::plan_change(request, response);
-        validate_modify::<K>(cx, request, response).await;
+        let read = Model::from_value::<K>(&response.planned_state).and_then(|model| self.take_read(&model.id));
+        validate_modify::<K>(cx, request, response, read).await;
     }
 
     async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
@@ -1541,6 +1583,7 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
             );
         }
         self.remember_refresh(id, state.attr("datasource_id").as_str().map(str::to_owned));
+        self.remember_read(id, &instance);
         // Stopped or suspended protection is drift the plan shows; a failed one deserves a word here too.
         if let Some(s) = protection_state(&instance)
             && FAILED_STATES.iter().any(|p| p.eq_ignore_ascii_case(&s))

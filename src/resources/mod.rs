@@ -14,6 +14,7 @@ pub(crate) mod managed;
 pub(crate) mod model;
 pub(crate) mod moves;
 pub mod policy_kinds;
+pub(crate) mod validated;
 
 use std::sync::Arc;
 

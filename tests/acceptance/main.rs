@@ -22,3 +22,4 @@ mod plan_shows;
 mod refresh;
 mod release;
 mod service_rules;
+mod validate_once;
