@@ -41,10 +41,9 @@ async fn ctrl_c_or_a_killed_provider_at_every_step_and_the_next_run_converges() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_provider_ends_a_long_wait_between_polls_at_once() {
     let ws = Workspace::start().await;
-    ws.emulator.state().set_lro_timing(
-        OperationKind::BackupInstanceCreateOrUpdate,
-        LroTiming { polls: 0, ms: 600_000, retry_after_seconds: 60, retry_after_ms: None },
-    );
+    ws.emulator
+        .state()
+        .set_lro_timing(OperationKind::BackupInstanceCreateOrUpdate, LroTiming::with_delays(0, 600_000, 60, None));
     // The default timeouts (create: 30m): the 60 s wait fits in them, so only the stop can cut it short.
     ws.write(&support::terraform::instance_block(
         "bi",

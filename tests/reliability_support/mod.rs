@@ -535,10 +535,9 @@ fn spawn_protection_error_watcher(ws: &Workspace, step: &Step, text: String) -> 
     let stop = Arc::new(AtomicBool::new(false));
     let fired = Arc::new(AtomicBool::new(false));
     // Protection stays "configuring" until the watcher acts.
-    ws.emulator.state().set_lro_timing(
-        OperationKind::ProtectionConfiguration,
-        LroTiming { polls: 1_000_000, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(50) },
-    );
+    ws.emulator
+        .state()
+        .set_lro_timing(OperationKind::ProtectionConfiguration, LroTiming::with_delays(1_000_000, 0, 1, Some(50)));
     let state = ws.emulator.state();
     let (stop_flag, fired_flag) = (stop.clone(), fired.clone());
     tokio::spawn(async move {
