@@ -174,7 +174,7 @@ async fn new_vault_identities_are_granted_roles_unless_the_setting_is_off() {
     }
 }
 
-fn dataprotection_policy() -> Value {
+pub(crate) fn dataprotection_policy() -> Value {
     serde_json::from_str(
         r#"{"objectType":"BackupPolicy","datasourceTypes":["Microsoft.Compute/disks"],"policyRules":[
         {"name":"BackupHourly","objectType":"AzureBackupRule",
