@@ -318,3 +318,25 @@ async fn a_create_that_outlives_its_timeout_keeps_the_vault_in_state_and_the_nex
     assert!(run.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", run.stdout);
     assert_eq!(ws.plan_code().await.0, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_answered_without_retry_headers_as_recorded_is_polled_at_the_providers_own_interval() {
+    let ws = Workspace::start().await;
+    // As recorded: the vault PUT and its status polls carry no Retry-After; the operation is over at once.
+    ws.emulator.state().set_lro_timing(
+        OperationKind::BackupVaultCreateOrUpdate,
+        dataprotection_emulator::LroTiming::with_delays(0, 0, 1, None).recorded(),
+    );
+    ws.write(&vault_block("vault-recorded", ""));
+    ws.emulator.state().clear_journal();
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("1 added, 0 changed, 0 destroyed"), "{}", run.stdout);
+    let journal = ws.journal();
+    let put = journal.iter().find(|e| e.operation == "BackupVaults_CreateOrUpdate").expect("a PUT");
+    let poll = journal.iter().find(|e| e.operation == "OperationStatusBackupVaultContext_Get").expect("a poll");
+    let waited = poll.at_ms - put.at_ms;
+    let default_ms = dataprotection::arm::poller::DEFAULT_POLL_DELAY.as_millis() as u64;
+    assert!(waited >= default_ms, "without Retry-After the provider waits its own {default_ms} ms: {waited} ms");
+    let (code, plan) = ws.plan_code().await;
+    assert_eq!(code, 0, "{}", plan.output());
+}

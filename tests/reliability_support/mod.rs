@@ -81,9 +81,11 @@ const LIST: &str = "BackupInstances_List";
 const PUT: &str = "BackupInstances_CreateOrUpdate";
 const DELETE: &str = "BackupInstances_Delete";
 const VALIDATE: &str = "BackupInstances_ValidateForBackup";
-/// validateForBackup and DELETE are followed at location scope, the PUT at vault scope.
-const LOCATION_STATUS: &str = "OperationStatus_Get";
+/// validateForBackup, the PUT and the DELETE are all followed at vault scope, as recorded.
 const VAULT_STATUS: &str = "OperationStatusBackupVaultContext_Get";
+/// The status reads of validations before the PUT's: the plan's and the apply's validation, each answering one
+/// `Inprogress`, then `Succeeded` (`fast_timing`).
+const VALIDATE_POLLS: u32 = 4;
 
 const fn step(command: Command, name: &'static str, operation: &'static str, skip: u32) -> Step {
     Step {
@@ -104,13 +106,13 @@ pub const STEPS: &[Step] = &[
         context: &["validating backup instance"],
         ..step(Command::Create, "validate", VALIDATE, 0)
     },
-    Step { context: &["validating backup instance"], ..step(Command::Create, "validate poll", LOCATION_STATUS, 0) },
+    Step { context: &["validating backup instance"], ..step(Command::Create, "validate poll", VAULT_STATUS, 0) },
     Step {
         context: &["creating backup instance", "reading backup instance"],
         ..step(Command::Create, "existence GET", GET, 0)
     },
     Step { starts_operation: true, context: &["creating backup instance"], ..step(Command::Create, "PUT", PUT, 0) },
-    Step { context: &["creating backup instance"], ..step(Command::Create, "PUT poll", VAULT_STATUS, 0) },
+    Step { context: &["creating backup instance"], ..step(Command::Create, "PUT poll", VAULT_STATUS, VALIDATE_POLLS) },
     Step {
         awaits_protection: true,
         context: &["reading backup instance", "waiting for backup instance"],
@@ -136,7 +138,7 @@ pub const STEPS: &[Step] = &[
         context: &["deleting backup instance"],
         ..step(Command::Destroy, "DELETE", DELETE, 0)
     },
-    Step { context: &["deleting backup instance"], ..step(Command::Destroy, "DELETE poll", LOCATION_STATUS, 0) },
+    Step { context: &["deleting backup instance"], ..step(Command::Destroy, "DELETE poll", VAULT_STATUS, 0) },
     Step {
         context: &["deleting backup instance", "reading backup instance"],
         ..step(Command::Destroy, "confirm GET", GET, 0)
