@@ -346,6 +346,21 @@ mod tests {
     }
 
     #[test]
+    fn a_timing_as_recorded_asks_for_no_delay_and_defaults_to_off() {
+        let timing: LroTiming = serde_json::from_value(json!({"polls": 2})).unwrap();
+        assert!(!timing.as_recorded);
+        assert_eq!(timing.requested_delay_ms(), 200);
+        let recorded = LroTiming::with_delays(2, 0, 10, None).recorded();
+        assert_eq!(recorded.requested_delay_ms(), 0);
+        let patched: LroTiming = serde_json::from_value(json!({"as_recorded": true})).unwrap();
+        assert_eq!(patched, LroTiming::default().recorded());
+        let spellings: Settings =
+            serde_json::from_value(json!({"spellings": {"soft_delete_upper_case": true}})).unwrap();
+        assert!(spellings.spellings.soft_delete_upper_case && !spellings.spellings.legacy_ids_for_seeded_vaults);
+        assert!(serde_json::from_value::<Settings>(json!({"spellings": {"upper": true}})).is_err());
+    }
+
+    #[test]
     fn outcomes_count_down_and_disappear() {
         let mut settings: Settings = serde_json::from_value(json!({
             "outcomes": {"BackupInstances_Delete": {"outcome": "fail", "count": 2, "code": "Boom"}}

@@ -238,6 +238,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn polling_urls_carry_a_signed_tail_of_arms_size_that_verifies_only_for_its_path() {
+        let path =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/operationStatus/op==";
+        let tail = signed_polling_query(path, 1_700_000_000_000);
+        let parameter = |name: &str| {
+            tail.split('&').find_map(|pair| pair.strip_prefix(name).and_then(|rest| rest.strip_prefix('='))).unwrap()
+        };
+        assert_eq!(parameter("t"), "638355968000000000", ".NET ticks of 2023-11-14T22:13:20Z");
+        assert!((2_550..2_700).contains(&parameter("c").len()), "{}", parameter("c").len());
+        assert!(polling_signature_matches(path, parameter("t"), parameter("s")));
+        assert!(
+            polling_signature_matches(&path.to_ascii_uppercase(), parameter("t"), parameter("s")),
+            "paths match without case"
+        );
+        assert!(!polling_signature_matches(&path.replace("op==", "other=="), parameter("t"), parameter("s")));
+        assert!(!polling_signature_matches(path, "1", parameter("s")));
+        assert!(!polling_signature_matches(path, parameter("t"), "not base64!"));
+    }
+
+    #[test]
     fn uuids_are_version_four_and_unique() {
         let first = new_uuid();
         let second = new_uuid();
