@@ -120,12 +120,12 @@ const CREATE_MS: u64 = 800;
 const CONFIGURE_MS: u64 = 400;
 
 fn timing(ms: u64) -> LroTiming {
-    LroTiming { polls: 0, ms, retry_after_seconds: 1, retry_after_ms: Some(RETRY_MS) }
+    LroTiming::with_delays(0, ms, 1, Some(RETRY_MS))
 }
 
 /// Operations that end at once (the provider still polls once, after 1 ms): for setting up worlds quickly.
 fn instant_timing() -> LroTiming {
-    LroTiming { polls: 0, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(1) }
+    LroTiming::with_delays(0, 0, 1, Some(1))
 }
 
 // ---------------------------------------------------------------------------------------------------------------

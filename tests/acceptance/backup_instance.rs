@@ -228,10 +228,9 @@ async fn case_and_region_spellings_never_make_a_diff() {
 async fn ctrl_c_during_a_create_keeps_the_instance_in_state_and_the_next_apply_converges() {
     let ws = Workspace::start().await;
     // A create that runs for a while, polled every 100 ms.
-    ws.emulator.state().set_lro_timing(
-        OperationKind::BackupInstanceCreateOrUpdate,
-        LroTiming { polls: 0, ms: 60_000, retry_after_seconds: 1, retry_after_ms: Some(100) },
-    );
+    ws.emulator
+        .state()
+        .set_lro_timing(OperationKind::BackupInstanceCreateOrUpdate, LroTiming::with_delays(0, 60_000, 1, Some(100)));
     ws.write(&instance_block("bi", "bi-interrupted", world::DISK_APP_01, world::POLICY_DAILY));
     let child =
         ws.command(&["apply", "-auto-approve", "-no-color"]).process_group(0).spawn().expect("terraform starts");
@@ -620,10 +619,9 @@ async fn a_create_timeout_fires_when_it_runs_out_and_names_itself() {
     let ws = Workspace::start().await;
     // The create runs for ten minutes and asks for a poll every 6 s: with a timeout of 10 s, the second poll would
     // come after it (a wait that gave up at the last poll ended at about 6 s).
-    ws.emulator.state().set_lro_timing(
-        OperationKind::BackupInstanceCreateOrUpdate,
-        LroTiming { polls: 0, ms: 600_000, retry_after_seconds: 6, retry_after_ms: None },
-    );
+    ws.emulator
+        .state()
+        .set_lro_timing(OperationKind::BackupInstanceCreateOrUpdate, LroTiming::with_delays(0, 600_000, 6, None));
     let block = instance_block("bi", "bi-slow", world::DISK_APP_01, world::POLICY_DAILY);
     ws.write(&with_lines(&block, "  timeouts {\n    create = \"10s\"\n  }"));
     let child = ws.command(&["apply", "-auto-approve", "-no-color"]).spawn().expect("terraform starts");

@@ -80,7 +80,11 @@ async fn basic_create_follows_the_operation_then_plan_is_empty_then_import_match
 
     let ops = arm_ops(&ws);
     let put = ops.iter().position(|o| o == "BackupVaults_CreateOrUpdate").expect("a PUT");
-    assert_eq!(ops[put + 1], "BackupVaultOperationResults_Get", "the PUT's Location is followed to its end: {ops:?}");
+    assert_eq!(
+        ops[put + 1],
+        "OperationStatusBackupVaultContext_Get",
+        "the PUT's Azure-AsyncOperation (vault scope, as recorded) is followed to its end: {ops:?}"
+    );
     assert_eq!(ops.last().map(String::as_str), Some("BackupVaults_Get"), "the create ends with a GET: {ops:?}");
     assert_eq!(ops.iter().filter(|o| *o == "BackupVaults_Get").count(), 2, "existence check and final read: {ops:?}");
 
@@ -197,7 +201,11 @@ async fn destroy_follows_the_delete_operation_and_confirms_it_is_gone() {
     ws.terraform_ok(&["destroy", "-auto-approve"]).await;
     let ops = arm_ops(&ws);
     let delete = ops.iter().position(|o| o == "BackupVaults_Delete").expect("a DELETE");
-    assert_eq!(ops[delete + 1], "BackupVaultOperationResults_Get", "the DELETE's Location is followed: {ops:?}");
+    assert_eq!(
+        ops[delete + 1],
+        "OperationStatus_Get",
+        "the DELETE's Azure-AsyncOperation (resource group and location scope, as recorded) is followed: {ops:?}"
+    );
     assert_eq!(ops.last().map(String::as_str), Some("BackupVaults_Get"), "the 404 is confirmed: {ops:?}");
     let last = ws.journal().into_iter().rev().find(|e| e.operation == "BackupVaults_Get").unwrap();
     assert_eq!(last.status, 404);
@@ -249,7 +257,7 @@ async fn a_vault_with_backup_instances_is_not_destroyed_and_azures_error_says_wh
             }})),
         )
         .await;
-    assert!(status == 200 || status == 201, "{status} {body}");
+    assert_eq!(status, 202, "{body}");
     ws.wait_until_settled(&instance_id).await;
 
     let run = ws.terraform(&["destroy", "-auto-approve"]).await;
@@ -309,4 +317,26 @@ async fn a_create_that_outlives_its_timeout_keeps_the_vault_in_state_and_the_nex
     assert_eq!(run.code, 0, "{}", run.output());
     assert!(run.stdout.contains("1 added, 0 changed, 1 destroyed"), "{}", run.stdout);
     assert_eq!(ws.plan_code().await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_answered_without_retry_headers_as_recorded_is_polled_at_the_providers_own_interval() {
+    let ws = Workspace::start().await;
+    // As recorded: the vault PUT and its status polls carry no Retry-After; the operation is over at once.
+    ws.emulator.state().set_lro_timing(
+        OperationKind::BackupVaultCreateOrUpdate,
+        dataprotection_emulator::LroTiming::with_delays(0, 0, 1, None).recorded(),
+    );
+    ws.write(&vault_block("vault-recorded", ""));
+    ws.emulator.state().clear_journal();
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("1 added, 0 changed, 0 destroyed"), "{}", run.stdout);
+    let journal = ws.journal();
+    let put = journal.iter().find(|e| e.operation == "BackupVaults_CreateOrUpdate").expect("a PUT");
+    let poll = journal.iter().find(|e| e.operation == "OperationStatusBackupVaultContext_Get").expect("a poll");
+    let waited = poll.at_ms - put.at_ms;
+    let default_ms = dataprotection::arm::poller::DEFAULT_POLL_DELAY.as_millis() as u64;
+    assert!(waited >= default_ms, "without Retry-After the provider waits its own {default_ms} ms: {waited} ms");
+    let (code, plan) = ws.plan_code().await;
+    assert_eq!(code, 0, "{}", plan.output());
 }

@@ -24,7 +24,7 @@ fn unregistered_world() -> Scenario {
     scenario
 }
 
-const REGISTRATION: LroTiming = LroTiming { polls: 2, ms: 0, retry_after_seconds: 10, retry_after_ms: Some(100) };
+const REGISTRATION: LroTiming = LroTiming::with_delays(2, 0, 10, Some(100));
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscription_not_registered_for_data_protection_is_registered_by_the_first_plan() {
@@ -274,10 +274,9 @@ async fn a_vault_that_refuses_parallel_instance_writes_gets_them_one_at_a_time()
     let ws = Workspace::with_scenario(Scenario::default_world().with_backup_ready_disks(6, |i| disks[i].clone())).await;
     ws.emulator.state().update_settings(|s| s.instance_writes_per_vault = Some(1));
     // Creates that take a while, so that Terraform's parallel creates meet each other.
-    ws.emulator.state().set_lro_timing(
-        OperationKind::BackupInstanceCreateOrUpdate,
-        LroTiming { polls: 1, ms: 400, retry_after_seconds: 1, retry_after_ms: Some(100) },
-    );
+    ws.emulator
+        .state()
+        .set_lro_timing(OperationKind::BackupInstanceCreateOrUpdate, LroTiming::with_delays(1, 400, 1, Some(100)));
     let body: String = disks
         .iter()
         .enumerate()
@@ -291,7 +290,7 @@ async fn a_vault_that_refuses_parallel_instance_writes_gets_them_one_at_a_time()
     let refused = journal.iter().filter(|e| e.operation == "BackupInstances_CreateOrUpdate" && e.status == 409).count();
     assert!(refused >= 1, "parallel creates met the vault's limit");
     let accepted =
-        journal.iter().filter(|e| e.operation == "BackupInstances_CreateOrUpdate" && e.status == 201).count();
+        journal.iter().filter(|e| e.operation == "BackupInstances_CreateOrUpdate" && e.status == 202).count();
     assert_eq!(accepted, 6);
     assert_eq!(ws.instance_ids().len(), 6);
     let (code, _) = ws.plan_code().await;
@@ -332,10 +331,9 @@ async fn protection_error_is_drift_that_azures_sync_repairs() {
 async fn without_a_delay_on_the_instance_get_the_provider_waits_its_own_interval() {
     let ws = Workspace::start().await;
     ws.emulator.state().update_settings(|s| s.delay_on_instance_gets = false);
-    ws.emulator.state().set_lro_timing(
-        OperationKind::ProtectionConfiguration,
-        LroTiming { polls: 1, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(20) },
-    );
+    ws.emulator
+        .state()
+        .set_lro_timing(OperationKind::ProtectionConfiguration, LroTiming::with_delays(1, 0, 1, Some(20)));
     ws.write(&instance_block("bi", "bi-interval", world::DISK_APP_01, world::POLICY_DAILY));
     ws.emulator.state().clear_journal();
     ws.terraform_ok(&["apply", "-auto-approve"]).await;

@@ -31,10 +31,9 @@ async fn a_token_that_expires_during_an_apply_is_renewed_once() {
     let ws = Workspace::start().await;
     // The create runs until an hour passes on the emulator's clock; that same hour expires the token the
     // provider signed in with, while the provider's own clock says it is still fresh.
-    ws.emulator.state().set_lro_timing(
-        OperationKind::BackupInstanceCreateOrUpdate,
-        LroTiming { polls: 0, ms: 3_600_000, retry_after_seconds: 1, retry_after_ms: Some(20) },
-    );
+    ws.emulator
+        .state()
+        .set_lro_timing(OperationKind::BackupInstanceCreateOrUpdate, LroTiming::with_delays(0, 3_600_000, 1, Some(20)));
     write_main(&ws, &service_principal(), &instance_block("bi", "bi-expiry", world::DISK_APP_01, world::POLICY_DAILY));
     let advance = async {
         let put_seen = ws

@@ -41,10 +41,9 @@ async fn ctrl_c_or_a_killed_provider_at_every_step_and_the_next_run_converges() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_provider_ends_a_long_wait_between_polls_at_once() {
     let ws = Workspace::start().await;
-    ws.emulator.state().set_lro_timing(
-        OperationKind::BackupInstanceCreateOrUpdate,
-        LroTiming { polls: 0, ms: 600_000, retry_after_seconds: 60, retry_after_ms: None },
-    );
+    ws.emulator
+        .state()
+        .set_lro_timing(OperationKind::BackupInstanceCreateOrUpdate, LroTiming::with_delays(0, 600_000, 60, None));
     // The default timeouts (create: 30m): the 60 s wait fits in them, so only the stop can cut it short.
     ws.write(&support::terraform::instance_block(
         "bi",
@@ -75,8 +74,10 @@ async fn stop_provider_ends_a_long_wait_between_polls_at_once() {
     assert!(!output.status.success(), "{out}");
     assert!(output_problems(&out).is_empty(), "{out}");
     assert!(flatten(&out).contains("asked the provider to stop"), "the error says why it ended: {out}");
-    // The PUT's operation is followed at vault scope (validateForBackup's at location scope, before the PUT).
-    let polls = ws.journal().iter().filter(|e| e.operation == "OperationStatusBackupVaultContext_Get").count();
+    // The PUT's operation is followed at vault scope (so is validateForBackup's, before the PUT).
+    let journal = ws.journal();
+    let put = journal.iter().position(|e| e.operation == "BackupInstances_CreateOrUpdate").expect("the PUT");
+    let polls = journal[put..].iter().filter(|e| e.operation == "OperationStatusBackupVaultContext_Get").count();
     assert_eq!(polls, 0, "no poll of the PUT's operation before the 60 s Azure asked for");
     let instance = ws.resource(ADDRESS).unwrap_or_else(|| panic!("the accepted instance is in state:\n{out}"));
     assert_eq!(instance["status"], "tainted");

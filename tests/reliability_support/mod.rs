@@ -82,9 +82,13 @@ const PUT: &str = "BackupInstances_CreateOrUpdate";
 const DELETE: &str = "BackupInstances_Delete";
 const VALIDATE: &str = "BackupInstances_ValidateForBackup";
 const VALIDATE_MODIFY: &str = "BackupInstances_ValidateForModifyBackup";
-/// validateForBackup, validateForModifyBackup and DELETE are followed at location scope, the PUT at vault scope.
+/// validateForBackup, the PUT and the DELETE are followed at vault scope, as recorded; validateForModifyBackup (no
+/// recording) at location scope.
 const LOCATION_STATUS: &str = "OperationStatus_Get";
 const VAULT_STATUS: &str = "OperationStatusBackupVaultContext_Get";
+/// The status reads of the validation before the PUT's: the plan walk's (the apply walk takes its record and does not
+/// validate again), answering one `Inprogress`, then `Succeeded` (`fast_timing`).
+const VALIDATE_POLLS: u32 = 2;
 
 const fn step(command: Command, name: &'static str, operation: &'static str, skip: u32) -> Step {
     Step {
@@ -105,13 +109,13 @@ pub const STEPS: &[Step] = &[
         context: &["validating backup instance"],
         ..step(Command::Create, "validate", VALIDATE, 0)
     },
-    Step { context: &["validating backup instance"], ..step(Command::Create, "validate poll", LOCATION_STATUS, 0) },
+    Step { context: &["validating backup instance"], ..step(Command::Create, "validate poll", VAULT_STATUS, 0) },
     Step {
         context: &["creating backup instance", "reading backup instance"],
         ..step(Command::Create, "existence GET", GET, 0)
     },
     Step { starts_operation: true, context: &["creating backup instance"], ..step(Command::Create, "PUT", PUT, 0) },
-    Step { context: &["creating backup instance"], ..step(Command::Create, "PUT poll", VAULT_STATUS, 0) },
+    Step { context: &["creating backup instance"], ..step(Command::Create, "PUT poll", VAULT_STATUS, VALIDATE_POLLS) },
     Step {
         awaits_protection: true,
         context: &["reading backup instance", "waiting for backup instance"],
@@ -146,7 +150,7 @@ pub const STEPS: &[Step] = &[
         context: &["deleting backup instance"],
         ..step(Command::Destroy, "DELETE", DELETE, 0)
     },
-    Step { context: &["deleting backup instance"], ..step(Command::Destroy, "DELETE poll", LOCATION_STATUS, 0) },
+    Step { context: &["deleting backup instance"], ..step(Command::Destroy, "DELETE poll", VAULT_STATUS, 0) },
     Step {
         context: &["deleting backup instance", "reading backup instance"],
         ..step(Command::Destroy, "confirm GET", GET, 0)
@@ -545,10 +549,9 @@ fn spawn_protection_error_watcher(ws: &Workspace, step: &Step, text: String) -> 
     let stop = Arc::new(AtomicBool::new(false));
     let fired = Arc::new(AtomicBool::new(false));
     // Protection stays "configuring" until the watcher acts.
-    ws.emulator.state().set_lro_timing(
-        OperationKind::ProtectionConfiguration,
-        LroTiming { polls: 1_000_000, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(50) },
-    );
+    ws.emulator
+        .state()
+        .set_lro_timing(OperationKind::ProtectionConfiguration, LroTiming::with_delays(1_000_000, 0, 1, Some(50)));
     let state = ws.emulator.state();
     let (stop_flag, fired_flag) = (stop.clone(), fired.clone());
     tokio::spawn(async move {

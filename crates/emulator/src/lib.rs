@@ -46,7 +46,7 @@ pub use journal::JournalEntry;
 pub use metadata::CLOUD_NAME;
 pub use scenario::Scenario;
 pub use server::{ADDRESS_FILE, Emulator, EmulatorConfig, WORLD_FILE, WorldSource};
-pub use settings::{LroTiming, OperationKind, Outcome, OutcomeRule, Settings, ThrottleSettings};
+pub use settings::{LroTiming, OperationKind, Outcome, OutcomeRule, Settings, Spellings, ThrottleSettings};
 pub use state::{
     EmulatorState, Inventory, InventoryDatasource, InventoryDisk, InventoryInstance, InventoryRoleAssignment,
     InventoryVault, ProtectionErrorRequest,

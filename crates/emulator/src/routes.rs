@@ -553,6 +553,14 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                 ("microsoft.dataprotection", ["backupvaults", _, "operationresults", _]) => {
                     Some(ArmRoute::VaultOperationResult(vault(), name(3)))
                 }
+                // A vault delete's status URL (recorded): the location scope under the resource group.
+                ("microsoft.dataprotection", ["locations", _, "operationstatus", _]) => {
+                    Some(ArmRoute::LocationOperationStatus {
+                        subscription: subscription.clone(),
+                        location: name(1),
+                        operation: name(3),
+                    })
+                }
                 ("microsoft.dataprotection", ["operationstatus", _]) => Some(ArmRoute::GroupOperationStatus {
                     subscription: subscription.clone(),
                     resource_group: resource_group.clone(),

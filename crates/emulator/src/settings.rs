@@ -102,17 +102,38 @@ pub struct LroTiming {
     /// When set, also send `retry-after-ms` (and `x-ms-retry-after-ms`), which Azure SDK pollers prefer, so tests
     /// can poll fast while `Retry-After` stays realistic.
     pub retry_after_ms: Option<u64>,
+    /// Answer as the recorded service does: no `Retry-After`, `retry-after-ms` or `x-ms-retry-after-ms` on the
+    /// answer that starts the operation nor on its polls, so clients wait their own interval (the recordings of
+    /// 2025 and 2026 carry none on instance PUTs and DELETEs, vault creates and deletes, or status polls). Off by
+    /// default, because tests rely on the short delays the emulator asks for.
+    pub as_recorded: bool,
 }
 
 impl Default for LroTiming {
     fn default() -> Self {
-        LroTiming { polls: 1, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(200) }
+        LroTiming::with_delays(1, 0, 1, Some(200))
     }
 }
 
 impl LroTiming {
-    /// The delay a client is asked to wait, in milliseconds: `retry-after-ms` when sent, else `Retry-After`.
+    /// A timing that sends its retry headers: `polls` and `ms` as in the fields, `Retry-After: retry_after_seconds`
+    /// and, when given, `retry-after-ms`.
+    pub const fn with_delays(polls: u32, ms: u64, retry_after_seconds: u64, retry_after_ms: Option<u64>) -> Self {
+        LroTiming { polls, ms, retry_after_seconds, retry_after_ms, as_recorded: false }
+    }
+
+    /// The same timing, answering without retry headers as the recorded service does.
+    pub const fn recorded(mut self) -> Self {
+        self.as_recorded = true;
+        self
+    }
+
+    /// The delay a client is asked to wait, in milliseconds: `retry-after-ms` when sent, else `Retry-After`; none
+    /// (0) when the timing answers as recorded.
     pub fn requested_delay_ms(&self) -> u64 {
+        if self.as_recorded {
+            return 0;
+        }
         self.retry_after_ms.unwrap_or(self.retry_after_seconds.saturating_mul(1000))
     }
 }
@@ -191,6 +212,22 @@ impl Default for ThrottleSettings {
     }
 }
 
+/// Spellings the real service uses in some answers, each recorded, each off by default (answers then spell IDs
+/// as the request did and soft delete as the spec does). A scenario turns on those it wants clients to survive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Spellings {
+    /// Soft delete states in upper case, `ON` and `OFF` (`AlwaysOn` unchanged), as vaults answer in recordings of
+    /// 2024 to 2026.
+    pub soft_delete_upper_case: bool,
+    /// Vaults seeded from the scenario (the older ones) answer their ID as `/resourcegroups/.../BackupVaults/...`;
+    /// vaults created through the API keep the request's spelling, so one list mixes both, as recorded.
+    pub legacy_ids_for_seeded_vaults: bool,
+    /// `dataSourceInfo.resourceID` of backup instances spelled with `/resourcegroups/` in lower case, as GETs of
+    /// older instances answered in recordings although the PUT sent `resourceGroups`.
+    pub datasource_id_lower_case_resource_groups: bool,
+}
+
 /// All run-time settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -206,8 +243,9 @@ pub struct Settings {
     /// New vault identities get Disk Backup Reader and Disk Snapshot Contributor on their subscription, so every
     /// disk and snapshot resource group is covered. Turn off to test missing permissions.
     pub auto_grant_vault_roles: bool,
-    /// From api-version 2025-09-01 on, vault writes and backup instance PUTs and validations are refused unless the
-    /// vault's soft delete is `AlwaysOn`, as the service does. Turn off to test newer versions with other states.
+    /// From api-version 2025-09-01 on, vault creates and backup instance PUTs and validations are refused unless the
+    /// vault's soft delete is `AlwaysOn` (updates of an existing vault are not: a recorded update at 2026-06-01 with
+    /// soft delete `ON` was accepted). Turn off to test newer versions with other states.
     pub always_on_soft_delete_from_2025_09_01: bool,
     /// How long a role assignment created through ARM takes to take effect for validateForBackup and protection,
     /// in milliseconds (Azure: up to 10 or 30 minutes, Microsoft's docs say). Seeded and auto-granted ones take
@@ -224,6 +262,8 @@ pub struct Settings {
     /// Whether a GET of a soft-deleted backup instance answers 200 with it (`SoftDeleted`) instead of 404. Azure's
     /// documents do not say which it does; clients must survive both.
     pub soft_deleted_instances_visible: bool,
+    /// Recorded spellings of IDs and soft delete states, each off by default.
+    pub spellings: Spellings,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_seconds: u64,
     /// Backup instances per page of a List response.
@@ -245,6 +285,7 @@ impl Default for Settings {
             instance_writes_per_vault: None,
             delay_on_instance_gets: true,
             soft_deleted_instances_visible: false,
+            spellings: Spellings::default(),
             token_lifetime_seconds: 3599,
             page_size: 200,
             journal_capacity: 100_000,
@@ -302,6 +343,21 @@ mod tests {
         assert!(settings.throttling.enabled);
         assert_eq!(settings.timing(OperationKind::AdhocBackup), &LroTiming::default());
         assert!(serde_json::from_value::<Settings>(json!({"page_sise": 2})).is_err());
+    }
+
+    #[test]
+    fn a_timing_as_recorded_asks_for_no_delay_and_defaults_to_off() {
+        let timing: LroTiming = serde_json::from_value(json!({"polls": 2})).unwrap();
+        assert!(!timing.as_recorded);
+        assert_eq!(timing.requested_delay_ms(), 200);
+        let recorded = LroTiming::with_delays(2, 0, 10, None).recorded();
+        assert_eq!(recorded.requested_delay_ms(), 0);
+        let patched: LroTiming = serde_json::from_value(json!({"as_recorded": true})).unwrap();
+        assert_eq!(patched, LroTiming::default().recorded());
+        let spellings: Settings =
+            serde_json::from_value(json!({"spellings": {"soft_delete_upper_case": true}})).unwrap();
+        assert!(spellings.spellings.soft_delete_upper_case && !spellings.spellings.legacy_ids_for_seeded_vaults);
+        assert!(serde_json::from_value::<Settings>(json!({"spellings": {"upper": true}})).is_err());
     }
 
     #[test]

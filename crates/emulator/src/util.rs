@@ -36,6 +36,61 @@ pub(crate) fn new_operation_id() -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{};{}", new_uuid(), new_uuid()))
 }
 
+/// The signing key of polling URLs: random per process (the signature only has to look like ARM's and be
+/// checkable by this process).
+fn polling_url_key() -> &'static aws_lc_rs::hmac::Key {
+    static KEY: std::sync::OnceLock<aws_lc_rs::hmac::Key> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let mut raw = [0u8; 32];
+        for byte in &mut raw {
+            *byte = fastrand::u8(..);
+        }
+        aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &raw)
+    })
+}
+
+/// The length of the `c` parameter's bytes: base64url makes it about 2.6 KB, as in ARM's polling URLs.
+const POLLING_CERTIFICATE_BYTES: usize = 1_950;
+
+/// ARM's signed tail of a polling URL, `&t=<.NET ticks>&c=<certificate>&s=<signature>&h=<hash>` (recordings since
+/// 2024 carry it on every `Azure-AsyncOperation` and `Location`): `c` is a certificate-sized base64url blob, `s`
+/// an HMAC-SHA256 of the path and `t`, `h` a SHA-256 of `c`. Clients must keep the query as it is; the emulator
+/// serves the URL with or without it.
+pub(crate) fn signed_polling_query(path: &str, now_ms: u64) -> String {
+    use aws_lc_rs::{digest, hmac};
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let ticks = 621_355_968_000_000_000u64.saturating_add(now_ms.saturating_mul(10_000));
+    let mut certificate = Vec::with_capacity(POLLING_CERTIFICATE_BYTES);
+    let mut block = digest::digest(&digest::SHA256, path.as_bytes());
+    while certificate.len() < POLLING_CERTIFICATE_BYTES {
+        certificate.extend_from_slice(block.as_ref());
+        block = digest::digest(&digest::SHA256, block.as_ref());
+    }
+    certificate.truncate(POLLING_CERTIFICATE_BYTES);
+    let signature = hmac::sign(polling_url_key(), format!("{}|{ticks}", path.to_ascii_lowercase()).as_bytes());
+    let hash = digest::digest(&digest::SHA256, &certificate);
+    format!(
+        "&t={ticks}&c={}&s={}&h={}",
+        b64.encode(&certificate),
+        b64.encode(signature.as_ref()),
+        b64.encode(hash.as_ref())
+    )
+}
+
+/// Whether `signature` (the `s` parameter) signs `path` with `ticks` (the `t` parameter), as
+/// [`signed_polling_query`] made it.
+pub(crate) fn polling_signature_matches(path: &str, ticks: &str, signature: &str) -> bool {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    b64.decode(signature).is_ok_and(|signature| {
+        aws_lc_rs::hmac::verify(
+            polling_url_key(),
+            format!("{}|{ticks}", path.to_ascii_lowercase()).as_bytes(),
+            &signature,
+        )
+        .is_ok()
+    })
+}
+
 /// Whether `text` is a GUID in the usual 8-4-4-4-12 form (either case).
 pub(crate) fn is_guid(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -181,6 +236,26 @@ pub(crate) fn base64url_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polling_urls_carry_a_signed_tail_of_arms_size_that_verifies_only_for_its_path() {
+        let path =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v/operationStatus/op==";
+        let tail = signed_polling_query(path, 1_700_000_000_000);
+        let parameter = |name: &str| {
+            tail.split('&').find_map(|pair| pair.strip_prefix(name).and_then(|rest| rest.strip_prefix('='))).unwrap()
+        };
+        assert_eq!(parameter("t"), "638355968000000000", ".NET ticks of 2023-11-14T22:13:20Z");
+        assert!((2_550..2_700).contains(&parameter("c").len()), "{}", parameter("c").len());
+        assert!(polling_signature_matches(path, parameter("t"), parameter("s")));
+        assert!(
+            polling_signature_matches(&path.to_ascii_uppercase(), parameter("t"), parameter("s")),
+            "paths match without case"
+        );
+        assert!(!polling_signature_matches(&path.replace("op==", "other=="), parameter("t"), parameter("s")));
+        assert!(!polling_signature_matches(path, "1", parameter("s")));
+        assert!(!polling_signature_matches(path, parameter("t"), "not base64!"));
+    }
 
     #[test]
     fn uuids_are_version_four_and_unique() {

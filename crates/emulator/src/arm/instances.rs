@@ -10,7 +10,7 @@ use super::{Context, Reply};
 use crate::error::{ArmError, arm};
 use crate::ids;
 use crate::routes::{InstanceAction, VaultPath};
-use crate::settings::OperationKind;
+use crate::settings::{OperationKind, Spellings};
 use crate::state::Core;
 use crate::util::lock;
 use crate::world::{InstanceKey, OperationSpec, Planned, Target, Vault, render_instance};
@@ -61,12 +61,12 @@ fn get(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
         let kept = core.world.vaults.get(&vault_key).and_then(|vault| vault.deleted_instances.get(&key.name));
         return match kept {
             Some(deleted) if core.settings.soft_deleted_instances_visible => {
-                Ok(Reply::json(StatusCode::OK, render_instance(&deleted.instance)))
+                Ok(Reply::json(StatusCode::OK, render_instance(&deleted.instance, &core.settings.spellings)))
             }
             _ => Err(not_found(&core, &vault_key, name, context)),
         };
     };
-    let mut reply = Reply::json(StatusCode::OK, render_instance(instance));
+    let mut reply = Reply::json(StatusCode::OK, render_instance(instance, &core.settings.spellings));
     if instance.configuring.is_some() && core.settings.delay_on_instance_gets {
         // Protection is still being configured: say when to look again, with the ProtectionConfiguration timing.
         // (The real service sends no delay here; `delay_on_instance_gets: false` answers as it does.)
@@ -146,7 +146,6 @@ fn put(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
     let operation_id = core.world.start_operation(spec, context.now);
     let vault_id = vault(core, &vault_key)?.id.clone();
     let instance = core.world.instance(&key).ok_or_else(|| not_found(core, &vault_key, name, context))?;
-    let body = serde_json::to_string(&render_instance(instance)).unwrap_or_default();
     let instance_id = instance.id.clone();
     let operation = core
         .world
@@ -155,11 +154,12 @@ fn put(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, Arm
         .ok_or_else(|| not_found(core, &vault_key, name, context))?;
     let headers = context.lro_headers(
         operation,
-        Some(context.url(&format!("{vault_id}/operationStatus/{operation_id}"))),
-        Some(context.url(&format!("{instance_id}/operationResults/{operation_id}"))),
+        Some(&format!("{vault_id}/operationStatus/{operation_id}")),
+        Some(&format!("{instance_id}/operationResults/{operation_id}")),
     );
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(Reply { status, body: Some(body), headers, early: false })
+    // Recorded at 2025-07-01 and 2026-03-01, for creates and updates alike: 202 with no body; the instance is the
+    // Location URL's final answer.
+    Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
 }
 
 fn delete(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, ArmError> {
@@ -190,13 +190,19 @@ fn delete(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, 
         .operations
         .get(&operation_id.to_ascii_lowercase())
         .ok_or_else(|| not_found(core, &vault_key, name, context))?;
-    let scope = format!("/subscriptions/{}/providers/Microsoft.DataProtection/locations/{location}", path.subscription);
+    let vault_id = vault(core, &vault_key)?.id.clone();
     let headers = context.lro_headers(
         operation,
-        Some(context.url(&format!("{scope}/operationStatus/{operation_id}"))),
-        Some(context.url(&format!("{scope}/operationResults/{operation_id}"))),
+        Some(&format!("{vault_id}/operationStatus/{operation_id}")),
+        Some(&format!("{}/operationResults/{operation_id}", location_scope(&path.subscription, &location))),
     );
     Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
+}
+
+/// `/subscriptions/{s}/providers/Microsoft.DataProtection/locations/{location}`: where the service puts the
+/// `Location` URLs of instance deletes, validations and actions.
+pub(super) fn location_scope(subscription: &str, location: &str) -> String {
+    format!("/subscriptions/{subscription}/providers/Microsoft.DataProtection/locations/{location}")
 }
 
 /// An operation of `kind` in the vault of `path`, as most are: on no particular resource, creating nothing, with no
@@ -258,7 +264,12 @@ pub(super) fn list(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Arm
         }
         _ => None,
     };
-    let value: Vec<_> = keys.iter().filter_map(|key| core.world.instance(key)).map(render_instance).collect();
+    let spellings = &core.settings.spellings;
+    let value: Vec<_> = keys
+        .iter()
+        .filter_map(|key| core.world.instance(key))
+        .map(|instance| render_instance(instance, spellings))
+        .collect();
     let body = ListView { value, next_link };
     Ok(Reply::json(StatusCode::OK, body))
 }
@@ -280,20 +291,23 @@ pub(super) fn deleted(context: &Context<'_>, path: &VaultPath, name: Option<&str
                     &context.activity_id,
                 )
             })?;
-            Ok(Reply::json(StatusCode::OK, render_deleted(&vault.id, deleted)))
+            Ok(Reply::json(StatusCode::OK, render_deleted(&vault.id, deleted, &core.settings.spellings)))
         }
         None => {
-            let value: Vec<Value> =
-                vault.deleted_instances.values().map(|deleted| render_deleted(&vault.id, deleted)).collect();
+            let value: Vec<Value> = vault
+                .deleted_instances
+                .values()
+                .map(|deleted| render_deleted(&vault.id, deleted, &core.settings.spellings))
+                .collect();
             Ok(Reply::json(StatusCode::OK, serde_json::json!({ "value": value })))
         }
     }
 }
 
 /// A soft-deleted instance as `DeletedBackupInstanceResource`.
-fn render_deleted(vault_id: &str, deleted: &crate::world::DeletedInstance) -> Value {
+fn render_deleted(vault_id: &str, deleted: &crate::world::DeletedInstance, spellings: &Spellings) -> Value {
     use crate::util::set_field;
-    let mut value = serde_json::to_value(render_instance(&deleted.instance)).unwrap_or_default();
+    let mut value = serde_json::to_value(render_instance(&deleted.instance, spellings)).unwrap_or_default();
     set_field(&mut value, "id", format!("{vault_id}/deletedBackupInstances/{}", deleted.instance.name).into());
     set_field(&mut value, "type", "Microsoft.DataProtection/backupVaults/deletedBackupInstances".into());
     let deleted_at = crate::util::format_precise(deleted.deleted_ms);
@@ -365,18 +379,18 @@ pub(super) fn validate_for_backup(context: &Context<'_>, path: &VaultPath) -> Re
         Some(error) => (Planned::Fail(error.error_object(), 400), false),
         None => (Planned::Succeed, false),
     });
-    let spec = OperationSpec { job: true, ..vault_operation(context, core, path, kind, location.clone(), outcome) };
+    let spec = vault_operation(context, core, path, kind, location.clone(), outcome);
     let operation_id = core.world.start_operation(spec, context.now);
     let operation = core
         .world
         .operations
         .get(&operation_id.to_ascii_lowercase())
         .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-    let scope = format!("/subscriptions/{}/providers/Microsoft.DataProtection/locations/{location}", path.subscription);
+    let vault_id = vault(core, &vault_key)?.id.clone();
     let headers = context.lro_headers(
         operation,
-        Some(context.url(&format!("{scope}/operationStatus/{operation_id}"))),
-        Some(context.url(&format!("{scope}/operationResults/{operation_id}"))),
+        Some(&format!("{vault_id}/operationStatus/{operation_id}")),
+        Some(&format!("{}/operationResults/{operation_id}", location_scope(&path.subscription, &location))),
     );
     Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
 }
@@ -438,7 +452,16 @@ pub(super) fn action(
             &context.activity_id,
         ));
     }
-    let instance_id = instance.id.clone();
+    if action == InstanceAction::ResumeProtection {
+        if let Some(protector) = core.world.protected.get(&instance.datasource_key).filter(|other| **other != key) {
+            return Err(already_has_backup_instance(core, protector, context));
+        }
+        // Recorded: resuming an instance that is already protected is a synchronous 200 with no body and no
+        // operation.
+        if instance.protection_state == "ProtectionConfigured" {
+            return Ok(Reply::empty(StatusCode::OK));
+        }
+    }
     // validateForModifyBackup runs the rules a PUT of its body would: what fails at once is this answer, and what
     // the PUT's protection would fail with ends this operation. The instance itself is left as it is.
     let validation = match action {
@@ -470,16 +493,42 @@ pub(super) fn action(
         .operations
         .get(&operation_id.to_ascii_lowercase())
         .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-    let (status_url, result_url) = if validation.is_some() {
-        // Followed as validateForBackup is, at location scope.
-        let scope =
-            format!("/subscriptions/{}/providers/Microsoft.DataProtection/locations/{location}", path.subscription);
-        (format!("{scope}/operationStatus/{operation_id}"), format!("{scope}/operationResults/{operation_id}"))
+    let results = location_scope(&path.subscription, &location);
+    // validateForModifyBackup (no recording) is followed as the emulator followed validateForBackup before the
+    // recordings, at location scope; the other actions' status is at vault scope, as recorded.
+    let status = if validation.is_some() {
+        format!("{results}/operationStatus/{operation_id}")
     } else {
-        (format!("{vault_id}/operationStatus/{operation_id}"), format!("{instance_id}/operationResults/{operation_id}"))
+        format!("{vault_id}/operationStatus/{operation_id}")
     };
-    let headers = context.lro_headers(operation, Some(context.url(&status_url)), Some(context.url(&result_url)));
+    let headers =
+        context.lro_headers(operation, Some(&status), Some(&format!("{results}/operationResults/{operation_id}")));
     Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
+}
+
+/// The service's synchronous 400 for resuming the protection of an instance whose datasource another instance
+/// protects meanwhile (recorded: it names that instance's friendly name, its vault's full ID and its state).
+fn already_has_backup_instance(core: &Core, protector: &InstanceKey, context: &Context<'_>) -> ArmError {
+    let other = core.world.instance(protector);
+    let friendly = other
+        .and_then(|other| other.properties.get("friendlyName").and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| other.map(|other| other.name.clone()))
+        .unwrap_or_else(|| protector.name.clone());
+    let state = other.map_or("ProtectionConfigured", |other| other.protection_state.as_str());
+    let vault_id = core.world.vaults.get(&protector.vault).map_or_else(|| protector.vault.clone(), |v| v.id.clone());
+    ArmError::user_facing(
+        StatusCode::BAD_REQUEST,
+        "UserErrorDppDatasourceAlreadyHasBackupInstance",
+        format!(
+            "Datasource is already associated with the backup instance {friendly} in the Backup vault {vault_id} with \
+             the protection status as {state}."
+        ),
+        &[&format!(
+            "Delete the backup instance {friendly} from the Backup vault {vault_id} to re-protect the datasource in any \
+             other vault"
+        )],
+        &context.activity_id,
+    )
 }
 
 pub(super) fn protecting(context: &Context<'_>, resource_id: &str) -> Result<Reply, ArmError> {
@@ -492,7 +541,7 @@ pub(super) fn protecting(context: &Context<'_>, resource_id: &str) -> Result<Rep
         .protected
         .get(&ids::key(resource_id))
         .and_then(|key| core.world.instance(key))
-        .map(render_instance)
+        .map(|instance| render_instance(instance, &core.settings.spellings))
         .into_iter()
         .collect();
     let body = ListView { value, next_link: None };

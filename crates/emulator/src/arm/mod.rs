@@ -100,19 +100,20 @@ impl Context<'_> {
             .or_else(|| core.settings.take_outcome(kind).and_then(|rule| Planned::from_injected(&rule)))
     }
 
-    /// `Azure-AsyncOperation`, `Location` and retry headers for an operation.
+    /// `Azure-AsyncOperation` and `Location` for an operation, each an absolute, signed polling URL of the given
+    /// path (or absent), and its retry headers unless its timing answers as recorded.
     pub fn lro_headers(
         &self,
         operation: &Operation,
-        async_operation: Option<String>,
-        location: Option<String>,
+        async_operation: Option<&str>,
+        location: Option<&str>,
     ) -> Vec<(HeaderName, String)> {
         let mut headers = Vec::new();
-        if let Some(url) = async_operation {
-            headers.push((HeaderName::from_static("azure-asyncoperation"), url));
+        if let Some(path) = async_operation {
+            headers.push((HeaderName::from_static("azure-asyncoperation"), self.polling_url(path)));
         }
-        if let Some(url) = location {
-            headers.push((header::LOCATION, url));
+        if let Some(path) = location {
+            headers.push((header::LOCATION, self.polling_url(path)));
         }
         headers.extend(retry_headers(operation));
         headers
@@ -122,10 +123,33 @@ impl Context<'_> {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}?api-version={}", self.base, self.api_version)
     }
+
+    /// The URL of this request as the client sent it: its path with the api-version and, when it came with one,
+    /// the same signed tail (a pending result names itself as the next `Location`).
+    pub fn request_url(&self) -> String {
+        let signed = ["t", "c", "s", "h"].iter().all(|key| self.query.contains_key(*key));
+        if !signed {
+            return self.polling_url(&self.path);
+        }
+        let tail: String = ["t", "c", "s", "h"]
+            .iter()
+            .map(|key| format!("&{key}={}", self.query.get(*key).map(String::as_str).unwrap_or_default()))
+            .collect();
+        format!("{}{tail}", self.url(&self.path))
+    }
+
+    /// A polling URL as ARM hands them out: [`Context::url`] with ARM's signed tail (`&t=&c=&s=&h=`).
+    pub fn polling_url(&self, path: &str) -> String {
+        format!("{}{}", self.url(path), super::util::signed_polling_query(path, self.now))
+    }
 }
 
-/// `Retry-After` (seconds) and, when configured, `retry-after-ms` and `x-ms-retry-after-ms`.
+/// `Retry-After` (seconds) and, when configured, `retry-after-ms` and `x-ms-retry-after-ms`; nothing when the
+/// operation's timing answers as recorded.
 pub(crate) fn retry_headers(operation: &Operation) -> Vec<(HeaderName, String)> {
+    if operation.timing.as_recorded {
+        return Vec::new();
+    }
     let mut headers = vec![(header::RETRY_AFTER, operation.timing.retry_after_seconds.to_string())];
     if let Some(ms) = operation.timing.retry_after_ms {
         headers.push((HeaderName::from_static("retry-after-ms"), ms.to_string()));
@@ -134,8 +158,8 @@ pub(crate) fn retry_headers(operation: &Operation) -> Vec<(HeaderName, String)> 
     headers
 }
 
-/// From api-version 2025-09-01 on the service refuses vault writes, and backup instance PUTs and validations in a
-/// vault, unless the vault's soft delete is `AlwaysOn` (the message and recommended action are the service's, as
+/// From api-version 2025-09-01 on the service refuses vault creates, and backup instance PUTs and validations in
+/// a vault, unless the vault's soft delete is `AlwaysOn` (the message and recommended action are the service's, as
 /// quoted in azurerm PR #31877; the code is the emulator's choice, since no source gives it).
 pub(crate) fn require_always_on_soft_delete(
     context: &Context<'_>,

@@ -7,16 +7,29 @@ use serde_json::{Value, json};
 
 use super::{Context, Reply, retry_headers};
 use crate::error::{ArmError, arm};
-use crate::settings::OperationKind;
+use crate::settings::{OperationKind, Spellings};
 use crate::util::{format_precise, format_seconds, lock};
-use crate::world::{InstanceKey, OperationScope, Status, Target, World, render_instance};
+use crate::world::{InstanceKey, OperationScope, ScopeKind, Status, Target, World, render_instance};
 
-/// What an unfinished operation reports as its end time, exactly as the service does (CONTRACT.md §4).
-const NO_END_TIME: &str = "0001-01-01T00:00:00";
+/// What an unfinished operation reports as its end time, exactly as the service does (recorded in 2025 and 2026,
+/// with the `Z` the 2021 docs trace in CONTRACT.md §4 lacked).
+const NO_END_TIME: &str = "0001-01-01T00:00:00Z";
 
 fn find(context: &Context<'_>, world: &World, scope: &OperationScope<'_>, id: &str) -> Result<String, ArmError> {
     if context.method != Method::GET && context.method != Method::HEAD {
         return Err(arm::method_not_allowed(context.method.as_str()));
+    }
+    // A polling URL handed out with ARM's signed tail must come back with it intact (one without it is served
+    // too, as clients that build status URLs themselves send them).
+    if let Some(signature) = context.query.get("s") {
+        let ticks = context.query.get("t").map(String::as_str).unwrap_or_default();
+        if !crate::util::polling_signature_matches(&context.path, ticks, signature) {
+            return Err(ArmError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "InvalidPollingUrlSignature",
+                "The signature of the polling URL does not match its path; use the URL exactly as it was returned.",
+            ));
+        }
     }
     world.find_operation(id, scope).ok_or_else(|| arm::dpp_not_found("operation", id, &context.activity_id))
 }
@@ -60,8 +73,7 @@ pub(super) fn result(context: &Context<'_>, scope: &OperationScope<'_>, id: &str
         core.world.operations.get(&key).ok_or_else(|| arm::dpp_not_found("operation", id, &context.activity_id))?;
     let mut reply = match operation.status {
         Status::InProgress => {
-            let location = format!("{}{}?api-version={}", context.base, context.path, context.api_version);
-            let mut headers: Vec<(HeaderName, String)> = vec![(header::LOCATION, location)];
+            let mut headers: Vec<(HeaderName, String)> = vec![(header::LOCATION, context.request_url())];
             headers.extend(retry_headers(operation));
             Reply::empty(StatusCode::ACCEPTED).with_headers(headers)
         }
@@ -74,7 +86,29 @@ pub(super) fn result(context: &Context<'_>, scope: &OperationScope<'_>, id: &str
             return Err(ArmError { status, body, headers: Vec::new() });
         }
         Status::Succeeded => {
-            success(context, &core.world, operation.kind, operation.target.as_ref(), operation.job_id.as_deref())?
+            let spellings = &core.settings.spellings;
+            let reply = success(
+                context,
+                &core.world,
+                spellings,
+                operation.kind,
+                operation.target.as_ref(),
+                operation.job_id.as_deref(),
+            )?;
+            if let ScopeKind::Location(location) = scope.kind {
+                // Recorded: a location-scope result names the location-scope status URL once it is over.
+                let status_path = format!(
+                    "{}/operationStatus/{}",
+                    super::instances::location_scope(scope.subscription, location),
+                    operation.id
+                );
+                reply.with_headers(vec![(
+                    HeaderName::from_static("azure-asyncoperation"),
+                    context.polling_url(&status_path),
+                )])
+            } else {
+                reply
+            }
         }
     };
     reply.early = early;
@@ -84,30 +118,32 @@ pub(super) fn result(context: &Context<'_>, scope: &OperationScope<'_>, id: &str
 fn success(
     context: &Context<'_>,
     world: &World,
+    spellings: &Spellings,
     kind: OperationKind,
     target: Option<&Target>,
     job: Option<&str>,
 ) -> Result<Reply, ArmError> {
-    let job_info =
-        |job: Option<&str>| json!({ "objectType": "OperationJobExtendedInfo", "jobId": job.unwrap_or_default() });
+    // Recorded: `{"objectType": "OperationJobExtendedInfo"}`, with the job's ID when the operation started a job.
+    let job_info = |job: Option<&str>| match job {
+        Some(job) => json!({ "objectType": "OperationJobExtendedInfo", "jobId": job }),
+        None => json!({ "objectType": "OperationJobExtendedInfo" }),
+    };
     Ok(match (kind, target) {
         (OperationKind::BackupInstanceCreateOrUpdate, Some(Target::Instance(key))) => {
             let instance = world.instance(key).ok_or_else(|| gone(context, key))?;
-            Reply::json(StatusCode::OK, render_instance(instance))
-        }
-        (OperationKind::BackupInstanceDelete | OperationKind::BackupVaultDelete, _) => {
-            Reply::empty(StatusCode::NO_CONTENT)
-        }
-        (OperationKind::ValidateForBackup | OperationKind::AdhocBackup | OperationKind::ValidateForModifyBackup, _) => {
-            Reply::json(StatusCode::OK, job_info(job))
+            Reply::json(StatusCode::OK, render_instance(instance, spellings))
         }
         (OperationKind::BackupVaultCreateOrUpdate | OperationKind::BackupVaultUpdate, Some(Target::Vault(key))) => {
             match world.vaults.get(key) {
-                Some(vault) => Reply::json(StatusCode::OK, World::render_vault(vault)),
+                Some(vault) => Reply::json(StatusCode::OK, World::render_vault(vault, spellings)),
                 None => Reply::empty(StatusCode::NO_CONTENT),
             }
         }
-        _ => Reply::json(StatusCode::OK, Value::Null).without_body(),
+        (OperationKind::ResourceGroupDelete | OperationKind::ProviderRegistration, _) => {
+            Reply::json(StatusCode::OK, Value::Null).without_body()
+        }
+        // Deletes, validations and the instance actions: recorded as 200 with the job information (not 204).
+        _ => Reply::json(StatusCode::OK, job_info(job)),
     })
 }
 

@@ -162,7 +162,7 @@ pub(super) fn resource_group(context: &Context<'_>, subscription: &str, name: &s
             let headers = context.lro_headers(
                 operation,
                 None,
-                Some(context.url(&format!("/subscriptions/{subscription}/operationresults/{operation_id}"))),
+                Some(&format!("/subscriptions/{subscription}/operationresults/{operation_id}")),
             );
             Ok(Reply::empty(StatusCode::ACCEPTED).with_headers(headers))
         }
@@ -270,7 +270,12 @@ pub(super) fn vaults(context: &Context<'_>, subscription: &str, resource_group: 
     let core = lock(&context.state.core);
     let group_key = group_key_checked(&core, subscription, resource_group)?;
     let prefix = format!("{group_key}/providers/microsoft.dataprotection/backupvaults/");
-    Ok(list_reply(core.world.vaults.iter(), |key, _| key.starts_with(&prefix), World::render_vault))
+    let spellings = &core.settings.spellings;
+    Ok(list_reply(
+        core.world.vaults.iter(),
+        |key, _| key.starts_with(&prefix),
+        |vault| World::render_vault(vault, spellings),
+    ))
 }
 
 /// `^[A-Za-z][-A-Za-z0-9]*[A-Za-z0-9]$`, 2 to 50 characters (the spec's vaultName parameter).
@@ -288,7 +293,7 @@ pub(super) fn vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Ar
             let core = lock(&context.state.core);
             let key = vault_key(&core, path)?;
             let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
-            Ok(Reply::json(StatusCode::OK, World::render_vault(vault)))
+            Ok(Reply::json(StatusCode::OK, World::render_vault(vault, &core.settings.spellings)))
         }
         Method::PUT => put_vault(context, path),
         Method::PATCH => patch_vault(context, path),
@@ -355,10 +360,11 @@ fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
-/// PATCH of a vault (`BackupVaults_Update`): the identity, settings and tags it names change; the rest stays.
 /// Starts an operation of `kind` on the vault `key` (its outcome injected or success) and answers its headers as
-/// the spec declares them for vault PUT, PATCH and DELETE: `Location` (`{vault}/operationResults/{id}`) and
-/// `Retry-After`, no `Azure-AsyncOperation`.
+/// the service does (recorded in 2023, 2025 and 2026): a PUT names its vault-scope status URL in
+/// `Azure-AsyncOperation` only; a DELETE names the resource-group location-scope status URL in
+/// `Azure-AsyncOperation` and the subscription location-scope result in `Location`. PATCH, never recorded, answers
+/// as the spec declares: `Location` (`{vault}/operationResults/{id}`) only.
 fn start_vault_operation(
     context: &Context<'_>,
     core: &mut crate::state::Core,
@@ -373,7 +379,7 @@ fn start_vault_operation(
     let spec = OperationSpec {
         target: Some(Target::Vault(key.to_owned())),
         creates,
-        ..vault_operation(context, core, path, kind, location, outcome)
+        ..vault_operation(context, core, path, kind, location.clone(), outcome)
     };
     let operation_id = core.world.start_operation(spec, context.now);
     let operation = core
@@ -381,7 +387,24 @@ fn start_vault_operation(
         .operations
         .get(&operation_id.to_ascii_lowercase())
         .ok_or_else(|| arm::dpp_not_found("operation", &operation_id, &context.activity_id))?;
-    Ok(context.lro_headers(operation, None, Some(context.url(&format!("{vault_id}/operationResults/{operation_id}")))))
+    let location = crate::util::normalize_location(&location);
+    Ok(match kind {
+        OperationKind::BackupVaultCreateOrUpdate => {
+            context.lro_headers(operation, Some(&format!("{vault_id}/operationStatus/{operation_id}")), None)
+        }
+        OperationKind::BackupVaultDelete => context.lro_headers(
+            operation,
+            Some(&format!(
+                "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DataProtection/locations/{location}/operationStatus/{operation_id}",
+                path.subscription, path.resource_group
+            )),
+            Some(&format!(
+                "{}/operationResults/{operation_id}",
+                super::instances::location_scope(&path.subscription, &location)
+            )),
+        ),
+        _ => context.lro_headers(operation, None, Some(&format!("{vault_id}/operationResults/{operation_id}"))),
+    })
 }
 
 /// Turning soft delete off deletes the soft-deleted data at once (Microsoft's enhanced soft delete docs).
@@ -391,7 +414,7 @@ fn purge_when_soft_delete_is_off(vault: &mut crate::world::Vault) {
     }
 }
 
-/// Answered synchronously (200), which the spec allows.
+/// PATCH of a vault (`BackupVaults_Update`): the identity, settings and tags it names change; the rest stays.
 fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
     let body = context.required_body()?;
     context.check_schema("PatchResourceRequestInput", &body)?;
@@ -399,14 +422,12 @@ fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmErro
     let core = &mut *guard;
     let key = vault_key(core, path)?;
     let auto_grant = core.settings.auto_grant_vault_roles;
-    let settings = core.settings.clone();
     let tenant = core.world.tenant_of(&path.subscription);
     let vault = core.world.vaults.get_mut(&key).ok_or_else(|| arm::parent_not_found(&key))?;
     if let Some(properties) = body.get("properties").filter(|p| p.is_object()) {
+        // No AlwaysOn check on an existing vault: a recorded update at 2026-06-01 with soft delete `ON` was
+        // accepted.
         let properties = crate::world::client_vault_properties(Some(properties));
-        let mut merged = vault.properties.clone();
-        merge(&mut merged, &properties);
-        super::require_always_on_soft_delete(context, &settings, &merged)?;
         merge(&mut vault.properties, &properties);
         purge_when_soft_delete_is_off(vault);
     }
@@ -463,7 +484,6 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
         .and_then(Value::as_str)
         .is_some_and(|kind| kind.to_ascii_lowercase().contains("systemassigned"));
     let properties = crate::world::client_vault_properties(body.get("properties"));
-    super::require_always_on_soft_delete(context, &lock(&context.state.core).settings, &properties)?;
     let tags = body.get("tags").cloned().filter(Value::is_object);
 
     let mut guard = lock(&context.state.core);
@@ -471,6 +491,11 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
     group_key_checked(core, &path.subscription, &path.resource_group)?;
     let key = ids::vault_id(&path.subscription, &path.resource_group, &path.vault).to_ascii_lowercase();
     let auto_grant = core.settings.auto_grant_vault_roles;
+    if !core.world.vaults.contains_key(&key) {
+        // Only a create is checked: a recorded PUT of an existing vault at 2026-06-01 with soft delete `ON` was
+        // accepted.
+        super::require_always_on_soft_delete(context, &core.settings, &properties)?;
+    }
     if let Some(vault) = core.world.vaults.get_mut(&key) {
         if crate::util::normalize_location(&vault.location) != crate::util::normalize_location(&location) {
             return Err(ArmError::new(
@@ -511,8 +536,16 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
                 }
             }
         }
+        if let Some(vault) = core.world.vaults.get_mut(&key) {
+            vault.provisioning_state = "Updating".to_owned();
+        }
+        // Recorded (2022-12-01 and 2026-06-01): a PUT of an existing vault is 201 too, `Updating`, followed
+        // through `Azure-AsyncOperation`.
+        let headers =
+            start_vault_operation(context, core, path, &key, OperationKind::BackupVaultCreateOrUpdate, false)?;
         let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
-        return Ok(Reply::json(StatusCode::OK, World::render_vault(vault)));
+        let body = World::render_vault(vault, &core.settings.spellings);
+        return Ok(Reply::json(StatusCode::CREATED, body).with_headers(headers));
     }
     let identity = wants_identity.then_some(None);
     core.world.add_vault(
@@ -526,8 +559,12 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
         auto_grant,
         context.now,
     );
+    if let Some(vault) = core.world.vaults.get_mut(&key) {
+        vault.created_through_api = true;
+    }
     let headers = start_vault_operation(context, core, path, &key, OperationKind::BackupVaultCreateOrUpdate, true)?;
-    let body = World::render_vault(core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?);
+    let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;
+    let body = World::render_vault(vault, &core.settings.spellings);
     Ok(Reply::json(StatusCode::CREATED, body).with_headers(headers))
 }
 

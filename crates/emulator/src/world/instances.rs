@@ -1,5 +1,6 @@
 //! Backup instances: the rules Azure applies before protecting a datasource, and the instance's states.
 
+use crate::settings::Spellings;
 use crate::util::set_field;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -463,7 +464,7 @@ pub(crate) struct InstanceView<'a> {
 #[derive(serde::Serialize)]
 struct PropertiesView<'a> {
     #[serde(flatten)]
-    client: &'a Map<String, Value>,
+    client: std::borrow::Cow<'a, Map<String, Value>>,
     #[serde(rename = "provisioningState")]
     provisioning_state: &'a str,
     #[serde(rename = "currentProtectionState")]
@@ -481,14 +482,25 @@ struct StatusView<'a> {
     error_details: Option<&'a Value>,
 }
 
-/// The ARM representation of an instance.
-pub(crate) fn render_instance(instance: &Instance) -> InstanceView<'_> {
+/// The ARM representation of an instance: its ID as the request spelled it, and `dataSourceInfo.resourceID` with
+/// `/resourcegroups/` when the scenario asks for that recorded spelling.
+pub(crate) fn render_instance<'a>(instance: &'a Instance, spellings: &Spellings) -> InstanceView<'a> {
+    let mut client = std::borrow::Cow::Borrowed(&instance.properties);
+    if spellings.datasource_id_lower_case_resource_groups
+        && let Some(id) = instance.properties.get("dataSourceInfo").and_then(|info| info.get("resourceID"))
+        && let Some(text) = id.as_str()
+    {
+        let lower = lower_case_resource_groups(text);
+        if let Some(info) = client.to_mut().get_mut("dataSourceInfo") {
+            crate::util::set_field(info, "resourceID", lower.into());
+        }
+    }
     InstanceView {
-        id: crate::util::service_spelling(&instance.id),
+        id: instance.id.clone(),
         name: &instance.name,
         resource_type: "Microsoft.DataProtection/backupVaults/backupInstances",
         properties: PropertiesView {
-            client: &instance.properties,
+            client,
             provisioning_state: &instance.provisioning_state,
             protection_state: &instance.protection_state,
             protection_status: StatusView {
@@ -499,4 +511,12 @@ pub(crate) fn render_instance(instance: &Instance) -> InstanceView<'_> {
         },
         tags: instance.tags.as_ref(),
     }
+}
+
+/// An ARM ID with its `resourceGroups` segment spelled `resourcegroups`.
+fn lower_case_resource_groups(id: &str) -> String {
+    id.split('/')
+        .map(|segment| if segment.eq_ignore_ascii_case("resourceGroups") { "resourcegroups" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
 }

@@ -185,6 +185,9 @@ pub(crate) struct Vault {
     pub instances: BTreeMap<String, Instance>,
     /// Soft-deleted backup instances, by lower-case name, until they are purged or undeleted.
     pub deleted_instances: BTreeMap<String, DeletedInstance>,
+    /// Created by a PUT to this emulator, not seeded: a new vault, whose ID the service answers as the request
+    /// spelled it (older ones may come back as `/resourcegroups/.../BackupVaults/...`).
+    pub created_through_api: bool,
 }
 
 impl Vault {
@@ -192,6 +195,9 @@ impl Vault {
     pub fn soft_delete(&self) -> (&str, u64) {
         let settings = self.properties.pointer("/securitySettings/softDeleteSettings");
         let state = settings.and_then(|s| s.get("state")).and_then(Value::as_str).unwrap_or("Off");
+        // Any case: real vaults answer (and clients send back) `ON` and `OFF`.
+        let state =
+            ["Off", "On", "AlwaysOn"].into_iter().find(|known| known.eq_ignore_ascii_case(state)).unwrap_or(state);
         let days = settings.and_then(|s| s.get("retentionDurationInDays")).and_then(Value::as_f64).unwrap_or(14.0);
         (state, days as u64)
     }

@@ -231,6 +231,17 @@ impl World {
                 }
             }
             (_, Some(Target::Instance(instance_key))) => {
+                let resumed =
+                    if succeeded && matches!(kind, OperationKind::ResumeProtection | OperationKind::ResumeBackups) {
+                        self.instance(&instance_key).map(|instance| instance.datasource_key.clone())
+                    } else {
+                        None
+                    };
+                if let Some(datasource) = resumed {
+                    // An instance undeleted while another protected its datasource protects it again once resumed
+                    // (the resume is refused while the other one still does).
+                    self.protected.entry(datasource).or_insert_with(|| instance_key.clone());
+                }
                 if let Some(instance) = self.instance_mut(&instance_key) {
                     instance.pending_operation = None;
                     if succeeded {

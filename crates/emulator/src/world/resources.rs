@@ -1,5 +1,6 @@
 //! Resource groups, disks, vaults, policies and role assignments.
 
+use crate::settings::Spellings;
 use crate::util::set_field;
 use std::collections::BTreeMap;
 
@@ -258,6 +259,7 @@ impl World {
             policies: BTreeMap::new(),
             instances: BTreeMap::new(),
             deleted_instances: BTreeMap::new(),
+            created_through_api: false,
         };
         self.vaults.insert(key.clone(), vault);
         key
@@ -270,8 +272,21 @@ impl World {
             .map_or_else(|| self.default_tenant.clone(), |subscription| subscription.tenant_id.clone())
     }
 
-    pub fn render_vault(vault: &Vault) -> Value {
+    /// A vault as ARM answers it, in the spellings the scenario asks for (see [`Spellings`]).
+    pub fn render_vault(vault: &Vault, spellings: &Spellings) -> Value {
         let mut properties = vault.properties.clone();
+        if spellings.soft_delete_upper_case
+            && let Some(state) = properties.pointer_mut("/securitySettings/softDeleteSettings/state")
+        {
+            let upper = match state.as_str() {
+                Some(text) if text.eq_ignore_ascii_case("On") => Some("ON"),
+                Some(text) if text.eq_ignore_ascii_case("Off") => Some("OFF"),
+                _ => None,
+            };
+            if let Some(upper) = upper {
+                *state = upper.into();
+            }
+        }
         if let Some(object) = properties.as_object_mut() {
             object.insert("provisioningState".to_owned(), json!(vault.provisioning_state));
             object.insert("isVaultProtectedByResourceGuard".to_owned(), json!(false));
@@ -286,7 +301,11 @@ impl World {
             None => json!({ "type": "None" }),
         };
         let mut value = json!({
-            "id": crate::util::service_spelling(&vault.id),
+            "id": if spellings.legacy_ids_for_seeded_vaults && !vault.created_through_api {
+                crate::util::service_spelling(&vault.id)
+            } else {
+                vault.id.clone()
+            },
             "name": vault.name,
             "type": "Microsoft.DataProtection/backupVaults",
             "location": vault.location,
@@ -323,7 +342,7 @@ impl World {
 
     pub fn render_policy(policy: &Policy) -> Value {
         json!({
-            "id": crate::util::service_spelling(&policy.id),
+            "id": policy.id,
             "name": policy.name,
             "type": "Microsoft.DataProtection/backupVaults/backupPolicies",
             "properties": policy.properties,

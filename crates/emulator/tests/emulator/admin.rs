@@ -20,12 +20,7 @@ async fn journal(test: &support::TestEmulator, query: &str) -> Vec<JournalEntry>
 #[tokio::test]
 async fn the_journal_records_each_request_and_flags_early_polls() {
     let test = support::start().await;
-    test.state().set_default_lro_timing(LroTiming {
-        polls: 2,
-        ms: 0,
-        retry_after_seconds: 1,
-        retry_after_ms: Some(300),
-    });
+    test.state().set_default_lro_timing(LroTiming::with_delays(2, 0, 1, Some(300)));
     let response =
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
     let operation = header(&response, "azure-asyncoperation");
@@ -55,7 +50,7 @@ async fn the_journal_records_each_request_and_flags_early_polls() {
     assert_eq!(put.method, "PUT");
     assert_eq!(put.path, instance_path("bi"));
     assert_eq!(put.query.as_deref(), Some("api-version=2025-07-01"));
-    assert_eq!(put.status, 201);
+    assert_eq!(put.status, 202);
     assert_eq!(put.principal.as_deref(), Some(world::CLIENT_ID));
     assert_eq!(put.request_id, header(&response, "x-ms-request-id"));
     assert!(entries.windows(2).all(|pair| pair[0].seq < pair[1].seq && pair[0].at_ms <= pair[1].at_ms));

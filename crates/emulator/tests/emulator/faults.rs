@@ -72,7 +72,7 @@ async fn faults_match_on_operation_names_regexes_and_skip_counts() {
         .unwrap();
     let response =
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "the PUT is not matched");
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "the PUT is not matched");
     let operation = header(&response, "azure-asyncoperation");
     assert_eq!(test.get(&operation).await.status(), StatusCode::OK, "the first poll is skipped");
     assert_eq!(test.get(&operation).await.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -202,7 +202,7 @@ async fn operations_fail_cancel_or_never_finish_as_injected() {
         let test = &test;
         async move {
             let response = test.put(&test.arm(&instance_path(name)), &disk_instance(disk, world::POLICY_DAILY)).await;
-            assert_eq!(response.status(), StatusCode::CREATED);
+            assert_eq!(response.status(), StatusCode::ACCEPTED);
             (header(&response, "azure-asyncoperation"), header(&response, "location"))
         }
     };

@@ -52,43 +52,48 @@ async fn create_poll_configure_and_delete_follow_the_lro_contract() {
     let test = support::start().await;
     let base = test.base().to_owned();
 
-    // PUT: 201 with the instance still provisioning, and absolute LRO URLs on the emulator.
+    // PUT: 202 with no body (as recorded at 2025-07-01 and 2026-03-01), and absolute, signed LRO URLs on the
+    // emulator: the status at vault scope, the result under the instance.
     let response =
         test.put(&test.arm(&instance_path("bi-app-01")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
     let async_operation = header(&response, "azure-asyncoperation");
     let location = header(&response, "location");
     assert!(async_operation.starts_with(&format!("{base}{}/operationStatus/", vault_path())), "{async_operation}");
-    assert!(async_operation.ends_with(&format!("?api-version={API}")), "{async_operation}");
+    assert!(async_operation.contains(&format!("?api-version={API}&t=")), "{async_operation}");
     assert!(location.starts_with(&format!("{base}{}/operationResults/", instance_path("bi-app-01"))), "{location}");
     assert_eq!(header(&response, "retry-after"), "1");
     assert_eq!(header(&response, "retry-after-ms"), "200");
     assert_eq!(header(&response, "x-ms-ratelimit-remaining-subscription-writes"), "199");
-    let created: Value = response.json().await.unwrap();
+    assert!(response.bytes().await.unwrap().is_empty(), "the PUT's 202 has no body");
+    let created: Value = test.get(&test.arm(&instance_path("bi-app-01"))).await.json().await.unwrap();
     assert_eq!(created["properties"]["provisioningState"], "Provisioning");
     assert_eq!(created["properties"]["currentProtectionState"], "ConfiguringProtection");
     assert_eq!(created["properties"]["protectionStatus"]["status"], "ConfiguringProtection");
-    // IDs come back as the service spells them: `resourcegroups` and `BackupVaults`.
-    assert_eq!(
-        created["id"],
-        instance_path("bi-app-01")
-            .replace("/resourceGroups/", "/resourcegroups/")
-            .replace("/backupVaults/", "/BackupVaults/")
-    );
+    // A new instance's ID comes back as the request spelled it.
+    assert_eq!(created["id"], instance_path("bi-app-01"));
 
     // The operation answers `Inprogress` (lower-case p) once, then `Succeeded`.
+    // (The GET above counted as the one poll: a second instance shows the status document's own answers.)
     let first = test.get(&async_operation).await;
     assert_eq!(first.status(), StatusCode::OK);
-    assert_eq!(header(&first, "retry-after"), "1");
     let first: Value = first.json().await.unwrap();
-    assert_eq!(first["status"], "Inprogress");
-    assert_eq!(first["endTime"], "0001-01-01T00:00:00");
+    assert_eq!(first["status"], "Succeeded");
+    assert!(first["endTime"].as_str().is_some_and(|end| end.ends_with('Z')), "{first}");
     let operation_id = async_operation.split("/operationStatus/").nth(1).unwrap().split('?').next().unwrap();
     assert_eq!(first["name"], operation_id);
+    let pending =
+        test.put(&test.arm(&instance_path("bi-app-02")), &disk_instance(world::DISK_APP_02, world::POLICY_DAILY)).await;
+    let pending_status = header(&pending, "azure-asyncoperation");
+    let running = test.get(&pending_status).await;
+    assert_eq!(header(&running, "retry-after"), "1");
+    let running: Value = running.json().await.unwrap();
+    assert_eq!(running["status"], "Inprogress");
+    assert_eq!(running["endTime"], "0001-01-01T00:00:00Z");
     test.state().advance_clock(Duration::from_millis(1_000));
-    let done: Value = test.get(&async_operation).await.json().await.unwrap();
+    let done: Value = test.get(&pending_status).await.json().await.unwrap();
     assert_eq!(done["status"], "Succeeded");
-    assert_ne!(done["endTime"], "0001-01-01T00:00:00");
+    assert_ne!(done["endTime"], "0001-01-01T00:00:00Z");
 
     // The Location URL now returns the resource, as the synchronous PUT would have.
     let result = test.get(&location).await;
@@ -104,7 +109,7 @@ async fn create_poll_configure_and_delete_follow_the_lro_contract() {
     assert_eq!(configured["properties"]["currentProtectionState"], "ProtectionConfigured");
     assert_eq!(configured["properties"]["protectionStatus"]["status"], "ProtectionConfigured");
 
-    // DELETE: 202 with both headers at location scope; then the instance is gone.
+    // DELETE: 202 with the status at vault scope and the result at location scope; then the instance is gone.
     let response = test.delete(&test.arm(&instance_path("bi-app-01"))).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     assert_eq!(header(&response, "x-ms-ratelimit-remaining-subscription-deletes"), "199");
@@ -112,7 +117,7 @@ async fn create_poll_configure_and_delete_follow_the_lro_contract() {
         format!("{base}/subscriptions/{}/providers/Microsoft.DataProtection/locations/westus", world::SUBSCRIPTION_ID);
     let async_operation = header(&response, "azure-asyncoperation");
     let location = header(&response, "location");
-    assert!(async_operation.starts_with(&format!("{scope}/operationStatus/")), "{async_operation}");
+    assert!(async_operation.starts_with(&format!("{base}{}/operationStatus/", vault_path())), "{async_operation}");
     assert!(location.starts_with(&format!("{scope}/operationResults/")), "{location}");
     assert!(response.bytes().await.unwrap().is_empty(), "a 202 has no body");
     let deleting: Value = test.get(&test.arm(&instance_path("bi-app-01"))).await.json().await.unwrap();
@@ -120,7 +125,10 @@ async fn create_poll_configure_and_delete_follow_the_lro_contract() {
     let status = test.wait(&async_operation).await;
     assert_eq!(status["status"], "Succeeded");
     let result = test.get(&location).await;
-    assert_eq!(result.status(), StatusCode::NO_CONTENT);
+    assert_eq!(result.status(), StatusCode::OK, "recorded: a delete's result is 200 with the job information");
+    assert!(header(&result, "azure-asyncoperation").starts_with(&format!("{scope}/operationStatus/")));
+    let result: Value = result.json().await.unwrap();
+    assert_eq!(result, json!({"objectType": "OperationJobExtendedInfo"}));
     assert_error(
         test.get(&test.arm(&instance_path("bi-app-01"))).await,
         StatusCode::NOT_FOUND,
@@ -134,10 +142,7 @@ async fn create_poll_configure_and_delete_follow_the_lro_contract() {
 #[tokio::test]
 async fn location_polling_answers_202_until_the_result() {
     let test = support::start().await;
-    test.state().set_lro_timing(
-        OperationKind::BackupInstanceCreateOrUpdate,
-        LroTiming { polls: 2, ms: 0, retry_after_seconds: 15, retry_after_ms: None },
-    );
+    test.state().set_lro_timing(OperationKind::BackupInstanceCreateOrUpdate, LroTiming::with_delays(2, 0, 15, None));
     let response =
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
     assert_eq!(header(&response, "retry-after"), "15");
@@ -159,12 +164,7 @@ async fn location_polling_answers_202_until_the_result() {
 #[tokio::test]
 async fn operations_timed_in_milliseconds_finish_without_polls() {
     let test = support::start().await;
-    test.state().set_default_lro_timing(LroTiming {
-        polls: 0,
-        ms: 400,
-        retry_after_seconds: 1,
-        retry_after_ms: Some(50),
-    });
+    test.state().set_default_lro_timing(LroTiming::with_delays(0, 400, 1, Some(50)));
     let response =
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
     let async_operation = header(&response, "azure-asyncoperation");
@@ -184,10 +184,11 @@ async fn a_policy_change_goes_through_updating_protection() {
     test.protect("bi", world::DISK_APP_01, world::POLICY_DAILY).await;
     let response =
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, world::POLICY_4H)).await;
-    assert_eq!(response.status(), StatusCode::OK, "an update answers 200");
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "an update answers 202, as recorded");
     let async_operation = header(&response, "azure-asyncoperation");
     assert!(!async_operation.is_empty(), "an update is a long-running operation too");
-    let updating: Value = response.json().await.unwrap();
+    assert!(response.bytes().await.unwrap().is_empty());
+    let updating: Value = test.get(&test.arm(&instance_path("bi"))).await.json().await.unwrap();
     assert_eq!(updating["properties"]["currentProtectionState"], "UpdatingProtection");
     assert_eq!(updating["properties"]["provisioningState"], "Updating");
     assert_eq!(test.wait(&async_operation).await["status"], "Succeeded");
@@ -300,12 +301,18 @@ async fn instance_actions_are_long_running_operations() {
             let async_operation = header(&response, "azure-asyncoperation");
             let location = header(&response, "location");
             assert!(async_operation.contains("/backupVaults/vault-demo/operationStatus/"), "{async_operation}");
-            assert!(location.contains("/backupInstances/bi/operationResults/"), "{location}");
+            assert!(location.contains("/locations/westus/operationResults/"), "{location}");
             assert_eq!(test.wait(&async_operation).await["status"], "Succeeded", "{action}");
             let instance: Value = test.get(&test.arm(&instance_path("bi"))).await.json().await.unwrap();
             (instance["properties"]["currentProtectionState"].as_str().unwrap().to_owned(), location)
         }
     };
+    // Resuming what is protected already is a synchronous 200 without a body or an operation (recorded).
+    let resume = test.post(&test.arm(&format!("{}/resumeProtection", instance_path("bi"))), None).await;
+    assert_eq!(resume.status(), StatusCode::OK);
+    assert_eq!(header(&resume, "azure-asyncoperation"), "");
+    assert_eq!(header(&resume, "location"), "");
+    assert!(resume.bytes().await.unwrap().is_empty());
     assert_eq!(act("stopProtection", None).await.0, "ProtectionStopped");
     assert_eq!(act("resumeProtection", None).await.0, "ProtectionConfigured");
     assert_eq!(act("suspendBackups", Some(json!({}))).await.0, "BackupSchedulesSuspended");
@@ -379,18 +386,26 @@ async fn resource_groups_disks_and_vaults_have_their_arm_lifecycles() {
     });
     let response = test.put(&test.arm(&vault), &body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    // The spec's shape: Location and Retry-After, no Azure-AsyncOperation.
-    assert_eq!(header(&response, "azure-asyncoperation"), "");
-    let location = header(&response, "location");
-    assert!(location.contains("/backupVaults/vault-two/operationResults/"), "{location}");
+    // As recorded: Azure-AsyncOperation at vault scope only, no Location.
+    let async_operation = header(&response, "azure-asyncoperation");
+    assert!(async_operation.contains("/backupVaults/vault-two/operationStatus/"), "{async_operation}");
+    assert_eq!(header(&response, "location"), "");
     let created: Value = response.json().await.unwrap();
     assert_eq!(created["properties"]["provisioningState"], "Provisioning");
     assert_eq!(created["identity"]["type"], "SystemAssigned");
     assert_eq!(created["identity"]["principalId"].as_str().unwrap().len(), 36);
-    let result = test.follow_location(&location).await;
-    assert_eq!(result.status(), StatusCode::OK);
-    let result: Value = result.json().await.unwrap();
-    assert_eq!(result["properties"]["provisioningState"], "Succeeded", "the Location's result is the vault");
+    assert_eq!(test.wait(&async_operation).await["status"], "Succeeded");
+    let result: Value = test.get(&test.arm(&vault)).await.json().await.unwrap();
+    assert_eq!(result["properties"]["provisioningState"], "Succeeded");
+    // A PUT of the existing vault: 201 again, Updating, followed the same way (recorded in 2023 and 2026).
+    let response = test.put(&test.arm(&vault), &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let async_operation = header(&response, "azure-asyncoperation");
+    assert!(async_operation.contains("/backupVaults/vault-two/operationStatus/"), "{async_operation}");
+    assert_eq!(header(&response, "location"), "");
+    let updating: Value = response.json().await.unwrap();
+    assert_eq!(updating["properties"]["provisioningState"], "Updating");
+    assert_eq!(test.wait(&async_operation).await["status"], "Succeeded");
     // A PATCH is long-running too: 202 with Location, then the vault.
     let patched = test.send(Method::PATCH, &test.arm(&vault), Some(&json!({"tags": {"env": "test"}}))).await;
     assert_eq!(patched.status(), StatusCode::ACCEPTED);

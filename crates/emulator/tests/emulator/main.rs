@@ -10,6 +10,7 @@ mod faults;
 mod keywords;
 mod lifecycle;
 mod persistence;
+mod recorded;
 mod rules;
 mod scale;
 mod throttling;

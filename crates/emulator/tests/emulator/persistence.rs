@@ -68,12 +68,7 @@ async fn a_restart_in_the_same_directory_restores_the_world_the_ca_and_tokens() 
 #[tokio::test]
 async fn running_operations_survive_a_restart() {
     let test = support::start().await;
-    test.state().set_default_lro_timing(dataprotection_emulator::LroTiming {
-        polls: 1,
-        ms: 0,
-        retry_after_seconds: 1,
-        retry_after_ms: Some(1),
-    });
+    test.state().set_default_lro_timing(dataprotection_emulator::LroTiming::with_delays(1, 0, 1, Some(1)));
     let response =
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_02, world::POLICY_DAILY)).await;
     let operation = header(&response, "azure-asyncoperation");

@@ -43,7 +43,7 @@ async fn a_disk_can_be_protected_only_once() {
     assert_error(response, StatusCode::BAD_REQUEST, "UserErrorDppDatasourceAlreadyProtected").await;
     let response =
         test.put(&test.arm(&instance_path("FIRST")), &disk_instance(world::DISK_APP_01, world::POLICY_4H)).await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
     // An instance cannot move to another datasource.
     let response =
         test.put(&test.arm(&instance_path("first")), &disk_instance(world::DISK_APP_02, world::POLICY_4H)).await;
@@ -59,7 +59,7 @@ async fn validation_fails_when_the_vault_identity_lacks_disk_backup_reader() {
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let async_operation = header(&response, "azure-asyncoperation");
     let location = header(&response, "location");
-    assert!(async_operation.contains("/locations/westus/operationStatus/"), "{async_operation}");
+    assert!(async_operation.contains("/backupVaults/vault-demo/operationStatus/"), "{async_operation}");
     assert!(location.contains("/locations/westus/operationResults/"), "{location}");
     let status = test.wait(&async_operation).await;
     assert_eq!(status["status"], "Failed");
@@ -120,7 +120,7 @@ async fn creating_an_instance_without_permissions_ends_in_configuring_protection
     let test = support::start().await;
     let response =
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_UNAUTHORIZED, world::POLICY_DAILY)).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "the PUT is accepted; the operation fails");
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "the PUT is accepted; the operation fails");
     let status = test.wait(&header(&response, "azure-asyncoperation")).await;
     assert_eq!(status["status"], "Failed");
     assert_eq!(status["error"]["code"], "UserErrorMissingRequiredPermissions");
@@ -174,7 +174,7 @@ async fn new_vault_identities_are_granted_roles_unless_the_setting_is_off() {
     }
 }
 
-fn dataprotection_policy() -> Value {
+pub(crate) fn dataprotection_policy() -> Value {
     serde_json::from_str(
         r#"{"objectType":"BackupPolicy","datasourceTypes":["Microsoft.Compute/disks"],"policyRules":[
         {"name":"BackupHourly","objectType":"AzureBackupRule",
@@ -482,10 +482,10 @@ async fn an_injected_protection_error_shows_until_sync() {
 #[tokio::test]
 async fn a_second_write_during_an_operation_is_told_to_retry() {
     let test = support::start().await;
-    test.state().set_default_lro_timing(LroTiming { polls: 5, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(1) });
+    test.state().set_default_lro_timing(LroTiming::with_delays(5, 0, 1, Some(1)));
     let response =
         test.put(&test.arm(&instance_path("bi")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
     let again = test.delete(&test.arm(&instance_path("bi"))).await;
     assert!(!header(&again, "retry-after").is_empty());
     assert_error(again, StatusCode::TOO_MANY_REQUESTS, "RetryableErrorDueToAnotherOperation").await;
@@ -573,7 +573,7 @@ async fn an_unregistered_subscription_answers_409_until_the_namespace_is_registe
     let test = support::start_with(scenario).await;
     test.state().set_lro_timing(
         dataprotection_emulator::OperationKind::ProviderRegistration,
-        LroTiming { polls: 2, ms: 0, retry_after_seconds: 10, retry_after_ms: Some(50) },
+        LroTiming::with_delays(2, 0, 10, Some(50)),
     );
     let body =
         assert_error(test.get(&test.arm(&vault_path())).await, StatusCode::CONFLICT, "MissingSubscriptionRegistration")
@@ -636,8 +636,16 @@ async fn from_2025_09_01_vaults_must_have_soft_delete_always_on() {
     )
     .await;
     // 2025-07-01 accepts both.
-    assert_eq!(test.put(&test.arm(&instance_path("new")), &body).await.status(), StatusCode::CREATED);
+    assert_eq!(test.put(&test.arm(&instance_path("new")), &body).await.status(), StatusCode::ACCEPTED);
     assert_eq!(test.put(&test.arm(&new_vault), &vault_body).await.status(), StatusCode::CREATED);
+    // An update of an existing vault is not refused: the recorded PUT at 2026-06-01 with soft delete "ON" was
+    // accepted (201, Updating, followed through Azure-AsyncOperation).
+    let mut upper = vault_body.clone();
+    upper["properties"]["securitySettings"]["softDeleteSettings"]["state"] = json!("ON");
+    let updated = test.put(&newer(&new_vault), &upper).await;
+    assert_eq!(updated.status(), StatusCode::CREATED);
+    assert!(header(&updated, "azure-asyncoperation").contains("/backupVaults/vault-newer/operationStatus/"));
+    assert_eq!(header(&updated, "location"), "");
     // AlwaysOn satisfies the newer version.
     let always_on = json!({"properties": {"securitySettings": {"softDeleteSettings": {"state": "AlwaysOn"}}}});
     let patched = test.send(Method::PATCH, &newer(&new_vault), Some(&always_on)).await;
@@ -710,10 +718,10 @@ async fn a_vault_that_takes_one_instance_write_at_a_time_refuses_the_second() {
     let test = support::start().await;
     test.state().update_settings(|s| s.instance_writes_per_vault = Some(1));
     // The first create runs (its operation needs a poll to end); a second instance's PUT meets it.
-    test.state().set_default_lro_timing(LroTiming { polls: 1, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(1) });
+    test.state().set_default_lro_timing(LroTiming::with_delays(1, 0, 1, Some(1)));
     let first =
         test.put(&test.arm(&instance_path("one")), &disk_instance(world::DISK_APP_01, world::POLICY_DAILY)).await;
-    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
     let second =
         test.put(&test.arm(&instance_path("two")), &disk_instance(world::DISK_APP_02, world::POLICY_DAILY)).await;
     assert_error(second, StatusCode::CONFLICT, "UserErrorConcurrentBackupInstanceOperation").await;
@@ -721,7 +729,7 @@ async fn a_vault_that_takes_one_instance_write_at_a_time_refuses_the_second() {
     test.wait(&header(&first, "azure-asyncoperation")).await;
     let second =
         test.put(&test.arm(&instance_path("two")), &disk_instance(world::DISK_APP_02, world::POLICY_DAILY)).await;
-    assert_eq!(second.status(), StatusCode::CREATED);
+    assert_eq!(second.status(), StatusCode::ACCEPTED);
 }
 
 /// The default world plus storage account `stblob01` in the workload group and an operational blob policy, without
@@ -815,7 +823,7 @@ async fn blob_backup_needs_the_account_a_blob_policy_and_storage_account_backup_
     let created = test
         .put(&test.arm(&instance_path("blob-1")), &json!({"properties": blob_properties("stblob01", "policy-blob")}))
         .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.status(), StatusCode::ACCEPTED);
     assert_eq!(test.wait(&header(&created, "azure-asyncoperation")).await["status"], "Succeeded");
     let again = test
         .put(&test.arm(&instance_path("blob-2")), &json!({"properties": blob_properties("stblob01", "policy-blob")}))
@@ -994,13 +1002,13 @@ async fn blob_backup_checks_hns_containers_and_refuses_to_stop_operational_backu
     // Operational backup only: protected, but stopProtection is refused.
     let operational = blob(world::STORAGE_ACCOUNT_BLOB, "policy-blob-operational", Value::Null);
     let created = test.put(&test.arm(&instance_path("blob-op")), &json!({ "properties": operational })).await;
-    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.status(), StatusCode::ACCEPTED);
     assert_eq!(test.wait(&header(&created, "azure-asyncoperation")).await["status"], "Succeeded");
     let stop = test.post(&test.arm(&format!("{}/stopProtection", instance_path("blob-op"))), None).await;
     assert_error(stop, StatusCode::BAD_REQUEST, "UserErrorStopProtectionNotSupportedForBlobOperationalBackup").await;
     // With containers (vaulted backup) it may be stopped.
     let updated = test.put(&test.arm(&instance_path("blob-op")), &json!({ "properties": vaulted })).await;
-    assert_eq!(updated.status(), StatusCode::OK);
+    assert_eq!(updated.status(), StatusCode::ACCEPTED);
     test.wait(&header(&updated, "azure-asyncoperation")).await;
     let stop = test.post(&test.arm(&format!("{}/stopProtection", instance_path("blob-op"))), None).await;
     assert_eq!(stop.status(), StatusCode::ACCEPTED);
@@ -1072,7 +1080,7 @@ async fn validate_for_modify_backup_runs_the_put_rules_and_leaves_the_instance_a
     // Each validation answers Inprogress once, so that the instance can be looked at while it runs.
     test.state().set_lro_timing(
         dataprotection_emulator::OperationKind::ValidateForModifyBackup,
-        LroTiming { polls: 1, ms: 0, retry_after_seconds: 1, retry_after_ms: Some(1) },
+        LroTiming::with_delays(1, 0, 1, Some(1)),
     );
 
     // A container the account lacks: the operation fails as the PUT's protection would, with Azure's code.
@@ -1214,7 +1222,7 @@ async fn aks_backup_needs_the_extension_trusted_access_roles_and_keeps_its_polic
 
     // Protected; moving it to another policy is refused.
     let created = test.put(&test.arm(&instance_path("aks")), &json!({ "properties": ready })).await;
-    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.status(), StatusCode::ACCEPTED);
     assert_eq!(test.wait(&header(&created, "azure-asyncoperation")).await["status"], "Succeeded");
     let moved = aks("policy-aks-daily", Some(world::SNAPSHOT_RESOURCE_GROUP));
     let response = test.put(&test.arm(&instance_path("aks")), &json!({ "properties": moved })).await;

@@ -19,12 +19,7 @@ async fn ten_thousand_instances_are_listed_page_by_page_and_found_by_name() {
     // (emulator_scale_*), not a test: a test asserts behaviour, never speed.
     let large = support::start_with(world_with(10_000)).await;
     large.state().set_throttling(ThrottleSettings { enabled: false, ..ThrottleSettings::default() });
-    large.state().set_default_lro_timing(LroTiming {
-        polls: 0,
-        ms: 0,
-        retry_after_seconds: 1,
-        retry_after_ms: Some(1),
-    });
+    large.state().set_default_lro_timing(LroTiming::with_delays(0, 0, 1, Some(1)));
     assert_eq!(large.state().inventory().backup_instances.len(), 10_000);
     assert_eq!(large.get(&large.arm(&instance_path("bi-09999"))).await.status(), StatusCode::OK);
     let body = disk_instance(world::DISK_APP_01, world::POLICY_DAILY);

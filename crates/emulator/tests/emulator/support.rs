@@ -178,7 +178,7 @@ impl TestEmulator {
     /// Creates a backup instance of a default-world disk with a policy, and waits until it is protected.
     pub async fn protect(&self, name: &str, disk: &str, policy: &str) -> Value {
         let response = self.put(&self.arm(&instance_path(name)), &disk_instance(disk, policy)).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "creating {name}");
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "creating {name}");
         let operation = header(&response, "azure-asyncoperation");
         let status = self.wait(&operation).await;
         assert_eq!(status["status"], "Succeeded", "{status}");
@@ -227,12 +227,7 @@ impl TestEmulator {
 
     /// Makes every operation finish at its first poll, with a 1 ms retry delay, for tests about other things.
     pub fn fast(&self) {
-        self.state().set_default_lro_timing(LroTiming {
-            polls: 0,
-            ms: 0,
-            retry_after_seconds: 1,
-            retry_after_ms: Some(1),
-        });
+        self.state().set_default_lro_timing(LroTiming::with_delays(0, 0, 1, Some(1)));
     }
 }
 
