@@ -224,6 +224,10 @@ pub struct Settings {
     /// Whether a GET of a soft-deleted backup instance answers 200 with it (`SoftDeleted`) instead of 404. Azure's
     /// documents do not say which it does; clients must survive both.
     pub soft_deleted_instances_visible: bool,
+    /// Whether a vault's `backupInstances` list also holds its soft-deleted instances (`SoftDeleted`, on the last
+    /// page). Azure's documents do not say that it never does; clients must leave them out either way.
+    #[serde(default)]
+    pub soft_deleted_instances_listed: bool,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_seconds: u64,
     /// Backup instances per page of a List response.
@@ -245,6 +249,7 @@ impl Default for Settings {
             instance_writes_per_vault: None,
             delay_on_instance_gets: true,
             soft_deleted_instances_visible: false,
+            soft_deleted_instances_listed: false,
             token_lifetime_seconds: 3599,
             page_size: 200,
             journal_capacity: 100_000,
