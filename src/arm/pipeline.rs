@@ -1020,6 +1020,42 @@ mod tests {
         assert!(seen[3].at - seen[2].at > seen[1].at - seen[0].at, "backoff grows");
     }
 
+    #[tokio::test]
+    async fn server_errors_that_ask_for_a_delay_are_retried_exactly_then() {
+        // ARM's services answer 503 (and sometimes 408) with Retry-After when they shed load: the delay they ask
+        // for replaces the jittered backoff, as for 429, and still counts as one of the retries.
+        let h = Harness::new(vec![
+            Scripted::Respond(
+                503,
+                vec![("retry-after", "17".into())],
+                r#"{"error":{"code":"ServiceUnavailable","message":"busy"}}"#,
+            ),
+            Scripted::Respond(408, vec![("retry-after-ms", "2500".into()), ("retry-after", "40".into())], ""),
+            Scripted::Respond(503, vec![("retry-after", "0".into())], ""),
+            Scripted::Respond(200, vec![], "{}"),
+        ]);
+        let r = h.pipeline.send(&h.call(5 * MIN), Method::GET, url("/x"), None).await.unwrap();
+        assert_eq!(r.status, StatusCode::OK);
+        let at: Vec<_> = h.seen().iter().map(|s| s.at).collect();
+        let expected = [0, 17_000, 19_500, 19_500].map(Duration::from_millis);
+        assert_eq!(at, expected, "each retry waits what the answer before it asked for, no more and no less");
+    }
+
+    #[tokio::test]
+    async fn a_server_error_whose_delay_passes_the_deadline_ends_at_once() {
+        let h = Harness::new(vec![Scripted::Respond(
+            503,
+            vec![("retry-after", "600".into()), ("x-ms-request-id", "r-503".into())],
+            r#"{"error":{"code":"ServiceUnavailable","message":"try later"}}"#,
+        )]);
+        let e = h.pipeline.send(&h.call(5 * MIN), Method::GET, url("/x"), None).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(e.message.contains("ServiceUnavailable") || e.message.contains("try later"), "{e}");
+        assert_eq!(e.request_id.as_deref(), Some("r-503"));
+        assert_eq!(h.seen().len(), 1, "no retry is sent that the deadline would cut off");
+        assert_eq!(h.clock.elapsed(), Duration::ZERO, "and no time is spent waiting for it");
+    }
+
     const UNREGISTERED: &str = r#"{"error":{"code":"MissingSubscriptionRegistration","message":"The subscription is not registered to use namespace 'Microsoft.DataProtection'. See https://aka.ms/rps-not-found for how to register subscriptions.","details":[{"code":"MissingSubscriptionRegistration","target":"Microsoft.DataProtection","message":"The subscription is not registered to use namespace 'Microsoft.DataProtection'."}]}}"#;
     const VAULT: &str = "/subscriptions/s-1/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/v";
 

@@ -1744,4 +1744,54 @@ mod tests {
         assert_eq!(backup["dataStore"]["dataStoreType"], OPERATIONAL_STORE);
         assert_eq!(backup["backupParameters"]["backupType"], "Incremental");
     }
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Every kind's schedule intervals, from a table of its own (not from the kind's constants, so that a kind that
+    // comes to accept a wrong interval fails here, not only in the docs)
+
+    use crate::resources::policy_kinds::{DataLakeStoragePolicy, MySqlFlexibleServerPolicy};
+
+    /// Checks that each `allowed` interval validates in a configuration of kind `K` (otherwise valid with `base`),
+    /// and that each `refused` one is an error on that very element of `backup_repeating_time_intervals`.
+    fn intervals_of<K: PolicyKind>(base: &[(&str, Value)], allowed: &[&str], refused: &[&str]) {
+        let start = K::EXAMPLE_INTERVAL.rsplit_once('/').map(|(start, _)| start).unwrap();
+        let with = |interval: &str| {
+            let mut c = config_of::<K>(base);
+            let first = Value::from(K::EXAMPLE_INTERVAL);
+            c.set_attr(
+                "backup_repeating_time_intervals",
+                Value::List(vec![first, Value::from(format!("{start}/{interval}"))]),
+            );
+            validate_config::<K>(&c)
+        };
+        for interval in allowed {
+            let d = with(interval);
+            assert!(d.is_empty(), "{}: {interval} is allowed, yet: {:?}", K::TYPE_NAME, d.iter().collect::<Vec<_>>());
+        }
+        for interval in refused {
+            let d = with(interval);
+            assert_eq!(paths(&d), vec!["backup_repeating_time_intervals[1]"], "{}: {interval}", K::TYPE_NAME);
+            let diagnostic = d.iter().next().unwrap();
+            assert_eq!(diagnostic.severity, crate::plugin::diagnostics::Severity::Error);
+            assert!(diagnostic.detail.contains(interval) || diagnostic.summary.contains(interval), "{diagnostic:?}");
+        }
+    }
+
+    #[test]
+    fn each_kind_allows_exactly_its_intervals() {
+        const NEVER: &[&str] = &["PT30M", "P2D", "P1M", "P1Y", "pt4h", "P1DT"];
+        let hourly = ["PT4H", "PT6H", "PT8H", "PT12H"];
+        let refused = |extra: &[&'static str]| [extra, NEVER].concat();
+        let retention = [("default_retention_duration", Value::from("P7D"))];
+        intervals_of::<DiskPolicy>(&retention, &[&hourly[..], &["P1D"]].concat(), &refused(&["P1W", "PT1H", "PT2H"]));
+        intervals_of::<KubernetesClusterPolicy>(&retention, &[&hourly[..], &["P1D"]].concat(), &refused(&["P1W"]));
+        let vaulted = [("vault_default_retention_duration", Value::from("P30D"))];
+        intervals_of::<BlobStoragePolicy>(&vaulted, &["P1D", "P1W"], &refused(&hourly));
+        let lake = [("default_retention_duration", Value::from("P30D"))];
+        intervals_of::<DataLakeStoragePolicy>(&lake, &["P1D", "P1W"], &refused(&hourly));
+        let weekly = [("default_retention_duration", Value::from("P3M"))];
+        let daily_or_more = refused(&[&hourly[..], &["P1D"]].concat());
+        intervals_of::<PostgreSqlFlexibleServerPolicy>(&weekly, &["P1W"], &daily_or_more);
+        intervals_of::<MySqlFlexibleServerPolicy>(&weekly, &["P1W"], &daily_or_more);
+    }
 }

@@ -86,6 +86,36 @@ async fn create_and_destroy_follow_the_operations_in_order_and_never_poll_early(
     assert!(early.is_empty(), "polls earlier than the emulator asked: {early:?}");
 }
 
+/// The status reads that follow the first occurrence of `operation` in `ops`, up to the next other request.
+fn polls_after(ops: &[String], operation: &str) -> usize {
+    let start = ops.iter().position(|o| o == operation).unwrap_or_else(|| panic!("no {operation}: {ops:?}"));
+    ops[start + 1..].iter().take_while(|o| o.starts_with("OperationStatus")).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn later_polls_wait_as_long_as_each_status_answer_asks() {
+    let ws = Workspace::start().await;
+    // Every answer of the PUT's and the DELETE's operations asks for a whole second (Retry-After only, as Azure
+    // sends it), and the operations stay Inprogress for two status reads: a poller that honoured only the first
+    // answer's delay would read the later ones early.
+    let slow = LroTiming::with_delays(2, 0, 1, None);
+    ws.emulator.state().update_settings(|s| {
+        s.lro.insert(OperationKind::BackupInstanceCreateOrUpdate, slow.clone());
+        s.lro.insert(OperationKind::BackupInstanceDelete, slow.clone());
+    });
+    ws.write(&instance_block("bi", "bi-slow-polls", world::DISK_APP_01, world::POLICY_DAILY));
+    ws.emulator.state().clear_journal();
+    ws.apply().await;
+    ws.terraform_ok(&["destroy", "-auto-approve"]).await;
+    let ops = arm_ops(&ws);
+    for operation in ["BackupInstances_CreateOrUpdate", "BackupInstances_Delete"] {
+        assert!(polls_after(&ops, operation) >= 3, "{operation} is followed through its later polls: {ops:?}");
+    }
+    let early: Vec<_> = ws.journal().into_iter().filter(|e| e.early).collect();
+    assert!(early.is_empty(), "polls earlier than the emulator asked: {early:?}");
+    assert!(ws.instance_ids().is_empty(), "destroy leaves nothing behind");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_change_is_one_put_in_place_and_a_new_disk_is_a_replacement() {
     let ws = Workspace::start().await;

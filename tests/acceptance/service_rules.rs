@@ -409,3 +409,47 @@ async fn a_soft_deleted_instance_that_azure_still_shows_is_gone_for_the_destroy(
     let (code, _) = ws.plan_code().await;
     assert_eq!(code, 0, "nothing to create again: the instance is gone for Terraform");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soft_deleted_instance_in_the_vault_list_is_gone_for_the_refresh() {
+    let ws = Workspace::start().await;
+    // Should the service list soft-deleted instances among a vault's instances, a refresh (which reads the list)
+    // must still see an instance deleted out of band as gone, and leave the other one as it is.
+    ws.emulator.state().update_settings(|s| s.soft_deleted_instances_listed = true);
+    let kept = instance_in_new_vault("bi-kept", world::DISK_APP_01).replace("\"bi\" {", "\"kept\" {");
+    ws.write(&(soft_delete_config("On", true) + &kept));
+    ws.terraform_ok(&["apply", "-auto-approve"]).await;
+    let state = ws.resource("dataprotection_backup_instance.bi").expect("bi in state");
+    let deleted_id = state["attributes"]["id"].as_str().unwrap().to_owned();
+    let vault_id = deleted_id.split("/backupInstances/").next().unwrap().to_owned();
+
+    let (status, _) = ws.arm(reqwest::Method::DELETE, &deleted_id, None).await;
+    assert!(status == 200 || status == 202 || status == 204, "out-of-band delete: {status}");
+    ws.wait_until_settled(&deleted_id).await;
+    let (status, list) = ws.arm(reqwest::Method::GET, &format!("{vault_id}/backupInstances"), None).await;
+    assert_eq!(status, 200, "{list}");
+    let listed: Vec<_> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap_or("").to_owned(), i["properties"]["currentProtectionState"].clone()))
+        .collect();
+    assert!(
+        listed.iter().any(|(name, state)| name == "bi-sd" && state == "SoftDeleted"),
+        "the emulator lists the soft-deleted instance: {listed:?}"
+    );
+
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform_ok(&["apply", "-refresh-only", "-auto-approve"]).await;
+    let ops: Vec<_> = ws.journal().into_iter().map(|e| e.operation).collect();
+    assert!(ops.iter().any(|o| o == "BackupInstances_List"), "the refresh read the vault's list: {ops:?}");
+    assert!(run.stdout.contains("dataprotection_backup_instance.bi has been deleted"), "{}", run.stdout);
+    assert!(ws.resource("dataprotection_backup_instance.bi").is_none(), "the soft-deleted instance left the state");
+    // Without it in the configuration (its disk cannot be protected again in this vault while it is kept), the
+    // plan is clean: nothing to destroy, and the other instance reads as it is.
+    ws.write(&(soft_delete_config("On", false) + &kept));
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "{}", run.output());
+    let kept = ws.resource("dataprotection_backup_instance.kept").expect("kept in state");
+    assert_eq!(kept["attributes"]["protection_state"], "ProtectionConfigured");
+}

@@ -10,4 +10,5 @@ mod faults;
 mod input;
 mod interrupts;
 mod load;
+mod replay;
 mod security;

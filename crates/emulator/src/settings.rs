@@ -264,6 +264,10 @@ pub struct Settings {
     pub soft_deleted_instances_visible: bool,
     /// Recorded spellings of IDs and soft delete states, each off by default.
     pub spellings: Spellings,
+    /// Whether a vault's `backupInstances` list also holds its soft-deleted instances (`SoftDeleted`, on the last
+    /// page). Azure's documents do not say that it never does; clients must leave them out either way.
+    #[serde(default)]
+    pub soft_deleted_instances_listed: bool,
     /// Lifetime of issued access tokens, in seconds.
     pub token_lifetime_seconds: u64,
     /// Backup instances per page of a List response.
@@ -286,6 +290,7 @@ impl Default for Settings {
             delay_on_instance_gets: true,
             soft_deleted_instances_visible: false,
             spellings: Spellings::default(),
+            soft_deleted_instances_listed: false,
             token_lifetime_seconds: 3599,
             page_size: 200,
             journal_capacity: 100_000,

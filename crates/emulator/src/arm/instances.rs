@@ -265,11 +265,16 @@ pub(super) fn list(context: &Context<'_>, path: &VaultPath) -> Result<Reply, Arm
         _ => None,
     };
     let spellings = &core.settings.spellings;
-    let value: Vec<_> = keys
+    let mut value: Vec<_> = keys
         .iter()
         .filter_map(|key| core.world.instance(key))
         .map(|instance| render_instance(instance, spellings))
         .collect();
+    if next_link.is_none() && core.settings.soft_deleted_instances_listed {
+        // The last page also holds the vault's soft-deleted instances, as a service that listed them would.
+        let vault = self::vault(&core, &vault_key)?;
+        value.extend(vault.deleted_instances.values().map(|deleted| render_instance(&deleted.instance, spellings)));
+    }
     let body = ListView { value, next_link };
     Ok(Reply::json(StatusCode::OK, body))
 }
