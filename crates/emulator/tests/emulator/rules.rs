@@ -1073,7 +1073,7 @@ async fn validate_for_modify_backup_runs_the_put_rules_and_leaves_the_instance_a
     };
     let instance_url = test.arm(&instance_path("blob-mod"));
     let created = test.put(&instance_url, &json!({ "properties": blob("policy-blob-vaulted", &["invoices"]) })).await;
-    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.status(), StatusCode::ACCEPTED);
     assert_eq!(test.wait(&header(&created, "azure-asyncoperation")).await["status"], "Succeeded");
     let before: Value = test.get(&instance_url).await.json().await.unwrap();
     assert_eq!(before["properties"]["currentProtectionState"], "ProtectionConfigured", "{before}");
