@@ -1158,13 +1158,14 @@ fn update_steps(current: &str, desired: &str, same_policy: bool) -> Vec<Step> {
 }
 
 /// Runs `steps` for the instance of `model`. `state` is kept up to date with what is known once Azure has
-/// accepted a step, so that it is right to save even when this fails.
+/// accepted a step, so that it is right to save even when this fails; `sent` turns true once a request that
+/// changes the instance has been sent.
 async fn run_steps<K: InstanceKind>(
     client: &crate::arm::ArmClient,
     call: &CallContext,
     model: &Model,
     planned: &Value,
-    state: &mut Value,
+    (state, sent): (&mut Value, &mut bool),
     steps: &[Step],
 ) -> Result<(), ArmError> {
     let id = &model.id;
@@ -1175,6 +1176,7 @@ async fn run_steps<K: InstanceKind>(
                 // Start from the object Azure holds, so that what this resource does not manage is kept.
                 let existing = client.get_backup_instance(call, id).await.map_err(|e| e.context(what.clone()))?;
                 let body = modify_body::<K>(model, existing.as_ref());
+                *sent = true;
                 let mut operation = client.begin_put_backup_instance(call, id, &body, &what).await?;
                 // Accepted: the protection state is Azure's to tell from here on.
                 *state = planned.clone();
@@ -1185,6 +1187,7 @@ async fn run_steps<K: InstanceKind>(
             Step::Wait => (format!("waiting for backup instance {id}"), TARGET_STATE),
             Step::Act(action, target) => {
                 let what = format!("{} of backup instance {id}", action.describe());
+                *sent = true;
                 let Some(mut operation) = client.begin_instance_action(call, id, *action).await? else {
                     return Err(
                         ArmError::new(ErrorKind::InvalidResponse, "the backup instance no longer exists").context(what)
@@ -1425,13 +1428,13 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
             if !role_propagation_pause(call, clock.as_ref(), &mut pause).await {
                 break;
             }
-            result = run_steps::<K>(client, call, &model, planned, &mut state, &[Step::Put]).await;
+            result = run_steps::<K>(client, call, &model, planned, (&mut state, &mut true), &[Step::Put]).await;
         }
         if result.is_ok() {
             // Protection is configured; a configuration that asks for it stopped or suspended gets that next.
             let steps =
                 update_steps(TARGET_STATE, planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE), true);
-            result = run_steps::<K>(client, call, &model, planned, &mut state, &steps).await;
+            result = run_steps::<K>(client, call, &model, planned, (&mut state, &mut true), &steps).await;
         }
         if let Err(error) = result {
             let path = attribute_for_code::<K>(error.code.as_deref());
@@ -1477,12 +1480,22 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
         // A policy delete in this apply waits for instances that leave its policy.
         let policy_move = super::moves::begin_policy_move(prior, planned);
         let client = azure.client();
-        let result = run_steps::<K>(client, &azure.context, &model, planned, &mut state, &steps).await;
+        let mut sent = false;
+        let result = run_steps::<K>(client, &azure.context, &model, planned, (&mut state, &mut sent), &steps).await;
         if let Some(policy_move) = policy_move {
             policy_move.finish(result.is_ok());
         }
         if let Err(error) = result {
-            let left = after_failed_update::<K>(client, &model.id, (prior, planned), &mut state, &error).await;
+            let left = if sent {
+                after_failed_update::<K>(client, &model.id, (prior, planned), &mut state, &error).await
+            } else {
+                // Only reads failed: Azure was asked for nothing, and the state holds the last read.
+                format!(
+                    "Nothing was sent to change backup instance {}, so it is as Azure last reported it: the next plan \
+                     shows what remains to change.",
+                    model.id
+                )
+            };
             let hint = match hint_for::<K>(&error) {
                 Some(hint) => format!("{hint}\n\n{left}"),
                 None => left,

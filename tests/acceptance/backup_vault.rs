@@ -3,6 +3,7 @@
 
 use crate::support;
 
+use dataprotection::arm::poller::PollSchedule;
 use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::settings::{OperationKind, Outcome, OutcomeRule};
 use reqwest::Method;
@@ -320,7 +321,7 @@ async fn a_create_that_outlives_its_timeout_keeps_the_vault_in_state_and_the_nex
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_create_answered_without_retry_headers_as_recorded_is_polled_at_the_providers_own_interval() {
+async fn a_create_answered_without_retry_headers_as_recorded_is_polled_on_the_providers_write_schedule() {
     let ws = Workspace::start().await;
     // As recorded: the vault PUT and its status polls carry no Retry-After; the operation is over at once.
     ws.emulator.state().set_lro_timing(
@@ -335,8 +336,13 @@ async fn a_create_answered_without_retry_headers_as_recorded_is_polled_at_the_pr
     let put = journal.iter().find(|e| e.operation == "BackupVaults_CreateOrUpdate").expect("a PUT");
     let poll = journal.iter().find(|e| e.operation == "OperationStatusBackupVaultContext_Get").expect("a poll");
     let waited = poll.at_ms - put.at_ms;
-    let default_ms = dataprotection::arm::poller::DEFAULT_POLL_DELAY.as_millis() as u64;
-    assert!(waited >= default_ms, "without Retry-After the provider waits its own {default_ms} ms: {waited} ms");
+    // The write schedule's first wait: soon (a recorded vault PUT ended within a second), not at once.
+    let first = PollSchedule::Write.delay(0).as_millis() as u64;
+    let most = PollSchedule::Write.delay(1).as_millis() as u64 + first;
+    assert!(waited >= first, "without Retry-After the provider waits its own {first} ms first: {waited} ms");
+    assert!(waited < most, "the first poll comes after {first} ms, not at the 10 s interval: {waited} ms");
+    let polls = journal.iter().filter(|e| e.operation == "OperationStatusBackupVaultContext_Get").count();
+    assert_eq!(polls, 1, "an operation over at once is polled once");
     let (code, plan) = ws.plan_code().await;
     assert_eq!(code, 0, "{}", plan.output());
 }

@@ -130,12 +130,14 @@ pub const STEPS: &[Step] = &[
         context: &["validating the change of backup instance"],
         ..step(Command::Update, "validate poll", LOCATION_STATUS, 0)
     },
+    // The update starts from the object Azure holds: one GET before the PUT.
+    Step { context: &["updating backup instance"], ..step(Command::Update, "GET before PUT", GET, 0) },
     Step { starts_operation: true, context: &["updating backup instance"], ..step(Command::Update, "PUT", PUT, 0) },
     Step { context: &["updating backup instance"], ..step(Command::Update, "PUT poll", VAULT_STATUS, 0) },
     Step {
         awaits_protection: true,
         context: &["reading backup instance", "waiting for backup instance"],
-        ..step(Command::Update, "GET after PUT", GET, 0)
+        ..step(Command::Update, "GET after PUT", GET, 1)
     },
     Step {
         context: &["reading backup instance", "listing the backup instances"],
