@@ -1019,11 +1019,15 @@ fn breakdown(journal: &[JournalEntry], n: usize) -> Breakdown {
     let mut b = Breakdown::default();
     let mut put_seen: HashMap<String, bool> = HashMap::new();
     let mut gets: HashMap<String, Vec<u64>> = HashMap::new();
-    for e in journal {
+    // Validations and the create PUTs are both followed at vault scope. Terraform's plan walk (every validation)
+    // ends before its apply walk (every PUT) starts, so a vault-scope poll before the first PUT is a validation's.
+    let first_put = journal.iter().position(|e| e.operation == "BackupInstances_CreateOrUpdate").unwrap_or(0);
+    for (i, e) in journal.iter().enumerate() {
         let instance = e.path.to_ascii_lowercase();
         match e.operation.as_str() {
             "BackupInstances_ValidateForBackup" => b.validate_posts += 1.0,
             "OperationStatus_Get" | "OperationResult_Get" => b.validate_polls += 1.0,
+            "OperationStatusBackupVaultContext_Get" if i < first_put => b.validate_polls += 1.0,
             "BackupInstances_CreateOrUpdate" => {
                 b.puts += 1.0;
                 put_seen.insert(instance, true);
