@@ -1204,18 +1204,10 @@ fn recorded_timing(ms: u64) -> LroTiming {
 /// Validations and status polls in an apply's journal, per instance.
 fn recorded_counts(journal: &[JournalEntry], n: usize) -> (f64, f64) {
     let validations = journal.iter().filter(|e| e.operation == "BackupInstances_ValidateForBackup").count();
+    // Every status and result URL, at every scope.
     let polls = journal
         .iter()
-        .filter(|e| {
-            matches!(
-                e.operation.as_str(),
-                "OperationStatus_Get"
-                    | "OperationStatusBackupVaultContext_Get"
-                    | "OperationStatusResourceGroupContext_Get"
-                    | "OperationResult_Get"
-                    | "BackupInstances_GetBackupInstanceOperationResult"
-            )
-        })
+        .filter(|e| e.operation.starts_with("OperationStatus") || e.operation.contains("OperationResult"))
         .count();
     (validations as f64 / n as f64, polls as f64 / n as f64)
 }
