@@ -22,7 +22,7 @@ use crate::arm::pipeline::CallContext;
 use crate::arm::protection::NotGone;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
-use crate::plugin::schema::{Attribute, Block, Schema};
+use crate::plugin::schema::{Block, Schema};
 use crate::plugin::value::{Type, Value};
 
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error};
@@ -76,33 +76,18 @@ struct Model {
     tags: Option<BTreeMap<String, String>>,
 }
 
-/// The arguments as a configuration or plan holds them: read in one place ([`model::read`]), all known.
-#[derive(serde::Deserialize)]
-struct Arguments {
-    name: String,
-    resource_group_id: String,
-    location: String,
-    datastore_type: String,
-    redundancy: String,
-    soft_delete: Option<String>,
-    retention_duration_in_days: Option<i64>,
-    immutability: Option<String>,
-    identity_type: Option<String>,
-    tags: Option<BTreeMap<String, String>>,
-}
-
 impl Model {
     /// Reads a fully known planned state. `None` when something is unknown or invalid.
     fn from_value(value: &Value) -> Option<Model> {
-        let arguments: Arguments = model::read(value)?;
-        let group: ResourceGroupId = arguments.resource_group_id.parse().ok()?;
+        let arguments = VaultObject::read_arguments(value)?;
+        let group: ResourceGroupId = arguments.resource_group_id?.parse().ok()?;
         // A null setting (an imported vault whose answer left it out) means Azure's default.
         let setting = |value: Option<String>, default: &str| value.unwrap_or_else(|| default.to_owned());
         Some(Model {
-            id: BackupVaultId { resource_group: group, name: arguments.name },
-            location: arguments.location,
-            datastore_type: arguments.datastore_type,
-            redundancy: arguments.redundancy,
+            id: BackupVaultId { resource_group: group, name: arguments.name? },
+            location: arguments.location?,
+            datastore_type: arguments.datastore_type?,
+            redundancy: arguments.redundancy?,
             soft_delete: setting(arguments.soft_delete, DEFAULT_SOFT_DELETE),
             retention_days: arguments.retention_duration_in_days.unwrap_or(DEFAULT_RETENTION_DAYS),
             immutability: setting(arguments.immutability, DEFAULT_IMMUTABILITY),
@@ -173,37 +158,79 @@ impl Model {
     }
 }
 
-/// The state of a vault, as written back to Terraform ([`model::write`]).
-#[derive(serde::Serialize)]
-struct State {
-    id: String,
-    name: String,
-    resource_group_id: String,
-    location: Option<String>,
-    datastore_type: Option<String>,
-    redundancy: Option<String>,
-    soft_delete: Option<String>,
-    retention_duration_in_days: Option<i64>,
-    immutability: String,
-    identity_type: String,
-    identity_principal_id: Option<String>,
-    identity_tenant_id: Option<String>,
-    tags: Option<BTreeMap<String, String>>,
-    timeouts: Option<serde_json::Value>,
+model::attributes! {
+    /// A backup vault's attributes, in schema order: its arguments as a configuration or plan holds them
+    /// ([`VaultObject::read_arguments`]), and its state as written back to Terraform ([`model::write`]).
+    pub(crate) struct VaultObject, names in attr {
+        id: String => computed(Type::String).description("The ARM ID of the backup vault."),
+        name: String => required(Type::String).force_new().description(
+            "The name of the backup vault: 2 to 50 letters, digits and hyphens, starting with a letter and ending \
+             with a letter or digit.",
+        ) | "The name of the backup vault.",
+        resource_group_id: String => required(Type::String).force_new().description(
+            "The ARM ID of the resource group the vault is created in; the vault is created in that resource \
+             group's subscription.",
+        ) | "The ARM ID of the vault's resource group.",
+        location: String => required(Type::String)
+            .force_new()
+            .description("The Azure region of the vault, for example `westus` (`West US` is equivalent).")
+            | "The region of the vault.",
+        datastore_type: String => required(Type::String).force_new().description(format!(
+            "The datastore of the vault's storage setting: one of {}.",
+            one_of(DATASTORE_TYPES)
+        )) | "The datastore of the vault's storage setting.",
+        redundancy: String => required(Type::String)
+            .force_new()
+            .description(format!("The redundancy of the vault's storage: one of {}.", one_of(REDUNDANCIES)))
+            | "The redundancy of the vault's storage.",
+        soft_delete: String => optional_computed(Type::String).description(format!(
+            "The soft delete state: one of {}. Defaults to `{DEFAULT_SOFT_DELETE}`. `{ALWAYS_ON}` cannot be undone: \
+             once applied, soft delete can never be turned off for this vault, and setting another value later \
+             forces a new backup vault to be created.",
+            one_of(SOFT_DELETE_STATES)
+        )) | "The soft delete state: `Off`, `On` or `AlwaysOn`.",
+        retention_duration_in_days: i64 => optional_computed(Type::Number).description(format!(
+            "How many days soft-deleted backup data is kept (and billed) before it is deleted for good, from {} to \
+             {}. Defaults to `{DEFAULT_RETENTION_DAYS}`.",
+            RETENTION_DAYS.start(),
+            RETENTION_DAYS.end()
+        )) | "How many days soft-deleted backup data is kept.",
+        immutability: String => optional_computed(Type::String).description(format!(
+            "The immutability state: one of {}. Defaults to `{DEFAULT_IMMUTABILITY}`. `{LOCKED}` cannot be undone: \
+             once applied, recovery points cannot be deleted before they expire, and setting another value later \
+             forces a new backup vault to be created.",
+            one_of(IMMUTABILITY_STATES)
+        )) | "The immutability state: `Disabled`, `Unlocked` or `Locked`.",
+        identity_type: String => optional_computed(Type::String).description(format!(
+            "The vault's managed identity: `SystemAssigned` or `None`. Defaults to `{DEFAULT_IDENTITY}`: protecting \
+             a managed disk needs the identity, with the Disk Backup Reader role on the disk and Disk Snapshot \
+             Contributor on the snapshot resource group."
+        )) | "The vault's managed identity type.",
+        identity_principal_id: String => computed(Type::String).description(
+            "The object (principal) ID of the vault's system-assigned identity, for role assignments. Null when \
+             `identity_type` is `None`.",
+        ) | "The object (principal) ID of the vault's system-assigned identity, for role assignments.",
+        identity_tenant_id: String => computed(Type::String)
+            .description("The tenant of the vault's system-assigned identity."),
+        tags: BTreeMap<String, String> => optional(Type::map(Type::String))
+            .description("Tags to assign to the backup vault.")
+            | "The vault's tags.",
+        timeouts: serde_json::Value,
+    }
 }
 
 /// The attributes Azure may spell differently from the configuration, and how they compare: plan keeps the
 /// configuration's spelling when it is the same value, and read keeps the saved one.
 const SPELLINGS: model::Spellings = &[
-    ("id", Spelling::Id),
-    ("name", Spelling::Text),
-    ("resource_group_id", Spelling::Id),
-    ("location", Spelling::Location),
-    ("datastore_type", Spelling::Text),
-    ("redundancy", Spelling::Text),
-    ("soft_delete", Spelling::Text),
-    ("immutability", Spelling::Text),
-    ("identity_type", Spelling::Text),
+    (attr::id, Spelling::Id),
+    (attr::name, Spelling::Text),
+    (attr::resource_group_id, Spelling::Id),
+    (attr::location, Spelling::Location),
+    (attr::datastore_type, Spelling::Text),
+    (attr::redundancy, Spelling::Text),
+    (attr::soft_delete, Spelling::Text),
+    (attr::immutability, Spelling::Text),
+    (attr::identity_type, Spelling::Text),
 ];
 
 /// The state of a vault as Azure reports it. Spellings equivalent to those in `prior` (ID case, region
@@ -222,38 +249,40 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
     let tags = match &vault.tags {
         Some(tags) if !tags.is_empty() => Some(tags.clone()),
         // No tags in Azure: an empty map in the configuration is the same thing.
-        _ if prior.attr("tags").as_entries().is_some_and(|e| e.is_empty()) => Some(BTreeMap::new()),
+        _ if prior.attr(attr::tags).as_entries().is_some_and(|e| e.is_empty()) => Some(BTreeMap::new()),
         _ => None,
     };
-    let state = State {
-        id: reported.to_string(),
-        name: reported.name.clone(),
-        resource_group_id: reported.resource_group.to_string(),
-        location: vault.location.clone().or_else(|| prior_text("location")),
+    let state = VaultObject {
+        id: Some(reported.to_string()),
+        name: Some(reported.name.clone()),
+        resource_group_id: Some(reported.resource_group.to_string()),
+        location: vault.location.clone().or_else(|| prior_text(attr::location)),
         datastore_type: storage
             .and_then(|s| model::canonical(s.datastore_type.as_deref(), DATASTORE_TYPES))
-            .or_else(|| prior_text("datastore_type")),
+            .or_else(|| prior_text(attr::datastore_type)),
         redundancy: storage
             .and_then(|s| model::canonical(s.redundancy.as_deref(), REDUNDANCIES))
-            .or_else(|| prior_text("redundancy")),
+            .or_else(|| prior_text(attr::redundancy)),
         soft_delete: soft_delete
             .and_then(|s| model::canonical(s.state.as_deref(), SOFT_DELETE_STATES))
-            .or_else(|| prior_text("soft_delete")),
+            .or_else(|| prior_text(attr::soft_delete)),
         retention_duration_in_days: soft_delete
             .and_then(|s| s.retention_duration_in_days)
             .filter(|d| d.is_finite())
             .map(|d| d.round() as i64)
-            .or_else(|| prior.attr("retention_duration_in_days").as_i64()),
-        immutability: model::canonical(immutability.as_deref(), IMMUTABILITY_STATES)
-            .unwrap_or_else(|| DEFAULT_IMMUTABILITY.to_owned()),
-        identity_type,
+            .or_else(|| prior.attr(attr::retention_duration_in_days).as_i64()),
+        immutability: Some(
+            model::canonical(immutability.as_deref(), IMMUTABILITY_STATES)
+                .unwrap_or_else(|| DEFAULT_IMMUTABILITY.to_owned()),
+        ),
+        identity_type: Some(identity_type),
         identity_principal_id: identity.and_then(|i| i.principal_id.clone()).filter(|_| system_assigned),
         identity_tenant_id: identity.and_then(|i| i.tenant_id.clone()).filter(|_| system_assigned),
         tags,
         timeouts: None,
     };
     let mut value = model::write(&state, state_type());
-    value.set_attr("timeouts", prior.attr("timeouts").clone());
+    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
     model::keep_spellings(prior, &mut value, SPELLINGS);
     value
 }
@@ -286,57 +315,7 @@ fn schema() -> Schema {
                           `AlwaysOn`, immutability `Locked`) are explained by a warning in the plan that turns \
                           them on."
                 .to_owned(),
-            attributes: vec![
-                Attribute::computed("id", Type::String).description("The ARM ID of the backup vault."),
-                Attribute::required("name", Type::String).force_new().description(
-                    "The name of the backup vault: 2 to 50 letters, digits and hyphens, starting with a letter and \
-                     ending with a letter or digit.",
-                ),
-                Attribute::required("resource_group_id", Type::String).force_new().description(
-                    "The ARM ID of the resource group the vault is created in; the vault is created in that \
-                     resource group's subscription.",
-                ),
-                Attribute::required("location", Type::String)
-                    .force_new()
-                    .description("The Azure region of the vault, for example `westus` (`West US` is equivalent)."),
-                Attribute::required("datastore_type", Type::String).force_new().description(format!(
-                    "The datastore of the vault's storage setting: one of {}.",
-                    one_of(DATASTORE_TYPES)
-                )),
-                Attribute::required("redundancy", Type::String)
-                    .force_new()
-                    .description(format!("The redundancy of the vault's storage: one of {}.", one_of(REDUNDANCIES))),
-                Attribute::optional_computed("soft_delete", Type::String).description(format!(
-                    "The soft delete state: one of {}. Defaults to `{DEFAULT_SOFT_DELETE}`. `{ALWAYS_ON}` cannot \
-                     be undone: once applied, soft delete can never be turned off for this vault, and setting \
-                     another value later forces a new backup vault to be created.",
-                    one_of(SOFT_DELETE_STATES)
-                )),
-                Attribute::optional_computed("retention_duration_in_days", Type::Number).description(format!(
-                    "How many days soft-deleted backup data is kept (and billed) before it is deleted for good, \
-                     from {} to {}. Defaults to `{DEFAULT_RETENTION_DAYS}`.",
-                    RETENTION_DAYS.start(),
-                    RETENTION_DAYS.end()
-                )),
-                Attribute::optional_computed("immutability", Type::String).description(format!(
-                    "The immutability state: one of {}. Defaults to `{DEFAULT_IMMUTABILITY}`. `{LOCKED}` cannot be \
-                     undone: once applied, recovery points cannot be deleted before they expire, and setting \
-                     another value later forces a new backup vault to be created.",
-                    one_of(IMMUTABILITY_STATES)
-                )),
-                Attribute::optional_computed("identity_type", Type::String).description(format!(
-                    "The vault's managed identity: `SystemAssigned` or `None`. Defaults to `{DEFAULT_IDENTITY}`: \
-                     protecting a managed disk needs the identity, with the Disk Backup Reader role on the disk \
-                     and Disk Snapshot Contributor on the snapshot resource group."
-                )),
-                Attribute::computed("identity_principal_id", Type::String).description(
-                    "The object (principal) ID of the vault's system-assigned identity, for role assignments. \
-                     Null when `identity_type` is `None`.",
-                ),
-                Attribute::computed("identity_tenant_id", Type::String)
-                    .description("The tenant of the vault's system-assigned identity."),
-                Attribute::optional("tags", Type::map(Type::String)).description("Tags to assign to the backup vault."),
-            ],
+            attributes: VaultObject::attributes(),
             blocks: vec![common::timeouts_block(DEFAULT_TIMEOUTS)],
             deprecated: false,
         }
@@ -376,29 +355,33 @@ fn check_one_of(config: &Value, name: &str, allowed: &[&str], diags: &mut Diagno
 /// Offline checks; unknown values are skipped.
 fn validate_config(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if let Some(name) = config.attr("name").as_str()
+    if let Some(name) = config.attr(attr::name).as_str()
         && let Err(reason) = check_vault_name(name)
     {
-        diags.attribute_error(AttributePath::root("name"), "Invalid backup vault name", format!("{reason}."));
+        diags.attribute_error(AttributePath::root(attr::name), "Invalid backup vault name", format!("{reason}."));
     }
-    if let Some(group) = config.attr("resource_group_id").as_str()
+    if let Some(group) = config.attr(attr::resource_group_id).as_str()
         && let Err(e) = group.parse::<ResourceGroupId>()
     {
-        diags.attribute_error(AttributePath::root("resource_group_id"), "Invalid resource group ID", format!("{e}."));
+        diags.attribute_error(
+            AttributePath::root(attr::resource_group_id),
+            "Invalid resource group ID",
+            format!("{e}."),
+        );
     }
-    if config.attr("location").as_str().is_some_and(|l| l.trim().is_empty()) {
-        diags.attribute_error(AttributePath::root("location"), "Invalid location", "The location is empty.");
+    if config.attr(attr::location).as_str().is_some_and(|l| l.trim().is_empty()) {
+        diags.attribute_error(AttributePath::root(attr::location), "Invalid location", "The location is empty.");
     }
-    check_one_of(config, "datastore_type", DATASTORE_TYPES, &mut diags);
-    check_one_of(config, "redundancy", REDUNDANCIES, &mut diags);
-    check_one_of(config, "soft_delete", SOFT_DELETE_STATES, &mut diags);
-    check_one_of(config, "immutability", IMMUTABILITY_STATES, &mut diags);
-    check_one_of(config, "identity_type", IDENTITY_TYPES, &mut diags);
-    if let Some(days) = config.attr("retention_duration_in_days").as_number() {
+    check_one_of(config, attr::datastore_type, DATASTORE_TYPES, &mut diags);
+    check_one_of(config, attr::redundancy, REDUNDANCIES, &mut diags);
+    check_one_of(config, attr::soft_delete, SOFT_DELETE_STATES, &mut diags);
+    check_one_of(config, attr::immutability, IMMUTABILITY_STATES, &mut diags);
+    check_one_of(config, attr::identity_type, IDENTITY_TYPES, &mut diags);
+    if let Some(days) = config.attr(attr::retention_duration_in_days).as_number() {
         match days.as_i64() {
             Some(d) if RETENTION_DAYS.contains(&d) => {}
             _ => diags.attribute_error(
-                AttributePath::root("retention_duration_in_days"),
+                AttributePath::root(attr::retention_duration_in_days),
                 "Invalid soft delete retention",
                 format!(
                     "{days} is not a whole number of days from {} to {}.",
@@ -414,7 +397,7 @@ fn validate_config(config: &Value) -> Diagnostics {
 
 /// The warning that explains an irreversible setting the plan turns on.
 fn irreversible_warning(diags: &mut Diagnostics, name: &str, value: &str, vault: &str) {
-    let consequence = if name == "soft_delete" {
+    let consequence = if name == attr::soft_delete {
         "soft delete can never be turned off or set back to \"On\" for this vault: deleted backup data is kept, and \
          billed, for retention_duration_in_days days before it is gone for good"
     } else {
@@ -452,10 +435,10 @@ fn replace_warning(diags: &mut Diagnostics, name: &str, from: &str, to: &str) {
 impl BackupVaultType {
     fn plan_defaults(config: &Value, planned: &mut Value) {
         for (name, default) in [
-            ("soft_delete", Value::from(DEFAULT_SOFT_DELETE)),
-            ("retention_duration_in_days", Value::from(DEFAULT_RETENTION_DAYS)),
-            ("immutability", Value::from(DEFAULT_IMMUTABILITY)),
-            ("identity_type", Value::from(DEFAULT_IDENTITY)),
+            (attr::soft_delete, Value::from(DEFAULT_SOFT_DELETE)),
+            (attr::retention_duration_in_days, Value::from(DEFAULT_RETENTION_DAYS)),
+            (attr::immutability, Value::from(DEFAULT_IMMUTABILITY)),
+            (attr::identity_type, Value::from(DEFAULT_IDENTITY)),
         ] {
             if config.attr(name).is_null() {
                 planned.set_attr(name, default);
@@ -465,20 +448,20 @@ impl BackupVaultType {
 
     /// The identity attributes a plan knows: unknown for a new system-assigned identity, null for none.
     fn plan_identity(planned: &mut Value) {
-        let value = match planned.attr("identity_type") {
+        let value = match planned.attr(attr::identity_type) {
             Value::String(s) if s == "None" => Value::Null,
             _ => Value::Unknown,
         };
-        planned.set_attr("identity_principal_id", value.clone());
-        planned.set_attr("identity_tenant_id", value);
+        planned.set_attr(attr::identity_principal_id, value.clone());
+        planned.set_attr(attr::identity_tenant_id, value);
     }
 
     fn plan_new(request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
         Self::plan_defaults(&request.config, planned);
         Self::plan_identity(planned);
-        let vault = planned.attr("name").as_str().unwrap_or("(new)").to_owned();
-        for (name, value) in [("soft_delete", ALWAYS_ON), ("immutability", LOCKED)] {
+        let vault = planned.attr(attr::name).as_str().unwrap_or("(new)").to_owned();
+        for (name, value) in [(attr::soft_delete, ALWAYS_ON), (attr::immutability, LOCKED)] {
             if planned.attr(name).as_str() == Some(value) {
                 irreversible_warning(&mut response.diagnostics, name, value, &vault);
             }
@@ -491,20 +474,20 @@ impl BackupVaultType {
         Self::plan_defaults(&request.config, planned);
         model::keep_spellings(prior, planned, SPELLINGS);
         response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
-        for (name, value) in [("soft_delete", ALWAYS_ON), ("immutability", LOCKED)] {
+        for (name, value) in [(attr::soft_delete, ALWAYS_ON), (attr::immutability, LOCKED)] {
             let (before, after) = (prior.attr(name).as_str(), planned.attr(name));
             if before == Some(value) && after.as_str() != Some(value) && !after.is_unknown() {
                 response.requires_replace.push(AttributePath::root(name));
                 replace_warning(&mut response.diagnostics, name, value, after.as_str().unwrap_or_default());
             } else if before != Some(value) && after.as_str() == Some(value) {
-                let vault = prior.attr("id").as_str().unwrap_or_default().to_owned();
+                let vault = prior.attr(attr::id).as_str().unwrap_or_default().to_owned();
                 irreversible_warning(&mut response.diagnostics, name, value, &vault);
             }
         }
         if !response.requires_replace.is_empty() {
-            planned.set_attr("id", Value::Unknown);
+            planned.set_attr(attr::id, Value::Unknown);
             Self::plan_identity(planned);
-        } else if planned.attr("identity_type") != prior.attr("identity_type") {
+        } else if planned.attr(attr::identity_type) != prior.attr(attr::identity_type) {
             Self::plan_identity(planned);
         }
     }
@@ -622,12 +605,12 @@ impl ManagedResource for BackupVaultType {
     /// deleting its instances soft-deletes them: such a destroy fails at plan, with the way out, instead of failing
     /// at the vault after its instances are gone.
     async fn plan_destroy(&self, cx: &PlanContext<'_>, prior: &Value, diagnostics: &mut Diagnostics) {
-        let soft_delete = prior.attr("soft_delete").as_str().unwrap_or("Off");
+        let soft_delete = prior.attr(attr::soft_delete).as_str().unwrap_or("Off");
         if soft_delete.eq_ignore_ascii_case("Off") {
             return;
         }
         let (Ok(configured), Some(id)) =
-            (cx.configured(), prior.attr("id").as_str().and_then(|id| id.parse::<BackupVaultId>().ok()))
+            (cx.configured(), prior.attr(attr::id).as_str().and_then(|id| id.parse::<BackupVaultId>().ok()))
         else {
             return;
         };
@@ -647,7 +630,7 @@ impl ManagedResource for BackupVaultType {
         if deleted.is_empty() && live.is_empty() {
             return;
         }
-        let days = prior.attr("retention_duration_in_days").as_i64().map_or(14, |d| d.max(0) as u64);
+        let days = prior.attr(attr::retention_duration_in_days).as_i64().map_or(14, |d| d.max(0) as u64);
         diagnostics.error(
             "Backup vault cannot be deleted while soft delete keeps its backup instances",
             soft_delete_blocks_destroy(&id, soft_delete, days, &deleted, &live),
@@ -691,8 +674,8 @@ impl ManagedResource for BackupVaultType {
         };
         // Azure has accepted the PUT: the vault may exist from here on, so every return carries its ID.
         let mut state = request.planned_state.clone();
-        state.set_attr("id", Value::from(id.to_string()));
-        for name in ["identity_principal_id", "identity_tenant_id"] {
+        state.set_attr(attr::id, Value::from(id.to_string()));
+        for name in [attr::identity_principal_id, attr::identity_tenant_id] {
             if state.attr(name).is_unknown() {
                 state.set_attr(name, Value::Null);
             }
@@ -719,7 +702,7 @@ impl ManagedResource for BackupVaultType {
         let Some(patch) = after.patch_from(&before) else {
             // Only Terraform-side settings (timeouts) or spellings changed: nothing to tell Azure.
             let mut state = planned.clone();
-            for name in ["identity_principal_id", "identity_tenant_id"] {
+            for name in [attr::identity_principal_id, attr::identity_tenant_id] {
                 state.set_attr(name, prior.attr(name).clone());
             }
             response.new_state = state;
@@ -775,7 +758,7 @@ impl ManagedResource for BackupVaultType {
     }
 
     fn import_attributes(id: &BackupVaultId) -> Vec<(&'static str, String)> {
-        vec![("name", id.name.clone()), ("resource_group_id", id.resource_group.to_string())]
+        vec![(attr::name, id.name.clone()), (attr::resource_group_id, id.resource_group.to_string())]
     }
 }
 

@@ -12,9 +12,113 @@ use serde::de::DeserializeOwned;
 
 use crate::arm::ids::same_id;
 use crate::plugin::codec::{ExtraAttributes, from_json};
+use crate::plugin::schema::Attribute;
 use crate::plugin::value::{Number, Type, Value};
 
 use super::common::normalize_location;
+
+/// Declares a resource's (or a nested block's) attributes once, in schema order, and derives from that one list:
+///
+/// - a serde struct with one `Option` field per attribute, named after it, that [`read`] fills from a
+///   configuration, plan or state and [`write`] turns back into state (every field optional, so one struct serves
+///   arguments, state, and objects that are still being built);
+/// - a module of constants, one per attribute, holding its name: `attr::soft_delete` is `"soft_delete"`, for
+///   lookups (`value.attr(attr::soft_delete)`) and diagnostics (`AttributePath::root(attr::soft_delete)`), so that a
+///   misspelt name is a compile error, not a silent null;
+/// - `attributes()`, the schema's attributes, each built from its name and the builder written after `=>`
+///   (`required(Type::String).force_new().description(..)`), and `data_source_attributes(keys)`, the same attributes
+///   as a data source has them: all computed but for `keys`, which are required; a `| "text"` after the builder
+///   gives the data source its own description.
+///
+/// A field without `=>` is a nested block: it has a field and a name, and the schema's `blocks` declare it.
+macro_rules! attributes {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident, names in $module:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $field:ident : $ty:ty
+                $( => $ctor:ident ( $($args:tt)* ) $( . $method:ident ( $($method_args:tt)* ) )* $( | $data:expr )? )?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        $vis struct $name {
+            $( $(#[$field_meta])* pub $field: Option<$ty>, )*
+        }
+
+        #[doc = concat!("The attribute names of [`", stringify!($name), "`], one constant per attribute.")]
+        #[allow(non_upper_case_globals, dead_code)]
+        $vis mod $module {
+            $(
+                #[doc = concat!("`", stringify!($field), "`")]
+                pub const $field: &str = stringify!($field);
+            )*
+        }
+
+        #[allow(dead_code)]
+        impl $name {
+            /// The schema's attributes, in declaration order; nested blocks are not among them.
+            $vis fn attributes() -> Vec<$crate::plugin::schema::Attribute> {
+                vec![$( $(
+                    $crate::plugin::schema::Attribute::$ctor(stringify!($field), $($args)*)
+                        $( .$method($($method_args)*) )*,
+                )? )*]
+            }
+
+            /// The arguments of `value` (a configuration or plan): every attribute a configuration may set, the
+            /// others left out (`None`). `None` when an argument is unknown or of another shape.
+            $vis fn read_arguments(value: &$crate::plugin::value::Value) -> Option<Self> {
+                static COMPUTED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+                let computed = COMPUTED.get_or_init(|| $crate::resources::model::computed_only(&Self::attributes()));
+                $crate::resources::model::read_arguments(value, computed)
+            }
+
+            /// The attributes as a data source that looks the object up by `keys` has them: `keys` required, every
+            /// other attribute computed, nothing forcing a replacement; descriptions given after `|` replace the
+            /// resource's.
+            $vis fn data_source_attributes(keys: &[&str]) -> Vec<$crate::plugin::schema::Attribute> {
+                let texts: Vec<(&str, String)> = vec![$( $( $( (stringify!($field), ($data).into()), )? )? )*];
+                $crate::resources::model::as_data_source(Self::attributes(), keys, &texts)
+            }
+        }
+    };
+}
+pub(crate) use attributes;
+
+/// The names of the attributes only the provider sets.
+pub(crate) fn computed_only(attributes: &[Attribute]) -> Vec<String> {
+    attributes.iter().filter(|a| a.computed && !a.optional && !a.required).map(|a| a.name.clone()).collect()
+}
+
+/// [`read`] of `value` with the attributes named in `computed` left out: those may be unknown in a plan without
+/// making the arguments unknown.
+pub(crate) fn read_arguments<T: DeserializeOwned>(value: &Value, computed: &[String]) -> Option<T> {
+    let mut json = loose_json(value);
+    if let serde_json::Value::Object(entries) = &mut json {
+        for name in computed {
+            entries.remove(name);
+        }
+    }
+    serde_json::from_value(json).ok()
+}
+
+/// `attributes` as a data source has them (see [`attributes!`]).
+pub(crate) fn as_data_source(attributes: Vec<Attribute>, keys: &[&str], texts: &[(&str, String)]) -> Vec<Attribute> {
+    attributes
+        .into_iter()
+        .map(|a| {
+            let text = texts.iter().find(|(name, _)| *name == a.name).map_or(a.description, |(_, t)| t.clone());
+            let attribute = if keys.contains(&a.name.as_str()) {
+                Attribute::required(&a.name, a.ty)
+            } else {
+                Attribute::computed(&a.name, a.ty)
+            };
+            Attribute { sensitive: a.sensitive, ..attribute.description(text) }
+        })
+        .collect()
+}
 
 /// What an unknown value becomes on its way to serde: an object no field type accepts, so the read fails.
 const UNKNOWN_MARK: &str = "$unknown";
