@@ -10,7 +10,7 @@ use crate::arm::ArmError;
 use super::configuration::{Configured, NotReady, ProviderConfiguration};
 use crate::arm::pipeline::CallContext;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::interface::{Context, DataReadResponse, ImportResponse, ImportedResource};
+use crate::plugin::interface::{Context, ImportResponse, ImportedResource};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
 
@@ -318,37 +318,9 @@ pub(crate) fn already_exists(diags: &mut Diagnostics, kind: &str, type_name: &st
 }
 
 /// `kind` with its first letter upper-case, to start a summary.
-fn capitalized(kind: &str) -> String {
+pub(crate) fn capitalized(kind: &str) -> String {
     let mut chars = kind.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-/// Puts what a data source's read of the `kind` `id` found into `response`: the attributes `to_state` renders,
-/// with `id` and `timeouts` as configured (so that references to them stay stable); an error on `id` when Azure has
-/// no such object, `check` saying what to check; or Azure's error.
-pub(crate) fn data_source_found<T>(
-    response: &mut DataReadResponse,
-    config: &Value,
-    found: Result<Option<T>, ArmError>,
-    kind: &str,
-    id: &dyn std::fmt::Display,
-    check: &str,
-    to_state: impl FnOnce(T) -> Value,
-) {
-    match found {
-        Ok(Some(object)) => {
-            let mut state = to_state(object);
-            state.set_attr("id", config.attr("id").clone());
-            state.set_attr("timeouts", config.attr("timeouts").clone());
-            response.state = state;
-        }
-        Ok(None) => response.diagnostics.attribute_error(
-            AttributePath::root("id"),
-            format!("{} not found", capitalized(kind)),
-            format!("Azure has no {kind} {id} (it answered 404 Not Found). {check}"),
-        ),
-        Err(error) => arm_error(&mut response.diagnostics, &error, None, None),
-    }
 }
 
 /// A state of `schema` with every attribute null: the start of an import.
@@ -556,21 +528,6 @@ mod tests {
             "{}",
             error.detail
         );
-    }
-
-    #[test]
-    fn data_source_reads_keep_the_configured_id_and_report_what_is_missing() {
-        let config = Value::object([("id", Value::from("/Configured/Id")), ("timeouts", Value::Null)]);
-        let mut data = DataReadResponse::default();
-        let render = |_: i32| Value::object([("id", Value::from("/configured/id")), ("name", Value::from("v1"))]);
-        data_source_found(&mut data, &config, Ok(Some(1)), "backup vault", &"v1", "Check.", render);
-        assert_eq!(data.state.attr("id"), &Value::from("/Configured/Id"), "the ID as configured");
-        let mut data = DataReadResponse::default();
-        data_source_found(&mut data, &config, Ok(None::<i32>), "backup vault", &"v1", "Check.", render);
-        let error = data.diagnostics.iter().next().expect("an error");
-        assert_eq!(error.summary, "Backup vault not found");
-        assert_eq!(error.attribute.as_ref().unwrap().to_string(), "id");
-        assert!(error.detail.ends_with("404 Not Found). Check."), "{}", error.detail);
     }
 
     #[test]

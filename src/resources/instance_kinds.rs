@@ -70,28 +70,14 @@ pub(crate) trait InstanceKind: Send + Sync + 'static {
     }
 }
 
-/// Every kind: its resource type name, its datasource type and the ARM type of its datasource.
-const KINDS: &[(&str, &str, &str)] = &[
-    (Disk::TYPE_NAME, Disk::DATASOURCE_TYPE, Disk::RESOURCE_TYPE),
-    (BlobStorage::TYPE_NAME, BlobStorage::DATASOURCE_TYPE, BlobStorage::RESOURCE_TYPE),
-    (DataLakeStorage::TYPE_NAME, DataLakeStorage::DATASOURCE_TYPE, DataLakeStorage::RESOURCE_TYPE),
-    (KubernetesCluster::TYPE_NAME, KubernetesCluster::DATASOURCE_TYPE, KubernetesCluster::RESOURCE_TYPE),
-    (
-        PostgreSqlFlexibleServer::TYPE_NAME,
-        PostgreSqlFlexibleServer::DATASOURCE_TYPE,
-        PostgreSqlFlexibleServer::RESOURCE_TYPE,
-    ),
-    (MySqlFlexibleServer::TYPE_NAME, MySqlFlexibleServer::DATASOURCE_TYPE, MySqlFlexibleServer::RESOURCE_TYPE),
-];
-
 /// The resource type of this provider that manages backup instances of `datasource_type`.
 pub(crate) fn resource_type_for(datasource_type: &str) -> Option<&'static str> {
-    KINDS.iter().find(|(_, ty, _)| ty.eq_ignore_ascii_case(datasource_type)).map(|(name, _, _)| *name)
+    super::kinds::by_datasource_type(datasource_type).map(|k| k.instance_type)
 }
 
 /// The resource types of this provider that protect a resource of ARM type `arm_type`.
 pub(crate) fn resource_types_protecting(arm_type: &str) -> Vec<&'static str> {
-    KINDS.iter().filter(|(_, _, arm)| arm.eq_ignore_ascii_case(arm_type)).map(|(name, _, _)| *name).collect()
+    super::kinds::instance_types_protecting(arm_type)
 }
 
 /// The operational store's resource group in policy parameters, when there is one.

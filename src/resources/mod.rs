@@ -9,7 +9,9 @@ pub mod data_backup_instance;
 pub mod data_backup_instances;
 pub mod data_backup_policy_disk;
 pub mod data_backup_vault;
+pub(crate) mod data_source;
 pub mod instance_kinds;
+pub(crate) mod kinds;
 pub(crate) mod managed;
 pub(crate) mod model;
 pub(crate) mod moves;
@@ -19,43 +21,15 @@ pub(crate) mod validated;
 use std::sync::Arc;
 
 use crate::plugin::interface::{DataSource, Resource};
-use backup_instance::BackupInstanceType;
-use backup_policy_disk::BackupPolicyType;
 pub use configuration::{Configured, NotReady, ProviderConfiguration};
-use instance_kinds::{
-    BlobStorage, DataLakeStorage, Disk, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
-};
-use policy_kinds::{
-    BlobStoragePolicy, DataLakeStoragePolicy, DiskPolicy, KubernetesClusterPolicy, MySqlFlexibleServerPolicy,
-    PostgreSqlFlexibleServerPolicy,
-};
 
-/// Every resource type, sharing the provider's configuration.
+/// Every resource type, sharing the provider's configuration: the backup instance of each kind, the vault, and the
+/// backup policy of each kind.
 pub fn all(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn Resource>> {
-    vec![
-        Arc::new(managed::Managed::new(backup_instance::BackupInstanceType::<Disk>::default(), configuration.clone())),
-        Arc::new(managed::Managed::new(BackupInstanceType::<BlobStorage>::default(), configuration.clone())),
-        Arc::new(managed::Managed::new(BackupInstanceType::<DataLakeStorage>::default(), configuration.clone())),
-        Arc::new(managed::Managed::new(BackupInstanceType::<KubernetesCluster>::default(), configuration.clone())),
-        Arc::new(managed::Managed::new(
-            BackupInstanceType::<PostgreSqlFlexibleServer>::default(),
-            configuration.clone(),
-        )),
-        Arc::new(managed::Managed::new(BackupInstanceType::<MySqlFlexibleServer>::default(), configuration.clone())),
-        Arc::new(managed::Managed::new(backup_vault::BackupVaultType, configuration.clone())),
-        Arc::new(managed::Managed::new(BackupPolicyType::<DiskPolicy>::default(), configuration.clone())),
-        Arc::new(managed::Managed::new(BackupPolicyType::<BlobStoragePolicy>::default(), configuration.clone())),
-        Arc::new(managed::Managed::new(BackupPolicyType::<DataLakeStoragePolicy>::default(), configuration.clone())),
-        Arc::new(managed::Managed::new(BackupPolicyType::<KubernetesClusterPolicy>::default(), configuration.clone())),
-        Arc::new(managed::Managed::new(
-            BackupPolicyType::<PostgreSqlFlexibleServerPolicy>::default(),
-            configuration.clone(),
-        )),
-        Arc::new(managed::Managed::new(
-            BackupPolicyType::<MySqlFlexibleServerPolicy>::default(),
-            configuration.clone(),
-        )),
-    ]
+    let mut resources = kinds::instance_resources(configuration);
+    resources.push(Arc::new(managed::Managed::new(backup_vault::BackupVaultType, configuration.clone())));
+    resources.extend(kinds::policy_resources(configuration));
+    resources
 }
 
 /// Every data source type.

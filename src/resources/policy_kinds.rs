@@ -16,17 +16,7 @@ pub(crate) const VAULT_STORE: &str = "VaultStore";
 
 /// The policy resource type of this provider for policies of `datasource_type`.
 pub(crate) fn resource_type_for(datasource_type: &str) -> Option<&'static str> {
-    [
-        (DiskPolicy::DATASOURCE_TYPE, DiskPolicy::TYPE_NAME),
-        (BlobStoragePolicy::DATASOURCE_TYPE, BlobStoragePolicy::TYPE_NAME),
-        (DataLakeStoragePolicy::DATASOURCE_TYPE, DataLakeStoragePolicy::TYPE_NAME),
-        (KubernetesClusterPolicy::DATASOURCE_TYPE, KubernetesClusterPolicy::TYPE_NAME),
-        (PostgreSqlFlexibleServerPolicy::DATASOURCE_TYPE, PostgreSqlFlexibleServerPolicy::TYPE_NAME),
-        (MySqlFlexibleServerPolicy::DATASOURCE_TYPE, MySqlFlexibleServerPolicy::TYPE_NAME),
-    ]
-    .into_iter()
-    .find(|(ty, _)| ty.eq_ignore_ascii_case(datasource_type))
-    .map(|(_, resource)| resource)
+    super::kinds::by_datasource_type(datasource_type).map(|k| k.policy_type)
 }
 
 /// What one kind of backup policy is made of.
