@@ -11,7 +11,7 @@ use crate::plugin::interface::{Context, DataReadRequest, DataReadResponse, DataS
 use crate::plugin::schema::{Attribute, Block, Schema};
 use crate::plugin::value::{Type, Value};
 
-use super::backup_policy_disk::{data_source_attributes, retention_rule_type};
+use super::backup_policy::{data_source_attributes, retention_rule_type};
 use super::common::{
     call, config_id, configured, data_source_found, read_timeout, read_timeouts_block, required_config_id,
     validate_read_timeout,

@@ -1,7 +1,7 @@
 //! The resource and data source types, one file each.
 
 pub mod backup_instance;
-pub mod backup_policy_disk;
+pub mod backup_policy;
 pub mod backup_vault;
 pub mod common;
 pub mod configuration;
@@ -10,17 +10,19 @@ pub mod data_backup_instances;
 pub mod data_backup_policy_disk;
 pub mod data_backup_vault;
 pub mod instance_kinds;
+pub(crate) mod iso8601;
 pub(crate) mod managed;
 pub(crate) mod model;
 pub(crate) mod moves;
 pub mod policy_kinds;
+pub(crate) mod time_zones;
 pub(crate) mod validated;
 
 use std::sync::Arc;
 
 use crate::plugin::interface::{DataSource, Resource};
 use backup_instance::BackupInstanceType;
-use backup_policy_disk::BackupPolicyType;
+use backup_policy::BackupPolicyType;
 pub use configuration::{Configured, NotReady, ProviderConfiguration};
 use instance_kinds::{
     BlobStorage, DataLakeStorage, Disk, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,

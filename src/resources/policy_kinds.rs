@@ -1,7 +1,7 @@
 //! The kinds of backup policy, one per datasource kind, and what differs between them: the datasource type, the
 //! data store backups go to, the backup type, the intervals Azure allows, the criteria retention rules may select
 //! by, and (blobs only) the operational tier beside the vaulted one. The resource itself, with its offline checks
-//! and its lifecycle, is `backup_policy_disk.rs`'s `BackupPolicyType`.
+//! and its lifecycle, is `backup_policy.rs`'s `BackupPolicyType`.
 
 use crate::arm::models::DISK_DATASOURCE_TYPE;
 
