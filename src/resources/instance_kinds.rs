@@ -1,7 +1,7 @@
 //! The kinds of datasource a backup instance protects, and what each brings to the backup instance resource: its
 //! resource type name, the datasource it takes, its own arguments and how they travel to Azure and back, and the
 //! roles the vault's identity needs. Everything else (validateForBackup at plan, the PUT and its operation, the
-//! waits, delete, soft delete, refresh by list, import) is the one lifecycle in `backup_instance.rs`.
+//! waits, delete, soft delete, refresh by list, import) is the one lifecycle in `backup_instance/`.
 
 use serde_json::json;
 
