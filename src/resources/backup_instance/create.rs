@@ -4,13 +4,14 @@
 use crate::arm::error::{ArmError, ErrorKind};
 use crate::arm::ids::BackupInstanceId;
 use crate::arm::pipeline::CallContext;
+use crate::arm::roles::RolesHeld;
 use crate::plugin::interface::{ApplyRequest, ApplyResponse};
 use crate::plugin::value::Value;
 use crate::resources::common::{arm_error, format_duration};
 use crate::resources::instance_kinds::InstanceKind;
 use crate::resources::managed::Call;
 
-use super::plan::{ROLE_PROPAGATION_FIRST_PAUSE, RolesHeld, already_exists, role_propagation_pause, roles_held};
+use super::plan::{already_exists, roles_held};
 use super::update::{Step, finish_put, run_steps, update_steps};
 use super::{CHECK_AFTER_FAILURE, Model, Private, TARGET_STATE, attribute_for_code, hint_for};
 
@@ -93,20 +94,19 @@ pub(super) async fn create<K: InstanceKind>(azure: &Call, request: &ApplyRequest
     let mut result = finish_put::<K>(client, call, &mut operation, id, planned, &mut state).await;
     // Protection failed for a permission the vault's identity holds but Azure has not applied yet (no
     // validation at plan, or roles assigned between plan and apply): send the instance again once it has.
-    let clock = client.pipeline().clock().clone();
-    let mut pause = ROLE_PROPAGATION_FIRST_PAUSE;
+    let mut propagation = client.role_propagation();
     while let Err(error) = &result
         && error.code.as_deref() == Some("UserErrorMissingRequiredPermissions")
-        && clock.now() + pause <= call.deadline
+        && propagation.fits_before(call.deadline)
         && matches!(roles_held::<K>(client, call, &model).await, Ok(RolesHeld::All(..)))
     {
         tracing::info!(
             id = %id,
-            pause_s = pause.as_secs(),
+            pause_s = propagation.pause().as_secs(),
             "protection failed for roles the vault's identity holds but Azure has not applied yet; sending the \
              instance again after a pause"
         );
-        if !role_propagation_pause(call, clock.as_ref(), &mut pause).await {
+        if !propagation.sleep(call).await {
             break;
         }
         result = run_steps::<K>(client, call, &model, planned, (&mut state, &mut true), &[Step::Put]).await;

@@ -2,13 +2,11 @@
 //! validateForModifyBackup for a change in place, an existing instance with the same ID (ownership), and the
 //! replacements that must delete the old instance first.
 
-use std::time::Duration;
-
 use crate::arm::error::{ArmError, ErrorKind};
 use crate::arm::ids::{BackupInstanceId, GenericResourceId};
 use crate::arm::models::BackupInstanceResource;
 use crate::arm::pipeline::CallContext;
-use crate::arm::roles;
+use crate::arm::roles::RolesHeld;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::interface::{PlanRequest, PlanResponse};
 use crate::plugin::value::Value;
@@ -368,7 +366,6 @@ fn validation_subject(configured: &Configured, model: &Model) -> String {
     format!("{endpoint}\n{}", serde_json::to_string(&model.to_instance()).unwrap_or_default())
 }
 
-/// validateForBackup, followed to its end.
 /// validateForBackup. When Azure answers that the vault's identity lacks a permission although it holds the role
 /// assignments that grant it (just made, in this apply or shortly before), Azure has not applied them yet: it waits
 /// and validates again, with growing pauses, until they take effect or the deadline comes. When an assignment is
@@ -380,9 +377,7 @@ async fn validate_for_backup<K: InstanceKind>(
 ) -> Result<(), ArmError> {
     let what = format!("validating backup instance {} with Azure (validateForBackup)", model.id);
     let client = &configured.client;
-    let clock = client.pipeline().clock().clone();
-    let started = clock.now();
-    let mut pause = ROLE_PROPAGATION_FIRST_PAUSE;
+    let mut propagation = client.role_propagation();
     loop {
         let result = async {
             let mut operation =
@@ -396,7 +391,7 @@ async fn validate_for_backup<K: InstanceKind>(
         }
         match roles_held::<K>(client, call, model).await {
             Ok(RolesHeld::All(newest, held)) => {
-                if clock.now() + pause > call.deadline {
+                if !propagation.fits_before(call.deadline) {
                     error.recommended_actions.push(format!(
                         "The vault's identity holds the roles it needs ({}; the newest assigned {}), but Azure had \
                          not applied them when the {} ran out, after validating for {} s. Role assignments can take \
@@ -404,7 +399,7 @@ async fn validate_for_backup<K: InstanceKind>(
                         held.join("; "),
                         newest.as_deref().unwrap_or("recently"),
                         call.timeout_label,
-                        clock.now().saturating_duration_since(started).as_secs()
+                        propagation.waited().as_secs()
                     ));
                     return Err(error);
                 }
@@ -412,12 +407,12 @@ async fn validate_for_backup<K: InstanceKind>(
                     id = %model.id,
                     roles = held.join("; "),
                     newest_assignment = newest.as_deref().unwrap_or(""),
-                    pause_s = pause.as_secs(),
-                    waited_s = clock.now().saturating_duration_since(started).as_secs(),
+                    pause_s = propagation.pause().as_secs(),
+                    waited_s = propagation.waited().as_secs(),
                     "the vault's identity holds the roles validateForBackup asks for, but Azure has not applied them \
                      yet; validating again after a pause"
                 );
-                if !role_propagation_pause(call, clock.as_ref(), &mut pause).await {
+                if !propagation.sleep(call).await {
                     return Err(error);
                 }
             }
@@ -433,62 +428,19 @@ async fn validate_for_backup<K: InstanceKind>(
     }
 }
 
-/// The first pause before validating again while role assignments propagate; it doubles up to
-/// [`ROLE_PROPAGATION_MAX_PAUSE`].
-pub(super) const ROLE_PROPAGATION_FIRST_PAUSE: Duration = Duration::from_secs(2);
-/// The longest pause between validations while role assignments propagate.
-const ROLE_PROPAGATION_MAX_PAUSE: Duration = Duration::from_secs(60);
-
-/// Sleeps `pause` (then doubles it, up to [`ROLE_PROPAGATION_MAX_PAUSE`]) while role assignments take effect;
-/// `false` when Terraform asked the provider to stop first.
-pub(super) async fn role_propagation_pause(
-    call: &CallContext,
-    clock: &dyn crate::arm::pipeline::Clock,
-    pause: &mut Duration,
-) -> bool {
-    tokio::select! {
-        biased;
-        _ = call.stop.cancelled() => return false,
-        _ = clock.sleep(*pause) => {}
-    }
-    *pause = (*pause * 2).min(ROLE_PROPAGATION_MAX_PAUSE);
-    true
-}
-
-/// Whether the vault's identity holds the role assignments the datasource's backup needs.
-pub(super) enum RolesHeld {
-    /// It holds them all: the newest assignment's `createdOn`, and the roles, as "role on scope".
-    All(Option<String>, Vec<String>),
-    /// These are missing: "role on scope".
-    Missing(Vec<String>),
-}
-
-/// Reads the vault's identity and its role assignments, and compares them with what the datasource's backup needs.
+/// Whether the vault's identity holds the role assignments the backup of `model`'s datasource needs.
 pub(super) async fn roles_held<K: InstanceKind>(
     client: &crate::arm::ArmClient,
     call: &CallContext,
     model: &Model,
 ) -> Result<RolesHeld, ArmError> {
-    let not_checkable = |why: &str| ArmError::new(ErrorKind::InvalidResponse, why.to_owned());
     let Some(needs) = K::needs(&model.datasource, model.parameters.as_ref()) else {
-        return Err(not_checkable("the roles this backup needs cannot be told from its arguments"));
+        return Err(ArmError::new(
+            ErrorKind::InvalidResponse,
+            "the roles this backup needs cannot be told from its arguments",
+        ));
     };
-    let vault = client.get_backup_vault(call, &model.id.vault).await?.ok_or_else(|| not_checkable("no vault"))?;
-    let principal = vault
-        .identity
-        .and_then(|identity| identity.principal_id)
-        .ok_or_else(|| not_checkable("the vault has no managed identity"))?;
-    let subscription = &model.id.vault.resource_group.subscription_id;
-    let assignments = client.role_assignments_of(call, subscription, &principal).await?;
-    let missing = roles::uncovered(&needs, &assignments);
-    if missing.is_empty() {
-        let newest = assignments.iter().filter_map(|a| a.properties.created_on.clone()).max();
-        Ok(RolesHeld::All(newest, needs.iter().map(|need| format!("{} on {}", need.role, need.scope)).collect()))
-    } else {
-        Ok(RolesHeld::Missing(
-            missing.iter().map(|need| format!("{} on {} (principal {principal})", need.role, need.scope)).collect(),
-        ))
-    }
+    client.roles_held(call, &model.id.vault, &needs).await
 }
 
 #[cfg(test)]
@@ -496,6 +448,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::arm::roles;
     use crate::plugin::diagnostics::AttributePath;
     use crate::plugin::interface::{Context, Resource};
     use crate::resources::ProviderConfiguration;
