@@ -1,14 +1,19 @@
 //! The roles a vault's identity needs, and whether it holds them: read from ARM's role assignments, so that a
 //! missing permission can be told apart from one that was just granted and has not taken effect yet (Microsoft's
-//! docs: role assignments take up to 10, or 30, minutes to propagate).
+//! docs: role assignments take up to 10, or 30, minutes to propagate); and the pauses between tries while one
+//! propagates, on the pipeline's clock.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use http::Method;
 use serde::Deserialize;
 
 use super::client::ArmClient;
-use super::error::ArmError;
+use super::error::{ArmError, ErrorKind};
+use super::ids::BackupVaultId;
 use super::models::Page;
-use super::pipeline::CallContext;
+use super::pipeline::{CallContext, Clock};
 
 /// The api-version of `Microsoft.Authorization/roleAssignments`.
 const ROLE_ASSIGNMENTS_API_VERSION: &str = "2022-04-01";
@@ -100,7 +105,96 @@ pub fn uncovered<'a>(needs: &'a [Need], assignments: &[RoleAssignment]) -> Vec<&
     needs.iter().filter(|need| !assignments.iter().any(|a| a.grants(need.roles, &need.scope))).collect()
 }
 
+/// Whether the vault's identity holds the role assignments the datasource's backup needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RolesHeld {
+    /// It holds them all: the newest assignment's `createdOn`, and the roles, as "role on scope".
+    All(Option<String>, Vec<String>),
+    /// These are missing: "role on scope".
+    Missing(Vec<String>),
+}
+
+/// The first pause before trying again while role assignments propagate; it doubles up to
+/// [`PROPAGATION_MAX_PAUSE`].
+const PROPAGATION_FIRST_PAUSE: Duration = Duration::from_secs(2);
+/// The longest pause between tries while role assignments propagate.
+const PROPAGATION_MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// The pauses between tries while role assignments the vault's identity holds have not taken effect in Azure yet:
+/// from 2 s, doubling up to 60 s, on the pipeline's clock (so that tests run them without sleeping).
+pub struct Propagation {
+    clock: Arc<dyn Clock>,
+    started: Instant,
+    pause: Duration,
+}
+
+impl Propagation {
+    /// Starts counting now, by `clock`.
+    pub fn start(clock: Arc<dyn Clock>) -> Propagation {
+        let started = clock.now();
+        Propagation { clock, started, pause: PROPAGATION_FIRST_PAUSE }
+    }
+
+    /// The next pause.
+    pub fn pause(&self) -> Duration {
+        self.pause
+    }
+
+    /// Whether the next pause ends by `deadline`.
+    pub fn fits_before(&self, deadline: Instant) -> bool {
+        self.clock.now() + self.pause <= deadline
+    }
+
+    /// How long since [`Propagation::start`].
+    pub fn waited(&self) -> Duration {
+        self.clock.now().saturating_duration_since(self.started)
+    }
+
+    /// Sleeps the next pause (then doubles it, up to [`PROPAGATION_MAX_PAUSE`]) while role assignments take effect;
+    /// `false` when Terraform asked the provider to stop first.
+    pub async fn sleep(&mut self, call: &CallContext) -> bool {
+        tokio::select! {
+            biased;
+            _ = call.stop.cancelled() => return false,
+            _ = self.clock.sleep(self.pause) => {}
+        }
+        self.pause = (self.pause * 2).min(PROPAGATION_MAX_PAUSE);
+        true
+    }
+}
+
 impl ArmClient {
+    /// The pauses of a wait for role assignments to propagate, starting now by the pipeline's clock.
+    pub fn role_propagation(&self) -> Propagation {
+        Propagation::start(self.pipeline().clock().clone())
+    }
+
+    /// Reads the identity of `vault` and its role assignments, and compares them with `needs`.
+    pub async fn roles_held(
+        &self,
+        call: &CallContext,
+        vault: &BackupVaultId,
+        needs: &[Need],
+    ) -> Result<RolesHeld, ArmError> {
+        let not_checkable = |why: &str| ArmError::new(ErrorKind::InvalidResponse, why.to_owned());
+        let found = self.get_backup_vault(call, vault).await?.ok_or_else(|| not_checkable("no vault"))?;
+        let principal = found
+            .identity
+            .and_then(|identity| identity.principal_id)
+            .ok_or_else(|| not_checkable("the vault has no managed identity"))?;
+        let subscription = &vault.resource_group.subscription_id;
+        let assignments = self.role_assignments_of(call, subscription, &principal).await?;
+        let missing = uncovered(needs, &assignments);
+        if missing.is_empty() {
+            let newest = assignments.iter().filter_map(|a| a.properties.created_on.clone()).max();
+            Ok(RolesHeld::All(newest, needs.iter().map(|need| format!("{} on {}", need.role, need.scope)).collect()))
+        } else {
+            Ok(RolesHeld::Missing(
+                missing.iter().map(|need| format!("{} on {} (principal {principal})", need.role, need.scope)).collect(),
+            ))
+        }
+    }
+
     /// The role assignments of `principal` in `subscription` (at, above or below any scope in it).
     pub async fn role_assignments_of(
         &self,
@@ -131,6 +225,7 @@ impl ArmClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arm::pipeline::testing::{Harness, Scripted};
 
     fn assignment(role: &str, scope: &str) -> RoleAssignment {
         RoleAssignment {
@@ -168,5 +263,68 @@ mod tests {
         assert_eq!(missing.iter().map(|n| n.role).collect::<Vec<_>>(), vec!["Disk Snapshot Contributor"]);
         let held = [assignment(CONTRIBUTOR, "/subscriptions/s")];
         assert!(uncovered(&needs, &held).is_empty());
+    }
+
+    const VAULT: &str = "/subscriptions/s/resourceGroups/rg-b/providers/Microsoft.DataProtection/backupVaults/v";
+
+    #[tokio::test]
+    async fn held_roles_are_told_from_missing_ones_by_the_vault_identitys_assignments() {
+        let identity = r#"{"identity":{"type":"SystemAssigned","principalId":"p-1"}}"#;
+        let reader = r#"{"value":[{"properties":{"roleDefinitionId":"/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/3e5e47e6-65f7-47ef-90b5-e5dd4d455f24","scope":"/subscriptions/s/resourceGroups/rg-w","createdOn":"2026-01-02T03:04:05Z"}}]}"#;
+        let owner = r#"{"value":[{"properties":{"roleDefinitionId":"/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635","scope":"/subscriptions/s","createdOn":"2026-01-02T03:04:05Z"}}]}"#;
+        let h = Harness::new(vec![
+            Scripted::Respond(200, vec![], identity),
+            Scripted::Respond(200, vec![], reader),
+            Scripted::Respond(200, vec![], identity),
+            Scripted::Respond(200, vec![], owner),
+            Scripted::Respond(200, vec![], r#"{"identity":{"type":"None"}}"#),
+        ]);
+        let call = h.call(Duration::from_secs(60));
+        let client = ArmClient::new(h.pipeline.clone());
+        let vault: BackupVaultId = VAULT.parse().unwrap();
+        let needs = disk_backup_needs(DISK, SNAPSHOTS);
+        assert_eq!(
+            client.roles_held(&call, &vault, &needs).await.unwrap(),
+            RolesHeld::Missing(vec![format!("Disk Snapshot Contributor on {SNAPSHOTS} (principal p-1)")])
+        );
+        assert_eq!(
+            client.roles_held(&call, &vault, &needs).await.unwrap(),
+            RolesHeld::All(
+                Some("2026-01-02T03:04:05Z".to_owned()),
+                vec![format!("Disk Backup Reader on {DISK}"), format!("Disk Snapshot Contributor on {SNAPSHOTS}")]
+            )
+        );
+        let error = client.roles_held(&call, &vault, &needs).await.unwrap_err();
+        assert!(error.message.contains("no managed identity"), "{error}");
+        let urls: Vec<String> = h.seen().iter().map(|s| s.url.clone()).collect();
+        assert!(urls[1].contains("/subscriptions/s/providers/Microsoft.Authorization/roleAssignments?"), "{urls:?}");
+        assert!(urls[1].ends_with("principalId%20eq%20%27p-1%27"), "{urls:?}");
+    }
+
+    #[tokio::test]
+    async fn propagation_pauses_double_up_to_a_minute_on_the_pipelines_clock_within_the_deadline() {
+        let h = Harness::new(vec![]);
+        let call = h.call(Duration::from_secs(600));
+        let client = ArmClient::new(h.pipeline.clone());
+        let mut propagation = client.role_propagation();
+        let mut pauses = Vec::new();
+        while propagation.fits_before(call.deadline) {
+            pauses.push(propagation.pause().as_secs());
+            assert!(propagation.sleep(&call).await);
+        }
+        assert_eq!(pauses, [2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60, 60, 60]);
+        assert_eq!(propagation.waited(), Duration::from_secs(542), "the next minute would end after 600 s");
+        assert_eq!(h.clock.elapsed(), propagation.waited(), "only the test clock advanced");
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_a_propagation_pause_before_it_starts() {
+        let h = Harness::new(vec![]);
+        let call = h.call(Duration::from_secs(600));
+        let mut propagation = ArmClient::new(h.pipeline.clone()).role_propagation();
+        call.stop.cancel();
+        assert!(!propagation.sleep(&call).await);
+        assert_eq!(h.clock.elapsed(), Duration::ZERO);
+        assert_eq!(propagation.pause(), Duration::from_secs(2), "the pause does not grow");
     }
 }

@@ -83,7 +83,7 @@ impl Provider for DataProtectionProvider {
             Err(errors) => return errors,
         };
         let mut diags = Diagnostics::new();
-        crate::resources::backup_instance::warn_forced_replacements(ctx.replace_targets(), &mut diags);
+        crate::resources::backup_instance::plan::warn_forced_replacements(ctx.replace_targets(), &mut diags);
         match connect(ctx, &settings, &request.terraform_version, &environment, &mut diags).await {
             Ok(client) => self.configuration.set_configured(Configured {
                 client,

@@ -66,7 +66,7 @@ pub(crate) fn instance_attributes(fallback_id: Option<&BackupInstanceId>, instan
         p.data_source_info.resource_id.parse::<GenericResourceId>().ok().map(|d| derived_datasource_type(&d))
     });
     let snapshot_rg = snapshot_resource_group(instance);
-    let resource_type = datasource_type.as_deref().and_then(super::instance_kinds::resource_type_for);
+    let resource_type = datasource_type.as_deref().and_then(super::kinds::by_datasource_type).map(|k| k.instance_type);
     let protection_state = current_state(instance);
     let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     let summary = InstanceSummary {

@@ -9,7 +9,7 @@ use crate::arm::pipeline::CallContext;
 use crate::plugin::schema::Attribute;
 use crate::plugin::value::{Type, Value};
 
-use super::backup_policy_disk::{data_source_attributes, retention_rule_type};
+use super::backup_policy::{data_source_attributes, retention_rule_type};
 use super::data_source::{Lookup, LookupDataSource};
 
 /// The data source type name.

@@ -1,7 +1,7 @@
 //! The kinds of datasource a backup instance protects, and what each brings to the backup instance resource: its
 //! resource type name, the datasource it takes, its own arguments and how they travel to Azure and back, and the
 //! roles the vault's identity needs. Everything else (validateForBackup at plan, the PUT and its operation, the
-//! waits, delete, soft delete, refresh by list, import) is the one lifecycle in `backup_instance.rs`.
+//! waits, delete, soft delete, refresh by list, import) is the one lifecycle in `backup_instance/`.
 
 use serde_json::json;
 
@@ -68,16 +68,6 @@ pub(crate) trait InstanceKind: Send + Sync + 'static {
     fn hint_for_code(_code: &str) -> Option<&'static str> {
         None
     }
-}
-
-/// The resource type of this provider that manages backup instances of `datasource_type`.
-pub(crate) fn resource_type_for(datasource_type: &str) -> Option<&'static str> {
-    super::kinds::by_datasource_type(datasource_type).map(|k| k.instance_type)
-}
-
-/// The resource types of this provider that protect a resource of ARM type `arm_type`.
-pub(crate) fn resource_types_protecting(arm_type: &str) -> Vec<&'static str> {
-    super::kinds::instance_types_protecting(arm_type)
 }
 
 /// The operational store's resource group in policy parameters, when there is one.

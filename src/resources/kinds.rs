@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::plugin::interface::Resource;
 
 use super::backup_instance::BackupInstanceType;
-use super::backup_policy_disk::BackupPolicyType;
+use super::backup_policy::BackupPolicyType;
 use super::configuration::ProviderConfiguration;
 use super::instance_kinds::{
     BlobStorage, DataLakeStorage, Disk, InstanceKind, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,

@@ -1,7 +1,7 @@
 //! The resource and data source types, one file each.
 
 pub mod backup_instance;
-pub mod backup_policy_disk;
+pub mod backup_policy;
 pub mod backup_vault;
 pub mod common;
 pub mod configuration;
@@ -11,11 +11,13 @@ pub mod data_backup_policy_disk;
 pub mod data_backup_vault;
 pub(crate) mod data_source;
 pub mod instance_kinds;
+pub(crate) mod iso8601;
 pub(crate) mod kinds;
 pub(crate) mod managed;
 pub(crate) mod model;
 pub(crate) mod moves;
 pub mod policy_kinds;
+pub(crate) mod time_zones;
 pub(crate) mod validated;
 
 use std::sync::Arc;

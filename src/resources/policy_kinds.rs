@@ -1,7 +1,7 @@
 //! The kinds of backup policy, one per datasource kind, and what differs between them: the datasource type, the
 //! data store backups go to, the backup type, the intervals Azure allows, the criteria retention rules may select
 //! by, and (blobs only) the operational tier beside the vaulted one. The resource itself, with its offline checks
-//! and its lifecycle, is `backup_policy_disk.rs`'s `BackupPolicyType`.
+//! and its lifecycle, is `backup_policy.rs`'s `BackupPolicyType`.
 
 use crate::arm::models::DISK_DATASOURCE_TYPE;
 
@@ -13,11 +13,6 @@ use super::instance_kinds::{
 pub(crate) const OPERATIONAL_STORE: &str = "OperationalStore";
 /// Azure's vault store: copies in the backup vault.
 pub(crate) const VAULT_STORE: &str = "VaultStore";
-
-/// The policy resource type of this provider for policies of `datasource_type`.
-pub(crate) fn resource_type_for(datasource_type: &str) -> Option<&'static str> {
-    super::kinds::by_datasource_type(datasource_type).map(|k| k.policy_type)
-}
 
 /// What one kind of backup policy is made of.
 pub(crate) trait PolicyKind: Send + Sync + 'static {
