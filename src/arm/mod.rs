@@ -9,6 +9,7 @@ pub mod models;
 pub mod pipeline;
 pub mod poller;
 pub mod protection;
+pub mod registration;
 pub mod roles;
 
 pub use client::{API_VERSION, ArmClient};
