@@ -7,14 +7,18 @@ use bytes::Bytes;
 use http::Method;
 use url::Url;
 
+use std::future::Future;
+
 use super::error::{ArmError, ErrorKind};
 use super::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId};
+use super::listing::Listings;
 use super::models::{
     BackupInstance, BackupInstanceResource, BackupPolicyResource, BackupVaultResource, Page, PatchBackupVaultRequest,
     ValidateForBackupRequest, ValidateForModifyBackupRequest,
 };
 use super::pipeline::{CallContext, HttpResponse, Pipeline, server_delay};
 use super::poller::Operation;
+use super::protection::{self, NotGone};
 
 /// The one api-version the provider speaks to Microsoft.DataProtection.
 ///
@@ -56,7 +60,7 @@ pub struct ArmClient {
     /// serialises this process's instance writes there from then on.
     serial_vaults: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     /// Per-vault lists that answer refresh reads, when they are on ([`ArmClient::with_listings`]).
-    listings: Option<Arc<super::listing::Listings>>,
+    listings: Option<Arc<Listings>>,
 }
 
 /// The first pause before a backup instance write that Azure refused because of another operation is sent
@@ -85,13 +89,15 @@ impl ArmClient {
     /// The same client, answering refresh reads from per-vault lists no older than `max_age`
     /// ([`ArmClient::read_backup_instance`]).
     pub fn with_listings(mut self, max_age: Duration) -> ArmClient {
-        self.listings = Some(Arc::new(super::listing::Listings::new(max_age)));
+        self.listings = Some(Arc::new(Listings::new(max_age)));
         self
     }
 
-    /// The per-vault lists, when they are on.
-    pub(super) fn listings(&self) -> Option<&super::listing::Listings> {
-        self.listings.as_deref()
+    /// Forgets the lists of `vault` before a write to it.
+    fn forget_lists(&self, vault: &BackupVaultId) {
+        if let Some(listings) = &self.listings {
+            listings.forget(vault);
+        }
     }
 
     /// The lock of `vault`'s instance writes, once Azure has refused parallel ones there.
@@ -184,10 +190,48 @@ impl ArmClient {
         let instance: BackupInstanceResource = response.json().map_err(|e| e.context(what()))?;
         // A soft-deleted instance (in a vault with soft delete on) is gone for Terraform: it is kept for undelete,
         // it protects nothing, and waiting for it to go would wait out the retention.
-        if super::protection::is_soft_deleted(&instance) {
+        if protection::is_soft_deleted(&instance) {
             return Ok(None);
         }
         Ok(Some((instance, delay)))
+    }
+
+    /// Reads a backup instance for a refresh: from its vault's list when lists are on and the list holds it, with a
+    /// GET otherwise. `None` when Azure does not have it.
+    pub async fn read_backup_instance(
+        &self,
+        call: &CallContext,
+        id: &BackupInstanceId,
+    ) -> Result<Option<BackupInstanceResource>, ArmError> {
+        if let Some(listings) = &self.listings
+            && let Some(listed) = listings.backup_instance(id, || self.list_backup_instances(call, &id.vault)).await
+        {
+            return Ok(Some(listed));
+        }
+        self.get_backup_instance(call, id).await
+    }
+
+    /// Follows a backup instance until its protection state is `target`, reading it with
+    /// [`ArmClient::get_backup_instance_polled`] ([`protection::wait_for_protection_state`] says how).
+    pub async fn wait_for_protection_state(
+        &self,
+        call: &CallContext,
+        id: &BackupInstanceId,
+        target: &str,
+        first: (BackupInstanceResource, Option<Duration>),
+        seen: impl FnMut(&BackupInstanceResource) + Send,
+    ) -> Result<BackupInstanceResource, ArmError> {
+        let get = || self.get_backup_instance_polled(call, id);
+        protection::wait_for_protection_state(self.pipeline.clock().as_ref(), call, id, target, first, seen, get).await
+    }
+
+    /// After a delete: GETs through `get` until Azure reports the resource gone ([`protection::wait_until_gone`]).
+    pub async fn wait_until_gone<F, Fut>(&self, call: &CallContext, what: &str, get: F) -> Result<(), NotGone>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<Option<Duration>>, ArmError>>,
+    {
+        protection::wait_until_gone(self.pipeline.clock().as_ref(), call, what, get).await
     }
 
     /// PUTs a backup instance. `Ok` means Azure accepted it: from here on the instance may exist.
@@ -293,7 +337,7 @@ impl ArmClient {
     ) -> Result<Vec<BackupInstanceResource>, ArmError> {
         let what = format!("listing the backup instances of {vault}");
         let mut all = self.list_all(call, &format!("{vault}/backupInstances"), &what).await?;
-        all.retain(|instance| !super::protection::is_soft_deleted(instance));
+        all.retain(|instance| !protection::is_soft_deleted(instance));
         Ok(all)
     }
 
@@ -424,6 +468,20 @@ impl ArmClient {
     ) -> Result<Option<BackupPolicyResource>, ArmError> {
         let found = self.get_polled(call, &id.to_string(), &format!("reading backup policy {id}")).await?;
         Ok(found.map(|(policy, _)| policy))
+    }
+
+    /// Reads a backup policy for a refresh, as [`ArmClient::read_backup_instance`] reads instances.
+    pub async fn read_backup_policy(
+        &self,
+        call: &CallContext,
+        id: &BackupPolicyId,
+    ) -> Result<Option<BackupPolicyResource>, ArmError> {
+        if let Some(listings) = &self.listings
+            && let Some(listed) = listings.backup_policy(id, || self.list_backup_policies(call, &id.vault)).await
+        {
+            return Ok(Some(listed));
+        }
+        self.get_backup_policy(call, id).await
     }
 
     /// PUTs a backup policy. Policy calls are synchronous: the answer is the policy as stored.
@@ -765,5 +823,54 @@ mod tests {
         let seen = t.seen.lock().unwrap();
         assert_eq!(seen[0].method, "POST");
         assert!(seen[0].url.contains("/backupInstances/b/validateForModifyBackup?api-version="), "{}", seen[0].url);
+    }
+
+    fn listed_instance(name: &str) -> BackupInstanceId {
+        format!("{VAULT}/backupInstances/{name}").parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn one_list_answers_the_reads_of_a_vault_a_miss_is_read_alone_and_a_write_forgets() {
+        let list = r#"{"value":[{"id":"/subscriptions/s/resourcegroups/r/providers/Microsoft.DataProtection/BackupVaults/v/backupInstances/A","name":"A","properties":{"currentProtectionState":"ProtectionConfigured"}},{"name":"b","properties":{}}]}"#;
+        let h = Harness::new(vec![
+            Scripted::Respond(200, vec![], list),
+            Scripted::Respond(404, vec![], r#"{"error":{"code":"UserErrorGenericResourceNotFound","message":"gone"}}"#),
+            Scripted::Respond(202, vec![("location", format!("https://management.example.test{VAULT}/x"))], ""),
+            Scripted::Respond(200, vec![], list),
+        ]);
+        let call = h.call(Duration::from_secs(60));
+        let seen = h.transport.clone();
+        let client = ArmClient::new(h.pipeline).with_listings(crate::arm::listing::DEFAULT_MAX_AGE);
+        let a = client.read_backup_instance(&call, &listed_instance("a")).await.unwrap().unwrap();
+        assert_eq!(a.name.as_deref(), Some("A"));
+        assert!(client.read_backup_instance(&call, &listed_instance("B")).await.unwrap().is_some());
+        assert!(
+            client.read_backup_instance(&call, &listed_instance("c")).await.unwrap().is_none(),
+            "a miss, then a 404"
+        );
+        let urls: Vec<String> = seen.seen.lock().unwrap().iter().map(|s| s.url.clone()).collect();
+        assert_eq!(urls.len(), 2, "one list, one GET: {urls:?}");
+        assert!(
+            urls[0].contains("/backupInstances?api-version")
+                && urls[1].ends_with("/backupInstances/c?api-version=2025-07-01")
+        );
+        // A write to the vault forgets its list: the next read lists again.
+        let _ = client.begin_delete_backup_instance(&call, &listed_instance("b")).await.unwrap();
+        assert!(client.read_backup_instance(&call, &listed_instance("a")).await.unwrap().is_some());
+        assert_eq!(seen.seen.lock().unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn without_lists_every_read_is_a_get() {
+        let h = Harness::new(vec![
+            Scripted::Respond(200, vec![], r#"{"properties":{}}"#),
+            Scripted::Respond(200, vec![], r#"{"properties":{}}"#),
+        ]);
+        let call = h.call(Duration::from_secs(60));
+        let seen = h.transport.clone();
+        let client = ArmClient::new(h.pipeline);
+        client.read_backup_instance(&call, &listed_instance("a")).await.unwrap().unwrap();
+        client.read_backup_instance(&call, &listed_instance("b")).await.unwrap().unwrap();
+        assert!(seen.seen.lock().unwrap().iter().all(|s| s.url.contains("/backupInstances/")));
     }
 }

@@ -2,20 +2,18 @@
 //! policies) once, and later reads in the same vault are answered from that list while it is fresh. A plan of a
 //! thousand instances then costs a few list pages instead of a thousand GETs that drain ARM's read bucket.
 //!
-//! What the list does not hold is read with a GET (so a stale list never drops an object from state), a list that
-//! fails falls back to GETs, one list per vault is in flight at a time, and every write this process sends to a
-//! vault forgets its lists.
+//! This module keeps the lists; the client reads through them (`ArmClient::read_backup_instance`). What a list does
+//! not hold is read with a GET (so a stale list never drops an object from state), a list that fails falls back to
+//! GETs, one list per vault is in flight at a time, and every write this process sends to a vault forgets its lists.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::client::ArmClient;
 use super::error::ArmError;
 use super::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId};
 use super::models::{BackupInstanceResource, BackupPolicyResource};
-use super::pipeline::CallContext;
 
 /// How long a vault's list answers reads: long enough for one plan's refresh, short enough that a provider process
 /// that lives on (Terraform keeps one per command) reads again.
@@ -43,6 +41,33 @@ impl Listings {
         let key = vault.to_string().to_ascii_lowercase();
         self.instances.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
         self.policies.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+    }
+
+    /// The backup instance `id` from its vault's list, which `list` reads when no fresh one is known. `None` when
+    /// the list does not hold it, or could not be read: the caller reads it with a GET.
+    pub async fn backup_instance<F, Fut>(&self, id: &BackupInstanceId, list: F) -> Option<BackupInstanceResource>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<BackupInstanceResource>, ArmError>>,
+    {
+        from_list(&self.instances, self.max_age, &id.vault, &id.name, || async {
+            let all = list().await?;
+            Ok(all.into_iter().map(|i| (name_of(i.id.as_deref(), i.name.as_deref()), i)).collect())
+        })
+        .await
+    }
+
+    /// The backup policy `id` from its vault's list, as [`Listings::backup_instance`] finds instances.
+    pub async fn backup_policy<F, Fut>(&self, id: &BackupPolicyId, list: F) -> Option<BackupPolicyResource>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<BackupPolicyResource>, ArmError>>,
+    {
+        from_list(&self.policies, self.max_age, &id.vault, &id.name, || async {
+            let all = list().await?;
+            Ok(all.into_iter().map(|p| (name_of(p.id.as_deref(), p.name.as_deref()), p)).collect())
+        })
+        .await
     }
 }
 
@@ -102,58 +127,12 @@ fn name_of(id: Option<&str>, name: Option<&str>) -> String {
     name.map(str::to_owned).or_else(|| id.and_then(|id| id.rsplit('/').next()).map(str::to_owned)).unwrap_or_default()
 }
 
-impl ArmClient {
-    /// Reads a backup instance for a refresh: from its vault's list when lists are on and the list holds it, with a
-    /// GET otherwise. `None` when Azure does not have it.
-    pub async fn read_backup_instance(
-        &self,
-        call: &CallContext,
-        id: &BackupInstanceId,
-    ) -> Result<Option<BackupInstanceResource>, ArmError> {
-        if let Some(listings) = self.listings() {
-            let listed = from_list(&listings.instances, listings.max_age, &id.vault, &id.name, || async {
-                let all = self.list_backup_instances(call, &id.vault).await?;
-                Ok(all.into_iter().map(|i| (name_of(i.id.as_deref(), i.name.as_deref()), i)).collect())
-            })
-            .await;
-            if listed.is_some() {
-                return Ok(listed);
-            }
-        }
-        self.get_backup_instance(call, id).await
-    }
-
-    /// Reads a backup policy for a refresh, as [`ArmClient::read_backup_instance`] reads instances.
-    pub async fn read_backup_policy(
-        &self,
-        call: &CallContext,
-        id: &BackupPolicyId,
-    ) -> Result<Option<BackupPolicyResource>, ArmError> {
-        if let Some(listings) = self.listings() {
-            let listed = from_list(&listings.policies, listings.max_age, &id.vault, &id.name, || async {
-                let all = self.list_backup_policies(call, &id.vault).await?;
-                Ok(all.into_iter().map(|p| (name_of(p.id.as_deref(), p.name.as_deref()), p)).collect())
-            })
-            .await;
-            if listed.is_some() {
-                return Ok(listed);
-            }
-        }
-        self.get_backup_policy(call, id).await
-    }
-
-    /// Forgets the lists of `vault` before a write to it.
-    pub(super) fn forget_lists(&self, vault: &BackupVaultId) {
-        if let Some(listings) = self.listings() {
-            listings.forget(vault);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::pipeline::testing::{Harness, Scripted};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+    use crate::arm::error::ErrorKind;
 
     const VAULT: &str = "/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v";
 
@@ -161,45 +140,33 @@ mod tests {
         format!("{VAULT}/backupInstances/{name}").parse().unwrap()
     }
 
-    #[tokio::test]
-    async fn one_list_answers_the_reads_of_a_vault_a_miss_is_read_alone_and_a_write_forgets() {
-        let list = r#"{"value":[{"id":"/subscriptions/s/resourcegroups/r/providers/Microsoft.DataProtection/BackupVaults/v/backupInstances/A","name":"A","properties":{"currentProtectionState":"ProtectionConfigured"}},{"name":"b","properties":{}}]}"#;
-        let h = Harness::new(vec![
-            Scripted::Respond(200, vec![], list),
-            Scripted::Respond(404, vec![], r#"{"error":{"code":"UserErrorGenericResourceNotFound","message":"gone"}}"#),
-            Scripted::Respond(202, vec![("location", format!("https://management.example.test{VAULT}/x"))], ""),
-            Scripted::Respond(200, vec![], list),
-        ]);
-        let call = h.call(Duration::from_secs(60));
-        let seen = h.transport.clone();
-        let client = ArmClient::new(h.pipeline).with_listings(DEFAULT_MAX_AGE);
-        let a = client.read_backup_instance(&call, &instance("a")).await.unwrap().unwrap();
-        assert_eq!(a.name.as_deref(), Some("A"));
-        assert!(client.read_backup_instance(&call, &instance("B")).await.unwrap().is_some());
-        assert!(client.read_backup_instance(&call, &instance("c")).await.unwrap().is_none(), "a miss, then a 404");
-        let urls: Vec<String> = seen.seen.lock().unwrap().iter().map(|s| s.url.clone()).collect();
-        assert_eq!(urls.len(), 2, "one list, one GET: {urls:?}");
-        assert!(
-            urls[0].contains("/backupInstances?api-version")
-                && urls[1].ends_with("/backupInstances/c?api-version=2025-07-01")
-        );
-        // A write to the vault forgets its list: the next read lists again.
-        let _ = client.begin_delete_backup_instance(&call, &instance("b")).await.unwrap();
-        assert!(client.read_backup_instance(&call, &instance("a")).await.unwrap().is_some());
-        assert_eq!(seen.seen.lock().unwrap().len(), 4);
+    fn listed(id: Option<&str>, name: Option<&str>) -> BackupInstanceResource {
+        BackupInstanceResource { id: id.map(str::to_owned), name: name.map(str::to_owned), ..Default::default() }
     }
 
     #[tokio::test]
-    async fn without_lists_every_read_is_a_get() {
-        let h = Harness::new(vec![
-            Scripted::Respond(200, vec![], r#"{"properties":{}}"#),
-            Scripted::Respond(200, vec![], r#"{"properties":{}}"#),
-        ]);
-        let call = h.call(Duration::from_secs(60));
-        let seen = h.transport.clone();
-        let client = ArmClient::new(h.pipeline);
-        client.read_backup_instance(&call, &instance("a")).await.unwrap().unwrap();
-        client.read_backup_instance(&call, &instance("b")).await.unwrap().unwrap();
-        assert!(seen.seen.lock().unwrap().iter().all(|s| s.url.contains("/backupInstances/")));
+    async fn one_list_answers_a_vault_by_name_or_id_until_a_write_forgets_it() {
+        let listings = Listings::new(DEFAULT_MAX_AGE);
+        let lists = AtomicUsize::new(0);
+        let list = || async {
+            lists.fetch_add(1, Ordering::SeqCst);
+            Ok(vec![listed(Some(&format!("{VAULT}/backupInstances/A")), None), listed(None, Some("b"))])
+        };
+        assert!(listings.backup_instance(&instance("a"), list).await.is_some(), "named by its ID's last segment");
+        assert!(listings.backup_instance(&instance("B"), list).await.is_some(), "named by its name, any case");
+        assert!(listings.backup_instance(&instance("c"), list).await.is_none(), "not in the list");
+        assert_eq!(lists.load(Ordering::SeqCst), 1);
+        listings.forget(&instance("a").vault);
+        assert!(listings.backup_instance(&instance("a"), list).await.is_some());
+        assert_eq!(lists.load(Ordering::SeqCst), 2, "a forgotten vault is listed again");
+    }
+
+    #[tokio::test]
+    async fn a_list_that_fails_answers_nothing_and_the_next_read_lists_again() {
+        let listings = Listings::new(DEFAULT_MAX_AGE);
+        let failing = || async { Err(ArmError::new(ErrorKind::Transport, "no answer")) };
+        assert!(listings.backup_instance(&instance("a"), failing).await.is_none());
+        let working = || async { Ok(vec![listed(None, Some("a"))]) };
+        assert!(listings.backup_instance(&instance("a"), working).await.is_some());
     }
 }

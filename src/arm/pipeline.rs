@@ -13,6 +13,7 @@ use url::Url;
 
 use super::auth::{AccessToken, TokenSource};
 use super::error::{ArmError, ErrorKind};
+use super::registration::{Registrations, missing_registration};
 
 /// A request as the transport sends it.
 #[derive(Clone, Debug)]
@@ -279,21 +280,9 @@ pub struct Pipeline {
     endpoint: Url,
     user_agent: HeaderValue,
     retry: RetryOptions,
-    /// Whether a subscription that is not registered for Microsoft.DataProtection gets registered.
-    register_providers: bool,
-    /// The `subscription/namespace` pairs (lower case) this pipeline registered or saw registered. The lock is
-    /// held during a registration, so that concurrent requests wait for the one registration.
-    registered: tokio::sync::Mutex<std::collections::HashSet<String>>,
+    /// Microsoft.DataProtection registrations in subscriptions that are not registered for it.
+    registrations: Registrations,
 }
-
-/// The namespace the provider registers when a subscription has not been registered for it.
-pub const DATA_PROTECTION_NAMESPACE: &str = "Microsoft.DataProtection";
-
-/// The api-version of ARM's resource provider operations (`/subscriptions/{s}/providers/{namespace}`).
-const PROVIDERS_API_VERSION: &str = "2021-04-01";
-
-/// How long to wait between reads of a registration's state when ARM asks for no delay.
-const REGISTRATION_POLL: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -313,22 +302,13 @@ impl Pipeline {
     ) -> Pipeline {
         let user_agent = HeaderValue::from_str(user_agent)
             .unwrap_or_else(|_| HeaderValue::from_static("terraform-provider-dataprotection"));
-        Pipeline {
-            transport,
-            clock,
-            tokens,
-            endpoint,
-            user_agent,
-            retry,
-            register_providers: true,
-            registered: tokio::sync::Mutex::default(),
-        }
+        Pipeline { transport, clock, tokens, endpoint, user_agent, retry, registrations: Registrations::new(true) }
     }
 
     /// Whether to register Microsoft.DataProtection in a subscription that answers 409
     /// `MissingSubscriptionRegistration` (on by default; `skip_provider_registration` turns it off).
     pub fn with_provider_registration(mut self, enabled: bool) -> Pipeline {
-        self.register_providers = enabled;
+        self.registrations.enable(enabled);
         self
     }
 
@@ -367,12 +347,12 @@ impl Pipeline {
     /// Sends a request with retries and returns the final response, whatever its status. Errors are for
     /// requests that got no usable answer: refused URLs, tokens, transport failures, deadlines and stops.
     ///
-    /// Each try runs the same steps: sign in ([`Pipeline::sign_in`]), headers ([`Pipeline::headers`]), the transport
-    /// within the try's budget, with logging ([`Pipeline::attempt`]), then what to do with the answer
-    /// ([`Pipeline::decide`]): return it, renew the token, wait out throttling, or back off and retry.
+    /// Each try runs the same steps: sign in (`sign_in`), headers (`headers`), the transport within the try's budget,
+    /// with logging (`attempt`), then what to do with the answer (`decide`): return it, renew the token, wait out
+    /// throttling, or back off and retry.
     ///
     /// A 409 `MissingSubscriptionRegistration` for Microsoft.DataProtection registers the namespace in the
-    /// subscription ([`Pipeline::register`]) and tries again, unless registration is turned off.
+    /// subscription ([`registration`](super::registration)) and tries again, unless registration is turned off.
     pub async fn send(
         &self,
         call: &CallContext,
@@ -380,7 +360,7 @@ impl Pipeline {
         url: Url,
         body: Option<Bytes>,
     ) -> Result<HttpResponse, ArmError> {
-        self.send_with(call, method, url, body, self.register_providers).await
+        self.send_with(call, method, url, body, self.registrations.enabled()).await
     }
 
     async fn send_with(
@@ -413,74 +393,28 @@ impl Pipeline {
     }
 
     /// Registers Microsoft.DataProtection in `subscription` and waits until ARM reports it `Registered`, within the
-    /// call's deadline. Concurrent calls wait for one registration. A registration that cannot be started (the
-    /// principal may not register providers) or that outlasts the deadline is an error that says what to do.
+    /// call's deadline (the requests and answers are the [`registration`](super::registration) module's).
+    /// Concurrent calls wait for one registration. A registration that cannot be started (the principal may not
+    /// register providers) or that outlasts the deadline is an error that says what to do.
     async fn register(&self, call: &CallContext, subscription: &str) -> Result<(), ArmError> {
-        let namespace = DATA_PROTECTION_NAMESPACE;
-        let key = format!("{subscription}/{namespace}").to_ascii_lowercase();
-        let mut registered = self.registered.lock().await;
-        if registered.contains(&key) {
+        let Some(mut registration) = self.registrations.start(&self.endpoint, subscription).await? else {
             return Ok(());
-        }
-        let provider =
-            self.endpoint.join(&format!("subscriptions/{subscription}/providers/{namespace}")).map_err(|_| {
-                ArmError::new(ErrorKind::InvalidResponse, format!("{subscription:?} is not a subscription ID"))
-            })?;
-        let mut register = provider.clone();
-        register
-            .path_segments_mut()
-            .map_err(|()| ArmError::new(ErrorKind::InvalidResponse, "bad URL"))?
-            .push("register");
-        let with_version = |mut url: Url| {
-            url.set_query(Some(&format!("api-version={PROVIDERS_API_VERSION}")));
-            url
         };
-        tracing::info!(
-            subscription,
-            namespace,
-            "the subscription is not registered for {namespace}; registering it (skip_provider_registration = true \
-             turns this off)"
-        );
-        let failed = |error: ArmError| registration_failed(error, subscription);
-        let mut response = self
-            .send_with(call, Method::POST, with_version(register), None, false)
-            .await?
-            .error_for_status()
-            .map_err(failed)?;
+        let (mut method, mut url) = (Method::POST, registration.register_url());
         loop {
-            let state = response
-                .json::<serde_json::Value>()
-                .ok()
-                .and_then(|body| body.get("registrationState").and_then(|s| s.as_str()).map(str::to_owned))
-                .unwrap_or_default();
-            if state.eq_ignore_ascii_case("Registered") {
-                tracing::info!(subscription, namespace, "registered");
-                registered.insert(key);
-                return Ok(());
-            }
-            let delay = server_delay(&response.headers, self.clock.wall()).unwrap_or(REGISTRATION_POLL);
-            if self.clock.now() + delay > call.deadline {
-                let mut error = ArmError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "the subscription {subscription} was being registered for {namespace} (state {state:?}) when \
-                         the {} ran out",
-                        call.timeout_label
-                    ),
-                );
-                error.recommended_actions.push(format!(
-                    "The registration goes on in Azure: run terraform again in a few minutes, or watch it with `az \
-                     provider show --namespace {namespace} --subscription {subscription}`."
-                ));
-                return Err(error);
-            }
-            tracing::debug!(subscription, namespace, state = state.as_str(), "waiting for the registration");
-            self.pause(call, delay, &Method::GET, &provider).await?;
-            response = self
-                .send_with(call, Method::GET, with_version(provider.clone()), None, false)
+            let response = self
+                .send_with(call, method, url, None, false)
                 .await?
                 .error_for_status()
-                .map_err(failed)?;
+                .map_err(|error| registration.failed(error))?;
+            let asked = server_delay(&response.headers, self.clock.wall());
+            let now = self.clock.now();
+            let Some(delay) = registration.answer(&response.body, asked, now, call.deadline, &call.timeout_label)?
+            else {
+                return Ok(());
+            };
+            self.pause(call, delay, &Method::GET, registration.provider()).await?;
+            (method, url) = (Method::GET, registration.read_url());
         }
     }
 
@@ -616,7 +550,7 @@ impl Pipeline {
                 }
                 if status == StatusCode::CONFLICT
                     && tries.may_register
-                    && let Some(subscription) = missing_registration(&response, url)
+                    && let Some(subscription) = missing_registration(&response.body, url)
                 {
                     tries.may_register = false;
                     return Ok(Next::Register(subscription));
@@ -689,44 +623,6 @@ enum Next {
     Wait(Duration),
     /// Register Microsoft.DataProtection in this subscription, then try again.
     Register(String),
-}
-
-/// The subscription of `url` when `response` is ARM's 409 `MissingSubscriptionRegistration` for
-/// Microsoft.DataProtection (the namespace is named in the error's details or message).
-fn missing_registration(response: &HttpResponse, url: &Url) -> Option<String> {
-    let body: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
-    let error = body.get("error").unwrap_or(&body);
-    let code = error.get("code").and_then(|c| c.as_str())?;
-    if !code.eq_ignore_ascii_case("MissingSubscriptionRegistration") {
-        return None;
-    }
-    let names_it = |value: Option<&serde_json::Value>| {
-        value
-            .and_then(|v| v.as_str())
-            .is_some_and(|text| text.to_ascii_lowercase().contains(&DATA_PROTECTION_NAMESPACE.to_ascii_lowercase()))
-    };
-    let details = error.get("details").and_then(|d| d.as_array()).map(Vec::as_slice).unwrap_or_default();
-    let about_us = names_it(error.get("message")) || details.iter().any(|d| names_it(d.get("target")));
-    let mut segments = url.path_segments()?;
-    let subscription = match (segments.next(), segments.next()) {
-        (Some(first), Some(id)) if first.eq_ignore_ascii_case("subscriptions") && !id.is_empty() => id.to_owned(),
-        _ => return None,
-    };
-    about_us.then_some(subscription)
-}
-
-/// A registration Azure refused: its error, and how to register by hand.
-fn registration_failed(mut error: ArmError, subscription: &str) -> ArmError {
-    let namespace = DATA_PROTECTION_NAMESPACE;
-    error.message = format!(
-        "the subscription {subscription} is not registered for {namespace}, and registering it failed: {}",
-        error.message
-    );
-    error.recommended_actions.push(format!(
-        "Register it once with a principal allowed to (`{namespace}/register/action`, part of Contributor): `az \
-         provider register --namespace {namespace} --subscription {subscription}`."
-    ));
-    error
 }
 
 /// 408, 500, 502, 503 and 504 are worth another try; other statuses are the answer.

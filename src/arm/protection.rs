@@ -4,11 +4,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::client::ArmClient;
 use super::error::{ArmError, ErrorKind};
 use super::ids::BackupInstanceId;
 use super::models::BackupInstanceResource;
-use super::pipeline::CallContext;
+use super::pipeline::{CallContext, Clock};
 use super::poller::{PollSchedule, Wake, wait_for_next_poll};
 
 /// Protection is configured and backups run.
@@ -69,7 +68,7 @@ pub fn protection_error(instance: &BackupInstanceResource, state: &str) -> ArmEr
     error
 }
 
-/// Why [`ArmClient::wait_until_gone`] did not see the resource disappear.
+/// Why [`wait_until_gone`] did not see the resource disappear.
 #[derive(Debug)]
 pub enum NotGone {
     /// A GET failed: whether the resource is gone is not known.
@@ -87,96 +86,103 @@ impl NotGone {
     }
 }
 
-impl ArmClient {
-    /// Follows a backup instance (first read: `instance`, with the delay it asked for) until its protection state
-    /// is `target`, honouring the delays Azure asks for, the call's deadline and Terraform's stop. `seen` is called
-    /// with every read, so that the caller's state stays right to save even when this fails. Pending states are
-    /// waited out; any other state is Azure's error.
-    pub async fn wait_for_protection_state(
-        &self,
-        call: &CallContext,
-        id: &BackupInstanceId,
-        target: &str,
-        (mut instance, mut delay): (BackupInstanceResource, Option<Duration>),
-        mut seen: impl FnMut(&BackupInstanceResource) + Send,
-    ) -> Result<BackupInstanceResource, ArmError> {
-        let what = || format!("waiting for backup instance {id}");
-        let clock = self.pipeline().clock();
-        let mut reads = 0;
-        loop {
-            seen(&instance);
-            let current = current_state(&instance);
-            match current.as_deref() {
-                Some(s) if s.eq_ignore_ascii_case(target) => return Ok(instance),
-                None => {}
-                Some(s) if is_one_of(s, PENDING) => {}
-                Some(s) => return Err(protection_error(&instance, s).context(what())),
-            }
-            let next_poll = clock.now() + delay.unwrap_or_else(|| PollSchedule::Write.delay(reads));
-            reads += 1;
-            let stopped = || {
-                ArmError::new(
-                    ErrorKind::Stopped,
-                    "Terraform asked the provider to stop while protection was being configured",
-                )
-                .context(what())
-            };
-            if wait_for_next_poll(clock.as_ref(), call, next_poll, stopped).await? == Wake::Deadline {
-                let mut e = ArmError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "the backup instance was still {} when the {} ran out",
-                        current.as_deref().unwrap_or("without a protection state"),
-                        call.timeout_label
-                    ),
-                )
-                .context(what());
-                e.recommended_actions.push(
-                    "Protection is still being configured in Azure. Run terraform again later to pick up the result, \
-                     or raise the timeout in the timeouts block."
-                        .to_owned(),
-                );
-                return Err(e);
-            }
-            (instance, delay) = self.get_backup_instance_polled(call, id).await?.ok_or_else(|| {
-                ArmError::new(
-                    ErrorKind::InvalidResponse,
-                    "the backup instance disappeared while protection was being configured",
-                )
-                .context(what())
-            })?;
+/// Follows a backup instance (first read: `instance`, with the delay it asked for) until its protection state is
+/// `target`, reading it again with `get` (the instance with the delay it asks for, `None` when it is gone),
+/// honouring the delays Azure asks for, the call's deadline and Terraform's stop. `seen` is called with every read,
+/// so that the caller's state stays right to save even when this fails. Pending states are waited out; any other
+/// state is Azure's error.
+pub async fn wait_for_protection_state<F, Fut>(
+    clock: &dyn Clock,
+    call: &CallContext,
+    id: &BackupInstanceId,
+    target: &str,
+    (mut instance, mut delay): (BackupInstanceResource, Option<Duration>),
+    mut seen: impl FnMut(&BackupInstanceResource) + Send,
+    mut get: F,
+) -> Result<BackupInstanceResource, ArmError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<(BackupInstanceResource, Option<Duration>)>, ArmError>>,
+{
+    let what = || format!("waiting for backup instance {id}");
+    let mut reads = 0;
+    loop {
+        seen(&instance);
+        let current = current_state(&instance);
+        match current.as_deref() {
+            Some(s) if s.eq_ignore_ascii_case(target) => return Ok(instance),
+            None => {}
+            Some(s) if is_one_of(s, PENDING) => {}
+            Some(s) => return Err(protection_error(&instance, s).context(what())),
         }
+        let next_poll = clock.now() + delay.unwrap_or_else(|| PollSchedule::Write.delay(reads));
+        reads += 1;
+        let stopped = || {
+            ArmError::new(
+                ErrorKind::Stopped,
+                "Terraform asked the provider to stop while protection was being configured",
+            )
+            .context(what())
+        };
+        if wait_for_next_poll(clock, call, next_poll, stopped).await? == Wake::Deadline {
+            let mut e = ArmError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the backup instance was still {} when the {} ran out",
+                    current.as_deref().unwrap_or("without a protection state"),
+                    call.timeout_label
+                ),
+            )
+            .context(what());
+            e.recommended_actions.push(
+                "Protection is still being configured in Azure. Run terraform again later to pick up the result, \
+                     or raise the timeout in the timeouts block."
+                    .to_owned(),
+            );
+            return Err(e);
+        }
+        (instance, delay) = get().await?.ok_or_else(|| {
+            ArmError::new(
+                ErrorKind::InvalidResponse,
+                "the backup instance disappeared while protection was being configured",
+            )
+            .context(what())
+        })?;
     }
+}
 
-    /// After a delete: GETs (through `get`, which answers the delay Azure asks for, or `None` once the resource
-    /// is gone) until Azure reports 404, honouring the delays, the call's deadline and Terraform's stop.
-    pub async fn wait_until_gone<F, Fut>(&self, call: &CallContext, what: &str, mut get: F) -> Result<(), NotGone>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<Option<Option<Duration>>, ArmError>>,
-    {
-        let clock = self.pipeline().clock();
-        let mut reads = 0;
-        loop {
-            let Some(delay) = get().await.map_err(NotGone::Unreadable)? else { return Ok(()) };
-            let next_poll = clock.now() + delay.unwrap_or_else(|| PollSchedule::Write.delay(reads));
-            reads += 1;
-            let stopped =
-                || ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(what.to_owned());
-            match wait_for_next_poll(clock.as_ref(), call, next_poll, stopped).await.map_err(NotGone::StillThere)? {
-                Wake::Due => {}
-                Wake::Deadline => {
-                    return Err(NotGone::StillThere(
-                        ArmError::new(
-                            ErrorKind::Timeout,
-                            format!(
-                                "Azure finished the delete, but the resource still existed when the {} ran out",
-                                call.timeout_label
-                            ),
-                        )
-                        .context(what.to_owned()),
-                    ));
-                }
+/// After a delete: GETs (through `get`, which answers the delay Azure asks for, or `None` once the resource is
+/// gone) until Azure reports 404, honouring the delays, the call's deadline and Terraform's stop.
+pub async fn wait_until_gone<F, Fut>(
+    clock: &dyn Clock,
+    call: &CallContext,
+    what: &str,
+    mut get: F,
+) -> Result<(), NotGone>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<Option<Duration>>, ArmError>>,
+{
+    let mut reads = 0;
+    loop {
+        let Some(delay) = get().await.map_err(NotGone::Unreadable)? else { return Ok(()) };
+        let next_poll = clock.now() + delay.unwrap_or_else(|| PollSchedule::Write.delay(reads));
+        reads += 1;
+        let stopped =
+            || ArmError::new(ErrorKind::Stopped, "Terraform asked the provider to stop").context(what.to_owned());
+        match wait_for_next_poll(clock, call, next_poll, stopped).await.map_err(NotGone::StillThere)? {
+            Wake::Due => {}
+            Wake::Deadline => {
+                return Err(NotGone::StillThere(
+                    ArmError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "Azure finished the delete, but the resource still existed when the {} ran out",
+                            call.timeout_label
+                        ),
+                    )
+                    .context(what.to_owned()),
+                ));
             }
         }
     }
@@ -184,10 +190,11 @@ impl ArmClient {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
 
     use super::*;
-    use crate::arm::pipeline::testing::{Harness, Scripted};
+    use crate::arm::pipeline::testing::TestClock;
 
     const ID: &str =
         "/subscriptions/s/resourceGroups/r/providers/Microsoft.DataProtection/backupVaults/v/backupInstances/b";
@@ -198,49 +205,59 @@ mod tests {
         instance
     }
 
-    fn pending_body() -> &'static str {
-        r#"{"properties":{"currentProtectionState":"ConfiguringProtection","objectType":"BackupInstance","dataSourceInfo":{"resourceID":"/d"},"policyInfo":{"policyId":"/p"}}}"#
+    fn call(clock: &TestClock) -> CallContext {
+        CallContext::new(clock.now(), Duration::from_secs(60), "read timeout (5m)", Default::default())
+    }
+
+    /// Answers the reads of a wait from `reads`, in order.
+    fn reads(
+        reads: Vec<(&str, Option<Duration>)>,
+    ) -> impl FnMut() -> std::future::Ready<Result<Option<(BackupInstanceResource, Option<Duration>)>, ArmError>> {
+        let reads =
+            Mutex::new(reads.into_iter().map(|(state, delay)| (instance(state), delay)).collect::<VecDeque<_>>());
+        move || std::future::ready(Ok(Some(reads.lock().unwrap().pop_front().expect("the test ran out of reads"))))
     }
 
     #[tokio::test]
     async fn pending_protection_is_waited_out_as_azure_asks() {
-        let done = r#"{"properties":{"currentProtectionState":"ProtectionConfigured","objectType":"BackupInstance","dataSourceInfo":{"resourceID":"/d"},"policyInfo":{"policyId":"/p"}}}"#;
-        let h = Harness::new(vec![Scripted::Respond(200, vec![], done)]);
-        let call = h.call(Duration::from_secs(60));
-        let clock = h.clock.clone();
-        let client = ArmClient::new(h.pipeline.clone());
-        let mut reads = Vec::new();
+        let clock = TestClock::new();
+        let call = call(&clock);
+        let mut seen = Vec::new();
         let first = (instance("ConfiguringProtection"), Some(Duration::from_secs(30)));
-        let seen = |i: &BackupInstanceResource| reads.push(current_state(i).unwrap_or_default());
-        let found = client.wait_for_protection_state(&call, &ID.parse().unwrap(), CONFIGURED, first, seen).await;
+        let record = |i: &BackupInstanceResource| seen.push(current_state(i).unwrap_or_default());
+        let get = reads(vec![("ProtectionConfigured", None)]);
+        let found =
+            wait_for_protection_state(&clock, &call, &ID.parse().unwrap(), CONFIGURED, first, record, get).await;
         assert_eq!(current_state(&found.unwrap()).as_deref(), Some(CONFIGURED));
-        assert_eq!(reads, vec!["ConfiguringProtection", "ProtectionConfigured"]);
+        assert_eq!(seen, vec!["ConfiguringProtection", "ProtectionConfigured"]);
         assert_eq!(clock.elapsed(), Duration::from_secs(30), "one poll, when Azure asked for it");
     }
 
     #[tokio::test]
     async fn a_wait_that_outlives_the_timeout_ends_at_the_deadline_and_names_it() {
-        let h = Harness::new(vec![Scripted::Respond(200, vec![("retry-after", "40".into())], pending_body())]);
-        let call = h.call(Duration::from_secs(60));
-        let client = ArmClient::new(Arc::clone(&h.pipeline));
+        let clock = TestClock::new();
+        let call = call(&clock);
         let first = (instance("ConfiguringProtection"), Some(Duration::from_secs(40)));
-        let error =
-            client.wait_for_protection_state(&call, &ID.parse().unwrap(), CONFIGURED, first, |_| {}).await.unwrap_err();
+        let get = reads(vec![("ConfiguringProtection", Some(Duration::from_secs(40)))]);
+        let error = wait_for_protection_state(&clock, &call, &ID.parse().unwrap(), CONFIGURED, first, |_| {}, get)
+            .await
+            .unwrap_err();
         assert_eq!(error.kind, ErrorKind::Timeout);
         assert!(error.message.contains("ConfiguringProtection when the read timeout (5m) ran out"), "{error}");
-        assert_eq!(h.clock.elapsed(), Duration::from_secs(60), "not at the last poll (40 s), at the deadline");
+        assert_eq!(clock.elapsed(), Duration::from_secs(60), "not at the last poll (40 s), at the deadline");
     }
 
     #[tokio::test]
     async fn a_failed_state_is_azures_error_at_once() {
-        let h = Harness::new(vec![]);
-        let call = h.call(Duration::from_secs(60));
-        let client = ArmClient::new(h.pipeline.clone());
+        let clock = TestClock::new();
+        let call = call(&clock);
         let first = (instance("ProtectionError"), None);
         let error =
-            client.wait_for_protection_state(&call, &ID.parse().unwrap(), CONFIGURED, first, |_| {}).await.unwrap_err();
+            wait_for_protection_state(&clock, &call, &ID.parse().unwrap(), CONFIGURED, first, |_| {}, reads(vec![]))
+                .await
+                .unwrap_err();
         assert_eq!(error.kind, ErrorKind::ProtectionFailed);
         assert!(error.details.contains(&"Protection state: ProtectionError".to_owned()), "{error:?}");
-        assert_eq!(h.clock.elapsed(), Duration::ZERO);
+        assert_eq!(clock.elapsed(), Duration::ZERO);
     }
 }

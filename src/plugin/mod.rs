@@ -18,7 +18,7 @@
 //!
 //! Layout: [`handshake`] (environment, socket folder, handshake line), [`tls`] (server certificate, pinned
 //! client certificate), [`server`] (socket, TLS accept loop, gRPC), [`service`] (tfplugin6 RPCs over the
-//! [`provider`] traits), [`go_plugin`] (controller, stdio, broker, health), [`codec`] (values on the wire),
+//! [`interface`] traits), [`go_plugin`] (controller, stdio, broker, health), [`codec`] (values on the wire),
 //! [`convert`] (schemas and diagnostics to protocol messages), [`logging`] (hclog lines on stderr).
 
 pub mod codec;

@@ -221,8 +221,8 @@ impl Inner {
         Ok((&registered.item, registered.compiled(|d| d.schema())))
     }
 
-    fn get_metadata(&self) -> pb::get_metadata::Response {
-        pb::get_metadata::Response {
+    fn get_metadata(&self) -> Result<pb::get_metadata::Response, pb::Diagnostic> {
+        Ok(pb::get_metadata::Response {
             server_capabilities: Some(server_capabilities()),
             diagnostics: Vec::new(),
             data_sources: self
@@ -237,11 +237,11 @@ impl Inner {
                 .collect(),
             functions: Vec::new(),
             ephemeral_resources: Vec::new(),
-        }
+        })
     }
 
-    fn get_provider_schema(&self) -> pb::get_provider_schema::Response {
-        self.full_schema.get_or_init(|| self.build_provider_schema()).clone()
+    fn get_provider_schema(&self) -> Result<pb::get_provider_schema::Response, pb::Diagnostic> {
+        Ok(self.full_schema.get_or_init(|| self.build_provider_schema()).clone())
     }
 
     fn build_provider_schema(&self) -> pb::get_provider_schema::Response {
@@ -280,31 +280,33 @@ impl Inner {
         }
     }
 
-    fn validate_provider_config(&self, request: pb::validate_provider_config::Request) -> Vec<pb::Diagnostic> {
-        let compiled = self.provider_schema();
-        match decode(request.config.as_ref(), &compiled.ty, "provider configuration") {
-            Ok(config) => diagnostics_to_proto(&self.provider.validate(&config)),
-            Err(d) => vec![d],
-        }
+    fn validate_provider_config(
+        &self,
+        request: pb::validate_provider_config::Request,
+    ) -> Result<pb::validate_provider_config::Response, pb::Diagnostic> {
+        let config = decode(request.config.as_ref(), &self.provider_schema().ty, "provider configuration")?;
+        Ok(pb::validate_provider_config::Response {
+            diagnostics: diagnostics_to_proto(&self.provider.validate(&config)),
+        })
     }
 
-    fn validate_resource_config(&self, request: pb::validate_resource_config::Request) -> Vec<pb::Diagnostic> {
-        let result = self.resource(&request.type_name).and_then(|(resource, compiled)| {
-            let config = decode(request.config.as_ref(), &compiled.ty, "resource configuration")?;
-            Ok(diagnostics_to_proto(&resource.validate(&config)))
-        });
-        result.unwrap_or_else(|d| vec![d])
+    fn validate_resource_config(
+        &self,
+        request: pb::validate_resource_config::Request,
+    ) -> Result<pb::validate_resource_config::Response, pb::Diagnostic> {
+        let (resource, compiled) = self.resource(&request.type_name)?;
+        let config = decode(request.config.as_ref(), &compiled.ty, "resource configuration")?;
+        Ok(pb::validate_resource_config::Response { diagnostics: diagnostics_to_proto(&resource.validate(&config)) })
     }
 
     fn validate_data_resource_config(
         &self,
         request: pb::validate_data_resource_config::Request,
-    ) -> Vec<pb::Diagnostic> {
-        let result = self.data_source(&request.type_name).and_then(|(data_source, compiled)| {
-            let config = decode(request.config.as_ref(), &compiled.ty, "data source configuration")?;
-            Ok(diagnostics_to_proto(&data_source.validate(&config)))
-        });
-        result.unwrap_or_else(|d| vec![d])
+    ) -> Result<pb::validate_data_resource_config::Response, pb::Diagnostic> {
+        let (data_source, compiled) = self.data_source(&request.type_name)?;
+        let config = decode(request.config.as_ref(), &compiled.ty, "data source configuration")?;
+        let diagnostics = diagnostics_to_proto(&data_source.validate(&config));
+        Ok(pb::validate_data_resource_config::Response { diagnostics })
     }
 
     fn upgrade_resource_state(
@@ -376,37 +378,26 @@ impl Inner {
         }
     }
 
-    async fn configure_provider(&self, request: pb::configure_provider::Request) -> Vec<pb::Diagnostic> {
-        let compiled = self.provider_schema();
-        let config = match decode(request.config.as_ref(), &compiled.ty, "provider configuration") {
-            Ok(config) => config,
-            Err(d) => return vec![d],
-        };
+    async fn configure_provider(
+        &self,
+        request: pb::configure_provider::Request,
+    ) -> Result<pb::configure_provider::Response, pb::Diagnostic> {
+        let config = decode(request.config.as_ref(), &self.provider_schema().ty, "provider configuration")?;
         let request = ConfigureRequest { terraform_version: request.terraform_version, config };
-        diagnostics_to_proto(&self.provider.configure(&self.plan_time_context(), request).await)
+        let diagnostics = diagnostics_to_proto(&self.provider.configure(&self.plan_time_context(), request).await);
+        Ok(pb::configure_provider::Response { diagnostics })
     }
 
-    async fn read_resource(&self, request: pb::read_resource::Request) -> pb::read_resource::Response {
-        // On any failure the state goes back unchanged: an empty new_state would tell Terraform the object is gone.
-        let unchanged = |diagnostics| pb::read_resource::Response {
-            new_state: request.current_state.clone(),
-            diagnostics,
-            private: request.private.clone(),
-            deferred: None,
-            new_identity: None,
-        };
-        let (resource, compiled) = match self.resource(&request.type_name) {
-            Ok(found) => found,
-            Err(d) => return unchanged(vec![d]),
-        };
-        let current_state = match decode(request.current_state.as_ref(), &compiled.ty, "current state") {
-            Ok(v) => v,
-            Err(d) => return unchanged(vec![d]),
-        };
+    async fn read_resource(
+        &self,
+        request: pb::read_resource::Request,
+    ) -> Result<pb::read_resource::Response, pb::Diagnostic> {
+        let (resource, compiled) = self.resource(&request.type_name)?;
+        let current_state = decode(request.current_state.as_ref(), &compiled.ty, "current state")?;
         let read = ReadRequest { current_state, private: request.private.clone() };
         let response = resource.read(&self.plan_time_context(), read).await;
         let mut diagnostics = diagnostics_to_proto(&response.diagnostics);
-        match compiled.encode_state(response.new_state, "refreshed state") {
+        Ok(match compiled.encode_state(response.new_state, "refreshed state") {
             Ok(new_state) => pb::read_resource::Response {
                 new_state: Some(new_state),
                 diagnostics,
@@ -416,9 +407,11 @@ impl Inner {
             },
             Err(d) => {
                 diagnostics.push(d);
-                unchanged(diagnostics)
+                let mut unchanged = read_unchanged(&request);
+                unchanged.diagnostics = diagnostics;
+                unchanged
             }
-        }
+        })
     }
 
     async fn plan_resource_change(
@@ -523,6 +516,16 @@ impl Inner {
     }
 }
 
+/// The answer to a ReadResource that failed: the state goes back unchanged, since an empty `new_state` would tell
+/// Terraform the object is gone.
+fn read_unchanged(request: &pb::read_resource::Request) -> pb::read_resource::Response {
+    pb::read_resource::Response {
+        new_state: request.current_state.clone(),
+        private: request.private.clone(),
+        ..Default::default()
+    }
+}
+
 fn no_ephemeral_resources(type_name: &str) -> Vec<pb::Diagnostic> {
     vec![error(
         "Unknown ephemeral resource type",
@@ -539,14 +542,46 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-/// Runs `work` for one RPC: logs it, and turns a panic into an error diagnostic (given to `on_panic`) so that
-/// a provider bug fails one operation instead of killing the process.
-async fn guarded<T>(
+/// The answer of an RPC that carries diagnostics, so that a failed RPC can answer with them.
+trait Answer {
+    /// The answer's diagnostics.
+    fn diagnostics(&mut self) -> &mut Vec<pb::Diagnostic>;
+}
+
+macro_rules! answers_with_diagnostics {
+    ($($rpc:ident),* $(,)?) => {
+        $(impl Answer for pb::$rpc::Response {
+            fn diagnostics(&mut self) -> &mut Vec<pb::Diagnostic> {
+                &mut self.diagnostics
+            }
+        })*
+    };
+}
+
+answers_with_diagnostics!(
+    get_metadata,
+    get_provider_schema,
+    validate_provider_config,
+    validate_resource_config,
+    validate_data_resource_config,
+    upgrade_resource_state,
+    configure_provider,
+    read_resource,
+    plan_resource_change,
+    apply_resource_change,
+    import_resource_state,
+    read_data_source,
+);
+
+/// Runs `work`, one RPC's decoding, call of the provider and encoding: logs it, and when it fails before it has an
+/// answer, or panics, answers with `fallback` carrying the error diagnostic. A panic becomes a diagnostic without a
+/// backtrace, so that a provider bug fails one operation instead of killing the process.
+async fn answer<A: Answer>(
     rpc: &'static str,
     type_name: &str,
-    work: impl Future<Output = T>,
-    on_panic: impl FnOnce(Vec<pb::Diagnostic>) -> T,
-) -> T {
+    mut fallback: A,
+    work: impl Future<Output = Result<A, pb::Diagnostic>>,
+) -> Rpc<A> {
     let span = tracing::debug_span!("rpc", rpc, type_name = %type_name);
     let started = Instant::now();
     let outcome = async {
@@ -563,16 +598,22 @@ async fn guarded<T>(
     }
     .instrument(span)
     .await;
-    outcome.unwrap_or_else(|message| {
-        let subject = if type_name.is_empty() { String::new() } else { format!(" for {type_name}") };
-        on_panic(vec![error(
-            format!("Provider bug: {rpc} failed unexpectedly"),
-            format!(
-                "The provider hit an internal error while handling {rpc}{subject}: {message}. This is a bug in \
-                 the provider; please report it. The provider is still running."
-            ),
-        )])
-    })
+    let failure = match outcome {
+        Ok(Ok(answer)) => return Ok(Response::new(answer)),
+        Ok(Err(diagnostic)) => diagnostic,
+        Err(message) => {
+            let subject = if type_name.is_empty() { String::new() } else { format!(" for {type_name}") };
+            error(
+                format!("Provider bug: {rpc} failed unexpectedly"),
+                format!(
+                    "The provider hit an internal error while handling {rpc}{subject}: {message}. This is a bug in \
+                     the provider; please report it. The provider is still running."
+                ),
+            )
+        }
+    };
+    *fallback.diagnostics() = vec![failure];
+    Ok(Response::new(fallback))
 }
 
 type Rpc<T> = Result<Response<T>, Status>;
@@ -580,79 +621,53 @@ type Rpc<T> = Result<Response<T>, Status>;
 #[tonic::async_trait]
 impl pb::provider_server::Provider for ProviderService {
     async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> Rpc<pb::get_metadata::Response> {
-        let inner = &self.inner;
-        let response = guarded("GetMetadata", "", async { inner.get_metadata() }, |diagnostics| {
-            pb::get_metadata::Response { diagnostics, ..Default::default() }
-        })
-        .await;
-        Ok(Response::new(response))
+        answer("GetMetadata", "", Default::default(), async { self.inner.get_metadata() }).await
     }
 
     async fn get_provider_schema(
         &self,
         _: Request<pb::get_provider_schema::Request>,
     ) -> Rpc<pb::get_provider_schema::Response> {
-        let inner = &self.inner;
-        let response = guarded("GetProviderSchema", "", async { inner.get_provider_schema() }, |diagnostics| {
-            pb::get_provider_schema::Response { diagnostics, ..Default::default() }
-        })
-        .await;
-        Ok(Response::new(response))
+        answer("GetProviderSchema", "", Default::default(), async { self.inner.get_provider_schema() }).await
     }
 
     async fn validate_provider_config(
         &self,
         request: Request<pb::validate_provider_config::Request>,
     ) -> Rpc<pb::validate_provider_config::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
-        let diagnostics =
-            guarded("ValidateProviderConfig", "", async { inner.validate_provider_config(request) }, |d| d).await;
-        Ok(Response::new(pb::validate_provider_config::Response { diagnostics }))
+        let work = async { self.inner.validate_provider_config(request) };
+        answer("ValidateProviderConfig", "", Default::default(), work).await
     }
 
     async fn validate_resource_config(
         &self,
         request: Request<pb::validate_resource_config::Request>,
     ) -> Rpc<pb::validate_resource_config::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
         let type_name = request.type_name.clone();
-        let diagnostics =
-            guarded("ValidateResourceConfig", &type_name, async { inner.validate_resource_config(request) }, |d| d)
-                .await;
-        Ok(Response::new(pb::validate_resource_config::Response { diagnostics }))
+        let work = async { self.inner.validate_resource_config(request) };
+        answer("ValidateResourceConfig", &type_name, Default::default(), work).await
     }
 
     async fn validate_data_resource_config(
         &self,
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> Rpc<pb::validate_data_resource_config::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
         let type_name = request.type_name.clone();
-        let work = async { inner.validate_data_resource_config(request) };
-        let diagnostics = guarded("ValidateDataResourceConfig", &type_name, work, |d| d).await;
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics }))
+        let work = async { self.inner.validate_data_resource_config(request) };
+        answer("ValidateDataResourceConfig", &type_name, Default::default(), work).await
     }
 
     async fn upgrade_resource_state(
         &self,
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> Rpc<pb::upgrade_resource_state::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
         let type_name = request.type_name.clone();
-        let work = async {
-            inner
-                .upgrade_resource_state(request)
-                .unwrap_or_else(|d| pb::upgrade_resource_state::Response { upgraded_state: None, diagnostics: vec![d] })
-        };
-        let response = guarded("UpgradeResourceState", &type_name, work, |diagnostics| {
-            pb::upgrade_resource_state::Response { upgraded_state: None, diagnostics }
-        })
-        .await;
-        Ok(Response::new(response))
+        let work = async { self.inner.upgrade_resource_state(request) };
+        answer("UpgradeResourceState", &type_name, Default::default(), work).await
     }
 
     async fn get_resource_identity_schemas(
@@ -680,86 +695,44 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         request: Request<pb::configure_provider::Request>,
     ) -> Rpc<pb::configure_provider::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
-        let diagnostics = guarded("ConfigureProvider", "", inner.configure_provider(request), |d| d).await;
-        Ok(Response::new(pb::configure_provider::Response { diagnostics }))
+        answer("ConfigureProvider", "", Default::default(), self.inner.configure_provider(request)).await
     }
 
     async fn read_resource(&self, request: Request<pb::read_resource::Request>) -> Rpc<pb::read_resource::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
-        let type_name = request.type_name.clone();
-        let (current_state, private) = (request.current_state.clone(), request.private.clone());
-        let response = guarded("ReadResource", &type_name, inner.read_resource(request), |diagnostics| {
-            pb::read_resource::Response { new_state: current_state, diagnostics, private, ..Default::default() }
-        })
-        .await;
-        Ok(Response::new(response))
+        let (type_name, unchanged) = (request.type_name.clone(), read_unchanged(&request));
+        answer("ReadResource", &type_name, unchanged, self.inner.read_resource(request)).await
     }
 
     async fn plan_resource_change(
         &self,
         request: Request<pb::plan_resource_change::Request>,
     ) -> Rpc<pb::plan_resource_change::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
         let type_name = request.type_name.clone();
-        let work = async {
-            inner
-                .plan_resource_change(request)
-                .await
-                .unwrap_or_else(|d| pb::plan_resource_change::Response { diagnostics: vec![d], ..Default::default() })
-        };
-        let response = guarded("PlanResourceChange", &type_name, work, |diagnostics| {
-            pb::plan_resource_change::Response { diagnostics, ..Default::default() }
-        })
-        .await;
-        Ok(Response::new(response))
+        answer("PlanResourceChange", &type_name, Default::default(), self.inner.plan_resource_change(request)).await
     }
 
     async fn apply_resource_change(
         &self,
         request: Request<pb::apply_resource_change::Request>,
     ) -> Rpc<pb::apply_resource_change::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
         let type_name = request.type_name.clone();
         // Whatever goes wrong, Terraform keeps the prior state rather than losing track of the object.
-        let prior_state = request.prior_state.clone();
-        let fallback_state = prior_state.clone();
-        let work = async {
-            inner.apply_resource_change(request).await.unwrap_or_else(|d| pb::apply_resource_change::Response {
-                new_state: fallback_state,
-                diagnostics: vec![d],
-                ..Default::default()
-            })
-        };
-        let response = guarded("ApplyResourceChange", &type_name, work, |diagnostics| {
-            pb::apply_resource_change::Response { new_state: prior_state, diagnostics, ..Default::default() }
-        })
-        .await;
-        Ok(Response::new(response))
+        let prior =
+            pb::apply_resource_change::Response { new_state: request.prior_state.clone(), ..Default::default() };
+        answer("ApplyResourceChange", &type_name, prior, self.inner.apply_resource_change(request)).await
     }
 
     async fn import_resource_state(
         &self,
         request: Request<pb::import_resource_state::Request>,
     ) -> Rpc<pb::import_resource_state::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
         let type_name = request.type_name.clone();
-        let work = async {
-            inner
-                .import_resource_state(request)
-                .await
-                .unwrap_or_else(|d| pb::import_resource_state::Response { diagnostics: vec![d], ..Default::default() })
-        };
-        let response = guarded("ImportResourceState", &type_name, work, |diagnostics| {
-            pb::import_resource_state::Response { diagnostics, ..Default::default() }
-        })
-        .await;
-        Ok(Response::new(response))
+        answer("ImportResourceState", &type_name, Default::default(), self.inner.import_resource_state(request)).await
     }
 
     async fn move_resource_state(
@@ -784,21 +757,9 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         request: Request<pb::read_data_source::Request>,
     ) -> Rpc<pb::read_data_source::Response> {
-        let inner = &self.inner;
         let request = request.into_inner();
         let type_name = request.type_name.clone();
-        let work = async {
-            inner
-                .read_data_source(request)
-                .await
-                .unwrap_or_else(|d| pb::read_data_source::Response { diagnostics: vec![d], ..Default::default() })
-        };
-        let response = guarded("ReadDataSource", &type_name, work, |diagnostics| pb::read_data_source::Response {
-            diagnostics,
-            ..Default::default()
-        })
-        .await;
-        Ok(Response::new(response))
+        answer("ReadDataSource", &type_name, Default::default(), self.inner.read_data_source(request)).await
     }
 
     async fn validate_ephemeral_resource_config(
