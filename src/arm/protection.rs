@@ -209,10 +209,11 @@ mod tests {
         CallContext::new(clock.now(), Duration::from_secs(60), "read timeout (5m)", Default::default())
     }
 
+    /// One read of a wait: the instance and the pause Azure asked for.
+    type Read = Result<Option<(BackupInstanceResource, Option<Duration>)>, ArmError>;
+
     /// Answers the reads of a wait from `reads`, in order.
-    fn reads(
-        reads: Vec<(&str, Option<Duration>)>,
-    ) -> impl FnMut() -> std::future::Ready<Result<Option<(BackupInstanceResource, Option<Duration>)>, ArmError>> {
+    fn reads(reads: Vec<(&str, Option<Duration>)>) -> impl FnMut() -> std::future::Ready<Read> {
         let reads =
             Mutex::new(reads.into_iter().map(|(state, delay)| (instance(state), delay)).collect::<VecDeque<_>>());
         move || std::future::ready(Ok(Some(reads.lock().unwrap().pop_front().expect("the test ran out of reads"))))

@@ -150,7 +150,7 @@ impl Propagation {
         self.clock.now().saturating_duration_since(self.started)
     }
 
-    /// Sleeps the next pause (then doubles it, up to [`PROPAGATION_MAX_PAUSE`]) while role assignments take effect;
+    /// Sleeps the next pause (then doubles it, up to `PROPAGATION_MAX_PAUSE`) while role assignments take effect;
     /// `false` when Terraform asked the provider to stop first.
     pub async fn sleep(&mut self, call: &CallContext) -> bool {
         tokio::select! {
