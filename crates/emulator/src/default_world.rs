@@ -1,12 +1,22 @@
 //! The world the emulator serves when no scenario is given, used by `make demo`, examples and tests.
 //!
-//! Everything here is a documented, non-secret fixture (docs/emulator.md).
+//! Everything here is a documented, non-secret fixture (docs/emulator.md). The datasources, their policies and the
+//! vault's roles on them come from each kind's module (`world::kinds`), whose names are re-exported here.
 
 use super::scenario::{
-    ClusterExtensionSeed, DiskSeed, FlexibleServerSeed, KubernetesClusterSeed, PolicySeed, PrincipalKind,
-    PrincipalSeed, ResourceGroupSeed, RoleAssignmentSeed, Scenario, StorageAccountSeed, SubscriptionSeed,
-    TrustedAccessRoleBindingSeed, VaultSeed,
+    BackupInstanceSeed, DiskSeed, PrincipalKind, PrincipalSeed, ResourceGroupSeed, RoleAssignmentSeed, Scenario,
+    SubscriptionSeed, VaultSeed,
 };
+use super::world::kinds::{self, DefaultWorld, disk, flexible_servers, kubernetes, storage_accounts};
+
+pub use super::world::kinds::blob::{BLOB_CONTAINERS, STORAGE_ACCOUNT_BLOB};
+pub use super::world::kinds::data_lake::{ADLS_CONTAINERS, STORAGE_ACCOUNT_ADLS};
+pub use super::world::kinds::disk::{DISK_APP_01, DISK_APP_02, DISK_UNAUTHORIZED, POLICY_4H, POLICY_DAILY};
+pub use super::world::kinds::kubernetes::{
+    AKS_BACKUP_EXTENSION, AKS_CLUSTER, AKS_CLUSTER_PRINCIPAL_ID, AKS_EXTENSION_PRINCIPAL_ID, AKS_TRUSTED_ACCESS_BINDING,
+};
+pub use super::world::kinds::mysql::MYSQL_SERVER;
+pub use super::world::kinds::postgresql::POSTGRESQL_SERVER;
 
 /// The tenant.
 pub const TENANT_ID: &str = "00000000-0000-0000-0000-00000000a001";
@@ -37,54 +47,17 @@ pub const IDENTITY_HEADER: &str = "emulator-identity-header";
 
 /// The region of everything in the default world.
 pub const LOCATION: &str = "westus";
-/// The resource group of the disks.
+/// The resource group of the datasources.
 pub const WORKLOAD_RESOURCE_GROUP: &str = "rg-workload";
 /// The resource group of the vault.
 pub const BACKUP_RESOURCE_GROUP: &str = "rg-backup";
 /// The snapshot (operational store) resource group.
 pub const SNAPSHOT_RESOURCE_GROUP: &str = "rg-snapshots";
 
-/// A disk the vault may back up.
-pub const DISK_APP_01: &str = "disk-app-01";
-/// Another disk the vault may back up.
-pub const DISK_APP_02: &str = "disk-app-02";
-/// A disk on which the vault's identity has no role: validateForBackup fails with missing permissions.
-pub const DISK_UNAUTHORIZED: &str = "disk-unauthorized";
-
 /// The backup vault.
 pub const VAULT_NAME: &str = "vault-demo";
 /// The object ID of the vault's system-assigned identity.
 pub const VAULT_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-00000000e001";
-
-/// A storage account (no hierarchical namespace) whose blobs the vault may back up; containers
-/// [`BLOB_CONTAINERS`].
-pub const STORAGE_ACCOUNT_BLOB: &str = "stappdata01";
-/// The containers of [`STORAGE_ACCOUNT_BLOB`].
-pub const BLOB_CONTAINERS: [&str; 2] = ["invoices", "reports"];
-/// A Data Lake Storage Gen2 account (`isHnsEnabled`); containers [`ADLS_CONTAINERS`].
-pub const STORAGE_ACCOUNT_ADLS: &str = "stlakedata01";
-/// The containers of [`STORAGE_ACCOUNT_ADLS`].
-pub const ADLS_CONTAINERS: [&str; 2] = ["raw", "curated"];
-/// An AKS cluster ready for backup: the backup extension is installed, a trusted access role binding names the
-/// vault, and its identity holds Contributor on [`SNAPSHOT_RESOURCE_GROUP`].
-pub const AKS_CLUSTER: &str = "aks-app-01";
-/// The object ID of [`AKS_CLUSTER`]'s system-assigned identity.
-pub const AKS_CLUSTER_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-00000000f001";
-/// The name of the backup extension on [`AKS_CLUSTER`].
-pub const AKS_BACKUP_EXTENSION: &str = "azure-aks-backup";
-/// The object ID of the backup extension's identity.
-pub const AKS_EXTENSION_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-00000000f002";
-/// The name of the trusted access role binding on [`AKS_CLUSTER`] for the vault.
-pub const AKS_TRUSTED_ACCESS_BINDING: &str = "backup-vault-demo";
-/// A PostgreSQL flexible server.
-pub const POSTGRESQL_SERVER: &str = "psql-app-01";
-/// A MySQL flexible server.
-pub const MYSQL_SERVER: &str = "mysql-app-01";
-
-/// A daily disk policy: `R/2024-01-01T02:00:00+00:00/P1D`, snapshots kept 7 days.
-pub const POLICY_DAILY: &str = "policy-disk-daily";
-/// A four-hourly disk policy: `R/2024-01-01T02:00:00+00:00/PT4H`, snapshots kept 7 days.
-pub const POLICY_4H: &str = "policy-disk-4h";
 
 /// `/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}`.
 pub fn resource_group_id(name: &str) -> String {
@@ -93,30 +66,27 @@ pub fn resource_group_id(name: &str) -> String {
 
 /// The ID of a disk in [`WORKLOAD_RESOURCE_GROUP`].
 pub fn disk_id(name: &str) -> String {
-    super::ids::disk_id(SUBSCRIPTION_ID, WORKLOAD_RESOURCE_GROUP, name)
+    places().datasource_id(&disk::ManagedDisks, name)
 }
 
 /// The ID of a storage account in [`WORKLOAD_RESOURCE_GROUP`].
 pub fn storage_account_id(name: &str) -> String {
-    format!("{}/providers/Microsoft.Storage/storageAccounts/{name}", resource_group_id(WORKLOAD_RESOURCE_GROUP))
+    places().datasource_id(&storage_accounts::StorageAccounts, name)
 }
 
 /// The ID of an AKS cluster in [`WORKLOAD_RESOURCE_GROUP`].
 pub fn kubernetes_cluster_id(name: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.ContainerService/managedClusters/{name}",
-        resource_group_id(WORKLOAD_RESOURCE_GROUP)
-    )
+    places().datasource_id(&kubernetes::KubernetesClusters, name)
 }
 
 /// The ID of a PostgreSQL flexible server in [`WORKLOAD_RESOURCE_GROUP`].
 pub fn postgresql_server_id(name: &str) -> String {
-    format!("{}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{name}", resource_group_id(WORKLOAD_RESOURCE_GROUP))
+    places().datasource_id(&flexible_servers::POSTGRESQL_SERVERS, name)
 }
 
 /// The ID of a MySQL flexible server in [`WORKLOAD_RESOURCE_GROUP`].
 pub fn mysql_server_id(name: &str) -> String {
-    format!("{}/providers/Microsoft.DBforMySQL/flexibleServers/{name}", resource_group_id(WORKLOAD_RESOURCE_GROUP))
+    places().datasource_id(&flexible_servers::MYSQL_SERVERS, name)
 }
 
 /// The ID of [`VAULT_NAME`].
@@ -134,8 +104,22 @@ pub fn backup_instance_id(name: &str) -> String {
     format!("{}/backupInstances/{name}", vault_id())
 }
 
+/// Where the kinds put their part of the default world.
+fn places() -> DefaultWorld {
+    DefaultWorld {
+        subscription_id: SUBSCRIPTION_ID,
+        workload_resource_group: WORKLOAD_RESOURCE_GROUP,
+        snapshot_resource_group: SNAPSHOT_RESOURCE_GROUP,
+        backup_resource_group: BACKUP_RESOURCE_GROUP,
+        vault_name: VAULT_NAME,
+        vault_principal_id: VAULT_PRINCIPAL_ID,
+        vault_subscription_roles: Vec::new(),
+    }
+}
+
 impl Scenario {
-    /// The default world (see the constants in this module and docs/emulator.md).
+    /// The default world (see the constants in this module and docs/emulator.md): the principals, resource groups
+    /// and vault here, and what every kind adds to them.
     pub fn default_world() -> Scenario {
         let group = |name: &str| ResourceGroupSeed {
             subscription_id: None,
@@ -143,54 +127,14 @@ impl Scenario {
             location: LOCATION.to_owned(),
             tags: None,
         };
-        let disk = |name: &str| DiskSeed {
-            subscription_id: None,
-            resource_group: WORKLOAD_RESOURCE_GROUP.to_owned(),
-            name: name.to_owned(),
-            location: None,
-            disk_size_gb: Some(64),
-        };
-        let policy = |name: &str, interval: &str| PolicySeed {
-            subscription_id: None,
-            resource_group: BACKUP_RESOURCE_GROUP.to_owned(),
-            vault: VAULT_NAME.to_owned(),
-            name: name.to_owned(),
-            schedule: Some(format!("R/2024-01-01T02:00:00+00:00/{interval}")),
-            retention: Some("P7D".to_owned()),
-            properties: None,
-        };
-        let grant = |scope: String, role: &str, principal: &str| RoleAssignmentSeed {
+        let caller = |principal: &str| RoleAssignmentSeed {
             name: None,
-            scope,
-            role: role.to_owned(),
+            scope: format!("/subscriptions/{SUBSCRIPTION_ID}"),
+            role: "Contributor".to_owned(),
             principal_id: principal.to_owned(),
             principal_type: Some("ServicePrincipal".to_owned()),
         };
-        let subscription_scope = format!("/subscriptions/{SUBSCRIPTION_ID}");
-        let account = |name: &str, hns: bool, containers: &[&str]| StorageAccountSeed {
-            subscription_id: None,
-            resource_group: WORKLOAD_RESOURCE_GROUP.to_owned(),
-            name: name.to_owned(),
-            location: None,
-            is_hns_enabled: hns,
-            containers: containers.iter().map(|name| (*name).to_owned()).collect(),
-        };
-        let server = |name: &str| FlexibleServerSeed {
-            subscription_id: None,
-            resource_group: WORKLOAD_RESOURCE_GROUP.to_owned(),
-            name: name.to_owned(),
-            location: None,
-        };
-        // The vault's identity holds what the new datasource kinds need on the whole subscription, as vaults made
-        // through the API are granted it (docs/emulator.md); the disk roles stay per disk, so that
-        // disk-unauthorized keeps failing.
-        let vault_subscription_roles = [
-            "Storage Account Backup Contributor",
-            "Reader",
-            "PostgreSQL Flexible Server Long Term Retention Backup Role",
-            "MySQL Backup And Export Operator",
-        ];
-        Scenario {
+        let mut scenario = Scenario {
             tenant_id: Some(TENANT_ID.to_owned()),
             subscriptions: vec![SubscriptionSeed {
                 id: SUBSCRIPTION_ID.to_owned(),
@@ -230,32 +174,6 @@ impl Scenario {
                 group(BACKUP_RESOURCE_GROUP),
                 group(SNAPSHOT_RESOURCE_GROUP),
             ],
-            disks: vec![disk(DISK_APP_01), disk(DISK_APP_02), disk(DISK_UNAUTHORIZED)],
-            storage_accounts: vec![
-                account(STORAGE_ACCOUNT_BLOB, false, &BLOB_CONTAINERS),
-                account(STORAGE_ACCOUNT_ADLS, true, &ADLS_CONTAINERS),
-            ],
-            kubernetes_clusters: vec![KubernetesClusterSeed {
-                subscription_id: None,
-                resource_group: WORKLOAD_RESOURCE_GROUP.to_owned(),
-                name: AKS_CLUSTER.to_owned(),
-                location: None,
-                identity_principal_id: Some(AKS_CLUSTER_PRINCIPAL_ID.to_owned()),
-                extensions: vec![ClusterExtensionSeed {
-                    name: AKS_BACKUP_EXTENSION.to_owned(),
-                    extension_type: "microsoft.dataprotection.kubernetes".to_owned(),
-                    provisioning_state: None,
-                    identity_principal_id: Some(AKS_EXTENSION_PRINCIPAL_ID.to_owned()),
-                    configuration_settings: None,
-                }],
-                trusted_access_role_bindings: vec![TrustedAccessRoleBindingSeed {
-                    name: AKS_TRUSTED_ACCESS_BINDING.to_owned(),
-                    source_resource_id: vault_id(),
-                    roles: vec!["Microsoft.DataProtection/backupVaults/backup-operator".to_owned()],
-                }],
-            }],
-            postgresql_flexible_servers: vec![server(POSTGRESQL_SERVER)],
-            mysql_flexible_servers: vec![server(MYSQL_SERVER)],
             vaults: vec![VaultSeed {
                 subscription_id: None,
                 resource_group: BACKUP_RESOURCE_GROUP.to_owned(),
@@ -271,24 +189,81 @@ impl Scenario {
                 })),
                 tags: None,
             }],
-            policies: vec![policy(POLICY_DAILY, "P1D"), policy(POLICY_4H, "PT4H")],
             role_assignments: vec![
-                grant(subscription_scope.clone(), "Contributor", CLIENT_OBJECT_ID),
-                grant(subscription_scope.clone(), "Contributor", OIDC_OBJECT_ID),
-                grant(subscription_scope.clone(), "Contributor", MANAGED_IDENTITY_OBJECT_ID),
-                grant(disk_id(DISK_APP_01), "Disk Backup Reader", VAULT_PRINCIPAL_ID),
-                grant(disk_id(DISK_APP_02), "Disk Backup Reader", VAULT_PRINCIPAL_ID),
-                grant(resource_group_id(SNAPSHOT_RESOURCE_GROUP), "Disk Snapshot Contributor", VAULT_PRINCIPAL_ID),
-                grant(resource_group_id(SNAPSHOT_RESOURCE_GROUP), "Contributor", AKS_CLUSTER_PRINCIPAL_ID),
-            ]
-            .into_iter()
-            .chain(
-                vault_subscription_roles
-                    .into_iter()
-                    .map(|role| grant(subscription_scope.clone(), role, VAULT_PRINCIPAL_ID)),
-            )
-            .collect(),
+                caller(CLIENT_OBJECT_ID),
+                caller(OIDC_OBJECT_ID),
+                caller(MANAGED_IDENTITY_OBJECT_ID),
+            ],
             ..Scenario::default()
+        };
+        let mut places = places();
+        for kind in kinds::ALL {
+            kind.add_to_default_world(&mut places, &mut scenario);
         }
+        places.grant_vault_roles(&mut scenario);
+        scenario
+    }
+
+    /// Adds `count` managed disks to the default world's workload resource group, each protected by a backup
+    /// instance in the default vault with the daily policy and the default snapshot resource group. `names(i)` gives
+    /// the i-th disk's and instance's names. For worlds of many instances (paging, scale, refresh).
+    pub fn with_protected_disks(mut self, count: usize, names: impl Fn(usize) -> (String, String)) -> Scenario {
+        for index in 0..count {
+            let (disk, instance) = names(index);
+            self.backup_instances.push(BackupInstanceSeed {
+                resource_group: BACKUP_RESOURCE_GROUP.into(),
+                vault: VAULT_NAME.into(),
+                name: instance,
+                datasource_id: Some(disk_id(&disk)),
+                policy: Some(POLICY_DAILY.into()),
+                snapshot_resource_group_id: Some(resource_group_id(SNAPSHOT_RESOURCE_GROUP)),
+                ..BackupInstanceSeed::default()
+            });
+            self.disks.push(DiskSeed {
+                resource_group: WORKLOAD_RESOURCE_GROUP.into(),
+                name: disk,
+                ..DiskSeed::default()
+            });
+        }
+        self
+    }
+
+    /// Adds `count` managed disks (named by `name(i)`) to the default world's workload resource group, and gives
+    /// the default vault's identity Disk Backup Reader on that group, so that each can be protected.
+    pub fn with_backup_ready_disks(mut self, count: usize, name: impl Fn(usize) -> String) -> Scenario {
+        for index in 0..count {
+            self.disks.push(DiskSeed {
+                resource_group: WORKLOAD_RESOURCE_GROUP.into(),
+                name: name(index),
+                ..DiskSeed::default()
+            });
+        }
+        self.role_assignments.push(RoleAssignmentSeed {
+            scope: resource_group_id(WORKLOAD_RESOURCE_GROUP),
+            role: super::ids::DISK_BACKUP_READER.name.to_owned(),
+            principal_id: VAULT_PRINCIPAL_ID.to_owned(),
+            ..RoleAssignmentSeed::default()
+        });
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let text = format!("{:?}", Scenario::default_world());
+        assert!(!text.contains(CLIENT_SECRET), "{text}");
+        assert!(!text.contains(IDENTITY_HEADER), "{text}");
+        assert!(text.contains(CLIENT_ID));
+    }
+
+    #[test]
+    fn scenarios_round_trip_through_json_and_refuse_unknown_fields() {
+        let scenario = Scenario::default_world();
+        assert_eq!(Scenario::from_json(&scenario.to_json()).unwrap(), scenario);
+        assert!(Scenario::from_json(r#"{"vaultz": []}"#).is_err());
     }
 }

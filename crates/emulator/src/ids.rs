@@ -53,11 +53,6 @@ impl ArmId {
         self.resource_group.is_some() && self.namespace.is_none()
     }
 
-    /// Whether this is a managed disk ID (`Microsoft.Compute/disks`).
-    pub fn is_disk(&self) -> bool {
-        self.resource_group.is_some() && self.is_type("Microsoft.Compute", &["disks"])
-    }
-
     /// Whether the namespace and resource types match, ignoring case.
     pub fn is_type(&self, namespace: &str, types: &[&str]) -> bool {
         self.namespace.as_deref().is_some_and(|own| own.eq_ignore_ascii_case(namespace))
@@ -117,11 +112,6 @@ pub(crate) fn resource_group_id(subscription: &str, resource_group: &str) -> Str
     format!("/subscriptions/{subscription}/resourceGroups/{resource_group}")
 }
 
-/// A managed disk's ID.
-pub(crate) fn disk_id(subscription: &str, resource_group: &str, name: &str) -> String {
-    format!("{}/providers/Microsoft.Compute/disks/{name}", resource_group_id(subscription, resource_group))
-}
-
 /// A backup vault's ID.
 pub(crate) fn vault_id(subscription: &str, resource_group: &str, name: &str) -> String {
     format!(
@@ -150,62 +140,56 @@ pub(crate) fn scope_covers(scope: &str, resource: &str) -> bool {
 }
 
 /// A built-in role: definition GUID and name.
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct BuiltInRole {
     pub guid: &'static str,
     pub name: &'static str,
 }
 
+/// Owner: counts for any role the service checks.
+pub(crate) const OWNER: BuiltInRole = BuiltInRole { guid: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", name: "Owner" };
+/// Contributor: counts for any role the service checks.
+pub(crate) const CONTRIBUTOR: BuiltInRole =
+    BuiltInRole { guid: "b24988ac-6180-42a0-ab88-20f7382dd24c", name: "Contributor" };
+/// Reader.
+pub(crate) const READER: BuiltInRole = BuiltInRole { guid: "acdd72a7-3385-48ef-bd42-f606fba81ae7", name: "Reader" };
+/// Disk Backup Reader.
+pub(crate) const DISK_BACKUP_READER: BuiltInRole =
+    BuiltInRole { guid: "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24", name: "Disk Backup Reader" };
+/// Disk Snapshot Contributor.
+pub(crate) const DISK_SNAPSHOT_CONTRIBUTOR: BuiltInRole =
+    BuiltInRole { guid: "7efff54f-a5b4-42b5-a1c5-5411624893ce", name: "Disk Snapshot Contributor" };
+/// Storage Account Backup Contributor.
+pub(crate) const STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR: BuiltInRole =
+    BuiltInRole { guid: "e5e2a7ff-d759-4cd2-bb51-3152d37e2eb1", name: "Storage Account Backup Contributor" };
+/// PostgreSQL Flexible Server Long Term Retention Backup Role.
+pub(crate) const POSTGRESQL_LONG_TERM_RETENTION_BACKUP: BuiltInRole = BuiltInRole {
+    guid: "c088a766-074b-43ba-90d4-1fb21feae531",
+    name: "PostgreSQL Flexible Server Long Term Retention Backup Role",
+};
+/// MySQL Backup And Export Operator.
+pub(crate) const MYSQL_BACKUP_AND_EXPORT_OPERATOR: BuiltInRole =
+    BuiltInRole { guid: "d18ad5f3-1baf-4119-b49b-d944edb1f9d0", name: "MySQL Backup And Export Operator" };
+
 /// The built-in roles the emulator knows.
 pub(crate) const BUILT_IN_ROLES: &[BuiltInRole] = &[
-    BuiltInRole { guid: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", name: "Owner" },
-    BuiltInRole { guid: "b24988ac-6180-42a0-ab88-20f7382dd24c", name: "Contributor" },
-    BuiltInRole { guid: "acdd72a7-3385-48ef-bd42-f606fba81ae7", name: "Reader" },
+    OWNER,
+    CONTRIBUTOR,
+    READER,
     BuiltInRole { guid: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", name: "User Access Administrator" },
-    BuiltInRole { guid: "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24", name: "Disk Backup Reader" },
-    BuiltInRole { guid: "7efff54f-a5b4-42b5-a1c5-5411624893ce", name: "Disk Snapshot Contributor" },
+    DISK_BACKUP_READER,
+    DISK_SNAPSHOT_CONTRIBUTOR,
     BuiltInRole { guid: "b50d9833-a0cb-478e-945f-707fcc997c13", name: "Disk Restore Operator" },
-    BuiltInRole { guid: "e5e2a7ff-d759-4cd2-bb51-3152d37e2eb1", name: "Storage Account Backup Contributor" },
+    STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR,
     BuiltInRole { guid: "ba92f5b4-2d11-453d-a403-e96b0029c9fe", name: "Storage Blob Data Contributor" },
     BuiltInRole { guid: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", name: "Storage Blob Data Reader" },
     BuiltInRole { guid: "17d1049b-9a84-46fb-8f53-869881c3d3ab", name: "Storage Account Contributor" },
-    BuiltInRole {
-        guid: "c088a766-074b-43ba-90d4-1fb21feae531",
-        name: "PostgreSQL Flexible Server Long Term Retention Backup Role",
-    },
-    BuiltInRole { guid: "d18ad5f3-1baf-4119-b49b-d944edb1f9d0", name: "MySQL Backup And Export Operator" },
+    POSTGRESQL_LONG_TERM_RETENTION_BACKUP,
+    MYSQL_BACKUP_AND_EXPORT_OPERATOR,
     BuiltInRole { guid: "5e467623-bb1f-42f4-a55d-6e525e11384b", name: "Backup Contributor" },
     BuiltInRole { guid: "00c29273-979b-4161-815c-10b084fb9324", name: "Backup Operator" },
     BuiltInRole { guid: "a795c7a0-d4a2-40c1-ae25-d81f01202912", name: "Backup Reader" },
 ];
-
-/// The role the vault's identity needs on a disk.
-pub(crate) const DISK_BACKUP_READER: &str = "3e5e47e6-65f7-47ef-90b5-e5dd4d455f24";
-/// The role the vault's identity needs on the snapshot resource group.
-pub(crate) const DISK_SNAPSHOT_CONTRIBUTOR: &str = "7efff54f-a5b4-42b5-a1c5-5411624893ce";
-/// The role the vault's identity needs on a storage account whose blobs it backs up.
-pub(crate) const STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR: &str = "e5e2a7ff-d759-4cd2-bb51-3152d37e2eb1";
-/// The role the vault's identity needs on a PostgreSQL flexible server.
-pub(crate) const POSTGRESQL_LONG_TERM_RETENTION_BACKUP: &str = "c088a766-074b-43ba-90d4-1fb21feae531";
-/// The role the vault's identity needs on a MySQL flexible server.
-pub(crate) const MYSQL_BACKUP_AND_EXPORT_OPERATOR: &str = "d18ad5f3-1baf-4119-b49b-d944edb1f9d0";
-/// Reader: what the vault's identity needs on an AKS cluster, its snapshot resource group, and the resource group
-/// of a PostgreSQL or MySQL flexible server.
-pub(crate) const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
-/// The roles a new vault identity is granted on its subscription when `auto_grant_vault_roles` is on: what every
-/// datasource kind the emulator checks needs, so that a vault made through the API can protect anything in its
-/// subscription (tests of missing rights turn the setting off).
-pub(crate) const AUTO_GRANTED_VAULT_ROLES: [&str; 6] = [
-    DISK_BACKUP_READER,
-    DISK_SNAPSHOT_CONTRIBUTOR,
-    STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR,
-    READER,
-    POSTGRESQL_LONG_TERM_RETENTION_BACKUP,
-    MYSQL_BACKUP_AND_EXPORT_OPERATOR,
-];
-/// Owner.
-pub(crate) const OWNER: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
-/// Contributor.
-pub(crate) const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7382dd24c";
 
 /// Finds a built-in role by GUID, by role definition ID (`.../roleDefinitions/{guid}`) or by name.
 pub(crate) fn built_in_role(reference: &str) -> Option<&'static BuiltInRole> {
@@ -226,7 +210,7 @@ mod tests {
     fn parses_ids_of_every_depth_without_case() {
         let disk =
             ArmId::parse("/SUBSCRIPTIONS/s1/resourcegroups/RG-Work/providers/microsoft.compute/Disks/Disk-1").unwrap();
-        assert!(disk.is_disk());
+        assert!(disk.is_type("Microsoft.Compute", &["disks"]));
         assert_eq!(disk.name(), "Disk-1");
         assert_eq!(
             disk.canonical(),
@@ -275,9 +259,9 @@ mod tests {
 
     #[test]
     fn built_in_roles_resolve_by_guid_id_or_name() {
-        assert_eq!(built_in_role("Disk Backup Reader").unwrap().guid, DISK_BACKUP_READER);
+        assert_eq!(built_in_role("Disk Backup Reader"), Some(&DISK_BACKUP_READER));
         assert_eq!(
-            built_in_role(&role_definition_id("s", DISK_SNAPSHOT_CONTRIBUTOR)).unwrap().name,
+            built_in_role(&role_definition_id("s", DISK_SNAPSHOT_CONTRIBUTOR.guid)).unwrap().name,
             "Disk Snapshot Contributor"
         );
         assert_eq!(built_in_role("B24988AC-6180-42A0-AB88-20F7382DD24C").unwrap().name, "Contributor");

@@ -1,9 +1,10 @@
 //! An emulator of the Azure endpoints the provider uses, served over HTTPS on loopback.
 //!
 //! It answers as Azure does: cloud metadata (`/metadata/endpoints`), Entra's token endpoint and an App Service
-//! managed identity endpoint, and Azure Resource Manager for resource groups, managed disks, role assignments,
-//! backup vaults, backup policies and backup instances (api-version 2026-06-01 and the stable versions from
-//! 2025-07-01), with the service's long-running operations, errors, rules and throttling (azure-spec/CONTRACT.md).
+//! managed identity endpoint, and Azure Resource Manager for resource groups, the datasources of every kind (managed
+//! disks, storage accounts, AKS clusters, flexible servers), role assignments, backup vaults, backup policies and
+//! backup instances (api-version 2026-06-01 and the stable versions from 2025-07-01), with the service's
+//! long-running operations, errors, rules and throttling (azure-spec/CONTRACT.md).
 //! An admin API under `/_emulator/` injects faults, changes timing and shows the journal and the inventory.
 //!
 //! Start it in-process with [`Emulator::start`], or mount [`app`] in your own server; docs/emulator.md describes
@@ -18,6 +19,7 @@ pub mod faults;
 mod front;
 mod identity;
 mod ids;
+mod inventory;
 pub mod journal;
 mod metadata;
 mod routes;
@@ -42,15 +44,15 @@ use axum::routing::{get, post};
 pub use arm::DATA_PROTECTION_API_VERSIONS;
 pub use error::ArmError;
 pub use faults::{FaultAction, FaultRule};
+pub use inventory::{
+    Inventory, InventoryDatasource, InventoryDisk, InventoryInstance, InventoryRoleAssignment, InventoryVault,
+};
 pub use journal::JournalEntry;
 pub use metadata::CLOUD_NAME;
 pub use scenario::Scenario;
 pub use server::{ADDRESS_FILE, Emulator, EmulatorConfig, WORLD_FILE, WorldSource};
 pub use settings::{LroTiming, OperationKind, Outcome, OutcomeRule, Settings, Spellings, ThrottleSettings};
-pub use state::{
-    EmulatorState, Inventory, InventoryDatasource, InventoryDisk, InventoryInstance, InventoryRoleAssignment,
-    InventoryVault, ProtectionErrorRequest,
-};
+pub use state::{EmulatorState, ProtectionErrorRequest};
 pub use tls::CA_FILE;
 
 /// Why the emulator could not start or stop.

@@ -2,6 +2,7 @@
 //! so ARM paths are parsed here once per request; the result names the operation for the journal and faults.
 
 use super::util::percent_decode;
+use super::world::kinds::DatasourcePath;
 
 /// The path of a vault: `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.DataProtection/backupVaults/{v}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,17 +68,8 @@ pub(crate) enum ArmRoute {
         subscription: String,
         operation: String,
     },
-    Disks {
-        subscription: String,
-        resource_group: String,
-    },
-    Disk {
-        subscription: String,
-        resource_group: String,
-        name: String,
-    },
-    /// A datasource resource (storage accounts and containers, AKS clusters and their extensions and trusted
-    /// access role bindings, flexible servers) in a resource group.
+    /// A route of a datasource kind's resource type (managed disks, storage accounts and their containers, AKS
+    /// clusters and their extensions and trusted access role bindings, flexible servers) in a resource group.
     Datasource {
         subscription: String,
         resource_group: String,
@@ -158,80 +150,6 @@ pub(crate) enum ArmRoute {
     },
 }
 
-/// Which datasource resource a [`ArmRoute::Datasource`] route names; a `None` name is the list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DatasourcePath {
-    StorageAccount(Option<String>),
-    /// `{account}/blobServices/default/containers[/{name}]`.
-    Container(String, Option<String>),
-    Cluster(Option<String>),
-    /// `{cluster}/providers/Microsoft.KubernetesConfiguration/extensions[/{name}]`.
-    Extension(String, Option<String>),
-    /// `{cluster}/trustedAccessRoleBindings[/{name}]`.
-    Binding(String, Option<String>),
-    Server(crate::world::ServerEngine, Option<String>),
-}
-
-impl DatasourcePath {
-    /// The operation name, as each provider's spec has it.
-    fn operation(&self, method: &str) -> &'static str {
-        let (list, get, put, delete) = match self {
-            DatasourcePath::StorageAccount(_) => (
-                "StorageAccounts_ListByResourceGroup",
-                "StorageAccounts_GetProperties",
-                "StorageAccounts_Create",
-                "StorageAccounts_Delete",
-            ),
-            DatasourcePath::Container(..) => {
-                ("BlobContainers_List", "BlobContainers_Get", "BlobContainers_Create", "BlobContainers_Delete")
-            }
-            DatasourcePath::Cluster(_) => (
-                "ManagedClusters_ListByResourceGroup",
-                "ManagedClusters_Get",
-                "ManagedClusters_CreateOrUpdate",
-                "ManagedClusters_Delete",
-            ),
-            DatasourcePath::Extension(..) => {
-                ("Extensions_List", "Extensions_Get", "Extensions_Create", "Extensions_Delete")
-            }
-            DatasourcePath::Binding(..) => (
-                "TrustedAccessRoleBindings_List",
-                "TrustedAccessRoleBindings_Get",
-                "TrustedAccessRoleBindings_CreateOrUpdate",
-                "TrustedAccessRoleBindings_Delete",
-            ),
-            DatasourcePath::Server(..) => {
-                ("Servers_ListByResourceGroup", "Servers_Get", "Servers_Create", "Servers_Delete")
-            }
-        };
-        let name = match self {
-            DatasourcePath::StorageAccount(name)
-            | DatasourcePath::Cluster(name)
-            | DatasourcePath::Server(_, name)
-            | DatasourcePath::Container(_, name)
-            | DatasourcePath::Extension(_, name)
-            | DatasourcePath::Binding(_, name) => name,
-        };
-        match (name, method) {
-            (None, _) => list,
-            (Some(_), "GET" | "HEAD") => get,
-            (Some(_), "PUT" | "PATCH") => put,
-            (Some(_), "DELETE") => delete,
-            _ => "Unknown",
-        }
-    }
-
-    fn namespace(&self) -> Namespace {
-        match self {
-            DatasourcePath::StorageAccount(_) | DatasourcePath::Container(..) => Namespace::Storage,
-            DatasourcePath::Cluster(_) | DatasourcePath::Binding(..) => Namespace::ContainerService,
-            DatasourcePath::Extension(..) => Namespace::KubernetesConfiguration,
-            DatasourcePath::Server(crate::world::ServerEngine::PostgreSql, _) => Namespace::PostgreSql,
-            DatasourcePath::Server(crate::world::ServerEngine::MySql, _) => Namespace::MySql,
-        }
-    }
-}
-
 /// Any route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -295,8 +213,6 @@ impl Route {
                 by_method("ResourceGroups_Get", "ResourceGroups_CreateOrUpdate", "ResourceGroups_Delete")
             }
             ArmRoute::SubscriptionOperationResult { .. } => "OperationResults_Get",
-            ArmRoute::Disks { .. } => "Disks_ListByResourceGroup",
-            ArmRoute::Disk { .. } => by_method("Disks_Get", "Disks_CreateOrUpdate", "Disks_Delete"),
             ArmRoute::Datasource { path, .. } => path.operation(method),
             ArmRoute::Vaults { .. } => "BackupVaults_GetInResourceGroup",
             ArmRoute::Vault(_) if method == "PATCH" => "BackupVaults_Update",
@@ -341,8 +257,6 @@ impl ArmRoute {
             | ArmRoute::ResourceGroups { subscription }
             | ArmRoute::ResourceGroup { subscription, .. }
             | ArmRoute::SubscriptionOperationResult { subscription, .. }
-            | ArmRoute::Disks { subscription, .. }
-            | ArmRoute::Disk { subscription, .. }
             | ArmRoute::Datasource { subscription, .. }
             | ArmRoute::Vaults { subscription, .. }
             | ArmRoute::GroupOperationStatus { subscription, .. }
@@ -384,24 +298,19 @@ impl ArmRoute {
             | ArmRoute::ProviderRegister { .. }
             | ArmRoute::UnsupportedNamespace { .. }
             | ArmRoute::UnknownType { .. } => Namespace::Resources,
-            ArmRoute::Disks { .. } | ArmRoute::Disk { .. } => Namespace::Compute,
-            ArmRoute::Datasource { path, .. } => path.namespace(),
+            ArmRoute::Datasource { .. } => Namespace::Datasource,
             ArmRoute::RoleAssignments { .. } | ArmRoute::RoleAssignment { .. } => Namespace::Authorization,
             _ => Namespace::DataProtection,
         }
     }
 }
 
-/// The resource providers the emulator serves.
+/// The resource providers the emulator serves, as far as the api-version checks tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Namespace {
     Resources,
-    Compute,
-    Storage,
-    ContainerService,
-    KubernetesConfiguration,
-    PostgreSql,
-    MySql,
+    /// The namespace of a datasource kind's resource type (`Microsoft.Compute`, `Microsoft.Storage`, ...).
+    Datasource,
     Authorization,
     DataProtection,
 }
@@ -448,67 +357,15 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
             let offset = 6;
             let name = |index: usize| at(offset + index);
             let resource_group = group();
+            if let Some(path) = DatasourcePath::parse(namespace, tail, name) {
+                return Some(ArmRoute::Datasource { subscription, resource_group, path });
+            }
             let vault = || VaultPath {
                 subscription: subscription.clone(),
                 resource_group: resource_group.clone(),
                 vault: name(1),
             };
-            let datasource = |path: DatasourcePath| {
-                Some(ArmRoute::Datasource {
-                    subscription: subscription.clone(),
-                    resource_group: resource_group.clone(),
-                    path,
-                })
-            };
             match (*namespace, tail) {
-                ("microsoft.compute", ["disks"]) => {
-                    Some(ArmRoute::Disks { subscription: subscription.clone(), resource_group: resource_group.clone() })
-                }
-                ("microsoft.compute", ["disks", _]) => Some(ArmRoute::Disk {
-                    subscription: subscription.clone(),
-                    resource_group: resource_group.clone(),
-                    name: name(1),
-                }),
-                ("microsoft.storage", ["storageaccounts"]) => datasource(DatasourcePath::StorageAccount(None)),
-                ("microsoft.storage", ["storageaccounts", _]) => {
-                    datasource(DatasourcePath::StorageAccount(Some(name(1))))
-                }
-                ("microsoft.storage", ["storageaccounts", _, "blobservices", "default", "containers"]) => {
-                    datasource(DatasourcePath::Container(name(1), None))
-                }
-                ("microsoft.storage", ["storageaccounts", _, "blobservices", "default", "containers", _]) => {
-                    datasource(DatasourcePath::Container(name(1), Some(name(5))))
-                }
-                ("microsoft.containerservice", ["managedclusters"]) => datasource(DatasourcePath::Cluster(None)),
-                ("microsoft.containerservice", ["managedclusters", _]) => {
-                    datasource(DatasourcePath::Cluster(Some(name(1))))
-                }
-                ("microsoft.containerservice", ["managedclusters", _, "trustedaccessrolebindings"]) => {
-                    datasource(DatasourcePath::Binding(name(1), None))
-                }
-                ("microsoft.containerservice", ["managedclusters", _, "trustedaccessrolebindings", _]) => {
-                    datasource(DatasourcePath::Binding(name(1), Some(name(3))))
-                }
-                (
-                    "microsoft.containerservice",
-                    ["managedclusters", _, "providers", "microsoft.kubernetesconfiguration", "extensions"],
-                ) => datasource(DatasourcePath::Extension(name(1), None)),
-                (
-                    "microsoft.containerservice",
-                    ["managedclusters", _, "providers", "microsoft.kubernetesconfiguration", "extensions", _],
-                ) => datasource(DatasourcePath::Extension(name(1), Some(name(5)))),
-                ("microsoft.dbforpostgresql", ["flexibleservers"]) => {
-                    datasource(DatasourcePath::Server(crate::world::ServerEngine::PostgreSql, None))
-                }
-                ("microsoft.dbforpostgresql", ["flexibleservers", _]) => {
-                    datasource(DatasourcePath::Server(crate::world::ServerEngine::PostgreSql, Some(name(1))))
-                }
-                ("microsoft.dbformysql", ["flexibleservers"]) => {
-                    datasource(DatasourcePath::Server(crate::world::ServerEngine::MySql, None))
-                }
-                ("microsoft.dbformysql", ["flexibleservers", _]) => {
-                    datasource(DatasourcePath::Server(crate::world::ServerEngine::MySql, Some(name(1))))
-                }
                 ("microsoft.dataprotection", ["backupvaults"]) => Some(ArmRoute::Vaults {
                     subscription: subscription.clone(),
                     resource_group: resource_group.clone(),
@@ -571,15 +428,10 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                     resource_group: resource_group.clone(),
                     operation: name(1),
                 }),
-                (
-                    "microsoft.dataprotection"
-                    | "microsoft.compute"
-                    | "microsoft.storage"
-                    | "microsoft.containerservice"
-                    | "microsoft.dbforpostgresql"
-                    | "microsoft.dbformysql",
-                    _,
-                ) => unknown_type(&subscription, namespace_name(segments, 5), tail),
+                ("microsoft.dataprotection", _) => unknown_type(&subscription, namespace_name(segments, 5), tail),
+                _ if DatasourcePath::is_served_namespace(namespace) => {
+                    unknown_type(&subscription, namespace_name(segments, 5), tail)
+                }
                 _ => Some(ArmRoute::UnsupportedNamespace {
                     subscription: subscription.clone(),
                     namespace: namespace_name(segments, 5),
@@ -595,7 +447,8 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
             ("microsoft.dataprotection", ["locations", _, "operationresults", _]) => {
                 Some(ArmRoute::LocationOperationResult { subscription, location: at(5), operation: at(7) })
             }
-            ("microsoft.dataprotection" | "microsoft.compute", _) => {
+            ("microsoft.dataprotection", _) => unknown_type(&subscription, namespace_name(segments, 3), tail),
+            _ if DatasourcePath::is_known_at_subscription_scope(namespace) => {
                 unknown_type(&subscription, namespace_name(segments, 3), tail)
             }
             _ => Some(ArmRoute::UnsupportedNamespace { namespace: namespace_name(segments, 3), subscription }),
@@ -624,6 +477,18 @@ mod tests {
 
     fn vault() -> VaultPath {
         VaultPath { subscription: "S1".into(), resource_group: "RG".into(), vault: "Vault1".into() }
+    }
+
+    /// The subscription, resource group, route, parents and name of a datasource route.
+    type Parsed = (String, String, &'static str, Vec<String>, Option<String>);
+
+    fn datasource(path: &str) -> Option<Parsed> {
+        match Route::parse(path) {
+            Route::Arm(ArmRoute::Datasource { subscription, resource_group, path }) => {
+                Some((subscription, resource_group, path.route.path, path.parents, path.name))
+            }
+            _ => None,
+        }
     }
 
     #[test]
@@ -683,22 +548,36 @@ mod tests {
             Route::Arm(ArmRoute::UnsupportedNamespace { .. })
         ));
         assert_eq!(
-            Route::parse("/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a"),
-            Route::Arm(ArmRoute::Datasource {
-                subscription: "s".into(),
-                resource_group: "r".into(),
-                path: DatasourcePath::StorageAccount(Some("a".into()))
-            })
+            datasource("/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/a"),
+            Some(("s".into(), "r".into(), "storageAccounts", vec![], Some("a".into())))
         );
         let cluster = "/subscriptions/s/resourceGroups/r/providers/Microsoft.ContainerService/managedClusters/c";
         assert_eq!(
-            Route::parse(&format!("{cluster}/providers/Microsoft.KubernetesConfiguration/extensions/backup")),
-            Route::Arm(ArmRoute::Datasource {
-                subscription: "s".into(),
-                resource_group: "r".into(),
-                path: DatasourcePath::Extension("c".into(), Some("backup".into()))
-            })
+            datasource(&format!("{cluster}/providers/Microsoft.KubernetesConfiguration/extensions/backup")),
+            Some((
+                "s".into(),
+                "r".into(),
+                "managedClusters/{}/providers/Microsoft.KubernetesConfiguration/extensions",
+                vec!["c".into()],
+                Some("backup".into())
+            ))
         );
+        assert_eq!(
+            datasource("/subscriptions/s/resourceGroups/r/providers/microsoft.compute/DISKS"),
+            Some(("s".into(), "r".into(), "disks", vec![], None))
+        );
+        assert_eq!(
+            Route::parse("/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/disks/d").operation("PUT"),
+            "Disks_CreateOrUpdate"
+        );
+        assert!(matches!(
+            Route::parse("/subscriptions/s/providers/Microsoft.Compute/disks"),
+            Route::Arm(ArmRoute::UnknownType { .. })
+        ));
+        assert!(matches!(
+            Route::parse("/subscriptions/s/providers/Microsoft.Storage/storageAccounts"),
+            Route::Arm(ArmRoute::UnsupportedNamespace { .. })
+        ));
         assert_eq!(
             Route::parse(&format!("{cluster}/trustedAccessRoleBindings/b")).operation("PUT"),
             "TrustedAccessRoleBindings_CreateOrUpdate"

@@ -439,51 +439,6 @@ pub struct OperationSeed {
 }
 
 impl Scenario {
-    /// Adds `count` managed disks to the default world's workload resource group, each protected by a backup
-    /// instance in the default vault with the daily policy and the default snapshot resource group. `names(i)` gives
-    /// the i-th disk's and instance's names. For worlds of many instances (paging, scale, refresh).
-    pub fn with_protected_disks(mut self, count: usize, names: impl Fn(usize) -> (String, String)) -> Scenario {
-        use super::default_world as world;
-        for index in 0..count {
-            let (disk, instance) = names(index);
-            self.backup_instances.push(BackupInstanceSeed {
-                resource_group: world::BACKUP_RESOURCE_GROUP.into(),
-                vault: world::VAULT_NAME.into(),
-                name: instance,
-                datasource_id: Some(world::disk_id(&disk)),
-                policy: Some(world::POLICY_DAILY.into()),
-                snapshot_resource_group_id: Some(world::resource_group_id(world::SNAPSHOT_RESOURCE_GROUP)),
-                ..BackupInstanceSeed::default()
-            });
-            self.disks.push(DiskSeed {
-                resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
-                name: disk,
-                ..DiskSeed::default()
-            });
-        }
-        self
-    }
-
-    /// Adds `count` managed disks (named by `name(i)`) to the default world's workload resource group, and gives
-    /// the default vault's identity Disk Backup Reader on that group, so that each can be protected.
-    pub fn with_backup_ready_disks(mut self, count: usize, name: impl Fn(usize) -> String) -> Scenario {
-        use super::default_world as world;
-        for index in 0..count {
-            self.disks.push(DiskSeed {
-                resource_group: world::WORKLOAD_RESOURCE_GROUP.into(),
-                name: name(index),
-                ..DiskSeed::default()
-            });
-        }
-        self.role_assignments.push(RoleAssignmentSeed {
-            scope: world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP),
-            role: "Disk Backup Reader".to_owned(),
-            principal_id: world::VAULT_PRINCIPAL_ID.to_owned(),
-            ..RoleAssignmentSeed::default()
-        });
-        self
-    }
-
     /// Reads a scenario from JSON.
     pub fn from_json(text: &str) -> Result<Scenario, serde_json::Error> {
         serde_json::from_str(text)
@@ -492,25 +447,5 @@ impl Scenario {
     /// The scenario as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_output_hides_secrets() {
-        let text = format!("{:?}", Scenario::default_world());
-        assert!(!text.contains(crate::default_world::CLIENT_SECRET), "{text}");
-        assert!(!text.contains(crate::default_world::IDENTITY_HEADER), "{text}");
-        assert!(text.contains(crate::default_world::CLIENT_ID));
-    }
-
-    #[test]
-    fn scenarios_round_trip_through_json_and_refuse_unknown_fields() {
-        let scenario = Scenario::default_world();
-        assert_eq!(Scenario::from_json(&scenario.to_json()).unwrap(), scenario);
-        assert!(Scenario::from_json(r#"{"vaultz": []}"#).is_err());
     }
 }

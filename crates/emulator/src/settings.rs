@@ -240,8 +240,8 @@ pub struct Settings {
     pub outcomes: BTreeMap<OperationKind, OutcomeRule>,
     /// ARM throttling.
     pub throttling: ThrottleSettings,
-    /// New vault identities get Disk Backup Reader and Disk Snapshot Contributor on their subscription, so every
-    /// disk and snapshot resource group is covered. Turn off to test missing permissions.
+    /// New vault identities get, on their subscription, the roles every datasource kind needs of them, so every
+    /// datasource and snapshot resource group there is covered. Turn off to test missing permissions.
     pub auto_grant_vault_roles: bool,
     /// From api-version 2025-09-01 on, vault creates and backup instance PUTs and validations are refused unless the
     /// vault's soft delete is `AlwaysOn` (updates of an existing vault are not: a recorded update at 2026-06-01 with

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::EmulatorError;
 use super::error::user_facing_error;
 use super::faults::{FaultRule, FaultSet};
+use super::inventory::{Inventory, InventoryInstance, InventoryRoleAssignment, InventoryVault};
 use super::journal::{Journal, JournalEntry};
 use super::scenario::Scenario;
 use super::settings::{LroTiming, OperationKind, OutcomeRule, Settings, ThrottleSettings, merge_patch};
@@ -363,113 +364,6 @@ pub struct ProtectionErrorRequest {
     pub recommended_action: Vec<String>,
 }
 
-/// What the world holds (`GET /_emulator/inventory`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Inventory {
-    /// Subscription IDs.
-    pub subscriptions: Vec<String>,
-    /// Resource group IDs.
-    pub resource_groups: Vec<String>,
-    /// Disks.
-    pub disks: Vec<InventoryDisk>,
-    /// The other datasources: storage accounts, AKS clusters, PostgreSQL and MySQL flexible servers.
-    #[serde(default)]
-    pub datasources: Vec<InventoryDatasource>,
-    /// Vaults.
-    pub vaults: Vec<InventoryVault>,
-    /// Backup instances.
-    pub backup_instances: Vec<InventoryInstance>,
-    /// Role assignments.
-    pub role_assignments: Vec<InventoryRoleAssignment>,
-    /// Operations still running.
-    pub running_operations: usize,
-}
-
-/// A disk in the inventory.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct InventoryDisk {
-    /// ARM ID.
-    pub id: String,
-    /// Region.
-    pub location: String,
-    /// The backup instance protecting it.
-    pub protected_by: Option<String>,
-}
-
-/// A datasource other than a disk in the inventory.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct InventoryDatasource {
-    /// ARM ID.
-    pub id: String,
-    /// ARM resource type (`Microsoft.Storage/storageAccounts`, ...).
-    pub resource_type: String,
-    /// Region.
-    pub location: String,
-    /// The backup instance protecting it.
-    pub protected_by: Option<String>,
-    /// Storage accounts: whether the namespace is hierarchical (ADLS Gen2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_hns_enabled: Option<bool>,
-    /// Storage accounts: blob container names. AKS clusters: extension names.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub children: Vec<String>,
-    /// AKS clusters: the object ID of the cluster's identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_principal_id: Option<String>,
-    /// AKS clusters: the source resource IDs of the trusted access role bindings.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub trusted_access_sources: Vec<String>,
-}
-
-/// A vault in the inventory.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct InventoryVault {
-    /// ARM ID.
-    pub id: String,
-    /// Region.
-    pub location: String,
-    /// `provisioningState`.
-    pub provisioning_state: String,
-    /// Object ID of the system-assigned identity.
-    pub identity_principal_id: Option<String>,
-    /// Policy IDs.
-    pub policies: Vec<String>,
-}
-
-/// A backup instance in the inventory.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct InventoryInstance {
-    /// ARM ID.
-    pub id: String,
-    /// The protected resource's ID.
-    pub datasource_id: String,
-    /// The policy's ID.
-    pub policy_id: String,
-    /// `currentProtectionState`.
-    pub protection_state: String,
-    /// `protectionStatus.status`.
-    pub protection_status: String,
-    /// `provisioningState`.
-    pub provisioning_state: String,
-    /// The running operation's ID.
-    pub pending_operation: Option<String>,
-    /// `protectionStatus.errorDetails`.
-    pub protection_error: Option<Value>,
-}
-
-/// A role assignment in the inventory.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct InventoryRoleAssignment {
-    /// ARM ID.
-    pub id: String,
-    /// Scope.
-    pub scope: String,
-    /// The role's name.
-    pub role: String,
-    /// The principal's object ID.
-    pub principal_id: String,
-}
-
 fn inventory_of(world: &World) -> Inventory {
     let protected_by = |key: &str| {
         world.protected.get(key).and_then(|instance| world.instance(instance)).map(|instance| instance.id.clone())
@@ -479,46 +373,8 @@ fn inventory_of(world: &World) -> Inventory {
         resource_groups: world.resource_groups.values().map(|group| group.id.clone()).collect(),
         ..Inventory::default()
     };
-    inventory.disks = world
-        .disks
-        .iter()
-        .map(|(key, disk)| InventoryDisk {
-            id: disk.id.clone(),
-            location: disk.location.clone(),
-            protected_by: protected_by(key),
-        })
-        .collect();
-    for (key, account) in &world.storage_accounts {
-        inventory.datasources.push(InventoryDatasource {
-            id: account.id.clone(),
-            resource_type: "Microsoft.Storage/storageAccounts".to_owned(),
-            location: account.location.clone(),
-            protected_by: protected_by(key),
-            is_hns_enabled: Some(account.hns),
-            children: account.containers.values().cloned().collect(),
-            ..InventoryDatasource::default()
-        });
-    }
-    for (key, cluster) in &world.kubernetes_clusters {
-        inventory.datasources.push(InventoryDatasource {
-            id: cluster.id.clone(),
-            resource_type: "Microsoft.ContainerService/managedClusters".to_owned(),
-            location: cluster.location.clone(),
-            protected_by: protected_by(key),
-            children: cluster.extensions.values().map(|extension| extension.name.clone()).collect(),
-            identity_principal_id: Some(cluster.principal_id.clone()),
-            trusted_access_sources: cluster.bindings.values().map(|b| b.source_resource_id.clone()).collect(),
-            ..InventoryDatasource::default()
-        });
-    }
-    for (key, server) in &world.flexible_servers {
-        inventory.datasources.push(InventoryDatasource {
-            id: server.id.clone(),
-            resource_type: server.engine.resource_type().to_owned(),
-            location: server.location.clone(),
-            protected_by: protected_by(key),
-            ..InventoryDatasource::default()
-        });
+    for resource_type in super::world::kinds::resource_types() {
+        resource_type.inventory(world, &protected_by, &mut inventory);
     }
     for vault in world.vaults.values() {
         inventory.vaults.push(InventoryVault {

@@ -443,19 +443,12 @@ pub(super) fn action(
     if instance.pending_operation.is_some() {
         return Err(busy(name));
     }
-    // Operational blob backup (no containers: no vaulted backup) cannot be stopped, only deleted (the blob
-    // backup troubleshooting page lists the code).
-    if action == InstanceAction::StopProtection && crate::world::is_operational_blob_backup(instance) {
-        return Err(ArmError::user_facing(
-            StatusCode::BAD_REQUEST,
-            "UserErrorStopProtectionNotSupportedForBlobOperationalBackup",
-            format!(
-                "Stop protection is not supported for operational backup of blobs (backup instance '{}').",
-                instance.name
-            ),
-            &["Delete the backup instance to stop operational backup of the storage account."],
-            &context.activity_id,
-        ));
+    // Some kinds cannot stop protection (operational blob backup: only a delete ends it).
+    if action == InstanceAction::StopProtection
+        && let Some(error) = crate::world::kinds::of_instance(instance)
+            .and_then(|kind| kind.refuse_stop_protection(instance, &context.activity_id))
+    {
+        return Err(error);
     }
     if action == InstanceAction::ResumeProtection {
         if let Some(protector) = core.world.protected.get(&instance.datasource_key).filter(|other| **other != key) {

@@ -367,10 +367,6 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
         ArmRoute::SubscriptionOperationResult { subscription, operation } => {
             operations::result(context, &OperationScope { subscription, kind: ScopeKind::Subscription }, operation)
         }
-        ArmRoute::Disks { subscription, resource_group } => resources::disks(context, subscription, resource_group),
-        ArmRoute::Disk { subscription, resource_group, name } => {
-            resources::disk(context, subscription, resource_group, name)
-        }
         ArmRoute::Datasource { subscription, resource_group, path } => {
             datasources::datasource(context, subscription, resource_group, path)
         }
@@ -438,13 +434,13 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
         }
         ArmRoute::UnsupportedNamespace { namespace, .. } => {
             let mut error = missing_registration(namespace);
+            let datasources: Vec<String> =
+                crate::world::kinds::resource_types().iter().map(|resource_type| resource_type.served()).collect();
             let message = format!(
-                "{} (The emulator serves Microsoft.Resources, Microsoft.Compute/disks, \
-                 Microsoft.Storage/storageAccounts (and blob containers), Microsoft.ContainerService/managedClusters \
-                 (with Microsoft.KubernetesConfiguration/extensions and trustedAccessRoleBindings), \
-                 Microsoft.DBforPostgreSQL/flexibleServers, Microsoft.DBforMySQL/flexibleServers, \
-                 Microsoft.Authorization/roleAssignments and Microsoft.DataProtection.)",
-                error.body.get("message").and_then(Value::as_str).unwrap_or_default()
+                "{} (The emulator serves Microsoft.Resources, {}, Microsoft.Authorization/roleAssignments and \
+                 Microsoft.DataProtection.)",
+                error.body.get("message").and_then(Value::as_str).unwrap_or_default(),
+                datasources.join(", ")
             );
             super::util::set_field(&mut error.body, "message", message.into());
             Err(error)

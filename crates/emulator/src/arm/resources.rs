@@ -1,4 +1,4 @@
-//! Subscriptions, resource groups, managed disks, backup vaults, backup policies and role assignments.
+//! Subscriptions, resource groups, backup vaults, backup policies and role assignments.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -176,90 +176,6 @@ fn group_key_checked(core: &crate::state::Core, subscription: &str, resource_gro
         Ok(key)
     } else {
         Err(arm::resource_group_not_found(resource_group))
-    }
-}
-
-pub(super) fn disks(context: &Context<'_>, subscription: &str, resource_group: &str) -> Result<Reply, ArmError> {
-    if context.method != Method::GET {
-        return Err(arm::method_not_allowed(context.method.as_str()));
-    }
-    let core = lock(&context.state.core);
-    let group_key = group_key_checked(&core, subscription, resource_group)?;
-    let prefix = format!("{group_key}/providers/microsoft.compute/disks/");
-    Ok(list_reply(core.world.disks.iter(), |key, _| key.starts_with(&prefix), World::render_disk))
-}
-
-pub(super) fn disk(
-    context: &Context<'_>,
-    subscription: &str,
-    resource_group: &str,
-    name: &str,
-) -> Result<Reply, ArmError> {
-    let mut guard = lock(&context.state.core);
-    let core = &mut *guard;
-    let group_key = group_key_checked(core, subscription, resource_group)?;
-    let key = ids::disk_id(subscription, resource_group, name).to_ascii_lowercase();
-    let not_found = || arm::resource_not_found("Microsoft.Compute/disks", name, resource_group);
-    match context.method {
-        Method::GET | Method::HEAD => {
-            let disk = core.world.disks.get(&key).ok_or_else(not_found)?;
-            Ok(Reply::json(StatusCode::OK, World::render_disk(disk)))
-        }
-        Method::PUT => {
-            let body = context.required_body()?;
-            let location =
-                body.get("location").and_then(Value::as_str).filter(|location| !location.is_empty()).ok_or_else(
-                    || {
-                        ArmError::new(
-                            StatusCode::BAD_REQUEST,
-                            "LocationRequired",
-                            "The location property is required for this definition.",
-                        )
-                    },
-                )?;
-            let size = match body.pointer("/properties/diskSizeGB") {
-                None | Some(Value::Null) => 32,
-                Some(size) => size
-                    .as_u64()
-                    .and_then(|size| u32::try_from(size).ok())
-                    .filter(|size| *size > 0)
-                    .ok_or_else(|| arm::invalid_content("properties.diskSizeGB must be a positive integer"))?,
-            };
-            let tags = body.get("tags").cloned().filter(Value::is_object);
-            let created = match core.world.disks.get_mut(&key) {
-                Some(disk) => {
-                    disk.size_gb = size.max(disk.size_gb);
-                    disk.tags = tags;
-                    false
-                }
-                None => {
-                    let group = core
-                        .world
-                        .resource_groups
-                        .get(&group_key)
-                        .ok_or_else(|| arm::resource_group_not_found(resource_group))?;
-                    let group = crate::world::ResourceGroup {
-                        id: group.id.clone(),
-                        name: group.name.clone(),
-                        subscription: group.subscription.clone(),
-                        location: group.location.clone(),
-                        tags: None,
-                    };
-                    core.world.add_disk(&group, name, location, size, tags, context.now);
-                    true
-                }
-            };
-            let disk = core.world.disks.get(&key).ok_or_else(not_found)?;
-            Ok(Reply::json(if created { StatusCode::CREATED } else { StatusCode::OK }, World::render_disk(disk)))
-        }
-        Method::DELETE => {
-            if !core.world.disks.contains_key(&key) {
-                return Ok(Reply::empty(StatusCode::NO_CONTENT));
-            }
-            core.world.remove_disk(&key);
-            Ok(Reply::empty(StatusCode::OK))
-        }
-        ref other => Err(arm::method_not_allowed(other.as_str())),
     }
 }
 
@@ -448,17 +364,7 @@ fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmErro
     if let Some(principal) = new_principal {
         core.world.directory.insert(principal.to_ascii_lowercase(), format!("identity of {key}"));
         if auto_grant {
-            let scope = format!("/subscriptions/{}", path.subscription);
-            for role in ids::AUTO_GRANTED_VAULT_ROLES {
-                let _ = core.world.add_role_assignment(
-                    &new_uuid(),
-                    &scope,
-                    role,
-                    &principal,
-                    "ServicePrincipal",
-                    context.now,
-                );
-            }
+            core.world.grant_vault_roles(&path.subscription, &principal, context.now);
         }
     }
     // A long-running operation, as the spec has it: 202 with Location; the result is the vault.
@@ -523,17 +429,7 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
                     Some(crate::world::VaultIdentity { principal_id: principal.clone(), tenant_id: tenant });
             }
             if auto_grant {
-                let scope = format!("/subscriptions/{}", path.subscription);
-                for role in ids::AUTO_GRANTED_VAULT_ROLES {
-                    let _ = core.world.add_role_assignment(
-                        &new_uuid(),
-                        &scope,
-                        role,
-                        &principal,
-                        "ServicePrincipal",
-                        context.now,
-                    );
-                }
+                core.world.grant_vault_roles(&path.subscription, &principal, context.now);
             }
         }
         if let Some(vault) = core.world.vaults.get_mut(&key) {
@@ -776,8 +672,8 @@ pub(super) fn role_assignment(context: &Context<'_>, scope: &str, name: &str) ->
     }
 }
 
-/// Whether a scope names something the world holds: a subscription, resource group, disk or vault (or anything
-/// below a vault).
+/// Whether a scope names something the world holds: a subscription, resource group, datasource or vault (or
+/// anything below a vault).
 fn scope_exists(world: &World, scope: &str) -> bool {
     let Some(id) = ids::ArmId::parse(scope) else { return false };
     let key = id.key();
@@ -790,7 +686,7 @@ fn scope_exists(world: &World, scope: &str) -> bool {
     if id.is_resource_group() {
         return world.resource_groups.contains_key(&key);
     }
-    world.disks.contains_key(&key)
+    crate::world::kinds::holds(world, &key)
         || world.vaults.contains_key(&key)
         || id.resource_group_key().is_some_and(|group| world.resource_groups.contains_key(&group))
 }

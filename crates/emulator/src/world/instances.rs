@@ -1,14 +1,13 @@
 //! Backup instances: the rules Azure applies before protecting a datasource, and the instance's states.
 
 use crate::settings::Spellings;
-use crate::util::set_field;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::kinds::{self, DatasourceKind, Need};
+use super::kinds::{self, InstanceRequest};
 use super::{Instance, InstanceKey, Vault, World};
-use crate::error::{ArmError, arm, user_facing_error};
-use crate::ids::{self, ArmId};
+use crate::error::{ArmError, arm};
+use crate::ids::ArmId;
 
 /// The properties of a `BackupInstance` a client may set; everything else in a request is dropped, and the
 /// read-only ones are computed.
@@ -116,14 +115,16 @@ impl World {
             invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a valid ARM resource ID"))
         })?;
         let datasource_type = text(properties, "/dataSourceInfo/datasourceType").unwrap_or_default();
-        let named_kind = DatasourceKind::from_type(datasource_type);
+        let named_kind = kinds::named(datasource_type);
         if let Some(kind) = named_kind
-            && !kind.matches(&datasource)
+            && !kind.resource_type().is_id_of(&datasource)
         {
-            return Err(invalid(format!("dataSourceInfo.resourceID '{datasource_id}' is not a {} ID", kind.noun())));
+            return Err(invalid(format!(
+                "dataSourceInfo.resourceID '{datasource_id}' is not a {} ID",
+                kind.resource_type().noun()
+            )));
         }
-        // A disk ID is a disk instance even when the type says otherwise (as before the other kinds came).
-        let kind = named_kind.or_else(|| datasource.is_disk().then_some(DatasourceKind::Disk));
+        let kind = named_kind.or_else(|| kinds::owning_untyped(&datasource));
         let datasource_key = datasource.key();
         let existing = instance_name.and_then(|name| vault.instances.get(&name.to_ascii_lowercase()));
         if let Some(existing) = existing
@@ -135,17 +136,10 @@ impl World {
             )));
         }
 
-        let is_disk = datasource.is_disk();
-        if is_disk && !self.disks.contains_key(&datasource_key) {
-            return Err(ArmError::user_facing(
-                StatusCode::BAD_REQUEST,
-                "UserErrorManagedDiskNotFound",
-                "Could not perform the operation as Managed Disk no longer exists.",
-                &["The backups will continue to fail as the source disk may be deleted or moved to a different \
-                   location. Use the existing restore point to restore the disk if it's deleted by mistake. If the \
-                   disk is moved to a different location, configure backup for the disk."],
-                activity_id,
-            ));
+        if let Some(kind) = kind
+            && kind.reports_missing_first()
+        {
+            kind.check_exists(self, &datasource, activity_id)?;
         }
         // A soft-deleted instance of the datasource in this vault: the service does not protect the item again in
         // the same vault until it is undeleted or purged (another vault may).
@@ -177,7 +171,9 @@ impl World {
 
         let mut permission_error = None;
         if let Some(kind) = kind {
-            self.check_datasource_exists(kind, &datasource, activity_id)?;
+            if !kind.reports_missing_first() {
+                kind.check_exists(self, &datasource, activity_id)?;
+            }
             let policy_properties = vault
                 .policies
                 .get(&policy.name().to_ascii_lowercase())
@@ -197,24 +193,16 @@ impl World {
                     activity_id,
                 ));
             }
-            // AKS: the support matrix says policy modification is not supported.
-            if kind == DatasourceKind::Kubernetes
-                && let Some(existing) = existing
-                && existing.policy_key != policy.key()
-            {
-                return Err(ArmError::user_facing(
-                    StatusCode::BAD_REQUEST,
-                    "UserErrorPolicyChangeNotSupported",
-                    format!(
-                        "The backup policy of backup instance '{}' cannot be changed: Kubernetes cluster backup does \
-                         not support policy modification.",
-                        existing.name
-                    ),
-                    &["Stop protection and protect the cluster again with the new policy."],
-                    activity_id,
-                ));
-            }
-            permission_error = self.kind_rules(kind, vault, &datasource, properties, policy_properties, activity_id)?;
+            let request = InstanceRequest {
+                vault,
+                datasource: &datasource,
+                properties,
+                policy: policy_properties,
+                policy_key: &policy_key,
+                existing,
+                activity_id,
+            };
+            permission_error = kind.check_instance(self, &request)?;
         }
 
         let mut stored = Map::new();
@@ -250,53 +238,6 @@ impl World {
             )],
             activity_id,
         )
-    }
-
-    /// The first missing role of `needed`, as the failure the operation ends with. Owner and Contributor count
-    /// for any role.
-    pub(super) fn missing_permission(&self, vault: &Vault, needed: &[Need<'_>], activity_id: &str) -> Option<ArmError> {
-        let vault_principal = vault.identity.as_ref().map(|identity| identity.principal_id.as_str());
-        let (principal, holder, scope, role, action) = needed.iter().find_map(|need| {
-            let (principal, holder) = match &need.principal {
-                Some((principal, holder)) => (Some(*principal), holder.as_str()),
-                None => (vault_principal, "The vault's managed identity"),
-            };
-            let granted = principal.is_some_and(|principal| {
-                self.has_role(principal, &need.scope.key(), &[need.role, ids::OWNER, ids::CONTRIBUTOR])
-            });
-            (!granted).then(|| (principal, holder, need.scope.canonical(), need.role_name, need.action))
-        })?;
-        let client = principal.unwrap_or("(the vault has no managed identity)");
-        let detail = format!(
-            "Validate for Protection failed. Exception Message: The client '{client}' with object id '{client}' does \
-             not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. \
-             {holder} needs the {role} role there. If access was recently granted, please refresh your credentials."
-        );
-        let message = "Appropriate permissions to perform the operation is missing.";
-        let mut info = user_facing_error(
-            "UserErrorMissingRequiredPermissions",
-            message,
-            &["Grant appropriate permissions to perform this operation as mentioned at \
-               https://aka.ms/UserErrorMissingRequiredPermissions and retry the operation."],
-            activity_id,
-        );
-        set_field(
-            &mut info,
-            "innerError",
-            json!({
-                "code": "UserErrorMissingRequiredPermissions",
-                "additionalInfo": { "DetailedNonLocalisedMessage": detail },
-            }),
-        );
-        Some(ArmError {
-            status: StatusCode::BAD_REQUEST,
-            body: json!({
-                "additionalInfo": [{ "type": "UserFacingError", "info": info }],
-                "code": "UserErrorMissingRequiredPermissions",
-                "message": message,
-            }),
-            headers: Vec::new(),
-        })
     }
 
     /// Stores a new or updated instance (before its operation starts). Returns whether it was created.
@@ -425,27 +366,6 @@ impl World {
             }
         }
     }
-
-    /// Puts an instance into `ProtectionError` with the given `UserFacingError`.
-    pub fn set_protection_error(&mut self, key: &InstanceKey, error: Value) -> bool {
-        let Some(instance) = self.instance_mut(key) else { return false };
-        instance.protection_state = "ProtectionError".to_owned();
-        instance.protection_error = Some(error);
-        instance.configuring = None;
-        true
-    }
-}
-
-/// The snapshot resource group of a disk or AKS instance: `resourceGroupId` of its
-/// `AzureOperationalStoreParameters`.
-pub(super) fn snapshot_resource_group(properties: &Value) -> Option<String> {
-    properties
-        .pointer("/policyInfo/policyParameters/dataStoreParametersList")?
-        .as_array()?
-        .iter()
-        .find(|parameters| text(parameters, "/objectType") == Some("AzureOperationalStoreParameters"))
-        .and_then(|parameters| text(parameters, "/resourceGroupId"))
-        .map(str::to_owned)
 }
 
 /// The ARM representation of an instance, serialized straight from the instance (no copy of its properties),

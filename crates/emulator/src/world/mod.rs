@@ -1,12 +1,11 @@
-//! The emulated world: subscriptions, principals, resource groups, disks, role assignments, vaults, policies,
-//! backup instances and operations, with the rules the real service applies to them.
+//! The emulated world: subscriptions, principals, resource groups, the datasources of every kind (`kinds`), role
+//! assignments, vaults, policies, backup instances and operations, with the rules the real service applies to them.
 //!
 //! Every map is keyed by the lowercase ARM ID (see `ids::key`), so lookups are one hash or tree access and names
 //! match without case, as in ARM. Names keep the case they were created with.
 
-mod datasources;
 mod instances;
-mod kinds;
+pub(crate) mod kinds;
 mod operations;
 mod resources;
 mod seed;
@@ -16,13 +15,12 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
 use serde_json::Value;
 
-pub(crate) use datasources::{ServerEngine, cluster_id, server_id, storage_account_id};
 pub(crate) use instances::{InstanceView, protection_status_for, render_instance};
-pub(crate) use kinds::{check_policy, is_operational_blob_backup};
+pub(crate) use kinds::check_policy;
 pub(crate) use operations::{OperationScope, OperationSpec, Planned, ScopeKind};
 pub(crate) use resources::client_vault_properties;
 
-use super::scenario::PrincipalKind;
+use super::scenario::{PrincipalKind, Scenario};
 use super::settings::{LroTiming, OperationKind};
 
 /// The most operations kept; the oldest finished ones are forgotten first.
@@ -95,74 +93,6 @@ pub(crate) struct ResourceGroup {
     pub subscription: String,
     pub location: String,
     pub tags: Option<BTreeMap<String, String>>,
-}
-
-pub(crate) struct Disk {
-    pub id: String,
-    pub name: String,
-    pub location: String,
-    pub size_gb: u32,
-    pub created_ms: u64,
-    pub unique_id: String,
-    pub tags: Option<Value>,
-}
-
-/// A storage account: what blob and ADLS backup need of one (it exists, where, whether its namespace is
-/// hierarchical, and its blob containers).
-pub(crate) struct StorageAccount {
-    pub id: String,
-    pub name: String,
-    pub location: String,
-    /// `properties.isHnsEnabled`: a Data Lake Storage Gen2 account.
-    pub hns: bool,
-    /// Blob containers, by lower-case name; the value keeps the name's case.
-    pub containers: BTreeMap<String, String>,
-}
-
-/// An AKS cluster (`Microsoft.ContainerService/managedClusters`) with what backup needs of it: its
-/// system-assigned identity, its cluster extensions and its trusted access role bindings.
-pub(crate) struct KubernetesCluster {
-    pub id: String,
-    pub name: String,
-    pub location: String,
-    /// The object ID of the cluster's system-assigned identity.
-    pub principal_id: String,
-    /// The tenant of that identity.
-    pub tenant_id: String,
-    /// `{cluster}/providers/Microsoft.KubernetesConfiguration/extensions/{name}`, by lower-case name.
-    pub extensions: BTreeMap<String, ClusterExtension>,
-    /// `{cluster}/trustedAccessRoleBindings/{name}`, by lower-case name.
-    pub bindings: BTreeMap<String, TrustedAccessBinding>,
-}
-
-/// A cluster extension (`Microsoft.KubernetesConfiguration/extensions`).
-pub(crate) struct ClusterExtension {
-    pub name: String,
-    /// `properties.extensionType`, `microsoft.dataprotection.kubernetes` for the backup extension.
-    pub extension_type: String,
-    /// `properties.provisioningState`.
-    pub provisioning_state: String,
-    /// `properties.aksAssignedIdentity.principalId`: the extension's own identity.
-    pub principal_id: String,
-    /// `properties.configurationSettings`, as the client sent them.
-    pub configuration: Value,
-}
-
-/// A trusted access role binding (`Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings`).
-pub(crate) struct TrustedAccessBinding {
-    pub name: String,
-    /// `properties.sourceResourceId`: the resource granted access (a backup vault).
-    pub source_resource_id: String,
-    /// `properties.roles`.
-    pub roles: Vec<String>,
-}
-
-/// A PostgreSQL or MySQL flexible server: what backup needs of one (it exists, and where).
-pub(crate) struct FlexibleServer {
-    pub id: String,
-    pub name: String,
-    pub location: String,
-    pub engine: ServerEngine,
 }
 
 pub(crate) struct VaultIdentity {
@@ -357,13 +287,8 @@ pub(crate) struct World {
     /// Every known directory object (principals and vault identities), by lowercase object ID.
     pub directory: HashMap<String, String>,
     pub resource_groups: HashMap<String, ResourceGroup>,
-    pub disks: HashMap<String, Disk>,
-    /// Storage accounts, by lower-case ID.
-    pub storage_accounts: HashMap<String, StorageAccount>,
-    /// AKS clusters, by lower-case ID.
-    pub kubernetes_clusters: HashMap<String, KubernetesCluster>,
-    /// PostgreSQL and MySQL flexible servers, by lower-case ID.
-    pub flexible_servers: HashMap<String, FlexibleServer>,
+    /// The datasources of every kind.
+    pub datasources: kinds::Datasources,
     pub vaults: HashMap<String, Vault>,
     pub role_assignments: HashMap<String, RoleAssignment>,
     pub assignments_by_principal: HashMap<String, BTreeSet<String>>,
@@ -386,10 +311,7 @@ impl World {
             principals: HashMap::new(),
             directory: HashMap::new(),
             resource_groups: HashMap::new(),
-            disks: HashMap::new(),
-            storage_accounts: HashMap::new(),
-            kubernetes_clusters: HashMap::new(),
-            flexible_servers: HashMap::new(),
+            datasources: kinds::Datasources::default(),
             vaults: HashMap::new(),
             role_assignments: HashMap::new(),
             assignments_by_principal: HashMap::new(),
@@ -415,6 +337,22 @@ impl World {
 
     pub fn instance_mut(&mut self, key: &InstanceKey) -> Option<&mut Instance> {
         self.vaults.get_mut(&key.vault)?.instances.get_mut(&key.name)
+    }
+
+    /// Puts an instance into `ProtectionError` with the given `UserFacingError`.
+    pub fn set_protection_error(&mut self, key: &InstanceKey, error: Value) -> bool {
+        let Some(instance) = self.instance_mut(key) else { return false };
+        instance.protection_state = "ProtectionError".to_owned();
+        instance.protection_error = Some(error);
+        instance.configuring = None;
+        true
+    }
+
+    /// The tenant owning a subscription.
+    pub fn tenant_of(&self, subscription: &str) -> String {
+        self.subscriptions
+            .get(&subscription.to_ascii_lowercase())
+            .map_or_else(|| self.default_tenant.clone(), |subscription| subscription.tenant_id.clone())
     }
 
     /// Finishes whatever is due by `now_ms` without being observed: operations and protection configurations
@@ -470,5 +408,47 @@ impl World {
                 && roles.iter().any(|role| role.eq_ignore_ascii_case(&assignment.role_guid))
                 && super::ids::scope_covers(&assignment.scope_key, resource_key)
         })
+    }
+}
+
+/// Where a scenario's entries go: their subscription (the scenario's first when they name none) and their resource
+/// group, which the scenario must hold.
+pub(crate) struct Seeding {
+    first_subscription: Option<String>,
+    /// The emulator's clock when the scenario is loaded.
+    pub now_ms: u64,
+}
+
+impl Seeding {
+    pub fn new(scenario: &Scenario, now_ms: u64) -> Seeding {
+        Seeding {
+            first_subscription: scenario.subscriptions.first().map(|subscription| subscription.id.clone()),
+            now_ms,
+        }
+    }
+
+    /// The subscription an entry (`what`) names, else the scenario's first.
+    pub fn subscription_of(&self, given: &Option<String>, what: &str) -> Result<String, String> {
+        given
+            .clone()
+            .or_else(|| self.first_subscription.clone())
+            .ok_or_else(|| format!("{what}: no subscription given and none in the scenario"))
+    }
+
+    /// The ID and region of the resource group an entry (`what`) is in.
+    pub fn group_of(
+        &self,
+        world: &World,
+        subscription: &Option<String>,
+        group: &str,
+        what: String,
+    ) -> Result<(String, String), String> {
+        let subscription = self.subscription_of(subscription, &what)?;
+        let group_key = super::ids::resource_group_id(&subscription, group).to_ascii_lowercase();
+        world
+            .resource_groups
+            .get(&group_key)
+            .map(|group| (group.id.clone(), group.location.clone()))
+            .ok_or_else(|| format!("{what}: resource group '{group}' is not in the scenario"))
     }
 }

@@ -1,4 +1,4 @@
-//! Resource groups, disks, vaults, policies and role assignments.
+//! Resource groups, vaults, policies and role assignments.
 
 use crate::settings::Spellings;
 use crate::util::set_field;
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Disk, Policy, ResourceGroup, RoleAssignment, Vault, VaultIdentity, World};
+use super::{Policy, ResourceGroup, RoleAssignment, Vault, VaultIdentity, World};
 use crate::error::ArmError;
 use crate::ids;
 use crate::util::new_uuid;
@@ -27,43 +27,6 @@ pub(crate) fn default_vault_properties() -> Value {
     json!({
         "storageSettings": [{ "datastoreType": "VaultStore", "type": "LocallyRedundant" }],
         "securitySettings": { "softDeleteSettings": { "state": "On", "retentionDurationInDays": 14.0 } },
-    })
-}
-
-/// The `properties` of a managed-disk backup policy (the shape of the Microsoft docs and azurerm).
-pub(crate) fn disk_policy_properties(schedule: &str, retention: &str) -> Value {
-    let store = json!({ "dataStoreType": "OperationalStore", "objectType": "DataStoreInfoBase" });
-    let rule_name = if schedule.ends_with("P1D") { "BackupDaily" } else { "BackupHourly" };
-    json!({
-        "objectType": "BackupPolicy",
-        "datasourceTypes": ["Microsoft.Compute/disks"],
-        "policyRules": [
-            {
-                "name": rule_name,
-                "objectType": "AzureBackupRule",
-                "backupParameters": { "objectType": "AzureBackupParams", "backupType": "Incremental" },
-                "dataStore": store,
-                "trigger": {
-                    "objectType": "ScheduleBasedTriggerContext",
-                    "schedule": { "repeatingTimeIntervals": [schedule], "timeZone": "UTC" },
-                    "taggingCriteria": [{
-                        "isDefault": true,
-                        "taggingPriority": 99,
-                        "tagInfo": { "id": "Default_", "tagName": "Default" },
-                    }],
-                },
-            },
-            {
-                "name": "Default",
-                "objectType": "AzureRetentionRule",
-                "isDefault": true,
-                "lifecycles": [{
-                    "deleteAfter": { "objectType": "AbsoluteDeleteOption", "duration": retention },
-                    "sourceDataStore": store,
-                    "targetDataStoreCopySettings": [],
-                }],
-            },
-        ],
     })
 }
 
@@ -127,12 +90,8 @@ impl World {
         for vault in vaults {
             self.remove_vault(&vault);
         }
-        self.storage_accounts.retain(|key, _| !key.starts_with(&prefix));
-        self.kubernetes_clusters.retain(|key, _| !key.starts_with(&prefix));
-        self.flexible_servers.retain(|key, _| !key.starts_with(&prefix));
-        let disks: Vec<String> = self.disks.keys().filter(|key| key.starts_with(&prefix)).cloned().collect();
-        for disk in disks {
-            self.remove_disk(&disk);
+        for resource_type in super::kinds::resource_types() {
+            resource_type.remove_in_group(self, &prefix);
         }
         let assignments: Vec<String> = self
             .role_assignments
@@ -144,68 +103,6 @@ impl World {
             self.remove_role_assignment(&assignment);
         }
         self.resource_groups.remove(group_key);
-    }
-
-    pub fn add_disk(
-        &mut self,
-        group: &ResourceGroup,
-        name: &str,
-        location: &str,
-        size_gb: u32,
-        tags: Option<Value>,
-        now_ms: u64,
-    ) {
-        let id = ids::disk_id(&group.subscription, &group.name, name);
-        let disk = Disk {
-            id: id.clone(),
-            name: name.to_owned(),
-            location: location.to_owned(),
-            size_gb,
-            created_ms: now_ms,
-            unique_id: new_uuid(),
-            tags,
-        };
-        self.disks.insert(id.to_ascii_lowercase(), disk);
-    }
-
-    pub fn render_disk(disk: &Disk) -> Value {
-        let mut value = json!({
-            "id": disk.id,
-            "name": disk.name,
-            "type": "Microsoft.Compute/disks",
-            "location": disk.location,
-            "sku": { "name": "Standard_LRS", "tier": "Standard" },
-            "properties": {
-                "creationData": { "createOption": "Empty" },
-                "diskSizeGB": disk.size_gb,
-                "diskSizeBytes": u64::from(disk.size_gb) * 1024 * 1024 * 1024,
-                "uniqueId": disk.unique_id,
-                "provisioningState": "Succeeded",
-                "diskState": "Unattached",
-                "timeCreated": crate::util::format_precise(disk.created_ms),
-            },
-        });
-        if let Some(tags) = &disk.tags {
-            set_field(&mut value, "tags", tags.clone());
-        }
-        value
-    }
-
-    /// Deletes a disk. An instance protecting it goes into `ProtectionError`, as backups of a deleted disk fail.
-    pub fn remove_disk(&mut self, disk_key: &str) {
-        if self.disks.remove(disk_key).is_none() {
-            return;
-        }
-        if let Some(protector) = self.protected.get(disk_key).cloned() {
-            let error = crate::error::user_facing_error(
-                "UserErrorManagedDiskNotFound",
-                "Could not perform the operation as Managed Disk no longer exists.",
-                &["The backups will continue to fail as the source disk may be deleted or moved to a different \
-                   location. Use the existing restore point to restore the disk if it's deleted by mistake."],
-                &new_uuid(),
-            );
-            self.set_protection_error(&protector, error);
-        }
     }
 
     /// Creates a vault; returns its key. The identity's principal is generated when not given.
@@ -233,17 +130,7 @@ impl World {
         if let Some(identity) = &identity {
             self.directory.insert(identity.principal_id.to_ascii_lowercase(), format!("identity of {id}"));
             if auto_grant {
-                let scope = format!("/subscriptions/{subscription}");
-                for role in ids::AUTO_GRANTED_VAULT_ROLES {
-                    let _ = self.add_role_assignment(
-                        &new_uuid(),
-                        &scope,
-                        role,
-                        &identity.principal_id,
-                        "ServicePrincipal",
-                        now_ms,
-                    );
-                }
+                self.grant_vault_roles(subscription, &identity.principal_id, now_ms);
             }
         }
         let vault = Vault {
@@ -265,11 +152,13 @@ impl World {
         key
     }
 
-    /// The tenant owning a subscription.
-    pub fn tenant_of(&self, subscription: &str) -> String {
-        self.subscriptions
-            .get(&subscription.to_ascii_lowercase())
-            .map_or_else(|| self.default_tenant.clone(), |subscription| subscription.tenant_id.clone())
+    /// Grants a new vault identity, on its subscription, the roles every datasource kind needs of it
+    /// (`auto_grant_vault_roles`).
+    pub fn grant_vault_roles(&mut self, subscription: &str, principal_id: &str, now_ms: u64) {
+        let scope = format!("/subscriptions/{subscription}");
+        for role in super::kinds::vault_roles() {
+            let _ = self.add_role_assignment(&new_uuid(), &scope, role.guid, principal_id, "ServicePrincipal", now_ms);
+        }
     }
 
     /// A vault as ARM answers it, in the spellings the scenario asks for (see [`Spellings`]).

@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Instance, InstanceKey, Operation, Planned, Principal, Progress, Status, Subscription, Target, World};
+use super::kinds::{self, disk};
+use super::{
+    Instance, InstanceKey, Operation, Planned, Principal, Progress, Seeding, Status, Subscription, Target, World,
+};
 use crate::default_world;
 use crate::ids::{self, ArmId};
 use crate::scenario::{
-    BackupInstanceSeed, DiskSeed, OperationSeed, PolicySeed, PrincipalSeed, ResourceGroupSeed, RoleAssignmentSeed,
-    Scenario, SubscriptionSeed, VaultSeed,
+    BackupInstanceSeed, OperationSeed, PolicySeed, PrincipalSeed, ResourceGroupSeed, RoleAssignmentSeed, Scenario,
+    SubscriptionSeed, VaultSeed,
 };
 use crate::settings::LroTiming;
 use crate::swagger::{Direction, Spec};
@@ -24,13 +27,8 @@ impl World {
     pub fn from_scenario(scenario: &Scenario, now_ms: u64) -> Result<World, String> {
         let default_tenant = scenario.tenant_id.clone().unwrap_or_else(|| default_world::TENANT_ID.to_owned());
         let mut world = World::empty(&default_tenant);
-        let first_subscription = scenario.subscriptions.first().map(|subscription| subscription.id.clone());
-        let subscription_of = |given: &Option<String>, what: &str| -> Result<String, String> {
-            given
-                .clone()
-                .or_else(|| first_subscription.clone())
-                .ok_or_else(|| format!("{what}: no subscription given and none in the scenario"))
-        };
+        let seeding = Seeding::new(scenario, now_ms);
+        let subscription_of = |given: &Option<String>, what: &str| seeding.subscription_of(given, what);
 
         for seed in &scenario.subscriptions {
             if !crate::util::is_guid(&seed.id) {
@@ -80,74 +78,8 @@ impl World {
             }
             world.add_resource_group(&subscription, &seed.name, &seed.location, seed.tags.clone());
         }
-        for seed in &scenario.disks {
-            let subscription = subscription_of(&seed.subscription_id, &format!("disk '{}'", seed.name))?;
-            let group_key = ids::resource_group_id(&subscription, &seed.resource_group).to_ascii_lowercase();
-            let Some(group) = world.resource_groups.get(&group_key) else {
-                return Err(format!(
-                    "disk '{}': resource group '{}' is not in the scenario",
-                    seed.name, seed.resource_group
-                ));
-            };
-            let location = seed.location.clone().unwrap_or_else(|| group.location.clone());
-            let group = super::ResourceGroup {
-                id: group.id.clone(),
-                name: group.name.clone(),
-                subscription: group.subscription.clone(),
-                location: group.location.clone(),
-                tags: None,
-            };
-            world.add_disk(&group, &seed.name, &location, seed.disk_size_gb.unwrap_or(32), None, now_ms);
-        }
-        let group_of = |world: &World, subscription: &Option<String>, group: &str, what: String| {
-            let subscription = subscription_of(subscription, &what)?;
-            let group_key = ids::resource_group_id(&subscription, group).to_ascii_lowercase();
-            world
-                .resource_groups
-                .get(&group_key)
-                .map(|group| (group.id.clone(), group.location.clone()))
-                .ok_or_else(|| format!("{what}: resource group '{group}' is not in the scenario"))
-        };
-        for seed in &scenario.storage_accounts {
-            let what = format!("storage account '{}'", seed.name);
-            let (group_id, group_location) = group_of(&world, &seed.subscription_id, &seed.resource_group, what)?;
-            let location = seed.location.clone().unwrap_or(group_location);
-            world.add_storage_account(&group_id, &seed.name, &location, seed.is_hns_enabled, &seed.containers);
-        }
-        for seed in &scenario.kubernetes_clusters {
-            let what = format!("Kubernetes cluster '{}'", seed.name);
-            let (group_id, group_location) = group_of(&world, &seed.subscription_id, &seed.resource_group, what)?;
-            let location = seed.location.clone().unwrap_or(group_location);
-            let key = world.add_cluster(&group_id, &seed.name, &location, seed.identity_principal_id.as_deref());
-            for extension in &seed.extensions {
-                let extension = super::ClusterExtension {
-                    name: extension.name.clone(),
-                    extension_type: extension.extension_type.clone(),
-                    provisioning_state: extension.provisioning_state.clone().unwrap_or_else(|| "Succeeded".to_owned()),
-                    principal_id: extension.identity_principal_id.clone().unwrap_or_else(new_uuid),
-                    configuration: extension.configuration_settings.clone().unwrap_or_else(|| json!({})),
-                };
-                world.add_extension(&key, extension);
-            }
-            for binding in &seed.trusted_access_role_bindings {
-                let binding = super::TrustedAccessBinding {
-                    name: binding.name.clone(),
-                    source_resource_id: binding.source_resource_id.clone(),
-                    roles: binding.roles.clone(),
-                };
-                world.add_binding(&key, binding);
-            }
-        }
-        for (engine, seeds) in [
-            (super::ServerEngine::PostgreSql, &scenario.postgresql_flexible_servers),
-            (super::ServerEngine::MySql, &scenario.mysql_flexible_servers),
-        ] {
-            for seed in seeds {
-                let what = format!("{} '{}'", engine.resource_type(), seed.name);
-                let (group_id, group_location) = group_of(&world, &seed.subscription_id, &seed.resource_group, what)?;
-                let location = seed.location.clone().unwrap_or(group_location);
-                world.add_server(&group_id, engine, &seed.name, &location);
-            }
+        for resource_type in kinds::resource_types() {
+            resource_type.seed(scenario, &mut world, &seeding)?;
         }
         for seed in &scenario.vaults {
             let subscription = subscription_of(&seed.subscription_id, &format!("vault '{}'", seed.name))?;
@@ -180,7 +112,7 @@ impl World {
             let vault_key = ids::vault_id(&subscription, &seed.resource_group, &seed.vault).to_ascii_lowercase();
             let properties = match &seed.properties {
                 Some(properties) => properties.clone(),
-                None => super::resources::disk_policy_properties(
+                None => disk::policy_properties(
                     seed.schedule.as_deref().unwrap_or("R/2024-01-01T02:00:00+00:00/P1D"),
                     seed.retention.as_deref().unwrap_or("P7D"),
                 ),
@@ -235,6 +167,7 @@ impl World {
                     format!("{}/backupPolicies/{policy}", vault.id)
                 };
                 let location = self
+                    .datasources
                     .disks
                     .get(&datasource.key())
                     .map_or_else(|| vault.location.clone(), |disk| disk.location.clone());
@@ -287,7 +220,7 @@ impl World {
         let datasource =
             ArmId::parse(datasource_id).ok_or_else(|| format!("{what}: '{datasource_id}' is not an ARM ID"))?;
         let datasource_key = datasource.key();
-        if datasource.is_disk() && !self.disks.contains_key(&datasource_key) {
+        if disk::is_disk_id(&datasource) && !self.datasources.disks.contains_key(&datasource_key) {
             return Err(format!("{what}: disk '{datasource_id}' is not in the scenario"));
         }
         if self.protected.contains_key(&datasource_key) {
@@ -422,76 +355,8 @@ impl World {
                 tags: group.tags.clone(),
             });
         }
-        for key in sorted(self.disks.keys()) {
-            let (Some(disk), Some(id)) =
-                (self.disks.get(key), self.disks.get(key).and_then(|disk| ArmId::parse(&disk.id)))
-            else {
-                continue;
-            };
-            scenario.disks.push(DiskSeed {
-                subscription_id: Some(id.subscription.clone()),
-                resource_group: id.resource_group.clone().unwrap_or_default(),
-                name: disk.name.clone(),
-                location: Some(disk.location.clone()),
-                disk_size_gb: Some(disk.size_gb),
-            });
-        }
-        for key in sorted(self.storage_accounts.keys()) {
-            let Some(account) = self.storage_accounts.get(key) else { continue };
-            let Some(id) = ArmId::parse(&account.id) else { continue };
-            scenario.storage_accounts.push(crate::scenario::StorageAccountSeed {
-                subscription_id: Some(id.subscription.clone()),
-                resource_group: id.resource_group.clone().unwrap_or_default(),
-                name: account.name.clone(),
-                location: Some(account.location.clone()),
-                is_hns_enabled: account.hns,
-                containers: account.containers.values().cloned().collect(),
-            });
-        }
-        for key in sorted(self.kubernetes_clusters.keys()) {
-            let Some(cluster) = self.kubernetes_clusters.get(key) else { continue };
-            let Some(id) = ArmId::parse(&cluster.id) else { continue };
-            scenario.kubernetes_clusters.push(crate::scenario::KubernetesClusterSeed {
-                subscription_id: Some(id.subscription.clone()),
-                resource_group: id.resource_group.clone().unwrap_or_default(),
-                name: cluster.name.clone(),
-                location: Some(cluster.location.clone()),
-                identity_principal_id: Some(cluster.principal_id.clone()),
-                extensions: cluster
-                    .extensions
-                    .values()
-                    .map(|extension| crate::scenario::ClusterExtensionSeed {
-                        name: extension.name.clone(),
-                        extension_type: extension.extension_type.clone(),
-                        provisioning_state: Some(extension.provisioning_state.clone()),
-                        identity_principal_id: Some(extension.principal_id.clone()),
-                        configuration_settings: Some(extension.configuration.clone()),
-                    })
-                    .collect(),
-                trusted_access_role_bindings: cluster
-                    .bindings
-                    .values()
-                    .map(|binding| crate::scenario::TrustedAccessRoleBindingSeed {
-                        name: binding.name.clone(),
-                        source_resource_id: binding.source_resource_id.clone(),
-                        roles: binding.roles.clone(),
-                    })
-                    .collect(),
-            });
-        }
-        for key in sorted(self.flexible_servers.keys()) {
-            let Some(server) = self.flexible_servers.get(key) else { continue };
-            let Some(id) = ArmId::parse(&server.id) else { continue };
-            let seed = crate::scenario::FlexibleServerSeed {
-                subscription_id: Some(id.subscription.clone()),
-                resource_group: id.resource_group.clone().unwrap_or_default(),
-                name: server.name.clone(),
-                location: Some(server.location.clone()),
-            };
-            match server.engine {
-                super::ServerEngine::PostgreSql => scenario.postgresql_flexible_servers.push(seed),
-                super::ServerEngine::MySql => scenario.mysql_flexible_servers.push(seed),
-            }
+        for resource_type in kinds::resource_types() {
+            resource_type.save(self, &mut scenario);
         }
         for key in sorted(self.vaults.keys()) {
             let Some(vault) = self.vaults.get(key) else { continue };

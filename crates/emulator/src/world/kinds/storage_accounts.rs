@@ -1,0 +1,323 @@
+//! Storage accounts (`Microsoft.Storage/storageAccounts`) and their blob containers: what blob and Data Lake
+//! Storage backup protect. They hold only what the backup rules look at (the account exists, where, whether its
+//! namespace is hierarchical, its containers); their PUTs and DELETEs are synchronous.
+
+use std::collections::BTreeMap;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::super::{Seeding, World};
+use super::policy::text;
+use super::resource_type::{
+    Answer, DatasourceRoute, RequestGroup, ResourceRequest, ResourceType, created_or_ok, deleted, list_only,
+    unknown_route,
+};
+use super::roles::{Need, missing_permission};
+use super::{InstanceRequest, deferred};
+use crate::error::{ArmError, arm};
+use crate::ids::{self, ArmId};
+use crate::inventory::{Inventory, InventoryDatasource};
+use crate::scenario::{Scenario, StorageAccountSeed};
+
+/// Storage accounts.
+pub(crate) struct StorageAccounts;
+
+/// A storage account.
+pub(crate) struct StorageAccount {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    /// `properties.isHnsEnabled`: a Data Lake Storage Gen2 account.
+    pub hns: bool,
+    /// Blob containers, by lower-case name; the value keeps the name's case.
+    pub containers: BTreeMap<String, String>,
+}
+
+const ACCOUNTS: &str = "storageAccounts";
+const CONTAINERS: &str = "storageAccounts/{}/blobServices/default/containers";
+
+const ROUTES: &[DatasourceRoute] = &[
+    DatasourceRoute {
+        path: ACCOUNTS,
+        list: "StorageAccounts_ListByResourceGroup",
+        get: "StorageAccounts_GetProperties",
+        put: "StorageAccounts_Create",
+        delete: "StorageAccounts_Delete",
+    },
+    DatasourceRoute {
+        path: CONTAINERS,
+        list: "BlobContainers_List",
+        get: "BlobContainers_Get",
+        put: "BlobContainers_Create",
+        delete: "BlobContainers_Delete",
+    },
+];
+
+/// The containers a blob or Data Lake Storage instance names: `containersList` of its `Blob...` or
+/// `AdlsBlob...` `BackupDatasourceParameters`.
+pub(super) fn containers_of(properties: &Value) -> Vec<String> {
+    properties
+        .pointer("/policyInfo/policyParameters/backupDatasourceParametersList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|parameters| {
+            matches!(
+                text(parameters, "/objectType"),
+                Some("BlobBackupDatasourceParameters" | "AdlsBlobBackupDatasourceParameters")
+            )
+        })
+        .flat_map(|parameters| parameters.get("containersList").and_then(Value::as_array).into_iter().flatten())
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What blob and Data Lake Storage backup both ask of an instance once its account's namespace is right: the
+/// containers it names (at least one when `containers_required`) exist, and the vault holds Storage Account Backup
+/// Contributor on the account.
+pub(super) fn check_containers_and_role(
+    world: &World,
+    account: &StorageAccount,
+    instance: &InstanceRequest<'_>,
+    containers_required: bool,
+) -> Result<Option<ArmError>, ArmError> {
+    let containers = containers_of(instance.properties);
+    if containers.is_empty() && containers_required {
+        return deferred(
+            "UserErrorNoContainersSelectedForOperation",
+            "No containers selected for operation.".to_owned(),
+            "Select at least one container of the storage account for vaulted backup and retry.",
+            instance.activity_id,
+        );
+    }
+    let missing: Vec<&str> = containers
+        .iter()
+        .filter(|name| !account.containers.contains_key(&name.to_ascii_lowercase()))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return deferred(
+            "UserErrorIncorrectContainersSelectedForOperation",
+            format!(
+                "Incorrect containers selected for operation: the storage account '{}' has no container {}.",
+                account.id,
+                missing.join(", ")
+            ),
+            "Select only containers that exist in the storage account and retry.",
+            instance.activity_id,
+        );
+    }
+    Ok(missing_permission(
+        world,
+        instance.vault,
+        &[Need::vault(
+            instance.datasource.clone(),
+            &ids::STORAGE_ACCOUNT_BACKUP_CONTRIBUTOR,
+            "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+        )],
+        instance.activity_id,
+    ))
+}
+
+/// Adds (or replaces) a storage account.
+pub(super) fn add(world: &mut World, group_id: &str, name: &str, location: &str, hns: bool, containers: &[String]) {
+    let id = StorageAccounts.id(group_id, name);
+    let containers = containers.iter().map(|name| (name.to_ascii_lowercase(), name.clone())).collect();
+    let account =
+        StorageAccount { id: id.clone(), name: name.to_owned(), location: location.to_owned(), hns, containers };
+    world.datasources.storage_accounts.insert(id.to_ascii_lowercase(), account);
+}
+
+fn render(account: &StorageAccount) -> Value {
+    json!({
+        "id": account.id,
+        "name": account.name,
+        "type": StorageAccounts.full_type(),
+        "location": account.location,
+        "kind": "StorageV2",
+        "sku": { "name": "Standard_LRS", "tier": "Standard" },
+        "properties": { "provisioningState": "Succeeded", "isHnsEnabled": account.hns },
+    })
+}
+
+fn render_container(account: &StorageAccount, name: &str) -> Value {
+    json!({
+        "id": format!("{}/blobServices/default/containers/{name}", account.id),
+        "name": name,
+        "type": "Microsoft.Storage/storageAccounts/blobServices/containers",
+        "properties": { "publicAccess": "None", "leaseStatus": "Unlocked", "leaseState": "Available",
+                        "hasImmutabilityPolicy": false, "hasLegalHold": false, "deleted": false },
+    })
+}
+
+impl StorageAccounts {
+    fn account(
+        &self,
+        world: &mut World,
+        request: &ResourceRequest<'_>,
+        group: &RequestGroup,
+        name: &str,
+    ) -> Result<Answer, ArmError> {
+        let id = self.id(&group.id, name);
+        let key = id.to_ascii_lowercase();
+        match *request.method {
+            Method::PUT => {
+                let body = (request.body)()?;
+                let existing = world.datasources.storage_accounts.get(&key);
+                let hns = body
+                    .pointer("/properties/isHnsEnabled")
+                    .and_then(Value::as_bool)
+                    .or_else(|| existing.map(|account| account.hns))
+                    .unwrap_or(false);
+                let containers: Vec<String> =
+                    existing.map(|account| account.containers.values().cloned().collect()).unwrap_or_default();
+                let created = existing.is_none();
+                add(world, &group.id, name, &group.location(&body), hns, &containers);
+                let account = world.datasources.storage_accounts.get(&key).ok_or_else(|| arm::parent_not_found(&id))?;
+                Ok(Answer::json(created_or_ok(created), render(account)))
+            }
+            Method::DELETE => Ok(deleted(world.datasources.storage_accounts.remove(&key).is_some())),
+            _ => {
+                let account = world
+                    .datasources
+                    .storage_accounts
+                    .get(&key)
+                    .ok_or_else(|| arm::resource_not_found(&self.full_type(), name, request.resource_group))?;
+                Ok(Answer::json(StatusCode::OK, render(account)))
+            }
+        }
+    }
+
+    fn container(
+        &self,
+        world: &mut World,
+        request: &ResourceRequest<'_>,
+        group: &RequestGroup,
+        account_name: &str,
+    ) -> Result<Answer, ArmError> {
+        let account_id = self.id(&group.id, account_name);
+        let account = world
+            .datasources
+            .storage_accounts
+            .get_mut(&account_id.to_ascii_lowercase())
+            .ok_or_else(|| arm::parent_not_found(&account_id))?;
+        let Some(name) = &request.path.name else {
+            return list_only(request, || {
+                account.containers.iter().map(|(key, name)| (key.clone(), render_container(account, name))).collect()
+            });
+        };
+        let key = name.to_ascii_lowercase();
+        match *request.method {
+            Method::PUT => {
+                let created = !account.containers.contains_key(&key);
+                account.containers.entry(key).or_insert_with(|| name.clone());
+                Ok(Answer::json(created_or_ok(created), render_container(account, name)))
+            }
+            Method::DELETE => Ok(deleted(account.containers.remove(&key).is_some())),
+            _ => {
+                let stored = account.containers.get(&key).ok_or_else(|| {
+                    arm::resource_not_found(
+                        "Microsoft.Storage/storageAccounts/blobServices/containers",
+                        &format!("{account_name}/default/{name}"),
+                        request.resource_group,
+                    )
+                })?;
+                Ok(Answer::json(StatusCode::OK, render_container(account, stored)))
+            }
+        }
+    }
+}
+
+impl ResourceType for StorageAccounts {
+    fn namespace(&self) -> &'static str {
+        "Microsoft.Storage"
+    }
+
+    fn type_name(&self) -> &'static str {
+        "storageAccounts"
+    }
+
+    fn noun(&self) -> &'static str {
+        "storage account"
+    }
+
+    fn served(&self) -> String {
+        format!("{} (and blob containers)", self.full_type())
+    }
+
+    fn routes(&self) -> &'static [DatasourceRoute] {
+        ROUTES
+    }
+
+    fn serve(&self, world: &mut World, request: &ResourceRequest<'_>) -> Result<Answer, ArmError> {
+        let group = RequestGroup::checked(world, request)?;
+        let path = request.path;
+        match (path.route.path, path.parents.as_slice(), &path.name) {
+            (ACCOUNTS, [], None) => {
+                let prefix = group.prefix(self);
+                list_only(request, || {
+                    let accounts = world.datasources.storage_accounts.iter();
+                    accounts
+                        .filter(|(key, _)| key.starts_with(&prefix))
+                        .map(|(key, account)| (key.clone(), render(account)))
+                        .collect()
+                })
+            }
+            (ACCOUNTS, [], Some(name)) => self.account(world, request, &group, name),
+            (CONTAINERS, [account], _) => self.container(world, request, &group, account),
+            _ => Err(unknown_route(path)),
+        }
+    }
+
+    fn contains(&self, world: &World, key: &str) -> bool {
+        world.datasources.storage_accounts.contains_key(key)
+    }
+
+    fn seed(&self, scenario: &Scenario, world: &mut World, seeding: &Seeding) -> Result<(), String> {
+        for seed in &scenario.storage_accounts {
+            let what = format!("storage account '{}'", seed.name);
+            let (group_id, group_location) =
+                seeding.group_of(world, &seed.subscription_id, &seed.resource_group, what)?;
+            let location = seed.location.clone().unwrap_or(group_location);
+            add(world, &group_id, &seed.name, &location, seed.is_hns_enabled, &seed.containers);
+        }
+        Ok(())
+    }
+
+    fn save(&self, world: &World, scenario: &mut Scenario) {
+        let mut keys: Vec<&String> = world.datasources.storage_accounts.keys().collect();
+        keys.sort();
+        for key in keys {
+            let Some(account) = world.datasources.storage_accounts.get(key) else { continue };
+            let Some(id) = ArmId::parse(&account.id) else { continue };
+            scenario.storage_accounts.push(StorageAccountSeed {
+                subscription_id: Some(id.subscription.clone()),
+                resource_group: id.resource_group.clone().unwrap_or_default(),
+                name: account.name.clone(),
+                location: Some(account.location.clone()),
+                is_hns_enabled: account.hns,
+                containers: account.containers.values().cloned().collect(),
+            });
+        }
+    }
+
+    fn inventory(&self, world: &World, protected_by: &dyn Fn(&str) -> Option<String>, inventory: &mut Inventory) {
+        for (key, account) in &world.datasources.storage_accounts {
+            inventory.datasources.push(InventoryDatasource {
+                id: account.id.clone(),
+                resource_type: self.full_type(),
+                location: account.location.clone(),
+                protected_by: protected_by(key),
+                is_hns_enabled: Some(account.hns),
+                children: account.containers.values().cloned().collect(),
+                ..InventoryDatasource::default()
+            });
+        }
+    }
+
+    fn remove_in_group(&self, world: &mut World, prefix: &str) {
+        world.datasources.storage_accounts.retain(|key, _| !key.starts_with(prefix));
+    }
+}
