@@ -665,8 +665,10 @@ __declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
 }
 "#;
 
-/// Debian's wine64 (package wine64) keeps its loader outside PATH.
-const WINE64: &str = "/usr/lib/wine/wine64";
+/// The 64-bit Wine loader: `WINE64`, else where Debian's package wine64 keeps it (outside PATH).
+fn wine64() -> PathBuf {
+    std::env::var_os("WINE64").map_or_else(|| PathBuf::from("/usr/lib/wine/wine64"), PathBuf::from)
+}
 
 /// Builds the bcryptprimitives.dll shim into `dir`.
 fn build_wine_shim(dir: &Path) {
@@ -692,7 +694,8 @@ struct WineServer;
 
 impl Drop for WineServer {
     fn drop(&mut self) {
-        let _ = Command::new("/usr/lib/wine/wineserver").arg("-k").envs(wine_env()).status();
+        let server = wine64().with_file_name("wineserver");
+        let _ = Command::new(server).arg("-k").envs(wine_env()).status();
     }
 }
 
@@ -700,7 +703,8 @@ impl Drop for WineServer {
 #[ignore = "make release-check: needs the cross-built release in dist/"]
 async fn release_check_the_windows_amd64_build_answers_the_handshake_and_runs_the_quickstart_under_wine() {
     use tokio::io::AsyncBufReadExt as _;
-    assert!(Path::new(WINE64).is_file(), "wine64 is required (Debian's package wine64)");
+    let wine64 = wine64();
+    assert!(wine64.is_file(), "wine64 is required (Debian's package wine64; or set WINE64)");
     require_tool("file");
     let _wineserver = WineServer;
     let temp = tempfile::tempdir().unwrap();
@@ -713,7 +717,7 @@ async fn release_check_the_windows_amd64_build_answers_the_handshake_and_runs_th
     // The handshake by hand: Terraform's environment in, go-plugin's line for TCP out, on a port of the range.
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
     let client_cert = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap().self_signed(&key).unwrap();
-    let mut plugin = tokio::process::Command::new(WINE64)
+    let mut plugin = tokio::process::Command::new(&wine64)
         .arg(&binary)
         .current_dir(temp.path())
         .envs(wine_env())
@@ -746,7 +750,7 @@ async fn release_check_the_windows_amd64_build_answers_the_handshake_and_runs_th
 
     let launchers = temp.path().join("launcher");
     let env: String = wine_env().iter().map(|(k, v)| format!("export {k}='{v}'\n")).collect();
-    let script = format!("#!/bin/sh\n{env}exec {WINE64} '{}' \"$@\"\n", binary.display());
+    let script = format!("#!/bin/sh\n{env}exec '{}' '{}' \"$@\"\n", wine64.display(), binary.display());
     provider_launcher(&launchers, &binary, Some(script));
     quickstart(&launchers).await;
 }
