@@ -151,12 +151,12 @@ sign() {
   fi
   fpr="${GPG_FINGERPRINT:-}"
   if [ -z "$fpr" ]; then
-    fpr="$(GNUPGHOME="$home" gpg --batch --with-colons --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')"
+    fpr="$(GNUPGHOME="$home" gpg --batch --trust-model always --with-colons --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')"
   fi
   [ -n "$fpr" ] || die "no secret key to sign with"
   # The registry takes RSA keys only (public-key algorithm 1).
   local algo
-  algo="$(GNUPGHOME="$home" gpg --batch --with-colons --list-keys "$fpr" | awk -F: '$1 == "pub" { print $4; exit }')"
+  algo="$(GNUPGHOME="$home" gpg --batch --trust-model always --with-colons --list-keys "$fpr" | awk -F: '$1 == "pub" { print $4; exit }')"
   [ "$algo" = 1 ] || die "the signing key $fpr is not an RSA key (the Terraform Registry takes RSA keys only)"
   # A binary signature (no --armor): terraform init refuses armored ones.
   GNUPGHOME="$home" "${gpg[@]}" --passphrase-fd 3 --local-user "$fpr" --detach-sign --output "$sums.sig" "$sums" \

@@ -83,12 +83,17 @@ impl Drop for Keyring {
 }
 
 /// A release of the test build, made once per test run by `scripts/release.sh package` and signed with key A
-/// (given as `GPG_PRIVATE_KEY`, as the release workflow gives it); key B signs nothing.
+/// (given as `GPG_PRIVATE_KEY`, as the release workflow gives it); key B signs nothing. The keyring is gone once
+/// this is made (a static is never dropped, and its gpg-agent would outlive the tests).
 struct Release {
     dist: PathBuf,
-    keys: Keyring,
+    /// Key A's fingerprint.
     key_a: String,
+    key_a_public: String,
     key_b: String,
+    key_b_public: String,
+    /// SHA256SUMS signed by key A, armored.
+    armored_signature: Vec<u8>,
 }
 
 fn release() -> &'static Release {
@@ -109,7 +114,20 @@ fn release() -> &'static Release {
             .env("RELEASE_REQUIRE_KEY", "1")
             .env_remove("GPG_FINGERPRINT")
             .env_remove("GNUPGHOME"));
-        Release { dist, keys, key_a, key_b }
+        let armored = keys.home.path().join("SHA256SUMS.asc");
+        run(keys
+            .gpg()
+            .args(["--armor", "--detach-sign", "--local-user", &key_a, "--output"])
+            .arg(&armored)
+            .arg(dist.join(sums_name())));
+        Release {
+            key_a_public: keys.export(&key_a, false),
+            key_b_public: keys.export(&key_b, false),
+            armored_signature: std::fs::read(&armored).unwrap(),
+            dist,
+            key_a,
+            key_b,
+        }
     })
 }
 
@@ -248,7 +266,6 @@ struct Served {
 struct Registry {
     address: SocketAddr,
     ca_pem: PathBuf,
-    _folder: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -262,15 +279,10 @@ fn start_registry() -> Registry {
     let dist = &release.dist;
     let sums = std::fs::read(dist.join(sums_name())).expect("SHA256SUMS");
     let signature = std::fs::read(dist.join(format!("{}.sig", sums_name()))).expect("SHA256SUMS.sig");
-    let folder = tempfile::tempdir().expect("temporary folder");
-    let armored_path = folder.path().join("SHA256SUMS.asc");
-    run(release
-        .keys
-        .gpg()
-        .args(["--armor", "--detach-sign", "--local-user", &release.key_a, "--output"])
-        .arg(&armored_path)
-        .arg(dist.join(sums_name())));
-    let armored_signature = std::fs::read(&armored_path).unwrap();
+    // Under cargo's folder for test files, replaced at each run: a static is never dropped.
+    let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join("release-registry");
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
     let text = String::from_utf8(sums.clone()).unwrap();
     let manifest_line = text.lines().find(|l| l.ends_with("_manifest.json")).expect("the manifest's line");
     let first = manifest_line.as_bytes()[0];
@@ -282,10 +294,10 @@ fn start_registry() -> Registry {
         zip: std::fs::read(dist.join(zip_name())).expect("the zip"),
         sums,
         signature,
-        armored_signature,
+        armored_signature: release.armored_signature.clone(),
         tampered_sums,
-        key_a: release.keys.export(&release.key_a, false),
-        key_b: release.keys.export(&release.key_b, false),
+        key_a: release.key_a_public.clone(),
+        key_b: release.key_b_public.clone(),
         key_a_id: key_id(&release.key_a),
         key_b_id: key_id(&release.key_b),
     });
@@ -297,7 +309,7 @@ fn start_registry() -> Registry {
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::DigitalSignature];
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let ca_pem = folder.path().join("ca.pem");
+    let ca_pem = folder.join("ca.pem");
     std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
@@ -335,7 +347,7 @@ fn start_registry() -> Registry {
             });
         }
     });
-    Registry { address, ca_pem, _folder: folder, _runtime: runtime }
+    Registry { address, ca_pem, _runtime: runtime }
 }
 
 fn registry_routes(served: Arc<Served>, base: String) -> axum::Router {
