@@ -1,8 +1,17 @@
 //! go-plugin's handshake: what Terraform tells the plugin through the environment, the private folder of the
 //! unix socket, and the one line the plugin answers on stdout.
+//!
+//! On unix the plugin listens on a unix socket, as go-plugin's plugins do there; on Windows, which go-plugin
+//! serves over TCP, it listens on 127.0.0.1 in the port range Terraform gives (`PLUGIN_MIN_PORT`,
+//! `PLUGIN_MAX_PORT`) and says `tcp` in the handshake line.
 
+#[cfg(unix)]
 use std::fs;
+#[cfg(unix)]
 use std::io;
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+#[cfg(unix)]
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
@@ -53,6 +62,9 @@ pub struct HandshakeEnv {
     pub client_cert_pem: String,
     /// Where to create the socket's private folder (`PLUGIN_UNIX_SOCKET_DIR`), else the temporary folder.
     pub socket_dir: Option<PathBuf>,
+    /// The ports a TCP listener may take (`PLUGIN_MIN_PORT` to `PLUGIN_MAX_PORT`), when Terraform gives a valid
+    /// range; any free port otherwise. Only the TCP transport (Windows) uses it.
+    pub tcp_ports: Option<RangeInclusive<u16>>,
 }
 
 /// Reads and checks the handshake environment through `lookup` (`std::env::var` in the binary).
@@ -71,25 +83,41 @@ pub fn read_env(lookup: impl Fn(&str) -> Option<String>) -> Result<HandshakeEnv,
         .filter(|c| !c.trim().is_empty())
         .ok_or(HandshakeError::MissingClientCertificate)?;
     let socket_dir = lookup("PLUGIN_UNIX_SOCKET_DIR").filter(|d| !d.is_empty()).map(PathBuf::from);
-    Ok(HandshakeEnv { client_cert_pem, socket_dir })
+    let port = |key: &str| lookup(key).and_then(|v| v.trim().parse::<u16>().ok()).filter(|p| *p != 0);
+    let tcp_ports = match (port("PLUGIN_MIN_PORT"), port("PLUGIN_MAX_PORT")) {
+        (Some(min), Some(max)) if min <= max => Some(min..=max),
+        _ => None,
+    };
+    Ok(HandshakeEnv { client_cert_pem, socket_dir, tcp_ports })
 }
 
 /// The line go-plugin reads from the plugin's stdout:
 /// `core version|app version|network|address|protocol|server certificate (base64 DER, no padding)`.
 pub fn handshake_line(socket_path: &Path, server_cert_der: &[u8]) -> String {
+    line("unix", &socket_path.display().to_string(), server_cert_der)
+}
+
+/// The handshake line of a plugin listening on TCP (go-plugin's transport on Windows): network `tcp`, address
+/// `127.0.0.1:port`.
+pub fn tcp_handshake_line(address: SocketAddr, server_cert_der: &[u8]) -> String {
+    line("tcp", &address.to_string(), server_cert_der)
+}
+
+fn line(network: &str, address: &str, server_cert_der: &[u8]) -> String {
     format!(
-        "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|unix|{}|grpc|{}",
-        socket_path.display(),
+        "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|{network}|{address}|grpc|{}",
         base64::engine::general_purpose::STANDARD_NO_PAD.encode(server_cert_der)
     )
 }
 
 /// A folder only this user can enter, holding the socket; removed with everything in it when dropped.
+#[cfg(unix)]
 #[derive(Debug)]
 pub struct SocketDir {
     path: PathBuf,
 }
 
+#[cfg(unix)]
 impl SocketDir {
     /// Creates a fresh folder with mode 0700 under `base` (the system temporary folder when `None`).
     pub fn create(base: Option<&Path>) -> io::Result<SocketDir> {
@@ -118,6 +146,7 @@ impl SocketDir {
     }
 }
 
+#[cfg(unix)]
 impl Drop for SocketDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.path);
@@ -127,6 +156,7 @@ impl Drop for SocketDir {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    #[cfg(unix)]
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
@@ -175,15 +205,37 @@ mod tests {
             ("PLUGIN_UNIX_SOCKET_DIR", "/run/x"),
         ]))
         .unwrap();
-        assert_eq!(parsed, HandshakeEnv { client_cert_pem: CERT.into(), socket_dir: Some("/run/x".into()) });
+        assert_eq!(
+            parsed,
+            HandshakeEnv { client_cert_pem: CERT.into(), socket_dir: Some("/run/x".into()), tcp_ports: None }
+        );
+    }
+
+    #[test]
+    fn the_tcp_port_range_is_taken_when_valid() {
+        let base = [(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("PLUGIN_CLIENT_CERT", CERT)];
+        let ports = |min: &str, max: &str| {
+            let pairs: Vec<_> =
+                base.iter().copied().chain([("PLUGIN_MIN_PORT", min), ("PLUGIN_MAX_PORT", max)]).collect();
+            read_env(env(&pairs)).unwrap().tcp_ports
+        };
+        assert_eq!(ports("10000", "25000"), Some(10000..=25000));
+        assert_eq!(ports("12000", "12000"), Some(12000..=12000));
+        for (min, max) in [("25000", "10000"), ("0", "100"), ("x", "100"), ("10000", "70000"), ("", "")] {
+            assert_eq!(ports(min, max), None, "{min:?}..{max:?}");
+        }
+        assert_eq!(read_env(env(&base)).unwrap().tcp_ports, None);
     }
 
     #[test]
     fn handshake_line_has_go_plugins_shape() {
         let line = handshake_line(Path::new("/tmp/d/plugin.sock"), &[0xde, 0xad, 0xbe, 0xef, 0x01]);
         assert_eq!(line, "1|6|unix|/tmp/d/plugin.sock|grpc|3q2+7wE");
+        let line = tcp_handshake_line("127.0.0.1:10123".parse().unwrap(), &[0xde, 0xad, 0xbe, 0xef, 0x01]);
+        assert_eq!(line, "1|6|tcp|127.0.0.1:10123|grpc|3q2+7wE");
     }
 
+    #[cfg(unix)]
     #[test]
     fn socket_folder_is_private_and_removed() {
         let base = tempfile::tempdir().unwrap();

@@ -1,5 +1,90 @@
 //! What the provider knows of the Terraform process that started it, beyond what the protocol says.
 
+/// Terraform's process, as the plugin found it when it started, so that the plugin can tell when it is gone.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parent {
+    id: u32,
+    /// When the parent started (seconds since the epoch), which tells it apart from a later process given the
+    /// same ID; `None` when the parent could not be found, which is then not watched.
+    #[cfg(windows)]
+    started: Option<u64>,
+}
+
+#[cfg(unix)]
+impl Parent {
+    /// The parent of this process.
+    pub(crate) fn current() -> Parent {
+        Parent { id: std::os::unix::process::parent_id() }
+    }
+
+    /// The parent's process ID.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// True once the parent has exited: the process has been reparented, so its parent ID changed.
+    pub(crate) fn is_gone(&self) -> bool {
+        std::os::unix::process::parent_id() != self.id
+    }
+}
+
+#[cfg(windows)]
+impl Parent {
+    /// The parent of this process, from the system's process list.
+    pub(crate) fn current() -> Parent {
+        let me = sysinfo::get_current_pid().ok();
+        let id = me.and_then(|me| windows_process(me)).and_then(|process| process.parent);
+        let started = id.and_then(windows_process).map(|process| process.started);
+        if started.is_none() {
+            tracing::debug!(parent = ?id, "the process that started the provider is not in the process list; not watched");
+        }
+        Parent { id: id.map_or(0, |id| id.as_u32()), started }
+    }
+
+    /// The parent's process ID.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// True once the parent has exited: its ID names no process, or one that started at another time.
+    pub(crate) fn is_gone(&self) -> bool {
+        let Some(started) = self.started else { return false };
+        windows_process(sysinfo::Pid::from_u32(self.id)).is_none_or(|process| process.started != started)
+    }
+}
+
+/// What the system's process list says of one process.
+#[cfg(windows)]
+struct WindowsProcess {
+    parent: Option<sysinfo::Pid>,
+    started: u64,
+}
+
+#[cfg(windows)]
+fn windows_process(pid: sysinfo::Pid) -> Option<WindowsProcess> {
+    let mut system = sysinfo::System::new();
+    system.refresh_processes_specifics(
+        sysinfo::ProcessesToUpdate::Some(&[pid]),
+        true,
+        sysinfo::ProcessRefreshKind::nothing(),
+    );
+    system.process(pid).map(|process| WindowsProcess { parent: process.parent(), started: process.start_time() })
+}
+
+/// The parent process's ID, whose `/proc` entry shows its command line (on Linux; on other unix systems the
+/// reads fail). `None` on Windows, which has no `/proc`: what the functions below learn from it is then unknown,
+/// and they answer as for a plain command.
+#[cfg(unix)]
+fn proc_parent() -> Option<u32> {
+    Some(std::os::unix::process::parent_id())
+}
+
+/// The parent process's ID, whose `/proc` entry shows its command line; `None` on Windows, which has no `/proc`.
+#[cfg(not(unix))]
+fn proc_parent() -> Option<u32> {
+    None
+}
+
 /// True when the Terraform command that started this provider is a destroy (`terraform destroy`, or `apply` /
 /// `plan` with `-destroy`).
 ///
@@ -12,8 +97,9 @@
 pub(crate) fn terraform_is_destroying() -> bool {
     static DESTROYING: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *DESTROYING.get_or_init(|| {
-        let parent = std::os::unix::process::parent_id();
-        std::fs::read(format!("/proc/{parent}/cmdline")).is_ok_and(|raw| is_destroy_command(&raw))
+        proc_parent()
+            .and_then(|parent| std::fs::read(format!("/proc/{parent}/cmdline")).ok())
+            .is_some_and(|raw| is_destroy_command(&raw))
     })
 }
 
@@ -25,8 +111,8 @@ pub(crate) fn replace_targets() -> Vec<String> {
     static TARGETS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     TARGETS
         .get_or_init(|| {
-            let parent = std::os::unix::process::parent_id();
-            let mut arguments: Vec<String> = std::fs::read(format!("/proc/{parent}/cmdline"))
+            let mut arguments: Vec<String> = proc_parent()
+                .and_then(|parent| std::fs::read(format!("/proc/{parent}/cmdline")).ok())
                 .map(|raw| raw.split(|b| *b == 0).skip(1).map(|a| String::from_utf8_lossy(a).into_owned()).collect())
                 .unwrap_or_default();
             for name in ["TF_CLI_ARGS", "TF_CLI_ARGS_plan", "TF_CLI_ARGS_apply"] {
@@ -64,8 +150,7 @@ fn replace_arguments(arguments: &[String]) -> Vec<String> {
 pub(crate) fn terraform_generates_config() -> bool {
     static GENERATES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *GENERATES.get_or_init(|| {
-        let parent = std::os::unix::process::parent_id();
-        std::fs::read(format!("/proc/{parent}/cmdline")).is_ok_and(|raw| {
+        proc_parent().and_then(|parent| std::fs::read(format!("/proc/{parent}/cmdline")).ok()).is_some_and(|raw| {
             raw.split(|b| *b == 0)
                 .skip(1)
                 .any(|a| a.starts_with(b"-generate-config-out") || a.starts_with(b"--generate-config-out"))
@@ -79,7 +164,7 @@ pub(crate) fn walks() -> super::interface::Walks {
     static WALKS: std::sync::OnceLock<super::interface::Walks> = std::sync::OnceLock::new();
     WALKS
         .get_or_init(|| {
-            let parent = std::os::unix::process::parent_id();
+            let Some(parent) = proc_parent() else { return Default::default() };
             let Ok(raw) = std::fs::read(format!("/proc/{parent}/cmdline")) else { return Default::default() };
             // The command line ends in a NUL, which leaves an empty last piece.
             let arguments: Vec<String> = raw

@@ -29,6 +29,7 @@ use crate::plugin::interface::Walks;
 pub(crate) const LIFETIME: Duration = Duration::from_secs(60 * 60);
 
 /// The private folder of records; `None` when it cannot be made or is not this user's alone.
+#[cfg(unix)]
 fn folder() -> Option<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     let uid = std::fs::metadata("/proc/self").ok()?.uid();
@@ -43,6 +44,12 @@ fn folder() -> Option<PathBuf> {
         }
     }
     Some(folder)
+}
+
+/// No records where the command's walks are not known (Windows: see `crate::plugin::interface::Walks`).
+#[cfg(not(unix))]
+fn folder() -> Option<PathBuf> {
+    None
 }
 
 /// The record's file name for `subject` in the command `walk`.

@@ -189,7 +189,7 @@ pub fn type_name(ty: &Json) -> String {
 pub const ADDRESS: &str = "registry.terraform.io/dpkit/dataprotection";
 
 /// Pages hand-written for people working on the project rather than for the registry.
-pub const PROJECT_DOCS: &[&str] = &["architecture.md", "emulator.md", "performance.md", "reliability.md"];
+pub const PROJECT_DOCS: &[&str] = &["architecture.md", "emulator.md", "performance.md", "reliability.md", "release.md"];
 
 /// The provider schema as `terraform providers schema -json` reports it for the provider binary in `provider_dir`.
 pub fn provider_schema(provider_dir: &Path) -> Result<Json, String> {
