@@ -329,8 +329,8 @@ trait Attributes {
                 return Err(refusal(
                     self.path(local),
                     format!(
-                        "is set: this provider cannot express {what} yet (it will take them as `{name}`), and moving \
-                         the object would plan to remove them"
+                        "is set: this provider cannot express {what} yet (it will, as `{name}`), and moving the \
+                         object would plan to remove it"
                     ),
                 ));
             }
@@ -411,7 +411,7 @@ fn vault(source: &Source<'_>) -> Result<Json, Refusal> {
                 return Err(refusal(
                     identity.path("type"),
                     format!(
-                        "is {kind:?}: this provider cannot express user-assigned identities yet (it will take them as \
+                        "is {kind:?}: this provider cannot express user-assigned identities yet (it will, as \
                          `identity_ids`)"
                     ),
                 ));
@@ -631,7 +631,10 @@ fn flat_absolute_criteria(rule: &Nested<'_>) -> Result<String, Refusal> {
         if rule.raw(local).as_array().is_some_and(|items| !items.is_empty()) {
             return Err(refusal(
                 rule.path(local),
-                format!("is set: this provider cannot express {what} yet (it will take them as `{name}`)"),
+                format!(
+                    "is set: this provider cannot express {what} yet (it will, as `{name}`), and moving the object \
+                     would plan to remove it"
+                ),
             ));
         }
     }
