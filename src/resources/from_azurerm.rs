@@ -225,13 +225,13 @@ fn refusal(attribute: impl Into<String>, reason: impl Into<String>) -> Refusal {
     Refusal { attribute: attribute.into(), reason: reason.into() }
 }
 
-/// An object of the source state (the resource, or one of its nested blocks), with the path it is at.
+/// The source state: the azurerm resource's attributes, and its type for messages.
 struct Source<'a> {
     type_name: &'a str,
     state: &'a Map<String, Json>,
 }
 
-/// A nested block object with its path, for messages.
+/// One object of a nested block of the source state, with its path (`retention_rule.0`) for messages.
 struct Nested<'a> {
     path: String,
     object: &'a Map<String, Json>,
