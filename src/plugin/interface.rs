@@ -195,6 +195,20 @@ pub struct ImportResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// MoveResourceState's request: an object of another resource type (possibly of another provider) that a `moved`
+/// block hands to this type.
+#[derive(Clone, Debug)]
+pub struct MoveRequest {
+    /// The source provider's address, for example `registry.terraform.io/hashicorp/azurerm`.
+    pub source_provider_address: String,
+    /// The source resource type, for example `azurerm_data_protection_backup_vault`.
+    pub source_type_name: String,
+    /// The schema version the source state was written with.
+    pub source_schema_version: i64,
+    /// The source state as its provider wrote it: JSON, shaped by the source schema.
+    pub source_state: serde_json::Value,
+}
+
 /// ReadDataSource's request.
 #[derive(Clone, Debug)]
 pub struct DataReadRequest {
@@ -253,6 +267,23 @@ pub trait Resource: Send + Sync + 'static {
     /// drops attributes the current schema no longer has after this returns.
     fn upgrade_state(&self, _version: i64, state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
         Ok(state)
+    }
+
+    /// Turns the state of another resource type, handed over by a `moved` block, into a state of this type (JSON,
+    /// shaped by this type's schema; attributes left out are null). By default no type moves into this one.
+    fn move_state(&self, request: &MoveRequest) -> Result<serde_json::Value, Diagnostics> {
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.error(
+            "Move not supported",
+            format!(
+                "{} cannot take over the state of {} with a moved block. Remove the old resource from the state \
+                 (terraform state rm) and import the object into {} instead.",
+                self.type_name(),
+                request.source_type_name,
+                self.type_name()
+            ),
+        );
+        Err(diagnostics)
     }
 
     /// Plans a create, update or destroy.

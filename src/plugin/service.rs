@@ -21,8 +21,8 @@ use tracing::Instrument;
 use super::codec::{self, ExtraAttributes};
 use super::convert::{diagnostics_to_proto, path_to_proto, schema_to_proto};
 use super::interface::{
-    ApplyRequest, ConfigureRequest, Context, DataReadRequest, DataSource, ImportRequest, PlanRequest, Provider,
-    ReadRequest, Resource,
+    ApplyRequest, ConfigureRequest, Context, DataReadRequest, DataSource, ImportRequest, MoveRequest, PlanRequest,
+    Provider, ReadRequest, Resource,
 };
 use super::proto::tfplugin6 as pb;
 use super::schema::{Block, Schema};
@@ -157,7 +157,7 @@ fn error(summary: impl Into<String>, detail: impl Into<String>) -> pb::Diagnosti
 }
 
 fn server_capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false }
+    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: true }
 }
 
 /// Decodes a value Terraform sent; an absent or empty value is null.
@@ -497,6 +497,60 @@ impl Inner {
         Ok(pb::import_resource_state::Response { imported_resources, diagnostics, deferred: None })
     }
 
+    /// MoveResourceState: the target type converts the source state (raw JSON, never decoded with a schema this
+    /// provider does not have), and the result is checked against the target's schema like any state it returns.
+    async fn move_resource_state(
+        &self,
+        request: pb::move_resource_state::Request,
+    ) -> Result<pb::move_resource_state::Response, pb::Diagnostic> {
+        let (resource, compiled) = self.resource(&request.target_type_name)?;
+        let raw = request.source_state.unwrap_or_default();
+        if raw.json.is_empty() {
+            return Err(error(
+                "Cannot move this state",
+                format!(
+                    "The state of {} was not handed over as JSON (the flat-map format of Terraform 0.11 and older \
+                     is not read). Remove it from the state and import the object into {} instead.",
+                    request.source_type_name, request.target_type_name
+                ),
+            ));
+        }
+        let source_state: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
+            error("Invalid stored state", format!("The stored state of {} is not JSON: {e}.", request.source_type_name))
+        })?;
+        let move_request = MoveRequest {
+            source_provider_address: request.source_provider_address,
+            source_type_name: request.source_type_name,
+            source_schema_version: request.source_schema_version,
+            source_state,
+        };
+        let json = match resource.move_state(&move_request) {
+            Ok(json) => json,
+            Err(diagnostics) => {
+                return Ok(pb::move_resource_state::Response {
+                    diagnostics: diagnostics_to_proto(&diagnostics),
+                    ..Default::default()
+                });
+            }
+        };
+        let value = codec::from_json(&json, &compiled.ty, ExtraAttributes::Reject).map_err(|e| {
+            error(
+                "Provider bug: invalid moved state",
+                format!(
+                    "The state converted from {} does not fit the schema of {}: {e}. Please report this bug.",
+                    move_request.source_type_name, request.target_type_name
+                ),
+            )
+        })?;
+        let target_state = compiled.encode_state(value, "moved state")?;
+        Ok(pb::move_resource_state::Response {
+            target_state: Some(target_state),
+            diagnostics: Vec::new(),
+            target_private: Vec::new(),
+            target_identity: None,
+        })
+    }
+
     async fn read_data_source(
         &self,
         request: pb::read_data_source::Request,
@@ -570,6 +624,7 @@ answers_with_diagnostics!(
     plan_resource_change,
     apply_resource_change,
     import_resource_state,
+    move_resource_state,
     read_data_source,
 );
 
@@ -740,17 +795,8 @@ impl pb::provider_server::Provider for ProviderService {
         request: Request<pb::move_resource_state::Request>,
     ) -> Rpc<pb::move_resource_state::Response> {
         let request = request.into_inner();
-        Ok(Response::new(pb::move_resource_state::Response {
-            diagnostics: vec![error(
-                "Moving resources is not supported",
-                format!(
-                    "This provider does not support moving {} to {} with a moved block. Remove the old \
-                     resource from the state and import the object as the new one instead.",
-                    request.source_type_name, request.target_type_name
-                ),
-            )],
-            ..Default::default()
-        }))
+        let type_name = request.target_type_name.clone();
+        answer("MoveResourceState", &type_name, Default::default(), self.inner.move_resource_state(request)).await
     }
 
     async fn read_data_source(
@@ -957,7 +1003,7 @@ mod tests {
         let metadata = service.get_metadata(Request::new(Default::default())).await.unwrap().into_inner();
         let capabilities = metadata.server_capabilities.unwrap();
         assert!(capabilities.plan_destroy && !capabilities.get_provider_schema_optional);
-        assert!(!capabilities.move_resource_state);
+        assert!(capabilities.move_resource_state);
         assert_eq!(metadata.resources[0].type_name, "test_thing");
         let schema = service.get_provider_schema(Request::new(Default::default())).await.unwrap().into_inner();
         assert!(schema.diagnostics.is_empty());
@@ -1069,7 +1115,16 @@ mod tests {
     async fn unsupported_rpcs_answer_with_clear_diagnostics() {
         let (service, stop) = service();
         let moved = service.move_resource_state(Request::new(Default::default())).await.unwrap().into_inner();
-        assert!(moved.diagnostics[0].summary.contains("not supported"));
+        assert_eq!(moved.diagnostics[0].summary, "Unknown resource type");
+        let into_thing = Request::new(pb::move_resource_state::Request {
+            source_type_name: "other_thing".into(),
+            target_type_name: "test_thing".into(),
+            source_state: Some(pb::RawState { json: br#"{"id":"x"}"#.to_vec(), flatmap: Default::default() }),
+            ..Default::default()
+        });
+        let moved = service.move_resource_state(into_thing).await.unwrap().into_inner();
+        assert_eq!(moved.diagnostics[0].summary, "Move not supported");
+        assert!(moved.diagnostics[0].detail.contains("other_thing") && moved.target_state.is_none());
         let identity = service.upgrade_resource_identity(Request::new(Default::default())).await.unwrap();
         assert!(identity.into_inner().diagnostics[0].summary.contains("not supported"));
         let open = service.open_ephemeral_resource(Request::new(Default::default())).await.unwrap().into_inner();

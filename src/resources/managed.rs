@@ -24,8 +24,8 @@ use crate::arm::error::ArmError;
 use crate::arm::pipeline::CallContext;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::interface::{
-    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
+    ApplyRequest, ApplyResponse, Context, ImportRequest, ImportResponse, MoveRequest, PlanRequest, PlanResponse,
+    ReadRequest, ReadResponse, Resource,
 };
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
@@ -183,6 +183,10 @@ impl<T: ManagedResource> Resource for Managed<T> {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         T::validate(config)
+    }
+
+    fn move_state(&self, request: &MoveRequest) -> Result<serde_json::Value, Diagnostics> {
+        super::from_azurerm::move_state(T::TYPE_NAME, request)
     }
 
     async fn plan(&self, ctx: &Context, request: PlanRequest) -> PlanResponse {

@@ -10,6 +10,7 @@ pub mod data_backup_instances;
 pub mod data_backup_policy_disk;
 pub mod data_backup_vault;
 pub(crate) mod data_source;
+pub(crate) mod from_azurerm;
 pub mod instance_kinds;
 pub(crate) mod iso8601;
 pub(crate) mod kinds;

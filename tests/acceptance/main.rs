@@ -18,6 +18,7 @@ mod docs;
 mod examples;
 mod kind_rules;
 mod kinds;
+mod moved_from_azurerm;
 mod plan_shows;
 mod recorded_spellings;
 mod refresh;

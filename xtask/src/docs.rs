@@ -21,7 +21,7 @@ pub struct Page {
     /// Output under `docs/`, for example `resources/backup_instance.md`.
     pub output: String,
     /// Where the schema is in the provider schema JSON: `provider`, or `resource_schemas.<type>`, or
-    /// `data_source_schemas.<type>`.
+    /// `data_source_schemas.<type>`; empty for a guide, which documents no schema.
     pub schema: String,
 }
 
@@ -33,7 +33,7 @@ pub fn render(root: &Path, provider: &Json, pages: &[Page]) -> Result<BTreeMap<P
         let template =
             std::fs::read_to_string(&template_path).map_err(|e| format!("reading {}: {e}", template_path.display()))?;
         let mut schema = provider;
-        for key in page.schema.splitn(2, '.') {
+        for key in page.schema.splitn(2, '.').filter(|key| !key.is_empty()) {
             schema = schema.get(key).ok_or_else(|| format!("the provider schema has no {}", page.schema))?;
         }
         let block = schema.get("block").cloned().unwrap_or(Json::Object(Default::default()));
@@ -57,6 +57,9 @@ pub fn render(root: &Path, provider: &Json, pages: &[Page]) -> Result<BTreeMap<P
             }
             let trimmed = line.trim();
             if trimmed == "{{ schema }}" {
+                if page.schema.is_empty() {
+                    return Err(format!("{} is a guide: it has no schema to show", page.template));
+                }
                 text.push_str(&render_schema(&block));
             } else if let Some(path) = directive(trimmed, "example") {
                 text.push_str(&fenced(root, path, "terraform")?);
@@ -230,7 +233,8 @@ pub fn provider_schema(provider_dir: &Path) -> Result<Json, String> {
     Ok(provider)
 }
 
-/// One page per provider, resource and data source; each needs a template.
+/// One page per provider, resource and data source, each from its template, and one per guide
+/// (`templates/guides/<name>.md.tmpl`, which documents no schema).
 pub fn pages(root: &Path, provider: &Json) -> Result<Vec<Page>, String> {
     let mut pages =
         vec![Page { template: "index.md.tmpl".into(), output: "index.md".into(), schema: "provider".into() }];
@@ -245,13 +249,23 @@ pub fn pages(root: &Path, provider: &Json) -> Result<Vec<Page>, String> {
             pages.push(Page { template, output: format!("{folder}/{short}.md"), schema: format!("{kind}.{name}") });
         }
     }
+    let mut guides: Vec<String> = std::fs::read_dir(root.join("templates").join("guides"))
+        .map(|entries| entries.flatten().filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    guides.sort();
+    for file in guides {
+        if let Some(name) = file.strip_suffix(".md.tmpl") {
+            let (template, output) = (format!("guides/{file}"), format!("guides/{name}.md"));
+            pages.push(Page { template, output, schema: String::new() });
+        }
+    }
     Ok(pages)
 }
 
 /// Every committed doc page, relative to docs/.
 pub fn committed(docs: &Path) -> BTreeMap<PathBuf, String> {
     let mut files = BTreeMap::new();
-    for folder in ["", "resources", "data-sources"] {
+    for folder in ["", "resources", "data-sources", "guides"] {
         let Ok(entries) = std::fs::read_dir(docs.join(folder)) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();

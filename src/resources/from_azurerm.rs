@@ -1,0 +1,938 @@
+//! Moves from azurerm: the state of an `azurerm_data_protection_*` resource, handed over by a `moved` block
+//! (MoveResourceState), converted attribute by attribute into the state of this provider's type for the same Azure
+//! object.
+//!
+//! [`MOVES`] is the one table of what moves where: each row names the azurerm type, the schema version of the state
+//! azurerm writes for it (azurerm declares no version for these types: 0), the type here it moves to, and the
+//! function that converts it. A conversion reads the source with [`Source`], which refuses a value this provider
+//! cannot express yet with the attribute's name ([`Refusal`]); [`NOT_YET`] lists those values, so that supporting
+//! one later is one line there and one in its conversion.
+//!
+//! The read that follows the move refreshes every attribute Azure reports; what a conversion must get right is
+//! what the read does not replace: the ID, `timeouts`, the arguments Azure does not report, and the spellings
+//! equivalent ones keep (ID case, regions). Without a refresh (`terraform plan -refresh=false`) the plan compares
+//! the configuration with the conversion alone, so a conversion writes what the read would: an absent nested
+//! block is an empty list (as Terraform holds a configuration without the block), never null.
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::arm::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId, GenericResourceId, ResourceGroupId};
+use crate::plugin::diagnostics::Diagnostics;
+use crate::plugin::interface::MoveRequest;
+
+use super::instance_kinds::{
+    BlobStorage, DataLakeStorage, Disk, InstanceKind, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
+};
+use super::policy_kinds::{
+    BlobStoragePolicy, DataLakeStoragePolicy, DiskPolicy, KubernetesClusterPolicy, MySqlFlexibleServerPolicy,
+    PolicyKind, PostgreSqlFlexibleServerPolicy,
+};
+
+/// The provider whose resources move here.
+const SOURCE_PROVIDER: &str = "azurerm";
+
+/// One move this provider accepts.
+pub(crate) struct Move {
+    /// The azurerm resource type.
+    pub from: &'static str,
+    /// The schema version of the state azurerm writes for it.
+    pub version: i64,
+    /// The resource type here.
+    pub to: &'static str,
+    /// The conversion.
+    convert: fn(&Source<'_>) -> Result<Json, Refusal>,
+}
+
+/// Every move from azurerm, one row per azurerm type.
+pub(crate) const MOVES: &[Move] = &[
+    Move {
+        from: "azurerm_data_protection_backup_vault",
+        version: 0,
+        to: "dataprotection_backup_vault",
+        convert: vault,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_policy_disk",
+        version: 0,
+        to: DiskPolicy::TYPE_NAME,
+        convert: policy_disk,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_policy_blob_storage",
+        version: 0,
+        to: BlobStoragePolicy::TYPE_NAME,
+        convert: policy_blob_storage,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_policy_kubernetes_cluster",
+        version: 0,
+        to: KubernetesClusterPolicy::TYPE_NAME,
+        convert: policy_kubernetes_cluster,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_policy_postgresql_flexible_server",
+        version: 0,
+        to: PostgreSqlFlexibleServerPolicy::TYPE_NAME,
+        convert: policy_with_default_rule::<PostgreSqlFlexibleServerPolicy>,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_policy_mysql_flexible_server",
+        version: 0,
+        to: MySqlFlexibleServerPolicy::TYPE_NAME,
+        convert: policy_with_default_rule::<MySqlFlexibleServerPolicy>,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_policy_data_lake_storage",
+        version: 0,
+        to: DataLakeStoragePolicy::TYPE_NAME,
+        convert: policy_data_lake_storage,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_instance_disk",
+        version: 0,
+        to: Disk::TYPE_NAME,
+        convert: instance_disk,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_instance_blob_storage",
+        version: 0,
+        to: BlobStorage::TYPE_NAME,
+        convert: instance_blob_storage,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_instance_kubernetes_cluster",
+        version: 0,
+        to: KubernetesCluster::TYPE_NAME,
+        convert: instance_kubernetes_cluster,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_instance_postgresql_flexible_server",
+        version: 0,
+        to: PostgreSqlFlexibleServer::TYPE_NAME,
+        convert: instance_flexible_server::<PostgreSqlFlexibleServer>,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_instance_mysql_flexible_server",
+        version: 0,
+        to: MySqlFlexibleServer::TYPE_NAME,
+        convert: instance_flexible_server::<MySqlFlexibleServer>,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_instance_data_lake_storage",
+        version: 0,
+        to: DataLakeStorage::TYPE_NAME,
+        convert: instance_data_lake_storage,
+    },
+];
+
+/// Values of azurerm attributes this provider cannot express yet: `(azurerm attribute, what it holds, the name it
+/// will have here)`. A state that sets one (not null, not empty, not `false`) is refused, naming it. Supporting one
+/// is removing its line and copying it in the conversion.
+pub(crate) const NOT_YET: &[(&str, &str, &str)] = &[
+    ("cross_region_restore_enabled", "cross-region restore", "cross_region_restore_enabled"),
+    ("identity.identity_ids", "user-assigned identities", "identity_ids"),
+    ("criteria.days_of_week", "retention criteria by day of the week", "days_of_week"),
+    ("criteria.weeks_of_month", "retention criteria by week of the month", "weeks_of_month"),
+    ("criteria.months_of_year", "retention criteria by month", "months_of_year"),
+    ("criteria.scheduled_backup_times", "retention criteria by backup time", "scheduled_backup_times"),
+    ("criteria.days_of_month", "retention criteria by day of the month", "days_of_month"),
+];
+
+/// Converts the state of `request` into a state of `target`, or says why it cannot.
+pub(crate) fn move_state(target: &str, request: &MoveRequest) -> Result<Json, Diagnostics> {
+    let source_type = request.source_type_name.as_str();
+    let refuse = |summary: String, detail: String| {
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.error(summary, detail);
+        Err(diagnostics)
+    };
+    let provider = request.source_provider_address.rsplit('/').next().unwrap_or_default();
+    let Some(row) = MOVES.iter().find(|m| m.from == source_type) else {
+        let accepted = MOVES.iter().filter(|m| m.to == target).map(|m| m.from).collect::<Vec<_>>();
+        let from = if accepted.is_empty() {
+            format!("No resource type moves into {target}.")
+        } else {
+            format!("{target} takes moves from {} only.", accepted.join(", "))
+        };
+        return refuse(
+            format!("Cannot move {source_type} to {target}"),
+            format!(
+                "{target} does not know the resource type {source_type} ({}). {from} Remove the old resource from \
+                 the state (terraform state rm) and import the object into {target} instead.",
+                request.source_provider_address
+            ),
+        );
+    };
+    if provider != SOURCE_PROVIDER {
+        return refuse(
+            format!("Cannot move {source_type} from {}", request.source_provider_address),
+            format!(
+                "{target} takes {source_type} from the {SOURCE_PROVIDER} provider only; this one comes from {}.",
+                request.source_provider_address
+            ),
+        );
+    }
+    if row.to != target {
+        return refuse(
+            format!("Cannot move {source_type} to {target}"),
+            format!("{source_type} manages the Azure object that {} manages here: move it to {}.", row.to, row.to),
+        );
+    }
+    if request.source_schema_version != row.version {
+        return refuse(
+            format!("Unknown schema version {} of {source_type}", request.source_schema_version),
+            format!(
+                "This provider reads the state of {source_type} at schema version {}, the version azurerm writes; \
+                 this state has version {}, written by an azurerm version this provider does not know. Remove it \
+                 from the state (terraform state rm) and import the object into {target} instead.",
+                row.version, request.source_schema_version
+            ),
+        );
+    }
+    let Some(state) = request.source_state.as_object() else {
+        return refuse(
+            format!("Cannot move {source_type} to {target}"),
+            format!("The state of {source_type} is not an object."),
+        );
+    };
+    let source = Source { type_name: source_type, state };
+    (row.convert)(&source).map_err(|refusal| {
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.error(
+            format!("Cannot move {source_type} to {target}: {}", refusal.attribute),
+            format!(
+                "The `{}` of this {source_type} {}. Keep it with azurerm for now, or change it there first and \
+                 move it once the plan shows no changes.",
+                refusal.attribute, refusal.reason
+            ),
+        );
+        diagnostics
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading the source
+
+/// Why a state does not move: the azurerm attribute (a path such as `retention_rule.0.criteria.0.days_of_week`)
+/// and what is wrong with it.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    attribute: String,
+    reason: String,
+}
+
+fn refusal(attribute: impl Into<String>, reason: impl Into<String>) -> Refusal {
+    Refusal { attribute: attribute.into(), reason: reason.into() }
+}
+
+/// The source state: the azurerm resource's attributes, and its type for messages.
+struct Source<'a> {
+    type_name: &'a str,
+    state: &'a Map<String, Json>,
+}
+
+/// One object of a nested block of the source state, with its path (`retention_rule.0`) for messages.
+struct Nested<'a> {
+    path: String,
+    object: &'a Map<String, Json>,
+}
+
+/// Reads attributes of an object; `prefix` is its path (empty at the top).
+trait Attributes {
+    fn object(&self) -> &Map<String, Json>;
+    fn prefix(&self) -> String;
+
+    fn path(&self, name: &str) -> String {
+        let prefix = self.prefix();
+        if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
+    }
+
+    fn raw(&self, name: &str) -> &Json {
+        self.object().get(name).unwrap_or(&Json::Null)
+    }
+
+    /// A string attribute; null when unset (SDKv2 writes `""` for an unset string).
+    fn string(&self, name: &str) -> Result<Option<String>, Refusal> {
+        match self.raw(name) {
+            Json::Null => Ok(None),
+            Json::String(s) if s.is_empty() => Ok(None),
+            Json::String(s) => Ok(Some(s.clone())),
+            other => Err(refusal(self.path(name), format!("is {other}, not a string"))),
+        }
+    }
+
+    /// A string attribute that must be set.
+    fn required(&self, name: &str) -> Result<String, Refusal> {
+        self.string(name)?.ok_or_else(|| refusal(self.path(name), "is not set"))
+    }
+
+    /// A list or set of strings; null when unset or empty.
+    fn strings(&self, name: &str) -> Result<Json, Refusal> {
+        match self.raw(name) {
+            Json::Null => Ok(Json::Null),
+            Json::Array(items) if items.is_empty() => Ok(Json::Null),
+            Json::Array(items) => {
+                let all = items.iter().all(Json::is_string);
+                if all { Ok(Json::Array(items.clone())) } else { Err(refusal(self.path(name), "holds a non-string")) }
+            }
+            other => Err(refusal(self.path(name), format!("is {other}, not a list of strings"))),
+        }
+    }
+
+    /// The objects of a nested block (a list of objects); empty when unset.
+    fn blocks(&self, name: &str) -> Result<Vec<Nested<'_>>, Refusal> {
+        match self.raw(name) {
+            Json::Null => Ok(Vec::new()),
+            Json::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let path = format!("{}.{i}", self.path(name));
+                    item.as_object()
+                        .map(|object| Nested { path: path.clone(), object })
+                        .ok_or_else(|| refusal(path, "is not an object"))
+                })
+                .collect(),
+            other => Err(refusal(self.path(name), format!("is {other}, not a block"))),
+        }
+    }
+
+    /// The one object of a nested block of at most one item.
+    fn single(&self, name: &str) -> Result<Option<Nested<'_>>, Refusal> {
+        let mut blocks = self.blocks(name)?;
+        match blocks.len() {
+            0 | 1 => Ok(blocks.pop()),
+            n => Err(refusal(self.path(name), format!("has {n} blocks; one is expected"))),
+        }
+    }
+
+    /// Refuses the attributes of [`NOT_YET`] under `group` (`""` for top-level attributes) that this object sets.
+    fn refuse_not_yet(&self, group: &str) -> Result<(), Refusal> {
+        for (attribute, what, name) in NOT_YET {
+            let Some(local) = attribute
+                .strip_prefix(group)
+                .and_then(|rest| if group.is_empty() { Some(rest) } else { rest.strip_prefix('.') })
+            else {
+                continue;
+            };
+            if local.contains('.') {
+                continue;
+            }
+            let set = match self.raw(local) {
+                Json::Null | Json::Bool(false) => false,
+                Json::Array(items) => !items.is_empty(),
+                Json::Object(entries) => !entries.is_empty(),
+                Json::String(s) => !s.is_empty(),
+                _ => true,
+            };
+            if set {
+                return Err(refusal(
+                    self.path(local),
+                    format!(
+                        "is set: this provider cannot express {what} yet (it will, as `{name}`), and moving the \
+                         object would plan to remove it"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Attributes for Source<'_> {
+    fn object(&self) -> &Map<String, Json> {
+        self.state
+    }
+    fn prefix(&self) -> String {
+        String::new()
+    }
+}
+
+impl Attributes for Nested<'_> {
+    fn object(&self) -> &Map<String, Json> {
+        self.object
+    }
+    fn prefix(&self) -> String {
+        self.path.clone()
+    }
+}
+
+impl Source<'_> {
+    /// `id`, parsed as `T`.
+    fn id<T: std::str::FromStr<Err: std::fmt::Display>>(&self) -> Result<T, Refusal> {
+        let id = self.required("id")?;
+        id.parse::<T>().map_err(|e| refusal("id", format!("is not an ID of a {}: {e}", self.type_name)))
+    }
+
+    /// `timeouts`: azurerm's block has the same four durations.
+    fn timeouts(&self) -> Json {
+        match self.raw("timeouts") {
+            Json::Object(entries) => {
+                let kept: Map<String, Json> = ["create", "read", "update", "delete"]
+                    .iter()
+                    .map(|k| (k.to_string(), entries.get(*k).filter(|v| v.is_string()).cloned().unwrap_or(Json::Null)))
+                    .collect();
+                if kept.values().all(Json::is_null) { Json::Null } else { Json::Object(kept) }
+            }
+            _ => Json::Null,
+        }
+    }
+
+    /// A resource group ID from a resource group name attribute, in `subscription`.
+    fn resource_group(&self, name: &str, subscription: &str) -> Result<String, Refusal> {
+        let group = self.required(name)?;
+        Ok(ResourceGroupId { subscription_id: subscription.to_owned(), name: group }.to_string())
+    }
+}
+
+/// An ARM ID attribute, checked to be a resource ID.
+fn resource_id(source: &impl Attributes, name: &str) -> Result<String, Refusal> {
+    let id = source.required(name)?;
+    id.parse::<GenericResourceId>().map_err(|e| refusal(source.path(name), format!("is not a resource ID: {e}")))?;
+    Ok(id)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The vault
+
+/// `azurerm_data_protection_backup_vault` → `dataprotection_backup_vault`: `resource_group_name` becomes
+/// `resource_group_id` (in the subscription of `id`), the `identity` block becomes `identity_type`,
+/// `identity_principal_id` and `identity_tenant_id`, and `retention_duration_in_days` a whole number.
+fn vault(source: &Source<'_>) -> Result<Json, Refusal> {
+    source.refuse_not_yet("")?;
+    let id: BackupVaultId = source.id()?;
+    let identity = source.single("identity")?;
+    let (identity_type, principal, tenant) = match &identity {
+        None => (Json::from("None"), Json::Null, Json::Null),
+        Some(identity) => {
+            identity.refuse_not_yet("identity")?;
+            let kind = identity.required("type")?;
+            if kind != "SystemAssigned" {
+                return Err(refusal(
+                    identity.path("type"),
+                    format!(
+                        "is {kind:?}: this provider cannot express user-assigned identities yet (it will, as \
+                         `identity_ids`)"
+                    ),
+                ));
+            }
+            (
+                Json::from(kind),
+                json_string(identity.string("principal_id")?),
+                json_string(identity.string("tenant_id")?),
+            )
+        }
+    };
+    let retention = match source.raw("retention_duration_in_days") {
+        Json::Null => Json::Null,
+        Json::Number(n) => match n.as_f64() {
+            Some(days) if days.fract() == 0.0 && days >= 0.0 => Json::from(days as i64),
+            _ => return Err(refusal("retention_duration_in_days", format!("is {n}, not a whole number of days"))),
+        },
+        other => return Err(refusal("retention_duration_in_days", format!("is {other}, not a number"))),
+    };
+    let tags = match source.raw("tags") {
+        Json::Object(entries) if !entries.is_empty() => Json::Object(entries.clone()),
+        _ => Json::Null,
+    };
+    Ok(json!({
+        "id": id.to_string(),
+        "name": source.required("name")?,
+        "resource_group_id": source.resource_group("resource_group_name", id.subscription_id())?,
+        "location": source.required("location")?,
+        "datastore_type": source.required("datastore_type")?,
+        "redundancy": source.required("redundancy")?,
+        "soft_delete": json_string(source.string("soft_delete")?),
+        "retention_duration_in_days": retention,
+        "immutability": json_string(source.string("immutability")?),
+        "identity_type": identity_type,
+        "identity_principal_id": principal,
+        "identity_tenant_id": tenant,
+        "tags": tags,
+        "timeouts": source.timeouts(),
+    }))
+}
+
+fn json_string(value: Option<String>) -> Json {
+    value.map_or(Json::Null, Json::from)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Backup policies
+
+/// The attributes every policy has: `id`, `name`, `vault_id`, `time_zone`, `timeouts`. `vault` is the source's
+/// vault ID attribute; without one (the Kubernetes policy names the vault by resource group and name), the vault of
+/// `id`.
+fn policy_common(source: &Source<'_>, vault: Option<&str>) -> Result<Map<String, Json>, Refusal> {
+    let id: BackupPolicyId = source.id()?;
+    let vault_id = match vault {
+        Some(attribute) => {
+            let vault = source.required(attribute)?;
+            vault.parse::<BackupVaultId>().map_err(|e| refusal(attribute, format!("is not a backup vault ID: {e}")))?;
+            vault
+        }
+        None => id.vault.to_string(),
+    };
+    let mut state = Map::new();
+    state.insert("id".into(), Json::from(id.to_string()));
+    state.insert("name".into(), Json::from(source.required("name")?));
+    state.insert("vault_id".into(), Json::from(vault_id));
+    state.insert("time_zone".into(), json_string(source.string("time_zone")?));
+    state.insert("timeouts".into(), source.timeouts());
+    Ok(state)
+}
+
+/// The duration of the one `life_cycle` block of `block`, which must keep backups in `store`.
+fn life_cycle_duration(block: &impl Attributes, store: &str) -> Result<String, Refusal> {
+    let cycles = block.blocks("life_cycle")?;
+    let [cycle] = cycles.as_slice() else {
+        return Err(refusal(
+            block.path("life_cycle"),
+            format!("has {} blocks; this provider keeps backups in one data store ({store})", cycles.len()),
+        ));
+    };
+    let data_store = cycle.required("data_store_type")?;
+    if data_store != store {
+        return Err(refusal(
+            cycle.path("data_store_type"),
+            format!("is {data_store:?}; this kind of policy keeps backups in {store} here"),
+        ));
+    }
+    cycle.required("duration")
+}
+
+/// The absolute criterion of a retention rule's `criteria` block; the other criteria are refused ([`NOT_YET`]).
+fn absolute_criteria(criteria: &impl Attributes) -> Result<String, Refusal> {
+    criteria.refuse_not_yet("criteria")?;
+    criteria.string("absolute_criteria")?.ok_or_else(|| {
+        refusal(criteria.path("absolute_criteria"), "is not set; this provider selects backups by absolute criteria")
+    })
+}
+
+/// One of our retention rules.
+fn rule(name: String, duration: String, priority: &Json, criteria: String) -> Json {
+    json!({ "name": name, "duration": duration, "priority": priority, "absolute_criteria": criteria })
+}
+
+/// `retention_rule` blocks shaped `{name, criteria {absolute_criteria}, life_cycle {data_store_type, duration},
+/// priority}` (blob, Kubernetes, PostgreSQL and MySQL policies) as our flat rules.
+fn life_cycle_rules(source: &Source<'_>, store: &str) -> Result<Json, Refusal> {
+    let rules = source.blocks("retention_rule")?;
+    let mut converted = Vec::with_capacity(rules.len());
+    for block in &rules {
+        let criteria = block.single("criteria")?.ok_or_else(|| refusal(block.path("criteria"), "is not set"))?;
+        converted.push(rule(
+            block.required("name")?,
+            life_cycle_duration(block, store)?,
+            block.raw("priority"),
+            absolute_criteria(&criteria)?,
+        ));
+    }
+    Ok(Json::Array(converted))
+}
+
+/// The `default_retention_rule { life_cycle { … } }` block as `default_retention_duration`.
+fn default_rule_duration(source: &Source<'_>, store: &str) -> Result<String, Refusal> {
+    let default =
+        source.single("default_retention_rule")?.ok_or_else(|| refusal("default_retention_rule", "is not set"))?;
+    life_cycle_duration(&default, store)
+}
+
+/// `azurerm_data_protection_backup_policy_disk`: the same attributes; a retention rule's `criteria` block becomes
+/// its `absolute_criteria`.
+fn policy_disk(source: &Source<'_>) -> Result<Json, Refusal> {
+    let mut state = policy_common(source, Some("vault_id"))?;
+    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_repeating_time_intervals")?);
+    state.insert("default_retention_duration".into(), Json::from(source.required("default_retention_duration")?));
+    let mut rules = Vec::new();
+    for block in source.blocks("retention_rule")? {
+        let criteria = block.single("criteria")?.ok_or_else(|| refusal(block.path("criteria"), "is not set"))?;
+        rules.push(rule(
+            block.required("name")?,
+            block.required("duration")?,
+            block.raw("priority"),
+            absolute_criteria(&criteria)?,
+        ));
+    }
+    state.insert("retention_rule".into(), Json::Array(rules));
+    Ok(Json::Object(state))
+}
+
+/// `azurerm_data_protection_backup_policy_blob_storage`: the same top-level attributes; a retention rule's
+/// `life_cycle` (in the vault store) becomes its `duration`.
+fn policy_blob_storage(source: &Source<'_>) -> Result<Json, Refusal> {
+    let mut state = policy_common(source, Some("vault_id"))?;
+    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_repeating_time_intervals")?);
+    for name in ["operational_default_retention_duration", "vault_default_retention_duration"] {
+        state.insert(name.into(), json_string(source.string(name)?));
+    }
+    state.insert("retention_rule".into(), life_cycle_rules(source, BlobStoragePolicy::STORE)?);
+    Ok(Json::Object(state))
+}
+
+/// `azurerm_data_protection_backup_policy_kubernetes_cluster`: `resource_group_name` and `vault_name` become the
+/// `vault_id` of `id`, `default_retention_rule` becomes `default_retention_duration`.
+fn policy_kubernetes_cluster(source: &Source<'_>) -> Result<Json, Refusal> {
+    let mut state = policy_common(source, None)?;
+    let id: BackupPolicyId = source.id()?;
+    for (attribute, expected) in
+        [("resource_group_name", &id.vault.resource_group.name), ("vault_name", &id.vault.name)]
+    {
+        let value = source.required(attribute)?;
+        if !value.eq_ignore_ascii_case(expected) {
+            return Err(refusal(attribute, format!("is {value:?}, but `id` names {expected:?}")));
+        }
+    }
+    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_repeating_time_intervals")?);
+    state.insert(
+        "default_retention_duration".into(),
+        Json::from(default_rule_duration(source, KubernetesClusterPolicy::STORE)?),
+    );
+    state.insert("retention_rule".into(), life_cycle_rules(source, KubernetesClusterPolicy::STORE)?);
+    Ok(Json::Object(state))
+}
+
+/// `azurerm_data_protection_backup_policy_{postgresql,mysql}_flexible_server`: `default_retention_rule` becomes
+/// `default_retention_duration`, each retention rule's `life_cycle` its `duration`.
+fn policy_with_default_rule<K: PolicyKind>(source: &Source<'_>) -> Result<Json, Refusal> {
+    let mut state = policy_common(source, Some("vault_id"))?;
+    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_repeating_time_intervals")?);
+    state.insert("default_retention_duration".into(), Json::from(default_rule_duration(source, K::STORE)?));
+    state.insert("retention_rule".into(), life_cycle_rules(source, K::STORE)?);
+    Ok(Json::Object(state))
+}
+
+/// `azurerm_data_protection_backup_policy_data_lake_storage`: `data_protection_backup_vault_id` becomes `vault_id`,
+/// `backup_schedule` `backup_repeating_time_intervals`, and the retention rules, which azurerm gives no priority,
+/// take the priorities azurerm sends Azure (1, 2, … in order).
+fn policy_data_lake_storage(source: &Source<'_>) -> Result<Json, Refusal> {
+    let mut state = policy_common(source, Some("data_protection_backup_vault_id"))?;
+    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_schedule")?);
+    state.insert("default_retention_duration".into(), Json::from(source.required("default_retention_duration")?));
+    let mut rules = Vec::new();
+    for (index, block) in source.blocks("retention_rule")?.iter().enumerate() {
+        // The criteria are flat in this azurerm type: the block itself is the criteria.
+        let criteria = Nested { path: block.path.clone(), object: block.object };
+        rules.push(rule(
+            block.required("name")?,
+            block.required("duration")?,
+            &Json::from(index as i64 + 1),
+            flat_absolute_criteria(&criteria)?,
+        ));
+    }
+    state.insert("retention_rule".into(), Json::Array(rules));
+    Ok(Json::Object(state))
+}
+
+/// The absolute criterion of a Data Lake retention rule, whose criteria are attributes of the rule itself.
+fn flat_absolute_criteria(rule: &Nested<'_>) -> Result<String, Refusal> {
+    for (attribute, what, name) in NOT_YET {
+        let Some(local) = attribute.strip_prefix("criteria.") else { continue };
+        if rule.raw(local).as_array().is_some_and(|items| !items.is_empty()) {
+            return Err(refusal(
+                rule.path(local),
+                format!(
+                    "is set: this provider cannot express {what} yet (it will, as `{name}`), and moving the object \
+                     would plan to remove it"
+                ),
+            ));
+        }
+    }
+    rule.string("absolute_criteria")?.ok_or_else(|| {
+        refusal(rule.path("absolute_criteria"), "is not set; this provider selects backups by absolute criteria")
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Backup instances
+
+/// The attributes every instance has. `vault` and `policy` are the source's attribute names for the vault and
+/// policy IDs, `datasource` the one of the protected resource (it becomes `datasource_id`).
+fn instance_common<K: InstanceKind>(
+    source: &Source<'_>,
+    vault: &str,
+    policy: &str,
+    datasource: &str,
+) -> Result<(BackupInstanceId, Map<String, Json>), Refusal> {
+    let id: BackupInstanceId = source.id()?;
+    let vault_id = source.required(vault)?;
+    vault_id.parse::<BackupVaultId>().map_err(|e| refusal(vault, format!("is not a backup vault ID: {e}")))?;
+    let policy_id = source.required(policy)?;
+    policy_id.parse::<BackupPolicyId>().map_err(|e| refusal(policy, format!("is not a backup policy ID: {e}")))?;
+    let mut state = Map::new();
+    state.insert("id".into(), Json::from(id.to_string()));
+    state.insert("name".into(), Json::from(source.required("name")?));
+    state.insert("vault_id".into(), Json::from(vault_id));
+    state.insert("datasource_id".into(), Json::from(resource_id(source, datasource)?));
+    state.insert("datasource_type".into(), Json::from(K::DATASOURCE_TYPE));
+    state.insert("location".into(), Json::from(source.required("location")?));
+    state.insert("backup_policy_id".into(), Json::from(policy_id));
+    state.insert("protection_state".into(), json_string(source.string("protection_state")?));
+    state.insert("retain_data_on_destroy".into(), Json::Null);
+    state.insert("timeouts".into(), source.timeouts());
+    Ok((id, state))
+}
+
+/// `azurerm_data_protection_backup_instance_disk` → `dataprotection_backup_instance`: `disk_id` becomes
+/// `datasource_id`, and `snapshot_resource_group_name` (in `snapshot_subscription_id`, or else the instance's
+/// subscription) `snapshot_resource_group_id`.
+fn instance_disk(source: &Source<'_>) -> Result<Json, Refusal> {
+    let (id, mut state) = instance_common::<Disk>(source, "vault_id", "backup_policy_id", "disk_id")?;
+    let subscription = source.string("snapshot_subscription_id")?.unwrap_or_else(|| id.vault.subscription_id().into());
+    state.insert(
+        "snapshot_resource_group_id".into(),
+        Json::from(source.resource_group("snapshot_resource_group_name", &subscription)?),
+    );
+    Ok(Json::Object(state))
+}
+
+/// `azurerm_data_protection_backup_instance_blob_storage`: `storage_account_id` becomes `datasource_id`.
+fn instance_blob_storage(source: &Source<'_>) -> Result<Json, Refusal> {
+    let (_, mut state) = instance_common::<BlobStorage>(source, "vault_id", "backup_policy_id", "storage_account_id")?;
+    state.insert("storage_account_container_names".into(), source.strings("storage_account_container_names")?);
+    Ok(Json::Object(state))
+}
+
+/// `azurerm_data_protection_backup_instance_kubernetes_cluster`: `kubernetes_cluster_id` becomes `datasource_id`,
+/// `snapshot_resource_group_name` `snapshot_resource_group_id` (in the instance's subscription), and
+/// `backup_datasource_parameters` keeps its attributes.
+fn instance_kubernetes_cluster(source: &Source<'_>) -> Result<Json, Refusal> {
+    let (id, mut state) =
+        instance_common::<KubernetesCluster>(source, "vault_id", "backup_policy_id", "kubernetes_cluster_id")?;
+    state.insert(
+        "snapshot_resource_group_id".into(),
+        Json::from(source.resource_group("snapshot_resource_group_name", id.vault.subscription_id())?),
+    );
+    let parameters = match source.single("backup_datasource_parameters")? {
+        None => Json::Array(Vec::new()),
+        Some(block) => {
+            let mut converted = Map::new();
+            for name in [
+                "excluded_namespaces",
+                "excluded_resource_types",
+                "included_namespaces",
+                "included_resource_types",
+                "label_selectors",
+            ] {
+                converted.insert(name.into(), block.strings(name)?);
+            }
+            for name in ["cluster_scoped_resources_enabled", "volume_snapshot_enabled"] {
+                let value = match block.raw(name) {
+                    Json::Null => Json::Null,
+                    Json::Bool(b) => Json::Bool(*b),
+                    other => return Err(refusal(block.path(name), format!("is {other}, not a bool"))),
+                };
+                converted.insert(name.into(), value);
+            }
+            Json::Array(vec![Json::Object(converted)])
+        }
+    };
+    state.insert("backup_datasource_parameters".into(), parameters);
+    Ok(Json::Object(state))
+}
+
+/// `azurerm_data_protection_backup_instance_{postgresql,mysql}_flexible_server`: `server_id` becomes
+/// `datasource_id`.
+fn instance_flexible_server<K: InstanceKind>(source: &Source<'_>) -> Result<Json, Refusal> {
+    let (_, state) = instance_common::<K>(source, "vault_id", "backup_policy_id", "server_id")?;
+    Ok(Json::Object(state))
+}
+
+/// `azurerm_data_protection_backup_instance_data_lake_storage`: `data_protection_backup_vault_id` becomes
+/// `vault_id`, `backup_policy_data_lake_storage_id` `backup_policy_id`, `storage_account_id` `datasource_id`, and
+/// the set `storage_container_names` the list `storage_account_container_names`.
+fn instance_data_lake_storage(source: &Source<'_>) -> Result<Json, Refusal> {
+    let (_, mut state) = instance_common::<DataLakeStorage>(
+        source,
+        "data_protection_backup_vault_id",
+        "backup_policy_data_lake_storage_id",
+        "storage_account_id",
+    )?;
+    state.insert("storage_account_container_names".into(), source.strings("storage_container_names")?);
+    Ok(Json::Object(state))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::plugin::codec::{ExtraAttributes, from_json};
+    use crate::resources::ProviderConfiguration;
+
+    const SUB: &str = "00000000-0000-0000-0000-00000000b001";
+    const VAULT: &str = "/subscriptions/00000000-0000-0000-0000-00000000b001/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/v1";
+
+    fn request(source_type: &str, state: Json) -> MoveRequest {
+        MoveRequest {
+            source_provider_address: "registry.terraform.io/hashicorp/azurerm".into(),
+            source_type_name: source_type.into(),
+            source_schema_version: 0,
+            source_state: state,
+        }
+    }
+
+    fn vault_state() -> Json {
+        json!({
+            "id": VAULT, "name": "v1", "resource_group_name": "rg-backup", "location": "westeurope",
+            "datastore_type": "VaultStore", "redundancy": "LocallyRedundant", "cross_region_restore_enabled": false,
+            "retention_duration_in_days": 14.0, "soft_delete": "On", "immutability": "Disabled", "identity": [],
+            "tags": { "env": "prod" }, "timeouts": { "create": "45m", "read": null, "update": null, "delete": null },
+        })
+    }
+
+    fn with(mut state: Json, changes: Json) -> Json {
+        state.as_object_mut().unwrap().extend(changes.as_object().unwrap().clone());
+        state
+    }
+
+    fn refused(target: &str, request: &MoveRequest) -> String {
+        let diagnostics = move_state(target, request).expect_err("refused");
+        let d = diagnostics.iter().next().unwrap();
+        format!("{} | {}", d.summary, d.detail)
+    }
+
+    /// The type of `target`'s state, from the provider's own resource list.
+    fn state_type(target: &str) -> crate::plugin::value::Type {
+        let resources = crate::resources::all(&Arc::new(ProviderConfiguration::default()));
+        let resource = resources.iter().find(|r| r.type_name() == target).expect("a resource type of this provider");
+        resource.schema().block.value_type()
+    }
+
+    #[test]
+    fn each_azurerm_type_moves_to_one_type_of_this_provider() {
+        let resources = crate::resources::all(&Arc::new(ProviderConfiguration::default()));
+        for row in MOVES {
+            assert!(resources.iter().any(|r| r.type_name() == row.to), "{} is a resource type", row.to);
+            assert_eq!(MOVES.iter().filter(|m| m.from == row.from).count(), 1, "{} once", row.from);
+            assert!(row.from.starts_with("azurerm_data_protection_"));
+        }
+        assert_eq!(MOVES.len(), 13);
+    }
+
+    #[test]
+    fn a_vault_takes_ids_for_names_and_flat_identity_attributes() {
+        let moved =
+            move_state("dataprotection_backup_vault", &request("azurerm_data_protection_backup_vault", vault_state()))
+                .expect("moves");
+        assert_eq!(moved["resource_group_id"], format!("/subscriptions/{SUB}/resourceGroups/rg-backup"));
+        assert_eq!(moved["retention_duration_in_days"], 14);
+        assert_eq!(moved["identity_type"], "None", "no identity block: no identity");
+        assert_eq!(moved["timeouts"]["create"], "45m");
+        assert_eq!(moved["tags"]["env"], "prod");
+        from_json(&moved, &state_type("dataprotection_backup_vault"), ExtraAttributes::Reject).expect("fits");
+
+        let identity = json!({ "identity": [{ "type": "SystemAssigned", "identity_ids": [], "principal_id": "p1",
+                                               "tenant_id": "t1" }] });
+        let moved = move_state(
+            "dataprotection_backup_vault",
+            &request("azurerm_data_protection_backup_vault", with(vault_state(), identity)),
+        )
+        .unwrap();
+        assert_eq!(
+            (moved["identity_type"].as_str(), moved["identity_principal_id"].as_str()),
+            (Some("SystemAssigned"), Some("p1"))
+        );
+        assert_eq!(moved["identity_tenant_id"], "t1");
+    }
+
+    #[test]
+    fn what_this_provider_cannot_express_yet_is_refused_by_name() {
+        let target = "dataprotection_backup_vault";
+        let source = "azurerm_data_protection_backup_vault";
+        let user_assigned = json!({ "identity": [{ "type": "SystemAssigned, UserAssigned",
+                                                    "identity_ids": ["/subscriptions/s/x"] }] });
+        let message = refused(target, &request(source, with(vault_state(), user_assigned)));
+        assert!(message.contains(": identity.0.identity_ids |"), "{message}");
+        let only_user = json!({ "identity": [{ "type": "UserAssigned", "identity_ids": [] }] });
+        let message = refused(target, &request(source, with(vault_state(), only_user)));
+        assert!(message.contains("identity.0.type") && message.contains("user-assigned"), "{message}");
+        let message =
+            refused(target, &request(source, with(vault_state(), json!({ "retention_duration_in_days": 14.5 }))));
+        assert!(message.contains("retention_duration_in_days") && message.contains("whole number"), "{message}");
+
+        let policy = json!({
+            "id": format!("{VAULT}/backupPolicies/p1"), "name": "p1", "vault_id": VAULT,
+            "backup_repeating_time_intervals": ["R/2024-01-07T02:00:00+00:00/P1W"],
+            "default_retention_rule": [{ "life_cycle": [{ "data_store_type": "OperationalStore", "duration": "P3M" }] }],
+        });
+        let pg = "azurerm_data_protection_backup_policy_postgresql_flexible_server";
+        let message = refused("dataprotection_backup_policy_postgresql_flexible_server", &request(pg, policy));
+        assert!(message.contains("default_retention_rule.0.life_cycle.0.data_store_type"), "{message}");
+        assert!(message.contains("VaultStore"), "{message}");
+    }
+
+    #[test]
+    fn unknown_types_versions_providers_and_targets_are_refused() {
+        let target = "dataprotection_backup_vault";
+        let message = refused(target, &request("azurerm_data_protection_backup_instance_cosmosdb_account", json!({})));
+        assert!(message.contains("does not know the resource type"), "{message}");
+        assert!(message.contains("takes moves from azurerm_data_protection_backup_vault only"), "{message}");
+        let mut future = request("azurerm_data_protection_backup_vault", vault_state());
+        future.source_schema_version = 1;
+        assert!(
+            refused(target, &future).starts_with("Unknown schema version 1 of azurerm_data_protection_backup_vault")
+        );
+        let mut other = request("azurerm_data_protection_backup_vault", vault_state());
+        other.source_provider_address = "registry.terraform.io/example/notazurerm".into();
+        assert!(refused(target, &other).contains("from the azurerm provider only"));
+        let wrong = request("azurerm_data_protection_backup_vault", vault_state());
+        assert!(
+            refused("dataprotection_backup_policy_disk", &wrong).contains("move it to dataprotection_backup_vault")
+        );
+    }
+
+    #[test]
+    fn instances_take_datasource_ids_and_snapshot_group_ids() {
+        let disk = json!({
+            "id": format!("{VAULT}/backupInstances/i1"), "name": "i1", "location": "westeurope", "vault_id": VAULT,
+            "disk_id": format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/disks/d1"),
+            "snapshot_resource_group_name": "rg-snap", "snapshot_subscription_id": "",
+            "backup_policy_id": format!("{VAULT}/backupPolicies/p1"), "protection_state": "ProtectionConfigured",
+        });
+        let moved = move_state(
+            "dataprotection_backup_instance",
+            &request("azurerm_data_protection_backup_instance_disk", disk.clone()),
+        )
+        .unwrap();
+        assert_eq!(moved["datasource_id"], disk["disk_id"]);
+        assert_eq!(moved["datasource_type"], "Microsoft.Compute/disks");
+        assert_eq!(moved["snapshot_resource_group_id"], format!("/subscriptions/{SUB}/resourceGroups/rg-snap"));
+        from_json(&moved, &state_type("dataprotection_backup_instance"), ExtraAttributes::Reject).expect("fits");
+        let elsewhere = with(disk, json!({ "snapshot_subscription_id": "11111111-1111-1111-1111-111111111111" }));
+        let moved = move_state(
+            "dataprotection_backup_instance",
+            &request("azurerm_data_protection_backup_instance_disk", elsewhere),
+        )
+        .unwrap();
+        assert_eq!(
+            moved["snapshot_resource_group_id"],
+            "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-snap"
+        );
+    }
+
+    #[test]
+    fn data_lake_rules_take_the_priorities_azurerm_sends() {
+        let policy = json!({
+            "id": format!("{VAULT}/backupPolicies/p1"), "name": "p1", "data_protection_backup_vault_id": VAULT,
+            "backup_schedule": ["R/2024-01-01T02:00:00+00:00/P1D"], "default_retention_duration": "P30D",
+            "retention_rule": [
+                { "name": "Weekly", "duration": "P12W", "absolute_criteria": "FirstOfWeek", "days_of_week": [] },
+                { "name": "Monthly", "duration": "P12M", "absolute_criteria": "FirstOfMonth" },
+            ],
+            "time_zone": "",
+        });
+        let target = "dataprotection_backup_policy_data_lake_storage";
+        let moved =
+            move_state(target, &request("azurerm_data_protection_backup_policy_data_lake_storage", policy.clone()))
+                .unwrap();
+        assert_eq!(moved["vault_id"], VAULT);
+        assert_eq!(moved["retention_rule"][1]["priority"], 2);
+        assert_eq!(moved["time_zone"], Json::Null, "azurerm's empty string is no time zone");
+        from_json(&moved, &state_type(target), ExtraAttributes::Reject).expect("fits");
+        let mut by_day = policy;
+        by_day["retention_rule"][0]["days_of_week"] = json!(["Monday"]);
+        let message = refused(target, &request("azurerm_data_protection_backup_policy_data_lake_storage", by_day));
+        assert!(message.contains("retention_rule.0.days_of_week"), "{message}");
+    }
+}
