@@ -83,7 +83,7 @@ impl IdKind {
 
     /// The type of what the parse function returns.
     fn object_type(self) -> Type {
-        let mut attributes = vec![("id", Type::String)];
+        let mut attributes = vec![("id", Type::String), ("name", Type::String)];
         attributes.extend(self.parts().into_iter().map(|(name, _)| (name, Type::String)));
         if self != IdKind::Vault {
             attributes.push(("vault_id", Type::String));
@@ -127,13 +127,14 @@ impl IdKind {
         };
         let mut attributes = vec![
             ("id", Value::from(id)),
+            ("name", Value::from(name.as_str())),
             ("subscription_id", Value::from(vault.subscription_id())),
             ("resource_group_name", Value::from(vault.resource_group.name.as_str())),
             ("vault_name", Value::from(vault.name.as_str())),
         ];
         if self != IdKind::Vault {
             attributes.push(("vault_id", Value::from(vault.to_string())));
-            attributes.push((self.name_attribute(), Value::from(name)));
+            attributes.push((self.name_attribute(), Value::from(name.as_str())));
         }
         Ok(Value::object(attributes))
     }
@@ -173,7 +174,8 @@ impl Function for Parse {
     fn signature(&self) -> FunctionSignature {
         let kind = self.0;
         let noun = kind.noun();
-        let mut attributes: Vec<String> = vec!["`id` (the ID in ARM's canonical spelling)".to_owned()];
+        let mut attributes: Vec<String> =
+            vec!["`id` (the ID in ARM's canonical spelling)".to_owned(), format!("`name` (the {noun}'s own name)")];
         attributes.extend(kind.parts().iter().map(|(name, _)| format!("`{name}`")));
         if kind != IdKind::Vault {
             attributes.push("`vault_id` (the ID of the vault it belongs to)".to_owned());
@@ -300,12 +302,15 @@ mod tests {
         assert_eq!(policy.attr("vault_name"), &Value::from("v1"));
         assert_eq!(policy.attr("vault_id"), &Value::from(VAULT));
         assert_eq!(policy.attr("backup_policy_name"), &Value::from("P1"), "names keep their case");
+        assert_eq!(policy.attr("name"), &Value::from("P1"), "the policy's own name");
 
         let instance = call("parse_backup_instance_id", &[&format!("{VAULT}/backupInstances/i1/")]).unwrap();
         assert_eq!(instance.attr("backup_instance_name"), &Value::from("i1"));
+        assert_eq!(instance.attr("name"), &Value::from("i1"));
         let vault = call("parse_backup_vault_id", &[VAULT]).unwrap();
         assert_eq!(vault.attr("id"), &Value::from(VAULT));
         assert_eq!(vault.attr("vault_name"), &Value::from("v1"));
+        assert_eq!(vault.attr("name"), &Value::from("v1"));
         assert!(vault.attr("vault_id").is_null(), "a vault's object has no vault_id");
     }
 
