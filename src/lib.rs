@@ -5,6 +5,7 @@
 //! crate of its own, `dataprotection-emulator`.
 
 pub mod arm;
+pub mod functions;
 pub mod plugin;
 pub mod provider;
 pub mod resources;

@@ -240,6 +240,12 @@ pub trait Provider: Send + Sync + 'static {
     /// Every data source type.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
 
+    /// Every provider function (protocol 6.5, Terraform 1.8 and newer). Terraform calls functions on a provider it
+    /// has not configured, so a function never needs the provider block.
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
+
     /// Offline checks of the provider block (values may be unknown).
     fn validate(&self, _config: &Value) -> Diagnostics {
         Diagnostics::new()
@@ -315,4 +321,57 @@ pub trait DataSource: Send + Sync + 'static {
 
     /// Reads the data.
     async fn read(&self, ctx: &Context, request: DataReadRequest) -> DataReadResponse;
+}
+
+/// One parameter of a provider function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionParameter {
+    /// The parameter's name, as the docs and Terraform's messages show it.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: super::value::Type,
+    /// What it is, in Markdown.
+    pub description: String,
+}
+
+/// What a provider function looks like from outside: its parameters, what it returns, and its docs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionSignature {
+    /// The parameters, in order. Terraform refuses null and unknown arguments before calling the function.
+    pub parameters: Vec<FunctionParameter>,
+    /// The type of the result.
+    pub return_type: super::value::Type,
+    /// One line on what the function does.
+    pub summary: String,
+    /// The full description, in Markdown.
+    pub description: String,
+}
+
+/// Why a function call failed: the text Terraform shows, and the argument at fault (from 0) when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionError {
+    /// The message.
+    pub text: String,
+    /// The index of the argument at fault.
+    pub argument: Option<usize>,
+}
+
+impl FunctionError {
+    /// An error in the argument at `index` (from 0).
+    pub fn argument(index: usize, text: impl Into<String>) -> FunctionError {
+        FunctionError { text: text.into(), argument: Some(index) }
+    }
+}
+
+/// A provider function: `provider::<provider>::<name>(...)` in a configuration. It computes its result from its
+/// arguments alone, offline.
+pub trait Function: Send + Sync + 'static {
+    /// The function's name, without the `provider::<provider>::` prefix.
+    fn name(&self) -> &'static str;
+
+    /// Its parameters, return type and docs.
+    fn signature(&self) -> FunctionSignature;
+
+    /// Calls it with arguments of the declared types (known, not null).
+    fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError>;
 }

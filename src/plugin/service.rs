@@ -21,8 +21,8 @@ use tracing::Instrument;
 use super::codec::{self, ExtraAttributes};
 use super::convert::{diagnostics_to_proto, path_to_proto, schema_to_proto};
 use super::interface::{
-    ApplyRequest, ConfigureRequest, Context, DataReadRequest, DataSource, ImportRequest, MoveRequest, PlanRequest,
-    Provider, ReadRequest, Resource,
+    ApplyRequest, ConfigureRequest, Context, DataReadRequest, DataSource, Function, FunctionError, FunctionSignature,
+    ImportRequest, MoveRequest, PlanRequest, Provider, ReadRequest, Resource,
 };
 use super::proto::tfplugin6 as pb;
 use super::schema::{Block, Schema};
@@ -100,6 +100,7 @@ struct Inner {
     provider_schema: OnceLock<Compiled>,
     resources: BTreeMap<String, Registered<dyn Resource>>,
     data_sources: BTreeMap<String, Registered<dyn DataSource>>,
+    functions: BTreeMap<String, RegisteredFunction>,
     full_schema: OnceLock<pb::get_provider_schema::Response>,
     stop: CancellationToken,
     /// Cancelled by StopProvider (its parent) or by Ctrl-C reaching the provider: ends plan-time work.
@@ -126,12 +127,18 @@ impl ProviderService {
             provider.resources().into_iter().map(|r| (r.type_name().to_owned(), Registered::new(r))).collect();
         let data_sources =
             provider.data_sources().into_iter().map(|d| (d.type_name().to_owned(), Registered::new(d))).collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|item| (item.name().to_owned(), RegisteredFunction { signature: item.signature(), item }))
+            .collect();
         ProviderService {
             inner: Arc::new(Inner {
                 provider,
                 provider_schema: OnceLock::new(),
                 resources,
                 data_sources,
+                functions,
                 full_schema: OnceLock::new(),
                 stop,
                 interrupt,
@@ -158,6 +165,38 @@ fn error(summary: impl Into<String>, detail: impl Into<String>) -> pb::Diagnosti
 
 fn server_capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: true }
+}
+
+/// A function with its signature.
+struct RegisteredFunction {
+    item: Arc<dyn Function>,
+    signature: FunctionSignature,
+}
+
+/// The protocol form of a function's signature. Descriptions are Markdown; no argument may be null or unknown, so
+/// Terraform answers those itself (an error, or an unknown result) without calling the provider.
+fn function_to_proto(signature: &FunctionSignature) -> pb::Function {
+    let markdown = pb::StringKind::Markdown as i32;
+    pb::Function {
+        parameters: signature
+            .parameters
+            .iter()
+            .map(|p| pb::function::Parameter {
+                name: p.name.to_owned(),
+                r#type: codec::type_to_json_bytes(&p.ty),
+                allow_null_value: false,
+                allow_unknown_values: false,
+                description: p.description.clone(),
+                description_kind: markdown,
+            })
+            .collect(),
+        variadic_parameter: None,
+        r#return: Some(pb::function::Return { r#type: codec::type_to_json_bytes(&signature.return_type) }),
+        summary: signature.summary.clone(),
+        description: signature.description.clone(),
+        description_kind: markdown,
+        deprecation_message: String::new(),
+    }
 }
 
 /// Decodes a value Terraform sent; an absent or empty value is null.
@@ -235,7 +274,11 @@ impl Inner {
                 .keys()
                 .map(|name| pb::get_metadata::ResourceMetadata { type_name: name.clone() })
                 .collect(),
-            functions: Vec::new(),
+            functions: self
+                .functions
+                .keys()
+                .map(|name| pb::get_metadata::FunctionMetadata { name: name.clone() })
+                .collect(),
             ephemeral_resources: Vec::new(),
         })
     }
@@ -272,11 +315,76 @@ impl Inner {
             provider: Some(schema_to_proto(provider_schema)),
             resource_schemas,
             data_source_schemas,
-            functions: HashMap::new(),
+            functions: self.function_definitions(),
             ephemeral_resource_schemas: HashMap::new(),
             diagnostics,
             provider_meta: None,
             server_capabilities: Some(server_capabilities()),
+        }
+    }
+
+    /// Every function's definition, as GetProviderSchema and GetFunctions carry them.
+    fn function_definitions(&self) -> HashMap<String, pb::Function> {
+        self.functions
+            .iter()
+            .map(|(name, registered)| (name.clone(), function_to_proto(&registered.signature)))
+            .collect()
+    }
+
+    /// Calls a function: decodes the arguments by its parameter types, calls it, encodes the result. A panic in
+    /// the function is an error of the call, without a backtrace.
+    fn call_function(&self, request: pb::call_function::Request) -> pb::call_function::Response {
+        let failed = |text: String, argument: Option<usize>| pb::call_function::Response {
+            result: None,
+            error: Some(pb::FunctionError { text, function_argument: argument.map(|i| i as i64) }),
+        };
+        let Some(registered) = self.functions.get(&request.name) else {
+            return failed(
+                format!(
+                    "This provider has no function {:?}. Check the spelling, and the provider version.",
+                    request.name
+                ),
+                None,
+            );
+        };
+        let signature = &registered.signature;
+        if request.arguments.len() != signature.parameters.len() {
+            return failed(
+                format!(
+                    "The function {} takes {} argument(s), and Terraform sent {}",
+                    request.name,
+                    signature.parameters.len(),
+                    request.arguments.len()
+                ),
+                None,
+            );
+        }
+        let mut arguments = Vec::with_capacity(request.arguments.len());
+        for (index, (argument, parameter)) in request.arguments.iter().zip(&signature.parameters).enumerate() {
+            match decode(Some(argument), &parameter.ty, &format!("argument {}", parameter.name)) {
+                Ok(value) => arguments.push(value),
+                Err(diagnostic) => return failed(diagnostic.detail, Some(index)),
+            }
+        }
+        let function = &registered.item;
+        let outcome =
+            std::panic::catch_unwind(AssertUnwindSafe(|| function.call(&arguments))).unwrap_or_else(|payload| {
+                Err(FunctionError {
+                    text: format!(
+                        "The provider hit an internal error in the function {}: {}. This is a bug in the provider; \
+                         please report it",
+                        request.name,
+                        panic_message(payload.as_ref())
+                    ),
+                    argument: None,
+                })
+            });
+        match outcome {
+            Ok(value) => match encode(&value, &signature.return_type, "function result") {
+                Ok(result) => pb::call_function::Response { result: Some(result), error: None },
+                Err(diagnostic) => failed(diagnostic.detail, None),
+            },
+            Err(error) => failed(error.text, error.argument),
         }
     }
 
@@ -626,6 +734,7 @@ answers_with_diagnostics!(
     import_resource_state,
     move_resource_state,
     read_data_source,
+    get_functions,
 );
 
 /// Runs `work`, one RPC's decoding, call of the provider and encoding: logs it, and when it fails before it has an
@@ -841,18 +950,16 @@ impl pb::provider_server::Provider for ProviderService {
     }
 
     async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> Rpc<pb::get_functions::Response> {
-        Ok(Response::new(pb::get_functions::Response::default()))
+        let work = async {
+            Ok(pb::get_functions::Response { functions: self.inner.function_definitions(), diagnostics: Vec::new() })
+        };
+        answer("GetFunctions", "", Default::default(), work).await
     }
 
     async fn call_function(&self, request: Request<pb::call_function::Request>) -> Rpc<pb::call_function::Response> {
-        let name = request.into_inner().name;
-        Ok(Response::new(pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: format!("This provider has no functions, so it has no function {name:?}."),
-                function_argument: None,
-            }),
-        }))
+        let request = request.into_inner();
+        tracing::debug!(function = %request.name, "CallFunction");
+        Ok(Response::new(self.inner.call_function(request)))
     }
 
     async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> Rpc<pb::stop_provider::Response> {
@@ -946,6 +1053,30 @@ mod tests {
         }
     }
 
+    /// `twice(text)`: the text twice; `"bad"` is an error on the argument, `"panic"` panics.
+    struct Twice;
+
+    impl Function for Twice {
+        fn name(&self) -> &'static str {
+            "twice"
+        }
+        fn signature(&self) -> FunctionSignature {
+            FunctionSignature {
+                parameters: vec![FunctionParameter { name: "text", ty: Type::String, description: "Text.".into() }],
+                return_type: Type::String,
+                summary: "Twice".into(),
+                description: "The text twice.".into(),
+            }
+        }
+        fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError> {
+            match arguments[0].as_str().unwrap() {
+                "bad" => Err(FunctionError::argument(0, "bad text")),
+                "panic" => panic!("function exploded"),
+                text => Ok(Value::from(format!("{text}{text}"))),
+            }
+        }
+    }
+
     struct TestProvider;
 
     #[async_trait::async_trait]
@@ -961,6 +1092,9 @@ mod tests {
         }
         fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
             Vec::new()
+        }
+        fn functions(&self) -> Vec<Arc<dyn Function>> {
+            vec![Arc::new(Twice)]
         }
         async fn configure(&self, _: &Context, _: ConfigureRequest) -> Diagnostics {
             Diagnostics::new()
@@ -1008,7 +1142,41 @@ mod tests {
         let schema = service.get_provider_schema(Request::new(Default::default())).await.unwrap().into_inner();
         assert!(schema.diagnostics.is_empty());
         assert_eq!(schema.resource_schemas["test_thing"].version, 1);
-        assert!(schema.provider.is_some() && schema.functions.is_empty());
+        assert!(schema.provider.is_some());
+        assert_eq!(metadata.functions[0].name, "twice");
+        let twice = &schema.functions["twice"];
+        assert_eq!(twice.summary, "Twice");
+        assert_eq!(twice.parameters[0].name, "text");
+        assert_eq!(twice.parameters[0].r#type, b"\"string\"");
+        assert!(!twice.parameters[0].allow_null_value && !twice.parameters[0].allow_unknown_values);
+        assert_eq!(twice.r#return.as_ref().unwrap().r#type, b"\"string\"");
+    }
+
+    #[tokio::test]
+    async fn functions_are_called_with_decoded_arguments_and_errors_name_the_argument() {
+        let (service, _) = service();
+        let call = |name: &str, arguments: Vec<Value>| {
+            let arguments = arguments
+                .iter()
+                .map(|a| pb::DynamicValue { msgpack: codec::to_msgpack(a, &Type::String).unwrap(), json: Vec::new() })
+                .collect();
+            service.call_function(Request::new(pb::call_function::Request { name: name.into(), arguments }))
+        };
+        let answer = call("twice", vec![Value::from("ab")]).await.unwrap().into_inner();
+        assert!(answer.error.is_none());
+        let result = codec::from_msgpack(&answer.result.unwrap().msgpack, &Type::String).unwrap();
+        assert_eq!(result, Value::from("abab"));
+
+        let error = call("twice", vec![Value::from("bad")]).await.unwrap().into_inner().error.unwrap();
+        assert_eq!((error.text.as_str(), error.function_argument), ("bad text", Some(0)));
+        let error = call("twice", vec![Value::from("panic")]).await.unwrap().into_inner().error.unwrap();
+        assert!(error.text.contains("function exploded") && error.text.contains("bug"), "{}", error.text);
+        let error = call("twice", vec![]).await.unwrap().into_inner().error.unwrap();
+        assert!(error.text.contains("takes 1 argument(s)"), "{}", error.text);
+        let error = call("thrice", vec![]).await.unwrap().into_inner().error.unwrap();
+        assert!(error.text.contains("no function \"thrice\""), "{}", error.text);
+        let functions = service.get_functions(Request::new(Default::default())).await.unwrap().into_inner();
+        assert_eq!(functions.functions.keys().collect::<Vec<_>>(), ["twice"]);
     }
 
     #[tokio::test]
@@ -1129,10 +1297,6 @@ mod tests {
         assert!(identity.into_inner().diagnostics[0].summary.contains("not supported"));
         let open = service.open_ephemeral_resource(Request::new(Default::default())).await.unwrap().into_inner();
         assert_eq!(open.diagnostics[0].summary, "Unknown ephemeral resource type");
-        let call = service.call_function(Request::new(Default::default())).await.unwrap().into_inner();
-        assert!(call.error.is_some());
-        let functions = service.get_functions(Request::new(Default::default())).await.unwrap().into_inner();
-        assert!(functions.functions.is_empty());
         assert!(!stop.is_cancelled());
         service.stop_provider(Request::new(Default::default())).await.unwrap();
         assert!(stop.is_cancelled());

@@ -14,7 +14,7 @@ use url::Url;
 use crate::arm::ArmClient;
 use crate::arm::pipeline::{Pipeline, ReqwestTransport, RetryOptions, SystemClock};
 use crate::plugin::diagnostics::Diagnostics;
-use crate::plugin::interface::{ConfigureRequest, Context, DataSource, Provider, Resource};
+use crate::plugin::interface::{ConfigureRequest, Context, DataSource, Function, Provider, Resource};
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
 use crate::resources::{self, Configured, ProviderConfiguration};
@@ -59,6 +59,10 @@ impl Provider for DataProtectionProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         resources::all_data_sources(&self.configuration)
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        crate::functions::all()
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {

@@ -21,7 +21,7 @@ use crate::arm::models::{
 };
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::plugin::value::{Type, Value};
 
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error};
@@ -348,27 +348,77 @@ fn state_from_azure<K: PolicyKind>(prior: &Value, id: &BackupPolicyId, policy: &
     state
 }
 
-/// The policy's attributes for the data source (no `timeouts`).
-pub(crate) fn data_source_attributes(id: &BackupPolicyId, policy: &BackupPolicyResource) -> Value {
-    let mut state = state_from_azure::<DiskPolicy>(&Value::Null, id, policy);
+/// The attributes of a policy of kind `K` for its data source (no `timeouts`).
+pub(crate) fn data_source_state<K: PolicyKind>(id: &BackupPolicyId, policy: &BackupPolicyResource) -> Value {
+    let mut state = state_from_azure::<K>(&Value::Null, id, policy);
     if let Value::Object(entries) = &mut state {
         entries.remove("timeouts");
     }
     state
 }
 
+/// When Azure says the policy is for another datasource than `K`'s: the summary and the detail of the error. `verb`
+/// says what the type does (`manages`, `reads`) and `advice` how to use the type that fits (`Manage it with`).
+pub(crate) fn wrong_kind<K: PolicyKind>(
+    id: &BackupPolicyId,
+    policy: &BackupPolicyResource,
+    verb: &str,
+    advice: &str,
+) -> Option<(String, String)> {
+    let types = &policy.properties.datasource_types;
+    if types.is_empty() || types.iter().any(|t| t.eq_ignore_ascii_case(K::DATASOURCE_TYPE)) {
+        return None;
+    }
+    let fits = types
+        .iter()
+        .find_map(|t| super::kinds::by_datasource_type(t).map(|k| k.policy_type))
+        .map(|r| format!("{advice} {r}."))
+        .unwrap_or_else(|| format!("This provider {verb} no other kind of backup policy."));
+    Some((
+        format!("Backup policy {} is for {}", id.name, types.join(", ")),
+        format!(
+            "{} {verb} backup policies for {} ({}); {id} is for {}. {fits}",
+            K::TYPE_NAME,
+            K::NOUN,
+            K::DATASOURCE_TYPE,
+            types.join(", ")
+        ),
+    ))
+}
+
+/// The attributes of the data source of kind `K`, derived from the resource's schema so that what the resource
+/// gains the data source shows too: `id` required, every other attribute computed, and each nested block (but
+/// `timeouts`) a computed list of objects.
+pub(crate) fn data_source_schema_attributes<K: PolicyKind>() -> Vec<Attribute> {
+    let block = block::<K>();
+    let mut attributes: Vec<Attribute> = block
+        .attributes
+        .into_iter()
+        .map(|a| {
+            if a.name == "id" {
+                Attribute::required("id", a.ty)
+                    .description("The ARM ID of the backup policy: `{vault_id}/backupPolicies/{name}`.")
+            } else {
+                Attribute { sensitive: a.sensitive, ..Attribute::computed(&a.name, a.ty).description(a.description) }
+            }
+        })
+        .collect();
+    for nested in block.blocks.into_iter().filter(|b| b.type_name != "timeouts") {
+        let element = nested.block.value_type();
+        let ty = match nested.nesting {
+            Nesting::Set => Type::set(element),
+            Nesting::Single | Nesting::Group => element,
+            Nesting::List | Nesting::Map => Type::list(element),
+        };
+        let names: Vec<&str> = nested.block.attributes.iter().map(|a| a.name.as_str()).collect();
+        let description = format!("{} Each has {}.", nested.block.description, listed(&names));
+        attributes.push(Attribute::computed(&nested.type_name, ty).description(description));
+    }
+    attributes
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Schema and validation
-
-/// The type of one retention rule, for the data source's computed list.
-pub(crate) fn retention_rule_type() -> Type {
-    Type::object([
-        ("name", Type::String),
-        ("duration", Type::String),
-        ("priority", Type::Number),
-        ("absolute_criteria", Type::String),
-    ])
-}
 
 /// The schema of kind `K`, built once: plan and read consult it for every object.
 fn cached_schema<K: PolicyKind>() -> &'static Schema {
@@ -381,6 +431,11 @@ fn listed(values: &[&str]) -> String {
 }
 
 fn schema<K: PolicyKind>() -> Schema {
+    Schema { version: 0, block: block::<K>().with_force_new_sentences("backup policy") }
+}
+
+/// The resource's block, before the force-new sentences: the data source derives its attributes from it.
+fn block<K: PolicyKind>() -> Block {
     let criteria = listed(K::CRITERIA);
     let store = if K::STORE == OPERATIONAL_STORE { "operational store" } else { "vault" };
     let rule = NestedBlock::list(
@@ -454,21 +509,17 @@ fn schema<K: PolicyKind>() -> Schema {
         "The time zone of the schedule: a Windows time zone ID such as `UTC` or `W. Europe Standard Time`, or an \
          offset such as `+05:30`. Azure's default applies when it is not set.",
     ));
-    Schema {
-        version: 0,
-        block: Block {
-            description: format!(
-                "Manages a backup policy for {} in an Azure Backup vault. Azure does not change a policy in place and \
-                 does not delete one in use, so every argument replaces the policy: give it `lifecycle {{ \
-                 create_before_destroy = true }}` and a name that changes with its settings, and backup instances \
-                 move to the new policy before the old one is deleted.",
-                K::NOUN
-            ),
-            attributes,
-            blocks: vec![rule, common::timeouts_block(DEFAULT_TIMEOUTS)],
-            deprecated: false,
-        }
-        .with_force_new_sentences("backup policy"),
+    Block {
+        description: format!(
+            "Manages a backup policy for {} in an Azure Backup vault. Azure does not change a policy in place and \
+             does not delete one in use, so every argument replaces the policy: give it `lifecycle {{ \
+             create_before_destroy = true }}` and a name that changes with its settings, and backup instances \
+             move to the new policy before the old one is deleted.",
+            K::NOUN
+        ),
+        attributes,
+        blocks: vec![rule, common::timeouts_block(DEFAULT_TIMEOUTS)],
+        deprecated: false,
     }
 }
 
@@ -948,24 +999,9 @@ impl<K: PolicyKind> ManagedResource for BackupPolicyType<K> {
         response: &mut ReadResponse,
     ) -> Result<Option<Value>, ArmError> {
         let Some(policy) = azure.client().read_backup_policy(&azure.context, id).await? else { return Ok(None) };
-        let types = &policy.properties.datasource_types;
-        if !types.is_empty() && !types.iter().any(|t| t.eq_ignore_ascii_case(K::DATASOURCE_TYPE)) {
-            // Imported into the wrong resource type: say which one manages it.
-            let manager = types
-                .iter()
-                .find_map(|t| super::kinds::by_datasource_type(t).map(|k| k.policy_type))
-                .map(|r| format!("Manage it with {r}."))
-                .unwrap_or_else(|| "This provider does not manage that kind of backup policy.".to_owned());
-            response.diagnostics.error(
-                format!("Backup policy {} is for {}", id.name, types.join(", ")),
-                format!(
-                    "{} manages backup policies for {} ({}); {id} is for {}. {manager}",
-                    K::TYPE_NAME,
-                    K::NOUN,
-                    K::DATASOURCE_TYPE,
-                    types.join(", ")
-                ),
-            );
+        // Imported into the wrong resource type: say which one manages it.
+        if let Some((summary, detail)) = wrong_kind::<K>(id, &policy, "manages", "Manage it with") {
+            response.diagnostics.error(summary, detail);
         }
         Ok(Some(state_from_azure::<K>(current, id, &policy)))
     }
@@ -1107,7 +1143,7 @@ mod tests {
         let policy: BackupPolicyResource =
             serde_json::from_value(serde_json::json!({"properties": properties})).unwrap();
         let id: BackupPolicyId = format!("{VAULT}/backupPolicies/policy-disk-daily").parse().unwrap();
-        let state = data_source_attributes(&id, &policy);
+        let state = data_source_state::<DiskPolicy>(&id, &policy);
         assert_eq!(state.attr("default_retention_duration").as_str(), Some("P7D"));
         assert_eq!(state.attr("time_zone").as_str(), Some("UTC"));
         assert_eq!(state.attr("retention_rule"), &Value::List(vec![]));

@@ -4,7 +4,6 @@ use async_trait::async_trait;
 
 use super::backup_instance::{derived_datasource_type, snapshot_resource_group};
 use crate::arm::ArmClient;
-use crate::arm::error::ArmError;
 use crate::arm::ids::{BackupInstanceId, GenericResourceId};
 use crate::arm::models::BackupInstanceResource;
 use crate::arm::pipeline::CallContext;
@@ -12,7 +11,7 @@ use crate::arm::protection::current_state;
 use crate::plugin::schema::Attribute;
 use crate::plugin::value::{Type, Value};
 
-use super::data_source::{Lookup, LookupDataSource};
+use super::data_source::{Lookup, LookupDataSource, LookupError};
 use super::model;
 
 /// The data source type name.
@@ -108,7 +107,7 @@ impl Lookup for BackupInstanceLookup {
         InstanceSummary::data_source_attributes(&[summary::id])
     }
 
-    async fn find(client: &ArmClient, call: &CallContext, id: &BackupInstanceId) -> Result<Option<Value>, ArmError> {
+    async fn find(client: &ArmClient, call: &CallContext, id: &BackupInstanceId) -> Result<Option<Value>, LookupError> {
         Ok(client.read_backup_instance(call, id).await?.map(|instance| instance_attributes(Some(id), &instance)))
     }
 }

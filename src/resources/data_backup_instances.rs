@@ -4,14 +4,13 @@
 use async_trait::async_trait;
 
 use crate::arm::ArmClient;
-use crate::arm::error::ArmError;
 use crate::arm::ids::BackupVaultId;
 use crate::arm::pipeline::CallContext;
 use crate::plugin::schema::Attribute;
 use crate::plugin::value::{Type, Value};
 
 use super::data_backup_instance::{InstanceSummary, instance_attributes, instance_object_type, summary};
-use super::data_source::{Lookup, LookupDataSource};
+use super::data_source::{Lookup, LookupDataSource, LookupError};
 use super::model;
 
 /// The data source type name.
@@ -62,7 +61,7 @@ impl Lookup for BackupInstancesLookup {
     }
 
     /// A vault Azure does not have is Azure's 404, which the adapter puts on `vault_id`.
-    async fn find(client: &ArmClient, call: &CallContext, vault: &BackupVaultId) -> Result<Option<Value>, ArmError> {
+    async fn find(client: &ArmClient, call: &CallContext, vault: &BackupVaultId) -> Result<Option<Value>, LookupError> {
         let instances = client.list_backup_instances(call, vault).await?;
         Ok(Some(Value::object([
             (attr::id, Value::from(vault.to_string())),

@@ -3,14 +3,13 @@
 use async_trait::async_trait;
 
 use crate::arm::ArmClient;
-use crate::arm::error::ArmError;
 use crate::arm::ids::BackupVaultId;
 use crate::arm::pipeline::CallContext;
 use crate::plugin::schema::Attribute;
 use crate::plugin::value::Value;
 
 use super::backup_vault::{VaultObject, attr, state_from_azure};
-use super::data_source::{Lookup, LookupDataSource};
+use super::data_source::{Lookup, LookupDataSource, LookupError};
 
 /// The data source type name.
 pub const TYPE_NAME: &str = "dataprotection_backup_vault";
@@ -38,7 +37,7 @@ impl Lookup for BackupVaultLookup {
         VaultObject::data_source_attributes(&[attr::id])
     }
 
-    async fn find(client: &ArmClient, call: &CallContext, id: &BackupVaultId) -> Result<Option<Value>, ArmError> {
+    async fn find(client: &ArmClient, call: &CallContext, id: &BackupVaultId) -> Result<Option<Value>, LookupError> {
         Ok(client.get_backup_vault(call, id).await?.map(|vault| state_from_azure(&Value::Null, id, &vault)))
     }
 }

@@ -7,7 +7,8 @@
 //! - the key (an ARM ID) is checked offline at validate, and a missing or malformed one is an error on it;
 //! - the read gets the configured client and a deadline from `timeouts.read` ("read timeout (5m)");
 //! - the key and `timeouts` are kept as configured, so that references to them stay stable;
-//! - an object Azure does not have, or a 404 from Azure, is an error on the key that says what to check.
+//! - an object Azure does not have, or a 404 from Azure, is an error on the key that says what to check;
+//! - an object the data source refuses (a policy of another kind) is an error on the key that says why.
 
 use std::fmt::Display;
 use std::marker::PhantomData;
@@ -52,7 +53,27 @@ pub(crate) trait Lookup: Send + Sync + 'static {
 
     /// The attributes of what Azure holds under `key` (the key and `timeouts` are set by the adapter), or `None`
     /// when Azure has nothing there.
-    async fn find(client: &ArmClient, call: &CallContext, key: &Self::Key) -> Result<Option<Value>, ArmError>;
+    async fn find(client: &ArmClient, call: &CallContext, key: &Self::Key) -> Result<Option<Value>, LookupError>;
+}
+
+/// Why a lookup found nothing to show.
+#[derive(Debug)]
+pub(crate) enum LookupError {
+    /// Azure's error.
+    Azure(ArmError),
+    /// Azure has the object, and it is not what this data source reads: an error on the key.
+    Refused {
+        /// The error's summary.
+        summary: String,
+        /// Why, and what to use instead.
+        detail: String,
+    },
+}
+
+impl From<ArmError> for LookupError {
+    fn from(error: ArmError) -> LookupError {
+        LookupError::Azure(error)
+    }
 }
 
 /// The adapter that makes a [`Lookup`] a [`DataSource`].
@@ -116,7 +137,7 @@ fn answer(
     kind: &str,
     key: &dyn Display,
     check: &str,
-    found: Result<Option<Value>, ArmError>,
+    found: Result<Option<Value>, LookupError>,
 ) {
     match found {
         Ok(Some(mut state)) => {
@@ -129,7 +150,10 @@ fn answer(
             format!("{} not found", capitalized(kind)),
             format!("Azure has no {kind} {key} (it answered 404 Not Found). {check}"),
         ),
-        Err(error) => {
+        Err(LookupError::Refused { summary, detail }) => {
+            response.diagnostics.attribute_error(AttributePath::root(key_name), summary, detail)
+        }
+        Err(LookupError::Azure(error)) => {
             let path = (error.status == Some(404)).then(|| AttributePath::root(key_name));
             arm_error(&mut response.diagnostics, &error, path, None);
         }
@@ -160,9 +184,17 @@ mod tests {
         let mut data = DataReadResponse::default();
         let mut not_found = ArmError::new(ErrorKind::Response, "The resource was not found");
         not_found.status = Some(404);
-        answer(&mut data, &config, "vault_id", "backup vault", &"v1", "Check.", Err(not_found));
+        answer(&mut data, &config, "vault_id", "backup vault", &"v1", "Check.", Err(not_found.into()));
         let error = data.diagnostics.iter().next().expect("an error");
         assert_eq!(error.attribute.as_ref().unwrap().to_string(), "vault_id", "Azure's 404 on the key");
+        assert!(data.state.is_null());
+
+        let mut data = DataReadResponse::default();
+        let refused = LookupError::Refused { summary: "Wrong kind".into(), detail: "Use another.".into() };
+        answer(&mut data, &config, "id", "backup policy", &"p1", "Check.", Err(refused));
+        let error = data.diagnostics.iter().next().expect("an error");
+        assert_eq!((error.summary.as_str(), error.detail.as_str()), ("Wrong kind", "Use another."));
+        assert_eq!(error.attribute.as_ref().unwrap().to_string(), "id", "on the key");
         assert!(data.state.is_null());
     }
 }

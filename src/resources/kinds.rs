@@ -1,14 +1,15 @@
 //! Every datasource kind the provider protects, listed once: the backup instance kind and the backup policy kind of
-//! each. The provider's resource list and the lookups by datasource type and by ARM type come from this one table,
+//! each. The provider's resource list, the policy data sources and the lookups by datasource type and by ARM type come from this one table,
 //! so a new kind is one line here plus its two kind impls (`instance_kinds.rs`, `policy_kinds.rs`).
 
 use std::sync::Arc;
 
-use crate::plugin::interface::Resource;
+use crate::plugin::interface::{DataSource, Resource};
 
 use super::backup_instance::BackupInstanceType;
 use super::backup_policy::BackupPolicyType;
 use super::configuration::ProviderConfiguration;
+use super::data_backup_policy::BackupPolicyDataSource;
 use super::instance_kinds::{
     BlobStorage, DataLakeStorage, Disk, InstanceKind, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
 };
@@ -53,6 +54,13 @@ macro_rules! kinds {
         pub(crate) fn instance_resources(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn Resource>> {
             vec![$(
                 Arc::new(Managed::new(BackupInstanceType::<$instance>::default(), configuration.clone())),
+            )*]
+        }
+
+        /// The backup policy data sources of every kind, sharing the provider's configuration.
+        pub(crate) fn policy_data_sources(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn DataSource>> {
+            vec![$(
+                Arc::new(BackupPolicyDataSource::<$policy>::new(configuration.clone())),
             )*]
         }
 

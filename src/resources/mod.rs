@@ -7,7 +7,7 @@ pub mod common;
 pub mod configuration;
 pub mod data_backup_instance;
 pub mod data_backup_instances;
-pub mod data_backup_policy_disk;
+pub mod data_backup_policy;
 pub mod data_backup_vault;
 pub(crate) mod data_source;
 pub(crate) mod from_azurerm;
@@ -35,12 +35,13 @@ pub fn all(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn Resource>>
     resources
 }
 
-/// Every data source type.
+/// Every data source type: the backup instance and instances, the vault, and the backup policy of each kind.
 pub fn all_data_sources(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn DataSource>> {
-    vec![
+    let mut data_sources: Vec<Arc<dyn DataSource>> = vec![
         Arc::new(data_backup_instance::BackupInstanceDataSource::new(configuration.clone())),
         Arc::new(data_backup_instances::BackupInstancesDataSource::new(configuration.clone())),
         Arc::new(data_backup_vault::BackupVaultDataSource::new(configuration.clone())),
-        Arc::new(data_backup_policy_disk::BackupPolicyDiskDataSource::new(configuration.clone())),
-    ]
+    ];
+    data_sources.extend(kinds::policy_data_sources(configuration));
+    data_sources
 }

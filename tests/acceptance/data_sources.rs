@@ -1,5 +1,5 @@
 //! Acceptance tests of the data sources (`dataprotection_backup_instance`, `dataprotection_backup_instances`,
-//! `dataprotection_backup_vault`, `dataprotection_backup_policy_disk`) and of `retain_data_on_destroy` on the
+//! `dataprotection_backup_vault`, `dataprotection_backup_policy_<kind>` for every policy kind) and of `retain_data_on_destroy` on the
 //! backup instance, whose result only a data source can still see: the real terraform CLI, the real provider
 //! binary, the emulator over HTTPS on loopback.
 
@@ -219,4 +219,137 @@ async fn retain_data_on_destroy_stops_protection_and_keeps_the_instance_in_azure
     ));
     ws.apply().await;
     assert_eq!(data(&ws, "dataprotection_backup_instance.kept")["protection_state"], "ProtectionStopped");
+}
+
+/// One backup policy resource of each kind in the default world's vault, each read back by the data source of its
+/// kind; `extra` is added to the configuration.
+fn policies_of_every_kind(extra: &str) -> String {
+    let vault = world::vault_id();
+    let policies = [
+        (
+            "disk",
+            r#"backup_repeating_time_intervals = ["R/2024-01-01T02:00:00+00:00/PT4H"]
+  default_retention_duration      = "P7D"
+  time_zone                       = "UTC"
+  retention_rule {
+    name              = "Daily"
+    duration          = "P14D"
+    priority          = 25
+    absolute_criteria = "FirstOfDay"
+  }"#,
+        ),
+        (
+            "blob_storage",
+            r#"operational_default_retention_duration = "P30D"
+  backup_repeating_time_intervals        = ["R/2024-01-01T02:00:00+00:00/P1D"]
+  vault_default_retention_duration       = "P90D"
+  retention_rule {
+    name              = "Monthly"
+    duration          = "P12M"
+    priority          = 20
+    absolute_criteria = "FirstOfMonth"
+  }"#,
+        ),
+        (
+            "data_lake_storage",
+            r#"backup_repeating_time_intervals = ["R/2024-01-01T02:00:00+00:00/P1D"]
+  default_retention_duration      = "P30D""#,
+        ),
+        (
+            "kubernetes_cluster",
+            r#"backup_repeating_time_intervals = ["R/2024-01-01T02:00:00+00:00/PT4H"]
+  default_retention_duration      = "P7D"
+  retention_rule {
+    name              = "Weekly"
+    duration          = "P4W"
+    priority          = 25
+    absolute_criteria = "FirstOfWeek"
+  }"#,
+        ),
+        (
+            "postgresql_flexible_server",
+            r#"backup_repeating_time_intervals = ["R/2024-01-07T02:00:00+00:00/P1W"]
+  default_retention_duration      = "P3M""#,
+        ),
+        (
+            "mysql_flexible_server",
+            r#"backup_repeating_time_intervals = ["R/2024-01-07T02:00:00+00:00/P1W"]
+  default_retention_duration      = "P3M"
+  time_zone                       = "UTC""#,
+        ),
+    ];
+    let mut text = String::new();
+    for (kind, arguments) in policies {
+        let name = format!("read-{}", kind.replace('_', "-"));
+        text.push_str(&format!(
+            r#"resource "dataprotection_backup_policy_{kind}" "p" {{
+  name     = "{name}"
+  vault_id = "{vault}"
+  {arguments}
+}}
+
+data "dataprotection_backup_policy_{kind}" "p" {{
+  id = dataprotection_backup_policy_{kind}.p.id
+}}
+
+"#
+        ));
+    }
+    text.push_str(extra);
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_of_every_kind_read_back_through_their_data_sources() {
+    let ws = Workspace::start().await;
+    ws.write(&policies_of_every_kind(""));
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("6 added, 0 changed, 0 destroyed"), "{}", run.stdout);
+    let kinds = [
+        "disk",
+        "blob_storage",
+        "data_lake_storage",
+        "kubernetes_cluster",
+        "postgresql_flexible_server",
+        "mysql_flexible_server",
+    ];
+    for kind in kinds {
+        let ty = format!("dataprotection_backup_policy_{kind}");
+        let managed = ws.resource(&format!("{ty}.p")).expect("the policy is in the state")["attributes"].clone();
+        let read = data(&ws, &format!("{ty}.p"));
+        // Every attribute of the resource, but its timeouts, is the data source's, with the same value.
+        let managed = managed.as_object().expect("an object");
+        for (name, value) in managed.iter().filter(|(name, _)| *name != "timeouts") {
+            assert_eq!(&read[name], value, "{ty}.{name}: data {read} against resource {managed:?}");
+        }
+        assert_eq!(read["name"], format!("read-{}", kind.replace('_', "-")), "{read}");
+    }
+    let blob = data(&ws, "dataprotection_backup_policy_blob_storage.p");
+    assert_eq!(blob["operational_default_retention_duration"], "P30D", "{blob}");
+    assert_eq!(blob["vault_default_retention_duration"], "P90D", "{blob}");
+    assert_eq!(blob["retention_rule"][0]["absolute_criteria"], "FirstOfMonth", "{blob}");
+    let aks = data(&ws, "dataprotection_backup_policy_kubernetes_cluster.p");
+    assert_eq!(aks["retention_rule"][0]["duration"], "P4W", "{aks}");
+    assert_eq!(data(&ws, "dataprotection_backup_policy_mysql_flexible_server.p")["time_zone"], "UTC");
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "the policies and their data sources plan no change:\n{}", run.output());
+
+    // A policy read through the data source of another kind: an error on `id` naming the one that reads it.
+    ws.write(&policies_of_every_kind(
+        r#"data "dataprotection_backup_policy_blob_storage" "wrong" {
+  id = dataprotection_backup_policy_kubernetes_cluster.p.id
+}
+"#,
+    ));
+    let run = ws.terraform(&["plan"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let out = flat(&run.output());
+    assert!(
+        out.contains("Backup policy read-kubernetes-cluster is for Microsoft.ContainerService/managedClusters"),
+        "{out}"
+    );
+    assert!(out.contains("dataprotection_backup_policy_blob_storage reads backup policies for blobs"), "{out}");
+    assert!(out.contains("Read it with the data source dataprotection_backup_policy_kubernetes_cluster"), "{out}");
+    assert!(out.contains("data.dataprotection_backup_policy_blob_storage.wrong"), "the error names the block: {out}");
+    assert_no_backtrace(&out);
 }

@@ -39,5 +39,30 @@ fn every_attribute_is_described() {
             walk(&schema["block"], name, &mut missing);
         }
     }
+    for (name, function) in provider["functions"].as_object().into_iter().flatten() {
+        for key in ["summary", "description"] {
+            if function[key].as_str().is_none_or(|d| d.trim().is_empty()) {
+                missing.push(format!("function {name}: {key}"));
+            }
+        }
+        for parameter in function["parameters"].as_array().into_iter().flatten() {
+            if parameter["description"].as_str().is_none_or(|d| d.trim().is_empty()) {
+                missing.push(format!("function {name}: parameter {}", parameter["name"]));
+            }
+        }
+    }
     assert!(missing.is_empty(), "attributes without a description: {missing:?}");
+}
+
+#[test]
+fn every_function_has_a_page() {
+    let provider = provider_schema(provider_dir()).expect("the provider schema");
+    let functions: Vec<&String> = provider["functions"].as_object().expect("the provider's functions").keys().collect();
+    assert_eq!(functions.len(), 6, "{functions:?}");
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/functions");
+    for name in functions {
+        let page = std::fs::read_to_string(docs.join(format!("{name}.md"))).expect("the function's page");
+        assert!(page.contains(&format!("# function: {name}")) && page.contains("## Arguments"), "{name}");
+        assert!(page.contains(&format!("provider::dataprotection::{name}(")), "{name}'s page shows a call");
+    }
 }

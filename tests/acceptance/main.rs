@@ -16,6 +16,7 @@ mod complete_example;
 mod data_sources;
 mod docs;
 mod examples;
+mod functions;
 mod kind_rules;
 mod kinds;
 mod moved_from_azurerm;
