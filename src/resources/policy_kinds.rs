@@ -39,7 +39,32 @@ pub(crate) trait PolicyKind: Send + Sync + 'static {
     /// Blobs: an operational tier (`operational_default_retention_duration`) beside the vaulted one
     /// (`vault_default_retention_duration` and the schedule), each optional.
     const OPERATIONAL_TIER: bool = false;
+    /// Retention rules may also select backups by day of the week, week of the month, month of the year and
+    /// backup time (`ScheduleBasedBackupCriteria`'s `daysOfTheWeek`, `weeksOfTheMonth`, `monthsOfYear` and
+    /// `scheduleTimes`) instead of by absolute criteria. Every kind but managed disks.
+    const CALENDAR_CRITERIA: bool = true;
 }
+
+/// The days of the week, as Azure spells them (`DayOfWeek`).
+pub(crate) const DAYS_OF_WEEK: &[&str] =
+    &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+/// The weeks of a month, as Azure spells them (`WeekNumber`).
+pub(crate) const WEEKS_OF_MONTH: &[&str] = &["First", "Second", "Third", "Fourth", "Last"];
+/// The months, as Azure spells them (`Month`).
+pub(crate) const MONTHS_OF_YEAR: &[&str] = &[
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 /// Managed disk policies: `dataprotection_backup_policy_disk`.
 #[derive(Debug, Default)]
@@ -56,6 +81,9 @@ impl PolicyKind for DiskPolicy {
         &["AllBackup", "FirstOfDay", "FirstOfWeek", "FirstOfMonth", "FirstOfYear"];
     const EXAMPLE_INTERVAL: &'static str = "R/2024-01-01T02:00:00+00:00/PT4H";
     const EXAMPLE_NAME: &'static str = "disk-daily-p14d";
+    // Disk retention rules select the first backup of the day or week only (azurerm's disk policy offers
+    // absolute_criteria alone, as Microsoft's disk backup docs describe).
+    const CALENDAR_CRITERIA: bool = false;
 }
 
 /// Blob policies: operational backup, vaulted backup, or both: `dataprotection_backup_policy_blob_storage`.
@@ -101,7 +129,8 @@ impl PolicyKind for KubernetesClusterPolicy {
     const NOUN: &'static str = "Kubernetes clusters";
     const STORE: &'static str = OPERATIONAL_STORE;
     const BACKUP_TYPE: &'static str = "Incremental";
-    const INTERVALS: &'static [&'static str] = &["PT4H", "PT6H", "PT8H", "PT12H", "P1D"];
+    // Weekly as well: azurerm's own example and acceptance tests schedule AKS backups every P1W.
+    const INTERVALS: &'static [&'static str] = &["PT4H", "PT6H", "PT8H", "PT12H", "P1D", "P1W"];
     const CRITERIA: &'static [&'static str] = &["FirstOfDay", "FirstOfWeek"];
     const EXAMPLE_INTERVAL: &'static str = "R/2024-01-01T02:00:00+00:00/PT4H";
     const EXAMPLE_NAME: &'static str = "aks-4h-p7d";
