@@ -126,7 +126,7 @@ impl Kind for Kubernetes {
             backup_rule_required: true,
             backup_store: "OperationalStore",
             backup_type: "Incremental",
-            intervals: &["PT4H", "PT6H", "PT8H", "PT12H", "P1D"],
+            intervals: &["PT4H", "PT6H", "PT8H", "PT12H", "P1D", "P1W"],
             retention_stores: &["OperationalStore"],
             vaulted_backup_pairs_rule_and_retention: false,
         })

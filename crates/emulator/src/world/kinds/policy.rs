@@ -79,6 +79,114 @@ pub(crate) fn check_policy(policy: &Value) -> Result<(), String> {
         if let Some(limits) = kind.policy_limits() {
             check_limits(kind.datasource_type(), &limits, policy)?;
         }
+        check_criteria(kind.datasource_type(), kind.calendar_criteria(), policy)?;
+    }
+    Ok(())
+}
+
+/// `DayOfWeek`, `WeekNumber`, `Month` and `AbsoluteMarker` of the spec (open enums there; the service knows these).
+const DAYS_OF_WEEK: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKS_OF_MONTH: &[&str] = &["First", "Second", "Third", "Fourth", "Last"];
+const MONTHS_OF_YEAR: &[&str] = &[
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const ABSOLUTE_MARKERS: &[&str] = &["AllBackup", "FirstOfDay", "FirstOfWeek", "FirstOfMonth", "FirstOfYear"];
+
+/// The retention tags' criteria (`ScheduleBasedBackupCriteria`) of every backup rule: known values (any case);
+/// absolute criteria or the calendar, not both; weeks of the month and months only with days of the week or of the
+/// month; a tag that is not the default selects some backups; and the calendar only for kinds that have it.
+fn check_criteria(name: &str, calendar_allowed: bool, policy: &Value) -> Result<(), String> {
+    let strings = |criteria: &Value, field: &str| -> Vec<String> {
+        criteria
+            .get(field)
+            .and_then(Value::as_array)
+            .map(|values| values.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect())
+            .unwrap_or_default()
+    };
+    for (index, rule) in rules_of(policy, "AzureBackupRule") {
+        let tags = rule.pointer("/trigger/taggingCriteria").and_then(Value::as_array);
+        for (tag_index, tag) in tags.into_iter().flatten().enumerate() {
+            let is_default = tag.get("isDefault").and_then(Value::as_bool) == Some(true);
+            let all = tag.get("criteria").and_then(Value::as_array);
+            let at = |position: usize| {
+                format!("policyRules[{index}].trigger.taggingCriteria[{tag_index}].criteria[{position}]")
+            };
+            if !is_default && all.is_none_or(|all| all.is_empty()) {
+                return Err(format!(
+                    "policyRules[{index}].trigger.taggingCriteria[{tag_index}] ('{}') selects no backups: give it \
+                     criteria",
+                    text(tag, "/tagInfo/tagName").unwrap_or_default()
+                ));
+            }
+            for (position, criteria) in all.into_iter().flatten().enumerate() {
+                for (field, allowed) in [
+                    ("absoluteCriteria", ABSOLUTE_MARKERS),
+                    ("daysOfTheWeek", DAYS_OF_WEEK),
+                    ("weeksOfTheMonth", WEEKS_OF_MONTH),
+                    ("monthsOfYear", MONTHS_OF_YEAR),
+                ] {
+                    if let Some(bad) = strings(criteria, field)
+                        .into_iter()
+                        .find(|value| !allowed.iter().any(|a| a.eq_ignore_ascii_case(value)))
+                    {
+                        return Err(format!(
+                            "{}.{field} '{bad}' is not valid (valid: {})",
+                            at(position),
+                            allowed.join(", ")
+                        ));
+                    }
+                }
+                let absolute = !strings(criteria, "absoluteCriteria").is_empty();
+                let days_of_week = !strings(criteria, "daysOfTheWeek").is_empty();
+                let days_of_month =
+                    criteria.get("daysOfMonth").and_then(Value::as_array).is_some_and(|d| !d.is_empty());
+                let narrowing: Vec<&str> = ["weeksOfTheMonth", "monthsOfYear"]
+                    .into_iter()
+                    .filter(|field| !strings(criteria, field).is_empty())
+                    .collect();
+                let calendar = days_of_week || days_of_month || !narrowing.is_empty();
+                if calendar && !calendar_allowed {
+                    return Err(format!(
+                        "{}: {name} retention selects backups by absoluteCriteria only; daysOfTheWeek, \
+                         weeksOfTheMonth, monthsOfYear and daysOfMonth are not supported",
+                        at(position)
+                    ));
+                }
+                if absolute && calendar {
+                    return Err(format!(
+                        "{}: absoluteCriteria cannot be combined with daysOfTheWeek, weeksOfTheMonth, monthsOfYear or \
+                         daysOfMonth",
+                        at(position)
+                    ));
+                }
+                if days_of_week && days_of_month {
+                    return Err(format!("{}: give daysOfTheWeek or daysOfMonth, not both", at(position)));
+                }
+                if let Some(field) = narrowing.first()
+                    && !days_of_week
+                    && !days_of_month
+                {
+                    return Err(format!("{}.{field} needs daysOfTheWeek or daysOfMonth", at(position)));
+                }
+                if !is_default && !absolute && !calendar {
+                    return Err(format!(
+                        "{}: give absoluteCriteria or daysOfTheWeek (or daysOfMonth) to select backups",
+                        at(position)
+                    ));
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -256,6 +364,61 @@ mod tests {
                 "default retention rule in VaultStore",
             ),
             (policy(blob, json!([retention("Default", "VaultStore")])), "schedules them"),
+        ];
+        for (policy, expected) in &bad {
+            let error = check_policy(policy).expect_err("refused");
+            assert!(error.contains(expected), "{error} should mention {expected}");
+        }
+    }
+
+    /// A policy of `datasource_type` whose backup rule tags backups with `criteria` (besides the default tag).
+    fn tagged(datasource_type: &str, store: &str, backup_type: &str, interval: &str, criteria: Value) -> Value {
+        let mut rule = backup_rule(store, backup_type, interval);
+        rule["trigger"]["taggingCriteria"] = json!([
+            {"isDefault": true, "taggingPriority": 99, "tagInfo": {"tagName": "Default"}},
+            {"isDefault": false, "taggingPriority": 20, "tagInfo": {"tagName": "Monthly"}, "criteria": criteria}
+        ]);
+        policy(datasource_type, json!([rule, retention("Default", store)]))
+    }
+
+    #[test]
+    fn retention_tags_select_by_absolute_criteria_or_the_calendar() {
+        let aks = |criteria: Value| {
+            tagged("Microsoft.ContainerService/managedClusters", "OperationalStore", "Incremental", "P1W", criteria)
+        };
+        let pg = |criteria: Value| {
+            tagged("Microsoft.DBforPostgreSQL/flexibleServers", "VaultStore", "Full", "P1W", criteria)
+        };
+        let disk =
+            |criteria: Value| tagged("Microsoft.Compute/disks", "OperationalStore", "Incremental", "P1D", criteria);
+        let criteria = |fields: Value| {
+            let mut c = json!({"objectType": "ScheduleBasedBackupCriteria"});
+            c.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+            json!([c])
+        };
+        let ok = [
+            aks(criteria(json!({"absoluteCriteria": ["FirstOfDay"]}))),
+            aks(criteria(json!({"daysOfTheWeek": ["Thursday"], "monthsOfYear": ["November"],
+                                "weeksOfTheMonth": ["First"], "scheduleTimes": ["2021-05-23T02:30:00Z"]}))),
+            pg(criteria(json!({"daysOfTheWeek": ["Tuesday"], "weeksOfTheMonth": ["First", "Last"]}))),
+            pg(criteria(json!({"absoluteCriteria": ["FirstOfWeek"], "daysOfTheWeek": []}))),
+            disk(criteria(json!({"absoluteCriteria": ["FirstOfWeek"]}))),
+        ];
+        for policy in &ok {
+            assert_eq!(check_policy(policy), Ok(()), "{policy}");
+        }
+        let bad = [
+            (disk(criteria(json!({"daysOfTheWeek": ["Monday"]}))), "absoluteCriteria only"),
+            (
+                pg(criteria(json!({"absoluteCriteria": ["FirstOfWeek"], "daysOfTheWeek": ["Monday"]}))),
+                "cannot be combined",
+            ),
+            (pg(criteria(json!({"weeksOfTheMonth": ["First"]}))), "weeksOfTheMonth needs daysOfTheWeek"),
+            (pg(criteria(json!({"monthsOfYear": ["May"]}))), "monthsOfYear needs daysOfTheWeek"),
+            (pg(criteria(json!({"daysOfTheWeek": ["Funday"]}))), "daysOfTheWeek 'Funday' is not valid"),
+            (pg(criteria(json!({"daysOfTheWeek": ["Monday"], "weeksOfTheMonth": ["Fifth"]}))), "'Fifth'"),
+            (pg(criteria(json!({"scheduleTimes": ["2021-05-23T02:30:00Z"]}))), "to select backups"),
+            (pg(json!([])), "selects no backups"),
         ];
         for (policy, expected) in &bad {
             let error = check_policy(policy).expect_err("refused");
