@@ -19,6 +19,7 @@ mod examples;
 mod kind_rules;
 mod kinds;
 mod plan_shows;
+mod policy_criteria;
 mod recorded_spellings;
 mod refresh;
 mod release;
