@@ -25,6 +25,16 @@ resource "dataprotection_backup_policy_blob_storage" "app_data" {
     absolute_criteria = "FirstOfMonth"
   }
 
+  # By the calendar: the first Sunday of January.
+  retention_rule {
+    name           = "Yearly"
+    duration       = "P5Y"
+    priority       = 10
+    days_of_week   = ["Sunday"]
+    weeks_of_month = ["First"]
+    months_of_year = ["January"]
+  }
+
   lifecycle {
     create_before_destroy = true
   }
