@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use crate::arm::error::ArmError;
 use crate::arm::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId, same_id};
 use crate::arm::models::{
-    BackupCriteria, BackupPolicy, BackupPolicyResource, BackupSchedule, DataStoreInfo, DeleteOption, PolicyRule,
-    RetentionTag, SourceLifeCycle, TaggingCriteria, Trigger,
+    BackupCriteria, BackupPolicy, BackupPolicyResource, BackupSchedule, DataStoreInfo, DayOfMonth, DeleteOption,
+    PolicyRule, RetentionTag, SourceLifeCycle, TaggingCriteria, Trigger,
 };
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
@@ -101,11 +101,17 @@ struct RetentionRule {
     months_of_year: Option<Vec<String>>,
     #[serde(default)]
     scheduled_backup_times: Option<Vec<String>>,
+    /// Blobs: days of the month, 1 to 28, or 0 for the last day.
+    #[serde(default)]
+    days_of_month: Option<Vec<i64>>,
 }
 
 /// The set attributes of a retention rule that select backups by the calendar, with the values each takes.
 const CALENDAR_SETS: [(&str, &[&str]); 3] =
     [("days_of_week", DAYS_OF_WEEK), ("weeks_of_month", WEEKS_OF_MONTH), ("months_of_year", MONTHS_OF_YEAR)];
+
+/// `days_of_month`'s number for the last day of the month (Azure's `isLast`), as azurerm writes it.
+const LAST_DAY_OF_MONTH: i64 = 0;
 
 /// A set of strings as Terraform holds it; null when empty (Azure answers `[]` or nothing for "not set"). The
 /// elements are sorted: Terraform gives sets no order, and plan compares values as they are.
@@ -146,6 +152,14 @@ impl RetentionRule {
                 ("scheduled_backup_times", set_value(&self.scheduled_backup_times)),
             ]);
         }
+        if K::DAYS_OF_MONTH {
+            let days = self.days_of_month.clone().filter(|d| !d.is_empty()).map(|mut days| {
+                days.sort_unstable();
+                days.dedup();
+                Value::Set(days.into_iter().map(Value::from).collect())
+            });
+            entries.push(("days_of_month", days.unwrap_or(Value::Null)));
+        }
         Value::object(entries)
     }
 
@@ -159,6 +173,9 @@ impl RetentionRule {
             weeks_of_the_month: nonempty(&self.weeks_of_month),
             months_of_year: nonempty(&self.months_of_year),
             schedule_times: nonempty(&self.scheduled_backup_times),
+            days_of_month: self.days_of_month.as_ref().filter(|d| !d.is_empty()).map(|days| {
+                days.iter().map(|&d| DayOfMonth { date: Some(d), is_last: Some(d == LAST_DAY_OF_MONTH) }).collect()
+            }),
         }
     }
 
@@ -187,6 +204,14 @@ impl RetentionRule {
             weeks_of_month: in_azure_spelling(criteria.weeks_of_the_month, WEEKS_OF_MONTH),
             months_of_year: in_azure_spelling(criteria.months_of_year, MONTHS_OF_YEAR),
             scheduled_backup_times: times.filter(|t| !t.is_empty()),
+            days_of_month: criteria
+                .days_of_month
+                .map(|days| {
+                    days.iter()
+                        .map(|d| if d.is_last == Some(true) { LAST_DAY_OF_MONTH } else { d.date.unwrap_or_default() })
+                        .collect::<Vec<_>>()
+                })
+                .filter(|d| !d.is_empty()),
         }
     }
 }
@@ -342,6 +367,11 @@ fn same_rules(a: &Value, b: &Value) -> bool {
     fn canonical(rules: &Value) -> Option<Value> {
         let mut rules = rules.as_elements()?.to_vec();
         for rule in &mut rules {
+            if let Value::Set(days) = rule.attr("days_of_month") {
+                let mut days: Vec<i64> = days.iter().map(Value::as_i64).collect::<Option<_>>()?;
+                days.sort_unstable();
+                rule.set_attr("days_of_month", Value::Set(days.into_iter().map(Value::from).collect()));
+            }
             for name in ["days_of_week", "weeks_of_month", "months_of_year", "scheduled_backup_times"] {
                 let Value::Set(items) = rule.attr(name) else { continue };
                 let mut texts: Vec<String> =
@@ -609,6 +639,15 @@ fn calendar_attributes<K: PolicyKind>() -> Vec<Attribute> {
              day counts; use the schedule's start).",
         ),
     ]
+    .into_iter()
+    .chain(K::DAYS_OF_MONTH.then(|| {
+        Attribute::optional("days_of_month", Type::set(Type::Number)).description(
+            "Selects the backups taken on these days of the month: `1` to `28`, or `0` for the last day. Set it or \
+             `days_of_week` (not both), and not with `absolute_criteria`; `weeks_of_month` and `months_of_year` narrow \
+             it.",
+        )
+    }))
+    .collect()
 }
 
 /// `text` with its first letter in upper case.
@@ -714,7 +753,7 @@ fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
             );
         }
         if K::CALENDAR_CRITERIA {
-            validate_calendar(rule, &path, &mut diags);
+            validate_calendar(rule, &path, K::DAYS_OF_MONTH, &mut diags);
         }
         if let Some(criteria) = rule.attr("absolute_criteria").as_str()
             && !K::CRITERIA.contains(&criteria)
@@ -736,8 +775,31 @@ fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
 
 /// A retention rule's calendar criteria: Azure's values, and which combinations select backups. `path` names an
 /// attribute of the rule. Unknown values are taken as set and not checked further.
-fn validate_calendar(rule: &Value, path: &dyn Fn(&str) -> AttributePath, diags: &mut Diagnostics) {
+fn validate_calendar(
+    rule: &Value,
+    path: &dyn Fn(&str) -> AttributePath,
+    days_of_month_allowed: bool,
+    diags: &mut Diagnostics,
+) {
     let set = |name: &str| !rule.attr(name).is_null();
+    if let Some(days) = rule.attr("days_of_month").as_elements() {
+        if days.is_empty() {
+            diags.attribute_error(
+                path("days_of_month"),
+                "Empty retention criteria",
+                "Give at least one day of the month (1 to 28, or 0 for the last day), or remove days_of_month.",
+            );
+        }
+        for day in days.iter().filter_map(Value::as_number) {
+            if day.as_i64().is_none_or(|d| !(0..=28).contains(&d)) {
+                diags.attribute_error(
+                    path("days_of_month"),
+                    "Invalid retention criteria",
+                    format!("{day} is not a day of the month Azure takes: 1 to 28, or 0 for the last day."),
+                );
+            }
+        }
+    }
     for (name, allowed) in CALENDAR_SETS {
         let Some(values) = rule.attr(name).as_elements() else { continue };
         if values.is_empty() {
@@ -772,7 +834,12 @@ fn validate_calendar(rule: &Value, path: &dyn Fn(&str) -> AttributePath, diags: 
         }
     }
     let absolute = set("absolute_criteria");
-    let calendar: Vec<&str> = CALENDAR_SETS.iter().map(|(name, _)| *name).filter(|name| set(name)).collect();
+    let days_of_month = set("days_of_month");
+    let mut calendar: Vec<&str> = CALENDAR_SETS.iter().map(|(name, _)| *name).filter(|name| set(name)).collect();
+    if days_of_month {
+        calendar.push("days_of_month");
+    }
+    let days = if days_of_month_allowed { "days_of_week or days_of_month" } else { "days_of_week" };
     if absolute && !calendar.is_empty() {
         for name in &calendar {
             diags.attribute_error(
@@ -785,19 +852,26 @@ fn validate_calendar(rule: &Value, path: &dyn Fn(&str) -> AttributePath, diags: 
                 ),
             );
         }
-    } else if !absolute && !set("days_of_week") {
+    } else if days_of_month && set("days_of_week") {
+        diags.attribute_error(
+            path("days_of_month"),
+            "Conflicting retention criteria",
+            "A retention rule selects backups by days_of_week or by days_of_month, not both: remove one, or write two \
+             retention rules.",
+        );
+    } else if !absolute && !set("days_of_week") && !days_of_month {
         if calendar.is_empty() {
             diags.attribute_error(
                 path("absolute_criteria"),
                 "Missing retention criteria",
-                "Say which backups the rule keeps: set absolute_criteria (for example FirstOfWeek) or days_of_week.",
+                format!("Say which backups the rule keeps: set absolute_criteria (for example FirstOfWeek) or {days}."),
             );
         }
         for name in calendar {
             diags.attribute_error(
                 path(name),
                 "Missing days of the week",
-                format!("{name} narrows days_of_week: set days_of_week (for example [\"Sunday\"]) too."),
+                format!("{name} narrows {days}: set days_of_week (for example [\"Sunday\"]) too."),
             );
         }
     }
@@ -1694,7 +1768,9 @@ mod calendar_tests {
             "scheduled_backup_times",
             "weeks_of_month",
         ];
-        assert_eq!(names(retention_rule_type_of::<BlobStoragePolicy>()), calendar);
+        let mut blob = calendar.to_vec();
+        blob.insert(1, "days_of_month");
+        assert_eq!(names(retention_rule_type_of::<BlobStoragePolicy>()), blob);
         assert_eq!(names(retention_rule_type_of::<DataLakeStoragePolicy>()), calendar);
         assert_eq!(names(retention_rule_type_of::<KubernetesClusterPolicy>()), calendar);
         assert_eq!(names(retention_rule_type_of::<PostgreSqlFlexibleServerPolicy>()), calendar);
@@ -1825,6 +1901,52 @@ mod calendar_tests {
         assert!(detail.contains("\"Funday\" is not one of Monday, Tuesday"), "{detail}");
         // Unknown values are checked at apply, once known.
         assert!(only(&[("days_of_week", Value::Unknown), ("weeks_of_month", set(&["First"]))]).is_empty());
+    }
+
+    #[test]
+    fn blob_rules_may_select_days_of_the_month() {
+        type K = BlobStoragePolicy;
+        let days = |values: &[i64]| Value::Set(values.iter().map(|d| Value::from(*d)).collect());
+        let c = weekly::<K>(vec![rule_with::<K>(
+            "MonthEnds",
+            &[("days_of_month", days(&[15, 0])), ("months_of_year", set(&["June", "December"]))],
+        )]);
+        assert!(validate_config::<K>(&c).is_empty());
+        let model = Model::from_value(&c).unwrap();
+        let policy = model.to_resource::<K>();
+        let body = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
+        let criteria = &body["trigger"]["taggingCriteria"][1]["criteria"][0];
+        assert_eq!(
+            criteria["daysOfMonth"],
+            serde_json::json!([{"date": 15, "isLast": false}, {"date": 0, "isLast": true}]),
+            "{criteria}"
+        );
+        let state = state_from_azure::<K>(&c, &model.id, &policy);
+        let rule = &state.attr("retention_rule").as_elements().unwrap()[0];
+        assert_eq!(rule.attr("days_of_month"), &days(&[0, 15]), "one order, whatever the configuration's");
+        assert!(same_rules(state.attr("retention_rule"), c.attr("retention_rule")));
+
+        let at = |set_to: &[(&str, Value)]| {
+            errors::<K>(vec![rule_with::<K>("Days", set_to)])
+                .into_iter()
+                .map(|(path, summary, _)| (path, summary))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            at(&[("days_of_month", days(&[29]))]),
+            vec![("retention_rule[0].days_of_month".to_owned(), "Invalid retention criteria".to_owned())]
+        );
+        assert_eq!(
+            at(&[("days_of_month", days(&[1])), ("days_of_week", set(&["Monday"]))]),
+            vec![("retention_rule[0].days_of_month".to_owned(), "Conflicting retention criteria".to_owned())]
+        );
+        assert_eq!(
+            at(&[("days_of_month", days(&[1])), ("absolute_criteria", Value::from("FirstOfMonth"))]),
+            vec![("retention_rule[0].days_of_month".to_owned(), "Conflicting retention criteria".to_owned())]
+        );
+        // Only blobs have it.
+        let Type::Object(lake) = retention_rule_type_of::<DataLakeStoragePolicy>() else { panic!("an object type") };
+        assert!(!lake.contains_key("days_of_month"));
     }
 
     #[test]

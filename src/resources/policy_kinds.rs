@@ -43,6 +43,9 @@ pub(crate) trait PolicyKind: Send + Sync + 'static {
     /// backup time (`ScheduleBasedBackupCriteria`'s `daysOfTheWeek`, `weeksOfTheMonth`, `monthsOfYear` and
     /// `scheduleTimes`) instead of by absolute criteria. Every kind but managed disks.
     const CALENDAR_CRITERIA: bool = true;
+    /// Retention rules may also select backups by day of the month (`daysOfMonth`): blobs, as azurerm's blob
+    /// policy offers `days_of_month` and no other kind's.
+    const DAYS_OF_MONTH: bool = false;
 }
 
 /// The days of the week, as Azure spells them (`DayOfWeek`).
@@ -101,6 +104,7 @@ impl PolicyKind for BlobStoragePolicy {
     const EXAMPLE_INTERVAL: &'static str = "R/2024-01-01T02:00:00+00:00/P1D";
     const EXAMPLE_NAME: &'static str = "blob-p30d";
     const OPERATIONAL_TIER: bool = true;
+    const DAYS_OF_MONTH: bool = true;
 }
 
 /// Data Lake Storage policies (vaulted backup): `dataprotection_backup_policy_data_lake_storage`.

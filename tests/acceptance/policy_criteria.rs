@@ -84,6 +84,14 @@ resource "dataprotection_backup_policy_blob_storage" "blob" {{
     months_of_year = ["January"]
     weeks_of_month = ["First"]
   }}
+
+  retention_rule {{
+    name           = "MidAndMonthEnd"
+    duration       = "P12M"
+    priority       = 15
+    days_of_month  = [15, 0]
+    months_of_year = ["June", "December"]
+  }}
 }}
 
 resource "dataprotection_backup_policy_data_lake_storage" "lake" {{
@@ -150,6 +158,13 @@ resource "dataprotection_backup_policy_blob_storage" "spelling" {{
     days_of_week           = ["monday"]
     scheduled_backup_times = ["02:00"]
   }}
+
+  retention_rule {{
+    name          = "TwentyNinth"
+    duration      = "P12W"
+    priority      = 25
+    days_of_month = [29]
+  }}
 }}
 
 resource "dataprotection_backup_policy_mysql_flexible_server" "nothing" {{
@@ -215,6 +230,17 @@ async fn calendar_retention_rules_apply_read_back_and_are_refused_offline() {
     assert_eq!(weeks, ["First", "Last"]);
     assert_eq!(criteria["scheduleTimes"], serde_json::json!(["2024-01-07T02:30:00Z"]));
     assert!(criteria.get("absoluteCriteria").is_none(), "{criteria}");
+    let (_, blob) = ws.arm(Method::GET, &format!("{}/backupPolicies/blob-calendar", world::vault_id()), None).await;
+    let tags = blob["properties"]["policyRules"][0]["trigger"]["taggingCriteria"].as_array().unwrap();
+    let month_ends = tags.iter().find(|t| t["tagInfo"]["tagName"] == "MidAndMonthEnd").unwrap();
+    let mut days: Vec<(i64, bool)> = month_ends["criteria"][0]["daysOfMonth"]
+        .as_array()
+        .unwrap_or_else(|| panic!("daysOfMonth in {month_ends}"))
+        .iter()
+        .map(|d| (d["date"].as_i64().unwrap(), d["isLast"].as_bool().unwrap()))
+        .collect();
+    days.sort_unstable();
+    assert_eq!(days, [(0, true), (15, false)]);
 
     // Each mistake is refused at plan, before anything reaches Azure, naming its attribute.
     std::fs::write(ws.work_dir().join("refused.tf"), refused()).expect("refused.tf");
@@ -235,6 +261,7 @@ async fn calendar_retention_rules_apply_read_back_and_are_refused_offline() {
         "\"monday\" is not one of Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday",
         "Error: Invalid backup time with dataprotection_backup_policy_blob_storage.spelling",
         "\"02:00\" is not a date and time",
+        "29 is not a day of the month Azure takes: 1 to 28, or 0 for the last day",
         // Neither absolute criteria nor days of the week.
         "Error: Missing retention criteria with dataprotection_backup_policy_mysql_flexible_server.nothing",
         // Disk policies have no calendar criteria at all.

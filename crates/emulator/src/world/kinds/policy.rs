@@ -147,6 +147,17 @@ fn check_criteria(name: &str, calendar_allowed: bool, policy: &Value) -> Result<
                         ));
                     }
                 }
+                let month_days = criteria.get("daysOfMonth").and_then(Value::as_array);
+                for (day_index, day) in month_days.into_iter().flatten().enumerate() {
+                    let is_last = day.get("isLast").and_then(Value::as_bool) == Some(true);
+                    let date = day.get("date").and_then(Value::as_i64);
+                    if !is_last && !date.is_some_and(|d| (1..=28).contains(&d)) {
+                        return Err(format!(
+                            "{}.daysOfMonth[{day_index}]: the date must be 1 to 28, or isLast true for the last day",
+                            at(position)
+                        ));
+                    }
+                }
                 let absolute = !strings(criteria, "absoluteCriteria").is_empty();
                 let days_of_week = !strings(criteria, "daysOfTheWeek").is_empty();
                 let days_of_month =
@@ -402,6 +413,8 @@ mod tests {
                                 "weeksOfTheMonth": ["First"], "scheduleTimes": ["2021-05-23T02:30:00Z"]}))),
             pg(criteria(json!({"daysOfTheWeek": ["Tuesday"], "weeksOfTheMonth": ["First", "Last"]}))),
             pg(criteria(json!({"absoluteCriteria": ["FirstOfWeek"], "daysOfTheWeek": []}))),
+            pg(criteria(json!({"daysOfMonth": [{"date": 15, "isLast": false}, {"date": 0, "isLast": true}],
+                               "monthsOfYear": ["June"]}))),
             disk(criteria(json!({"absoluteCriteria": ["FirstOfWeek"]}))),
         ];
         for policy in &ok {
@@ -419,6 +432,8 @@ mod tests {
             (pg(criteria(json!({"daysOfTheWeek": ["Monday"], "weeksOfTheMonth": ["Fifth"]}))), "'Fifth'"),
             (pg(criteria(json!({"scheduleTimes": ["2021-05-23T02:30:00Z"]}))), "to select backups"),
             (pg(json!([])), "selects no backups"),
+            (pg(criteria(json!({"daysOfMonth": [{"date": 29, "isLast": false}]}))), "1 to 28"),
+            (pg(criteria(json!({"daysOfMonth": [{"date": 1}], "daysOfTheWeek": ["Monday"]}))), "not both"),
         ];
         for (policy, expected) in &bad {
             let error = check_policy(policy).expect_err("refused");
