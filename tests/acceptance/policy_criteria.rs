@@ -211,6 +211,31 @@ async fn calendar_retention_rules_apply_read_back_and_are_refused_offline() {
     let (code, run) = ws.plan_code().await;
     assert_eq!(code, 0, "the plan after apply is empty:\n{}", run.output());
 
+    // A state written before these attributes existed (they are missing, not null) plans clean too: the upgrade
+    // reads them as null.
+    let path = ws.work_dir().join("terraform.tfstate");
+    let mut state = ws.state();
+    let mut stripped = 0;
+    for resource in state["resources"].as_array_mut().unwrap() {
+        for instance in resource["instances"].as_array_mut().unwrap() {
+            for rule in instance["attributes"]["retention_rule"].as_array_mut().unwrap() {
+                let rule = rule.as_object_mut().unwrap();
+                for name in
+                    ["days_of_week", "weeks_of_month", "months_of_year", "scheduled_backup_times", "days_of_month"]
+                {
+                    if rule.get(name).is_some_and(serde_json::Value::is_null) {
+                        rule.remove(name);
+                        stripped += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(stripped >= 4, "the absolute rules' calendar attributes are null in state: {state}");
+    std::fs::write(&path, serde_json::to_vec_pretty(&state).unwrap()).expect("terraform.tfstate");
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "an older state plans clean:\n{}", run.output());
+
     // What Azure was sent: the AKS schedule is weekly, and the calendar rule is a tag's ScheduleBasedBackupCriteria.
     let (status, aks) = ws.arm(Method::GET, &format!("{}/backupPolicies/aks-weekly", world::vault_id()), None).await;
     assert_eq!(status, 200, "{aks}");
