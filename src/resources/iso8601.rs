@@ -171,7 +171,13 @@ fn approximate_days(text: &str) -> Option<f64> {
 pub(crate) fn check_retention_limit<K: PolicyKind>(text: &str) -> Result<(), String> {
     match (K::MAX_RETENTION_YEARS, approximate_days(text)) {
         (Some(years), Some(days)) if days > f64::from(years) * 365.25 + 1.0 => {
-            Err(format!("{text:?} is longer than the {years} years Azure keeps backups of {}", K::NOUN))
+            return Err(format!("{text:?} is longer than the {years} years Azure keeps backups of {}", K::NOUN));
+        }
+        _ => {}
+    }
+    match (K::MAX_RETENTION_DAYS, approximate_days(text)) {
+        (Some(limit), Some(days)) if days > f64::from(limit) + 0.5 => {
+            Err(format!("{text:?} is longer than the {limit} days Azure keeps backups of {}", K::NOUN))
         }
         _ => Ok(()),
     }
@@ -209,6 +215,19 @@ pub(crate) fn check_repeating_interval_of<K: PolicyKind>(text: &str) -> Result<(
 mod tests {
     use super::*;
     use crate::resources::policy_kinds::DiskPolicy;
+
+    #[test]
+    fn kubernetes_backups_are_kept_up_to_360_days() {
+        use crate::resources::policy_kinds::KubernetesClusterPolicy as K;
+        for within in ["P360D", "P4W", "P11M", "P51W", "PT8640H"] {
+            assert!(check_retention_limit::<K>(within).is_ok(), "{within}");
+        }
+        for beyond in ["P361D", "P12M", "P1Y", "P52W"] {
+            let error = check_retention_limit::<K>(beyond).expect_err(beyond);
+            assert!(error.contains("longer than the 360 days Azure keeps backups of Kubernetes clusters"), "{error}");
+        }
+        assert!(check_retention_limit::<DiskPolicy>("P5Y").is_ok(), "no documented limit for disks");
+    }
 
     #[test]
     fn instants_have_one_spelling() {

@@ -36,6 +36,8 @@ pub(crate) trait PolicyKind: Send + Sync + 'static {
     const EXAMPLE_NAME: &'static str;
     /// The longest Azure keeps this kind's backups, in years, where Microsoft documents it.
     const MAX_RETENTION_YEARS: Option<u32> = None;
+    /// The longest Azure keeps this kind's backups, in days, where Microsoft documents it in days.
+    const MAX_RETENTION_DAYS: Option<u32> = None;
     /// Blobs: an operational tier (`operational_default_retention_duration`) beside the vaulted one
     /// (`vault_default_retention_duration` and the schedule), each optional.
     const OPERATIONAL_TIER: bool = false;
@@ -138,6 +140,9 @@ impl PolicyKind for KubernetesClusterPolicy {
     const CRITERIA: &'static [&'static str] = &["FirstOfDay", "FirstOfWeek"];
     const EXAMPLE_INTERVAL: &'static str = "R/2024-01-01T02:00:00+00:00/PT4H";
     const EXAMPLE_NAME: &'static str = "aks-4h-p7d";
+    // Microsoft, "Back up Azure Kubernetes Service using Azure CLI": AKS backups are retained for restore for up
+    // to 360 days (the operational store, the only one this resource keeps backups in).
+    const MAX_RETENTION_DAYS: Option<u32> = Some(360);
 }
 
 /// PostgreSQL flexible server policies (weekly, to the vault): `dataprotection_backup_policy_postgresql_flexible_server`.

@@ -129,6 +129,13 @@ resource "dataprotection_backup_policy_kubernetes_cluster" "both" {{
     absolute_criteria = "FirstOfWeek"
     days_of_week      = ["Monday"]
   }}
+
+  retention_rule {{
+    name              = "Yearly"
+    duration          = "P1Y"
+    priority          = 10
+    absolute_criteria = "FirstOfWeek"
+  }}
 }}
 
 resource "dataprotection_backup_policy_postgresql_flexible_server" "weeks_alone" {{
@@ -278,6 +285,8 @@ async fn calendar_retention_rules_apply_read_back_and_are_refused_offline() {
         // The AKS rule that mixes absolute criteria and the calendar.
         "Error: Conflicting retention criteria with dataprotection_backup_policy_kubernetes_cluster.both",
         "A retention rule selects backups by absolute_criteria or by the calendar",
+        // AKS backups are kept at most 360 days.
+        "\"P1Y\" is longer than the 360 days Azure keeps backups of Kubernetes clusters",
         // weeks_of_month alone.
         "Error: Missing days of the week with dataprotection_backup_policy_postgresql_flexible_server.weeks_alone",
         "weeks_of_month narrows days_of_week: set days_of_week",

@@ -129,6 +129,8 @@ impl Kind for Kubernetes {
             intervals: &["PT4H", "PT6H", "PT8H", "PT12H", "P1D", "P1W"],
             retention_stores: &["OperationalStore"],
             vaulted_backup_pairs_rule_and_retention: false,
+            // Microsoft: AKS backups are retained for restore for up to 360 days.
+            max_retention_days: Some(360),
         })
     }
 

@@ -25,6 +25,32 @@ pub(crate) struct PolicyLimits {
     /// A backup rule comes with a default retention rule in `VaultStore`, and `VaultStore` retention only with a
     /// backup rule that fills it (blobs, whose operational backup needs no backup rule).
     pub vaulted_backup_pairs_rule_and_retention: bool,
+    /// The longest a retention rule may keep backups, in days, where Microsoft documents it.
+    pub max_retention_days: Option<u32>,
+}
+
+/// The days an ISO 8601 duration (`P360D`, `P12M`, `P1Y2M`) spans, with months of 30.44 and years of 365.25 days;
+/// the time part is ignored. `None` when it is not such a duration.
+fn approximate_days(text: &str) -> Option<f64> {
+    let rest = text.strip_prefix('P')?;
+    let date = rest.split_once('T').map_or(rest, |(date, _)| date);
+    let (mut days, mut number) = (0.0, String::new());
+    for c in date.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: f64 = number.parse().ok()?;
+        number.clear();
+        days += n * match c {
+            'Y' => 365.25,
+            'M' => 30.44,
+            'W' => 7.0,
+            'D' => 1.0,
+            _ => return None,
+        };
+    }
+    number.is_empty().then_some(days)
 }
 
 pub(super) fn text<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
@@ -250,6 +276,15 @@ fn check_limits(name: &str, limits: &PolicyLimits, policy: &Value) -> Result<(),
                 ));
             }
             vault_retention |= store.eq_ignore_ascii_case("VaultStore");
+            let duration = text(lifecycle, "/deleteAfter/duration").unwrap_or_default();
+            if let (Some(limit), Some(days)) = (limits.max_retention_days, approximate_days(duration))
+                && days > f64::from(limit) + 0.5
+            {
+                return Err(format!(
+                    "policyRules[{index}].lifecycles[{position}].deleteAfter.duration '{duration}' is longer than \
+                     the {limit} days {name} backups can be retained"
+                ));
+            }
             if rule.get("isDefault").and_then(Value::as_bool) == Some(true) {
                 default_stores.push(store.to_owned());
             }
@@ -390,6 +425,24 @@ mod tests {
             {"isDefault": false, "taggingPriority": 20, "tagInfo": {"tagName": "Monthly"}, "criteria": criteria}
         ]);
         policy(datasource_type, json!([rule, retention("Default", store)]))
+    }
+
+    #[test]
+    fn aks_retention_is_at_most_360_days() {
+        let aks = |duration: &str| {
+            let mut kept = retention("Default", "OperationalStore");
+            kept["lifecycles"][0]["deleteAfter"]["duration"] = json!(duration);
+            policy(
+                "Microsoft.ContainerService/managedClusters",
+                json!([backup_rule("OperationalStore", "Incremental", "P1W"), kept]),
+            )
+        };
+        assert_eq!(check_policy(&aks("P360D")), Ok(()));
+        assert_eq!(check_policy(&aks("P51W")), Ok(()));
+        let error = check_policy(&aks("P12M")).expect_err("refused");
+        assert!(error.contains("'P12M' is longer than the 360 days"), "{error}");
+        assert_eq!(approximate_days("P1Y2M3D"), Some(365.25 + 60.88 + 3.0));
+        assert_eq!(approximate_days("7D"), None);
     }
 
     #[test]
