@@ -558,7 +558,8 @@ pub struct TaggingCriteria {
     pub tag_info: RetentionTag,
 }
 
-/// `ScheduleBasedBackupCriteria`, limited to absolute criteria.
+/// `ScheduleBasedBackupCriteria`: absolute criteria, or days of the week or of the month narrowed by weeks of the
+/// month and months of the year.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupCriteria {
@@ -568,6 +569,33 @@ pub struct BackupCriteria {
     /// `AllBackup`, `FirstOfDay`, `FirstOfWeek`, `FirstOfMonth` or `FirstOfYear`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub absolute_criteria: Option<Vec<String>>,
+    /// `Monday` … `Sunday`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_of_the_week: Option<Vec<String>>,
+    /// `First`, `Second`, `Third`, `Fourth` or `Last`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weeks_of_the_month: Option<Vec<String>>,
+    /// `January` … `December`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months_of_year: Option<Vec<String>>,
+    /// RFC 3339 date-times of the backups selected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_times: Option<Vec<String>>,
+    /// Days of the month (`Day`): a date from 1 to 28, or the last day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_of_month: Option<Vec<DayOfMonth>>,
+}
+
+/// `Day`: a day of the month.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DayOfMonth {
+    /// The date, 1 to 28 (0 with `is_last`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<i64>,
+    /// The last day of the month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_last: Option<bool>,
 }
 
 /// `RetentionTag`.

@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use crate::arm::error::ArmError;
 use crate::arm::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId, same_id};
 use crate::arm::models::{
-    BackupCriteria, BackupPolicy, BackupPolicyResource, BackupSchedule, DataStoreInfo, DeleteOption, PolicyRule,
-    RetentionTag, SourceLifeCycle, TaggingCriteria, Trigger,
+    BackupCriteria, BackupPolicy, BackupPolicyResource, BackupSchedule, DataStoreInfo, DayOfMonth, DeleteOption,
+    PolicyRule, RetentionTag, SourceLifeCycle, TaggingCriteria, Trigger,
 };
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::interface::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, ReadResponse};
@@ -25,11 +25,13 @@ use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::plugin::value::{Type, Value};
 
 use super::common::{self, DEFAULT_TIMEOUTS, arm_error};
-use super::iso8601::{check_iso_duration, check_repeating_interval_of, check_retention_limit};
+use super::iso8601::{
+    check_iso_duration, check_repeating_interval_of, check_retention_limit, check_rfc3339, instant_key, same_instant,
+};
 use super::managed::{Call, ManagedResource, PlanContext};
 use super::model::{self, Spelling};
 use super::moves::Moves;
-use super::policy_kinds::{DiskPolicy, OPERATIONAL_STORE, PolicyKind};
+use super::policy_kinds::{DAYS_OF_WEEK, DiskPolicy, MONTHS_OF_YEAR, OPERATIONAL_STORE, PolicyKind, WEEKS_OF_MONTH};
 use super::time_zones::check_time_zone;
 
 /// The resource type name of the managed disk policy.
@@ -81,23 +83,136 @@ impl<K> Default for BackupPolicyType<K> {
 // ---------------------------------------------------------------------------------------------------------------
 // Model
 
-/// One `retention_rule` block.
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+/// One `retention_rule` block. A rule selects backups by `absolute_criteria`, or (every kind but disks) by the
+/// calendar: `days_of_week`, narrowed by `weeks_of_month` and `months_of_year`; `scheduled_backup_times` goes with
+/// either.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
 struct RetentionRule {
     name: String,
     duration: String,
     priority: i64,
-    absolute_criteria: String,
+    #[serde(default)]
+    absolute_criteria: Option<String>,
+    #[serde(default)]
+    days_of_week: Option<Vec<String>>,
+    #[serde(default)]
+    weeks_of_month: Option<Vec<String>>,
+    #[serde(default)]
+    months_of_year: Option<Vec<String>>,
+    #[serde(default)]
+    scheduled_backup_times: Option<Vec<String>>,
+    /// Blobs: days of the month, 1 to 28, or 0 for the last day.
+    #[serde(default)]
+    days_of_month: Option<Vec<i64>>,
+}
+
+/// The set attributes of a retention rule that select backups by the calendar, with the values each takes.
+const CALENDAR_SETS: [(&str, &[&str]); 3] =
+    [("days_of_week", DAYS_OF_WEEK), ("weeks_of_month", WEEKS_OF_MONTH), ("months_of_year", MONTHS_OF_YEAR)];
+
+/// `days_of_month`'s number for the last day of the month (Azure's `isLast`), as azurerm writes it.
+const LAST_DAY_OF_MONTH: i64 = 0;
+
+/// A set of strings as Terraform holds it; null when empty (Azure answers `[]` or nothing for "not set"). The
+/// elements are sorted: Terraform gives sets no order, and plan compares values as they are.
+fn set_value(values: &Option<Vec<String>>) -> Value {
+    match values {
+        Some(values) if !values.is_empty() => {
+            let mut values = values.clone();
+            values.sort();
+            values.dedup();
+            Value::Set(values.into_iter().map(Value::from).collect())
+        }
+        _ => Value::Null,
+    }
+}
+
+/// `values` with each one in Azure's spelling from `allowed` where it is one of them, ignoring case.
+fn in_azure_spelling(values: Option<Vec<String>>, allowed: &[&str]) -> Option<Vec<String>> {
+    let values: Vec<String> = values?
+        .into_iter()
+        .map(|v| allowed.iter().find(|a| a.eq_ignore_ascii_case(&v)).map_or(v, |a| (*a).to_owned()))
+        .collect();
+    (!values.is_empty()).then_some(values)
 }
 
 impl RetentionRule {
-    fn to_value(&self) -> Value {
-        Value::object([
+    fn to_value<K: PolicyKind>(&self) -> Value {
+        let mut entries = vec![
             ("name", Value::from(self.name.as_str())),
             ("duration", Value::from(self.duration.as_str())),
             ("priority", Value::from(self.priority)),
-            ("absolute_criteria", Value::from(self.absolute_criteria.as_str())),
-        ])
+            ("absolute_criteria", Value::from(self.absolute_criteria.clone())),
+        ];
+        if K::CALENDAR_CRITERIA {
+            entries.extend([
+                ("days_of_week", set_value(&self.days_of_week)),
+                ("weeks_of_month", set_value(&self.weeks_of_month)),
+                ("months_of_year", set_value(&self.months_of_year)),
+                ("scheduled_backup_times", set_value(&self.scheduled_backup_times)),
+            ]);
+        }
+        if K::DAYS_OF_MONTH {
+            let days = self.days_of_month.clone().filter(|d| !d.is_empty()).map(|mut days| {
+                days.sort_unstable();
+                days.dedup();
+                Value::Set(days.into_iter().map(Value::from).collect())
+            });
+            entries.push(("days_of_month", days.unwrap_or(Value::Null)));
+        }
+        Value::object(entries)
+    }
+
+    /// The tagging criteria Azure is sent for this rule.
+    fn criteria(&self) -> BackupCriteria {
+        let nonempty = |values: &Option<Vec<String>>| values.clone().filter(|v| !v.is_empty());
+        BackupCriteria {
+            object_type: "ScheduleBasedBackupCriteria".to_owned(),
+            absolute_criteria: self.absolute_criteria.clone().map(|c| vec![c]),
+            days_of_the_week: nonempty(&self.days_of_week),
+            weeks_of_the_month: nonempty(&self.weeks_of_month),
+            months_of_year: nonempty(&self.months_of_year),
+            schedule_times: nonempty(&self.scheduled_backup_times),
+            days_of_month: self.days_of_month.as_ref().filter(|d| !d.is_empty()).map(|days| {
+                days.iter().map(|&d| DayOfMonth { date: Some(d), is_last: Some(d == LAST_DAY_OF_MONTH) }).collect()
+            }),
+        }
+    }
+
+    /// The rule as Azure's tagging criteria describe it; scheduled times keep `prior`'s spelling where they name
+    /// the same instant.
+    fn from_azure(name: &str, duration: String, tag: Option<&TaggingCriteria>, prior: Option<&Value>) -> Self {
+        let criteria = tag.and_then(|t| t.criteria.as_ref()).and_then(|c| c.first()).cloned().unwrap_or_default();
+        let prior_times: Vec<String> = prior
+            .and_then(|r| r.attr("scheduled_backup_times").as_elements())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect();
+        let times = criteria.schedule_times.map(|times| {
+            times
+                .into_iter()
+                .map(|t| prior_times.iter().find(|p| same_instant(p, &t)).cloned().unwrap_or(t))
+                .collect::<Vec<_>>()
+        });
+        RetentionRule {
+            name: name.to_owned(),
+            duration,
+            priority: tag.map(|t| t.tagging_priority).unwrap_or_default(),
+            absolute_criteria: criteria.absolute_criteria.and_then(|c| c.into_iter().next()),
+            days_of_week: in_azure_spelling(criteria.days_of_the_week, DAYS_OF_WEEK),
+            weeks_of_month: in_azure_spelling(criteria.weeks_of_the_month, WEEKS_OF_MONTH),
+            months_of_year: in_azure_spelling(criteria.months_of_year, MONTHS_OF_YEAR),
+            scheduled_backup_times: times.filter(|t| !t.is_empty()),
+            days_of_month: criteria
+                .days_of_month
+                .map(|days| {
+                    days.iter()
+                        .map(|d| if d.is_last == Some(true) { LAST_DAY_OF_MONTH } else { d.date.unwrap_or_default() })
+                        .collect::<Vec<_>>()
+                })
+                .filter(|d| !d.is_empty()),
+        }
     }
 }
 
@@ -189,10 +304,7 @@ impl Model {
         }];
         for rule in &self.rules {
             tags.push(TaggingCriteria {
-                criteria: Some(vec![BackupCriteria {
-                    object_type: "ScheduleBasedBackupCriteria".to_owned(),
-                    absolute_criteria: Some(vec![rule.absolute_criteria.clone()]),
-                }]),
+                criteria: Some(vec![rule.criteria()]),
                 is_default: false,
                 tagging_priority: rule.priority,
                 tag_info: RetentionTag { id: Some(format!("{}_", rule.name)), tag_name: rule.name.clone() },
@@ -249,6 +361,33 @@ impl Model {
     }
 }
 
+/// Whether two lists of retention rules are the same rules: sets compared without order, and backup times as
+/// instants.
+fn same_rules(a: &Value, b: &Value) -> bool {
+    fn canonical(rules: &Value) -> Option<Value> {
+        let mut rules = rules.as_elements()?.to_vec();
+        for rule in &mut rules {
+            if let Value::Set(days) = rule.attr("days_of_month") {
+                let mut days: Vec<i64> = days.iter().map(Value::as_i64).collect::<Option<_>>()?;
+                days.sort_unstable();
+                rule.set_attr("days_of_month", Value::Set(days.into_iter().map(Value::from).collect()));
+            }
+            for name in ["days_of_week", "weeks_of_month", "months_of_year", "scheduled_backup_times"] {
+                let Value::Set(items) = rule.attr(name) else { continue };
+                let mut texts: Vec<String> =
+                    items.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<_>>()?;
+                if name == "scheduled_backup_times" {
+                    texts = texts.iter().map(|t| instant_key(t)).collect();
+                }
+                texts.sort();
+                rule.set_attr(name, Value::Set(texts.into_iter().map(Value::from).collect()));
+            }
+        }
+        Some(Value::List(rules))
+    }
+    a == b || canonical(a).is_some_and(|a| Some(a) == canonical(b))
+}
+
 /// The duration of a retention rule's lifecycle in `store` (or its first one).
 fn rule_duration(rule: &PolicyRule, store: &str) -> Option<String> {
     let lifecycles = rule.lifecycles.as_ref()?;
@@ -295,32 +434,22 @@ fn attributes_from_azure<K: PolicyKind>(prior: &Value, policy: &BackupPolicyReso
     let default = default_in(K::STORE);
     let operational = if K::OPERATIONAL_TIER { default_in(OPERATIONAL_STORE) } else { Value::Null };
     let tags = trigger.map(|t| t.tagging_criteria.as_slice()).unwrap_or_default();
+    let prior_rules = prior.attr("retention_rule").as_elements().unwrap_or_default();
     let mut found: Vec<RetentionRule> = rules
         .iter()
         .filter(|r| is(r, "AzureRetentionRule") && r.is_default != Some(true))
         .map(|r| {
             let tag = tags.iter().find(|t| t.tag_info.tag_name.eq_ignore_ascii_case(&r.name));
-            RetentionRule {
-                name: r.name.clone(),
-                duration: rule_duration(r, K::STORE).unwrap_or_default(),
-                priority: tag.map(|t| t.tagging_priority).unwrap_or_default(),
-                absolute_criteria: tag
-                    .and_then(|t| t.criteria.as_ref())
-                    .and_then(|c| c.iter().find_map(|c| c.absolute_criteria.as_ref()?.first().cloned()))
-                    .unwrap_or_default(),
-            }
+            let prior =
+                prior_rules.iter().find(|p| p.attr("name").as_str().is_some_and(|n| n.eq_ignore_ascii_case(&r.name)));
+            RetentionRule::from_azure(&r.name, rule_duration(r, K::STORE).unwrap_or_default(), tag, prior)
         })
         .collect();
-    let prior_names: Vec<String> = prior
-        .attr("retention_rule")
-        .as_elements()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| r.attr("name").as_str().map(str::to_ascii_lowercase))
-        .collect();
+    let prior_names: Vec<String> =
+        prior_rules.iter().filter_map(|r| r.attr("name").as_str().map(str::to_ascii_lowercase)).collect();
     found.sort_by_key(|r| prior_names.iter().position(|n| *n == r.name.to_ascii_lowercase()).unwrap_or(usize::MAX));
     // A list of blocks is never null in a configuration: no rules is the empty list.
-    let rules = Value::List(found.iter().map(RetentionRule::to_value).collect());
+    let rules = Value::List(found.iter().map(RetentionRule::to_value::<K>).collect());
     FromAzure { intervals, time_zone, default, operational, rules }
 }
 
@@ -420,6 +549,25 @@ pub(crate) fn data_source_schema_attributes<K: PolicyKind>() -> Vec<Attribute> {
 // ---------------------------------------------------------------------------------------------------------------
 // Schema and validation
 
+/// The type of one retention rule of a disk policy.
+#[cfg(test)]
+pub(crate) fn retention_rule_type() -> Type {
+    retention_rule_type_of::<DiskPolicy>()
+}
+
+/// The type of one retention rule of kind `K`: the object type of its `retention_rule` block, as the policy data
+/// sources list it.
+#[cfg(test)]
+pub(crate) fn retention_rule_type_of<K: PolicyKind>() -> Type {
+    cached_schema::<K>()
+        .block
+        .blocks
+        .iter()
+        .find(|b| b.type_name == "retention_rule")
+        .map(|b| b.block.value_type())
+        .expect("every policy kind has retention rules")
+}
+
 /// The schema of kind `K`, built once: plan and read consult it for every object.
 fn cached_schema<K: PolicyKind>() -> &'static Schema {
     common::built_once(K::TYPE_NAME, schema::<K>)
@@ -453,9 +601,18 @@ fn block<K: PolicyKind>() -> Block {
                     "The rule's priority when several rules select the same backup: the lowest number wins (the \
                      default rule has {DEFAULT_TAG_PRIORITY})."
                 )),
-                Attribute::required("absolute_criteria", Type::String)
-                    .description(format!("Which backups the rule selects: one of {criteria}.")),
-            ],
+                if K::CALENDAR_CRITERIA {
+                    Attribute::optional("absolute_criteria", Type::String).description(format!(
+                        "Which backups the rule selects: one of {criteria}. Set it or `days_of_week`, not both."
+                    ))
+                } else {
+                    Attribute::required("absolute_criteria", Type::String)
+                        .description(format!("Which backups the rule selects: one of {criteria}."))
+                },
+            ]
+            .into_iter()
+            .chain(calendar_attributes::<K>())
+            .collect(),
             description: format!(
                 "A retention rule that keeps some backups in the {store} longer than the default retention."
             ),
@@ -521,6 +678,40 @@ fn block<K: PolicyKind>() -> Block {
         blocks: vec![rule, common::timeouts_block(DEFAULT_TIMEOUTS)],
         deprecated: false,
     }
+}
+
+/// The attributes of a retention rule that select backups by the calendar, for the kinds that have them.
+fn calendar_attributes<K: PolicyKind>() -> Vec<Attribute> {
+    if !K::CALENDAR_CRITERIA {
+        return Vec::new();
+    }
+    vec![
+        Attribute::optional("days_of_week", Type::set(Type::String)).description(format!(
+            "Selects the backups taken on these days of the week: {}. Set it or `absolute_criteria`, not both.",
+            listed(DAYS_OF_WEEK)
+        )),
+        Attribute::optional("weeks_of_month", Type::set(Type::String)).description(format!(
+            "Narrows `days_of_week` to these weeks of the month: {}. Needs `days_of_week`.",
+            listed(WEEKS_OF_MONTH)
+        )),
+        Attribute::optional("months_of_year", Type::set(Type::String)).description(format!(
+            "Narrows `days_of_week` to these months: {}. Needs `days_of_week`.",
+            listed(MONTHS_OF_YEAR)
+        )),
+        Attribute::optional("scheduled_backup_times", Type::set(Type::String)).description(
+            "The backup times the rule applies to, as RFC 3339 date-times such as `2024-01-07T02:00:00Z` (the time of \
+             day counts; use the schedule's start).",
+        ),
+    ]
+    .into_iter()
+    .chain(K::DAYS_OF_MONTH.then(|| {
+        Attribute::optional("days_of_month", Type::set(Type::Number)).description(
+            "Selects the backups taken on these days of the month: `1` to `28`, or `0` for the last day. Set it or \
+             `days_of_week` (not both), and not with `absolute_criteria`; `weeks_of_month` and `months_of_year` narrow \
+             it.",
+        )
+    }))
+    .collect()
 }
 
 /// `text` with its first letter in upper case.
@@ -625,6 +816,9 @@ fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
                 format!("{priority} is not a whole number of zero or more."),
             );
         }
+        if K::CALENDAR_CRITERIA {
+            validate_calendar(rule, &path, K::DAYS_OF_MONTH, &mut diags);
+        }
         if let Some(criteria) = rule.attr("absolute_criteria").as_str()
             && !K::CRITERIA.contains(&criteria)
         {
@@ -641,6 +835,110 @@ fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
     }
     common::validate_timeouts(config, &mut diags);
     diags
+}
+
+/// A retention rule's calendar criteria: Azure's values, and which combinations select backups. `path` names an
+/// attribute of the rule. Unknown values are taken as set and not checked further.
+fn validate_calendar(
+    rule: &Value,
+    path: &dyn Fn(&str) -> AttributePath,
+    days_of_month_allowed: bool,
+    diags: &mut Diagnostics,
+) {
+    let set = |name: &str| !rule.attr(name).is_null();
+    if let Some(days) = rule.attr("days_of_month").as_elements() {
+        if days.is_empty() {
+            diags.attribute_error(
+                path("days_of_month"),
+                "Empty retention criteria",
+                "Give at least one day of the month (1 to 28, or 0 for the last day), or remove days_of_month.",
+            );
+        }
+        for day in days.iter().filter_map(Value::as_number) {
+            if day.as_i64().is_none_or(|d| !(0..=28).contains(&d)) {
+                diags.attribute_error(
+                    path("days_of_month"),
+                    "Invalid retention criteria",
+                    format!("{day} is not a day of the month Azure takes: 1 to 28, or 0 for the last day."),
+                );
+            }
+        }
+    }
+    for (name, allowed) in CALENDAR_SETS {
+        let Some(values) = rule.attr(name).as_elements() else { continue };
+        if values.is_empty() {
+            diags.attribute_error(
+                path(name),
+                "Empty retention criteria",
+                format!("Give at least one of {}, or remove {name}.", allowed.join(", ")),
+            );
+        }
+        for value in values.iter().filter_map(Value::as_str) {
+            if !allowed.contains(&value) {
+                diags.attribute_error(
+                    path(name),
+                    "Invalid retention criteria",
+                    format!("{value:?} is not one of {} (values are case-sensitive).", allowed.join(", ")),
+                );
+            }
+        }
+    }
+    if let Some(times) = rule.attr("scheduled_backup_times").as_elements() {
+        if times.is_empty() {
+            diags.attribute_error(
+                path("scheduled_backup_times"),
+                "Empty retention criteria",
+                "Give at least one RFC 3339 date and time, or remove scheduled_backup_times.",
+            );
+        }
+        for time in times.iter().filter_map(Value::as_str) {
+            if let Err(reason) = check_rfc3339(time) {
+                diags.attribute_error(path("scheduled_backup_times"), "Invalid backup time", format!("{reason}."));
+            }
+        }
+    }
+    let absolute = set("absolute_criteria");
+    let days_of_month = set("days_of_month");
+    let mut calendar: Vec<&str> = CALENDAR_SETS.iter().map(|(name, _)| *name).filter(|name| set(name)).collect();
+    if days_of_month {
+        calendar.push("days_of_month");
+    }
+    let days = if days_of_month_allowed { "days_of_week or days_of_month" } else { "days_of_week" };
+    if absolute && !calendar.is_empty() {
+        for name in &calendar {
+            diags.attribute_error(
+                path(name),
+                "Conflicting retention criteria",
+                format!(
+                    "A retention rule selects backups by absolute_criteria or by the calendar (days_of_week, with \
+                     weeks_of_month and months_of_year), not both: remove {name} or absolute_criteria. To keep both \
+                     kinds of backup, write two retention rules."
+                ),
+            );
+        }
+    } else if days_of_month && set("days_of_week") {
+        diags.attribute_error(
+            path("days_of_month"),
+            "Conflicting retention criteria",
+            "A retention rule selects backups by days_of_week or by days_of_month, not both: remove one, or write two \
+             retention rules.",
+        );
+    } else if !absolute && !set("days_of_week") && !days_of_month {
+        if calendar.is_empty() {
+            diags.attribute_error(
+                path("absolute_criteria"),
+                "Missing retention criteria",
+                format!("Say which backups the rule keeps: set absolute_criteria (for example FirstOfWeek) or {days}."),
+            );
+        }
+        for name in calendar {
+            diags.attribute_error(
+                path(name),
+                "Missing days of the week",
+                format!("{name} narrows {days}: set days_of_week (for example [\"Sunday\"]) too."),
+            );
+        }
+    }
 }
 
 /// A blob policy's tiers: operational, vaulted, or both; the vaulted tier has a schedule and the rules. Values
@@ -706,6 +1004,10 @@ impl<K: PolicyKind> BackupPolicyType<K> {
         let planned = &mut response.planned_state;
         model::keep_spellings(prior, planned, SPELLINGS);
         response.requires_replace = common::requires_replace(cached_schema::<K>(), prior, planned);
+        if same_rules(prior.attr("retention_rule"), planned.attr("retention_rule")) {
+            // Sets in another order, or a backup time spelled with another offset: the same rules.
+            response.requires_replace.retain(|path| *path != AttributePath::root("retention_rule"));
+        }
         if response.requires_replace.is_empty() {
             return;
         }
@@ -1024,8 +1326,19 @@ mod tests {
         "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
 
     fn rule(name: &str, duration: &str, priority: i64, criteria: &str) -> Value {
-        RetentionRule { name: name.into(), duration: duration.into(), priority, absolute_criteria: criteria.into() }
-            .to_value()
+        rule_of::<DiskPolicy>(name, duration, priority, criteria)
+    }
+
+    /// A retention rule of kind `K` with absolute criteria.
+    fn rule_of<K: PolicyKind>(name: &str, duration: &str, priority: i64, criteria: &str) -> Value {
+        RetentionRule {
+            name: name.into(),
+            duration: duration.into(),
+            priority,
+            absolute_criteria: Some(criteria.into()),
+            ..RetentionRule::default()
+        }
+        .to_value::<K>()
     }
 
     fn config() -> Value {
@@ -1263,7 +1576,7 @@ mod tests {
             ("operational_default_retention_duration", Value::from("P30D")),
             ("vault_default_retention_duration", Value::from("P90D")),
             ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/P1D")),
-            ("retention_rule", Value::List(vec![rule("Monthly", "P12M", 20, "FirstOfMonth")])),
+            ("retention_rule", Value::List(vec![rule_of::<BlobStoragePolicy>("Monthly", "P12M", 20, "FirstOfMonth")])),
         ]);
         assert!(validate_config::<BlobStoragePolicy>(&c).is_empty());
         let model = Model::from_value(&c).unwrap();
@@ -1325,7 +1638,10 @@ mod tests {
         let c = config_of::<PostgreSqlFlexibleServerPolicy>(&[
             ("backup_repeating_time_intervals", intervals("R/2024-01-07T02:00:00+00:00/P1W")),
             ("default_retention_duration", Value::from("P3M")),
-            ("retention_rule", Value::List(vec![rule("Yearly", "P10Y", 10, "FirstOfYear")])),
+            (
+                "retention_rule",
+                Value::List(vec![rule_of::<PostgreSqlFlexibleServerPolicy>("Yearly", "P10Y", 10, "FirstOfYear")]),
+            ),
         ]);
         assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&c).is_empty());
         let model = Model::from_value(&c).unwrap();
@@ -1339,12 +1655,18 @@ mod tests {
         assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
 
         let mut long = c.clone();
-        long.set_attr("retention_rule", Value::List(vec![rule("Yearly", "P11Y", 10, "FirstOfYear")]));
+        long.set_attr(
+            "retention_rule",
+            Value::List(vec![rule_of::<PostgreSqlFlexibleServerPolicy>("Yearly", "P11Y", 10, "FirstOfYear")]),
+        );
         assert_eq!(
             paths(&validate_config::<PostgreSqlFlexibleServerPolicy>(&long)),
             vec!["retention_rule[0].duration"]
         );
-        long.set_attr("retention_rule", Value::List(vec![rule("Yearly", "P120M", 10, "FirstOfYear")]));
+        long.set_attr(
+            "retention_rule",
+            Value::List(vec![rule_of::<PostgreSqlFlexibleServerPolicy>("Yearly", "P120M", 10, "FirstOfYear")]),
+        );
         assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&long).is_empty(), "120 months are 10 years");
         long.set_attr("default_retention_duration", Value::from("P3654D"));
         assert_eq!(
@@ -1363,7 +1685,10 @@ mod tests {
         let k8s = config_of::<KubernetesClusterPolicy>(&[
             ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
             ("default_retention_duration", Value::from("P7D")),
-            ("retention_rule", Value::List(vec![rule("Monthly", "P30D", 10, "FirstOfMonth")])),
+            (
+                "retention_rule",
+                Value::List(vec![rule_of::<KubernetesClusterPolicy>("Monthly", "P30D", 10, "FirstOfMonth")]),
+            ),
         ]);
         assert_eq!(
             paths(&validate_config::<KubernetesClusterPolicy>(&k8s)),
@@ -1414,7 +1739,7 @@ mod tests {
         let refused = |extra: &[&'static str]| [extra, NEVER].concat();
         let retention = [("default_retention_duration", Value::from("P7D"))];
         intervals_of::<DiskPolicy>(&retention, &[&hourly[..], &["P1D"]].concat(), &refused(&["P1W", "PT1H", "PT2H"]));
-        intervals_of::<KubernetesClusterPolicy>(&retention, &[&hourly[..], &["P1D"]].concat(), &refused(&["P1W"]));
+        intervals_of::<KubernetesClusterPolicy>(&retention, &[&hourly[..], &["P1D", "P1W"]].concat(), &refused(&[]));
         let vaulted = [("vault_default_retention_duration", Value::from("P30D"))];
         intervals_of::<BlobStoragePolicy>(&vaulted, &["P1D", "P1W"], &refused(&hourly));
         let lake = [("default_retention_duration", Value::from("P30D"))];
@@ -1423,5 +1748,266 @@ mod tests {
         let daily_or_more = refused(&[&hourly[..], &["P1D"]].concat());
         intervals_of::<PostgreSqlFlexibleServerPolicy>(&weekly, &["P1W"], &daily_or_more);
         intervals_of::<MySqlFlexibleServerPolicy>(&weekly, &["P1W"], &daily_or_more);
+    }
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::*;
+    use crate::resources::policy_kinds::{
+        BlobStoragePolicy, DataLakeStoragePolicy, KubernetesClusterPolicy, MySqlFlexibleServerPolicy,
+        PostgreSqlFlexibleServerPolicy,
+    };
+
+    const VAULT: &str =
+        "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
+
+    fn set(values: &[&str]) -> Value {
+        Value::Set(values.iter().map(|v| Value::from(*v)).collect())
+    }
+
+    /// A retention rule of kind `K`: every attribute null unless given.
+    fn rule_with<K: PolicyKind>(name: &str, set_to: &[(&str, Value)]) -> Value {
+        let mut rule = RetentionRule { name: name.into(), duration: "P12W".into(), priority: 20, ..Default::default() }
+            .to_value::<K>();
+        for (attribute, value) in set_to {
+            rule.set_attr(attribute, value.clone());
+        }
+        rule
+    }
+
+    /// A PostgreSQL flexible server policy (weekly) with these retention rules.
+    fn weekly<K: PolicyKind>(rules: Vec<Value>) -> Value {
+        let Type::Object(types) = cached_schema::<K>().block.value_type() else { panic!("an object type") };
+        let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
+        c.set_attr("name", Value::from("policy-1"));
+        c.set_attr("vault_id", Value::from(VAULT));
+        let start = K::EXAMPLE_INTERVAL.rsplit_once('/').unwrap().0;
+        c.set_attr("backup_repeating_time_intervals", Value::List(vec![Value::from(format!("{start}/P1W"))]));
+        let retention =
+            if K::OPERATIONAL_TIER { "vault_default_retention_duration" } else { "default_retention_duration" };
+        c.set_attr(retention, Value::from("P4W"));
+        c.set_attr("retention_rule", Value::List(rules));
+        c
+    }
+
+    fn errors<K: PolicyKind>(rules: Vec<Value>) -> Vec<(String, String, String)> {
+        validate_config::<K>(&weekly::<K>(rules))
+            .iter()
+            .map(|d| {
+                (d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default(), d.summary.clone(), d.detail.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn disks_have_absolute_criteria_only_and_the_others_the_calendar_too() {
+        let names = |ty: Type| match ty {
+            Type::Object(types) => types.keys().cloned().collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(names(retention_rule_type()), vec!["absolute_criteria", "duration", "name", "priority"]);
+        let calendar = [
+            "absolute_criteria",
+            "days_of_week",
+            "duration",
+            "months_of_year",
+            "name",
+            "priority",
+            "scheduled_backup_times",
+            "weeks_of_month",
+        ];
+        let mut blob = calendar.to_vec();
+        blob.insert(1, "days_of_month");
+        assert_eq!(names(retention_rule_type_of::<BlobStoragePolicy>()), blob);
+        assert_eq!(names(retention_rule_type_of::<DataLakeStoragePolicy>()), calendar);
+        assert_eq!(names(retention_rule_type_of::<KubernetesClusterPolicy>()), calendar);
+        assert_eq!(names(retention_rule_type_of::<PostgreSqlFlexibleServerPolicy>()), calendar);
+        assert_eq!(names(retention_rule_type_of::<MySqlFlexibleServerPolicy>()), calendar);
+    }
+
+    #[test]
+    fn calendar_criteria_are_sent_and_read_back_in_the_configured_spelling() {
+        let rules = vec![
+            rule_with::<PostgreSqlFlexibleServerPolicy>(
+                "Monthly",
+                &[
+                    ("days_of_week", set(&["Sunday"])),
+                    ("weeks_of_month", set(&["First", "Last"])),
+                    ("months_of_year", set(&["January", "July"])),
+                    ("scheduled_backup_times", set(&["2024-01-07T02:00:00Z"])),
+                ],
+            ),
+            rule_with::<PostgreSqlFlexibleServerPolicy>("Weekly", &[("absolute_criteria", Value::from("FirstOfWeek"))]),
+        ];
+        let c = weekly::<PostgreSqlFlexibleServerPolicy>(rules);
+        assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&c).is_empty());
+        let model = Model::from_value(&c).unwrap();
+        let mut policy = model.to_resource::<PostgreSqlFlexibleServerPolicy>();
+        let body = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
+        let monthly = &body["trigger"]["taggingCriteria"][1]["criteria"][0];
+        assert_eq!(monthly["objectType"], "ScheduleBasedBackupCriteria");
+        assert_eq!(monthly["daysOfTheWeek"], serde_json::json!(["Sunday"]));
+        assert_eq!(monthly["weeksOfTheMonth"], serde_json::json!(["First", "Last"]));
+        assert_eq!(monthly["monthsOfYear"], serde_json::json!(["January", "July"]));
+        assert_eq!(monthly["scheduleTimes"], serde_json::json!(["2024-01-07T02:00:00Z"]));
+        assert!(monthly.get("absoluteCriteria").is_none(), "{monthly}");
+        let weekly_criteria = &body["trigger"]["taggingCriteria"][2]["criteria"][0];
+        assert_eq!(weekly_criteria["absoluteCriteria"], serde_json::json!(["FirstOfWeek"]));
+        assert!(weekly_criteria.get("daysOfTheWeek").is_none(), "{weekly_criteria}");
+
+        // Azure answers in its own order, spelling and offset, with empty lists for what is not set.
+        let Some(trigger) = policy.properties.policy_rules[0].trigger.as_mut() else { panic!("a trigger") };
+        let criteria = trigger.tagging_criteria[1].criteria.as_mut().unwrap();
+        criteria[0].weeks_of_the_month = Some(vec!["last".into(), "First".into()]);
+        criteria[0].months_of_year = Some(vec!["July".into(), "JANUARY".into()]);
+        criteria[0].schedule_times = Some(vec!["2024-01-07T02:00:00+00:00".into()]);
+        criteria[0].absolute_criteria = Some(vec![]);
+        let state = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&c, &model.id, &policy);
+        assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
+        // Read without a prior state (import): Azure's values, in one order.
+        let imported = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&Value::Null, &model.id, &policy);
+        let monthly = &imported.attr("retention_rule").as_elements().unwrap()[0];
+        assert_eq!(monthly.attr("weeks_of_month"), &set(&["First", "Last"]));
+        assert_eq!(monthly.attr("scheduled_backup_times"), &set(&["2024-01-07T02:00:00+00:00"]));
+        assert!(monthly.attr("absolute_criteria").is_null());
+    }
+
+    #[test]
+    fn the_same_rules_in_another_order_or_offset_do_not_replace() {
+        let a = Value::List(vec![rule_with::<KubernetesClusterPolicy>(
+            "Weekly",
+            &[("days_of_week", set(&["Sunday", "Monday"])), ("scheduled_backup_times", set(&["2024-01-07T02:00:00Z"]))],
+        )]);
+        let b = Value::List(vec![rule_with::<KubernetesClusterPolicy>(
+            "Weekly",
+            &[
+                ("days_of_week", set(&["Monday", "Sunday"])),
+                ("scheduled_backup_times", set(&["2024-01-07T07:30:00+05:30"])),
+            ],
+        )]);
+        assert!(same_rules(&a, &b));
+        let c =
+            Value::List(vec![rule_with::<KubernetesClusterPolicy>("Weekly", &[("days_of_week", set(&["Monday"]))])]);
+        assert!(!same_rules(&a, &c));
+    }
+
+    #[test]
+    fn calendar_criteria_are_checked_offline_naming_the_attribute() {
+        type K = KubernetesClusterPolicy;
+        let only = |set_to: &[(&str, Value)]| errors::<K>(vec![rule_with::<K>("Weekly", set_to)]);
+        let at = |found: Vec<(String, String, String)>| {
+            found.into_iter().map(|(path, summary, _)| (path, summary)).collect::<Vec<_>>()
+        };
+        assert!(only(&[("days_of_week", set(&["Sunday"]))]).is_empty());
+        assert!(only(&[("absolute_criteria", Value::from("FirstOfDay"))]).is_empty());
+        assert!(
+            only(&[
+                ("absolute_criteria", Value::from("FirstOfWeek")),
+                ("scheduled_backup_times", set(&["2024-01-01T02:00:00Z"]))
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            at(only(&[("days_of_week", set(&["sunday", "Funday"]))])),
+            vec![
+                ("retention_rule[0].days_of_week".to_owned(), "Invalid retention criteria".to_owned()),
+                ("retention_rule[0].days_of_week".to_owned(), "Invalid retention criteria".to_owned()),
+            ]
+        );
+        assert_eq!(
+            at(only(&[("days_of_week", set(&["Monday"])), ("weeks_of_month", set(&["Fifth"]))])),
+            vec![("retention_rule[0].weeks_of_month".to_owned(), "Invalid retention criteria".to_owned())]
+        );
+        assert_eq!(
+            at(only(&[("days_of_week", set(&["Monday"])), ("months_of_year", set(&["Jan"]))])),
+            vec![("retention_rule[0].months_of_year".to_owned(), "Invalid retention criteria".to_owned())]
+        );
+        assert_eq!(
+            at(only(&[("days_of_week", set(&["Monday"])), ("scheduled_backup_times", set(&["02:00"]))])),
+            vec![("retention_rule[0].scheduled_backup_times".to_owned(), "Invalid backup time".to_owned())]
+        );
+        assert_eq!(
+            at(only(&[("weeks_of_month", set(&["First"])), ("months_of_year", set(&["May"]))])),
+            vec![
+                ("retention_rule[0].weeks_of_month".to_owned(), "Missing days of the week".to_owned()),
+                ("retention_rule[0].months_of_year".to_owned(), "Missing days of the week".to_owned()),
+            ]
+        );
+        assert_eq!(
+            at(only(&[("absolute_criteria", Value::from("FirstOfWeek")), ("days_of_week", set(&["Monday"]))])),
+            vec![("retention_rule[0].days_of_week".to_owned(), "Conflicting retention criteria".to_owned())]
+        );
+        assert_eq!(
+            at(only(&[])),
+            vec![("retention_rule[0].absolute_criteria".to_owned(), "Missing retention criteria".to_owned())]
+        );
+        assert_eq!(
+            at(only(&[("days_of_week", set(&[]))])),
+            vec![("retention_rule[0].days_of_week".to_owned(), "Empty retention criteria".to_owned())]
+        );
+        let detail = &only(&[("days_of_week", set(&["Funday"]))])[0].2;
+        assert!(detail.contains("\"Funday\" is not one of Monday, Tuesday"), "{detail}");
+        // Unknown values are checked at apply, once known.
+        assert!(only(&[("days_of_week", Value::Unknown), ("weeks_of_month", set(&["First"]))]).is_empty());
+    }
+
+    #[test]
+    fn blob_rules_may_select_days_of_the_month() {
+        type K = BlobStoragePolicy;
+        let days = |values: &[i64]| Value::Set(values.iter().map(|d| Value::from(*d)).collect());
+        let c = weekly::<K>(vec![rule_with::<K>(
+            "MonthEnds",
+            &[("days_of_month", days(&[15, 0])), ("months_of_year", set(&["June", "December"]))],
+        )]);
+        assert!(validate_config::<K>(&c).is_empty());
+        let model = Model::from_value(&c).unwrap();
+        let policy = model.to_resource::<K>();
+        let body = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
+        let criteria = &body["trigger"]["taggingCriteria"][1]["criteria"][0];
+        assert_eq!(
+            criteria["daysOfMonth"],
+            serde_json::json!([{"date": 15, "isLast": false}, {"date": 0, "isLast": true}]),
+            "{criteria}"
+        );
+        let state = state_from_azure::<K>(&c, &model.id, &policy);
+        let rule = &state.attr("retention_rule").as_elements().unwrap()[0];
+        assert_eq!(rule.attr("days_of_month"), &days(&[0, 15]), "one order, whatever the configuration's");
+        assert!(same_rules(state.attr("retention_rule"), c.attr("retention_rule")));
+
+        let at = |set_to: &[(&str, Value)]| {
+            errors::<K>(vec![rule_with::<K>("Days", set_to)])
+                .into_iter()
+                .map(|(path, summary, _)| (path, summary))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            at(&[("days_of_month", days(&[29]))]),
+            vec![("retention_rule[0].days_of_month".to_owned(), "Invalid retention criteria".to_owned())]
+        );
+        assert_eq!(
+            at(&[("days_of_month", days(&[1])), ("days_of_week", set(&["Monday"]))]),
+            vec![("retention_rule[0].days_of_month".to_owned(), "Conflicting retention criteria".to_owned())]
+        );
+        assert_eq!(
+            at(&[("days_of_month", days(&[1])), ("absolute_criteria", Value::from("FirstOfMonth"))]),
+            vec![("retention_rule[0].days_of_month".to_owned(), "Conflicting retention criteria".to_owned())]
+        );
+        // Only blobs have it.
+        let Type::Object(lake) = retention_rule_type_of::<DataLakeStoragePolicy>() else { panic!("an object type") };
+        assert!(!lake.contains_key("days_of_month"));
+    }
+
+    #[test]
+    fn every_kind_but_disks_takes_weekly_calendar_rules() {
+        let days = [("days_of_week", set(&["Sunday"])), ("weeks_of_month", set(&["Last"]))];
+        assert!(errors::<BlobStoragePolicy>(vec![rule_with::<BlobStoragePolicy>("Last", &days)]).is_empty());
+        assert!(errors::<DataLakeStoragePolicy>(vec![rule_with::<DataLakeStoragePolicy>("Last", &days)]).is_empty());
+        assert!(
+            errors::<KubernetesClusterPolicy>(vec![rule_with::<KubernetesClusterPolicy>("Last", &days)]).is_empty()
+        );
+        assert!(
+            errors::<MySqlFlexibleServerPolicy>(vec![rule_with::<MySqlFlexibleServerPolicy>("Last", &days)]).is_empty()
+        );
     }
 }

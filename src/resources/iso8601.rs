@@ -54,6 +54,34 @@ fn check_date_time(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An RFC 3339 date and time, as retention rules' `scheduled_backup_times` take them: `YYYY-MM-DDThh:mm:ss`, an
+/// optional fraction of a second, and `Z` or `±hh:mm`.
+pub(crate) fn check_rfc3339(text: &str) -> Result<(), String> {
+    use time::format_description::well_known::Rfc3339;
+    check_date_time(text)?;
+    time::OffsetDateTime::parse(text, &Rfc3339).map(|_| ()).map_err(|_| {
+        format!("{text:?} is not an RFC 3339 date and time: give seconds and an offset, as in 2024-01-01T02:00:00Z")
+    })
+}
+
+/// Whether two RFC 3339 date-times name the same instant (`…T02:00:00Z` and `…T02:00:00+00:00`).
+pub(crate) fn same_instant(a: &str, b: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    match (time::OffsetDateTime::parse(a, &Rfc3339), time::OffsetDateTime::parse(b, &Rfc3339)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// An RFC 3339 date-time as one spelling of its instant (UTC, `Z`); other text as it is.
+pub(crate) fn instant_key(text: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok())
+        .unwrap_or_else(|| text.to_owned())
+}
+
 /// `±hh:mm` with hh up to 14.
 pub(crate) fn check_offset(text: &str) -> Result<(), String> {
     let rest = text.strip_prefix(['+', '-']).ok_or("an offset starts with + or -")?;
@@ -143,7 +171,13 @@ fn approximate_days(text: &str) -> Option<f64> {
 pub(crate) fn check_retention_limit<K: PolicyKind>(text: &str) -> Result<(), String> {
     match (K::MAX_RETENTION_YEARS, approximate_days(text)) {
         (Some(years), Some(days)) if days > f64::from(years) * 365.25 + 1.0 => {
-            Err(format!("{text:?} is longer than the {years} years Azure keeps backups of {}", K::NOUN))
+            return Err(format!("{text:?} is longer than the {years} years Azure keeps backups of {}", K::NOUN));
+        }
+        _ => {}
+    }
+    match (K::MAX_RETENTION_DAYS, approximate_days(text)) {
+        (Some(limit), Some(days)) if days > f64::from(limit) + 0.5 => {
+            Err(format!("{text:?} is longer than the {limit} days Azure keeps backups of {}", K::NOUN))
         }
         _ => Ok(()),
     }
@@ -181,6 +215,38 @@ pub(crate) fn check_repeating_interval_of<K: PolicyKind>(text: &str) -> Result<(
 mod tests {
     use super::*;
     use crate::resources::policy_kinds::DiskPolicy;
+
+    #[test]
+    fn kubernetes_backups_are_kept_up_to_360_days() {
+        use crate::resources::policy_kinds::KubernetesClusterPolicy as K;
+        for within in ["P360D", "P4W", "P11M", "P51W", "PT8640H"] {
+            assert!(check_retention_limit::<K>(within).is_ok(), "{within}");
+        }
+        for beyond in ["P361D", "P12M", "P1Y", "P52W"] {
+            let error = check_retention_limit::<K>(beyond).expect_err(beyond);
+            assert!(error.contains("longer than the 360 days Azure keeps backups of Kubernetes clusters"), "{error}");
+        }
+        assert!(check_retention_limit::<DiskPolicy>("P5Y").is_ok(), "no documented limit for disks");
+    }
+
+    #[test]
+    fn instants_have_one_spelling() {
+        assert_eq!(instant_key("2024-01-01T07:30:00+05:30"), instant_key("2024-01-01T02:00:00Z"));
+        assert_eq!(instant_key("not a time"), "not a time");
+    }
+
+    #[test]
+    fn rfc3339_times() {
+        for good in ["2024-01-01T02:00:00Z", "2024-01-01T02:00:00+05:30", "2024-02-29T23:59:59.5-08:00"] {
+            assert!(check_rfc3339(good).is_ok(), "{good}");
+        }
+        for bad in ["2024-01-01T02:00Z", "2024-01-01T02:00:00", "2023-02-29T02:00:00Z", "02:00:00Z", "monday"] {
+            assert!(check_rfc3339(bad).is_err(), "{bad}");
+        }
+        assert!(same_instant("2024-01-01T02:00:00Z", "2024-01-01T02:00:00+00:00"));
+        assert!(same_instant("2024-01-01T07:30:00+05:30", "2024-01-01T02:00:00.000Z"));
+        assert!(!same_instant("2024-01-01T02:00:00Z", "2024-01-01T02:00:00+01:00"));
+    }
 
     #[test]
     fn iso_durations() {

@@ -36,10 +36,40 @@ pub(crate) trait PolicyKind: Send + Sync + 'static {
     const EXAMPLE_NAME: &'static str;
     /// The longest Azure keeps this kind's backups, in years, where Microsoft documents it.
     const MAX_RETENTION_YEARS: Option<u32> = None;
+    /// The longest Azure keeps this kind's backups, in days, where Microsoft documents it in days.
+    const MAX_RETENTION_DAYS: Option<u32> = None;
     /// Blobs: an operational tier (`operational_default_retention_duration`) beside the vaulted one
     /// (`vault_default_retention_duration` and the schedule), each optional.
     const OPERATIONAL_TIER: bool = false;
+    /// Retention rules may also select backups by day of the week, week of the month, month of the year and
+    /// backup time (`ScheduleBasedBackupCriteria`'s `daysOfTheWeek`, `weeksOfTheMonth`, `monthsOfYear` and
+    /// `scheduleTimes`) instead of by absolute criteria. Every kind but managed disks.
+    const CALENDAR_CRITERIA: bool = true;
+    /// Retention rules may also select backups by day of the month (`daysOfMonth`): blobs, as azurerm's blob
+    /// policy offers `days_of_month` and no other kind's.
+    const DAYS_OF_MONTH: bool = false;
 }
+
+/// The days of the week, as Azure spells them (`DayOfWeek`).
+pub(crate) const DAYS_OF_WEEK: &[&str] =
+    &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+/// The weeks of a month, as Azure spells them (`WeekNumber`).
+pub(crate) const WEEKS_OF_MONTH: &[&str] = &["First", "Second", "Third", "Fourth", "Last"];
+/// The months, as Azure spells them (`Month`).
+pub(crate) const MONTHS_OF_YEAR: &[&str] = &[
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 /// Managed disk policies: `dataprotection_backup_policy_disk`.
 #[derive(Debug, Default)]
@@ -56,6 +86,9 @@ impl PolicyKind for DiskPolicy {
         &["AllBackup", "FirstOfDay", "FirstOfWeek", "FirstOfMonth", "FirstOfYear"];
     const EXAMPLE_INTERVAL: &'static str = "R/2024-01-01T02:00:00+00:00/PT4H";
     const EXAMPLE_NAME: &'static str = "disk-daily-p14d";
+    // Disk retention rules select the first backup of the day or week only (azurerm's disk policy offers
+    // absolute_criteria alone, as Microsoft's disk backup docs describe).
+    const CALENDAR_CRITERIA: bool = false;
 }
 
 /// Blob policies: operational backup, vaulted backup, or both: `dataprotection_backup_policy_blob_storage`.
@@ -73,6 +106,7 @@ impl PolicyKind for BlobStoragePolicy {
     const EXAMPLE_INTERVAL: &'static str = "R/2024-01-01T02:00:00+00:00/P1D";
     const EXAMPLE_NAME: &'static str = "blob-p30d";
     const OPERATIONAL_TIER: bool = true;
+    const DAYS_OF_MONTH: bool = true;
 }
 
 /// Data Lake Storage policies (vaulted backup): `dataprotection_backup_policy_data_lake_storage`.
@@ -101,10 +135,14 @@ impl PolicyKind for KubernetesClusterPolicy {
     const NOUN: &'static str = "Kubernetes clusters";
     const STORE: &'static str = OPERATIONAL_STORE;
     const BACKUP_TYPE: &'static str = "Incremental";
-    const INTERVALS: &'static [&'static str] = &["PT4H", "PT6H", "PT8H", "PT12H", "P1D"];
+    // Weekly as well: azurerm's own example and acceptance tests schedule AKS backups every P1W.
+    const INTERVALS: &'static [&'static str] = &["PT4H", "PT6H", "PT8H", "PT12H", "P1D", "P1W"];
     const CRITERIA: &'static [&'static str] = &["FirstOfDay", "FirstOfWeek"];
     const EXAMPLE_INTERVAL: &'static str = "R/2024-01-01T02:00:00+00:00/PT4H";
     const EXAMPLE_NAME: &'static str = "aks-4h-p7d";
+    // Microsoft, "Back up Azure Kubernetes Service using Azure CLI": AKS backups are retained for restore for up
+    // to 360 days (the operational store, the only one this resource keeps backups in).
+    const MAX_RETENTION_DAYS: Option<u32> = Some(360);
 }
 
 /// PostgreSQL flexible server policies (weekly, to the vault): `dataprotection_backup_policy_postgresql_flexible_server`.

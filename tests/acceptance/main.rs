@@ -21,6 +21,7 @@ mod kind_rules;
 mod kinds;
 mod moved_from_azurerm;
 mod plan_shows;
+mod policy_criteria;
 mod recorded_spellings;
 mod refresh;
 mod release;

@@ -25,6 +25,25 @@ resource "dataprotection_backup_policy_blob_storage" "app_data" {
     absolute_criteria = "FirstOfMonth"
   }
 
+  # By the calendar: the first Sunday of January.
+  retention_rule {
+    name           = "Yearly"
+    duration       = "P5Y"
+    priority       = 10
+    days_of_week   = ["Sunday"]
+    weeks_of_month = ["First"]
+    months_of_year = ["January"]
+  }
+
+  # Blobs may also select days of the month: the 15th and the last day (0) of each quarter's last month.
+  retention_rule {
+    name           = "QuarterMidAndEnd"
+    duration       = "P2Y"
+    priority       = 15
+    days_of_month  = [15, 0]
+    months_of_year = ["March", "June", "September", "December"]
+  }
+
   lifecycle {
     create_before_destroy = true
   }

@@ -19,6 +19,15 @@ resource "dataprotection_backup_policy_data_lake_storage" "daily" {
     absolute_criteria = "FirstOfWeek"
   }
 
+  # By the calendar: the Saturday and Sunday backups of the first week of each month.
+  retention_rule {
+    name           = "FirstWeekend"
+    duration       = "P12M"
+    priority       = 20
+    days_of_week   = ["Saturday", "Sunday"]
+    weeks_of_month = ["First"]
+  }
+
   lifecycle {
     create_before_destroy = true
   }

@@ -24,3 +24,25 @@ resource "dataprotection_backup_policy_kubernetes_cluster" "every_4h" {
     create_before_destroy = true
   }
 }
+
+# A weekly schedule, keeping the backups of the first Sunday of each month longer.
+resource "dataprotection_backup_policy_kubernetes_cluster" "weekly" {
+  name     = "aks-weekly-p4w"
+  vault_id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-prod"
+
+  backup_repeating_time_intervals = ["R/2024-01-07T02:00:00+00:00/P1W"]
+  default_retention_duration      = "P4W"
+  time_zone                       = "W. Europe Standard Time"
+
+  retention_rule {
+    name           = "FirstSunday"
+    duration       = "P12W"
+    priority       = 20
+    days_of_week   = ["Sunday"]
+    weeks_of_month = ["First"]
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}

@@ -20,6 +20,16 @@ resource "dataprotection_backup_policy_mysql_flexible_server" "weekly" {
     absolute_criteria = "FirstOfMonth"
   }
 
+  # By the calendar: the backup of the last Sunday of each month, at the scheduled time.
+  retention_rule {
+    name                   = "LastSunday"
+    duration               = "P2Y"
+    priority               = 15
+    days_of_week           = ["Sunday"]
+    weeks_of_month         = ["Last"]
+    scheduled_backup_times = ["2024-01-07T02:00:00+00:00"]
+  }
+
   retention_rule {
     name              = "Yearly"
     duration          = "P10Y"

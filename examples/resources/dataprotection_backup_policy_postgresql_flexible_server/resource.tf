@@ -27,6 +27,16 @@ resource "dataprotection_backup_policy_postgresql_flexible_server" "weekly" {
     absolute_criteria = "FirstOfYear"
   }
 
+  # By the calendar instead: the backups of the first and last Sunday of each quarter's first month.
+  retention_rule {
+    name           = "QuarterStartAndEnd"
+    duration       = "P2Y"
+    priority       = 15
+    days_of_week   = ["Sunday"]
+    weeks_of_month = ["First", "Last"]
+    months_of_year = ["January", "April", "July", "October"]
+  }
+
   lifecycle {
     create_before_destroy = true
   }

@@ -44,6 +44,7 @@ impl Kind for Blob {
             intervals: &["P1D", "P1W"],
             retention_stores: &["OperationalStore", "VaultStore"],
             vaulted_backup_pairs_rule_and_retention: true,
+            max_retention_days: None,
         })
     }
 

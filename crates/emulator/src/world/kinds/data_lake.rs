@@ -39,6 +39,7 @@ impl Kind for DataLake {
             intervals: &["P1D", "P1W"],
             retention_stores: &["VaultStore"],
             vaulted_backup_pairs_rule_and_retention: false,
+            max_retention_days: None,
         })
     }
 

@@ -57,6 +57,12 @@ impl Kind for Disk {
         "Microsoft.Compute/disks"
     }
 
+    /// Disk retention keeps the first backup of the day or week (Microsoft's disk backup docs; azurerm's disk
+    /// policy has `absolute_criteria` alone).
+    fn calendar_criteria(&self) -> bool {
+        false
+    }
+
     fn resource_type(&self) -> &'static dyn ResourceType {
         &ManagedDisks
     }

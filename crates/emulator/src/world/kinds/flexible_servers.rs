@@ -61,6 +61,7 @@ pub(super) fn policy_limits() -> PolicyLimits {
         intervals: &["P1W"],
         retention_stores: &["VaultStore"],
         vaulted_backup_pairs_rule_and_retention: false,
+        max_retention_days: None,
     }
 }
 

@@ -126,9 +126,11 @@ impl Kind for Kubernetes {
             backup_rule_required: true,
             backup_store: "OperationalStore",
             backup_type: "Incremental",
-            intervals: &["PT4H", "PT6H", "PT8H", "PT12H", "P1D"],
+            intervals: &["PT4H", "PT6H", "PT8H", "PT12H", "P1D", "P1W"],
             retention_stores: &["OperationalStore"],
             vaulted_backup_pairs_rule_and_retention: false,
+            // Microsoft: AKS backups are retained for restore for up to 360 days.
+            max_retention_days: Some(360),
         })
     }
 

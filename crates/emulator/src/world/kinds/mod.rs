@@ -50,6 +50,12 @@ pub(crate) trait Kind: Sync {
         None
     }
 
+    /// Whether its policies' retention tags may select backups by the calendar (`daysOfTheWeek`,
+    /// `weeksOfTheMonth`, `monthsOfYear`, `daysOfMonth`) rather than by `absoluteCriteria` only.
+    fn calendar_criteria(&self) -> bool {
+        true
+    }
+
     /// Whether an ID of its resource type makes an instance of this kind even when `datasourceType` names none
     /// (disks, as before the other kinds came).
     fn owns_untyped_ids(&self) -> bool {
