@@ -24,3 +24,4 @@ mod refresh;
 mod release;
 mod service_rules;
 mod validate_once;
+mod vault_security;

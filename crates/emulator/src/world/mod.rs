@@ -100,6 +100,12 @@ pub(crate) struct VaultIdentity {
     pub tenant_id: String,
 }
 
+/// A user-assigned identity of a vault: the IDs Azure reports of it.
+pub(crate) struct UserIdentity {
+    pub principal_id: String,
+    pub client_id: String,
+}
+
 pub(crate) struct Vault {
     pub id: String,
     pub name: String,
@@ -110,6 +116,8 @@ pub(crate) struct Vault {
     /// The vault's `properties` without the read-only ones, which are rendered from the fields below.
     pub properties: Value,
     pub identity: Option<VaultIdentity>,
+    /// The user-assigned identities, by ARM ID as the request spelled it.
+    pub user_identities: BTreeMap<String, UserIdentity>,
     pub provisioning_state: String,
     pub policies: BTreeMap<String, Policy>,
     pub instances: BTreeMap<String, Instance>,
