@@ -522,6 +522,89 @@ pub struct PatchBackupVaultInput {
     pub feature_settings: Option<FeatureSettings>,
 }
 
+/// `ResourceGuardResource`: a resource guard with its ARM envelope.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct ResourceGuardResource {
+    /// The ARM ID (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The name (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The ARM type (read-only).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// The region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Resource tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+    /// The guard itself.
+    #[serde(default, deserialize_with = "nullable")]
+    pub properties: ResourceGuard,
+}
+
+/// `ResourceGuard`, limited to what a client sets and the provisioning state.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGuard {
+    /// The critical operations the guard does not protect, by Azure's operation names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_critical_operation_exclusion_list: Option<Vec<String>>,
+    /// Provisioning state (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+}
+
+/// `ResourceGuardProxyBaseResource`: a vault's association with a resource guard.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct ResourceGuardProxyResource {
+    /// The ARM ID (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The name (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The association.
+    #[serde(default, deserialize_with = "nullable")]
+    pub properties: ResourceGuardProxy,
+}
+
+/// `ResourceGuardProxyBase`, limited to the guard it names and the requests it protects.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGuardProxy {
+    /// The resource guard's ARM ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_guard_resource_id: Option<String>,
+    /// The critical operations the guard protects, each with the request that authorises it (read-only).
+    #[serde(default, deserialize_with = "nullable", skip_serializing)]
+    pub resource_guard_operation_details: Vec<ResourceGuardOperationDetail>,
+}
+
+/// `ResourceGuardOperationDetail`: a critical operation and the resource guard request that authorises it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGuardOperationDetail {
+    /// The operation, for example `Microsoft.DataProtection/backupVaults/backupResourceGuardProxies/delete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_critical_operation: Option<String>,
+    /// The request's ID, `{guard}/{request type}/default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_resource_request: Option<String>,
+}
+
+/// `UnlockDeleteRequest`: authorises one delete of a protected object.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UnlockDeleteRequest {
+    /// The resource guard requests that authorise it.
+    pub resource_guard_operation_requests: Vec<String>,
+    /// The ARM ID of the object to delete.
+    pub resource_to_be_deleted: String,
+}
+
 /// `BaseBackupPolicyResource` with a rule-based `BackupPolicy` (the only kind of policy there is).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 pub struct BackupPolicyResource {

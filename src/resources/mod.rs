@@ -17,6 +17,8 @@ pub(crate) mod managed;
 pub(crate) mod model;
 pub(crate) mod moves;
 pub mod policy_kinds;
+pub mod resource_guard;
+pub mod resource_guard_association;
 pub(crate) mod time_zones;
 pub(crate) mod validated;
 
@@ -31,6 +33,11 @@ pub fn all(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn Resource>>
     let mut resources = kinds::instance_resources(configuration);
     resources.push(Arc::new(managed::Managed::new(backup_vault::BackupVaultType, configuration.clone())));
     resources.extend(kinds::policy_resources(configuration));
+    resources.push(Arc::new(managed::Managed::new(resource_guard::ResourceGuardType, configuration.clone())));
+    resources.push(Arc::new(managed::Managed::new(
+        resource_guard_association::ResourceGuardAssociationType,
+        configuration.clone(),
+    )));
     resources
 }
 

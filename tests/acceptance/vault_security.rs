@@ -112,3 +112,108 @@ async fn user_assigned_identities_and_cross_region_restore_apply_read_back_impor
     let run = ws.terraform_ok(&["destroy", "-auto-approve"]).await;
     assert!(run.stdout.contains("1 destroyed"), "{}", run.stdout);
 }
+
+fn guard_block(exclusions: &str) -> String {
+    format!(
+        r#"resource "dataprotection_resource_guard" "guard" {{
+  name              = "guard-mua"
+  resource_group_id = "{group}"
+  location          = "{location}"
+{exclusions}
+  tags = {{ owner = "security" }}
+}}
+
+resource "dataprotection_backup_vault_resource_guard_association" "mua" {{
+  vault_id          = dataprotection_backup_vault.vault.id
+  resource_guard_id = dataprotection_resource_guard.guard.id
+}}
+"#,
+        group = resource_group(),
+        location = world::LOCATION,
+    )
+}
+
+/// The operations of the journal, without token requests and metadata reads.
+fn arm_ops(ws: &Workspace) -> Vec<String> {
+    ws.journal().into_iter().map(|e| e.operation).filter(|o| o != "Token" && o != "Metadata_Endpoints").collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_guard_protects_its_vault_until_an_unlocked_delete_removes_the_association() {
+    let ws = Workspace::start().await;
+    let vault = vault_block("vault", "vault-mua", "LocallyRedundant", "");
+    let guard_id = format!("{}/providers/Microsoft.DataProtection/resourceGuards/guard-mua", resource_group());
+    let proxy_id = format!("{}/backupResourceGuardProxies/DppResourceGuardProxy", vault_id("vault-mua"));
+
+    // Plan-time refusals: an operation name that is not Azure's (with the right spelling offered), a bad ID.
+    let bad = guard_block(
+        "  vault_critical_operation_exclusion_list = [\"microsoft.dataprotection/backupvaults/backupinstances/delete\"]\n",
+    )
+    .replace("dataprotection_backup_vault.vault.id", "\"/subscriptions/x/resourceGroups\"")
+    // Terraform does not validate what depends on an object that failed validation.
+    .replace("dataprotection_resource_guard.guard.id", &format!("\"{guard_id}\""));
+    ws.write(&format!("{vault}{bad}"));
+    let run = ws.terraform(&["plan"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let text = flat(&run.output());
+    assert!(text.contains("Unknown critical operation"), "{text}");
+    assert!(text.contains("Did you mean \"Microsoft.DataProtection/backupVaults/backupInstances/delete\"?"), "{text}");
+    assert!(text.contains("Invalid backup vault ID"), "{text}");
+
+    let excluded = "  vault_critical_operation_exclusion_list = [\"Microsoft.DataProtection/backupVaults/backupInstances/delete\"]\n";
+    ws.write(&format!("{vault}{}", guard_block(excluded)));
+    ws.emulator.state().clear_journal();
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("3 added, 0 changed, 0 destroyed"), "{}", run.stdout);
+    let ops = arm_ops(&ws);
+    assert!(ops.iter().any(|o| o == "ResourceGuards_Put"), "{ops:?}");
+    assert!(ops.iter().any(|o| o == "DppResourceGuardProxy_CreateOrUpdate"), "{ops:?}");
+    let guard = ws.resource("dataprotection_resource_guard.guard").expect("guard in state");
+    assert_eq!(guard["attributes"]["id"], guard_id.as_str());
+    assert_eq!(
+        guard["attributes"]["vault_critical_operation_exclusion_list"],
+        serde_json::json!(["Microsoft.DataProtection/backupVaults/backupInstances/delete"])
+    );
+    let association = ws.resource("dataprotection_backup_vault_resource_guard_association.mua").expect("association");
+    assert_eq!(association["attributes"]["id"], proxy_id.as_str());
+    let (status, body) = ws.arm(reqwest::Method::GET, &vault_id("vault-mua"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["properties"]["isVaultProtectedByResourceGuard"], true, "{body}");
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "plan after create must be empty:\n{}", run.output());
+
+    // Import both.
+    for (address, id) in [
+        ("dataprotection_resource_guard.guard", guard_id.as_str()),
+        ("dataprotection_backup_vault_resource_guard_association.mua", proxy_id.as_str()),
+    ] {
+        ws.terraform_ok(&["state", "rm", address]).await;
+        ws.terraform_ok(&["import", address, id]).await;
+    }
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "plan after import must be empty:\n{}", run.output());
+
+    // Azure refuses to remove the association without an unlock: the protection is real.
+    let (status, body) = ws.arm(reqwest::Method::DELETE, &proxy_id, None).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "UserErrorMUAOperationNotUnlocked", "{body}");
+
+    // The exclusion list changes in place.
+    ws.write(&format!("{vault}{}", guard_block("")));
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("0 added, 1 changed, 0 destroyed"), "{}", run.stdout);
+    let guard = ws.resource("dataprotection_resource_guard.guard").unwrap();
+    assert!(guard["attributes"]["vault_critical_operation_exclusion_list"].is_null(), "{guard}");
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "plan after the update must be empty:\n{}", run.output());
+
+    // Destroy unlocks the association's delete first, then deletes it, then the guard and the vault.
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform_ok(&["destroy", "-auto-approve"]).await;
+    assert!(run.stdout.contains("3 destroyed"), "{}", run.stdout);
+    let ops = arm_ops(&ws);
+    let unlock = ops.iter().position(|o| o == "DppResourceGuardProxy_UnlockDelete").expect("an unlock");
+    let delete = ops.iter().position(|o| o == "DppResourceGuardProxy_Delete").expect("a delete");
+    let guard_delete = ops.iter().position(|o| o == "ResourceGuards_Delete").expect("the guard's delete");
+    assert!(unlock < delete && delete < guard_delete, "{ops:?}");
+}

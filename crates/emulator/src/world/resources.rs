@@ -143,6 +143,7 @@ impl World {
             properties,
             identity,
             user_identities: BTreeMap::new(),
+            guard_proxy: None,
             provisioning_state: provisioning_state.to_owned(),
             policies: BTreeMap::new(),
             instances: BTreeMap::new(),
@@ -179,7 +180,7 @@ impl World {
         }
         if let Some(object) = properties.as_object_mut() {
             object.insert("provisioningState".to_owned(), json!(vault.provisioning_state));
-            object.insert("isVaultProtectedByResourceGuard".to_owned(), json!(false));
+            object.insert("isVaultProtectedByResourceGuard".to_owned(), json!(vault.guard_proxy.is_some()));
             object.insert("secureScore".to_owned(), json!("Minimum"));
             object.insert("bcdrSecurityLevel".to_owned(), json!("Poor"));
             object.insert("resourceMoveState".to_owned(), json!("Unknown"));
