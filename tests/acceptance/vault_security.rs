@@ -217,3 +217,100 @@ async fn a_resource_guard_protects_its_vault_until_an_unlocked_delete_removes_th
     let guard_delete = ops.iter().position(|o| o == "ResourceGuards_Delete").expect("the guard's delete");
     assert!(unlock < delete && delete < guard_delete, "{ops:?}");
 }
+
+fn cmk_block(key: &str, identity: &str) -> String {
+    format!(
+        r#"resource "dataprotection_backup_vault_customer_managed_key" "cmk" {{
+  vault_id                  = dataprotection_backup_vault.vault.id
+  key_vault_key_id          = "{key}"
+  user_assigned_identity_id = {identity}
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_managed_key_is_patched_alone_left_alone_by_the_vault_and_stays_after_destroy() {
+    let ws = Workspace::start().await;
+    let uai = identity_id("uai-cmk");
+    let key = "https://kv-backup.vault.azure.net/keys/backup-key";
+    let vault = |tags: &str| {
+        vault_block(
+            "vault",
+            "vault-cmk",
+            "LocallyRedundant",
+            &format!("  identity_type = \"SystemAssigned, UserAssigned\"\n  identity_ids = [\"{uai}\"]\n{tags}"),
+        )
+    };
+
+    // Plan-time refusals.
+    ws.write(&format!("{}{}", vault(""), cmk_block("https://kv-backup.vault.azure.net/secrets/backup-key", "\"uai\"")));
+    let run = ws.terraform(&["plan"]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let text = flat(&run.output());
+    assert!(text.contains("Invalid Key Vault key ID"), "{text}");
+    assert!(text.contains("Invalid user-assigned identity ID"), "{text}");
+
+    ws.write(&format!("{}{}", vault(""), cmk_block(key, &format!("\"{uai}\""))));
+    ws.emulator.state().clear_journal();
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("2 added, 0 changed, 0 destroyed"), "{}", run.stdout);
+    let ops = arm_ops(&ws);
+    assert_eq!(ops.iter().filter(|o| *o == "BackupVaults_Update").count(), 1, "the key is one PATCH: {ops:?}");
+    let (_, body) = ws.arm(reqwest::Method::GET, &vault_id("vault-cmk"), None).await;
+    let encryption = &body["properties"]["securitySettings"]["encryptionSettings"];
+    assert_eq!(encryption["state"], "Enabled", "{body}");
+    assert_eq!(encryption["keyVaultProperties"]["keyUri"], key, "{body}");
+    assert_eq!(encryption["kekIdentity"]["identityId"], uai.as_str(), "{body}");
+    assert_eq!(
+        body["properties"]["securitySettings"]["softDeleteSettings"]["state"], "On",
+        "the PATCH left the vault's soft delete as it was: {body}"
+    );
+    let cmk = ws.resource("dataprotection_backup_vault_customer_managed_key.cmk").expect("in state");
+    assert_eq!(cmk["attributes"]["id"], vault_id("vault-cmk").as_str());
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "neither the vault nor the key plans a change:\n{}", run.output());
+
+    ws.terraform_ok(&["state", "rm", "dataprotection_backup_vault_customer_managed_key.cmk"]).await;
+    ws.terraform_ok(&["import", "dataprotection_backup_vault_customer_managed_key.cmk", &vault_id("vault-cmk")]).await;
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "plan after import must be empty:\n{}", run.output());
+
+    // A new key version is an update in place; a change of the vault's tags leaves the encryption alone.
+    let versioned = format!("{key}/0123456789abcdef");
+    ws.write(&format!("{}{}", vault("  tags = { env = \"prod\" }\n"), cmk_block(&versioned, &format!("\"{uai}\""))));
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("0 added, 2 changed, 0 destroyed"), "{}", run.stdout);
+    let (_, body) = ws.arm(reqwest::Method::GET, &vault_id("vault-cmk"), None).await;
+    assert_eq!(
+        body["properties"]["securitySettings"]["encryptionSettings"]["keyVaultProperties"]["keyUri"],
+        versioned.as_str()
+    );
+    assert_eq!(body["tags"]["env"], "prod");
+    let (code, run) = ws.plan_code().await;
+    assert_eq!(code, 0, "plan after the update must be empty:\n{}", run.output());
+
+    // Destroy warns, at plan and at apply, and leaves the vault encrypted.
+    let target = "-target=dataprotection_backup_vault_customer_managed_key.cmk";
+    let run = ws.terraform_ok(&["plan", "-destroy", target]).await;
+    assert!(
+        flat(&run.output()).contains("The backup vault stays encrypted with its customer-managed key"),
+        "{}",
+        run.output()
+    );
+    ws.emulator.state().clear_journal();
+    let run = ws.terraform_ok(&["destroy", "-auto-approve", target]).await;
+    let text = flat(&run.output());
+    assert!(text.contains("1 destroyed"), "{text}");
+    assert!(text.contains("Azure never turns a backup vault's customer-managed key encryption off"), "{text}");
+    let ops = arm_ops(&ws);
+    assert!(!ops.iter().any(|o| o == "BackupVaults_Update" || o == "BackupVaults_Delete"), "{ops:?}");
+    let (_, body) = ws.arm(reqwest::Method::GET, &vault_id("vault-cmk"), None).await;
+    assert_eq!(body["properties"]["securitySettings"]["encryptionSettings"]["state"], "Enabled", "{body}");
+
+    // Azure's own refusal of turning it off, as the emulator answers it.
+    let off = serde_json::json!({"properties": {"securitySettings": {"encryptionSettings": {"state": "Disabled"}}}});
+    let (status, body) = ws.arm(reqwest::Method::PATCH, &vault_id("vault-cmk"), Some(off)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "UserErrorCMKEncryptionCannotBeDisabled", "{body}");
+}

@@ -438,6 +438,60 @@ fn check_cross_region_restore(before: Option<&Value>, after: &Value, activity_id
     Ok(())
 }
 
+/// The customer-managed key rules. Evidence: the spec (`EncryptionState.Disabled`: "User can not set this state
+/// once Encryption State is 'Enabled'"; `CmkKekIdentity.identityId` only for `UserAssigned`). Guesses: the codes,
+/// and that the identity named must be the vault's (system-assigned, or one of its user-assigned identities).
+fn check_encryption(
+    before: Option<&Value>,
+    after: &Value,
+    vault: &crate::world::Vault,
+    activity_id: &str,
+) -> Result<(), ArmError> {
+    let state = |properties: &Value| {
+        properties
+            .pointer("/securitySettings/encryptionSettings/state")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+    };
+    if before.and_then(state).as_deref() == Some("enabled") && state(after).as_deref() == Some("disabled") {
+        return Err(ArmError::user_facing(
+            StatusCode::BAD_REQUEST,
+            "UserErrorCMKEncryptionCannotBeDisabled",
+            "Customer managed key encryption cannot be disabled once it is enabled on a backup vault.",
+            &["Keep the encryption enabled; to change the key, update the key URI."],
+            activity_id,
+        ));
+    }
+    let Some(settings) = after.pointer("/securitySettings/encryptionSettings") else { return Ok(()) };
+    if state(after).as_deref() != Some("enabled") {
+        return Ok(());
+    }
+    let key = settings.pointer("/keyVaultProperties/keyUri").and_then(Value::as_str).unwrap_or_default();
+    if !key.starts_with("https://") || !key.contains("/keys/") {
+        return Err(arm::dpp_invalid_input(format!("'{key}' is not a Key Vault key URI"), activity_id));
+    }
+    let kind = settings.pointer("/kekIdentity/identityType").and_then(Value::as_str).unwrap_or("SystemAssigned");
+    let identity = settings.pointer("/kekIdentity/identityId").and_then(Value::as_str);
+    let usable = if kind.eq_ignore_ascii_case("UserAssigned") {
+        identity.is_some_and(|id| vault.user_identities.keys().any(|k| k.eq_ignore_ascii_case(id)))
+    } else {
+        identity.is_none() && vault.identity.is_some()
+    };
+    if !usable {
+        return Err(ArmError::user_facing(
+            StatusCode::BAD_REQUEST,
+            "UserErrorCMKIdentityNotFound",
+            format!(
+                "The identity for customer managed key encryption ({kind}{}) is not an identity of the backup vault.",
+                identity.map(|id| format!(" {id}")).unwrap_or_default()
+            ),
+            &["Assign the identity to the backup vault, or use the vault's system-assigned identity."],
+            activity_id,
+        ));
+    }
+    Ok(())
+}
+
 /// PATCH of a vault (`BackupVaults_Update`): the identity, settings and tags it names change; the rest stays.
 fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
     let body = context.required_body()?;
@@ -456,6 +510,7 @@ fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmErro
         let mut merged = vault.properties.clone();
         merge(&mut merged, &properties);
         check_cross_region_restore(Some(&vault.properties), &merged, &context.activity_id)?;
+        check_encryption(Some(&vault.properties), &merged, vault, &context.activity_id)?;
         vault.properties = merged;
         purge_when_soft_delete_is_off(vault);
     }
