@@ -314,3 +314,58 @@ async fn a_customer_managed_key_is_patched_alone_left_alone_by_the_vault_and_sta
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "UserErrorCMKEncryptionCannotBeDisabled", "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guarded_backup_instance_is_destroyed_only_once_its_delete_is_unlocked() {
+    let ws = Workspace::start().await;
+    let guard = format!(
+        r#"resource "dataprotection_resource_guard" "guard" {{
+  name              = "guard-instances"
+  resource_group_id = "{group}"
+  location          = "{location}"
+}}
+
+resource "dataprotection_backup_vault_resource_guard_association" "mua" {{
+  vault_id          = "{vault}"
+  resource_guard_id = dataprotection_resource_guard.guard.id
+}}
+"#,
+        group = resource_group(),
+        location = world::LOCATION,
+        vault = world::vault_id(),
+    );
+    let instance = support::terraform::instance_block("bi", "bi-guarded", world::DISK_APP_01, world::POLICY_DAILY);
+    ws.write(&format!("{guard}{instance}"));
+    ws.apply().await;
+
+    // Azure refuses the delete: the instance stays in state, and the error says who must act.
+    let target = "-target=dataprotection_backup_instance.bi";
+    let run = ws.terraform(&["destroy", "-auto-approve", target]).await;
+    assert_eq!(run.code, 1, "{}", run.output());
+    let text = flat(&run.output());
+    assert!(text.contains("UserErrorMUAOperationNotUnlocked"), "{text}");
+    assert!(text.contains("Terraform does not unlock deletes of backup instances itself"), "{text}");
+    assert!(ws.resource("dataprotection_backup_instance.bi").is_some(), "the instance stays in state");
+
+    // The guard's side unlocks it (out of band, as an approver would); the destroy then goes through.
+    let proxy = format!("{}/backupResourceGuardProxies/DppResourceGuardProxy", world::vault_id());
+    let (status, body) = ws.arm(reqwest::Method::GET, &proxy, None).await;
+    assert_eq!(status, 200, "{body}");
+    let request = body["properties"]["resourceGuardOperationDetails"]
+        .as_array()
+        .and_then(|details| {
+            details
+                .iter()
+                .find(|d| d["vaultCriticalOperation"] == "Microsoft.DataProtection/backupVaults/backupInstances/delete")
+        })
+        .map(|d| d["defaultResourceRequest"].clone())
+        .expect("the instance delete is protected");
+    let unlock = serde_json::json!({"resourceGuardOperationRequests": [request],
+        "resourceToBeDeleted": world::backup_instance_id("bi-guarded")});
+    let (status, body) = ws.arm(reqwest::Method::POST, &format!("{proxy}/unlockDelete"), Some(unlock)).await;
+    assert_eq!(status, 200, "{body}");
+    let run = ws.terraform_ok(&["destroy", "-auto-approve", target]).await;
+    assert!(run.stdout.contains("1 destroyed"), "{}", run.stdout);
+    let run = ws.terraform_ok(&["destroy", "-auto-approve"]).await;
+    assert!(run.stdout.contains("2 destroyed"), "{}", run.stdout);
+}

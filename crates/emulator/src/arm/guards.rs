@@ -287,3 +287,46 @@ pub(super) fn unlock_delete(context: &Context<'_>, path: &VaultPath, name: &str)
     proxy.unlocked.push((resource, until));
     Ok(Reply::json(StatusCode::OK, json!({ "unlockDeleteExpiryTime": format_precise(until) })))
 }
+
+/// A critical operation's delete in a vault that a resource guard protects: allowed when the guard excludes the
+/// operation or an `unlockDelete` named the object (the authorisation is used up), else 400
+/// `UserErrorMUAOperationNotUnlocked` (the code is a guess; the rule is Microsoft Learn's, "Multi-user
+/// authorization using Resource Guard": deleting a backup instance of a protected Backup vault needs the guard's
+/// authorisation).
+pub(super) fn check_guarded_delete(
+    core: &mut crate::state::Core,
+    vault_key: &str,
+    resource_id: &str,
+    operation: &str,
+    now: u64,
+    activity_id: &str,
+) -> Result<(), ArmError> {
+    let Some(vault) = core.world.vaults.get_mut(vault_key) else { return Ok(()) };
+    let Some(proxy) = vault.guard_proxy.as_mut() else { return Ok(()) };
+    let excluded = core
+        .world
+        .resource_guards
+        .get(&proxy.guard_id.to_ascii_lowercase())
+        .is_some_and(|g| g.exclusions.iter().any(|e| e.eq_ignore_ascii_case(operation)));
+    if excluded {
+        return Ok(());
+    }
+    let resource = resource_id.to_ascii_lowercase();
+    if let Some(index) = proxy.unlocked.iter().position(|(r, until)| *r == resource && *until >= now) {
+        proxy.unlocked.remove(index);
+        return Ok(());
+    }
+    Err(ArmError::user_facing(
+        StatusCode::BAD_REQUEST,
+        "UserErrorMUAOperationNotUnlocked",
+        format!(
+            "The operation {operation} is protected by the resource guard {}: unlock it with unlockDelete before \
+             deleting {resource_id}.",
+            proxy.guard_id
+        ),
+        &[
+            "Ask an approver on the resource guard for access, call unlockDelete on the vault's resource guard proxy, then retry.",
+        ],
+        activity_id,
+    ))
+}
