@@ -256,7 +256,8 @@ model::attributes! {
         ) | "The ARM IDs of the vault's user-assigned managed identities.",
         identity_principal_id: String => computed(Type::String).description(
             "The object (principal) ID of the vault's system-assigned identity, for role assignments. Null when \
-             `identity_type` is `None`.",
+             `identity_type` has no `SystemAssigned` (a user-assigned identity's principal comes from the identity \
+             itself).",
         ) | "The object (principal) ID of the vault's system-assigned identity, for role assignments.",
         identity_tenant_id: String => computed(Type::String)
             .description("The tenant of the vault's system-assigned identity."),
@@ -602,14 +603,17 @@ fn cross_region_restore_warning(diags: &mut Diagnostics, vault: &str) {
 
 /// The warning that explains why undoing an irreversible setting replaces the vault.
 fn replace_warning(diags: &mut Diagnostics, name: &str, from: &str, to: &str) {
+    // Booleans as HCL writes them, strings quoted.
+    let hcl = |v: &str| if v == "true" || v == "false" { v.to_owned() } else { format!("\"{v}\"") };
+    let (from, to) = (hcl(from), hcl(to));
     diags.attribute_warning(
         AttributePath::root(name),
-        format!("{name} cannot go from \"{from}\" to \"{to}\" in place"),
+        format!("{name} cannot go from {from} to {to} in place"),
         format!(
-            "Azure never lets a backup vault leave {name} = \"{from}\", so this change replaces the vault: a new \
-             vault is created and the old one deleted. Deleting a vault fails while it holds backup instances, and \
-             the new vault has a new managed identity that needs its role assignments again. Keep {name} = \
-             \"{from}\" to keep this vault."
+            "Azure never lets a backup vault leave {name} = {from}, so this change replaces the vault: a new vault \
+             is created and the old one deleted. Deleting a vault fails while it holds backup instances, and the new \
+             vault has a new managed identity that needs its role assignments again. Keep {name} = {from} to keep \
+             this vault."
         ),
     );
 }
