@@ -10,11 +10,12 @@ use url::Url;
 use std::future::Future;
 
 use super::error::{ArmError, ErrorKind};
-use super::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId};
+use super::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId, ResourceGuardId, ResourceGuardProxyId};
 use super::listing::Listings;
 use super::models::{
     BackupInstance, BackupInstanceResource, BackupPolicyResource, BackupVaultResource, Page, PatchBackupVaultRequest,
-    ValidateForBackupRequest, ValidateForModifyBackupRequest,
+    ResourceGuardProxyResource, ResourceGuardResource, UnlockDeleteRequest, ValidateForBackupRequest,
+    ValidateForModifyBackupRequest,
 };
 use super::pipeline::{CallContext, HttpResponse, Pipeline, server_delay};
 use super::poller::Operation;
@@ -506,6 +507,99 @@ impl ArmClient {
             return Ok(false);
         }
         response.error_for_status().map_err(|e| e.context(&what))?;
+        Ok(true)
+    }
+
+    /// GETs a resource guard; `None` when it does not exist.
+    pub async fn get_resource_guard(
+        &self,
+        call: &CallContext,
+        id: &ResourceGuardId,
+    ) -> Result<Option<ResourceGuardResource>, ArmError> {
+        let found = self.get_polled(call, &id.to_string(), &format!("reading resource guard {id}")).await?;
+        Ok(found.map(|(guard, _)| guard))
+    }
+
+    /// PUTs a resource guard (create or update; synchronous in the spec: 200 or 201 with the guard).
+    pub async fn put_resource_guard(
+        &self,
+        call: &CallContext,
+        id: &ResourceGuardId,
+        body: &ResourceGuardResource,
+        what: &str,
+    ) -> Result<ResourceGuardResource, ArmError> {
+        self.put_sync(call, &id.to_string(), body, what).await
+    }
+
+    /// DELETEs a resource guard (synchronous). `false` when it did not exist.
+    pub async fn delete_resource_guard(&self, call: &CallContext, id: &ResourceGuardId) -> Result<bool, ArmError> {
+        self.delete_sync(call, &id.to_string(), &format!("deleting resource guard {id}")).await
+    }
+
+    /// GETs a vault's resource guard proxy; `None` when the vault has none (or does not exist).
+    pub async fn get_resource_guard_proxy(
+        &self,
+        call: &CallContext,
+        id: &ResourceGuardProxyId,
+    ) -> Result<Option<ResourceGuardProxyResource>, ArmError> {
+        let what = format!("reading resource guard association {id}");
+        let found = self.get_polled(call, &id.to_string(), &what).await?;
+        Ok(found.map(|(proxy, _)| proxy))
+    }
+
+    /// PUTs a vault's resource guard proxy (synchronous: 200 with the proxy).
+    pub async fn put_resource_guard_proxy(
+        &self,
+        call: &CallContext,
+        id: &ResourceGuardProxyId,
+        body: &ResourceGuardProxyResource,
+        what: &str,
+    ) -> Result<ResourceGuardProxyResource, ArmError> {
+        self.put_sync(call, &id.to_string(), body, what).await
+    }
+
+    /// POSTs `unlockDelete` on a vault's resource guard proxy: authorises the next delete of
+    /// `body.resource_to_be_deleted` with the resource guard requests it names.
+    pub async fn unlock_delete(
+        &self,
+        call: &CallContext,
+        id: &ResourceGuardProxyId,
+        body: &UnlockDeleteRequest,
+    ) -> Result<(), ArmError> {
+        let what = format!("unlocking the delete of {}", body.resource_to_be_deleted);
+        let (_, response) = self.send_to(call, Method::POST, &format!("{id}/unlockDelete"), Some(body), &what).await?;
+        response.error_for_status().map_err(|e| e.context(&what))?;
+        Ok(())
+    }
+
+    /// DELETEs a vault's resource guard proxy (synchronous). `false` when it did not exist.
+    pub async fn delete_resource_guard_proxy(
+        &self,
+        call: &CallContext,
+        id: &ResourceGuardProxyId,
+    ) -> Result<bool, ArmError> {
+        self.delete_sync(call, &id.to_string(), &format!("deleting resource guard association {id}")).await
+    }
+
+    /// A synchronous PUT: the answer is the object as stored.
+    async fn put_sync<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        call: &CallContext,
+        path: &str,
+        body: &T,
+        what: &str,
+    ) -> Result<T, ArmError> {
+        let (_, response) = self.send_to(call, Method::PUT, path, Some(body), what).await?;
+        response.error_for_status().and_then(|r| r.json()).map_err(|e| e.context(what))
+    }
+
+    /// A synchronous DELETE. `false` when the object did not exist (204 or 404).
+    async fn delete_sync(&self, call: &CallContext, path: &str, what: &str) -> Result<bool, ArmError> {
+        let (_, response) = self.send_to::<()>(call, Method::DELETE, path, None, what).await?;
+        if matches!(response.status.as_u16(), 204 | 404) {
+            return Ok(false);
+        }
+        response.error_for_status().map_err(|e| e.context(what))?;
         Ok(true)
     }
 

@@ -235,6 +235,52 @@ impl BackupVaultId {
     }
 }
 
+/// A resource guard: `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.DataProtection/resourceGuards/{name}`.
+#[derive(Clone, Debug)]
+pub struct ResourceGuardId {
+    /// The resource guard's resource group.
+    pub resource_group: ResourceGroupId,
+    /// Resource guard name.
+    pub name: String,
+}
+
+provider_id!(
+    ResourceGuardId, kind: "resource guard",
+    pattern: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/resourceGuards/{resourceGuardName}",
+    keys: ["subscriptions", "resourceGroups", "providers:Microsoft.DataProtection", "resourceGuards"],
+    resource_type: "Microsoft.DataProtection/resourceGuards",
+    build: |v| ResourceGuardId {
+        resource_group: ResourceGroupId { subscription_id: v[0].to_owned(), name: v[1].to_owned() },
+        name: v[2].to_owned(),
+    },
+    display: |self, f| write!(f, "{}/providers/Microsoft.DataProtection/resourceGuards/{}", self.resource_group, self.name)
+);
+
+/// A vault's resource guard proxy, the association of the vault with a resource guard:
+/// `{vault}/backupResourceGuardProxies/{name}` (Azure names the one a vault may have `DppResourceGuardProxy`).
+#[derive(Clone, Debug)]
+pub struct ResourceGuardProxyId {
+    /// The vault.
+    pub vault: BackupVaultId,
+    /// Proxy name.
+    pub name: String,
+}
+
+provider_id!(
+    ResourceGuardProxyId, kind: "resource guard association",
+    pattern: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DataProtection/backupVaults/{vaultName}/backupResourceGuardProxies/{resourceGuardProxyName}",
+    keys: ["subscriptions", "resourceGroups", "providers:Microsoft.DataProtection", "backupVaults", "backupResourceGuardProxies"],
+    resource_type: "Microsoft.DataProtection/backupVaults/backupResourceGuardProxies",
+    build: |v| ResourceGuardProxyId {
+        vault: BackupVaultId {
+            resource_group: ResourceGroupId { subscription_id: v[0].to_owned(), name: v[1].to_owned() },
+            name: v[2].to_owned(),
+        },
+        name: v[3].to_owned(),
+    },
+    display: |self, f| write!(f, "{}/backupResourceGuardProxies/{}", self.vault, self.name)
+);
+
 /// A backup policy: `{vault}/backupPolicies/{name}`.
 #[derive(Clone, Debug)]
 pub struct BackupPolicyId {

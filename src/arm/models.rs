@@ -354,6 +354,21 @@ pub struct DppIdentityDetails {
     /// The identity's tenant (read-only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
+    /// The user-assigned identities, by ARM ID; a request's values are empty objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_assigned_identities: Option<std::collections::BTreeMap<String, UserAssignedIdentity>>,
+}
+
+/// `UserAssignedIdentity`: what Azure reports of a user-assigned identity (both read-only).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserAssignedIdentity {
+    /// The identity's object ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
+    /// The identity's client ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// `BackupVault`, limited to the settings the provider manages.
@@ -366,6 +381,12 @@ pub struct BackupVault {
     /// Soft delete and immutability.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_settings: Option<SecuritySettings>,
+    /// Cross-region restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_settings: Option<FeatureSettings>,
+    /// Whether a resource guard protects the vault (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_vault_protected_by_resource_guard: Option<bool>,
     /// Provisioning state (read-only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_state: Option<String>,
@@ -383,7 +404,26 @@ pub struct StorageSetting {
     pub redundancy: Option<String>,
 }
 
-/// `SecuritySettings`, limited to soft delete and immutability.
+/// `FeatureSettings`, limited to cross-region restore (cross-subscription restore is left as Azure has it).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureSettings {
+    /// Cross-region restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_region_restore_settings: Option<CrossRegionRestoreSettings>,
+}
+
+/// `CrossRegionRestoreSettings`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CrossRegionRestoreSettings {
+    /// `Enabled` or `Disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+/// `SecuritySettings`: soft delete and immutability, which the vault resource owns, and the customer-managed key
+/// encryption, which only `dataprotection_backup_vault_customer_managed_key` sends.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SecuritySettings {
@@ -393,6 +433,45 @@ pub struct SecuritySettings {
     /// Immutability.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub immutability_settings: Option<ImmutabilitySettings>,
+    /// Customer-managed key encryption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_settings: Option<EncryptionSettings>,
+}
+
+/// `encryptionSettings`: the customer-managed key of a vault.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EncryptionSettings {
+    /// `Enabled`, `Disabled` or `Inconsistent`; Azure refuses `Disabled` once it is `Enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_vault_properties: Option<CmkKeyVaultProperties>,
+    /// The identity that reads the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kek_identity: Option<CmkKekIdentity>,
+}
+
+/// `CmkKeyVaultProperties`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CmkKeyVaultProperties {
+    /// The key's URI (a Key Vault key ID, with or without its version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_uri: Option<String>,
+}
+
+/// `CmkKekIdentity`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CmkKekIdentity {
+    /// `SystemAssigned` or `UserAssigned`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_type: Option<String>,
+    /// The user-assigned identity's ARM ID, for `UserAssigned`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
 }
 
 /// `SoftDeleteSettings`.
@@ -431,13 +510,99 @@ pub struct PatchBackupVaultRequest {
     pub tags: Option<std::collections::BTreeMap<String, String>>,
 }
 
-/// `PatchBackupVaultInput`, limited to the security settings.
+/// `PatchBackupVaultInput`, limited to the security and feature settings.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchBackupVaultInput {
-    /// Soft delete and immutability.
+    /// Soft delete, immutability, or (from the customer-managed key resource alone) encryption.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_settings: Option<SecuritySettings>,
+    /// Cross-region restore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature_settings: Option<FeatureSettings>,
+}
+
+/// `ResourceGuardResource`: a resource guard with its ARM envelope.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct ResourceGuardResource {
+    /// The ARM ID (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The name (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The ARM type (read-only).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// The region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Resource tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+    /// The guard itself.
+    #[serde(default, deserialize_with = "nullable")]
+    pub properties: ResourceGuard,
+}
+
+/// `ResourceGuard`, limited to what a client sets and the provisioning state.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGuard {
+    /// The critical operations the guard does not protect, by Azure's operation names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_critical_operation_exclusion_list: Option<Vec<String>>,
+    /// Provisioning state (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_state: Option<String>,
+}
+
+/// `ResourceGuardProxyBaseResource`: a vault's association with a resource guard.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct ResourceGuardProxyResource {
+    /// The ARM ID (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The name (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The association.
+    #[serde(default, deserialize_with = "nullable")]
+    pub properties: ResourceGuardProxy,
+}
+
+/// `ResourceGuardProxyBase`, limited to the guard it names and the requests it protects.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGuardProxy {
+    /// The resource guard's ARM ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_guard_resource_id: Option<String>,
+    /// The critical operations the guard protects, each with the request that authorises it (read-only).
+    #[serde(default, deserialize_with = "nullable", skip_serializing)]
+    pub resource_guard_operation_details: Vec<ResourceGuardOperationDetail>,
+}
+
+/// `ResourceGuardOperationDetail`: a critical operation and the resource guard request that authorises it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGuardOperationDetail {
+    /// The operation, for example `Microsoft.DataProtection/backupVaults/backupResourceGuardProxies/delete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_critical_operation: Option<String>,
+    /// The request's ID, `{guard}/{request type}/default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_resource_request: Option<String>,
+}
+
+/// `UnlockDeleteRequest`: authorises one delete of a protected object.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UnlockDeleteRequest {
+    /// The resource guard requests that authorise it.
+    pub resource_guard_operation_requests: Vec<String>,
+    /// The ARM ID of the object to delete.
+    pub resource_to_be_deleted: String,
 }
 
 /// `BaseBackupPolicyResource` with a rule-based `BackupPolicy` (the only kind of policy there is).

@@ -7,16 +7,17 @@
 //! DELETEs, follows the operation and confirms the 404. Once Azure has accepted the PUT, every failure still
 //! returns the vault's ID, so Terraform keeps it (tainted).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 
 use super::configuration::Configured;
 use crate::arm::error::{ArmError, ErrorKind};
-use crate::arm::ids::{BackupVaultId, ResourceGroupId};
+use crate::arm::ids::{BackupVaultId, ResourceGroupId, same_id};
 use crate::arm::models::{
-    BackupInstanceResource, BackupVault, BackupVaultResource, DppIdentityDetails, ImmutabilitySettings,
-    PatchBackupVaultInput, PatchBackupVaultRequest, SecuritySettings, SoftDeleteSettings, StorageSetting,
+    BackupInstanceResource, BackupVault, BackupVaultResource, CrossRegionRestoreSettings, DppIdentityDetails,
+    FeatureSettings, ImmutabilitySettings, PatchBackupVaultInput, PatchBackupVaultRequest, SecuritySettings,
+    SoftDeleteSettings, StorageSetting, UserAssignedIdentity,
 };
 use crate::arm::pipeline::CallContext;
 use crate::arm::protection::NotGone;
@@ -40,8 +41,10 @@ pub const REDUNDANCIES: &[&str] = &["LocallyRedundant", "GeoRedundant", "ZoneRed
 pub const SOFT_DELETE_STATES: &[&str] = &["Off", "On", "AlwaysOn"];
 /// The immutability states.
 pub const IMMUTABILITY_STATES: &[&str] = &["Disabled", "Unlocked", "Locked"];
-/// The identity types this resource manages.
-pub const IDENTITY_TYPES: &[&str] = &["SystemAssigned", "None"];
+/// The identity types this resource manages (azurerm's spellings; Azure's is `SystemAssigned,UserAssigned`).
+pub const IDENTITY_TYPES: &[&str] = &["SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None"];
+/// The redundancy cross-region restore needs.
+const GEO_REDUNDANT: &str = "GeoRedundant";
 
 const DEFAULT_SOFT_DELETE: &str = "On";
 const DEFAULT_RETENTION_DAYS: i64 = 14;
@@ -73,6 +76,8 @@ struct Model {
     retention_days: i64,
     immutability: String,
     identity_type: String,
+    identity_ids: BTreeSet<String>,
+    cross_region_restore: bool,
     tags: Option<BTreeMap<String, String>>,
 }
 
@@ -92,6 +97,8 @@ impl Model {
             retention_days: arguments.retention_duration_in_days.unwrap_or(DEFAULT_RETENTION_DAYS),
             immutability: setting(arguments.immutability, DEFAULT_IMMUTABILITY),
             identity_type: setting(arguments.identity_type, DEFAULT_IDENTITY),
+            identity_ids: arguments.identity_ids.unwrap_or_default(),
+            cross_region_restore: arguments.cross_region_restore_enabled.unwrap_or(false),
             tags: arguments.tags,
         })
     }
@@ -103,11 +110,27 @@ impl Model {
                 retention_duration_in_days: Some(self.retention_days as f64),
             }),
             immutability_settings: Some(ImmutabilitySettings { state: Some(self.immutability.clone()) }),
+            encryption_settings: None,
         }
     }
 
+    /// The identity as Azure takes it: its type in Azure's spelling and, for a user-assigned one, every identity
+    /// (a PATCH names them all: the set it sends is the set the vault keeps).
     fn identity(&self) -> DppIdentityDetails {
-        DppIdentityDetails { identity_type: Some(self.identity_type.clone()), ..DppIdentityDetails::default() }
+        let user_assigned = includes_user_assigned(&self.identity_type)
+            .then(|| self.identity_ids.iter().map(|id| (id.clone(), UserAssignedIdentity::default())).collect());
+        DppIdentityDetails {
+            identity_type: Some(azure_identity_type(&self.identity_type)),
+            user_assigned_identities: user_assigned,
+            ..DppIdentityDetails::default()
+        }
+    }
+
+    fn feature_settings(&self) -> FeatureSettings {
+        let state = if self.cross_region_restore { "Enabled" } else { "Disabled" };
+        FeatureSettings {
+            cross_region_restore_settings: Some(CrossRegionRestoreSettings { state: Some(state.to_owned()) }),
+        }
     }
 
     /// The body of the PUT that creates the vault.
@@ -122,7 +145,10 @@ impl Model {
                     redundancy: Some(self.redundancy.clone()),
                 }],
                 security_settings: Some(self.security_settings()),
-                provisioning_state: None,
+                // Only when asked for: a vault created without it has Azure's default (disabled), and the
+                // setting is not named at all on the redundancies that do not allow it.
+                feature_settings: self.cross_region_restore.then(|| self.feature_settings()),
+                ..BackupVault::default()
             },
             ..BackupVaultResource::default()
         }
@@ -134,7 +160,9 @@ impl Model {
         let mut patch = PatchBackupVaultRequest::default();
         // Azure's enums come back in other spellings (`ON` for `On`): a spelling is no change.
         let differs = |a: &str, b: &str| !a.eq_ignore_ascii_case(b);
-        if differs(&self.identity_type, &prior.identity_type) {
+        let same_ids = self.identity_ids.len() == prior.identity_ids.len()
+            && self.identity_ids.iter().all(|id| prior.identity_ids.iter().any(|p| same_id(id, p)));
+        if azure_identity_type(&self.identity_type) != azure_identity_type(&prior.identity_type) || !same_ids {
             patch.identity = Some(self.identity());
         }
         // Each security setting is named only when it changes, so that the PATCH leaves the others (and whatever
@@ -147,8 +175,15 @@ impl Model {
         if differs(&self.immutability, &prior.immutability) {
             security.immutability_settings = all.immutability_settings;
         }
+        let mut input = PatchBackupVaultInput::default();
         if security != SecuritySettings::default() {
-            patch.properties = Some(PatchBackupVaultInput { security_settings: Some(security) });
+            input.security_settings = Some(security);
+        }
+        if self.cross_region_restore != prior.cross_region_restore {
+            input.feature_settings = Some(self.feature_settings());
+        }
+        if input != PatchBackupVaultInput::default() {
+            patch.properties = Some(input);
         }
         if self.tags != prior.tags {
             // A PATCH with tags replaces them all; an empty map removes them.
@@ -183,6 +218,12 @@ model::attributes! {
             .force_new()
             .description(format!("The redundancy of the vault's storage: one of {}.", one_of(REDUNDANCIES)))
             | "The redundancy of the vault's storage.",
+        cross_region_restore_enabled: bool => optional_computed(Type::Bool).description(
+            "Whether backups of this vault can be restored in the paired region. Only a `GeoRedundant` vault may \
+             enable it. Defaults to `false`. Once applied, `true` cannot be undone: Azure never disables \
+             cross-region restore again, so setting `false` (or removing the argument) later forces a new backup \
+             vault to be created.",
+        ) | "Whether backups of this vault can be restored in the paired region.",
         soft_delete: String => optional_computed(Type::String).description(format!(
             "The soft delete state: one of {}. Defaults to `{DEFAULT_SOFT_DELETE}`. `{ALWAYS_ON}` cannot be undone: \
              once applied, soft delete can never be turned off for this vault, and setting another value later \
@@ -202,13 +243,21 @@ model::attributes! {
             one_of(IMMUTABILITY_STATES)
         )) | "The immutability state: `Disabled`, `Unlocked` or `Locked`.",
         identity_type: String => optional_computed(Type::String).description(format!(
-            "The vault's managed identity: `SystemAssigned` or `None`. Defaults to `{DEFAULT_IDENTITY}`: protecting \
-             a managed disk needs the identity, with the Disk Backup Reader role on the disk and Disk Snapshot \
-             Contributor on the snapshot resource group."
+            "The vault's managed identities: one of {}. Defaults to `{DEFAULT_IDENTITY}`: protecting a managed disk \
+             needs an identity, with the Disk Backup Reader role on the disk and Disk Snapshot Contributor on the \
+             snapshot resource group. With `UserAssigned` in it, `identity_ids` names the identities.",
+            one_of(IDENTITY_TYPES)
         )) | "The vault's managed identity type.",
+        identity_ids: BTreeSet<String> => optional(Type::set(Type::String)).description(
+            "The ARM IDs of the user-assigned managed identities of the vault \
+             (`/subscriptions/…/resourceGroups/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/…`). \
+             Required when `identity_type` is `UserAssigned` or `SystemAssigned, UserAssigned`, and refused \
+             otherwise.",
+        ) | "The ARM IDs of the vault's user-assigned managed identities.",
         identity_principal_id: String => computed(Type::String).description(
             "The object (principal) ID of the vault's system-assigned identity, for role assignments. Null when \
-             `identity_type` is `None`.",
+             `identity_type` has no `SystemAssigned` (a user-assigned identity's principal comes from the identity \
+             itself).",
         ) | "The object (principal) ID of the vault's system-assigned identity, for role assignments.",
         identity_tenant_id: String => computed(Type::String)
             .description("The tenant of the vault's system-assigned identity."),
@@ -230,7 +279,6 @@ const SPELLINGS: model::Spellings = &[
     (attr::redundancy, Spelling::Text),
     (attr::soft_delete, Spelling::Text),
     (attr::immutability, Spelling::Text),
-    (attr::identity_type, Spelling::Text),
 ];
 
 /// The state of a vault as Azure reports it. Spellings equivalent to those in `prior` (ID case, region
@@ -243,8 +291,26 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
     let soft_delete = security.and_then(|s| s.soft_delete_settings.as_ref());
     let immutability = security.and_then(|s| s.immutability_settings.as_ref()).and_then(|i| i.state.clone());
     let identity = vault.identity.as_ref();
-    let identity_type = identity.and_then(|i| i.identity_type.clone()).unwrap_or_else(|| "None".to_owned());
+    let identity_type =
+        identity.and_then(|i| i.identity_type.as_deref()).map_or_else(|| "None".to_owned(), documented_identity_type);
     let system_assigned = identity_type.to_ascii_lowercase().contains("systemassigned");
+    // The user-assigned identities, each in the spelling state has when Azure answers another.
+    let prior_ids: Vec<String> = prior
+        .attr(attr::identity_ids)
+        .as_elements()
+        .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let identity_ids: BTreeSet<String> = identity
+        .filter(|_| includes_user_assigned(&identity_type))
+        .and_then(|i| i.user_assigned_identities.as_ref())
+        .map(|ids| ids.keys().map(|id| prior_ids.iter().find(|p| same_id(p, id)).unwrap_or(id).clone()).collect())
+        .unwrap_or_default();
+    let cross_region_restore = p
+        .feature_settings
+        .as_ref()
+        .and_then(|f| f.cross_region_restore_settings.as_ref())
+        .and_then(|c| c.state.as_deref())
+        .is_some_and(|state| state.eq_ignore_ascii_case("Enabled"));
     let prior_text = |name: &str| prior.attr(name).as_str().map(str::to_owned);
     let tags = match &vault.tags {
         Some(tags) if !tags.is_empty() => Some(tags.clone()),
@@ -263,6 +329,7 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
         redundancy: storage
             .and_then(|s| model::canonical(s.redundancy.as_deref(), REDUNDANCIES))
             .or_else(|| prior_text(attr::redundancy)),
+        cross_region_restore_enabled: Some(cross_region_restore),
         soft_delete: soft_delete
             .and_then(|s| model::canonical(s.state.as_deref(), SOFT_DELETE_STATES))
             .or_else(|| prior_text(attr::soft_delete)),
@@ -275,7 +342,12 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
             model::canonical(immutability.as_deref(), IMMUTABILITY_STATES)
                 .unwrap_or_else(|| DEFAULT_IMMUTABILITY.to_owned()),
         ),
-        identity_type: Some(identity_type),
+        identity_type: Some(
+            prior_text(attr::identity_type)
+                .filter(|p| azure_identity_type(p) == azure_identity_type(&identity_type))
+                .unwrap_or(identity_type),
+        ),
+        identity_ids: (!identity_ids.is_empty()).then_some(identity_ids),
         identity_principal_id: identity.and_then(|i| i.principal_id.clone()).filter(|_| system_assigned),
         identity_tenant_id: identity.and_then(|i| i.tenant_id.clone()).filter(|_| system_assigned),
         tags,
@@ -285,6 +357,51 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
     value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
     model::keep_spellings(prior, &mut value, SPELLINGS);
     value
+}
+
+/// An identity type in Azure's spelling: `SystemAssigned, UserAssigned` (azurerm's) is `SystemAssigned,UserAssigned`.
+fn azure_identity_type(kind: &str) -> String {
+    let compact: String = kind.chars().filter(|c| !c.is_whitespace()).collect();
+    ["SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned", "None"]
+        .into_iter()
+        .find(|known| known.eq_ignore_ascii_case(&compact))
+        .map_or(compact.clone(), str::to_owned)
+}
+
+/// An identity type Azure answers, in this resource's spelling.
+fn documented_identity_type(kind: &str) -> String {
+    let azure = azure_identity_type(kind);
+    IDENTITY_TYPES.iter().find(|t| azure_identity_type(t) == azure).map_or(azure, |t| (*t).to_owned())
+}
+
+fn includes_user_assigned(kind: &str) -> bool {
+    kind.to_ascii_lowercase().contains("userassigned")
+}
+
+fn includes_system_assigned(kind: &str) -> bool {
+    kind.to_ascii_lowercase().contains("systemassigned")
+}
+
+/// `/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`, in
+/// any case.
+pub(crate) fn check_user_assigned_identity_id(id: &str) -> Result<(), String> {
+    let segments: Vec<&str> = id.strip_prefix('/').unwrap_or("").split('/').collect();
+    let ok = segments.len() == 8
+        && segments.iter().all(|s| !s.trim().is_empty())
+        && segments[0].eq_ignore_ascii_case("subscriptions")
+        && segments[2].eq_ignore_ascii_case("resourceGroups")
+        && segments[4].eq_ignore_ascii_case("providers")
+        && segments[5].eq_ignore_ascii_case("Microsoft.ManagedIdentity")
+        && segments[6].eq_ignore_ascii_case("userAssignedIdentities");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{id:?} is not the ARM ID of a user-assigned identity: \
+             /subscriptions/{{subscription}}/resourceGroups/{{group}}/providers/Microsoft.ManagedIdentity/\
+             userAssignedIdentities/{{name}}"
+        ))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -377,6 +494,20 @@ fn validate_config(config: &Value) -> Diagnostics {
     check_one_of(config, attr::soft_delete, SOFT_DELETE_STATES, &mut diags);
     check_one_of(config, attr::immutability, IMMUTABILITY_STATES, &mut diags);
     check_one_of(config, attr::identity_type, IDENTITY_TYPES, &mut diags);
+    validate_identity_ids(config, &mut diags);
+    if config.attr(attr::cross_region_restore_enabled).as_bool() == Some(true)
+        && let Some(redundancy) = config.attr(attr::redundancy).as_str()
+        && redundancy != GEO_REDUNDANT
+    {
+        diags.attribute_error(
+            AttributePath::root(attr::cross_region_restore_enabled),
+            "Cross-region restore needs geo-redundant storage",
+            format!(
+                "cross_region_restore_enabled = true needs redundancy = \"{GEO_REDUNDANT}\"; this vault's is \
+                 {redundancy:?}. Azure restores in the paired region only from geo-redundant backup storage."
+            ),
+        );
+    }
     if let Some(days) = config.attr(attr::retention_duration_in_days).as_number() {
         match days.as_i64() {
             Some(d) if RETENTION_DAYS.contains(&d) => {}
@@ -393,6 +524,48 @@ fn validate_config(config: &Value) -> Diagnostics {
     }
     common::validate_timeouts(config, &mut diags);
     diags
+}
+
+/// `identity_ids` is required exactly when `identity_type` names `UserAssigned`, and holds user-assigned identity
+/// IDs. Unknown values are skipped.
+fn validate_identity_ids(config: &Value, diags: &mut Diagnostics) {
+    let ids = config.attr(attr::identity_ids);
+    let kind = match config.attr(attr::identity_type) {
+        Value::Unknown => return,
+        Value::String(kind) => kind.as_str(),
+        _ => DEFAULT_IDENTITY,
+    };
+    let path = || AttributePath::root(attr::identity_ids);
+    if includes_user_assigned(kind) {
+        match ids.as_elements() {
+            _ if ids.is_unknown() => {}
+            Some(items) if !items.is_empty() => {
+                for id in items.iter().filter_map(Value::as_str) {
+                    if let Err(reason) = check_user_assigned_identity_id(id) {
+                        diags.attribute_error(path(), "Invalid user-assigned identity ID", format!("{reason}."));
+                    }
+                }
+            }
+            _ => diags.attribute_error(
+                path(),
+                "Missing user-assigned identities",
+                format!(
+                    "identity_type = {kind:?} needs identity_ids: the ARM IDs of the user-assigned identities \
+                     the vault uses."
+                ),
+            ),
+        }
+    } else if !ids.is_null() {
+        diags.attribute_error(
+            path(),
+            "identity_ids needs a user-assigned identity type",
+            format!(
+                "identity_ids names user-assigned identities, but identity_type is {kind:?}{}. Set identity_type = \
+                 \"UserAssigned\" or \"SystemAssigned, UserAssigned\", or remove identity_ids.",
+                if config.attr(attr::identity_type).is_null() { " (the default)" } else { "" }
+            ),
+        );
+    }
 }
 
 /// The warning that explains an irreversible setting the plan turns on.
@@ -415,16 +588,32 @@ fn irreversible_warning(diags: &mut Diagnostics, name: &str, value: &str, vault:
     );
 }
 
+/// The warning that explains that cross-region restore, once on, stays on.
+fn cross_region_restore_warning(diags: &mut Diagnostics, vault: &str) {
+    diags.attribute_warning(
+        AttributePath::root(attr::cross_region_restore_enabled),
+        "cross_region_restore_enabled = true cannot be undone",
+        format!(
+            "This plan enables cross-region restore on backup vault {vault}. Once applied, Azure never disables it \
+             again: setting false later forces a new backup vault to be created, which fails while the vault holds \
+             backup instances. Remove the setting from this change if that is not intended."
+        ),
+    );
+}
+
 /// The warning that explains why undoing an irreversible setting replaces the vault.
 fn replace_warning(diags: &mut Diagnostics, name: &str, from: &str, to: &str) {
+    // Booleans as HCL writes them, strings quoted.
+    let hcl = |v: &str| if v == "true" || v == "false" { v.to_owned() } else { format!("\"{v}\"") };
+    let (from, to) = (hcl(from), hcl(to));
     diags.attribute_warning(
         AttributePath::root(name),
-        format!("{name} cannot go from \"{from}\" to \"{to}\" in place"),
+        format!("{name} cannot go from {from} to {to} in place"),
         format!(
-            "Azure never lets a backup vault leave {name} = \"{from}\", so this change replaces the vault: a new \
-             vault is created and the old one deleted. Deleting a vault fails while it holds backup instances, and \
-             the new vault has a new managed identity that needs its role assignments again. Keep {name} = \
-             \"{from}\" to keep this vault."
+            "Azure never lets a backup vault leave {name} = {from}, so this change replaces the vault: a new vault \
+             is created and the old one deleted. Deleting a vault fails while it holds backup instances, and the new \
+             vault has a new managed identity that needs its role assignments again. Keep {name} = {from} to keep \
+             this vault."
         ),
     );
 }
@@ -439,6 +628,7 @@ impl BackupVaultType {
             (attr::retention_duration_in_days, Value::from(DEFAULT_RETENTION_DAYS)),
             (attr::immutability, Value::from(DEFAULT_IMMUTABILITY)),
             (attr::identity_type, Value::from(DEFAULT_IDENTITY)),
+            (attr::cross_region_restore_enabled, Value::from(false)),
         ] {
             if config.attr(name).is_null() {
                 planned.set_attr(name, default);
@@ -449,7 +639,7 @@ impl BackupVaultType {
     /// The identity attributes a plan knows: unknown for a new system-assigned identity, null for none.
     fn plan_identity(planned: &mut Value) {
         let value = match planned.attr(attr::identity_type) {
-            Value::String(s) if s == "None" => Value::Null,
+            Value::String(kind) if !includes_system_assigned(kind) => Value::Null,
             _ => Value::Unknown,
         };
         planned.set_attr(attr::identity_principal_id, value.clone());
@@ -466,6 +656,9 @@ impl BackupVaultType {
                 irreversible_warning(&mut response.diagnostics, name, value, &vault);
             }
         }
+        if planned.attr(attr::cross_region_restore_enabled).as_bool() == Some(true) {
+            cross_region_restore_warning(&mut response.diagnostics, &vault);
+        }
     }
 
     fn plan_change(request: &PlanRequest, response: &mut PlanResponse) {
@@ -473,7 +666,25 @@ impl BackupVaultType {
         let planned = &mut response.planned_state;
         Self::plan_defaults(&request.config, planned);
         model::keep_spellings(prior, planned, SPELLINGS);
+        if let (Some(before), Some(after)) =
+            (prior.attr(attr::identity_type).as_str(), planned.attr(attr::identity_type).as_str())
+            && azure_identity_type(before) == azure_identity_type(after)
+        {
+            planned.set_attr(attr::identity_type, Value::from(before));
+        }
         response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
+        let crr = attr::cross_region_restore_enabled;
+        match (prior.attr(crr).as_bool(), planned.attr(crr).as_bool()) {
+            (Some(true), Some(false)) => {
+                response.requires_replace.push(AttributePath::root(crr));
+                replace_warning(&mut response.diagnostics, crr, "true", "false");
+            }
+            (Some(false) | None, Some(true)) => {
+                let vault = prior.attr(attr::id).as_str().unwrap_or_default().to_owned();
+                cross_region_restore_warning(&mut response.diagnostics, &vault);
+            }
+            _ => {}
+        }
         for (name, value) in [(attr::soft_delete, ALWAYS_ON), (attr::immutability, LOCKED)] {
             let (before, after) = (prior.attr(name).as_str(), planned.attr(name));
             if before == Some(value) && after.as_str() != Some(value) && !after.is_unknown() {
@@ -781,10 +992,12 @@ mod tests {
             ("location", Value::from("West US")),
             ("datastore_type", Value::from("VaultStore")),
             ("redundancy", Value::from("LocallyRedundant")),
+            ("cross_region_restore_enabled", Value::Null),
             ("soft_delete", Value::Null),
             ("retention_duration_in_days", Value::Null),
             ("immutability", Value::Null),
             ("identity_type", Value::Null),
+            ("identity_ids", Value::Null),
             ("identity_principal_id", Value::Null),
             ("identity_tenant_id", Value::Null),
             ("tags", Value::Null),
@@ -806,7 +1019,13 @@ mod tests {
             for name in ["id", "identity_principal_id", "identity_tenant_id"] {
                 proposed.set_attr(name, prior.attr(name).clone());
             }
-            for name in ["soft_delete", "retention_duration_in_days", "immutability", "identity_type"] {
+            for name in [
+                "soft_delete",
+                "retention_duration_in_days",
+                "immutability",
+                "identity_type",
+                "cross_region_restore_enabled",
+            ] {
                 if config.attr(name).is_null() {
                     proposed.set_attr(name, prior.attr(name).clone());
                 }
@@ -834,6 +1053,7 @@ mod tests {
             identity_type: Some("SystemAssigned".into()),
             principal_id: Some("p".into()),
             tenant_id: Some("t".into()),
+            user_assigned_identities: None,
         });
         state_from_azure(&planned, &model.id, &vault)
     }
@@ -847,7 +1067,7 @@ mod tests {
         c.set_attr("redundancy", Value::from("locallyredundant"));
         c.set_attr("soft_delete", Value::from("Always"));
         c.set_attr("retention_duration_in_days", Value::from(7i64));
-        c.set_attr("identity_type", Value::from("UserAssigned"));
+        c.set_attr("identity_type", Value::from("Assigned"));
         assert_eq!(
             paths(&validate_config(&c)),
             vec![
@@ -1019,6 +1239,118 @@ mod tests {
         c.set_attr("location", Value::from("eastus"));
         let response = plan(created(), c);
         assert_eq!(response.requires_replace, vec![AttributePath::root("location"), AttributePath::root("redundancy")]);
+    }
+
+    const UAI: &str =
+        "/subscriptions/s1/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ua1";
+
+    fn set(items: &[&str]) -> Value {
+        Value::Set(items.iter().map(|i| Value::from(*i)).collect())
+    }
+
+    #[test]
+    fn identity_ids_go_with_a_user_assigned_type_only() {
+        let mut c = config();
+        c.set_attr("identity_ids", set(&[UAI]));
+        let diags = validate_config(&c);
+        assert_eq!(paths(&diags), vec!["identity_ids"]);
+        assert!(diags.iter().any(|d| d.detail.contains("(the default)")), "{diags:?}");
+        for kind in ["UserAssigned", "SystemAssigned, UserAssigned"] {
+            c.set_attr("identity_type", Value::from(kind));
+            assert!(validate_config(&c).is_empty(), "{kind}");
+            let mut without = c.clone();
+            without.set_attr("identity_ids", Value::Null);
+            assert_eq!(paths(&validate_config(&without)), vec!["identity_ids"], "{kind}");
+            without.set_attr("identity_ids", set(&[]));
+            assert_eq!(paths(&validate_config(&without)), vec!["identity_ids"], "{kind}");
+        }
+        c.set_attr("identity_ids", set(&["/subscriptions/s1/resourceGroups/rg-id"]));
+        let diags = validate_config(&c);
+        assert!(diags.iter().any(|d| d.summary == "Invalid user-assigned identity ID"), "{diags:?}");
+        c.set_attr("identity_ids", Value::Unknown);
+        assert!(validate_config(&c).is_empty());
+    }
+
+    #[test]
+    fn a_user_assigned_identity_is_sent_in_azures_spelling_and_read_back_in_ours() {
+        let mut c = config();
+        c.set_attr("identity_type", Value::from("SystemAssigned, UserAssigned"));
+        c.set_attr("identity_ids", set(&[UAI]));
+        let planned = plan(Value::Null, c.clone()).planned_state;
+        assert!(planned.attr("identity_principal_id").is_unknown());
+        let model = Model::from_value(&planned).unwrap();
+        let body = serde_json::to_value(model.to_resource()).unwrap();
+        assert_eq!(
+            body["identity"],
+            serde_json::json!({"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {UAI: {}}})
+        );
+        let mut vault = model.to_resource();
+        vault.identity = Some(DppIdentityDetails {
+            identity_type: Some("SystemAssigned,UserAssigned".into()),
+            principal_id: Some("p".into()),
+            tenant_id: Some("t".into()),
+            user_assigned_identities: Some(
+                [(UAI.to_lowercase(), UserAssignedIdentity { principal_id: Some("u".into()), client_id: None })].into(),
+            ),
+        });
+        let state = state_from_azure(&planned, &model.id, &vault);
+        assert_eq!(state.attr("identity_type").as_str(), Some("SystemAssigned, UserAssigned"));
+        assert_eq!(state.attr("identity_ids"), &set(&[UAI]), "the configuration's spelling is kept");
+        assert_eq!(state.attr("identity_principal_id").as_str(), Some("p"));
+        let response = plan(state.clone(), c.clone());
+        assert_eq!(response.planned_state, state, "no diff");
+
+        let mut user_only = c;
+        user_only.set_attr("identity_type", Value::from("UserAssigned"));
+        let response = plan(state.clone(), user_only);
+        assert!(response.planned_state.attr("identity_principal_id").is_null());
+        let before = Model::from_value(&state).unwrap();
+        let after = Model::from_value(&response.planned_state).unwrap();
+        let patch = serde_json::to_value(after.patch_from(&before).unwrap()).unwrap();
+        assert_eq!(patch["identity"], serde_json::json!({"type": "UserAssigned", "userAssignedIdentities": {UAI: {}}}));
+        assert!(patch.get("properties").is_none());
+    }
+
+    #[test]
+    fn cross_region_restore_needs_geo_redundancy_and_cannot_be_undone() {
+        let mut c = config();
+        c.set_attr("cross_region_restore_enabled", Value::from(true));
+        let diags = validate_config(&c);
+        assert_eq!(paths(&diags), vec!["cross_region_restore_enabled"]);
+        assert!(diags.iter().any(|d| d.detail.contains("GeoRedundant")), "{diags:?}");
+        c.set_attr("redundancy", Value::from("GeoRedundant"));
+        assert!(validate_config(&c).is_empty());
+        let mut lrs_off = config();
+        lrs_off.set_attr("cross_region_restore_enabled", Value::from(false));
+        assert!(validate_config(&lrs_off).is_empty(), "false is no request for cross-region restore");
+
+        let response = plan(Value::Null, c.clone());
+        assert_eq!(paths(&response.diagnostics), vec!["cross_region_restore_enabled"]);
+        let body = serde_json::to_value(Model::from_value(&response.planned_state).unwrap().to_resource()).unwrap();
+        assert_eq!(body["properties"]["featureSettings"]["crossRegionRestoreSettings"]["state"], "Enabled");
+        let off =
+            serde_json::to_value(Model::from_value(&plan(Value::Null, config()).planned_state).unwrap().to_resource())
+                .unwrap();
+        assert!(off["properties"].get("featureSettings").is_none(), "not named unless enabled: {off}");
+
+        let mut geo = config();
+        geo.set_attr("redundancy", Value::from("GeoRedundant"));
+        let mut prior = plan(Value::Null, geo.clone()).planned_state;
+        prior.set_attr("id", Value::from(created().attr("id").as_str().unwrap()));
+        let response = plan(prior.clone(), c.clone());
+        assert!(response.requires_replace.is_empty(), "enabling is in place");
+        let (before, after) = (Model::from_value(&prior).unwrap(), Model::from_value(&response.planned_state).unwrap());
+        let patch = serde_json::to_value(after.patch_from(&before).unwrap()).unwrap();
+        assert_eq!(
+            patch["properties"],
+            serde_json::json!({"featureSettings": {"crossRegionRestoreSettings": {"state": "Enabled"}}})
+        );
+
+        prior.set_attr("cross_region_restore_enabled", Value::from(true));
+        let response = plan(prior.clone(), geo);
+        assert_eq!(response.requires_replace, vec![AttributePath::root("cross_region_restore_enabled")]);
+        assert_eq!(paths(&response.diagnostics), vec!["cross_region_restore_enabled"]);
+        assert!(plan(prior, c).requires_replace.is_empty(), "keeping it is no change");
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 pub mod backup_instance;
 pub mod backup_policy;
 pub mod backup_vault;
+pub mod backup_vault_customer_managed_key;
 pub mod common;
 pub mod configuration;
 pub mod data_backup_instance;
@@ -18,6 +19,8 @@ pub(crate) mod managed;
 pub(crate) mod model;
 pub(crate) mod moves;
 pub mod policy_kinds;
+pub mod resource_guard;
+pub mod resource_guard_association;
 pub(crate) mod time_zones;
 pub(crate) mod validated;
 
@@ -32,6 +35,15 @@ pub fn all(configuration: &Arc<ProviderConfiguration>) -> Vec<Arc<dyn Resource>>
     let mut resources = kinds::instance_resources(configuration);
     resources.push(Arc::new(managed::Managed::new(backup_vault::BackupVaultType, configuration.clone())));
     resources.extend(kinds::policy_resources(configuration));
+    resources.push(Arc::new(managed::Managed::new(
+        backup_vault_customer_managed_key::CustomerManagedKeyType,
+        configuration.clone(),
+    )));
+    resources.push(Arc::new(managed::Managed::new(resource_guard::ResourceGuardType, configuration.clone())));
+    resources.push(Arc::new(managed::Managed::new(
+        resource_guard_association::ResourceGuardAssociationType,
+        configuration.clone(),
+    )));
     resources
 }
 

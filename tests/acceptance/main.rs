@@ -27,3 +27,4 @@ mod refresh;
 mod release;
 mod service_rules;
 mod validate_once;
+mod vault_security;

@@ -80,6 +80,16 @@ pub(crate) enum ArmRoute {
         resource_group: String,
     },
     Vault(VaultPath),
+    /// `{group}/providers/Microsoft.DataProtection/resourceGuards/{name}`.
+    ResourceGuard {
+        subscription: String,
+        resource_group: String,
+        name: String,
+    },
+    /// `{vault}/backupResourceGuardProxies/{name}`.
+    GuardProxy(VaultPath, String),
+    /// `{vault}/backupResourceGuardProxies/{name}/unlockDelete`.
+    UnlockDelete(VaultPath, String),
     Policies(VaultPath),
     Policy(VaultPath, String),
     Instances(VaultPath),
@@ -217,6 +227,16 @@ impl Route {
             ArmRoute::Vaults { .. } => "BackupVaults_GetInResourceGroup",
             ArmRoute::Vault(_) if method == "PATCH" => "BackupVaults_Update",
             ArmRoute::Vault(_) => by_method("BackupVaults_Get", "BackupVaults_CreateOrUpdate", "BackupVaults_Delete"),
+            ArmRoute::ResourceGuard { .. } if method == "PATCH" => "ResourceGuards_Patch",
+            ArmRoute::ResourceGuard { .. } => {
+                by_method("ResourceGuards_Get", "ResourceGuards_Put", "ResourceGuards_Delete")
+            }
+            ArmRoute::GuardProxy(..) => by_method(
+                "DppResourceGuardProxy_Get",
+                "DppResourceGuardProxy_CreateOrUpdate",
+                "DppResourceGuardProxy_Delete",
+            ),
+            ArmRoute::UnlockDelete(..) => "DppResourceGuardProxy_UnlockDelete",
             ArmRoute::Policies(_) => "BackupPolicies_List",
             ArmRoute::Policy(..) => {
                 by_method("BackupPolicies_Get", "BackupPolicies_CreateOrUpdate", "BackupPolicies_Delete")
@@ -259,6 +279,7 @@ impl ArmRoute {
             | ArmRoute::SubscriptionOperationResult { subscription, .. }
             | ArmRoute::Datasource { subscription, .. }
             | ArmRoute::Vaults { subscription, .. }
+            | ArmRoute::ResourceGuard { subscription, .. }
             | ArmRoute::GroupOperationStatus { subscription, .. }
             | ArmRoute::GroupOperationResult { subscription, .. }
             | ArmRoute::LocationOperationStatus { subscription, .. }
@@ -269,6 +290,8 @@ impl ArmRoute {
             | ArmRoute::UnsupportedNamespace { subscription, .. }
             | ArmRoute::UnknownType { subscription, .. } => subscription,
             ArmRoute::Vault(vault)
+            | ArmRoute::GuardProxy(vault, _)
+            | ArmRoute::UnlockDelete(vault, _)
             | ArmRoute::Policies(vault)
             | ArmRoute::Policy(vault, _)
             | ArmRoute::Instances(vault)
@@ -371,6 +394,17 @@ fn parse_arm(segments: &[String], words: &[&str]) -> Option<ArmRoute> {
                     resource_group: resource_group.clone(),
                 }),
                 ("microsoft.dataprotection", ["backupvaults", _]) => Some(ArmRoute::Vault(vault())),
+                ("microsoft.dataprotection", ["resourceguards", _]) => Some(ArmRoute::ResourceGuard {
+                    subscription: subscription.clone(),
+                    resource_group: resource_group.clone(),
+                    name: name(1),
+                }),
+                ("microsoft.dataprotection", ["backupvaults", _, "backupresourceguardproxies", _]) => {
+                    Some(ArmRoute::GuardProxy(vault(), name(3)))
+                }
+                ("microsoft.dataprotection", ["backupvaults", _, "backupresourceguardproxies", _, "unlockdelete"]) => {
+                    Some(ArmRoute::UnlockDelete(vault(), name(3)))
+                }
                 ("microsoft.dataprotection", ["backupvaults", _, "backuppolicies"]) => {
                     Some(ArmRoute::Policies(vault()))
                 }

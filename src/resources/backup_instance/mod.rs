@@ -398,6 +398,13 @@ fn attribute_for_code<K: InstanceKind>(code: Option<&str>) -> Option<AttributePa
     Some(AttributePath::root(name))
 }
 
+/// What to do when a resource guard protects the operation (multi-user authorisation).
+const GUARDED_HINT: &str = "The vault is associated with a resource guard (multi-user authorisation), and the \
+     guard protects this operation. Someone with rights on the resource guard (Backup MUA Operator, often through \
+     a just-in-time request) must unlock it first (unlockDelete on the vault's resource guard proxy for this \
+     backup instance), or the guard must exclude the operation in vault_critical_operation_exclusion_list; then \
+     run Terraform again. Terraform does not unlock deletes of backup instances itself.";
+
 fn hint_for<K: InstanceKind>(error: &ArmError) -> Option<&'static str> {
     let code = error.code.as_deref().unwrap_or("").to_ascii_lowercase();
     if let Some(hint) = K::hint_for_code(&code) {
@@ -406,6 +413,8 @@ fn hint_for<K: InstanceKind>(error: &ArmError) -> Option<&'static str> {
         Some(K::PERMISSIONS_HINT)
     } else if code.contains("datasourcealreadyprotected") {
         Some(ALREADY_PROTECTED_HINT)
+    } else if code.contains("mua") || error.message.to_ascii_lowercase().contains("resource guard") {
+        Some(GUARDED_HINT)
     } else {
         None
     }

@@ -173,6 +173,15 @@ fn delete(context: &Context<'_>, path: &VaultPath, name: &str) -> Result<Reply, 
     if instance.pending_operation.is_some() {
         return Err(busy(name));
     }
+    let instance_id = format!("{}/backupInstances/{}", vault(core, &vault_key)?.id, instance.name);
+    super::guards::check_guarded_delete(
+        core,
+        &vault_key,
+        &instance_id,
+        "Microsoft.DataProtection/backupVaults/backupInstances/delete",
+        context.now,
+        &context.activity_id,
+    )?;
     let location = vault(core, &vault_key)?.location.clone();
     let kind = OperationKind::BackupInstanceDelete;
     let outcome = context.injected_outcome(core, kind).unwrap_or((Planned::Succeed, false));

@@ -2,6 +2,7 @@
 //! the route, in the order ARM applies them.
 
 mod datasources;
+mod guards;
 mod instances;
 mod operations;
 mod resources;
@@ -372,6 +373,11 @@ fn route_request(context: &Context<'_>, route: &ArmRoute) -> Result<Reply, ArmEr
         }
         ArmRoute::Vaults { subscription, resource_group } => resources::vaults(context, subscription, resource_group),
         ArmRoute::Vault(vault) => resources::vault(context, vault),
+        ArmRoute::ResourceGuard { subscription, resource_group, name } => {
+            guards::guard(context, subscription, resource_group, name)
+        }
+        ArmRoute::GuardProxy(vault, name) => guards::proxy(context, vault, name),
+        ArmRoute::UnlockDelete(vault, name) => guards::unlock_delete(context, vault, name),
         ArmRoute::Policies(vault) => resources::policies(context, vault),
         ArmRoute::Policy(vault, name) => resources::policy(context, vault, name),
         ArmRoute::Instances(vault) => instances::list(context, vault),
@@ -587,6 +593,8 @@ fn default_location(state: &EmulatorState) -> String {
 fn resource_type(route: &ArmRoute) -> &'static str {
     match route {
         ArmRoute::Vault(_) | ArmRoute::Vaults { .. } => "backupVaults",
+        ArmRoute::ResourceGuard { .. } => "resourceGuards",
+        ArmRoute::GuardProxy(..) | ArmRoute::UnlockDelete(..) => "backupVaults/backupResourceGuardProxies",
         ArmRoute::Policies(_) | ArmRoute::Policy(..) => "backupVaults/backupPolicies",
         ArmRoute::LocationOperationStatus { .. } => "locations/operationStatus",
         ArmRoute::LocationOperationResult { .. } => "locations/operationResults",

@@ -330,6 +330,168 @@ fn purge_when_soft_delete_is_off(vault: &mut crate::world::Vault) {
     }
 }
 
+/// What a vault request's `identity` asks for: a system-assigned identity or not, and the user-assigned ones.
+struct RequestedIdentity {
+    system: bool,
+    user: Vec<String>,
+}
+
+/// Reads `identity` of a vault PUT or PATCH; `None` when the body names no identity type. The rules (a guess: no
+/// recording has a user-assigned identity; the shape is the spec's `DppIdentityDetails`): the type is one of the
+/// four the spec lists, `userAssignedIdentities` is named exactly when the type has `UserAssigned`, and its keys are
+/// user-assigned identity IDs.
+fn requested_identity(body: &Value, activity_id: &str) -> Result<Option<RequestedIdentity>, ArmError> {
+    let Some(kind) = body.pointer("/identity/type").and_then(Value::as_str) else { return Ok(None) };
+    let compact: String = kind.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    let (system, user) = match compact.as_str() {
+        "systemassigned" => (true, false),
+        "userassigned" => (false, true),
+        "systemassigned,userassigned" => (true, true),
+        "none" => (false, false),
+        _ => {
+            return Err(arm::dpp_invalid_input(
+                format!(
+                    "identity type '{kind}' is not one of SystemAssigned, UserAssigned, 'SystemAssigned,UserAssigned' \
+                     or None"
+                ),
+                activity_id,
+            ));
+        }
+    };
+    let ids: Vec<String> = body
+        .pointer("/identity/userAssignedIdentities")
+        .and_then(Value::as_object)
+        .map(|ids| ids.keys().cloned().collect())
+        .unwrap_or_default();
+    if user && ids.is_empty() {
+        return Err(arm::dpp_invalid_input(
+            format!("identity type '{kind}' needs at least one user assigned identity in userAssignedIdentities"),
+            activity_id,
+        ));
+    }
+    if !user && !ids.is_empty() {
+        return Err(arm::dpp_invalid_input(
+            format!("userAssignedIdentities are given, but identity type '{kind}' is not UserAssigned"),
+            activity_id,
+        ));
+    }
+    for id in &ids {
+        let words: Vec<String> = id.trim_start_matches('/').split('/').map(str::to_ascii_lowercase).collect();
+        let valid = matches!(
+            words.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+            ["subscriptions", s, "resourcegroups", g, "providers", "microsoft.managedidentity", "userassignedidentities", n]
+                if !s.is_empty() && !g.is_empty() && !n.is_empty()
+        );
+        if !valid {
+            return Err(arm::dpp_invalid_input(
+                format!("'{id}' is not the ID of a user assigned identity"),
+                activity_id,
+            ));
+        }
+    }
+    Ok(Some(RequestedIdentity { system, user: ids }))
+}
+
+/// Gives the vault the user-assigned identities asked for: those it keeps keep their IDs, new ones get new ones.
+fn set_user_identities(vault: &mut crate::world::Vault, ids: &[String]) {
+    let mut before = std::mem::take(&mut vault.user_identities);
+    for id in ids {
+        let kept = before.keys().find(|k| k.eq_ignore_ascii_case(id)).cloned().and_then(|k| before.remove(&k));
+        let identity =
+            kept.unwrap_or_else(|| crate::world::UserIdentity { principal_id: new_uuid(), client_id: new_uuid() });
+        vault.user_identities.insert(id.clone(), identity);
+    }
+}
+
+/// Whether cross-region restore is enabled in a vault's properties.
+fn cross_region_restore(properties: &Value) -> Option<bool> {
+    properties
+        .pointer("/featureSettings/crossRegionRestoreSettings/state")
+        .and_then(Value::as_str)
+        .map(|state| state.eq_ignore_ascii_case("Enabled"))
+}
+
+/// Cross-region restore needs geo-redundant storage, and once enabled it is never disabled. Evidence: Microsoft
+/// Learn ("Create and manage Backup vaults", Cross Region Restore: only for GRS vaults, cannot be disabled once
+/// enabled) and azurerm PR #27197; the codes and messages are guesses.
+fn check_cross_region_restore(before: Option<&Value>, after: &Value, activity_id: &str) -> Result<(), ArmError> {
+    let enabled = cross_region_restore(after) == Some(true);
+    let redundancy = after.pointer("/storageSettings/0/type").and_then(Value::as_str).unwrap_or_default();
+    if enabled && !redundancy.eq_ignore_ascii_case("GeoRedundant") {
+        return Err(ArmError::user_facing(
+            StatusCode::BAD_REQUEST,
+            "UserErrorCrossRegionRestoreNotSupportedForStorageType",
+            format!("Cross Region Restore can be enabled only on a GeoRedundant vault; this vault is '{redundancy}'."),
+            &["Use a backup vault with GeoRedundant storage to enable Cross Region Restore."],
+            activity_id,
+        ));
+    }
+    if before.and_then(cross_region_restore) == Some(true) && cross_region_restore(after) == Some(false) {
+        return Err(ArmError::user_facing(
+            StatusCode::BAD_REQUEST,
+            "UserErrorCrossRegionRestoreCannotBeDisabled",
+            "Cross Region Restore cannot be disabled once it is enabled on a backup vault.",
+            &["Keep Cross Region Restore enabled on this vault."],
+            activity_id,
+        ));
+    }
+    Ok(())
+}
+
+/// The customer-managed key rules. Evidence: the spec (`EncryptionState.Disabled`: "User can not set this state
+/// once Encryption State is 'Enabled'"; `CmkKekIdentity.identityId` only for `UserAssigned`). Guesses: the codes,
+/// and that the identity named must be the vault's (system-assigned, or one of its user-assigned identities).
+fn check_encryption(
+    before: Option<&Value>,
+    after: &Value,
+    vault: &crate::world::Vault,
+    activity_id: &str,
+) -> Result<(), ArmError> {
+    let state = |properties: &Value| {
+        properties
+            .pointer("/securitySettings/encryptionSettings/state")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+    };
+    if before.and_then(state).as_deref() == Some("enabled") && state(after).as_deref() == Some("disabled") {
+        return Err(ArmError::user_facing(
+            StatusCode::BAD_REQUEST,
+            "UserErrorCMKEncryptionCannotBeDisabled",
+            "Customer managed key encryption cannot be disabled once it is enabled on a backup vault.",
+            &["Keep the encryption enabled; to change the key, update the key URI."],
+            activity_id,
+        ));
+    }
+    let Some(settings) = after.pointer("/securitySettings/encryptionSettings") else { return Ok(()) };
+    if state(after).as_deref() != Some("enabled") {
+        return Ok(());
+    }
+    let key = settings.pointer("/keyVaultProperties/keyUri").and_then(Value::as_str).unwrap_or_default();
+    if !key.starts_with("https://") || !key.contains("/keys/") {
+        return Err(arm::dpp_invalid_input(format!("'{key}' is not a Key Vault key URI"), activity_id));
+    }
+    let kind = settings.pointer("/kekIdentity/identityType").and_then(Value::as_str).unwrap_or("SystemAssigned");
+    let identity = settings.pointer("/kekIdentity/identityId").and_then(Value::as_str);
+    let usable = if kind.eq_ignore_ascii_case("UserAssigned") {
+        identity.is_some_and(|id| vault.user_identities.keys().any(|k| k.eq_ignore_ascii_case(id)))
+    } else {
+        identity.is_none() && vault.identity.is_some()
+    };
+    if !usable {
+        return Err(ArmError::user_facing(
+            StatusCode::BAD_REQUEST,
+            "UserErrorCMKIdentityNotFound",
+            format!(
+                "The identity for customer managed key encryption ({kind}{}) is not an identity of the backup vault.",
+                identity.map(|id| format!(" {id}")).unwrap_or_default()
+            ),
+            &["Assign the identity to the backup vault, or use the vault's system-assigned identity."],
+            activity_id,
+        ));
+    }
+    Ok(())
+}
+
 /// PATCH of a vault (`BackupVaults_Update`): the identity, settings and tags it names change; the rest stays.
 fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError> {
     let body = context.required_body()?;
@@ -339,21 +501,28 @@ fn patch_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmErro
     let key = vault_key(core, path)?;
     let auto_grant = core.settings.auto_grant_vault_roles;
     let tenant = core.world.tenant_of(&path.subscription);
+    let requested = requested_identity(&body, &context.activity_id)?;
     let vault = core.world.vaults.get_mut(&key).ok_or_else(|| arm::parent_not_found(&key))?;
     if let Some(properties) = body.get("properties").filter(|p| p.is_object()) {
         // No AlwaysOn check on an existing vault: a recorded update at 2026-06-01 with soft delete `ON` was
         // accepted.
         let properties = crate::world::client_vault_properties(Some(properties));
-        merge(&mut vault.properties, &properties);
+        let mut merged = vault.properties.clone();
+        merge(&mut merged, &properties);
+        check_cross_region_restore(Some(&vault.properties), &merged, &context.activity_id)?;
+        check_encryption(Some(&vault.properties), &merged, vault, &context.activity_id)?;
+        vault.properties = merged;
         purge_when_soft_delete_is_off(vault);
     }
     if let Some(tags) = body.get("tags") {
         vault.tags = Some(tags.clone()).filter(Value::is_object);
     }
     let mut new_principal = None;
-    if let Some(kind) = body.pointer("/identity/type").and_then(Value::as_str) {
-        let wants = kind.to_ascii_lowercase().contains("systemassigned");
-        if !wants {
+    if let Some(requested) = requested {
+        // The set of user-assigned identities a PATCH names is the set the vault keeps (a guess: the spec's
+        // `UserAssignedIdentity` is not nullable, so a PATCH cannot name one to remove it).
+        set_user_identities(vault, &requested.user);
+        if !requested.system {
             vault.identity = None;
         } else if vault.identity.is_none() {
             let principal = new_uuid();
@@ -385,11 +554,10 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
         ));
     }
     let location = body.get("location").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let wants_identity = body
-        .pointer("/identity/type")
-        .and_then(Value::as_str)
-        .is_some_and(|kind| kind.to_ascii_lowercase().contains("systemassigned"));
-    let properties = crate::world::client_vault_properties(body.get("properties"));
+    let requested = requested_identity(&body, &context.activity_id)?;
+    let wants_identity = requested.as_ref().is_some_and(|r| r.system);
+    let user_identities = requested.map(|r| r.user).unwrap_or_default();
+    let mut properties = crate::world::client_vault_properties(body.get("properties"));
     let tags = body.get("tags").cloned().filter(Value::is_object);
 
     let mut guard = lock(&context.state.core);
@@ -401,6 +569,18 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
         // Only a create is checked: a recorded PUT of an existing vault at 2026-06-01 with soft delete `ON` was
         // accepted.
         super::require_always_on_soft_delete(context, &core.settings, &properties)?;
+    }
+    if let Some(vault) = core.world.vaults.get(&key) {
+        // A PUT that leaves the feature settings out keeps cross-region restore as it is (a guess).
+        if properties.get("featureSettings").is_none()
+            && let Some(features) = vault.properties.get("featureSettings")
+            && let Some(object) = properties.as_object_mut()
+        {
+            object.insert("featureSettings".to_owned(), features.clone());
+        }
+        check_cross_region_restore(Some(&vault.properties), &properties, &context.activity_id)?;
+    } else {
+        check_cross_region_restore(None, &properties, &context.activity_id)?;
     }
     if let Some(vault) = core.world.vaults.get_mut(&key) {
         if crate::util::normalize_location(&vault.location) != crate::util::normalize_location(&location) {
@@ -416,6 +596,7 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
         vault.properties = properties;
         purge_when_soft_delete_is_off(vault);
         vault.tags = tags;
+        set_user_identities(vault, &user_identities);
         let needs_identity = wants_identity && vault.identity.is_none();
         if !wants_identity {
             vault.identity = None;
@@ -457,6 +638,7 @@ fn put_vault(context: &Context<'_>, path: &VaultPath) -> Result<Reply, ArmError>
     );
     if let Some(vault) = core.world.vaults.get_mut(&key) {
         vault.created_through_api = true;
+        set_user_identities(vault, &user_identities);
     }
     let headers = start_vault_operation(context, core, path, &key, OperationKind::BackupVaultCreateOrUpdate, true)?;
     let vault = core.world.vaults.get(&key).ok_or_else(|| arm::parent_not_found(&key))?;

@@ -100,6 +100,33 @@ pub(crate) struct VaultIdentity {
     pub tenant_id: String,
 }
 
+/// A resource guard.
+pub(crate) struct ResourceGuard {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+    pub tags: Option<Value>,
+    /// The critical operations it does not protect.
+    pub exclusions: Vec<String>,
+}
+
+/// A vault's association with a resource guard (its resource guard proxy).
+pub(crate) struct GuardProxy {
+    pub name: String,
+    /// The guard's ARM ID as the request spelled it.
+    pub guard_id: String,
+    pub last_updated: String,
+    /// Deletes authorised by `unlockDelete`: the lowercase ARM ID of the object and when the authorisation ends
+    /// (emulator milliseconds).
+    pub unlocked: Vec<(String, u64)>,
+}
+
+/// A user-assigned identity of a vault: the IDs Azure reports of it.
+pub(crate) struct UserIdentity {
+    pub principal_id: String,
+    pub client_id: String,
+}
+
 pub(crate) struct Vault {
     pub id: String,
     pub name: String,
@@ -110,6 +137,10 @@ pub(crate) struct Vault {
     /// The vault's `properties` without the read-only ones, which are rendered from the fields below.
     pub properties: Value,
     pub identity: Option<VaultIdentity>,
+    /// The user-assigned identities, by ARM ID as the request spelled it.
+    pub user_identities: BTreeMap<String, UserIdentity>,
+    /// The vault's association with a resource guard.
+    pub guard_proxy: Option<GuardProxy>,
     pub provisioning_state: String,
     pub policies: BTreeMap<String, Policy>,
     pub instances: BTreeMap<String, Instance>,
@@ -290,6 +321,8 @@ pub(crate) struct World {
     /// The datasources of every kind.
     pub datasources: kinds::Datasources,
     pub vaults: HashMap<String, Vault>,
+    /// Resource guards, by lowercase ARM ID.
+    pub resource_guards: HashMap<String, ResourceGuard>,
     pub role_assignments: HashMap<String, RoleAssignment>,
     pub assignments_by_principal: HashMap<String, BTreeSet<String>>,
     /// Protected datasources (lowercase IDs) and the instance that protects each.
@@ -313,6 +346,7 @@ impl World {
             resource_groups: HashMap::new(),
             datasources: kinds::Datasources::default(),
             vaults: HashMap::new(),
+            resource_guards: HashMap::new(),
             role_assignments: HashMap::new(),
             assignments_by_principal: HashMap::new(),
             protected: HashMap::new(),

@@ -142,6 +142,8 @@ impl World {
             tags,
             properties,
             identity,
+            user_identities: BTreeMap::new(),
+            guard_proxy: None,
             provisioning_state: provisioning_state.to_owned(),
             policies: BTreeMap::new(),
             instances: BTreeMap::new(),
@@ -178,17 +180,29 @@ impl World {
         }
         if let Some(object) = properties.as_object_mut() {
             object.insert("provisioningState".to_owned(), json!(vault.provisioning_state));
-            object.insert("isVaultProtectedByResourceGuard".to_owned(), json!(false));
+            object.insert("isVaultProtectedByResourceGuard".to_owned(), json!(vault.guard_proxy.is_some()));
             object.insert("secureScore".to_owned(), json!("Minimum"));
             object.insert("bcdrSecurityLevel".to_owned(), json!("Poor"));
             object.insert("resourceMoveState".to_owned(), json!("Unknown"));
         }
-        let identity = match &vault.identity {
+        let mut identity = match &vault.identity {
             Some(identity) => {
                 json!({ "type": "SystemAssigned", "principalId": identity.principal_id, "tenantId": identity.tenant_id })
             }
             None => json!({ "type": "None" }),
         };
+        if !vault.user_identities.is_empty() {
+            let kind = if vault.identity.is_some() { "SystemAssigned,UserAssigned" } else { "UserAssigned" };
+            set_field(&mut identity, "type", json!(kind));
+            let identities: serde_json::Map<String, Value> = vault
+                .user_identities
+                .iter()
+                .map(|(id, identity)| {
+                    (id.clone(), json!({ "principalId": identity.principal_id, "clientId": identity.client_id }))
+                })
+                .collect();
+            set_field(&mut identity, "userAssignedIdentities", Value::Object(identities));
+        }
         let mut value = json!({
             "id": if spellings.legacy_ids_for_seeded_vaults && !vault.created_through_api {
                 crate::util::service_spelling(&vault.id)

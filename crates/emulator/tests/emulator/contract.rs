@@ -654,3 +654,68 @@ async fn every_request_example_is_accepted_with_a_documented_status() {
     }
     assert_eq!(checked.len(), files.len(), "{checked:?}");
 }
+
+/// Resource guards, a vault's resource guard proxy and its `unlockDelete`, and a vault with user-assigned
+/// identities, cross-region restore and a customer-managed key: every answer matches the spec.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_guard_proxy_and_vault_security_responses_match_the_spec() {
+    let spec = spec();
+    let test = support::start().await;
+    let mut collected = Collected::default();
+    let group = world::resource_group_id(world::BACKUP_RESOURCE_GROUP);
+    let guard = format!("{group}/providers/Microsoft.DataProtection/resourceGuards/guard-1");
+    let body = json!({"location": world::LOCATION, "tags": {"a": "b"},
+        "properties": {"vaultCriticalOperationExclusionList": ["Microsoft.DataProtection/backupVaults/backupInstances/delete"]}});
+    let response = test.put(&test.arm(&guard), &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    collected.add("guard PUT", "ResourceGuardResource", json_of(response).await);
+    let response = test.put(&test.arm(&guard), &body).await;
+    assert_eq!(response.status(), StatusCode::OK, "a PUT of an existing guard");
+    collected.add("guard GET", "ResourceGuardResource", json_of(test.get(&test.arm(&guard)).await).await);
+
+    let proxy = format!("{}/backupResourceGuardProxies/DppResourceGuardProxy", vault_path());
+    let response = test.put(&test.arm(&proxy), &json!({"properties": {"resourceGuardResourceId": guard}})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer = json_of(response).await;
+    let details = answer["properties"]["resourceGuardOperationDetails"].as_array().unwrap().clone();
+    assert_eq!(details.len(), 1, "the excluded instance delete is not listed: {answer}");
+    collected.add("proxy PUT", "ResourceGuardProxyBaseResource", answer);
+    collected.add("proxy GET", "ResourceGuardProxyBaseResource", json_of(test.get(&test.arm(&proxy)).await).await);
+    let vault = json_of(test.get(&test.arm(&vault_path())).await).await;
+    assert_eq!(vault["properties"]["isVaultProtectedByResourceGuard"], true);
+
+    assert_eq!(test.delete(&test.arm(&proxy)).await.status(), StatusCode::BAD_REQUEST, "not unlocked");
+    assert_eq!(test.delete(&test.arm(&guard)).await.status(), StatusCode::CONFLICT, "in use");
+    let unlock = json!({"resourceGuardOperationRequests": [details[0]["defaultResourceRequest"]],
+        "resourceToBeDeleted": proxy});
+    let response = test.post(&test.arm(&format!("{proxy}/unlockDelete")), Some(&unlock)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    collected.add("unlockDelete", "UnlockDeleteResponse", json_of(response).await);
+    assert_eq!(test.delete(&test.arm(&proxy)).await.status(), StatusCode::OK);
+    assert_eq!(test.get(&test.arm(&proxy)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(test.delete(&test.arm(&guard)).await.status(), StatusCode::OK);
+
+    // A geo-redundant vault with both identities, cross-region restore and a customer-managed key.
+    let uai = format!("{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1");
+    let vault = format!("{group}/providers/Microsoft.DataProtection/backupVaults/vault-sec");
+    let body = json!({"location": world::LOCATION,
+        "identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {uai.clone(): {}}},
+        "properties": {"storageSettings": [{"datastoreType": "VaultStore", "type": "GeoRedundant"}],
+            "featureSettings": {"crossRegionRestoreSettings": {"state": "Enabled"}}}});
+    let response = test.put(&test.arm(&vault), &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    test.wait(&header(&response, "azure-asyncoperation")).await;
+    let cmk = json!({"properties": {"securitySettings": {"encryptionSettings": {"state": "Enabled",
+        "keyVaultProperties": {"keyUri": "https://kv.vault.azure.net/keys/k1"},
+        "kekIdentity": {"identityType": "UserAssigned", "identityId": uai}}}}});
+    let response = test.send(Method::PATCH, &test.arm(&vault), Some(&cmk)).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "the PATCH is an operation; its changes show at once");
+    let answer = json_of(test.get(&test.arm(&vault)).await).await;
+    assert_eq!(answer["identity"]["type"], "SystemAssigned,UserAssigned");
+    assert!(answer["identity"]["userAssignedIdentities"][&uai]["principalId"].is_string(), "{answer}");
+    collected.add("vault with identities and a key", "BackupVaultResource", answer);
+    let off = json!({"properties": {"featureSettings": {"crossRegionRestoreSettings": {"state": "Disabled"}}}});
+    assert_eq!(test.send(Method::PATCH, &test.arm(&vault), Some(&off)).await.status(), StatusCode::BAD_REQUEST);
+
+    collected.assert_valid(&spec);
+}
