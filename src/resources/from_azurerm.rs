@@ -442,6 +442,8 @@ fn vault(source: &Source<'_>) -> Result<Json, Refusal> {
         "location": source.required("location")?,
         "datastore_type": source.required("datastore_type")?,
         "redundancy": source.required("redundancy")?,
+        // `true` is refused above (NOT_YET); absent and `false` are both the vault's default, off.
+        "cross_region_restore_enabled": false,
         "soft_delete": json_string(source.string("soft_delete")?),
         "retention_duration_in_days": retention,
         "immutability": json_string(source.string("immutability")?),
