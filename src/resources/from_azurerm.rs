@@ -4,9 +4,9 @@
 //!
 //! [`MOVES`] is the one table of what moves where: each row names the azurerm type, the schema version of the state
 //! azurerm writes for it (azurerm declares no version for these types: 0), the type here it moves to, and the
-//! function that converts it. A conversion reads the source with [`Source`], which refuses a value this provider
-//! cannot express yet with the attribute's name ([`Refusal`]); [`NOT_YET`] lists those values, so that supporting
-//! one later is one line there and one in its conversion.
+//! function that converts it. A conversion reads the source with [`Source`], which refuses, with the attribute's
+//! name ([`Refusal`]), a value that does not have the shape azurerm writes or that this provider would keep
+//! differently (a `life_cycle` in another data store than the kind's).
 //!
 //! The read that follows the move refreshes every attribute Azure reports; what a conversion must get right is
 //! what the read does not replace: the ID, `timeouts`, the arguments Azure does not report, and the spellings
@@ -16,10 +16,13 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::arm::ids::{BackupInstanceId, BackupPolicyId, BackupVaultId, GenericResourceId, ResourceGroupId};
+use crate::arm::ids::{
+    BackupInstanceId, BackupPolicyId, BackupVaultId, GenericResourceId, ResourceGroupId, ResourceGuardId, same_id,
+};
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::interface::MoveRequest;
 
+use super::backup_vault::IDENTITY_TYPES;
 use super::instance_kinds::{
     BlobStorage, DataLakeStorage, Disk, InstanceKind, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
 };
@@ -48,8 +51,20 @@ pub(crate) const MOVES: &[Move] = &[
     Move {
         from: "azurerm_data_protection_backup_vault",
         version: 0,
-        to: "dataprotection_backup_vault",
+        to: super::backup_vault::TYPE_NAME,
         convert: vault,
+    },
+    Move {
+        from: "azurerm_data_protection_backup_vault_customer_managed_key",
+        version: 0,
+        to: super::backup_vault_customer_managed_key::TYPE_NAME,
+        convert: customer_managed_key,
+    },
+    Move {
+        from: "azurerm_data_protection_resource_guard",
+        version: 0,
+        to: super::resource_guard::TYPE_NAME,
+        convert: resource_guard,
     },
     Move {
         from: "azurerm_data_protection_backup_policy_disk",
@@ -123,19 +138,6 @@ pub(crate) const MOVES: &[Move] = &[
         to: DataLakeStorage::TYPE_NAME,
         convert: instance_data_lake_storage,
     },
-];
-
-/// Values of azurerm attributes this provider cannot express yet: `(azurerm attribute, what it holds, the name it
-/// will have here)`. A state that sets one (not null, not empty, not `false`) is refused, naming it. Supporting one
-/// is removing its line and copying it in the conversion.
-pub(crate) const NOT_YET: &[(&str, &str, &str)] = &[
-    ("cross_region_restore_enabled", "cross-region restore", "cross_region_restore_enabled"),
-    ("identity.identity_ids", "user-assigned identities", "identity_ids"),
-    ("criteria.days_of_week", "retention criteria by day of the week", "days_of_week"),
-    ("criteria.weeks_of_month", "retention criteria by week of the month", "weeks_of_month"),
-    ("criteria.months_of_year", "retention criteria by month", "months_of_year"),
-    ("criteria.scheduled_backup_times", "retention criteria by backup time", "scheduled_backup_times"),
-    ("criteria.days_of_month", "retention criteria by day of the month", "days_of_month"),
 ];
 
 /// Converts the state of `request` into a state of `target`, or says why it cannot.
@@ -306,36 +308,41 @@ trait Attributes {
         }
     }
 
-    /// Refuses the attributes of [`NOT_YET`] under `group` (`""` for top-level attributes) that this object sets.
-    fn refuse_not_yet(&self, group: &str) -> Result<(), Refusal> {
-        for (attribute, what, name) in NOT_YET {
-            let Some(local) = attribute
-                .strip_prefix(group)
-                .and_then(|rest| if group.is_empty() { Some(rest) } else { rest.strip_prefix('.') })
-            else {
-                continue;
-            };
-            if local.contains('.') {
-                continue;
-            }
-            let set = match self.raw(local) {
-                Json::Null | Json::Bool(false) => false,
-                Json::Array(items) => !items.is_empty(),
-                Json::Object(entries) => !entries.is_empty(),
-                Json::String(s) => !s.is_empty(),
-                _ => true,
-            };
-            if set {
-                return Err(refusal(
-                    self.path(local),
-                    format!(
-                        "is set: this provider cannot express {what} yet (it will, as `{name}`), and moving the \
-                         object would plan to remove it"
-                    ),
-                ));
+    /// A bool attribute; null when unset.
+    fn boolean(&self, name: &str) -> Result<Option<bool>, Refusal> {
+        match self.raw(name) {
+            Json::Null => Ok(None),
+            Json::Bool(b) => Ok(Some(*b)),
+            other => Err(refusal(self.path(name), format!("is {other}, not a bool"))),
+        }
+    }
+
+    /// A set of strings as this provider keeps one: sorted, each once, null when unset or empty.
+    fn string_set(&self, name: &str) -> Result<Json, Refusal> {
+        let Json::Array(items) = self.strings(name)? else { return Ok(Json::Null) };
+        let mut items: Vec<&str> = items.iter().filter_map(Json::as_str).collect();
+        items.sort_unstable();
+        items.dedup();
+        Ok(Json::from(items))
+    }
+
+    /// A set of whole numbers, sorted, each once; null when unset or empty.
+    fn integer_set(&self, name: &str) -> Result<Json, Refusal> {
+        let items = match self.raw(name) {
+            Json::Null => return Ok(Json::Null),
+            Json::Array(items) => items,
+            other => return Err(refusal(self.path(name), format!("is {other}, not a set of numbers"))),
+        };
+        let mut numbers = Vec::with_capacity(items.len());
+        for item in items {
+            match item.as_f64() {
+                Some(n) if n.fract() == 0.0 => numbers.push(n as i64),
+                _ => return Err(refusal(self.path(name), format!("holds {item}, not a whole number"))),
             }
         }
-        Ok(())
+        numbers.sort_unstable();
+        numbers.dedup();
+        Ok(if numbers.is_empty() { Json::Null } else { Json::from(numbers) })
     }
 }
 
@@ -378,6 +385,14 @@ impl Source<'_> {
         }
     }
 
+    /// `tags`; null when unset or empty, as the read writes it.
+    fn tags(&self) -> Json {
+        match self.raw("tags") {
+            Json::Object(entries) if !entries.is_empty() => Json::Object(entries.clone()),
+            _ => Json::Null,
+        }
+    }
+
     /// A resource group ID from a resource group name attribute, in `subscription`.
     fn resource_group(&self, name: &str, subscription: &str) -> Result<String, Refusal> {
         let group = self.required(name)?;
@@ -396,28 +411,24 @@ fn resource_id(source: &impl Attributes, name: &str) -> Result<String, Refusal> 
 // The vault
 
 /// `azurerm_data_protection_backup_vault` → `dataprotection_backup_vault`: `resource_group_name` becomes
-/// `resource_group_id` (in the subscription of `id`), the `identity` block becomes `identity_type`,
+/// `resource_group_id` (in the subscription of `id`), the `identity` block becomes `identity_type`, `identity_ids`,
 /// `identity_principal_id` and `identity_tenant_id`, and `retention_duration_in_days` a whole number.
 fn vault(source: &Source<'_>) -> Result<Json, Refusal> {
-    source.refuse_not_yet("")?;
     let id: BackupVaultId = source.id()?;
     let identity = source.single("identity")?;
-    let (identity_type, principal, tenant) = match &identity {
-        None => (Json::from("None"), Json::Null, Json::Null),
+    let (identity_type, identity_ids, principal, tenant) = match &identity {
+        None => (Json::from("None"), Json::Null, Json::Null, Json::Null),
         Some(identity) => {
-            identity.refuse_not_yet("identity")?;
             let kind = identity.required("type")?;
-            if kind != "SystemAssigned" {
+            let Some(kind) = IDENTITY_TYPES.iter().find(|t| **t == kind && **t != "None") else {
                 return Err(refusal(
                     identity.path("type"),
-                    format!(
-                        "is {kind:?}: this provider cannot express user-assigned identities yet (it will, as \
-                         `identity_ids`)"
-                    ),
+                    format!("is {kind:?}, not an identity type azurerm writes for a backup vault"),
                 ));
-            }
+            };
             (
-                Json::from(kind),
+                Json::from(*kind),
+                identity.string_set("identity_ids")?,
                 json_string(identity.string("principal_id")?),
                 json_string(identity.string("tenant_id")?),
             )
@@ -431,10 +442,6 @@ fn vault(source: &Source<'_>) -> Result<Json, Refusal> {
         },
         other => return Err(refusal("retention_duration_in_days", format!("is {other}, not a number"))),
     };
-    let tags = match source.raw("tags") {
-        Json::Object(entries) if !entries.is_empty() => Json::Object(entries.clone()),
-        _ => Json::Null,
-    };
     Ok(json!({
         "id": id.to_string(),
         "name": source.required("name")?,
@@ -442,15 +449,52 @@ fn vault(source: &Source<'_>) -> Result<Json, Refusal> {
         "location": source.required("location")?,
         "datastore_type": source.required("datastore_type")?,
         "redundancy": source.required("redundancy")?,
-        // `true` is refused above (NOT_YET); absent and `false` are both the vault's default, off.
-        "cross_region_restore_enabled": false,
+        // Absent and `false` are both the vault's default, off: the read writes `false` for either.
+        "cross_region_restore_enabled": source.boolean("cross_region_restore_enabled")?.unwrap_or(false),
         "soft_delete": json_string(source.string("soft_delete")?),
         "retention_duration_in_days": retention,
         "immutability": json_string(source.string("immutability")?),
         "identity_type": identity_type,
+        "identity_ids": identity_ids,
         "identity_principal_id": principal,
         "identity_tenant_id": tenant,
-        "tags": tags,
+        "tags": source.tags(),
+        "timeouts": source.timeouts(),
+    }))
+}
+
+/// `azurerm_data_protection_backup_vault_customer_managed_key` → `dataprotection_backup_vault_customer_managed_key`:
+/// `data_protection_backup_vault_id` becomes `vault_id`. azurerm reads the key with the vault's system-assigned
+/// identity, which is what `user_assigned_identity_id` left unset says here.
+fn customer_managed_key(source: &Source<'_>) -> Result<Json, Refusal> {
+    let id: BackupVaultId = source.id()?;
+    let vault = source.required("data_protection_backup_vault_id")?;
+    let vault_id: BackupVaultId = vault
+        .parse()
+        .map_err(|e| refusal("data_protection_backup_vault_id", format!("is not a backup vault ID: {e}")))?;
+    if !same_id(&vault_id.to_string(), &id.to_string()) {
+        return Err(refusal("data_protection_backup_vault_id", format!("is {vault:?}, but `id` names {id}")));
+    }
+    Ok(json!({
+        "id": id.to_string(),
+        "vault_id": vault,
+        "key_vault_key_id": source.required("key_vault_key_id")?,
+        "user_assigned_identity_id": null,
+        "timeouts": source.timeouts(),
+    }))
+}
+
+/// `azurerm_data_protection_resource_guard` → `dataprotection_resource_guard`: `resource_group_name` becomes
+/// `resource_group_id` (in the subscription of `id`), and the list `vault_critical_operation_exclusion_list` a set.
+fn resource_guard(source: &Source<'_>) -> Result<Json, Refusal> {
+    let id: ResourceGuardId = source.id()?;
+    Ok(json!({
+        "id": id.to_string(),
+        "name": source.required("name")?,
+        "resource_group_id": source.resource_group("resource_group_name", &id.resource_group.subscription_id)?,
+        "location": source.required("location")?,
+        "vault_critical_operation_exclusion_list": source.string_set("vault_critical_operation_exclusion_list")?,
+        "tags": source.tags(),
         "timeouts": source.timeouts(),
     }))
 }
@@ -503,31 +547,60 @@ fn life_cycle_duration(block: &impl Attributes, store: &str) -> Result<String, R
     cycle.required("duration")
 }
 
-/// The absolute criterion of a retention rule's `criteria` block; the other criteria are refused ([`NOT_YET`]).
-fn absolute_criteria(criteria: &impl Attributes) -> Result<String, Refusal> {
-    criteria.refuse_not_yet("criteria")?;
-    criteria.string("absolute_criteria")?.ok_or_else(|| {
-        refusal(criteria.path("absolute_criteria"), "is not set; this provider selects backups by absolute criteria")
-    })
+/// A retention rule's criteria as this provider holds them: `absolute_criteria`, and for the kinds that have them
+/// ([`PolicyKind::CALENDAR_CRITERIA`], [`PolicyKind::DAYS_OF_MONTH`]) the calendar criteria, which keep their azurerm
+/// names. `criteria` is azurerm's `criteria` block, or the rule itself where azurerm's criteria are flat (Data Lake).
+fn rule_criteria<K: PolicyKind>(criteria: &impl Attributes) -> Result<Map<String, Json>, Refusal> {
+    let mut converted = Map::new();
+    converted.insert("absolute_criteria".into(), json_string(criteria.string("absolute_criteria")?));
+    let calendar = [
+        ("days_of_week", K::CALENDAR_CRITERIA, criteria.string_set("days_of_week")?),
+        ("weeks_of_month", K::CALENDAR_CRITERIA, criteria.string_set("weeks_of_month")?),
+        ("months_of_year", K::CALENDAR_CRITERIA, criteria.string_set("months_of_year")?),
+        ("scheduled_backup_times", K::CALENDAR_CRITERIA, criteria.string_set("scheduled_backup_times")?),
+        ("days_of_month", K::DAYS_OF_MONTH, criteria.integer_set("days_of_month")?),
+    ];
+    for (name, kept_here, value) in calendar {
+        if kept_here {
+            converted.insert(name.into(), value);
+        } else if !value.is_null() {
+            return Err(refusal(
+                criteria.path(name),
+                format!("is set, but a {} selects backups without it here", K::TYPE_NAME),
+            ));
+        }
+    }
+    if converted.values().all(Json::is_null) {
+        return Err(refusal(
+            criteria.path("absolute_criteria"),
+            "is not set, and no calendar criterion is: the rule selects no backups",
+        ));
+    }
+    Ok(converted)
 }
 
 /// One of our retention rules.
-fn rule(name: String, duration: String, priority: &Json, criteria: String) -> Json {
-    json!({ "name": name, "duration": duration, "priority": priority, "absolute_criteria": criteria })
+fn rule(name: String, duration: String, priority: &Json, criteria: Map<String, Json>) -> Json {
+    let mut rule = Map::new();
+    rule.insert("name".into(), Json::from(name));
+    rule.insert("duration".into(), Json::from(duration));
+    rule.insert("priority".into(), priority.clone());
+    rule.extend(criteria);
+    Json::Object(rule)
 }
 
 /// `retention_rule` blocks shaped `{name, criteria {absolute_criteria}, life_cycle {data_store_type, duration},
 /// priority}` (blob, Kubernetes, PostgreSQL and MySQL policies) as our flat rules.
-fn life_cycle_rules(source: &Source<'_>, store: &str) -> Result<Json, Refusal> {
+fn life_cycle_rules<K: PolicyKind>(source: &Source<'_>) -> Result<Json, Refusal> {
     let rules = source.blocks("retention_rule")?;
     let mut converted = Vec::with_capacity(rules.len());
     for block in &rules {
         let criteria = block.single("criteria")?.ok_or_else(|| refusal(block.path("criteria"), "is not set"))?;
         converted.push(rule(
             block.required("name")?,
-            life_cycle_duration(block, store)?,
+            life_cycle_duration(block, K::STORE)?,
             block.raw("priority"),
-            absolute_criteria(&criteria)?,
+            rule_criteria::<K>(&criteria)?,
         ));
     }
     Ok(Json::Array(converted))
@@ -553,7 +626,7 @@ fn policy_disk(source: &Source<'_>) -> Result<Json, Refusal> {
             block.required("name")?,
             block.required("duration")?,
             block.raw("priority"),
-            absolute_criteria(&criteria)?,
+            rule_criteria::<DiskPolicy>(&criteria)?,
         ));
     }
     state.insert("retention_rule".into(), Json::Array(rules));
@@ -568,7 +641,7 @@ fn policy_blob_storage(source: &Source<'_>) -> Result<Json, Refusal> {
     for name in ["operational_default_retention_duration", "vault_default_retention_duration"] {
         state.insert(name.into(), json_string(source.string(name)?));
     }
-    state.insert("retention_rule".into(), life_cycle_rules(source, BlobStoragePolicy::STORE)?);
+    state.insert("retention_rule".into(), life_cycle_rules::<BlobStoragePolicy>(source)?);
     Ok(Json::Object(state))
 }
 
@@ -590,7 +663,7 @@ fn policy_kubernetes_cluster(source: &Source<'_>) -> Result<Json, Refusal> {
         "default_retention_duration".into(),
         Json::from(default_rule_duration(source, KubernetesClusterPolicy::STORE)?),
     );
-    state.insert("retention_rule".into(), life_cycle_rules(source, KubernetesClusterPolicy::STORE)?);
+    state.insert("retention_rule".into(), life_cycle_rules::<KubernetesClusterPolicy>(source)?);
     Ok(Json::Object(state))
 }
 
@@ -600,7 +673,7 @@ fn policy_with_default_rule<K: PolicyKind>(source: &Source<'_>) -> Result<Json, 
     let mut state = policy_common(source, Some("vault_id"))?;
     state.insert("backup_repeating_time_intervals".into(), source.strings("backup_repeating_time_intervals")?);
     state.insert("default_retention_duration".into(), Json::from(default_rule_duration(source, K::STORE)?));
-    state.insert("retention_rule".into(), life_cycle_rules(source, K::STORE)?);
+    state.insert("retention_rule".into(), life_cycle_rules::<K>(source)?);
     Ok(Json::Object(state))
 }
 
@@ -614,35 +687,15 @@ fn policy_data_lake_storage(source: &Source<'_>) -> Result<Json, Refusal> {
     let mut rules = Vec::new();
     for (index, block) in source.blocks("retention_rule")?.iter().enumerate() {
         // The criteria are flat in this azurerm type: the block itself is the criteria.
-        let criteria = Nested { path: block.path.clone(), object: block.object };
         rules.push(rule(
             block.required("name")?,
             block.required("duration")?,
             &Json::from(index as i64 + 1),
-            flat_absolute_criteria(&criteria)?,
+            rule_criteria::<DataLakeStoragePolicy>(block)?,
         ));
     }
     state.insert("retention_rule".into(), Json::Array(rules));
     Ok(Json::Object(state))
-}
-
-/// The absolute criterion of a Data Lake retention rule, whose criteria are attributes of the rule itself.
-fn flat_absolute_criteria(rule: &Nested<'_>) -> Result<String, Refusal> {
-    for (attribute, what, name) in NOT_YET {
-        let Some(local) = attribute.strip_prefix("criteria.") else { continue };
-        if rule.raw(local).as_array().is_some_and(|items| !items.is_empty()) {
-            return Err(refusal(
-                rule.path(local),
-                format!(
-                    "is set: this provider cannot express {what} yet (it will, as `{name}`), and moving the object \
-                     would plan to remove it"
-                ),
-            ));
-        }
-    }
-    rule.string("absolute_criteria")?.ok_or_else(|| {
-        refusal(rule.path("absolute_criteria"), "is not set; this provider selects backups by absolute criteria")
-    })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -809,7 +862,7 @@ mod tests {
             assert_eq!(MOVES.iter().filter(|m| m.from == row.from).count(), 1, "{} once", row.from);
             assert!(row.from.starts_with("azurerm_data_protection_"));
         }
-        assert_eq!(MOVES.len(), 13);
+        assert_eq!(MOVES.len(), 15);
     }
 
     #[test]
@@ -839,16 +892,37 @@ mod tests {
     }
 
     #[test]
-    fn what_this_provider_cannot_express_yet_is_refused_by_name() {
+    fn a_vault_keeps_user_assigned_identities_and_cross_region_restore() {
         let target = "dataprotection_backup_vault";
         let source = "azurerm_data_protection_backup_vault";
-        let user_assigned = json!({ "identity": [{ "type": "SystemAssigned, UserAssigned",
-                                                    "identity_ids": ["/subscriptions/s/x"] }] });
-        let message = refused(target, &request(source, with(vault_state(), user_assigned)));
-        assert!(message.contains(": identity.0.identity_ids |"), "{message}");
-        let only_user = json!({ "identity": [{ "type": "UserAssigned", "identity_ids": [] }] });
-        let message = refused(target, &request(source, with(vault_state(), only_user)));
-        assert!(message.contains("identity.0.type") && message.contains("user-assigned"), "{message}");
+        let both = json!({
+            "redundancy": "GeoRedundant", "cross_region_restore_enabled": true,
+            "identity": [{ "type": "SystemAssigned, UserAssigned", "principal_id": "p1", "tenant_id": "t1",
+                           "identity_ids": ["/subscriptions/s/uai-b", "/subscriptions/s/uai-a", "/subscriptions/s/uai-b"] }],
+        });
+        let moved = move_state(target, &request(source, with(vault_state(), both))).expect("moves");
+        assert_eq!(moved["cross_region_restore_enabled"], true);
+        assert_eq!(moved["identity_type"], "SystemAssigned, UserAssigned");
+        assert_eq!(moved["identity_ids"], json!(["/subscriptions/s/uai-a", "/subscriptions/s/uai-b"]), "a set");
+        from_json(&moved, &state_type(target), ExtraAttributes::Reject).expect("fits");
+        let user = json!({ "identity": [{ "type": "UserAssigned", "principal_id": "", "tenant_id": "",
+                                           "identity_ids": ["/subscriptions/s/uai-a"] }] });
+        let moved = move_state(target, &request(source, with(vault_state(), user))).expect("moves");
+        assert_eq!(
+            (moved["identity_type"].as_str(), &moved["identity_principal_id"]),
+            (Some("UserAssigned"), &Json::Null)
+        );
+        let absent = with(vault_state(), json!({ "cross_region_restore_enabled": null }));
+        assert_eq!(move_state(target, &request(source, absent)).unwrap()["cross_region_restore_enabled"], false);
+    }
+
+    #[test]
+    fn what_this_provider_would_keep_otherwise_is_refused_by_name() {
+        let target = "dataprotection_backup_vault";
+        let source = "azurerm_data_protection_backup_vault";
+        let odd = json!({ "identity": [{ "type": "ManagedByMagic", "identity_ids": [] }] });
+        let message = refused(target, &request(source, with(vault_state(), odd)));
+        assert!(message.contains(": identity.0.type |") && message.contains("ManagedByMagic"), "{message}");
         let message =
             refused(target, &request(source, with(vault_state(), json!({ "retention_duration_in_days": 14.5 }))));
         assert!(message.contains("retention_duration_in_days") && message.contains("whole number"), "{message}");
@@ -932,9 +1006,83 @@ mod tests {
         assert_eq!(moved["retention_rule"][1]["priority"], 2);
         assert_eq!(moved["time_zone"], Json::Null, "azurerm's empty string is no time zone");
         from_json(&moved, &state_type(target), ExtraAttributes::Reject).expect("fits");
-        let mut by_day = policy;
-        by_day["retention_rule"][0]["days_of_week"] = json!(["Monday"]);
-        let message = refused(target, &request("azurerm_data_protection_backup_policy_data_lake_storage", by_day));
-        assert!(message.contains("retention_rule.0.days_of_week"), "{message}");
+        assert_eq!(moved["retention_rule"][0]["days_of_week"], Json::Null, "an empty set is null, as read writes it");
+        let mut by_day = policy.clone();
+        by_day["retention_rule"][0]["absolute_criteria"] = json!("");
+        by_day["retention_rule"][0]["days_of_week"] = json!(["Sunday", "Monday"]);
+        let source = "azurerm_data_protection_backup_policy_data_lake_storage";
+        let moved = move_state(target, &request(source, by_day)).unwrap();
+        assert_eq!(moved["retention_rule"][0]["days_of_week"], json!(["Monday", "Sunday"]));
+        assert_eq!(moved["retention_rule"][0]["absolute_criteria"], Json::Null);
+        let mut nothing = policy;
+        nothing["retention_rule"][0]["absolute_criteria"] = json!("");
+        let message = refused(target, &request(source, nothing));
+        assert!(message.contains("retention_rule.0.absolute_criteria") && message.contains("selects no backups"));
+    }
+
+    #[test]
+    fn calendar_criteria_keep_their_names_where_the_kind_has_them() {
+        let rule = |criteria: Json| {
+            json!({
+                "id": format!("{VAULT}/backupPolicies/p1"), "name": "p1", "vault_id": VAULT,
+                "backup_repeating_time_intervals": ["R/2024-01-01T02:00:00+00:00/P1D"],
+                "operational_default_retention_duration": "P30D", "vault_default_retention_duration": "P90D",
+                "retention_rule": [{ "name": "Monthly", "priority": 20, "criteria": [criteria],
+                                     "life_cycle": [{ "data_store_type": "VaultStore", "duration": "P12M" }] }],
+            })
+        };
+        let blob = "azurerm_data_protection_backup_policy_blob_storage";
+        let target = "dataprotection_backup_policy_blob_storage";
+        let criteria = json!({ "absolute_criteria": "", "days_of_month": [15, 0, 15.0], "months_of_year": ["July", "January"],
+                               "scheduled_backup_times": ["2024-01-01T02:00:00Z"], "days_of_week": [], "weeks_of_month": [] });
+        let moved = move_state(target, &request(blob, rule(criteria))).expect("moves");
+        let converted = &moved["retention_rule"][0];
+        assert_eq!(converted["days_of_month"], json!([0, 15]), "sorted, each once; 0 is the last day");
+        assert_eq!(converted["months_of_year"], json!(["January", "July"]));
+        assert_eq!(converted["scheduled_backup_times"], json!(["2024-01-01T02:00:00Z"]));
+        assert_eq!((&converted["days_of_week"], &converted["absolute_criteria"]), (&Json::Null, &Json::Null));
+        assert_eq!(converted["duration"], "P12M");
+        from_json(&moved, &state_type(target), ExtraAttributes::Reject).expect("fits");
+        let message = refused(target, &request(blob, rule(json!({ "days_of_month": [1.5] }))));
+        assert!(message.contains("retention_rule.0.criteria.0.days_of_month") && message.contains("1.5"), "{message}");
+
+        let disk = json!({
+            "id": format!("{VAULT}/backupPolicies/p1"), "name": "p1", "vault_id": VAULT,
+            "backup_repeating_time_intervals": ["R/2024-01-01T02:00:00+00:00/PT4H"], "default_retention_duration": "P7D",
+            "retention_rule": [{ "name": "Daily", "duration": "P14D", "priority": 25,
+                                 "criteria": [{ "absolute_criteria": "FirstOfDay", "days_of_week": ["Monday"] }] }],
+        });
+        let message =
+            refused("dataprotection_backup_policy_disk", &request("azurerm_data_protection_backup_policy_disk", disk));
+        assert!(message.contains("retention_rule.0.criteria.0.days_of_week"), "{message}");
+    }
+
+    #[test]
+    fn a_resource_guard_and_a_customer_managed_key_move_with_ids_for_names() {
+        let guard_id = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg-security/providers/Microsoft.DataProtection/resourceGuards/g1"
+        );
+        let guard = json!({
+            "id": guard_id, "name": "g1", "resource_group_name": "rg-security", "location": "westeurope",
+            "vault_critical_operation_exclusion_list": [], "tags": {}, "timeouts": null,
+        });
+        let target = "dataprotection_resource_guard";
+        let moved = move_state(target, &request("azurerm_data_protection_resource_guard", guard)).expect("moves");
+        assert_eq!(moved["resource_group_id"], format!("/subscriptions/{SUB}/resourceGroups/rg-security"));
+        assert_eq!(moved["vault_critical_operation_exclusion_list"], Json::Null, "empty is null, as read writes it");
+        assert_eq!(moved["tags"], Json::Null);
+        from_json(&moved, &state_type(target), ExtraAttributes::Reject).expect("fits");
+
+        let target = "dataprotection_backup_vault_customer_managed_key";
+        let source = "azurerm_data_protection_backup_vault_customer_managed_key";
+        let key = "https://kv.vault.azure.net/keys/k1";
+        let cmk =
+            json!({ "id": VAULT, "data_protection_backup_vault_id": VAULT, "key_vault_key_id": key, "timeouts": null });
+        let moved = move_state(target, &request(source, cmk.clone())).expect("moves");
+        assert_eq!((moved["vault_id"].as_str(), moved["key_vault_key_id"].as_str()), (Some(VAULT), Some(key)));
+        assert_eq!(moved["user_assigned_identity_id"], Json::Null, "azurerm reads the key as the vault itself");
+        from_json(&moved, &state_type(target), ExtraAttributes::Reject).expect("fits");
+        let elsewhere = with(cmk, json!({ "data_protection_backup_vault_id": format!("{VAULT}2") }));
+        assert!(refused(target, &request(source, elsewhere)).contains("but `id` names"));
     }
 }

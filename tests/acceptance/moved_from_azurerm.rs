@@ -2,8 +2,8 @@
 //! azurerm type with a counterpart here, over a state written by hand in azurerm's shape, against objects that
 //! exist in the emulator. The azurerm provider is a stand-in (tests/support/azurerm_standin.rs, a Cargo example)
 //! registered as `hashicorp/azurerm` through dev_overrides: Terraform needs the source provider present, not its
-//! code. One terraform run moves thirteen resources; the refusals (an unknown type, an unknown schema version,
-//! values this provider cannot express yet) are one more run.
+//! code. One terraform run moves sixteen resources, one or more of every azurerm type; the refusals (an unknown
+//! type, an unknown schema version, a value this provider keeps otherwise) are one more run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
@@ -149,8 +149,19 @@ fn instance_id(name: &str) -> String {
     world::backup_instance_id(name)
 }
 
-/// The policies and instances of every kind in the default vault, as this provider's configuration. The vault
-/// itself exists in the emulator already.
+/// A user-assigned identity of the geo-redundant vault of [`kinds_config`].
+fn identity_id() -> String {
+    format!(
+        "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai-backup",
+        world::resource_group_id(world::BACKUP_RESOURCE_GROUP)
+    )
+}
+
+const KEY: &str = "https://kv-backup.vault.azure.net/keys/backup-key";
+
+/// The policies and instances of every kind in the default vault, with calendar retention rules where azurerm has
+/// them, and a geo-redundant vault with cross-region restore, a user-assigned identity and a customer-managed key,
+/// and a resource guard, as this provider's configuration. The default vault itself exists in the emulator already.
 fn kinds_config() -> String {
     let vault = world::vault_id();
     let rg = |name: &str| world::resource_group_id(name);
@@ -183,6 +194,13 @@ resource "dataprotection_backup_policy_blob_storage" "blob" {{
     priority          = 20
     absolute_criteria = "FirstOfMonth"
   }}
+  retention_rule {{
+    name           = "MidAndMonthEnd"
+    duration       = "P12M"
+    priority       = 15
+    days_of_month  = [15, 0]
+    months_of_year = ["June", "December"]
+  }}
 }}
 
 resource "dataprotection_backup_policy_kubernetes_cluster" "aks" {{
@@ -211,6 +229,14 @@ resource "dataprotection_backup_policy_postgresql_flexible_server" "pg" {{
     priority          = 10
     absolute_criteria = "FirstOfYear"
   }}
+  retention_rule {{
+    name                   = "FirstAndLastTuesday"
+    duration               = "P6M"
+    priority               = 20
+    days_of_week           = ["Tuesday"]
+    weeks_of_month         = ["First", "Last"]
+    scheduled_backup_times = ["2024-01-07T02:00:00+00:00"]
+  }}
 }}
 
 resource "dataprotection_backup_policy_mysql_flexible_server" "mysql" {{
@@ -231,6 +257,12 @@ resource "dataprotection_backup_policy_data_lake_storage" "lake" {{
     duration          = "P12W"
     priority          = 1
     absolute_criteria = "FirstOfWeek"
+  }}
+  retention_rule {{
+    name         = "Weekends"
+    duration     = "P12W"
+    priority     = 2
+    days_of_week = ["Sunday", "Saturday"]
   }}
 }}
 
@@ -290,7 +322,34 @@ resource "dataprotection_backup_instance_data_lake_storage" "lake" {{
   backup_policy_id                = dataprotection_backup_policy_data_lake_storage.lake.id
   storage_account_container_names = ["raw", "curated"]
 }}
+
+resource "dataprotection_backup_vault" "geo" {{
+  name                         = "vault-geo"
+  resource_group_id            = "{backup_group}"
+  location                     = "westus"
+  datastore_type               = "VaultStore"
+  redundancy                   = "GeoRedundant"
+  cross_region_restore_enabled = true
+  identity_type                = "SystemAssigned, UserAssigned"
+  identity_ids                 = ["{uai}"]
+}}
+
+resource "dataprotection_backup_vault_customer_managed_key" "geo" {{
+  vault_id         = dataprotection_backup_vault.geo.id
+  key_vault_key_id = "{key}"
+}}
+
+resource "dataprotection_resource_guard" "guard" {{
+  name                                    = "guard-mua"
+  resource_group_id                       = "{backup_group}"
+  location                                = "westus"
+  vault_critical_operation_exclusion_list = ["Microsoft.DataProtection/backupVaults/backupInstances/write"]
+  tags                                    = {{ owner = "security" }}
+}}
 "#,
+        backup_group = rg(world::BACKUP_RESOURCE_GROUP),
+        uai = identity_id(),
+        key = KEY,
         disk = world::disk_id("disk-app-01"),
         blob = world::storage_account_id("stappdata01"),
         aks = world::kubernetes_cluster_id("aks-app-01"),
@@ -321,17 +380,26 @@ resource "dataprotection_backup_vault" "vault" {{
 
 /// A retention rule block of azurerm's policies with a `life_cycle`.
 fn life_cycle_rule(name: &str, criteria: &str, store: &str, duration: &str, priority: i64) -> Json {
+    calendar_rule(name, json!({ "absolute_criteria": criteria }), store, duration, priority)
+}
+
+/// A retention rule block of azurerm's policies with a `life_cycle`, selecting by `criteria` (azurerm's criteria
+/// attributes; those not given are empty, as azurerm writes them).
+fn calendar_rule(name: &str, criteria: Json, store: &str, duration: &str, priority: i64) -> Json {
+    let mut all = json!({ "absolute_criteria": "", "days_of_week": [], "months_of_year": [],
+                          "scheduled_backup_times": [], "weeks_of_month": [] });
+    all.as_object_mut().unwrap().extend(criteria.as_object().unwrap().clone());
     json!({
         "name": name,
-        "criteria": [{ "absolute_criteria": criteria, "days_of_week": [], "months_of_year": [],
-                       "scheduled_backup_times": [], "weeks_of_month": [] }],
+        "criteria": [all],
         "life_cycle": [{ "data_store_type": store, "duration": duration }],
         "priority": priority,
     })
 }
 
-/// The state azurerm writes for the vault and for every policy and instance of [`kinds_config`], by hand.
-fn azurerm_state() -> Vec<Json> {
+/// The state azurerm writes for the vault and for every object of [`kinds_config`], by hand; `geo_identity` is the
+/// principal and tenant of the geo-redundant vault's system-assigned identity.
+fn azurerm_state(geo_identity: (&str, &str)) -> Vec<Json> {
     let vault = world::vault_id();
     let sub = world::SUBSCRIPTION_ID;
     let status = "ProtectionConfigured";
@@ -372,7 +440,11 @@ fn azurerm_state() -> Vec<Json> {
                 "backup_repeating_time_intervals": ["R/2024-01-01T02:00:00+00:00/P1D"],
                 "operational_default_retention_duration": "P30D", "vault_default_retention_duration": "P90D",
                 "time_zone": "UTC",
-                "retention_rule": [life_cycle_rule("Monthly", "FirstOfMonth", "VaultStore", "P12M", 20)],
+                "retention_rule": [
+                    life_cycle_rule("Monthly", "FirstOfMonth", "VaultStore", "P12M", 20),
+                    calendar_rule("MidAndMonthEnd", json!({ "days_of_month": [0, 15], "months_of_year": ["December", "June"] }),
+                                  "VaultStore", "P12M", 15),
+                ],
                 "timeouts": null,
             }),
         ),
@@ -397,7 +469,11 @@ fn azurerm_state() -> Vec<Json> {
                 "id": policy_id("mv-pg"), "name": "mv-pg", "vault_id": vault,
                 "backup_repeating_time_intervals": ["R/2024-01-07T02:00:00+00:00/P1W"],
                 "default_retention_rule": [{ "life_cycle": [{ "data_store_type": "VaultStore", "duration": "P3M" }] }],
-                "retention_rule": [life_cycle_rule("Yearly", "FirstOfYear", "VaultStore", "P5Y", 10)],
+                "retention_rule": [
+                    life_cycle_rule("Yearly", "FirstOfYear", "VaultStore", "P5Y", 10),
+                    calendar_rule("FirstAndLastTuesday", json!({ "days_of_week": ["Tuesday"], "weeks_of_month": ["Last", "First"],
+                                  "scheduled_backup_times": ["2024-01-07T02:00:00+00:00"] }), "VaultStore", "P6M", 20),
+                ],
                 "time_zone": "UTC", "timeouts": null,
             }),
         ),
@@ -419,9 +495,13 @@ fn azurerm_state() -> Vec<Json> {
             json!({
                 "id": policy_id("mv-lake"), "name": "mv-lake", "data_protection_backup_vault_id": vault,
                 "backup_schedule": ["R/2024-01-01T02:00:00+00:00/P1D"], "default_retention_duration": "P30D",
-                "retention_rule": [{ "name": "Weekly", "duration": "P12W", "absolute_criteria": "FirstOfWeek",
-                                     "days_of_week": [], "months_of_year": [], "scheduled_backup_times": [],
-                                     "weeks_of_month": [] }],
+                "retention_rule": [
+                    { "name": "Weekly", "duration": "P12W", "absolute_criteria": "FirstOfWeek", "days_of_week": [],
+                      "months_of_year": [], "scheduled_backup_times": [], "weeks_of_month": [] },
+                    { "name": "Weekends", "duration": "P12W", "absolute_criteria": "",
+                      "days_of_week": ["Saturday", "Sunday"], "months_of_year": [], "scheduled_backup_times": [],
+                      "weeks_of_month": [] },
+                ],
                 "time_zone": "UTC", "timeouts": null,
             }),
         ),
@@ -498,7 +578,49 @@ fn azurerm_state() -> Vec<Json> {
                 "storage_container_names": ["curated", "raw"], "protection_state": status, "timeouts": null,
             }),
         ),
+        azurerm_resource(
+            "azurerm_data_protection_backup_vault",
+            "geo",
+            0,
+            json!({
+                "id": geo_vault_id(), "name": "vault-geo", "resource_group_name": world::BACKUP_RESOURCE_GROUP,
+                "location": "westus", "datastore_type": "VaultStore", "redundancy": "GeoRedundant",
+                "cross_region_restore_enabled": true, "retention_duration_in_days": 14.0, "soft_delete": "On",
+                "immutability": "Disabled",
+                "identity": [{ "type": "SystemAssigned, UserAssigned", "identity_ids": [identity_id()],
+                               "principal_id": geo_identity.0, "tenant_id": geo_identity.1 }],
+                "tags": {}, "timeouts": null,
+            }),
+        ),
+        azurerm_resource(
+            "azurerm_data_protection_backup_vault_customer_managed_key",
+            "geo",
+            0,
+            json!({
+                "id": geo_vault_id(), "data_protection_backup_vault_id": geo_vault_id(), "key_vault_key_id": KEY,
+                "timeouts": null,
+            }),
+        ),
+        azurerm_resource(
+            "azurerm_data_protection_resource_guard",
+            "guard",
+            0,
+            json!({
+                "id": format!("{}/providers/Microsoft.DataProtection/resourceGuards/guard-mua",
+                              world::resource_group_id(world::BACKUP_RESOURCE_GROUP)),
+                "name": "guard-mua", "resource_group_name": world::BACKUP_RESOURCE_GROUP, "location": "westus",
+                "vault_critical_operation_exclusion_list": ["Microsoft.DataProtection/backupVaults/backupInstances/write"],
+                "tags": { "owner": "security" }, "timeouts": null,
+            }),
+        ),
     ]
+}
+
+fn geo_vault_id() -> String {
+    format!(
+        "{}/providers/Microsoft.DataProtection/backupVaults/vault-geo",
+        world::resource_group_id(world::BACKUP_RESOURCE_GROUP)
+    )
 }
 
 /// `(azurerm type, this provider's type, name)` of every move.
@@ -548,6 +670,13 @@ const MOVES: &[(&str, &str, &str)] = &[
         "dataprotection_backup_instance_data_lake_storage",
         "lake",
     ),
+    ("azurerm_data_protection_backup_vault", "dataprotection_backup_vault", "geo"),
+    (
+        "azurerm_data_protection_backup_vault_customer_managed_key",
+        "dataprotection_backup_vault_customer_managed_key",
+        "geo",
+    ),
+    ("azurerm_data_protection_resource_guard", "dataprotection_resource_guard", "guard"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -556,8 +685,14 @@ async fn every_azurerm_type_moves_with_one_moved_block_and_plans_no_changes() {
     // The objects azurerm would have made: created here with this provider, then handed to azurerm's state.
     mws.write(&kinds_config());
     let run = mws.terraform_ok(&["apply", "-auto-approve"]).await;
-    assert!(run.stdout.contains("12 added, 0 changed, 0 destroyed"), "{}", run.stdout);
-    mws.write_azurerm_state(azurerm_state());
+    assert!(run.stdout.contains("15 added, 0 changed, 0 destroyed"), "{}", run.stdout);
+    let created = mws.ws.state();
+    let geo = resource_attributes(&created, "dataprotection_backup_vault", "geo");
+    let geo_identity = (
+        geo["identity_principal_id"].as_str().expect("a system-assigned principal").to_owned(),
+        geo["identity_tenant_id"].as_str().expect("a tenant").to_owned(),
+    );
+    mws.write_azurerm_state(azurerm_state((&geo_identity.0, &geo_identity.1)));
 
     let blocks: String =
         MOVES.iter().map(|(from, to, name)| moved(&format!("{from}.{name}"), &format!("{to}.{name}"))).collect();
@@ -593,12 +728,31 @@ async fn every_azurerm_type_moves_with_one_moved_block_and_plans_no_changes() {
     }
     assert!(!list.stdout.contains("azurerm_"), "{}", list.stdout);
     let state = mws.ws.state();
-    let vault =
-        state["resources"].as_array().unwrap().iter().find(|r| r["type"] == "dataprotection_backup_vault").unwrap();
-    let attributes = &vault["instances"][0]["attributes"];
+    let attributes = resource_attributes(&state, "dataprotection_backup_vault", "vault");
     assert_eq!(attributes["resource_group_id"], world::resource_group_id(world::BACKUP_RESOURCE_GROUP));
     assert_eq!(attributes["identity_type"], "SystemAssigned");
     assert_eq!(attributes["identity_principal_id"], world::VAULT_PRINCIPAL_ID);
+    let geo = resource_attributes(&state, "dataprotection_backup_vault", "geo");
+    assert_eq!(geo["cross_region_restore_enabled"], true);
+    assert_eq!(geo["identity_ids"], json!([identity_id()]));
+    let blob = resource_attributes(&state, "dataprotection_backup_policy_blob_storage", "blob");
+    let calendar = blob["retention_rule"].as_array().unwrap().iter().find(|r| r["name"] == "MidAndMonthEnd").unwrap();
+    assert_eq!(calendar["days_of_month"], json!([0, 15]));
+    let guard = resource_attributes(&state, "dataprotection_resource_guard", "guard");
+    assert_eq!(guard["resource_group_id"], world::resource_group_id(world::BACKUP_RESOURCE_GROUP));
+    let key = resource_attributes(&state, "dataprotection_backup_vault_customer_managed_key", "geo");
+    assert_eq!(key["key_vault_key_id"], KEY);
+}
+
+/// The attributes of the resource `kind`.`name` in `state`.
+fn resource_attributes(state: &Json, kind: &str, name: &str) -> Json {
+    state["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["type"] == kind && r["name"] == name)
+        .unwrap_or_else(|| panic!("{kind}.{name} is in the state"))["instances"][0]["attributes"]
+        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -627,13 +781,7 @@ async fn moves_this_provider_cannot_take_are_refused_with_the_type_and_attribute
         ),
         // A schema version azurerm has not written.
         azurerm_resource("azurerm_data_protection_backup_vault", "future", 3, vault_attributes(json!({}))),
-        // Values this provider cannot express yet.
-        azurerm_resource(
-            "azurerm_data_protection_backup_vault",
-            "crr",
-            0,
-            vault_attributes(json!({ "redundancy": "GeoRedundant", "cross_region_restore_enabled": true })),
-        ),
+        // A value this provider keeps otherwise: AKS backups are kept in the operational store here.
         azurerm_resource(
             "azurerm_data_protection_backup_policy_kubernetes_cluster",
             "weekly",
@@ -645,7 +793,7 @@ async fn moves_this_provider_cannot_take_are_refused_with_the_type_and_attribute
                 "retention_rule": [{
                     "name": "Mondays", "priority": 25,
                     "criteria": [{ "absolute_criteria": "", "days_of_week": ["Monday"] }],
-                    "life_cycle": [{ "data_store_type": "OperationalStore", "duration": "P14D" }],
+                    "life_cycle": [{ "data_store_type": "VaultStore", "duration": "P14D" }],
                 }],
                 "time_zone": "", "timeouts": null,
             }),
@@ -672,15 +820,13 @@ resource "dataprotection_backup_instance_postgresql_flexible_server" "cosmos" {
     .replace("POLICY", &policy_id("mv-weekly"));
     let vault_block = |name: &str| vault_config().replace("\"vault\"", &format!("\"{name}\""));
     mws.write(&format!(
-        "{}{}{policy}{}{}{}{}",
+        "{}{policy}{}{}{}",
         vault_block("future"),
-        vault_block("crr").replace("LocallyRedundant", "GeoRedundant"),
         moved(
             "azurerm_data_protection_backup_instance_cosmosdb_account.cosmos",
             "dataprotection_backup_instance_postgresql_flexible_server.cosmos"
         ),
         moved("azurerm_data_protection_backup_vault.future", "dataprotection_backup_vault.future"),
-        moved("azurerm_data_protection_backup_vault.crr", "dataprotection_backup_vault.crr"),
         moved(
             "azurerm_data_protection_backup_policy_kubernetes_cluster.weekly",
             "dataprotection_backup_policy_kubernetes_cluster.weekly"
@@ -700,14 +846,14 @@ resource "dataprotection_backup_instance_postgresql_flexible_server" "cosmos" {
     );
     assert!(flat.contains("Unknown schema version 3 of azurerm_data_protection_backup_vault"), "{output}");
     assert!(
-        flat.contains("Cannot move azurerm_data_protection_backup_vault to dataprotection_backup_vault: cross_region_restore_enabled"),
+        flat.contains("Cannot move azurerm_data_protection_backup_policy_kubernetes_cluster to dataprotection_backup_policy_kubernetes_cluster: retention_rule.0.life_cycle.0.data_store_type"),
         "{output}"
     );
-    assert!(flat.contains("cannot express cross-region restore yet"), "{output}");
-    assert!(flat.contains("retention_rule.0.criteria.0.days_of_week"), "{output}");
+    assert!(flat.contains("this kind of policy keeps backups in OperationalStore here"), "{output}");
     assert!(!output.contains("panicked") && !output.contains("RUST_BACKTRACE"), "{output}");
     // Nothing moved: the state still holds azurerm's resources.
     let list = mws.terraform_ok(&["state", "list"]).await;
-    assert!(list.stdout.contains("azurerm_data_protection_backup_vault.crr"), "{}", list.stdout);
+    assert!(list.stdout.contains("azurerm_data_protection_backup_vault.future"), "{}", list.stdout);
+    assert!(list.stdout.contains("azurerm_data_protection_backup_policy_kubernetes_cluster.weekly"), "{}", list.stdout);
     assert!(!list.stdout.contains("dataprotection_"), "{}", list.stdout);
 }
