@@ -188,6 +188,7 @@ impl Scenario {
                     "securitySettings": { "softDeleteSettings": { "state": "Off", "retentionDurationInDays": 14.0 } },
                 })),
                 tags: None,
+                ..VaultSeed::default()
             }],
             role_assignments: vec![
                 caller(CLIENT_OBJECT_ID),

@@ -112,6 +112,14 @@ pub(crate) fn resource_group_id(subscription: &str, resource_group: &str) -> Str
     format!("/subscriptions/{subscription}/resourceGroups/{resource_group}")
 }
 
+/// A resource guard's ID.
+pub(crate) fn resource_guard_id(subscription: &str, resource_group: &str, name: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.DataProtection/resourceGuards/{name}",
+        resource_group_id(subscription, resource_group)
+    )
+}
+
 /// A backup vault's ID.
 pub(crate) fn vault_id(subscription: &str, resource_group: &str, name: &str) -> String {
     format!(

@@ -38,6 +38,9 @@ pub struct Scenario {
     /// MySQL flexible servers (`Microsoft.DBforMySQL/flexibleServers`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mysql_flexible_servers: Vec<FlexibleServerSeed>,
+    /// Resource guards (multi-user authorisation); a vault's `resource_guard_proxy` names one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resource_guards: Vec<ResourceGuardSeed>,
     /// Backup vaults.
     pub vaults: Vec<VaultSeed>,
     /// Backup policies.
@@ -297,6 +300,60 @@ pub struct VaultSeed {
     /// locally redundant vault.
     #[serde(default)]
     pub properties: Option<Value>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Option<BTreeMap<String, String>>,
+    /// User-assigned identities, by ARM ID (the spelling the vault reports).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub user_assigned_identities: BTreeMap<String, UserIdentitySeed>,
+    /// The vault's association with a resource guard (its resource guard proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_guard_proxy: Option<GuardProxySeed>,
+}
+
+/// A user-assigned identity of a vault: the IDs Azure reports of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserIdentitySeed {
+    /// The identity's object (principal) ID; generated when absent.
+    #[serde(default)]
+    pub principal_id: Option<String>,
+    /// The identity's client ID; generated when absent.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// A vault's resource guard proxy: the association of the vault with a resource guard of the scenario.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardProxySeed {
+    /// The proxy's name (Azure's is `DppResourceGuardProxy`, the default).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The resource guard's ARM ID.
+    pub resource_guard_id: String,
+    /// When the association last changed (`lastUpdatedTime`); the seeding time when absent.
+    #[serde(default)]
+    pub last_updated: Option<String>,
+}
+
+/// A resource guard.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceGuardSeed {
+    /// Its subscription.
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    /// Its resource group.
+    pub resource_group: String,
+    /// Its name.
+    pub name: String,
+    /// Its region; the resource group's when absent.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The critical operations it does not protect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vault_critical_operation_exclusion_list: Vec<String>,
     /// Tags.
     #[serde(default)]
     pub tags: Option<BTreeMap<String, String>>,

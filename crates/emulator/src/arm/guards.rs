@@ -30,13 +30,6 @@ const OPERATIONS: &[(&str, &str)] = &[
     (PROXY_DELETE, "deleteResourceGuardProxyRequests"),
 ];
 
-fn guard_id(subscription: &str, resource_group: &str, name: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.DataProtection/resourceGuards/{name}",
-        ids::resource_group_id(subscription, resource_group)
-    )
-}
-
 fn render_guard(guard: &ResourceGuard) -> Value {
     let operations: Vec<Value> = OPERATIONS
         .iter()
@@ -75,7 +68,7 @@ pub(super) fn guard(
     if !core.world.resource_groups.contains_key(&group_key) {
         return Err(arm::resource_group_not_found(resource_group));
     }
-    let id = guard_id(subscription, resource_group, name);
+    let id = ids::resource_guard_id(subscription, resource_group, name);
     let key = id.to_ascii_lowercase();
     let not_found = || arm::resource_not_found("Microsoft.DataProtection/resourceGuards", name, resource_group);
     match context.method {

@@ -7,13 +7,14 @@ use serde_json::{Map, Value, json};
 
 use super::kinds::{self, disk};
 use super::{
-    Instance, InstanceKey, Operation, Planned, Principal, Progress, Seeding, Status, Subscription, Target, World,
+    GuardProxy, Instance, InstanceKey, Operation, Planned, Principal, Progress, ResourceGuard, Seeding, Status,
+    Subscription, Target, UserIdentity, World,
 };
 use crate::default_world;
 use crate::ids::{self, ArmId};
 use crate::scenario::{
-    BackupInstanceSeed, OperationSeed, PolicySeed, PrincipalSeed, ResourceGroupSeed, RoleAssignmentSeed, Scenario,
-    SubscriptionSeed, VaultSeed,
+    BackupInstanceSeed, GuardProxySeed, OperationSeed, PolicySeed, PrincipalSeed, ResourceGroupSeed, ResourceGuardSeed,
+    RoleAssignmentSeed, Scenario, SubscriptionSeed, UserIdentitySeed, VaultSeed,
 };
 use crate::settings::LroTiming;
 use crate::swagger::{Direction, Spec};
@@ -81,6 +82,25 @@ impl World {
         for resource_type in kinds::resource_types() {
             resource_type.seed(scenario, &mut world, &seeding)?;
         }
+        for seed in &scenario.resource_guards {
+            let subscription = subscription_of(&seed.subscription_id, &format!("resource guard '{}'", seed.name))?;
+            let group_key = ids::resource_group_id(&subscription, &seed.resource_group).to_ascii_lowercase();
+            let Some(group) = world.resource_groups.get(&group_key) else {
+                return Err(format!(
+                    "resource guard '{}': resource group '{}' is not in the scenario",
+                    seed.name, seed.resource_group
+                ));
+            };
+            let id = ids::resource_guard_id(&subscription, &group.name, &seed.name);
+            let guard = ResourceGuard {
+                id: id.clone(),
+                name: seed.name.clone(),
+                location: seed.location.clone().unwrap_or_else(|| group.location.clone()),
+                tags: seed.tags.as_ref().map(|tags| json!(tags)),
+                exclusions: seed.vault_critical_operation_exclusion_list.clone(),
+            };
+            world.resource_guards.insert(id.to_ascii_lowercase(), guard);
+        }
         for seed in &scenario.vaults {
             let subscription = subscription_of(&seed.subscription_id, &format!("vault '{}'", seed.name))?;
             let group_key = ids::resource_group_id(&subscription, &seed.resource_group).to_ascii_lowercase();
@@ -95,7 +115,7 @@ impl World {
             let properties = super::resources::client_vault_properties(seed.properties.as_ref());
             let identity = seed.identity.then(|| seed.identity_principal_id.clone());
             let tags = seed.tags.as_ref().map(|tags| json!(tags));
-            world.add_vault(
+            let key = world.add_vault(
                 (&subscription, &group_name),
                 &seed.name,
                 &location,
@@ -106,6 +126,35 @@ impl World {
                 false,
                 now_ms,
             );
+            let proxy = match &seed.resource_guard_proxy {
+                None => None,
+                Some(proxy) if !world.resource_guards.contains_key(&proxy.resource_guard_id.to_ascii_lowercase()) => {
+                    return Err(format!(
+                        "vault '{}': resource guard '{}' is not in the scenario",
+                        seed.name, proxy.resource_guard_id
+                    ));
+                }
+                Some(proxy) => Some(GuardProxy {
+                    name: proxy.name.clone().unwrap_or_else(|| "DppResourceGuardProxy".to_owned()),
+                    guard_id: proxy.resource_guard_id.clone(),
+                    last_updated: proxy.last_updated.clone().unwrap_or_else(|| crate::util::format_precise(now_ms)),
+                    unlocked: Vec::new(),
+                }),
+            };
+            if let Some(vault) = world.vaults.get_mut(&key) {
+                vault.user_identities = seed
+                    .user_assigned_identities
+                    .iter()
+                    .map(|(id, identity)| {
+                        let identity = UserIdentity {
+                            principal_id: identity.principal_id.clone().unwrap_or_else(new_uuid),
+                            client_id: identity.client_id.clone().unwrap_or_else(new_uuid),
+                        };
+                        (id.clone(), identity)
+                    })
+                    .collect();
+                vault.guard_proxy = proxy;
+            }
         }
         for seed in &scenario.policies {
             let subscription = subscription_of(&seed.subscription_id, &format!("policy '{}'", seed.name))?;
@@ -358,6 +407,20 @@ impl World {
         for resource_type in kinds::resource_types() {
             resource_type.save(self, &mut scenario);
         }
+        for key in sorted(self.resource_guards.keys()) {
+            let Some(guard) = self.resource_guards.get(key) else { continue };
+            let Some(ArmId { subscription, resource_group: Some(resource_group), .. }) = ArmId::parse(&guard.id) else {
+                continue;
+            };
+            scenario.resource_guards.push(ResourceGuardSeed {
+                subscription_id: Some(subscription),
+                resource_group,
+                name: guard.name.clone(),
+                location: Some(guard.location.clone()),
+                vault_critical_operation_exclusion_list: guard.exclusions.clone(),
+                tags: guard.tags.as_ref().and_then(|tags| serde_json::from_value(tags.clone()).ok()),
+            });
+        }
         for key in sorted(self.vaults.keys()) {
             let Some(vault) = self.vaults.get(key) else { continue };
             scenario.vaults.push(VaultSeed {
@@ -372,6 +435,22 @@ impl World {
                     .tags
                     .as_ref()
                     .and_then(|tags| serde_json::from_value::<BTreeMap<String, String>>(tags.clone()).ok()),
+                user_assigned_identities: vault
+                    .user_identities
+                    .iter()
+                    .map(|(id, identity)| {
+                        let seed = UserIdentitySeed {
+                            principal_id: Some(identity.principal_id.clone()),
+                            client_id: Some(identity.client_id.clone()),
+                        };
+                        (id.clone(), seed)
+                    })
+                    .collect(),
+                resource_guard_proxy: vault.guard_proxy.as_ref().map(|proxy| GuardProxySeed {
+                    name: Some(proxy.name.clone()),
+                    resource_guard_id: proxy.guard_id.clone(),
+                    last_updated: Some(proxy.last_updated.clone()),
+                }),
             });
             for policy in vault.policies.values() {
                 scenario.policies.push(PolicySeed {

@@ -9,7 +9,7 @@ use dataprotection_emulator::default_world as world;
 use dataprotection_emulator::{Scenario, WorldSource};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{disk_instance, header, instance_path, vault_path};
+use support::{assert_error, disk_instance, header, instance_path, vault_path};
 
 #[tokio::test]
 async fn a_restart_in_the_same_directory_restores_the_world_the_ca_and_tokens() {
@@ -63,6 +63,77 @@ async fn a_restart_in_the_same_directory_restores_the_world_the_ca_and_tokens() 
         .unwrap();
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     emulator.shutdown().await.unwrap();
+}
+
+/// Resource guards, a vault's association with one, and a vault's user-assigned identities and customer-managed
+/// key are in the saved world: after a restart every one of them answers as before.
+#[tokio::test]
+async fn guards_associations_identities_and_keys_survive_a_restart() {
+    let test = support::start().await;
+    test.fast();
+    let group = world::resource_group_id(world::BACKUP_RESOURCE_GROUP);
+    let guard = format!("{group}/providers/Microsoft.DataProtection/resourceGuards/guard-kept");
+    let body = json!({"location": world::LOCATION, "tags": {"owner": "security"},
+        "properties": {"vaultCriticalOperationExclusionList": ["Microsoft.DataProtection/backupVaults/backupInstances/write"]}});
+    assert_eq!(test.put(&test.arm(&guard), &body).await.status(), StatusCode::CREATED);
+    let proxy = format!("{}/backupResourceGuardProxies/DppResourceGuardProxy", vault_path());
+    let response = test.put(&test.arm(&proxy), &json!({"properties": {"resourceGuardResourceId": guard}})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let uai = format!("{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai-kept");
+    let vault = format!("{group}/providers/Microsoft.DataProtection/backupVaults/vault-kept");
+    let body = json!({"location": world::LOCATION,
+        "identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {uai.clone(): {}}},
+        "properties": {"storageSettings": [{"datastoreType": "VaultStore", "type": "GeoRedundant"}],
+            "featureSettings": {"crossRegionRestoreSettings": {"state": "Enabled"}}}});
+    let response = test.put(&test.arm(&vault), &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    test.wait(&header(&response, "azure-asyncoperation")).await;
+    let key = json!({"properties": {"securitySettings": {"encryptionSettings": {"state": "Enabled",
+        "keyVaultProperties": {"keyUri": "https://kv.vault.azure.net/keys/k1"},
+        "kekIdentity": {"identityType": "UserAssigned", "identityId": uai}}}}});
+    let response = test.send(Method::PATCH, &test.arm(&vault), Some(&key)).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "the PATCH is an operation; its changes show at once");
+
+    let paths = [guard, proxy, vault.clone(), vault_path()];
+    let mut before = Vec::new();
+    for path in &paths {
+        let response = test.get(&test.arm(path)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        before.push(response.json::<Value>().await.unwrap());
+    }
+    assert!(before[2]["identity"]["userAssignedIdentities"][&uai]["principalId"].is_string(), "{}", before[2]);
+    assert_eq!(before[3]["properties"]["isVaultProtectedByResourceGuard"], true);
+
+    let support::TestEmulator { emulator, dir, .. } = test;
+    emulator.shutdown().await.unwrap();
+    let restarted = support::start_in(dir, None).await;
+    assert_eq!(restarted.emulator.world_source(), WorldSource::Restored);
+    for (path, before) in paths.iter().zip(&before) {
+        let after: Value = restarted.get(&restarted.arm(path)).await.json().await.unwrap();
+        assert_eq!(&after, before, "{path} answers as before the restart");
+    }
+    // The association still guards: its delete needs an authorisation, as before.
+    let proxy = &paths[1];
+    assert_error(
+        restarted.delete(&restarted.arm(proxy)).await,
+        StatusCode::BAD_REQUEST,
+        "UserErrorMUAOperationNotUnlocked",
+    )
+    .await;
+
+    // A scenario whose association names a guard it does not have is refused, naming both.
+    let mut scenario = restarted.state().snapshot();
+    scenario.resource_guards.clear();
+    let dir = tempfile::tempdir().unwrap();
+    let error = dataprotection_emulator::Emulator::start(dataprotection_emulator::EmulatorConfig {
+        state_dir: dir.path().to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        scenario: Some(scenario),
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains(&format!("vault '{}'", world::VAULT_NAME)) && error.contains("guard-kept"), "{error}");
 }
 
 #[tokio::test]
