@@ -623,16 +623,46 @@ impl ArmClient {
     ) -> Result<Option<Operation>, ArmError> {
         let what = format!("{} of backup instance {id}", action.describe());
         self.forget_lists(&id.vault);
-        let body = match action {
+        let mut body = match action {
             InstanceAction::Sync => serde_json::json!({ "syncType": "Default" }),
             _ => serde_json::json!({}),
         };
+        if let Some(operation) = action.critical_operation() {
+            let requests = self.guard_requests(call, &id.vault, operation).await?;
+            if !requests.is_empty() {
+                body["resourceGuardOperationRequests"] = serde_json::json!(requests);
+            }
+        }
         let path = format!("{id}/{}", action.path());
         let (url, response) = self.send_to(call, Method::POST, &path, Some(&body), &what).await?;
         if response.status.as_u16() == 404 {
             return Ok(None);
         }
         self.operation(Method::POST, url, response, &what).map(Some)
+    }
+}
+
+impl ArmClient {
+    /// The requests of the resource guard associated with `vault` that authorise `operation`: empty when the vault
+    /// has no guard or its guard excludes the operation. Azure checks the caller's rights on the guard when a
+    /// request names it (multi-user authorisation: someone with rights on the guard grants them, often just in
+    /// time); without the request a protected operation is refused.
+    async fn guard_requests(
+        &self,
+        call: &CallContext,
+        vault: &BackupVaultId,
+        operation: &str,
+    ) -> Result<Vec<String>, ArmError> {
+        let Some(proxy) = self.get_resource_guard_proxy(call, &ResourceGuardProxyId::of(vault)).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(proxy
+            .properties
+            .resource_guard_operation_details
+            .into_iter()
+            .filter(|d| d.vault_critical_operation.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(operation)))
+            .filter_map(|d| d.default_resource_request)
+            .collect())
     }
 }
 
@@ -661,6 +691,19 @@ impl InstanceAction {
             InstanceAction::ResumeProtection => "resumeProtection",
             InstanceAction::ResumeBackups => "resumeBackups",
             InstanceAction::Sync => "sync",
+        }
+    }
+
+    /// The critical operation a resource guard may protect that the action is (multi-user authorisation).
+    pub fn critical_operation(self) -> Option<&'static str> {
+        match self {
+            InstanceAction::StopProtection => {
+                Some("Microsoft.DataProtection/backupVaults/backupInstances/stopProtection/action")
+            }
+            InstanceAction::SuspendBackups => {
+                Some("Microsoft.DataProtection/backupVaults/backupInstances/suspendBackups/action")
+            }
+            _ => None,
         }
     }
 
@@ -890,14 +933,50 @@ mod tests {
 
     #[tokio::test]
     async fn stop_protection_posts_to_the_instance_action() {
-        let h = Harness::new(vec![Scripted::Respond(404, vec![], r#"{"error":{"code":"NotFound","message":"gone"}}"#)]);
+        let gone = r#"{"error":{"code":"NotFound","message":"gone"}}"#;
+        let h = Harness::new(vec![Scripted::Respond(404, vec![], gone), Scripted::Respond(404, vec![], gone)]);
         let call = h.call(Duration::from_secs(60));
         let (c, t, _) = client(h);
         let id: BackupInstanceId = format!("{VAULT}/backupInstances/b").parse().unwrap();
         assert!(c.begin_stop_protection(&call, &id).await.unwrap().is_none(), "a missing instance has nothing to stop");
         let seen = t.seen.lock().unwrap();
-        assert_eq!(seen[0].method, "POST");
-        assert!(seen[0].url.contains("/backupInstances/b/stopProtection?api-version="), "{}", seen[0].url);
+        assert_eq!(seen[0].method, "GET", "the vault's resource guard association first");
+        assert!(seen[0].url.contains("/backupResourceGuardProxies/DppResourceGuardProxy?"), "{}", seen[0].url);
+        assert_eq!(seen[1].method, "POST");
+        assert!(seen[1].url.contains("/backupInstances/b/stopProtection?api-version="), "{}", seen[1].url);
+        assert_eq!(seen[1].body.as_deref(), Some(&b"{}"[..]), "no guard, no request");
+    }
+
+    #[tokio::test]
+    async fn a_guarded_action_names_the_guards_request_and_an_unguarded_one_does_not() {
+        let guard = "/subscriptions/s/resourceGroups/g/providers/Microsoft.DataProtection/resourceGuards/rg1";
+        let proxy = format!(
+            r#"{{"properties":{{"resourceGuardResourceId":"{guard}","resourceGuardOperationDetails":[
+                {{"vaultCriticalOperation":"Microsoft.DataProtection/backupVaults/backupInstances/delete","defaultResourceRequest":"{guard}/deleteBackupInstanceRequests/default"}},
+                {{"vaultCriticalOperation":"Microsoft.DataProtection/backupVaults/backupInstances/suspendBackups/action","defaultResourceRequest":"{guard}/dppDisableSuspendBackupsRequests/default"}}]}}}}"#
+        );
+        let proxy: &'static str = Box::leak(proxy.into_boxed_str());
+        let gone = r#"{"error":{"code":"NotFound","message":"gone"}}"#;
+        let h = Harness::new(vec![
+            Scripted::Respond(200, vec![], proxy),
+            Scripted::Respond(404, vec![], gone),
+            Scripted::Respond(200, vec![], proxy),
+            Scripted::Respond(404, vec![], gone),
+            Scripted::Respond(404, vec![], gone),
+        ]);
+        let call = h.call(Duration::from_secs(60));
+        let (c, t, _) = client(h);
+        let id: BackupInstanceId = format!("{VAULT}/backupInstances/b").parse().unwrap();
+        c.begin_instance_action(&call, &id, InstanceAction::SuspendBackups).await.unwrap();
+        c.begin_instance_action(&call, &id, InstanceAction::StopProtection).await.unwrap();
+        c.begin_instance_action(&call, &id, InstanceAction::ResumeBackups).await.unwrap();
+        let seen = t.seen.lock().unwrap();
+        let body = |i: usize| serde_json::from_slice::<serde_json::Value>(seen[i].body.as_deref().unwrap()).unwrap();
+        let expected = format!("{guard}/dppDisableSuspendBackupsRequests/default");
+        assert_eq!(body(1), serde_json::json!({ "resourceGuardOperationRequests": [expected] }));
+        assert_eq!(body(3), serde_json::json!({}), "the guard does not protect stopping protection");
+        assert_eq!(seen.len(), 5, "resuming is no critical operation: no read of the association");
+        assert!(seen[4].url.contains("/resumeBackups?"), "{}", seen[4].url);
     }
 
     #[tokio::test]

@@ -281,6 +281,16 @@ provider_id!(
     display: |self, f| write!(f, "{}/backupResourceGuardProxies/{}", self.vault, self.name)
 );
 
+impl ResourceGuardProxyId {
+    /// The name Azure gives a vault's one resource guard proxy.
+    pub const NAME: &'static str = "DppResourceGuardProxy";
+
+    /// The proxy of `vault`.
+    pub fn of(vault: &BackupVaultId) -> ResourceGuardProxyId {
+        ResourceGuardProxyId { vault: vault.clone(), name: Self::NAME.to_owned() }
+    }
+}
+
 /// A backup policy: `{vault}/backupPolicies/{name}`.
 #[derive(Clone, Debug)]
 pub struct BackupPolicyId {

@@ -715,6 +715,7 @@ pub(crate) mod testing {
         pub url: String,
         pub at: Duration,
         pub authorization: Option<String>,
+        pub body: Option<Bytes>,
     }
 
     pub struct ScriptedTransport {
@@ -731,6 +732,7 @@ pub(crate) mod testing {
                 url: request.url.to_string(),
                 at: self.clock.elapsed(),
                 authorization: request.headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap().to_owned()),
+                body: request.body.clone(),
             });
             let next = self.script.lock().unwrap().pop_front().expect("the test script ran out of answers");
             match next {

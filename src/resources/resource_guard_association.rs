@@ -30,7 +30,7 @@ use super::model::{self, Spelling};
 pub const TYPE_NAME: &str = "dataprotection_backup_vault_resource_guard_association";
 
 /// The name Azure gives a vault's one resource guard proxy.
-pub const PROXY_NAME: &str = "DppResourceGuardProxy";
+pub const PROXY_NAME: &str = ResourceGuardProxyId::NAME;
 
 /// The critical operation that deleting the association is.
 const PROXY_DELETE: &str = "Microsoft.DataProtection/backupVaults/backupResourceGuardProxies/delete";

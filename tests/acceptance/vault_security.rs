@@ -316,7 +316,7 @@ async fn a_customer_managed_key_is_patched_alone_left_alone_by_the_vault_and_sta
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_guarded_backup_instance_is_destroyed_only_once_its_delete_is_unlocked() {
+async fn a_guarded_backup_instance_is_suspended_with_the_guards_request_and_destroyed_once_unlocked() {
     let ws = Workspace::start().await;
     let guard = format!(
         r#"resource "dataprotection_resource_guard" "guard" {{
@@ -337,6 +337,19 @@ resource "dataprotection_backup_vault_resource_guard_association" "mua" {{
     let instance = support::terraform::instance_block("bi", "bi-guarded", world::DISK_APP_01, world::POLICY_DAILY);
     ws.write(&format!("{guard}{instance}"));
     ws.apply().await;
+
+    // Suspending backups is a critical operation too: the provider names the guard's request for it, so that an
+    // operator with rights on the guard needs nothing more (the emulator refuses the call without the request).
+    let suspended = instance.replace("\n}\n", "\n  protection_state = \"BackupSchedulesSuspended\"\n}\n");
+    assert_ne!(suspended, instance);
+    ws.write(&format!("{guard}{suspended}"));
+    ws.emulator.state().clear_journal();
+    let run = ws.apply().await;
+    assert!(run.stdout.contains("1 changed"), "{}", run.stdout);
+    let ops = arm_ops(&ws);
+    let read = ops.iter().position(|o| o == "DppResourceGuardProxy_Get").expect("the association is read");
+    let suspend = ops.iter().position(|o| o == "BackupInstances_SuspendBackups").expect("a suspend");
+    assert!(read < suspend, "{ops:?}");
 
     // Azure refuses the delete: the instance stays in state, and the error says who must act.
     let target = "-target=dataprotection_backup_instance.bi";

@@ -7,7 +7,11 @@
 //! `Microsoft.DataProtection/backupVaults/backupInstances/delete`, `deleteResourceGuardProxyRequests` for
 //! `Microsoft.DataProtection/backupVaults/backupResourceGuardProxies/delete`); Microsoft Learn and the Az
 //! PowerShell and CLI extensions, which unlock the proxy's delete with `deleteResourceGuardProxyRequests/default`
-//! before they remove it ("disable MUA"). The error codes for a refused delete are guesses.
+//! before they remove it ("disable MUA"). Stopping protection and suspending backups are critical operations too:
+//! the spec's examples `StopProtection` and `SuspendBackups` with MUA, and the Az PowerShell cmdlets' help ("use
+//! this parameter when the operation is MUA protected"), send `resourceGuardOperationRequests` naming
+//! `{guard}/dppDisableStopProtectionRequests/default` and `{guard}/dppDisableSuspendBackupsRequests/default`. The
+//! error codes for a refused delete or action are guesses.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -24,10 +28,16 @@ use crate::world::{GuardProxy, ResourceGuard};
 const UNLOCK_MS: u64 = 30 * 60 * 1000;
 /// The operation that deleting a proxy is: always protected.
 const PROXY_DELETE: &str = "Microsoft.DataProtection/backupVaults/backupResourceGuardProxies/delete";
+/// Stopping protection of a backup instance, a critical operation.
+pub(super) const STOP_PROTECTION: &str = "Microsoft.DataProtection/backupVaults/backupInstances/stopProtection/action";
+/// Suspending a backup instance's backups, a critical operation.
+pub(super) const SUSPEND_BACKUPS: &str = "Microsoft.DataProtection/backupVaults/backupInstances/suspendBackups/action";
 /// The backup vault critical operations the emulator names in a proxy, with their request types.
 const OPERATIONS: &[(&str, &str)] = &[
     ("Microsoft.DataProtection/backupVaults/backupInstances/delete", "deleteBackupInstanceRequests"),
     (PROXY_DELETE, "deleteResourceGuardProxyRequests"),
+    (STOP_PROTECTION, "dppDisableStopProtectionRequests"),
+    (SUSPEND_BACKUPS, "dppDisableSuspendBackupsRequests"),
 ];
 
 fn render_guard(guard: &ResourceGuard) -> Value {
@@ -320,6 +330,45 @@ pub(super) fn check_guarded_delete(
         &[
             "Ask an approver on the resource guard for access, call unlockDelete on the vault's resource guard proxy, then retry.",
         ],
+        activity_id,
+    ))
+}
+
+/// A critical action (stop protection, suspend backups) on an instance of a vault that a resource guard protects:
+/// allowed when the guard excludes the operation or `requests` (the body's `resourceGuardOperationRequests`) names
+/// the proxy's request for it; else 400 `UserErrorResourceGuardOperationRequestMissing` (the code is a guess). The
+/// caller's rights on the guard, which Azure then checks, are not.
+pub(super) fn check_guarded_action(
+    core: &crate::state::Core,
+    vault_key: &str,
+    operation: &str,
+    requests: &[String],
+    activity_id: &str,
+) -> Result<(), ArmError> {
+    let Some(proxy) = core.world.vaults.get(vault_key).and_then(|vault| vault.guard_proxy.as_ref()) else {
+        return Ok(());
+    };
+    let excluded = core
+        .world
+        .resource_guards
+        .get(&proxy.guard_id.to_ascii_lowercase())
+        .is_some_and(|g| g.exclusions.iter().any(|e| e.eq_ignore_ascii_case(operation)));
+    let Some((_, request_type)) = OPERATIONS.iter().find(|(op, _)| op.eq_ignore_ascii_case(operation)) else {
+        return Ok(());
+    };
+    let expected = format!("{}/{request_type}/default", proxy.guard_id);
+    if excluded || requests.iter().any(|r| r.eq_ignore_ascii_case(&expected)) {
+        return Ok(());
+    }
+    Err(ArmError::user_facing(
+        StatusCode::BAD_REQUEST,
+        "UserErrorResourceGuardOperationRequestMissing",
+        format!(
+            "The operation {operation} is protected by the resource guard {}: resourceGuardOperationRequests must \
+             name {expected}.",
+            proxy.guard_id
+        ),
+        &["Get access to the resource guard (Backup MUA Operator) and send its operation request with the call."],
         activity_id,
     ))
 }

@@ -452,6 +452,20 @@ pub(super) fn action(
     if instance.pending_operation.is_some() {
         return Err(busy(name));
     }
+    let critical = match action {
+        InstanceAction::StopProtection => Some(super::guards::STOP_PROTECTION),
+        InstanceAction::SuspendBackups => Some(super::guards::SUSPEND_BACKUPS),
+        _ => None,
+    };
+    if let Some(operation) = critical {
+        let requests: Vec<String> = body
+            .as_ref()
+            .and_then(|b| b.get("resourceGuardOperationRequests"))
+            .and_then(Value::as_array)
+            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        super::guards::check_guarded_action(core, &vault_key, operation, &requests, &context.activity_id)?;
+    }
     // Some kinds cannot stop protection (operational blob backup: only a delete ends it).
     if action == InstanceAction::StopProtection
         && let Some(error) = crate::world::kinds::of_instance(instance)

@@ -678,7 +678,16 @@ async fn resource_guard_proxy_and_vault_security_responses_match_the_spec() {
     assert_eq!(response.status(), StatusCode::OK);
     let answer = json_of(response).await;
     let details = answer["properties"]["resourceGuardOperationDetails"].as_array().unwrap().clone();
-    assert_eq!(details.len(), 1, "the excluded instance delete is not listed: {answer}");
+    let operations: Vec<&str> = details.iter().filter_map(|d| d["vaultCriticalOperation"].as_str()).collect();
+    assert_eq!(
+        operations,
+        [
+            "Microsoft.DataProtection/backupVaults/backupResourceGuardProxies/delete",
+            "Microsoft.DataProtection/backupVaults/backupInstances/stopProtection/action",
+            "Microsoft.DataProtection/backupVaults/backupInstances/suspendBackups/action",
+        ],
+        "the excluded instance delete is not listed: {answer}"
+    );
     collected.add("proxy PUT", "ResourceGuardProxyBaseResource", answer);
     collected.add("proxy GET", "ResourceGuardProxyBaseResource", json_of(test.get(&test.arm(&proxy)).await).await);
     let vault = json_of(test.get(&test.arm(&vault_path())).await).await;

@@ -1449,3 +1449,59 @@ async fn clusters_servers_containers_and_their_sub_resources_are_served_and_save
     let types: Vec<&str> = inventory.datasources.iter().map(|d| d.resource_type.as_str()).collect();
     assert_eq!(inventory.datasources.len(), 6, "{types:?}");
 }
+
+/// Stopping protection and suspending backups in a vault that a resource guard protects need the guard's request
+/// in `resourceGuardOperationRequests`, as the spec's MUA examples send it; a guard that excludes the operation
+/// lets it through without one.
+#[tokio::test]
+async fn guarded_stop_and_suspend_need_the_guards_operation_request() {
+    let test = support::start().await;
+    test.fast();
+    test.protect("bi-mua", world::DISK_APP_01, world::POLICY_DAILY).await;
+    let group = world::resource_group_id(world::BACKUP_RESOURCE_GROUP);
+    let guard = format!("{group}/providers/Microsoft.DataProtection/resourceGuards/guard-actions");
+    let body = json!({"location": world::LOCATION, "properties": {"vaultCriticalOperationExclusionList": []}});
+    assert_eq!(test.put(&test.arm(&guard), &body).await.status(), StatusCode::CREATED);
+    let proxy = format!("{}/backupResourceGuardProxies/DppResourceGuardProxy", vault_path());
+    let answer: Value = test
+        .put(&test.arm(&proxy), &json!({"properties": {"resourceGuardResourceId": guard}}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let request_for = |operation: &str| {
+        answer["properties"]["resourceGuardOperationDetails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["vaultCriticalOperation"] == operation)
+            .map(|d| d["defaultResourceRequest"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{operation} is listed: {answer}"))
+    };
+    let suspend = request_for("Microsoft.DataProtection/backupVaults/backupInstances/suspendBackups/action");
+    assert_eq!(suspend, format!("{guard}/dppDisableSuspendBackupsRequests/default"));
+    let stop = request_for("Microsoft.DataProtection/backupVaults/backupInstances/stopProtection/action");
+
+    let url = |action: &str| test.arm(&format!("{}/{action}", instance_path("bi-mua")));
+    let code = "UserErrorResourceGuardOperationRequestMissing";
+    assert_error(test.post(&url("stopProtection"), None).await, StatusCode::BAD_REQUEST, code).await;
+    let other = json!({"resourceGuardOperationRequests": [suspend]});
+    assert_error(test.post(&url("stopProtection"), Some(&other)).await, StatusCode::BAD_REQUEST, code).await;
+    assert_error(test.post(&url("suspendBackups"), Some(&json!({}))).await, StatusCode::BAD_REQUEST, code).await;
+
+    let response = test.post(&url("suspendBackups"), Some(&json!({"resourceGuardOperationRequests": [suspend]}))).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(test.wait(&header(&response, "azure-asyncoperation")).await["status"], "Succeeded");
+    let response = test.post(&url("stopProtection"), Some(&json!({"resourceGuardOperationRequests": [stop]}))).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(test.wait(&header(&response, "azure-asyncoperation")).await["status"], "Succeeded");
+
+    // A guard that excludes stopping protection lets it through without a request.
+    let body = json!({"location": world::LOCATION, "properties": {"vaultCriticalOperationExclusionList":
+        ["Microsoft.DataProtection/backupVaults/backupInstances/stopProtection/action"]}});
+    assert_eq!(test.put(&test.arm(&guard), &body).await.status(), StatusCode::OK);
+    let response = test.post(&url("resumeProtection"), None).await;
+    assert_eq!(test.wait(&header(&response, "azure-asyncoperation")).await["status"], "Succeeded");
+    let response = test.post(&url("stopProtection"), None).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "{}", response.text().await.unwrap());
+}
