@@ -665,14 +665,23 @@ impl BackupVaultType {
         let prior = &request.prior_state;
         let planned = &mut response.planned_state;
         Self::plan_defaults(&request.config, planned);
-        model::keep_spellings(prior, planned, SPELLINGS);
         if let (Some(before), Some(after)) =
             (prior.attr(attr::identity_type).as_str(), planned.attr(attr::identity_type).as_str())
             && azure_identity_type(before) == azure_identity_type(after)
         {
             planned.set_attr(attr::identity_type, Value::from(before));
         }
-        response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
+        let replaced = common::plan_update_with(cached_schema(), SPELLINGS, request, response, Self::one_way_changes);
+        let planned = &mut response.planned_state;
+        if replaced || planned.attr(attr::identity_type) != prior.attr(attr::identity_type) {
+            Self::plan_identity(planned);
+        }
+    }
+
+    /// What can change one way only: cross-region restore cannot be turned off, nor an always-on soft delete or a
+    /// locked immutability; each is a replacement, with a warning. Turning them on warns that it is for good.
+    fn one_way_changes(prior: &Value, response: &mut PlanResponse) {
+        let planned = &response.planned_state;
         let crr = attr::cross_region_restore_enabled;
         match (prior.attr(crr).as_bool(), planned.attr(crr).as_bool()) {
             (Some(true), Some(false)) => {
@@ -686,20 +695,15 @@ impl BackupVaultType {
             _ => {}
         }
         for (name, value) in [(attr::soft_delete, ALWAYS_ON), (attr::immutability, LOCKED)] {
-            let (before, after) = (prior.attr(name).as_str(), planned.attr(name));
+            let (before, after) = (prior.attr(name).as_str(), response.planned_state.attr(name));
             if before == Some(value) && after.as_str() != Some(value) && !after.is_unknown() {
+                let after = after.as_str().unwrap_or_default().to_owned();
                 response.requires_replace.push(AttributePath::root(name));
-                replace_warning(&mut response.diagnostics, name, value, after.as_str().unwrap_or_default());
+                replace_warning(&mut response.diagnostics, name, value, &after);
             } else if before != Some(value) && after.as_str() == Some(value) {
                 let vault = prior.attr(attr::id).as_str().unwrap_or_default().to_owned();
                 irreversible_warning(&mut response.diagnostics, name, value, &vault);
             }
-        }
-        if !response.requires_replace.is_empty() {
-            planned.set_attr(attr::id, Value::Unknown);
-            Self::plan_identity(planned);
-        } else if planned.attr(attr::identity_type) != prior.attr(attr::identity_type) {
-            Self::plan_identity(planned);
         }
     }
 }

@@ -238,12 +238,7 @@ impl ManagedResource for CustomerManagedKeyType {
     async fn plan_create(&self, _cx: &PlanContext<'_>, _request: &PlanRequest, _response: &mut PlanResponse) {}
 
     async fn plan_update(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
-        let prior = &request.prior_state;
-        let planned = &mut response.planned_state;
-        model::keep_spellings(prior, planned, SPELLINGS);
-        response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
-        if !response.requires_replace.is_empty() {
-            planned.set_attr(attr::id, Value::Unknown);
+        if common::plan_update(cached_schema(), SPELLINGS, request, response) {
             response.diagnostics.attribute_warning(
                 AttributePath::root(attr::vault_id),
                 "The old vault keeps its customer-managed key",

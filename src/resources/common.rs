@@ -8,9 +8,10 @@ use std::time::Duration;
 use crate::arm::ArmError;
 
 use super::configuration::{Configured, NotReady, ProviderConfiguration};
+use super::model::{Spellings, keep_spellings};
 use crate::arm::pipeline::CallContext;
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::interface::{Context, ImportResponse, ImportedResource};
+use crate::plugin::interface::{Context, ImportResponse, ImportedResource, PlanRequest, PlanResponse};
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::plugin::value::{Type, Value};
 
@@ -192,6 +193,40 @@ pub(crate) fn requires_replace(schema: &Schema, prior: &Value, planned: &Value) 
         .filter(|name| planned.attr(name) != prior.attr(name))
         .map(AttributePath::root)
         .collect()
+}
+
+/// Plans a change in place of a resource whose rules are its equivalent spellings and its force-new attributes:
+/// what `spellings` finds equivalent to the prior state keeps its prior spelling, the force-new attributes of
+/// `schema` that change go into `requires_replace`, and a replaced object's `id` becomes unknown. Returns whether
+/// the object is replaced. [`plan_update_with`] takes a resource's own reasons to replace as well.
+pub(crate) fn plan_update(
+    schema: &Schema,
+    spellings: Spellings,
+    request: &PlanRequest,
+    response: &mut PlanResponse,
+) -> bool {
+    plan_update_with(schema, spellings, request, response, |_, _| {})
+}
+
+/// [`plan_update`], with `also_replace` run once the force-new attributes are listed and before `id` is made
+/// unknown: it gets the prior state and the response, and may add to `requires_replace` (and warn) what the schema
+/// cannot state (a value that may change one way only).
+pub(crate) fn plan_update_with(
+    schema: &Schema,
+    spellings: Spellings,
+    request: &PlanRequest,
+    response: &mut PlanResponse,
+    also_replace: impl FnOnce(&Value, &mut PlanResponse),
+) -> bool {
+    let prior = &request.prior_state;
+    keep_spellings(prior, &mut response.planned_state, spellings);
+    response.requires_replace = requires_replace(schema, prior, &response.planned_state);
+    also_replace(prior, response);
+    let replaced = !response.requires_replace.is_empty();
+    if replaced {
+        response.planned_state.set_attr("id", Value::Unknown);
+    }
+    replaced
 }
 
 /// The diagnostic for a resource that needs Azure before the provider could be configured.
@@ -414,6 +449,60 @@ pub(crate) fn built_once<T: Send + Sync + 'static>(key: &'static str, build: imp
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::model::Spelling;
+
+    /// `name` is force-new, `location` is not; both have spellings.
+    fn plan(prior: Value, proposed: Value, also: bool) -> PlanResponse {
+        let schema = Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![
+                    Attribute::computed("id", Type::String),
+                    Attribute::required("name", Type::String).force_new(),
+                    Attribute::required("location", Type::String),
+                ],
+                ..Block::default()
+            },
+        };
+        let spellings: Spellings = &[("name", Spelling::Text), ("location", Spelling::Location)];
+        let request = PlanRequest {
+            prior_state: prior,
+            proposed_new_state: proposed.clone(),
+            config: proposed.clone(),
+            prior_private: Vec::new(),
+        };
+        let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
+        let replaced = plan_update_with(&schema, spellings, &request, &mut response, |_, response| {
+            if also {
+                response.requires_replace.push(AttributePath::root("location"));
+            }
+        });
+        assert_eq!(replaced, !response.requires_replace.is_empty());
+        response
+    }
+
+    fn thing(name: &str, location: &str) -> Value {
+        Value::object([("id", Value::from("/x")), ("name", Value::from(name)), ("location", Value::from(location))])
+    }
+
+    #[test]
+    fn plan_update_keeps_spellings_and_replaces_on_force_new_changes() {
+        let same = plan(thing("a", "West Europe"), thing("A", "westeurope"), false);
+        assert!(same.requires_replace.is_empty());
+        assert_eq!(same.planned_state, thing("a", "West Europe"), "another spelling is no change");
+
+        let renamed = plan(thing("a", "westeurope"), thing("b", "westeurope"), false);
+        assert_eq!(renamed.requires_replace, [AttributePath::root("name")]);
+        assert!(renamed.planned_state.attr("id").is_unknown(), "a replacement gets a new id");
+
+        let moved = plan(thing("a", "westeurope"), thing("a", "northeurope"), false);
+        assert!(moved.requires_replace.is_empty(), "location changes in place");
+        assert_eq!(moved.planned_state.attr("id"), &Value::from("/x"));
+
+        let also = plan(thing("a", "westeurope"), thing("a", "northeurope"), true);
+        assert_eq!(also.requires_replace, [AttributePath::root("location")]);
+        assert!(also.planned_state.attr("id").is_unknown(), "a resource's own reason replaces too");
+    }
 
     #[test]
     fn durations_parse_like_terraform_timeouts() {

@@ -171,13 +171,7 @@ impl ManagedResource for ResourceGuardAssociationType {
     async fn plan_create(&self, _cx: &PlanContext<'_>, _request: &PlanRequest, _response: &mut PlanResponse) {}
 
     async fn plan_update(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
-        let prior = &request.prior_state;
-        let planned = &mut response.planned_state;
-        model::keep_spellings(prior, planned, SPELLINGS);
-        response.requires_replace = common::requires_replace(cached_schema(), prior, planned);
-        if !response.requires_replace.is_empty() {
-            planned.set_attr(attr::id, Value::Unknown);
-        }
+        common::plan_update(cached_schema(), SPELLINGS, request, response);
     }
 
     async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {

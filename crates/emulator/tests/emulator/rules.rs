@@ -863,6 +863,45 @@ async fn storage_accounts_are_served_and_saved() {
     assert_eq!(names, ["stappdata01", "stblob01", "stlakedata01"]);
 }
 
+/// Every datasource resource type is served by one handler, so each answers the same way: a new resource 201 and
+/// a second PUT 200, GET and HEAD 200 with its type, its group's list holds it, a PATCH 405, a DELETE 200 and then
+/// 204, a GET of what is gone 404 `ResourceNotFound`, and any request in a missing resource group (the list's POST
+/// included) 404 `ResourceGroupNotFound` before its method is judged.
+#[tokio::test]
+async fn every_datasource_type_answers_the_same_way() {
+    let test = support::start().await;
+    let name = "uniform-01";
+    let types = [
+        (world::disk_id(name), "Microsoft.Compute/disks"),
+        (world::storage_account_id(name), "Microsoft.Storage/storageAccounts"),
+        (world::kubernetes_cluster_id(name), "Microsoft.ContainerService/managedClusters"),
+        (world::postgresql_server_id(name), "Microsoft.DBforPostgreSQL/flexibleServers"),
+        (world::mysql_server_id(name), "Microsoft.DBforMySQL/flexibleServers"),
+    ];
+    for (id, full_type) in types {
+        let body = json!({"location": world::LOCATION});
+        assert_eq!(test.put(&test.arm(&id), &body).await.status(), StatusCode::CREATED, "{full_type}");
+        assert_eq!(test.put(&test.arm(&id), &body).await.status(), StatusCode::OK, "{full_type}");
+        let got: Value = test.get(&test.arm(&id)).await.json().await.unwrap();
+        assert!(got["type"].as_str().unwrap().eq_ignore_ascii_case(full_type), "{got}");
+        assert_eq!(got["id"], id.as_str());
+        assert_eq!(test.send(Method::HEAD, &test.arm(&id), None).await.status(), StatusCode::OK, "{full_type}");
+        let group = world::resource_group_id(world::WORKLOAD_RESOURCE_GROUP);
+        let list: Value = test.get(&test.arm(&format!("{group}/providers/{full_type}"))).await.json().await.unwrap();
+        assert!(list["value"].as_array().unwrap().iter().any(|item| item["id"] == id.as_str()), "{list}");
+        let patched = test.send(Method::PATCH, &test.arm(&id), Some(&body)).await;
+        assert_error(patched, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed").await;
+        assert_eq!(test.delete(&test.arm(&id)).await.status(), StatusCode::OK, "{full_type}");
+        assert_eq!(test.delete(&test.arm(&id)).await.status(), StatusCode::NO_CONTENT, "{full_type}");
+        assert_error(test.get(&test.arm(&id)).await, StatusCode::NOT_FOUND, "ResourceNotFound").await;
+        let elsewhere = id.replace(world::WORKLOAD_RESOURCE_GROUP, "rg-missing");
+        assert_error(test.get(&test.arm(&elsewhere)).await, StatusCode::NOT_FOUND, "ResourceGroupNotFound").await;
+        let list_elsewhere = format!("{}/providers/{full_type}", world::resource_group_id("rg-missing"));
+        let posted = test.post(&test.arm(&list_elsewhere), None).await;
+        assert_error(posted, StatusCode::NOT_FOUND, "ResourceGroupNotFound").await;
+    }
+}
+
 /// A policy of `datasource_type` in the default vault: `backup` an `AzureBackupRule` (store, backup type,
 /// interval) if any, and default retention rules in `retention_stores`.
 pub(crate) fn kind_policy(

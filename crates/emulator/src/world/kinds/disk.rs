@@ -2,11 +2,13 @@
 //! are long-running), and what disk backup asks of an instance: the disk exists, a snapshot resource group, and
 //! Disk Backup Reader and Disk Snapshot Contributor for the vault's identity.
 
-use axum::http::{Method, StatusCode};
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::super::{Seeding, World};
-use super::resource_type::{Answer, DatasourceRoute, RequestGroup, ResourceRequest, ResourceType, list};
+use super::super::World;
+use super::resource_type::{ArmType, DatasourceRoute, Put, ResourceType, TypeInfo, placed, placement};
 use super::roles::{Need, missing_permission};
 use super::snapshot_group::checked_snapshot_group;
 use super::{DefaultWorld, InstanceRequest, Kind};
@@ -231,10 +233,11 @@ fn render(disk: &ManagedDisk) -> Value {
     value
 }
 
-/// Deletes a disk. An instance protecting it goes into `ProtectionError`, as backups of a deleted disk fail.
-fn remove(world: &mut World, key: &str) {
+/// Deletes a disk; whether there was one. An instance protecting it goes into `ProtectionError`, as backups of a
+/// deleted disk fail.
+fn remove(world: &mut World, key: &str) -> bool {
     if world.datasources.disks.remove(key).is_none() {
-        return;
+        return false;
     }
     if let Some(protector) = world.protected.get(key).cloned() {
         let error = crate::error::user_facing_error(
@@ -246,137 +249,103 @@ fn remove(world: &mut World, key: &str) {
         );
         world.set_protection_error(&protector, error);
     }
+    true
 }
 
-impl ResourceType for ManagedDisks {
-    fn namespace(&self) -> &'static str {
-        "Microsoft.Compute"
-    }
+placed!(ManagedDisk);
+placement!(DiskSeed);
 
-    fn type_name(&self) -> &'static str {
-        "disks"
-    }
+impl ArmType for ManagedDisks {
+    type Item = ManagedDisk;
+    type Seed = DiskSeed;
 
-    fn noun(&self) -> &'static str {
-        "managed disk"
-    }
-
-    fn known_at_subscription_scope(&self) -> bool {
-        true
-    }
-
-    fn routes(&self) -> &'static [DatasourceRoute] {
-        ROUTES
-    }
-
-    fn serve(&self, world: &mut World, request: &ResourceRequest<'_>) -> Result<Answer, ArmError> {
-        let Some(name) = &request.path.name else {
-            if *request.method != Method::GET {
-                return Err(arm::method_not_allowed(request.method.as_str()));
-            }
-            let group = RequestGroup::of(world, request)?;
-            let prefix = group.prefix(self).to_ascii_lowercase();
-            let disks = world.datasources.disks.iter().filter(|(key, _)| key.starts_with(&prefix));
-            return Ok(list(disks.map(|(key, disk)| (key.clone(), render(disk))).collect()));
-        };
-        let group = RequestGroup::of(world, request)?;
-        let key = self.id(&group.id, name).to_ascii_lowercase();
-        let not_found = || arm::resource_not_found(&self.full_type(), name, request.resource_group);
-        match *request.method {
-            Method::GET | Method::HEAD => {
-                let disk = world.datasources.disks.get(&key).ok_or_else(not_found)?;
-                Ok(Answer::json(StatusCode::OK, render(disk)))
-            }
-            Method::PUT => {
-                let body = (request.body)()?;
-                let location =
-                    body.get("location").and_then(Value::as_str).filter(|location| !location.is_empty()).ok_or_else(
-                        || {
-                            ArmError::new(
-                                StatusCode::BAD_REQUEST,
-                                "LocationRequired",
-                                "The location property is required for this definition.",
-                            )
-                        },
-                    )?;
-                let size = match body.pointer("/properties/diskSizeGB") {
-                    None | Some(Value::Null) => 32,
-                    Some(size) => size
-                        .as_u64()
-                        .and_then(|size| u32::try_from(size).ok())
-                        .filter(|size| *size > 0)
-                        .ok_or_else(|| arm::invalid_content("properties.diskSizeGB must be a positive integer"))?,
-                };
-                let tags = body.get("tags").cloned().filter(Value::is_object);
-                let created = match world.datasources.disks.get_mut(&key) {
-                    Some(disk) => {
-                        disk.size_gb = size.max(disk.size_gb);
-                        disk.tags = tags;
-                        false
-                    }
-                    None => {
-                        add(world, &group.id, name, location, size, tags, request.now_ms);
-                        true
-                    }
-                };
-                let disk = world.datasources.disks.get(&key).ok_or_else(not_found)?;
-                Ok(Answer::json(if created { StatusCode::CREATED } else { StatusCode::OK }, render(disk)))
-            }
-            Method::DELETE => {
-                if !world.datasources.disks.contains_key(&key) {
-                    return Ok(Answer { status: StatusCode::NO_CONTENT, body: None });
-                }
-                remove(world, &key);
-                Ok(Answer { status: StatusCode::OK, body: None })
-            }
-            ref other => Err(arm::method_not_allowed(other.as_str())),
+    fn info(&self) -> &'static TypeInfo {
+        &TypeInfo {
+            namespace: "Microsoft.Compute",
+            type_name: "disks",
+            noun: "managed disk",
+            with: None,
+            known_at_subscription_scope: true,
+            routes: ROUTES,
         }
     }
 
-    fn contains(&self, world: &World, key: &str) -> bool {
-        world.datasources.disks.contains_key(key)
+    fn stored<'w>(&self, world: &'w World) -> &'w HashMap<String, ManagedDisk> {
+        &world.datasources.disks
     }
 
-    fn seed(&self, scenario: &Scenario, world: &mut World, seeding: &Seeding) -> Result<(), String> {
-        for seed in &scenario.disks {
-            let what = format!("disk '{}'", seed.name);
-            let (group_id, group_location) =
-                seeding.group_of(world, &seed.subscription_id, &seed.resource_group, what)?;
-            let location = seed.location.clone().unwrap_or(group_location);
-            add(world, &group_id, &seed.name, &location, seed.disk_size_gb.unwrap_or(32), None, seeding.now_ms);
+    fn stored_mut<'w>(&self, world: &'w mut World) -> &'w mut HashMap<String, ManagedDisk> {
+        &mut world.datasources.disks
+    }
+
+    fn render(&self, disk: &ManagedDisk) -> Value {
+        render(disk)
+    }
+
+    /// `location` is required (the resource group's is not taken); `properties.diskSizeGB` a positive integer, 32
+    /// when absent, and a disk only grows; the tags are replaced.
+    fn put(&self, world: &mut World, put: &Put<'_>) -> Result<(), ArmError> {
+        let body = put.body;
+        let location =
+            body.get("location").and_then(Value::as_str).filter(|location| !location.is_empty()).ok_or_else(|| {
+                ArmError::new(
+                    StatusCode::BAD_REQUEST,
+                    "LocationRequired",
+                    "The location property is required for this definition.",
+                )
+            })?;
+        let size = match body.pointer("/properties/diskSizeGB") {
+            None | Some(Value::Null) => 32,
+            Some(size) => size
+                .as_u64()
+                .and_then(|size| u32::try_from(size).ok())
+                .filter(|size| *size > 0)
+                .ok_or_else(|| arm::invalid_content("properties.diskSizeGB must be a positive integer"))?,
+        };
+        let tags = body.get("tags").cloned().filter(Value::is_object);
+        match world.datasources.disks.get_mut(&put.id.to_ascii_lowercase()) {
+            Some(disk) => {
+                disk.size_gb = size.max(disk.size_gb);
+                disk.tags = tags;
+            }
+            None => add(world, &put.group.id, put.name, location, size, tags, put.now_ms),
         }
         Ok(())
     }
 
-    fn save(&self, world: &World, scenario: &mut Scenario) {
-        let mut keys: Vec<&String> = world.datasources.disks.keys().collect();
-        keys.sort();
-        for key in keys {
-            let Some(disk) = world.datasources.disks.get(key) else { continue };
-            let Some(id) = ArmId::parse(&disk.id) else { continue };
-            scenario.disks.push(DiskSeed {
-                subscription_id: Some(id.subscription.clone()),
-                resource_group: id.resource_group.clone().unwrap_or_default(),
-                name: disk.name.clone(),
-                location: Some(disk.location.clone()),
-                disk_size_gb: Some(disk.size_gb),
-            });
+    /// An instance protecting the disk goes into `ProtectionError`.
+    fn remove(&self, world: &mut World, key: &str) -> bool {
+        remove(world, key)
+    }
+
+    fn seeds<'s>(&self, scenario: &'s Scenario) -> &'s [DiskSeed] {
+        &scenario.disks
+    }
+
+    fn seeds_mut<'s>(&self, scenario: &'s mut Scenario) -> &'s mut Vec<DiskSeed> {
+        &mut scenario.disks
+    }
+
+    fn add_seed(&self, world: &mut World, group_id: &str, location: &str, seed: &DiskSeed, now_ms: u64) {
+        add(world, group_id, &seed.name, location, seed.disk_size_gb.unwrap_or(32), None, now_ms);
+    }
+
+    fn to_seed(&self, disk: &ManagedDisk, subscription_id: String, resource_group: String) -> DiskSeed {
+        DiskSeed {
+            subscription_id: Some(subscription_id),
+            resource_group,
+            name: disk.name.clone(),
+            location: Some(disk.location.clone()),
+            disk_size_gb: Some(disk.size_gb),
         }
     }
 
+    /// Disks have their own list in the inventory.
     fn inventory(&self, world: &World, protected_by: &dyn Fn(&str) -> Option<String>, inventory: &mut Inventory) {
         inventory.disks.extend(world.datasources.disks.iter().map(|(key, disk)| InventoryDisk {
             id: disk.id.clone(),
             location: disk.location.clone(),
             protected_by: protected_by(key),
         }));
-    }
-
-    fn remove_in_group(&self, world: &mut World, prefix: &str) {
-        let disks: Vec<String> =
-            world.datasources.disks.keys().filter(|key| key.starts_with(prefix)).cloned().collect();
-        for disk in disks {
-            remove(world, &disk);
-        }
     }
 }

@@ -2,19 +2,16 @@
 //! `Microsoft.DBforMySQL/flexibleServers`): what their backup kinds protect and share. A server holds only what the
 //! backup rules look at (it exists, and where); its PUTs and DELETEs are synchronous.
 
-use axum::http::{Method, StatusCode};
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
-use super::super::{Seeding, World};
-use super::resource_type::{
-    Answer, DatasourceRoute, RequestGroup, ResourceRequest, ResourceType, created_or_ok, deleted, list_only,
-    unknown_route,
-};
+use super::super::World;
+use super::resource_type::{ArmType, DatasourceRoute, Put, ResourceType, TypeInfo, placed, placement};
 use super::roles::{Need, missing_permission};
 use super::{DefaultWorld, InstanceRequest, PolicyLimits};
-use crate::error::{ArmError, arm};
+use crate::error::ArmError;
 use crate::ids::{self, ArmId, BuiltInRole};
-use crate::inventory::{Inventory, InventoryDatasource};
 use crate::scenario::{FlexibleServerSeed, Scenario};
 
 /// The database engine of a flexible server.
@@ -39,7 +36,6 @@ pub(crate) struct FlexibleServer {
     pub id: String,
     pub name: String,
     pub location: String,
-    engine: Engine,
 }
 
 const SERVERS: &str = "flexibleServers";
@@ -104,36 +100,51 @@ impl FlexibleServers {
         world.grant_vault_on_subscription(&ids::READER);
     }
 
-    fn seeds<'a>(&self, scenario: &'a Scenario) -> &'a [FlexibleServerSeed] {
-        match self.engine {
-            Engine::PostgreSql => &scenario.postgresql_flexible_servers,
-            Engine::MySql => &scenario.mysql_flexible_servers,
-        }
-    }
-
-    fn seeds_mut<'a>(&self, scenario: &'a mut Scenario) -> &'a mut Vec<FlexibleServerSeed> {
-        match self.engine {
-            Engine::PostgreSql => &mut scenario.postgresql_flexible_servers,
-            Engine::MySql => &mut scenario.mysql_flexible_servers,
-        }
-    }
-
-    /// The servers of this engine, by key.
-    fn servers<'a>(&self, world: &'a World) -> impl Iterator<Item = (&'a String, &'a FlexibleServer)> {
-        let engine = self.engine;
-        world.datasources.flexible_servers.iter().filter(move |(_, server)| server.engine == engine)
-    }
-
     /// Adds (or replaces) a server.
     fn add(&self, world: &mut World, group_id: &str, name: &str, location: &str) {
         let id = self.id(group_id, name);
-        let server = FlexibleServer {
-            id: id.clone(),
-            name: name.to_owned(),
-            location: location.to_owned(),
-            engine: self.engine,
-        };
-        world.datasources.flexible_servers.insert(id.to_ascii_lowercase(), server);
+        let server = FlexibleServer { id: id.clone(), name: name.to_owned(), location: location.to_owned() };
+        self.stored_mut(world).insert(id.to_ascii_lowercase(), server);
+    }
+}
+
+placed!(FlexibleServer);
+placement!(FlexibleServerSeed);
+
+const POSTGRESQL: TypeInfo = TypeInfo {
+    namespace: "Microsoft.DBforPostgreSQL",
+    type_name: SERVERS,
+    noun: "PostgreSQL flexible server",
+    with: None,
+    known_at_subscription_scope: false,
+    routes: ROUTES,
+};
+
+const MYSQL: TypeInfo = TypeInfo { namespace: "Microsoft.DBforMySQL", noun: "MySQL flexible server", ..POSTGRESQL };
+
+impl ArmType for FlexibleServers {
+    type Item = FlexibleServer;
+    type Seed = FlexibleServerSeed;
+
+    fn info(&self) -> &'static TypeInfo {
+        match self.engine {
+            Engine::PostgreSql => &POSTGRESQL,
+            Engine::MySql => &MYSQL,
+        }
+    }
+
+    fn stored<'w>(&self, world: &'w World) -> &'w HashMap<String, FlexibleServer> {
+        match self.engine {
+            Engine::PostgreSql => &world.datasources.postgresql_servers,
+            Engine::MySql => &world.datasources.mysql_servers,
+        }
+    }
+
+    fn stored_mut<'w>(&self, world: &'w mut World) -> &'w mut HashMap<String, FlexibleServer> {
+        match self.engine {
+            Engine::PostgreSql => &mut world.datasources.postgresql_servers,
+            Engine::MySql => &mut world.datasources.mysql_servers,
+        }
     }
 
     fn render(&self, server: &FlexibleServer) -> Value {
@@ -149,109 +160,36 @@ impl FlexibleServers {
             } },
         })
     }
-}
 
-impl ResourceType for FlexibleServers {
-    fn namespace(&self) -> &'static str {
-        match self.engine {
-            Engine::PostgreSql => "Microsoft.DBforPostgreSQL",
-            Engine::MySql => "Microsoft.DBforMySQL",
-        }
-    }
-
-    fn type_name(&self) -> &'static str {
-        SERVERS
-    }
-
-    fn noun(&self) -> &'static str {
-        match self.engine {
-            Engine::PostgreSql => "PostgreSQL flexible server",
-            Engine::MySql => "MySQL flexible server",
-        }
-    }
-
-    fn routes(&self) -> &'static [DatasourceRoute] {
-        ROUTES
-    }
-
-    fn serve(&self, world: &mut World, request: &ResourceRequest<'_>) -> Result<Answer, ArmError> {
-        let group = RequestGroup::checked(world, request)?;
-        let path = request.path;
-        let (SERVERS, []) = (path.route.path, path.parents.as_slice()) else { return Err(unknown_route(path)) };
-        let Some(name) = &path.name else {
-            let prefix = group.prefix(self);
-            return list_only(request, || {
-                self.servers(world)
-                    .filter(|(key, _)| key.starts_with(&prefix))
-                    .map(|(key, server)| (key.clone(), self.render(server)))
-                    .collect()
-            });
-        };
-        let id = self.id(&group.id, name);
-        let key = id.to_ascii_lowercase();
-        match *request.method {
-            Method::PUT => {
-                let body = (request.body)()?;
-                let created = !world.datasources.flexible_servers.contains_key(&key);
-                self.add(world, &group.id, name, &group.location(&body));
-                let server = world.datasources.flexible_servers.get(&key).ok_or_else(|| arm::parent_not_found(&id))?;
-                Ok(Answer::json(created_or_ok(created), self.render(server)))
-            }
-            Method::DELETE => Ok(deleted(world.datasources.flexible_servers.remove(&key).is_some())),
-            _ => {
-                let server = world
-                    .datasources
-                    .flexible_servers
-                    .get(&key)
-                    .ok_or_else(|| arm::resource_not_found(&self.full_type(), name, request.resource_group))?;
-                Ok(Answer::json(StatusCode::OK, self.render(server)))
-            }
-        }
-    }
-
-    fn contains(&self, world: &World, key: &str) -> bool {
-        world.datasources.flexible_servers.get(key).is_some_and(|server| server.engine == self.engine)
-    }
-
-    fn seed(&self, scenario: &Scenario, world: &mut World, seeding: &Seeding) -> Result<(), String> {
-        for seed in self.seeds(scenario) {
-            let what = format!("{} '{}'", self.full_type(), seed.name);
-            let (group_id, group_location) =
-                seeding.group_of(world, &seed.subscription_id, &seed.resource_group, what)?;
-            let location = seed.location.clone().unwrap_or(group_location);
-            self.add(world, &group_id, &seed.name, &location);
-        }
+    fn put(&self, world: &mut World, put: &Put<'_>) -> Result<(), ArmError> {
+        self.add(world, &put.group.id, put.name, &put.group.location(put.body));
         Ok(())
     }
 
-    fn save(&self, world: &World, scenario: &mut Scenario) {
-        let mut servers: Vec<(&String, &FlexibleServer)> = self.servers(world).collect();
-        servers.sort_by(|a, b| a.0.cmp(b.0));
-        for (_, server) in servers {
-            let Some(id) = ArmId::parse(&server.id) else { continue };
-            self.seeds_mut(scenario).push(FlexibleServerSeed {
-                subscription_id: Some(id.subscription.clone()),
-                resource_group: id.resource_group.clone().unwrap_or_default(),
-                name: server.name.clone(),
-                location: Some(server.location.clone()),
-            });
+    fn seeds<'s>(&self, scenario: &'s Scenario) -> &'s [FlexibleServerSeed] {
+        match self.engine {
+            Engine::PostgreSql => &scenario.postgresql_flexible_servers,
+            Engine::MySql => &scenario.mysql_flexible_servers,
         }
     }
 
-    fn inventory(&self, world: &World, protected_by: &dyn Fn(&str) -> Option<String>, inventory: &mut Inventory) {
-        for (key, server) in self.servers(world) {
-            inventory.datasources.push(InventoryDatasource {
-                id: server.id.clone(),
-                resource_type: self.full_type(),
-                location: server.location.clone(),
-                protected_by: protected_by(key),
-                ..InventoryDatasource::default()
-            });
+    fn seeds_mut<'s>(&self, scenario: &'s mut Scenario) -> &'s mut Vec<FlexibleServerSeed> {
+        match self.engine {
+            Engine::PostgreSql => &mut scenario.postgresql_flexible_servers,
+            Engine::MySql => &mut scenario.mysql_flexible_servers,
         }
     }
 
-    fn remove_in_group(&self, world: &mut World, prefix: &str) {
-        let engine = self.engine;
-        world.datasources.flexible_servers.retain(|key, server| !(key.starts_with(prefix) && server.engine == engine));
+    fn add_seed(&self, world: &mut World, group_id: &str, location: &str, seed: &FlexibleServerSeed, _now_ms: u64) {
+        self.add(world, group_id, &seed.name, location);
+    }
+
+    fn to_seed(&self, server: &FlexibleServer, subscription_id: String, resource_group: String) -> FlexibleServerSeed {
+        FlexibleServerSeed {
+            subscription_id: Some(subscription_id),
+            resource_group,
+            name: server.name.clone(),
+            location: Some(server.location.clone()),
+        }
     }
 }

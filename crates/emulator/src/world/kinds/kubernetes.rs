@@ -4,22 +4,22 @@
 //! for the vault and Contributor for the cluster's identity, the backup extension installed and a trusted access
 //! binding for the vault. The policy of an instance cannot change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::super::{Seeding, World};
+use super::super::World;
 use super::resource_type::{
-    Answer, DatasourceRoute, RequestGroup, ResourceRequest, ResourceType, created_or_ok, deleted, list_only, property,
-    unknown_route,
+    Answer, ArmType, DatasourceRoute, Put, RequestGroup, ResourceRequest, ResourceType, TypeInfo, created_or_ok,
+    deleted, list_only, placed, placement, property, unknown_route,
 };
 use super::roles::{Need, missing_permission};
 use super::snapshot_group::checked_snapshot_group;
 use super::{DefaultWorld, InstanceRequest, Kind, PolicyLimits, deferred};
 use crate::error::{ArmError, arm};
 use crate::ids::{self, ArmId, BuiltInRole};
-use crate::inventory::{Inventory, InventoryDatasource};
+use crate::inventory::InventoryDatasource;
 use crate::scenario::{ClusterExtensionSeed, KubernetesClusterSeed, Scenario, TrustedAccessRoleBindingSeed};
 use crate::util::new_uuid;
 
@@ -364,45 +364,6 @@ impl KubernetesClusters {
         if world.datasources.kubernetes_clusters.contains_key(&key) { Ok(key) } else { Err(arm::parent_not_found(&id)) }
     }
 
-    fn cluster(
-        &self,
-        world: &mut World,
-        request: &ResourceRequest<'_>,
-        group: &RequestGroup,
-        name: &str,
-    ) -> Result<Answer, ArmError> {
-        let id = self.id(&group.id, name);
-        let key = id.to_ascii_lowercase();
-        match *request.method {
-            Method::PUT => {
-                let body = (request.body)()?;
-                let location = group.location(&body);
-                let created = match world.datasources.kubernetes_clusters.get_mut(&key) {
-                    Some(cluster) => {
-                        cluster.location = location;
-                        false
-                    }
-                    None => {
-                        add(world, &group.id, name, &location, None);
-                        true
-                    }
-                };
-                let cluster =
-                    world.datasources.kubernetes_clusters.get(&key).ok_or_else(|| arm::parent_not_found(&id))?;
-                Ok(Answer::json(created_or_ok(created), render(cluster)))
-            }
-            Method::DELETE => Ok(deleted(world.datasources.kubernetes_clusters.remove(&key).is_some())),
-            _ => {
-                let cluster = world
-                    .datasources
-                    .kubernetes_clusters
-                    .get(&key)
-                    .ok_or_else(|| arm::resource_not_found(&self.full_type(), name, request.resource_group))?;
-                Ok(Answer::json(StatusCode::OK, render(cluster)))
-            }
-        }
-    }
-
     fn extension(
         &self,
         world: &mut World,
@@ -516,136 +477,130 @@ fn cluster_of<'a>(world: &'a World, key: &str) -> Result<&'a KubernetesCluster, 
     world.datasources.kubernetes_clusters.get(key).ok_or_else(|| arm::parent_not_found(key))
 }
 
-impl ResourceType for KubernetesClusters {
-    fn namespace(&self) -> &'static str {
-        "Microsoft.ContainerService"
-    }
+placed!(KubernetesCluster);
+placement!(KubernetesClusterSeed);
 
-    fn type_name(&self) -> &'static str {
-        "managedClusters"
-    }
+impl ArmType for KubernetesClusters {
+    type Item = KubernetesCluster;
+    type Seed = KubernetesClusterSeed;
 
-    fn noun(&self) -> &'static str {
-        "Kubernetes cluster"
-    }
-
-    fn served(&self) -> String {
-        format!(
-            "{} (with Microsoft.KubernetesConfiguration/extensions and trustedAccessRoleBindings)",
-            self.full_type()
-        )
-    }
-
-    fn routes(&self) -> &'static [DatasourceRoute] {
-        ROUTES
-    }
-
-    fn serve(&self, world: &mut World, request: &ResourceRequest<'_>) -> Result<Answer, ArmError> {
-        let group = RequestGroup::checked(world, request)?;
-        let path = request.path;
-        match (path.route.path, path.parents.as_slice(), &path.name) {
-            (CLUSTERS, [], None) => {
-                let prefix = group.prefix(self);
-                list_only(request, || {
-                    let clusters = world.datasources.kubernetes_clusters.iter();
-                    clusters
-                        .filter(|(key, _)| key.starts_with(&prefix))
-                        .map(|(key, cluster)| (key.clone(), render(cluster)))
-                        .collect()
-                })
-            }
-            (CLUSTERS, [], Some(name)) => self.cluster(world, request, &group, name),
-            (EXTENSIONS, [cluster], _) => self.extension(world, request, &group, cluster),
-            (BINDINGS, [cluster], _) => self.binding(world, request, &group, cluster),
-            _ => Err(unknown_route(path)),
+    fn info(&self) -> &'static TypeInfo {
+        &TypeInfo {
+            namespace: "Microsoft.ContainerService",
+            type_name: CLUSTERS,
+            noun: "Kubernetes cluster",
+            with: Some("(with Microsoft.KubernetesConfiguration/extensions and trustedAccessRoleBindings)"),
+            known_at_subscription_scope: false,
+            routes: ROUTES,
         }
     }
 
-    fn contains(&self, world: &World, key: &str) -> bool {
-        world.datasources.kubernetes_clusters.contains_key(key)
+    fn stored<'w>(&self, world: &'w World) -> &'w HashMap<String, KubernetesCluster> {
+        &world.datasources.kubernetes_clusters
     }
 
-    fn seed(&self, scenario: &Scenario, world: &mut World, seeding: &Seeding) -> Result<(), String> {
-        for seed in &scenario.kubernetes_clusters {
-            let what = format!("Kubernetes cluster '{}'", seed.name);
-            let (group_id, group_location) =
-                seeding.group_of(world, &seed.subscription_id, &seed.resource_group, what)?;
-            let location = seed.location.clone().unwrap_or(group_location);
-            let key = add(world, &group_id, &seed.name, &location, seed.identity_principal_id.as_deref());
-            for extension in &seed.extensions {
-                let extension = ClusterExtension {
-                    name: extension.name.clone(),
-                    extension_type: extension.extension_type.clone(),
-                    provisioning_state: extension.provisioning_state.clone().unwrap_or_else(|| "Succeeded".to_owned()),
-                    principal_id: extension.identity_principal_id.clone().unwrap_or_else(new_uuid),
-                    configuration: extension.configuration_settings.clone().unwrap_or_else(|| json!({})),
-                };
-                add_extension(world, &key, extension);
-            }
-            for binding in &seed.trusted_access_role_bindings {
-                let binding = TrustedAccessBinding {
-                    name: binding.name.clone(),
-                    source_resource_id: binding.source_resource_id.clone(),
-                    roles: binding.roles.clone(),
-                };
-                add_binding(world, &key, binding);
+    fn stored_mut<'w>(&self, world: &'w mut World) -> &'w mut HashMap<String, KubernetesCluster> {
+        &mut world.datasources.kubernetes_clusters
+    }
+
+    fn render(&self, cluster: &KubernetesCluster) -> Value {
+        render(cluster)
+    }
+
+    /// A new cluster gets a new identity; an existing one changes its region only.
+    fn put(&self, world: &mut World, put: &Put<'_>) -> Result<(), ArmError> {
+        let location = put.group.location(put.body);
+        match world.datasources.kubernetes_clusters.get_mut(&put.id.to_ascii_lowercase()) {
+            Some(cluster) => cluster.location = location,
+            None => {
+                add(world, &put.group.id, put.name, &location, None);
             }
         }
         Ok(())
     }
 
-    fn save(&self, world: &World, scenario: &mut Scenario) {
-        let mut keys: Vec<&String> = world.datasources.kubernetes_clusters.keys().collect();
-        keys.sort();
-        for key in keys {
-            let Some(cluster) = world.datasources.kubernetes_clusters.get(key) else { continue };
-            let Some(id) = ArmId::parse(&cluster.id) else { continue };
-            scenario.kubernetes_clusters.push(KubernetesClusterSeed {
-                subscription_id: Some(id.subscription.clone()),
-                resource_group: id.resource_group.clone().unwrap_or_default(),
-                name: cluster.name.clone(),
-                location: Some(cluster.location.clone()),
-                identity_principal_id: Some(cluster.principal_id.clone()),
-                extensions: cluster
-                    .extensions
-                    .values()
-                    .map(|extension| ClusterExtensionSeed {
-                        name: extension.name.clone(),
-                        extension_type: extension.extension_type.clone(),
-                        provisioning_state: Some(extension.provisioning_state.clone()),
-                        identity_principal_id: Some(extension.principal_id.clone()),
-                        configuration_settings: Some(extension.configuration.clone()),
-                    })
-                    .collect(),
-                trusted_access_role_bindings: cluster
-                    .bindings
-                    .values()
-                    .map(|binding| TrustedAccessRoleBindingSeed {
-                        name: binding.name.clone(),
-                        source_resource_id: binding.source_resource_id.clone(),
-                        roles: binding.roles.clone(),
-                    })
-                    .collect(),
-            });
+    fn serve_below(
+        &self,
+        world: &mut World,
+        request: &ResourceRequest<'_>,
+        group: &RequestGroup,
+        cluster: &str,
+    ) -> Result<Answer, ArmError> {
+        match request.path.route.path {
+            EXTENSIONS => self.extension(world, request, group, cluster),
+            BINDINGS => self.binding(world, request, group, cluster),
+            _ => Err(unknown_route(request.path)),
         }
     }
 
-    fn inventory(&self, world: &World, protected_by: &dyn Fn(&str) -> Option<String>, inventory: &mut Inventory) {
-        for (key, cluster) in &world.datasources.kubernetes_clusters {
-            inventory.datasources.push(InventoryDatasource {
-                id: cluster.id.clone(),
-                resource_type: self.full_type(),
-                location: cluster.location.clone(),
-                protected_by: protected_by(key),
-                children: cluster.extensions.values().map(|extension| extension.name.clone()).collect(),
-                identity_principal_id: Some(cluster.principal_id.clone()),
-                trusted_access_sources: cluster.bindings.values().map(|b| b.source_resource_id.clone()).collect(),
-                ..InventoryDatasource::default()
-            });
+    fn seeds<'s>(&self, scenario: &'s Scenario) -> &'s [KubernetesClusterSeed] {
+        &scenario.kubernetes_clusters
+    }
+
+    fn seeds_mut<'s>(&self, scenario: &'s mut Scenario) -> &'s mut Vec<KubernetesClusterSeed> {
+        &mut scenario.kubernetes_clusters
+    }
+
+    fn add_seed(&self, world: &mut World, group_id: &str, location: &str, seed: &KubernetesClusterSeed, _now_ms: u64) {
+        let key = add(world, group_id, &seed.name, location, seed.identity_principal_id.as_deref());
+        for extension in &seed.extensions {
+            let extension = ClusterExtension {
+                name: extension.name.clone(),
+                extension_type: extension.extension_type.clone(),
+                provisioning_state: extension.provisioning_state.clone().unwrap_or_else(|| "Succeeded".to_owned()),
+                principal_id: extension.identity_principal_id.clone().unwrap_or_else(new_uuid),
+                configuration: extension.configuration_settings.clone().unwrap_or_else(|| json!({})),
+            };
+            add_extension(world, &key, extension);
+        }
+        for binding in &seed.trusted_access_role_bindings {
+            let binding = TrustedAccessBinding {
+                name: binding.name.clone(),
+                source_resource_id: binding.source_resource_id.clone(),
+                roles: binding.roles.clone(),
+            };
+            add_binding(world, &key, binding);
         }
     }
 
-    fn remove_in_group(&self, world: &mut World, prefix: &str) {
-        world.datasources.kubernetes_clusters.retain(|key, _| !key.starts_with(prefix));
+    fn to_seed(
+        &self,
+        cluster: &KubernetesCluster,
+        subscription_id: String,
+        resource_group: String,
+    ) -> KubernetesClusterSeed {
+        KubernetesClusterSeed {
+            subscription_id: Some(subscription_id),
+            resource_group,
+            name: cluster.name.clone(),
+            location: Some(cluster.location.clone()),
+            identity_principal_id: Some(cluster.principal_id.clone()),
+            extensions: cluster
+                .extensions
+                .values()
+                .map(|extension| ClusterExtensionSeed {
+                    name: extension.name.clone(),
+                    extension_type: extension.extension_type.clone(),
+                    provisioning_state: Some(extension.provisioning_state.clone()),
+                    identity_principal_id: Some(extension.principal_id.clone()),
+                    configuration_settings: Some(extension.configuration.clone()),
+                })
+                .collect(),
+            trusted_access_role_bindings: cluster
+                .bindings
+                .values()
+                .map(|binding| TrustedAccessRoleBindingSeed {
+                    name: binding.name.clone(),
+                    source_resource_id: binding.source_resource_id.clone(),
+                    roles: binding.roles.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn describe(&self, cluster: &KubernetesCluster, entry: &mut InventoryDatasource) {
+        entry.children = cluster.extensions.values().map(|extension| extension.name.clone()).collect();
+        entry.identity_principal_id = Some(cluster.principal_id.clone());
+        entry.trusted_access_sources = cluster.bindings.values().map(|b| b.source_resource_id.clone()).collect();
     }
 }

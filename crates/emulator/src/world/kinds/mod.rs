@@ -138,7 +138,8 @@ pub(crate) struct Datasources {
     pub disks: HashMap<String, disk::ManagedDisk>,
     pub storage_accounts: HashMap<String, storage_accounts::StorageAccount>,
     pub kubernetes_clusters: HashMap<String, kubernetes::KubernetesCluster>,
-    pub flexible_servers: HashMap<String, flexible_servers::FlexibleServer>,
+    pub postgresql_servers: HashMap<String, flexible_servers::FlexibleServer>,
+    pub mysql_servers: HashMap<String, flexible_servers::FlexibleServer>,
 }
 
 /// The kind a `datasourceType` names (without case, as the service compares them).

@@ -1,5 +1,9 @@
 //! The ARM resource types datasources are (managed disks, storage accounts, AKS clusters, flexible servers): the
-//! trait each implements, the routes they serve below a resource group, and what their handlers share.
+//! [`ResourceType`] the rest of the emulator asks, the routes they serve below a resource group, and the one
+//! generic piece that serves, seeds, saves and lists any of them from its [`ArmType`] description, so that a kind's
+//! module states only what is its own (what it keeps, what a GET answers, what a PUT takes, its sub-resources).
+
+use std::collections::HashMap;
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -7,12 +11,12 @@ use serde_json::{Value, json};
 use super::super::{Seeding, World};
 use crate::error::{ArmError, arm};
 use crate::ids::{self, ArmId};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, InventoryDatasource};
 use crate::scenario::Scenario;
 
 /// An ARM resource type that datasources of some kind are: where the world keeps them, the routes that serve them
 /// (synchronously: the emulator keeps only what the backup rules look at), how a scenario seeds them and a saved
-/// world keeps them, and how the inventory shows them.
+/// world keeps them, and how the inventory shows them. Every [`ArmType`] is one, through the generic piece below.
 pub(crate) trait ResourceType: Sync {
     /// Its resource provider namespace (`Microsoft.Storage`).
     fn namespace(&self) -> &'static str;
@@ -223,7 +227,7 @@ impl Answer {
 }
 
 /// The resource group of a request, which must exist: its key, ID and region.
-pub(super) struct RequestGroup {
+pub(crate) struct RequestGroup {
     pub key: String,
     pub id: String,
     pub location: String,
@@ -301,4 +305,278 @@ pub(super) fn unknown_route(path: &DatasourcePath) -> ArmError {
         "InvalidResourceType",
         format!("The resource type '{}' could not be found.", path.route.path),
     )
+}
+
+/// What describes a resource type: its names, and the routes it serves.
+pub(crate) struct TypeInfo {
+    /// Its resource provider namespace (`Microsoft.Storage`).
+    pub namespace: &'static str,
+    /// Its type in the namespace (`storageAccounts`).
+    pub type_name: &'static str,
+    /// What one is called in messages (`storage account`).
+    pub noun: &'static str,
+    /// What else it serves, said after its type when the emulator answers a namespace it does not serve
+    /// (`(and blob containers)`).
+    pub with: Option<&'static str>,
+    /// See [`ResourceType::known_at_subscription_scope`].
+    pub known_at_subscription_scope: bool,
+    /// Its routes: the first is the type's own (`type_name`: the list, and one resource), the others its
+    /// sub-resources below one resource (one `{}`: the parent's name).
+    pub routes: &'static [DatasourceRoute],
+}
+
+/// What the world keeps of one datasource, as the generic piece sees it: its ID (as first written) and region.
+pub(crate) trait Placed {
+    /// Its ARM ID, as first written.
+    fn id(&self) -> &str;
+    /// Its region.
+    fn location(&self) -> &str;
+}
+
+/// A scenario's entry of one datasource: where it goes.
+pub(crate) trait Placement {
+    /// Its subscription; the scenario's first when absent.
+    fn subscription_id(&self) -> &Option<String>;
+    /// Its resource group, which the scenario must hold.
+    fn resource_group(&self) -> &str;
+    /// Its name.
+    fn name(&self) -> &str;
+    /// Its region; the resource group's when absent.
+    fn location(&self) -> Option<&str>;
+}
+
+/// `impl Placed` for structs with `id` and `location` fields.
+macro_rules! placed {
+    ($($item:ty),+) => {$(
+        impl $crate::world::kinds::resource_type::Placed for $item {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn location(&self) -> &str {
+                &self.location
+            }
+        }
+    )+};
+}
+pub(super) use placed;
+
+/// `impl Placement` for scenario entries with `subscription_id`, `resource_group`, `name` and `location` fields.
+macro_rules! placement {
+    ($($seed:ty),+) => {$(
+        impl $crate::world::kinds::resource_type::Placement for $seed {
+            fn subscription_id(&self) -> &Option<String> {
+                &self.subscription_id
+            }
+            fn resource_group(&self) -> &str {
+                &self.resource_group
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn location(&self) -> Option<&str> {
+                self.location.as_deref()
+            }
+        }
+    )+};
+}
+pub(super) use placement;
+
+/// A PUT of one resource of a type, as [`ArmType::put`] gets it.
+pub(crate) struct Put<'a> {
+    /// Its ID, as this request spells it.
+    pub id: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// Its resource group, which exists.
+    pub group: &'a RequestGroup,
+    /// The request's body.
+    pub body: &'a Value,
+    /// The emulator's clock.
+    pub now_ms: u64,
+}
+
+/// An ARM resource type as a kind's module describes it: what is its own. Every `ArmType` is a [`ResourceType`],
+/// served by one generic piece: the resource group first (404), then the method (405); the list of a resource
+/// group (200, in key order); a GET or HEAD of one (200, else 404 `ResourceNotFound`); a PUT (201 when new, else
+/// 200, with what a GET answers); a DELETE (200, or 204 when there was none); its sub-resources' routes handed to
+/// [`ArmType::serve_below`]. It also seeds, saves, lists in the inventory and removes with a resource group.
+pub(crate) trait ArmType: Sync + 'static {
+    /// What the world keeps of one.
+    type Item: Placed;
+    /// A scenario's entry of one.
+    type Seed: Placement;
+
+    /// Its names and routes.
+    fn info(&self) -> &'static TypeInfo;
+
+    /// Where the world keeps them, by lower-case ID.
+    fn stored<'w>(&self, world: &'w World) -> &'w HashMap<String, Self::Item>;
+
+    /// [`ArmType::stored`], to change.
+    fn stored_mut<'w>(&self, world: &'w mut World) -> &'w mut HashMap<String, Self::Item>;
+
+    /// What a GET of one answers.
+    fn render(&self, item: &Self::Item) -> Value;
+
+    /// Stores one from a PUT: a new one, or a change of the one the world holds with that ID.
+    fn put(&self, world: &mut World, put: &Put<'_>) -> Result<(), ArmError>;
+
+    /// Removes one, as a DELETE or its resource group's delete does; whether it existed.
+    fn remove(&self, world: &mut World, key: &str) -> bool {
+        self.stored_mut(world).remove(key).is_some()
+    }
+
+    /// Answers a request on one of its sub-resources' routes, below the resource named `parent`.
+    fn serve_below(
+        &self,
+        _world: &mut World,
+        request: &ResourceRequest<'_>,
+        _group: &RequestGroup,
+        _parent: &str,
+    ) -> Result<Answer, ArmError> {
+        Err(unknown_route(request.path))
+    }
+
+    /// Its entries in a scenario.
+    fn seeds<'s>(&self, scenario: &'s Scenario) -> &'s [Self::Seed];
+
+    /// [`ArmType::seeds`], to add to.
+    fn seeds_mut<'s>(&self, scenario: &'s mut Scenario) -> &'s mut Vec<Self::Seed>;
+
+    /// Adds a scenario's entry to the world, in resource group `group_id` and region `location`.
+    fn add_seed(&self, world: &mut World, group_id: &str, location: &str, seed: &Self::Seed, now_ms: u64);
+
+    /// The scenario's entry that brings `item` back, in `subscription_id` and `resource_group`.
+    fn to_seed(&self, item: &Self::Item, subscription_id: String, resource_group: String) -> Self::Seed;
+
+    /// What the inventory says of one beyond its ID, type, region and protecting instance.
+    fn describe(&self, _item: &Self::Item, _entry: &mut InventoryDatasource) {}
+
+    /// Adds the world's resources of the type to the inventory: one [`InventoryDatasource`] each.
+    fn inventory(&self, world: &World, protected_by: &dyn Fn(&str) -> Option<String>, inventory: &mut Inventory) {
+        for (key, item) in self.stored(world) {
+            let mut entry = InventoryDatasource {
+                id: item.id().to_owned(),
+                resource_type: format!("{}/{}", self.info().namespace, self.info().type_name),
+                location: item.location().to_owned(),
+                protected_by: protected_by(key),
+                ..InventoryDatasource::default()
+            };
+            self.describe(item, &mut entry);
+            inventory.datasources.push(entry);
+        }
+    }
+}
+
+impl<T: ArmType> ResourceType for T {
+    fn namespace(&self) -> &'static str {
+        self.info().namespace
+    }
+
+    fn type_name(&self) -> &'static str {
+        self.info().type_name
+    }
+
+    fn noun(&self) -> &'static str {
+        self.info().noun
+    }
+
+    fn served(&self) -> String {
+        match self.info().with {
+            Some(with) => format!("{} {with}", self.full_type()),
+            None => self.full_type(),
+        }
+    }
+
+    fn known_at_subscription_scope(&self) -> bool {
+        self.info().known_at_subscription_scope
+    }
+
+    fn routes(&self) -> &'static [DatasourceRoute] {
+        self.info().routes
+    }
+
+    fn serve(&self, world: &mut World, request: &ResourceRequest<'_>) -> Result<Answer, ArmError> {
+        let group = RequestGroup::checked(world, request)?;
+        let path = request.path;
+        let own = path.route.path == self.type_name();
+        match (own, path.parents.as_slice(), &path.name) {
+            (true, [], None) => {
+                let prefix = group.prefix(self);
+                list_only(request, || {
+                    let items = self.stored(world).iter().filter(|(key, _)| key.starts_with(&prefix));
+                    items.map(|(key, item)| (key.clone(), self.render(item))).collect()
+                })
+            }
+            (true, [], Some(name)) => serve_one(self, world, request, &group, name),
+            (false, [parent], _) => self.serve_below(world, request, &group, parent),
+            _ => Err(unknown_route(path)),
+        }
+    }
+
+    fn contains(&self, world: &World, key: &str) -> bool {
+        self.stored(world).contains_key(key)
+    }
+
+    fn seed(&self, scenario: &Scenario, world: &mut World, seeding: &Seeding) -> Result<(), String> {
+        for seed in self.seeds(scenario) {
+            let what = format!("{} '{}'", self.noun(), seed.name());
+            let (group_id, group_location) =
+                seeding.group_of(world, seed.subscription_id(), seed.resource_group(), what)?;
+            let location = seed.location().map_or(group_location, str::to_owned);
+            self.add_seed(world, &group_id, &location, seed, seeding.now_ms);
+        }
+        Ok(())
+    }
+
+    fn save(&self, world: &World, scenario: &mut Scenario) {
+        let mut items: Vec<(&String, &T::Item)> = self.stored(world).iter().collect();
+        items.sort_by(|a, b| a.0.cmp(b.0));
+        for (_, item) in items {
+            let Some(id) = ArmId::parse(item.id()) else { continue };
+            let seed = self.to_seed(item, id.subscription.clone(), id.resource_group.clone().unwrap_or_default());
+            self.seeds_mut(scenario).push(seed);
+        }
+    }
+
+    fn inventory(&self, world: &World, protected_by: &dyn Fn(&str) -> Option<String>, inventory: &mut Inventory) {
+        ArmType::inventory(self, world, protected_by, inventory);
+    }
+
+    fn remove_in_group(&self, world: &mut World, prefix: &str) {
+        let keys: Vec<String> = self.stored(world).keys().filter(|key| key.starts_with(prefix)).cloned().collect();
+        for key in keys {
+            self.remove(world, &key);
+        }
+    }
+}
+
+/// A GET, HEAD, PUT or DELETE of the resource `name` of a type.
+fn serve_one<T: ArmType>(
+    resource_type: &T,
+    world: &mut World,
+    request: &ResourceRequest<'_>,
+    group: &RequestGroup,
+    name: &str,
+) -> Result<Answer, ArmError> {
+    let id = resource_type.id(&group.id, name);
+    let key = id.to_ascii_lowercase();
+    match *request.method {
+        Method::PUT => {
+            let body = (request.body)()?;
+            let created = !resource_type.stored(world).contains_key(&key);
+            let put = Put { id: &id, name, group, body: &body, now_ms: request.now_ms };
+            resource_type.put(world, &put)?;
+            let item = resource_type.stored(world).get(&key).ok_or_else(|| arm::parent_not_found(&id))?;
+            Ok(Answer::json(created_or_ok(created), resource_type.render(item)))
+        }
+        Method::DELETE => Ok(deleted(resource_type.remove(world, &key))),
+        _ => {
+            let item = resource_type
+                .stored(world)
+                .get(&key)
+                .ok_or_else(|| arm::resource_not_found(&resource_type.full_type(), name, request.resource_group))?;
+            Ok(Answer::json(StatusCode::OK, resource_type.render(item)))
+        }
+    }
 }

@@ -2,22 +2,22 @@
 //! Storage backup protect. They hold only what the backup rules look at (the account exists, where, whether its
 //! namespace is hierarchical, its containers); their PUTs and DELETEs are synchronous.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::super::{Seeding, World};
+use super::super::World;
 use super::policy::text;
 use super::resource_type::{
-    Answer, DatasourceRoute, RequestGroup, ResourceRequest, ResourceType, created_or_ok, deleted, list_only,
-    unknown_route,
+    Answer, ArmType, DatasourceRoute, Put, RequestGroup, ResourceRequest, ResourceType, TypeInfo, created_or_ok,
+    deleted, list_only, placed, placement,
 };
 use super::roles::{Need, missing_permission};
 use super::{InstanceRequest, deferred};
 use crate::error::{ArmError, arm};
-use crate::ids::{self, ArmId};
-use crate::inventory::{Inventory, InventoryDatasource};
+use crate::ids;
+use crate::inventory::InventoryDatasource;
 use crate::scenario::{Scenario, StorageAccountSeed};
 
 /// Storage accounts.
@@ -153,43 +153,6 @@ fn render_container(account: &StorageAccount, name: &str) -> Value {
 }
 
 impl StorageAccounts {
-    fn account(
-        &self,
-        world: &mut World,
-        request: &ResourceRequest<'_>,
-        group: &RequestGroup,
-        name: &str,
-    ) -> Result<Answer, ArmError> {
-        let id = self.id(&group.id, name);
-        let key = id.to_ascii_lowercase();
-        match *request.method {
-            Method::PUT => {
-                let body = (request.body)()?;
-                let existing = world.datasources.storage_accounts.get(&key);
-                let hns = body
-                    .pointer("/properties/isHnsEnabled")
-                    .and_then(Value::as_bool)
-                    .or_else(|| existing.map(|account| account.hns))
-                    .unwrap_or(false);
-                let containers: Vec<String> =
-                    existing.map(|account| account.containers.values().cloned().collect()).unwrap_or_default();
-                let created = existing.is_none();
-                add(world, &group.id, name, &group.location(&body), hns, &containers);
-                let account = world.datasources.storage_accounts.get(&key).ok_or_else(|| arm::parent_not_found(&id))?;
-                Ok(Answer::json(created_or_ok(created), render(account)))
-            }
-            Method::DELETE => Ok(deleted(world.datasources.storage_accounts.remove(&key).is_some())),
-            _ => {
-                let account = world
-                    .datasources
-                    .storage_accounts
-                    .get(&key)
-                    .ok_or_else(|| arm::resource_not_found(&self.full_type(), name, request.resource_group))?;
-                Ok(Answer::json(StatusCode::OK, render(account)))
-            }
-        }
-    }
-
     fn container(
         &self,
         world: &mut World,
@@ -230,94 +193,86 @@ impl StorageAccounts {
     }
 }
 
-impl ResourceType for StorageAccounts {
-    fn namespace(&self) -> &'static str {
-        "Microsoft.Storage"
-    }
+placed!(StorageAccount);
+placement!(StorageAccountSeed);
 
-    fn type_name(&self) -> &'static str {
-        "storageAccounts"
-    }
+impl ArmType for StorageAccounts {
+    type Item = StorageAccount;
+    type Seed = StorageAccountSeed;
 
-    fn noun(&self) -> &'static str {
-        "storage account"
-    }
-
-    fn served(&self) -> String {
-        format!("{} (and blob containers)", self.full_type())
-    }
-
-    fn routes(&self) -> &'static [DatasourceRoute] {
-        ROUTES
-    }
-
-    fn serve(&self, world: &mut World, request: &ResourceRequest<'_>) -> Result<Answer, ArmError> {
-        let group = RequestGroup::checked(world, request)?;
-        let path = request.path;
-        match (path.route.path, path.parents.as_slice(), &path.name) {
-            (ACCOUNTS, [], None) => {
-                let prefix = group.prefix(self);
-                list_only(request, || {
-                    let accounts = world.datasources.storage_accounts.iter();
-                    accounts
-                        .filter(|(key, _)| key.starts_with(&prefix))
-                        .map(|(key, account)| (key.clone(), render(account)))
-                        .collect()
-                })
-            }
-            (ACCOUNTS, [], Some(name)) => self.account(world, request, &group, name),
-            (CONTAINERS, [account], _) => self.container(world, request, &group, account),
-            _ => Err(unknown_route(path)),
+    fn info(&self) -> &'static TypeInfo {
+        &TypeInfo {
+            namespace: "Microsoft.Storage",
+            type_name: ACCOUNTS,
+            noun: "storage account",
+            with: Some("(and blob containers)"),
+            known_at_subscription_scope: false,
+            routes: ROUTES,
         }
     }
 
-    fn contains(&self, world: &World, key: &str) -> bool {
-        world.datasources.storage_accounts.contains_key(key)
+    fn stored<'w>(&self, world: &'w World) -> &'w HashMap<String, StorageAccount> {
+        &world.datasources.storage_accounts
     }
 
-    fn seed(&self, scenario: &Scenario, world: &mut World, seeding: &Seeding) -> Result<(), String> {
-        for seed in &scenario.storage_accounts {
-            let what = format!("storage account '{}'", seed.name);
-            let (group_id, group_location) =
-                seeding.group_of(world, &seed.subscription_id, &seed.resource_group, what)?;
-            let location = seed.location.clone().unwrap_or(group_location);
-            add(world, &group_id, &seed.name, &location, seed.is_hns_enabled, &seed.containers);
-        }
+    fn stored_mut<'w>(&self, world: &'w mut World) -> &'w mut HashMap<String, StorageAccount> {
+        &mut world.datasources.storage_accounts
+    }
+
+    fn render(&self, account: &StorageAccount) -> Value {
+        render(account)
+    }
+
+    /// `properties.isHnsEnabled` as given, else as it was; the containers stay.
+    fn put(&self, world: &mut World, put: &Put<'_>) -> Result<(), ArmError> {
+        let existing = world.datasources.storage_accounts.get(&put.id.to_ascii_lowercase());
+        let hns = put
+            .body
+            .pointer("/properties/isHnsEnabled")
+            .and_then(Value::as_bool)
+            .or_else(|| existing.map(|account| account.hns))
+            .unwrap_or(false);
+        let containers: Vec<String> =
+            existing.map(|account| account.containers.values().cloned().collect()).unwrap_or_default();
+        add(world, &put.group.id, put.name, &put.group.location(put.body), hns, &containers);
         Ok(())
     }
 
-    fn save(&self, world: &World, scenario: &mut Scenario) {
-        let mut keys: Vec<&String> = world.datasources.storage_accounts.keys().collect();
-        keys.sort();
-        for key in keys {
-            let Some(account) = world.datasources.storage_accounts.get(key) else { continue };
-            let Some(id) = ArmId::parse(&account.id) else { continue };
-            scenario.storage_accounts.push(StorageAccountSeed {
-                subscription_id: Some(id.subscription.clone()),
-                resource_group: id.resource_group.clone().unwrap_or_default(),
-                name: account.name.clone(),
-                location: Some(account.location.clone()),
-                is_hns_enabled: account.hns,
-                containers: account.containers.values().cloned().collect(),
-            });
+    fn serve_below(
+        &self,
+        world: &mut World,
+        request: &ResourceRequest<'_>,
+        group: &RequestGroup,
+        account: &str,
+    ) -> Result<Answer, ArmError> {
+        self.container(world, request, group, account)
+    }
+
+    fn seeds<'s>(&self, scenario: &'s Scenario) -> &'s [StorageAccountSeed] {
+        &scenario.storage_accounts
+    }
+
+    fn seeds_mut<'s>(&self, scenario: &'s mut Scenario) -> &'s mut Vec<StorageAccountSeed> {
+        &mut scenario.storage_accounts
+    }
+
+    fn add_seed(&self, world: &mut World, group_id: &str, location: &str, seed: &StorageAccountSeed, _now_ms: u64) {
+        add(world, group_id, &seed.name, location, seed.is_hns_enabled, &seed.containers);
+    }
+
+    fn to_seed(&self, account: &StorageAccount, subscription_id: String, resource_group: String) -> StorageAccountSeed {
+        StorageAccountSeed {
+            subscription_id: Some(subscription_id),
+            resource_group,
+            name: account.name.clone(),
+            location: Some(account.location.clone()),
+            is_hns_enabled: account.hns,
+            containers: account.containers.values().cloned().collect(),
         }
     }
 
-    fn inventory(&self, world: &World, protected_by: &dyn Fn(&str) -> Option<String>, inventory: &mut Inventory) {
-        for (key, account) in &world.datasources.storage_accounts {
-            inventory.datasources.push(InventoryDatasource {
-                id: account.id.clone(),
-                resource_type: self.full_type(),
-                location: account.location.clone(),
-                protected_by: protected_by(key),
-                is_hns_enabled: Some(account.hns),
-                children: account.containers.values().cloned().collect(),
-                ..InventoryDatasource::default()
-            });
-        }
-    }
-
-    fn remove_in_group(&self, world: &mut World, prefix: &str) {
-        world.datasources.storage_accounts.retain(|key, _| !key.starts_with(prefix));
+    fn describe(&self, account: &StorageAccount, entry: &mut InventoryDatasource) {
+        entry.is_hns_enabled = Some(account.hns);
+        entry.children = account.containers.values().cloned().collect();
     }
 }
