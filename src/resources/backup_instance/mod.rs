@@ -48,6 +48,7 @@ use super::model::{self, Spelling};
 use delete::retains_data;
 use plan::validate_modify;
 use schema::state_type;
+pub(crate) use schema::{InstanceObject, attr};
 
 /// The resource type name of the managed disk backup instance.
 pub const TYPE_NAME: &str = Disk::TYPE_NAME;
@@ -124,42 +125,16 @@ impl<K> BackupInstanceType<K> {
 // ---------------------------------------------------------------------------------------------------------------
 // Model
 
-/// The arguments as the configuration or plan holds them: read in one place ([`model::read`]), all known.
-#[derive(serde::Deserialize)]
-struct Arguments {
-    name: String,
-    vault_id: String,
-    datasource_id: String,
-    datasource_type: Option<String>,
-    location: String,
-    backup_policy_id: String,
-}
-
-/// The state of an instance, as written back to Terraform ([`model::write`]).
-#[derive(serde::Serialize)]
-struct State {
-    id: String,
-    name: String,
-    vault_id: String,
-    datasource_id: String,
-    datasource_type: Option<String>,
-    location: Option<String>,
-    backup_policy_id: String,
-    protection_state: Option<String>,
-    retain_data_on_destroy: Option<bool>,
-    timeouts: Option<serde_json::Value>,
-}
-
 /// The attributes Azure may spell differently from the configuration, and how they compare: plan keeps the
 /// configuration's spelling when it is the same value, and read keeps the saved one.
 const SPELLINGS: model::Spellings = &[
-    ("id", Spelling::Id),
-    ("name", Spelling::Text),
-    ("vault_id", Spelling::Id),
-    ("datasource_id", Spelling::Id),
-    ("datasource_type", Spelling::Text),
-    ("location", Spelling::Location),
-    ("backup_policy_id", Spelling::Id),
+    (attr::id, Spelling::Id),
+    (attr::name, Spelling::Text),
+    (attr::vault_id, Spelling::Id),
+    (attr::datasource_id, Spelling::Id),
+    (attr::datasource_type, Spelling::Text),
+    (attr::location, Spelling::Location),
+    (attr::backup_policy_id, Spelling::Id),
 ];
 
 /// The arguments of a planned or configured instance, all known, as typed values.
@@ -182,15 +157,15 @@ impl Model {
     /// Reads a fully known planned state (or config). `None` when something is unknown or invalid; validate has
     /// reported invalid values already.
     fn from_value<K: InstanceKind>(value: &Value) -> Option<Model> {
-        let arguments: Arguments = model::read(value)?;
-        let datasource: GenericResourceId = arguments.datasource_id.parse().ok()?;
+        let arguments = InstanceObject::sent(value)?;
+        let datasource: GenericResourceId = arguments.datasource_id.as_deref()?.parse().ok()?;
         Some(Model {
-            id: BackupInstanceId { vault: arguments.vault_id.parse().ok()?, name: arguments.name },
-            datasource_type: arguments.datasource_type.unwrap_or_else(|| K::DATASOURCE_TYPE.to_owned()),
+            id: BackupInstanceId { vault: arguments.vault_id.as_deref()?.parse().ok()?, name: arguments.name.clone()? },
+            datasource_type: arguments.datasource_type.clone().unwrap_or_else(|| K::DATASOURCE_TYPE.to_owned()),
             datasource,
-            location: arguments.location,
-            policy: arguments.backup_policy_id.parse().ok()?,
-            parameters: K::policy_parameters(value).ok()?,
+            location: arguments.location.clone()?,
+            policy: arguments.backup_policy_id.as_deref()?.parse().ok()?,
+            parameters: K::policy_parameters(&arguments).ok()?,
             resource_type: K::RESOURCE_TYPE,
             with_set: K::SENDS_DATASOURCE_SET,
         })
@@ -284,25 +259,33 @@ fn state_from_azure<K: InstanceKind>(prior: &Value, id: &BackupInstanceId, insta
     let reported_id =
         instance.id.as_deref().and_then(|i| i.parse::<BackupInstanceId>().ok()).unwrap_or_else(|| id.clone());
     let datasource_type = p.data_source_info.datasource_type.clone().or_else(|| Some(K::DATASOURCE_TYPE.to_owned()));
-    let state = State {
-        id: reported_id.to_string(),
-        name: reported_id.name.clone(),
-        vault_id: reported_id.vault.to_string(),
-        datasource_id: p.data_source_info.resource_id.clone(),
+    let mut state = InstanceObject {
+        id: Some(reported_id.to_string()),
+        name: Some(reported_id.name.clone()),
+        vault_id: Some(reported_id.vault.to_string()),
+        datasource_id: Some(p.data_source_info.resource_id.clone()),
         datasource_type,
         location: p.data_source_info.resource_location.clone(),
-        backup_policy_id: p.policy_info.policy_id.clone(),
+        backup_policy_id: Some(p.policy_info.policy_id.clone()),
         protection_state: protection_state(instance),
         // Terraform-side settings: what the configuration says, not Azure.
-        retain_data_on_destroy: prior.attr("retain_data_on_destroy").as_bool(),
-        timeouts: None,
+        retain_data_on_destroy: prior.attr(attr::retain_data_on_destroy).as_bool(),
+        ..InstanceObject::default()
     };
+    K::read_attributes(instance, &mut state);
     let mut value = model::write(&state, state_type::<K>());
-    K::read_attributes(instance, &mut value);
-    value.set_attr("timeouts", prior.attr("timeouts").clone());
+    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
     model::keep_spellings(prior, &mut value, SPELLINGS);
     model::keep_spellings(prior, &mut value, K::SPELLINGS);
     value
+}
+
+/// The planned state once Azure has accepted a write of the instance: the protection state is Azure's to tell from
+/// there on.
+fn accepted(planned: &Value) -> Value {
+    let mut state = planned.clone();
+    state.set_attr(attr::protection_state, Value::Null);
+    state
 }
 
 /// Private data kept with a state or plan: the object's ID and the datasource it protects. When Terraform plans
@@ -353,8 +336,8 @@ impl Private {
     /// The private data for a state.
     fn of_state(state: &Value) -> Vec<u8> {
         Private {
-            id: state.attr("id").as_str().map(str::to_owned),
-            protects: state.attr("datasource_id").as_str().map(str::to_owned),
+            id: state.attr(attr::id).as_str().map(str::to_owned),
+            protects: state.attr(attr::datasource_id).as_str().map(str::to_owned),
         }
         .encode()
     }
@@ -387,11 +370,11 @@ fn attribute_for_code<K: InstanceKind>(code: Option<&str>) -> Option<AttributePa
         || code.contains("storageaccount")
         || code.contains("server")
     {
-        "datasource_id"
+        attr::datasource_id
     } else if code.contains("policy") {
-        "backup_policy_id"
+        attr::backup_policy_id
     } else if code.contains("vault") {
-        "vault_id"
+        attr::vault_id
     } else {
         return None;
     };
@@ -442,7 +425,7 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
                     "retain_data_on_destroy is true, so destroying {} stops its protection and keeps its recovery \
                      points instead of deleting it. It leaves Terraform's state but stays in the vault, and keeps \
                      costing storage until it is deleted in Azure.",
-                    prior.attr("id").as_str().unwrap_or("this backup instance")
+                    prior.attr(attr::id).as_str().unwrap_or("this backup instance")
                 ),
             );
         }
@@ -481,15 +464,15 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
     }
 
     fn import_attributes(id: &BackupInstanceId) -> Vec<(&'static str, String)> {
-        vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
+        vec![(attr::name, id.name.clone()), (attr::vault_id, id.vault.to_string())]
     }
 
     /// A failed or transient protection state is Azure's, not a state to ask for: the generated configuration
     /// leaves it out, and the plan then brings protection back to `ProtectionConfigured`.
     fn for_generated_config(state: &mut Value) {
-        let wanted = state.attr("protection_state").as_str().is_some_and(|s| DESIRABLE_STATES.contains(&s));
+        let wanted = state.attr(attr::protection_state).as_str().is_some_and(|s| DESIRABLE_STATES.contains(&s));
         if !wanted {
-            state.set_attr("protection_state", Value::Null);
+            state.set_attr(attr::protection_state, Value::Null);
         }
     }
 }

@@ -19,13 +19,13 @@ use crate::resources::model::{self, Spelling};
 use super::delete::retains_data;
 use super::schema::cached_schema;
 use super::{
-    BackupInstanceType, Model, Private, SPELLINGS, STOPPED_STATE, TARGET_STATE, attribute_for_code, hint_for,
+    BackupInstanceType, Model, Private, SPELLINGS, STOPPED_STATE, TARGET_STATE, attr, attribute_for_code, hint_for,
     protection_state,
 };
 
 /// The protection state the configuration asks for: its `protection_state`, else `ProtectionConfigured`.
 fn desired_protection(config: &Value) -> Value {
-    match config.attr("protection_state") {
+    match config.attr(attr::protection_state) {
         Value::Null => Value::from(TARGET_STATE),
         wanted => wanted.clone(),
     }
@@ -143,7 +143,7 @@ fn warn_replacement_keeps(diags: &mut Diagnostics, old_id: &str) {
 /// The datasource type a plan holds when the configuration does not set it: the kind's, once `datasource_id` is
 /// known (for a kind whose type is computed only, at once).
 fn planned_datasource_type<K: InstanceKind>(planned: &Value) -> Value {
-    match planned.attr("datasource_id") {
+    match planned.attr(attr::datasource_id) {
         _ if !K::DATASOURCE_TYPE_ARGUMENT => Value::from(K::DATASOURCE_TYPE),
         Value::String(s) if s.parse::<GenericResourceId>().is_ok() => Value::from(K::DATASOURCE_TYPE),
         _ => Value::Unknown,
@@ -152,7 +152,7 @@ fn planned_datasource_type<K: InstanceKind>(planned: &Value) -> Value {
 
 /// Whether `planned` changes what Azure is sent in a PUT: the policy, or a kind's argument Azure takes that way.
 pub(super) fn body_changes<K: InstanceKind>(prior: &Value, planned: &Value) -> bool {
-    std::iter::once("backup_policy_id")
+    std::iter::once(attr::backup_policy_id)
         .chain(K::UPDATED_BY_PUT.iter().copied())
         .any(|name| planned.attr(name) != prior.attr(name))
 }
@@ -236,10 +236,10 @@ pub(super) async fn validate_modify<K: InstanceKind>(
 impl<K: InstanceKind> BackupInstanceType<K> {
     pub(super) async fn plan_new(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
-        planned.set_attr("protection_state", desired_protection(&request.config));
-        if planned.attr("datasource_type").is_null() {
+        planned.set_attr(attr::protection_state, desired_protection(&request.config));
+        if planned.attr(attr::datasource_type).is_null() {
             let derived = planned_datasource_type::<K>(planned);
-            planned.set_attr("datasource_type", derived);
+            planned.set_attr(attr::datasource_type, derived);
         }
         let Some(model) = Model::from_value::<K>(planned) else {
             tracing::debug!("new backup instance has unknown arguments; validateForBackup runs at apply's plan");
@@ -317,13 +317,13 @@ impl<K: InstanceKind> BackupInstanceType<K> {
         let planned = &mut response.planned_state;
         model::keep_spellings(prior, planned, SPELLINGS);
         model::keep_spellings(prior, planned, K::SPELLINGS);
-        if request.config.attr("datasource_type").is_null() {
-            let value = if planned.attr("datasource_id") == prior.attr("datasource_id") {
-                prior.attr("datasource_type").clone()
+        if request.config.attr(attr::datasource_type).is_null() {
+            let value = if planned.attr(attr::datasource_id) == prior.attr(attr::datasource_id) {
+                prior.attr(attr::datasource_type).clone()
             } else {
                 planned_datasource_type::<K>(planned)
             };
-            planned.set_attr("datasource_type", value);
+            planned.set_attr(attr::datasource_type, value);
         }
         response.requires_replace = common::requires_replace(cached_schema::<K>(), prior, planned);
         response.requires_replace.extend(K::replaced_by(prior, planned));
@@ -333,7 +333,7 @@ impl<K: InstanceKind> BackupInstanceType<K> {
         if !response.requires_replace.is_empty() {
             // Terraform shows only the errors of the create half's plan, so the warning is given here, for every
             // replacement, whether or not the new arguments are known yet.
-            let old_id = prior.attr("id").as_str().unwrap_or("the backup instance");
+            let old_id = prior.attr(attr::id).as_str().unwrap_or("the backup instance");
             match Model::from_value::<K>(planned) {
                 _ if retains_data(prior) => warn_replacement_keeps(&mut response.diagnostics, old_id),
                 Some(model)
@@ -350,13 +350,13 @@ impl<K: InstanceKind> BackupInstanceType<K> {
         // Protection where the configuration wants it: a new policy, protection that an interrupted or failed apply
         // left unfinished, or protection stopped or suspended outside Terraform all plan a change to that state.
         let desired = desired_protection(&request.config);
-        let current = prior.attr("protection_state");
+        let current = prior.attr(attr::protection_state);
         let value = if !body_changes::<K>(prior, planned) && Spelling::Text.same(&desired, current) {
             current.clone()
         } else {
             desired
         };
-        planned.set_attr("protection_state", value);
+        planned.set_attr(attr::protection_state, value);
     }
 }
 
