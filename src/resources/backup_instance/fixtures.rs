@@ -4,7 +4,7 @@ use crate::arm::models::DISK_DATASOURCE_TYPE;
 use crate::plugin::value::{Type, Value};
 
 use super::schema::state_type;
-use super::{InstanceKind, Model};
+use super::{InstanceKind, Model, attr};
 
 pub(super) const VAULT: &str =
     "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
@@ -23,26 +23,26 @@ pub(super) const MYSQL: &str =
 /// A disk backup instance's configuration.
 pub(super) fn config() -> Value {
     Value::object([
-        ("id", Value::Null),
-        ("name", Value::from("bi-1")),
-        ("vault_id", Value::from(VAULT)),
-        ("datasource_id", Value::from(DISK)),
-        ("datasource_type", Value::Null),
-        ("location", Value::from("West US")),
-        ("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily"))),
-        ("snapshot_resource_group_id", Value::from("/subscriptions/s2/resourceGroups/rg-snapshots")),
-        ("protection_state", Value::Null),
-        ("retain_data_on_destroy", Value::Null),
-        ("timeouts", Value::Null),
+        (attr::id, Value::Null),
+        (attr::name, Value::from("bi-1")),
+        (attr::vault_id, Value::from(VAULT)),
+        (attr::datasource_id, Value::from(DISK)),
+        (attr::datasource_type, Value::Null),
+        (attr::location, Value::from("West US")),
+        (attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily"))),
+        (attr::snapshot_resource_group_id, Value::from("/subscriptions/s2/resourceGroups/rg-snapshots")),
+        (attr::protection_state, Value::Null),
+        (attr::retain_data_on_destroy, Value::Null),
+        (attr::timeouts, Value::Null),
     ])
 }
 
 /// The state of the instance of [`config`], protection configured.
 pub(super) fn prior_state() -> Value {
     let mut prior = config();
-    prior.set_attr("id", Value::from(format!("{VAULT}/backupInstances/bi-1")));
-    prior.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
-    prior.set_attr("protection_state", Value::from("ProtectionConfigured"));
+    prior.set_attr(attr::id, Value::from(format!("{VAULT}/backupInstances/bi-1")));
+    prior.set_attr(attr::datasource_type, Value::from(DISK_DATASOURCE_TYPE));
+    prior.set_attr(attr::protection_state, Value::from("ProtectionConfigured"));
     prior
 }
 
@@ -50,11 +50,11 @@ pub(super) fn prior_state() -> Value {
 pub(super) fn config_of<K: InstanceKind>(datasource: &str, set: &[(&str, Value)]) -> Value {
     let Type::Object(types) = state_type::<K>() else { panic!("an object type") };
     let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
-    c.set_attr("name", Value::from("bi-1"));
-    c.set_attr("vault_id", Value::from(VAULT));
-    c.set_attr("datasource_id", Value::from(datasource));
-    c.set_attr("location", Value::from("westus"));
-    c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/p1")));
+    c.set_attr(attr::name, Value::from("bi-1"));
+    c.set_attr(attr::vault_id, Value::from(VAULT));
+    c.set_attr(attr::datasource_id, Value::from(datasource));
+    c.set_attr(attr::location, Value::from("westus"));
+    c.set_attr(attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/p1")));
     for (name, value) in set {
         c.set_attr(name, value.clone());
     }

@@ -486,14 +486,14 @@ mod tests {
     use crate::plugin::interface::{Context, ImportRequest, Resource};
     use crate::resources::ProviderConfiguration;
     use crate::resources::instance_kinds::{
-        BlobStorage, DataLakeStorage, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
+        BlobStorage, DataLakeStorage, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer, aks,
     };
     use crate::resources::managed::Managed;
 
     #[test]
     fn an_update_body_keeps_what_azure_holds_and_changes_only_the_policy() {
         let mut planned = config();
-        planned.set_attr("id", Value::Null);
+        planned.set_attr(attr::id, Value::Null);
         let model = Model::from_value::<Disk>(&planned).expect("known");
         let existing: BackupInstanceResource = serde_json::from_value(serde_json::json!({
             "id": model.id.to_string(), "name": "bi", "type": "Microsoft.DataProtection/backupVaults/backupInstances",
@@ -527,7 +527,7 @@ mod tests {
     #[test]
     fn the_disk_body_matches_the_service_shape() {
         let mut planned = config();
-        planned.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
+        planned.set_attr(attr::datasource_type, Value::from(DISK_DATASOURCE_TYPE));
         let model = Model::from_value::<Disk>(&planned).unwrap();
         let body = serde_json::to_value(model.to_resource()).unwrap();
         let p = &body["properties"];
@@ -549,7 +549,7 @@ mod tests {
     #[test]
     fn state_from_azure_keeps_equivalent_spellings() {
         let mut prior = config();
-        prior.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
+        prior.set_attr(attr::datasource_type, Value::from(DISK_DATASOURCE_TYPE));
         let model = Model::from_value::<Disk>(&prior).unwrap();
         let mut instance = model.to_resource();
         instance.id = Some(model.id.to_string().to_lowercase());
@@ -557,28 +557,34 @@ mod tests {
         instance.properties.data_source_info.resource_location = Some("westus".into());
         instance.properties.current_protection_state = Some("ProtectionConfigured".into());
         let state = state_from_azure::<Disk>(&prior, &model.id, &instance);
-        for name in ["name", "vault_id", "datasource_id", "location", "backup_policy_id", "snapshot_resource_group_id"]
-        {
+        for name in [
+            attr::name,
+            attr::vault_id,
+            attr::datasource_id,
+            attr::location,
+            attr::backup_policy_id,
+            attr::snapshot_resource_group_id,
+        ] {
             assert_eq!(state.attr(name), prior.attr(name), "{name}");
         }
         // Azure's lower-cased ID is read back in canonical form.
-        assert_eq!(state.attr("id").as_str().unwrap(), model.id.to_string());
-        assert_eq!(state.attr("protection_state").as_str(), Some("ProtectionConfigured"));
+        assert_eq!(state.attr(attr::id).as_str().unwrap(), model.id.to_string());
+        assert_eq!(state.attr(attr::protection_state).as_str(), Some("ProtectionConfigured"));
 
         instance.properties.policy_info.policy_id = format!("{VAULT}/backupPolicies/other");
         let state = state_from_azure::<Disk>(&prior, &model.id, &instance);
-        assert_eq!(state.attr("backup_policy_id").as_str().unwrap(), format!("{VAULT}/backupPolicies/other"));
+        assert_eq!(state.attr(attr::backup_policy_id).as_str().unwrap(), format!("{VAULT}/backupPolicies/other"));
     }
 
     #[test]
     fn error_codes_map_to_attributes() {
         assert_eq!(
             attribute_for_code::<Disk>(Some("UserErrorDppDatasourceAlreadyProtected")),
-            Some(AttributePath::root("datasource_id"))
+            Some(AttributePath::root(attr::datasource_id))
         );
         assert_eq!(
             attribute_for_code::<Disk>(Some("UserErrorDppPolicyNotFound")),
-            Some(AttributePath::root("backup_policy_id"))
+            Some(AttributePath::root(attr::backup_policy_id))
         );
         assert_eq!(attribute_for_code::<Disk>(Some("UserErrorMissingRequiredPermissions")), None);
         assert_eq!(attribute_for_code::<Disk>(None), None);
@@ -595,14 +601,14 @@ mod tests {
             prior_private: vec![],
         };
         assert!(resource.plan(&Context::default(), destroy(prior.clone())).await.diagnostics.is_empty());
-        prior.set_attr("retain_data_on_destroy", Value::from(true));
+        prior.set_attr(attr::retain_data_on_destroy, Value::from(true));
         let response = resource.plan(&Context::default(), destroy(prior.clone())).await;
         assert!(!response.diagnostics.has_errors());
         assert!(response.diagnostics.iter().any(|d| d.summary.contains("recovery points")));
 
         let model = Model::from_value::<Disk>(&prior).unwrap();
         let state = state_from_azure::<Disk>(&prior, &model.id, &model.to_resource());
-        assert_eq!(state.attr("retain_data_on_destroy"), &Value::from(true));
+        assert_eq!(state.attr(attr::retain_data_on_destroy), &Value::from(true));
     }
 
     #[tokio::test]
@@ -612,8 +618,8 @@ mod tests {
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         assert!(response.diagnostics.is_empty());
         let state = &response.imported[0].state;
-        assert_eq!(state.attr("id").as_str(), Some(id.as_str()));
-        assert_eq!(state.attr("vault_id").as_str(), Some(VAULT));
+        assert_eq!(state.attr(attr::id).as_str(), Some(id.as_str()));
+        assert_eq!(state.attr(attr::vault_id).as_str(), Some(VAULT));
         assert_eq!(state.as_entries().unwrap().len(), config().as_entries().unwrap().len());
         let bad = resource.import(&Context::default(), ImportRequest { id: "/subscriptions/s".into() }).await;
         assert!(bad.diagnostics.has_errors());
@@ -626,14 +632,14 @@ mod tests {
             (
                 body_of::<DataLakeStorage>(&config_of::<DataLakeStorage>(
                     ACCOUNT,
-                    &[("storage_account_container_names", strings(&["raw"]))],
+                    &[(attr::storage_account_container_names, strings(&["raw"]))],
                 )),
                 DataLakeStorage::DATASOURCE_TYPE,
             ),
             (
                 body_of::<KubernetesCluster>(&config_of::<KubernetesCluster>(
                     CLUSTER,
-                    &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+                    &[(attr::snapshot_resource_group_id, Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
                 )),
                 KubernetesCluster::DATASOURCE_TYPE,
             ),
@@ -666,7 +672,7 @@ mod tests {
     fn blob_containers_go_to_azure_and_come_back() {
         let c = config_of::<BlobStorage>(
             ACCOUNT,
-            &[("storage_account_container_names", strings(&["invoices", "reports"]))],
+            &[(attr::storage_account_container_names, strings(&["invoices", "reports"]))],
         );
         let body = body_of::<BlobStorage>(&c);
         let parameters = &body["policyInfo"]["policyParameters"]["backupDatasourceParametersList"][0];
@@ -675,26 +681,26 @@ mod tests {
         assert!(body["policyInfo"]["policyParameters"].get("dataStoreParametersList").is_none(), "{body}");
         let model = Model::from_value::<BlobStorage>(&c).unwrap();
         let state = state_from_azure::<BlobStorage>(&c, &model.id, &model.to_resource());
-        assert_eq!(state.attr("storage_account_container_names"), c.attr("storage_account_container_names"));
-        assert_eq!(state.attr("datasource_type").as_str(), Some(BlobStorage::DATASOURCE_TYPE));
+        assert_eq!(state.attr(attr::storage_account_container_names), c.attr(attr::storage_account_container_names));
+        assert_eq!(state.attr(attr::datasource_type).as_str(), Some(BlobStorage::DATASOURCE_TYPE));
     }
 
     #[test]
     fn kubernetes_parameters_match_the_spec_example_and_come_back() {
         let block = Value::List(vec![Value::object([
-            ("excluded_namespaces", strings(&["kube-system"])),
-            ("excluded_resource_types", strings(&["v1/Secret"])),
-            ("included_namespaces", strings(&["test"])),
-            ("included_resource_types", Value::Null),
-            ("label_selectors", Value::Null),
-            ("cluster_scoped_resources_enabled", Value::from(true)),
-            ("volume_snapshot_enabled", Value::from(true)),
+            (aks::excluded_namespaces, strings(&["kube-system"])),
+            (aks::excluded_resource_types, strings(&["v1/Secret"])),
+            (aks::included_namespaces, strings(&["test"])),
+            (aks::included_resource_types, Value::Null),
+            (aks::label_selectors, Value::Null),
+            (aks::cluster_scoped_resources_enabled, Value::from(true)),
+            (aks::volume_snapshot_enabled, Value::from(true)),
         ])]);
         let c = config_of::<KubernetesCluster>(
             CLUSTER,
             &[
-                ("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap")),
-                ("backup_datasource_parameters", block),
+                (attr::snapshot_resource_group_id, Value::from("/subscriptions/s1/resourceGroups/rg-snap")),
+                (attr::backup_datasource_parameters, block),
             ],
         );
         let body = body_of::<KubernetesCluster>(&c);
@@ -714,7 +720,7 @@ mod tests {
 
         let model = Model::from_value::<KubernetesCluster>(&c).unwrap();
         let state = state_from_azure::<KubernetesCluster>(&c, &model.id, &model.to_resource());
-        assert_eq!(state.attr("backup_datasource_parameters"), c.attr("backup_datasource_parameters"));
-        assert_eq!(state.attr("snapshot_resource_group_id"), c.attr("snapshot_resource_group_id"));
+        assert_eq!(state.attr(attr::backup_datasource_parameters), c.attr(attr::backup_datasource_parameters));
+        assert_eq!(state.attr(attr::snapshot_resource_group_id), c.attr(attr::snapshot_resource_group_id));
     }
 }

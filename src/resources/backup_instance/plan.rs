@@ -459,10 +459,10 @@ mod tests {
     fn plan_update(config: Value) -> PlanResponse {
         let prior = prior_state();
         let mut proposed = config.clone();
-        proposed.set_attr("id", prior.attr("id").clone());
-        proposed.set_attr("protection_state", prior.attr("protection_state").clone());
-        if config.attr("datasource_type").is_null() {
-            proposed.set_attr("datasource_type", prior.attr("datasource_type").clone());
+        proposed.set_attr(attr::id, prior.attr(attr::id).clone());
+        proposed.set_attr(attr::protection_state, prior.attr(attr::protection_state).clone());
+        if config.attr(attr::datasource_type).is_null() {
+            proposed.set_attr(attr::datasource_type, prior.attr(attr::datasource_type).clone());
         }
         let request =
             PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
@@ -474,9 +474,12 @@ mod tests {
     #[test]
     fn case_and_region_spelling_changes_plan_no_change() {
         let mut c = config();
-        c.set_attr("vault_id", Value::from(VAULT.to_lowercase()));
-        c.set_attr("location", Value::from("westus"));
-        c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily").to_uppercase()));
+        c.set_attr(attr::vault_id, Value::from(VAULT.to_lowercase()));
+        c.set_attr(attr::location, Value::from("westus"));
+        c.set_attr(
+            attr::backup_policy_id,
+            Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily").to_uppercase()),
+        );
         let response = plan_update(c);
         assert!(response.requires_replace.is_empty());
         assert_eq!(response.planned_state, prior_state());
@@ -489,7 +492,7 @@ mod tests {
         let plan = |config: Value| {
             let prior = prior_state();
             let mut proposed = config.clone();
-            for name in ["id", "protection_state", "datasource_type"] {
+            for name in [attr::id, attr::protection_state, attr::datasource_type] {
                 proposed.set_attr(name, prior.attr(name).clone());
             }
             PlanRequest { prior_state: prior, proposed_new_state: proposed, config, prior_private: vec![] }
@@ -498,17 +501,17 @@ mod tests {
             |response: &PlanResponse| response.diagnostics.iter().any(|d| d.summary == "Provider not configured");
 
         let mut policy = config();
-        policy.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
+        policy.set_attr(attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
         let response = resource.plan(&Context::default(), plan(policy.clone())).await;
         assert!(asked(&response), "a new policy is validated with Azure");
 
         let mut kept = config();
-        kept.set_attr("retain_data_on_destroy", Value::from(true));
+        kept.set_attr(attr::retain_data_on_destroy, Value::from(true));
         let response = resource.plan(&Context::default(), plan(kept)).await;
         assert!(response.diagnostics.is_empty(), "nothing Azure is sent changes");
 
         let mut replaced = policy;
-        replaced.set_attr("datasource_id", Value::from(DISK.replace("disk-app-01", "disk-app-02")));
+        replaced.set_attr(attr::datasource_id, Value::from(DISK.replace("disk-app-01", "disk-app-02")));
         let response = resource.plan(&Context::default(), plan(replaced)).await;
         assert!(!response.requires_replace.is_empty());
         assert!(!asked(&response), "a replacement is validated by its create, not as a change");
@@ -517,10 +520,10 @@ mod tests {
     #[test]
     fn a_policy_change_is_an_update_in_place() {
         let mut c = config();
-        c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
+        c.set_attr(attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
         let response = plan_update(c);
         assert!(response.requires_replace.is_empty());
-        assert_eq!(response.planned_state.attr("protection_state").as_str(), Some(TARGET_STATE));
+        assert_eq!(response.planned_state.attr(attr::protection_state).as_str(), Some(TARGET_STATE));
         assert!(response.diagnostics.is_empty());
     }
 
@@ -540,21 +543,21 @@ mod tests {
             ("ProtectionError", Some("ProtectionError"), false),
         ] {
             let mut prior = prior_state();
-            prior.set_attr("protection_state", Value::from(current));
+            prior.set_attr(attr::protection_state, Value::from(current));
             let mut config = config();
             if let Some(wanted) = wanted {
-                config.set_attr("protection_state", Value::from(wanted));
+                config.set_attr(attr::protection_state, Value::from(wanted));
             }
             let mut proposed = config.clone();
-            proposed.set_attr("id", prior.attr("id").clone());
-            proposed.set_attr("datasource_type", prior.attr("datasource_type").clone());
-            proposed.set_attr("protection_state", Value::from(wanted.unwrap_or(current)));
+            proposed.set_attr(attr::id, prior.attr(attr::id).clone());
+            proposed.set_attr(attr::datasource_type, prior.attr(attr::datasource_type).clone());
+            proposed.set_attr(attr::protection_state, Value::from(wanted.unwrap_or(current)));
             let request =
                 PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
             let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
             BackupInstanceType::<Disk>::plan_change(&request, &mut response);
             assert!(response.requires_replace.is_empty(), "{current}");
-            let planned = response.planned_state.attr("protection_state").as_str().unwrap().to_owned();
+            let planned = response.planned_state.attr(attr::protection_state).as_str().unwrap().to_owned();
             assert_eq!(planned != current, planned_change, "{current} -> {planned}");
             assert_eq!(planned, wanted.unwrap_or(if planned_change { TARGET_STATE } else { current }), "{current}");
         }
@@ -563,12 +566,12 @@ mod tests {
     #[test]
     fn a_new_disk_replaces_and_remembers_the_old_one() {
         let mut c = config();
-        c.set_attr("datasource_id", Value::from(DISK.replace("disk-app-01", "disk-app-02")));
+        c.set_attr(attr::datasource_id, Value::from(DISK.replace("disk-app-01", "disk-app-02")));
         let response = plan_update(c);
-        assert_eq!(response.requires_replace, vec![AttributePath::root("datasource_id")]);
+        assert_eq!(response.requires_replace, vec![AttributePath::root(attr::datasource_id)]);
         let private = Private::decode(&response.planned_private);
         assert_eq!(private.protects.as_deref(), Some(DISK));
-        assert_eq!(private.id.as_deref(), prior_state().attr("id").as_str());
+        assert_eq!(private.id.as_deref(), prior_state().attr(attr::id).as_str());
         assert!(
             response.diagnostics.iter().any(|d| d.summary.contains("deletes the old backup instance first")),
             "the same name: the old instance must go first"
@@ -578,9 +581,9 @@ mod tests {
     #[test]
     fn a_new_name_for_the_same_disk_warns_that_the_old_instance_goes_first() {
         let mut c = config();
-        c.set_attr("name", Value::from("bi-2"));
+        c.set_attr(attr::name, Value::from("bi-2"));
         let response = plan_update(c);
-        assert_eq!(response.requires_replace, vec![AttributePath::root("name")]);
+        assert_eq!(response.requires_replace, vec![AttributePath::root(attr::name)]);
         let warning = response.diagnostics.iter().next().expect("a warning");
         assert!(!response.diagnostics.has_errors());
         assert!(warning.summary.contains("deletes the old backup instance first"), "{}", warning.summary);
@@ -589,7 +592,7 @@ mod tests {
 
     fn plan_update_of<K: InstanceKind>(prior: &Value, config: Value) -> PlanResponse {
         let mut proposed = config.clone();
-        for name in ["id", "protection_state", "datasource_type"] {
+        for name in [attr::id, attr::protection_state, attr::datasource_type] {
             proposed.set_attr(name, prior.attr(name).clone());
         }
         let request = PlanRequest {
@@ -605,35 +608,35 @@ mod tests {
 
     fn prior_of<K: InstanceKind>(config: &Value) -> Value {
         let mut prior = config.clone();
-        prior.set_attr("id", Value::from(format!("{VAULT}/backupInstances/bi-1")));
-        prior.set_attr("datasource_type", Value::from(K::DATASOURCE_TYPE));
-        prior.set_attr("protection_state", Value::from("ProtectionConfigured"));
+        prior.set_attr(attr::id, Value::from(format!("{VAULT}/backupInstances/bi-1")));
+        prior.set_attr(attr::datasource_type, Value::from(K::DATASOURCE_TYPE));
+        prior.set_attr(attr::protection_state, Value::from("ProtectionConfigured"));
         prior
     }
 
     #[test]
     fn containers_change_in_place_and_a_kubernetes_policy_change_replaces() {
-        let c = config_of::<BlobStorage>(ACCOUNT, &[("storage_account_container_names", strings(&["a-1"]))]);
+        let c = config_of::<BlobStorage>(ACCOUNT, &[(attr::storage_account_container_names, strings(&["a-1"]))]);
         let prior = prior_of::<BlobStorage>(&c);
         let mut changed = c.clone();
-        changed.set_attr("storage_account_container_names", strings(&["a-1", "b-2"]));
+        changed.set_attr(attr::storage_account_container_names, strings(&["a-1", "b-2"]));
         let response = plan_update_of::<BlobStorage>(&prior, changed);
         assert!(response.requires_replace.is_empty());
         assert!(body_changes::<BlobStorage>(&prior, &response.planned_state));
         let mut removed = c.clone();
-        removed.set_attr("storage_account_container_names", Value::Null);
+        removed.set_attr(attr::storage_account_container_names, Value::Null);
         let response = plan_update_of::<BlobStorage>(&prior, removed);
-        assert_eq!(response.requires_replace, vec![AttributePath::root("storage_account_container_names")]);
+        assert_eq!(response.requires_replace, vec![AttributePath::root(attr::storage_account_container_names)]);
 
         let c = config_of::<KubernetesCluster>(
             CLUSTER,
-            &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+            &[(attr::snapshot_resource_group_id, Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
         );
         let prior = prior_of::<KubernetesCluster>(&c);
         let mut changed = c.clone();
-        changed.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/p2")));
+        changed.set_attr(attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/p2")));
         let response = plan_update_of::<KubernetesCluster>(&prior, changed);
-        assert_eq!(response.requires_replace, vec![AttributePath::root("backup_policy_id")]);
+        assert_eq!(response.requires_replace, vec![AttributePath::root(attr::backup_policy_id)]);
     }
 
     #[test]
@@ -654,7 +657,7 @@ mod tests {
         );
         let c = config_of::<KubernetesCluster>(
             CLUSTER,
-            &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+            &[(attr::snapshot_resource_group_id, Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
         );
         let model = Model::from_value::<KubernetesCluster>(&c).unwrap();
         assert_eq!(

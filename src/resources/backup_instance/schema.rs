@@ -262,7 +262,9 @@ mod tests {
     #[test]
     fn unknown_values_are_not_judged() {
         let mut c = config();
-        for name in ["name", "vault_id", "datasource_id", "backup_policy_id", "snapshot_resource_group_id"] {
+        for name in
+            [attr::name, attr::vault_id, attr::datasource_id, attr::backup_policy_id, attr::snapshot_resource_group_id]
+        {
             c.set_attr(name, Value::Unknown);
         }
         assert!(validate_config::<Disk>(&c).is_empty());
@@ -271,10 +273,10 @@ mod tests {
     #[test]
     fn bad_values_point_at_their_attribute() {
         let mut c = config();
-        c.set_attr("name", Value::from("../x"));
-        c.set_attr("vault_id", Value::from("/subscriptions/s1/resourceGroups/rg"));
-        c.set_attr("snapshot_resource_group_id", Value::from("rg-snapshots"));
-        c.set_attr("timeouts", Value::object([("create", Value::from("forever"))]));
+        c.set_attr(attr::name, Value::from("../x"));
+        c.set_attr(attr::vault_id, Value::from("/subscriptions/s1/resourceGroups/rg"));
+        c.set_attr(attr::snapshot_resource_group_id, Value::from("rg-snapshots"));
+        c.set_attr(attr::timeouts, Value::object([("create", Value::from("forever"))]));
         assert_eq!(
             paths(&validate_config::<Disk>(&c)),
             vec!["name", "vault_id", "snapshot_resource_group_id", "timeouts.create"]
@@ -285,12 +287,12 @@ mod tests {
     fn policy_must_be_in_the_vault() {
         let mut c = config();
         c.set_attr(
-            "backup_policy_id",
+            attr::backup_policy_id,
             Value::from(format!("{}/backupPolicies/p", VAULT.replace("vault-demo", "other"))),
         );
         assert_eq!(paths(&validate_config::<Disk>(&c)), vec!["backup_policy_id"]);
         c.set_attr(
-            "backup_policy_id",
+            attr::backup_policy_id,
             Value::from(format!(
                 "{}/backupPolicies/p",
                 VAULT.to_uppercase().replace("/BACKUPVAULTS/", "/backupVaults/")
@@ -303,15 +305,15 @@ mod tests {
     fn only_disks_are_supported_and_need_a_snapshot_group() {
         let mut c = config();
         c.set_attr(
-            "datasource_id",
+            attr::datasource_id,
             Value::from("/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/sa"),
         );
         assert_eq!(paths(&validate_config::<Disk>(&c)), vec!["datasource_id"]);
         let mut c = config();
-        c.set_attr("datasource_type", Value::from("Microsoft.Storage/storageAccounts/blobServices"));
+        c.set_attr(attr::datasource_type, Value::from("Microsoft.Storage/storageAccounts/blobServices"));
         assert_eq!(paths(&validate_config::<Disk>(&c)), vec!["datasource_type"]);
         let mut c = config();
-        c.set_attr("snapshot_resource_group_id", Value::Null);
+        c.set_attr(attr::snapshot_resource_group_id, Value::Null);
         assert_eq!(paths(&validate_config::<Disk>(&c)), vec!["snapshot_resource_group_id"]);
     }
 
@@ -326,20 +328,23 @@ mod tests {
 
         let c = config_of::<BlobStorage>(
             ACCOUNT,
-            &[("storage_account_container_names", strings(&["ok-name", "Bad_Name", "ok-name"]))],
+            &[(attr::storage_account_container_names, strings(&["ok-name", "Bad_Name", "ok-name"]))],
         );
         assert_eq!(
             paths(&validate_config::<BlobStorage>(&c)),
             vec!["storage_account_container_names[1]", "storage_account_container_names[2]"]
         );
-        let c = config_of::<BlobStorage>(ACCOUNT, &[("storage_account_container_names", strings(&[]))]);
+        let c = config_of::<BlobStorage>(ACCOUNT, &[(attr::storage_account_container_names, strings(&[]))]);
         assert_eq!(paths(&validate_config::<BlobStorage>(&c)), vec!["storage_account_container_names"]);
         assert!(validate_config::<BlobStorage>(&config_of::<BlobStorage>(ACCOUNT, &[])).is_empty());
-        let c = config_of::<BlobStorage>(ACCOUNT, &[("retain_data_on_destroy", Value::from(true))]);
+        let c = config_of::<BlobStorage>(ACCOUNT, &[(attr::retain_data_on_destroy, Value::from(true))]);
         assert_eq!(paths(&validate_config::<BlobStorage>(&c)), vec!["retain_data_on_destroy"]);
         let c = config_of::<BlobStorage>(
             ACCOUNT,
-            &[("retain_data_on_destroy", Value::from(true)), ("storage_account_container_names", strings(&["a-1"]))],
+            &[
+                (attr::retain_data_on_destroy, Value::from(true)),
+                (attr::storage_account_container_names, strings(&["a-1"])),
+            ],
         );
         assert!(validate_config::<BlobStorage>(&c).is_empty(), "vaulted backup can be stopped");
 
@@ -349,7 +354,7 @@ mod tests {
         );
         let elsewhere = config_of::<KubernetesCluster>(
             &CLUSTER.replace("/subscriptions/s1/", "/subscriptions/s9/"),
-            &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+            &[(attr::snapshot_resource_group_id, Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
         );
         assert_eq!(paths(&validate_config::<KubernetesCluster>(&elsewhere)), vec!["datasource_id"]);
         assert!(validate_config::<MySqlFlexibleServer>(&config_of::<MySqlFlexibleServer>(MYSQL, &[])).is_empty());
