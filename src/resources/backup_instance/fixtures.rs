@@ -1,10 +1,12 @@
 //! The configurations and IDs the backup instance's unit tests share.
 
 use crate::arm::models::DISK_DATASOURCE_TYPE;
-use crate::plugin::value::{Type, Value};
+use crate::plugin::value::Value;
+use crate::resources::instance_kinds::Disk;
+use crate::resources::model;
 
 use super::schema::state_type;
-use super::{InstanceKind, Model, attr};
+use super::{InstanceKind, InstanceObject, Model, attr};
 
 pub(super) const VAULT: &str =
     "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
@@ -22,19 +24,16 @@ pub(super) const MYSQL: &str =
 
 /// A disk backup instance's configuration.
 pub(super) fn config() -> Value {
-    Value::object([
-        (attr::id, Value::Null),
-        (attr::name, Value::from("bi-1")),
-        (attr::vault_id, Value::from(VAULT)),
-        (attr::datasource_id, Value::from(DISK)),
-        (attr::datasource_type, Value::Null),
-        (attr::location, Value::from("West US")),
-        (attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily"))),
-        (attr::snapshot_resource_group_id, Value::from("/subscriptions/s2/resourceGroups/rg-snapshots")),
-        (attr::protection_state, Value::Null),
-        (attr::retain_data_on_destroy, Value::Null),
-        (attr::timeouts, Value::Null),
-    ])
+    let config = InstanceObject {
+        name: Some("bi-1".into()),
+        vault_id: Some(VAULT.into()),
+        datasource_id: Some(DISK.into()),
+        location: Some("West US".into()),
+        backup_policy_id: Some(format!("{VAULT}/backupPolicies/policy-disk-daily")),
+        snapshot_resource_group_id: Some("/subscriptions/s2/resourceGroups/rg-snapshots".into()),
+        ..InstanceObject::default()
+    };
+    model::write(&config, state_type::<Disk>())
 }
 
 /// The state of the instance of [`config`], protection configured.
@@ -48,13 +47,15 @@ pub(super) fn prior_state() -> Value {
 
 /// A configuration of kind `K`: every attribute of its schema, null unless given.
 pub(super) fn config_of<K: InstanceKind>(datasource: &str, set: &[(&str, Value)]) -> Value {
-    let Type::Object(types) = state_type::<K>() else { panic!("an object type") };
-    let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
-    c.set_attr(attr::name, Value::from("bi-1"));
-    c.set_attr(attr::vault_id, Value::from(VAULT));
-    c.set_attr(attr::datasource_id, Value::from(datasource));
-    c.set_attr(attr::location, Value::from("westus"));
-    c.set_attr(attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/p1")));
+    let config = InstanceObject {
+        name: Some("bi-1".into()),
+        vault_id: Some(VAULT.into()),
+        datasource_id: Some(datasource.into()),
+        location: Some("westus".into()),
+        backup_policy_id: Some(format!("{VAULT}/backupPolicies/p1")),
+        ..InstanceObject::default()
+    };
+    let mut c = model::write(&config, state_type::<K>());
     for (name, value) in set {
         c.set_attr(name, value.clone());
     }
