@@ -247,11 +247,40 @@ mod tests {
     use super::*;
     use crate::resources::backup_instance::fixtures::*;
     use crate::resources::instance_kinds::{
-        BlobStorage, Disk, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
+        BlobStorage, DataLakeStorage, Disk, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
     };
 
     fn paths(d: &Diagnostics) -> Vec<String> {
         d.iter().map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect()
+    }
+
+    /// The attributes and blocks of kind `K`'s schema that `InstanceObject` does not declare: plan, apply and read
+    /// would never see them.
+    fn undeclared<K: InstanceKind>() -> Vec<String> {
+        let every_field = InstanceObject {
+            snapshot_resource_group_id: Some(String::new()),
+            storage_account_container_names: Some(Vec::new()),
+            backup_datasource_parameters: Some(Vec::new()),
+            ..InstanceObject::default()
+        };
+        let serde_json::Value::Object(declared) = serde_json::to_value(every_field).unwrap() else { panic!() };
+        let block = &schema::<K>().block;
+        let names = block.attributes.iter().map(|a| &a.name).chain(block.blocks.iter().map(|b| &b.type_name));
+        names.filter(|name| !declared.contains_key(*name)).cloned().collect()
+    }
+
+    #[test]
+    fn every_attribute_of_every_kind_is_declared() {
+        for (kind, undeclared) in [
+            (Disk::TYPE_NAME, undeclared::<Disk>()),
+            (BlobStorage::TYPE_NAME, undeclared::<BlobStorage>()),
+            (DataLakeStorage::TYPE_NAME, undeclared::<DataLakeStorage>()),
+            (KubernetesCluster::TYPE_NAME, undeclared::<KubernetesCluster>()),
+            (PostgreSqlFlexibleServer::TYPE_NAME, undeclared::<PostgreSqlFlexibleServer>()),
+            (MySqlFlexibleServer::TYPE_NAME, undeclared::<MySqlFlexibleServer>()),
+        ] {
+            assert!(undeclared.is_empty(), "{kind}: {undeclared:?}");
+        }
     }
 
     #[test]
