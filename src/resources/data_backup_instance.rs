@@ -145,6 +145,40 @@ mod tests {
         assert!(value.as_entries().unwrap().keys().eq(fields.keys()));
     }
 
+    /// The data source describes instances of every kind in its own words, so its schema is not derived from the
+    /// resources' (one per kind); what it shares with them must still be the same attribute.
+    #[test]
+    fn what_it_shares_with_the_instance_resources_is_their_attribute() {
+        use crate::resources::backup_instance::{BackupInstanceType, attr};
+        use crate::resources::instance_kinds::Disk;
+        use crate::resources::managed::ManagedResource;
+        let configuration = std::sync::Arc::new(super::super::ProviderConfiguration::default());
+        let schemas: Vec<_> =
+            super::super::kinds::instance_resources(&configuration).iter().map(|r| r.schema()).collect();
+        for attribute in InstanceSummary::attributes() {
+            let theirs: Vec<_> =
+                schemas.iter().filter_map(|s| s.block.attributes.iter().find(|a| a.name == attribute.name)).collect();
+            if attribute.name == summary::resource_type {
+                assert!(theirs.is_empty(), "resource_type is the data source's own");
+                continue;
+            }
+            assert!(!theirs.is_empty(), "{} is an attribute of an instance resource", attribute.name);
+            for a in theirs {
+                assert_eq!(a.ty, attribute.ty, "{}", attribute.name);
+            }
+        }
+        // What the data source leaves out of the managed disk's instance is Terraform's, not Azure's.
+        let disk = <BackupInstanceType<Disk> as ManagedResource>::schema();
+        let left_out: Vec<_> = disk
+            .block
+            .attributes
+            .iter()
+            .filter(|a| !InstanceSummary::attributes().iter().any(|s| s.name == a.name))
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(left_out, vec![attr::retain_data_on_destroy]);
+    }
+
     #[test]
     fn bad_ids_are_refused_offline() {
         use crate::plugin::interface::DataSource;

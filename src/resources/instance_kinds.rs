@@ -12,6 +12,7 @@ use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::schema::{Attribute, Block, NestedBlock};
 use crate::plugin::value::{Type, Value};
 
+use super::backup_instance::{InstanceObject, attr};
 use super::model::{self, Spelling};
 
 /// What one kind of datasource brings to the backup instance resource.
@@ -49,11 +50,11 @@ pub(crate) trait InstanceKind: Send + Sync + 'static {
     }
     /// Offline checks of the kind's own arguments; unknown values are skipped.
     fn validate(_config: &Value, _diags: &mut Diagnostics) {}
-    /// The policy parameters a fully known planned value (or config) asks for. `Err` when something is unknown or
-    /// invalid (validate has reported invalid values).
-    fn policy_parameters(value: &Value) -> Result<Option<PolicyParameters>, ()>;
-    /// Writes the kind's own attributes, as Azure reports them, into `state`.
-    fn read_attributes(_instance: &BackupInstanceResource, _state: &mut Value) {}
+    /// The policy parameters the arguments of a planned state (or config) ask for. `Err` when one is invalid
+    /// (validate has reported it).
+    fn policy_parameters(arguments: &InstanceObject) -> Result<Option<PolicyParameters>, ()>;
+    /// Sets the kind's own attributes in `state`, as Azure reports them.
+    fn read_attributes(_instance: &BackupInstanceResource, _state: &mut InstanceObject) {}
     /// The roles the vault's identity needs for this datasource; `None` when they cannot be told.
     fn needs(datasource: &GenericResourceId, parameters: Option<&PolicyParameters>) -> Option<Vec<Need>>;
     /// The kind's attribute an Azure error code (lower case) is about, when it is one of the kind's own.
@@ -97,29 +98,25 @@ fn operational_store(resource_group: &ResourceGroupId) -> DataStoreParameters {
     }
 }
 
-/// The snapshot resource group argument, known: `Err` when unknown or invalid, `Ok(None)` when unset.
-fn snapshot_group_argument(value: &Value) -> Result<Option<ResourceGroupId>, ()> {
-    match value.attr("snapshot_resource_group_id") {
-        Value::Null => Ok(None),
-        Value::String(s) => s.parse().map(Some).map_err(|_| ()),
-        _ => Err(()),
-    }
+/// The snapshot resource group argument: `Err` when invalid, `Ok(None)` when unset.
+fn snapshot_group_argument(arguments: &InstanceObject) -> Result<Option<ResourceGroupId>, ()> {
+    arguments.snapshot_resource_group_id.as_deref().map(|s| s.parse().map_err(|_| ())).transpose()
 }
 
 /// Checks `snapshot_resource_group_id`: a resource group ID, and required once `datasource_id` is known.
 fn validate_snapshot_group(config: &Value, diags: &mut Diagnostics, why: &str) {
-    match config.attr("snapshot_resource_group_id") {
+    match config.attr(attr::snapshot_resource_group_id) {
         Value::String(s) => {
             if let Err(e) = s.parse::<ResourceGroupId>() {
                 diags.attribute_error(
-                    AttributePath::root("snapshot_resource_group_id"),
+                    AttributePath::root(attr::snapshot_resource_group_id),
                     "Invalid resource group ID",
                     format!("{e}."),
                 );
             }
         }
-        Value::Null if config.attr("datasource_id").as_str().is_some() => diags.attribute_error(
-            AttributePath::root("snapshot_resource_group_id"),
+        Value::Null if config.attr(attr::datasource_id).as_str().is_some() => diags.attribute_error(
+            AttributePath::root(attr::snapshot_resource_group_id),
             "Missing snapshot resource group",
             why.to_owned(),
         ),
@@ -129,36 +126,25 @@ fn validate_snapshot_group(config: &Value, diags: &mut Diagnostics, why: &str) {
 
 /// The `snapshot_resource_group_id` attribute.
 fn snapshot_group_attribute(what: &str) -> Attribute {
-    Attribute::optional("snapshot_resource_group_id", Type::String).force_new().description(format!(
+    Attribute::optional(attr::snapshot_resource_group_id, Type::String).force_new().description(format!(
         "The ARM ID of the resource group that holds the {what} (the operational store); it may be in another \
          subscription. Required."
     ))
 }
 
 /// The snapshot resource group Azure reports, into state.
-fn read_snapshot_group(instance: &BackupInstanceResource, state: &mut Value) {
-    let group = instance.properties.policy_info.policy_parameters.as_ref().and_then(operational_resource_group);
-    state.set_attr("snapshot_resource_group_id", group.map_or(Value::Null, Value::from));
+fn read_snapshot_group(instance: &BackupInstanceResource, state: &mut InstanceObject) {
+    state.snapshot_resource_group_id =
+        instance.properties.policy_info.policy_parameters.as_ref().and_then(operational_resource_group);
 }
 
-/// A list of strings from a value: `Err` when unknown.
-fn strings(value: &Value) -> Result<Option<Vec<String>>, ()> {
-    match value {
-        Value::Null => Ok(None),
-        Value::List(items) | Value::Set(items) => {
-            items.iter().map(|i| i.as_str().map(str::to_owned).ok_or(())).collect::<Result<Vec<_>, _>>().map(Some)
-        }
-        _ => Err(()),
-    }
-}
-
-/// A JSON array of strings as a Terraform list, null when absent or empty.
-fn string_list(json: Option<&serde_json::Value>) -> Value {
-    let items: Vec<Value> = json
+/// A JSON array of strings as a list, `None` when absent or empty.
+fn string_list(json: Option<&serde_json::Value>) -> Option<Vec<String>> {
+    let items: Vec<String> = json
         .and_then(serde_json::Value::as_array)
-        .map(|a| a.iter().filter_map(serde_json::Value::as_str).map(Value::from).collect())
+        .map(|a| a.iter().filter_map(serde_json::Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
-    if items.is_empty() { Value::Null } else { Value::List(items) }
+    (!items.is_empty()).then_some(items)
 }
 
 /// The resource group a resource ID is in, as an ID.
@@ -188,7 +174,7 @@ impl InstanceKind for Disk {
     const PERMISSIONS_HINT: &'static str = "The backup vault's managed identity needs the \"Disk Backup Reader\" role \
 on the disk and the \"Disk Snapshot Contributor\" role on the snapshot resource group. Role assignments can take a \
 few minutes to take effect; make the backup instance depend on them (depends_on).";
-    const SPELLINGS: model::Spellings = &[("snapshot_resource_group_id", Spelling::Id)];
+    const SPELLINGS: model::Spellings = &[(attr::snapshot_resource_group_id, Spelling::Id)];
 
     fn description() -> String {
         "Protects a managed disk with a backup policy in an Azure Backup vault (Microsoft.DataProtection backup \
@@ -209,14 +195,14 @@ few minutes to take effect; make the backup instance depend on them (depends_on)
         );
     }
 
-    fn policy_parameters(value: &Value) -> Result<Option<PolicyParameters>, ()> {
-        Ok(snapshot_group_argument(value)?.map(|rg| PolicyParameters {
+    fn policy_parameters(arguments: &InstanceObject) -> Result<Option<PolicyParameters>, ()> {
+        Ok(snapshot_group_argument(arguments)?.map(|rg| PolicyParameters {
             data_store_parameters_list: vec![operational_store(&rg)],
             ..PolicyParameters::default()
         }))
     }
 
-    fn read_attributes(instance: &BackupInstanceResource, state: &mut Value) {
+    fn read_attributes(instance: &BackupInstanceResource, state: &mut InstanceObject) {
         read_snapshot_group(instance, state);
     }
 
@@ -227,7 +213,7 @@ few minutes to take effect; make the backup instance depend on them (depends_on)
 
     fn attribute_for_code(code: &str) -> Option<&'static str> {
         (code.contains("snapshotrg") || code.contains("operationalstore") || code.contains("resourcegroup"))
-            .then_some("snapshot_resource_group_id")
+            .then_some(attr::snapshot_resource_group_id)
     }
 }
 
@@ -236,8 +222,8 @@ few minutes to take effect; make the backup instance depend on them (depends_on)
 
 /// The `storage_account_container_names` argument's checks: a non-empty list of container names.
 fn validate_containers(config: &Value, diags: &mut Diagnostics, required_why: Option<&str>) {
-    let path = || AttributePath::root("storage_account_container_names");
-    match config.attr("storage_account_container_names") {
+    let path = || AttributePath::root(attr::storage_account_container_names);
+    match config.attr(attr::storage_account_container_names) {
         Value::Null => {
             if let Some(why) = required_why {
                 diags.attribute_error(path(), "Missing containers", why.to_owned());
@@ -254,7 +240,7 @@ fn validate_containers(config: &Value, diags: &mut Diagnostics, required_why: Op
             let mut seen = std::collections::HashSet::new();
             for (i, item) in items.iter().enumerate() {
                 let Some(name) = item.as_str() else { continue };
-                let at = AttributePath::root("storage_account_container_names").index(i as i64);
+                let at = path().index(i as i64);
                 if let Err(reason) = check_container_name(name) {
                     diags.attribute_error(at, "Invalid container name", format!("{name:?}: {reason}."));
                 } else if !seen.insert(name) {
@@ -283,19 +269,19 @@ fn check_container_name(name: &str) -> Result<(), String> {
 }
 
 /// The containers Azure reports in policy parameters of `object_type`, into state.
-fn read_containers(instance: &BackupInstanceResource, state: &mut Value, object_type: &str) {
+fn read_containers(instance: &BackupInstanceResource, state: &mut InstanceObject, object_type: &str) {
     let containers = datasource_parameters(instance, object_type).map(|p| &p["containersList"]);
-    state.set_attr("storage_account_container_names", string_list(containers));
+    state.storage_account_container_names = string_list(containers);
 }
 
 /// The containers argument, for the Azure error codes about containers.
 fn container_attribute(code: &str) -> Option<&'static str> {
-    code.contains("container").then_some("storage_account_container_names")
+    code.contains("container").then_some(attr::storage_account_container_names)
 }
 
 /// The containers argument as policy parameters of `object_type`.
-fn container_parameters(value: &Value, object_type: &str) -> Result<Option<PolicyParameters>, ()> {
-    Ok(strings(value.attr("storage_account_container_names"))?.map(|containers| PolicyParameters {
+fn container_parameters(arguments: &InstanceObject, object_type: &str) -> Result<Option<PolicyParameters>, ()> {
+    Ok(arguments.storage_account_container_names.clone().map(|containers| PolicyParameters {
         backup_datasource_parameters_list: vec![json!({ "objectType": object_type, "containersList": containers })],
         ..PolicyParameters::default()
     }))
@@ -326,7 +312,7 @@ impl InstanceKind for BlobStorage {
     const RESOURCE_TYPE: &'static str = "Microsoft.Storage/storageAccounts";
     const NOUN: &'static str = "storage account";
     const PERMISSIONS_HINT: &'static str = STORAGE_PERMISSIONS_HINT;
-    const UPDATED_BY_PUT: &'static [&'static str] = &["storage_account_container_names"];
+    const UPDATED_BY_PUT: &'static [&'static str] = &[attr::storage_account_container_names];
 
     fn description() -> String {
         "Protects the blobs of a storage account with a blob backup policy in an Azure Backup vault: operational \
@@ -337,7 +323,7 @@ impl InstanceKind for BlobStorage {
     }
 
     fn attributes() -> Vec<Attribute> {
-        vec![Attribute::optional("storage_account_container_names", Type::list(Type::String)).description(
+        vec![Attribute::optional(attr::storage_account_container_names, Type::list(Type::String)).description(
             "The containers vaulted backup copies to the vault. Required when the policy has vaulted backup \
              (`vault_default_retention_duration`); leave it unset for a policy with operational backup only. \
              Changing it updates the instance in place; removing it replaces the instance.",
@@ -348,20 +334,21 @@ impl InstanceKind for BlobStorage {
         validate_containers(config, diags, None);
         // Without containers the instance has operational backup only, which Azure does not stop
         // (UserErrorStopProtectionNotSupportedForBlobOperationalBackup).
-        if config.attr("storage_account_container_names").is_null() {
+        if config.attr(attr::storage_account_container_names).is_null() {
             let stop = "Azure does not stop the protection of operational blob backup \
                         (UserErrorStopProtectionNotSupportedForBlobOperationalBackup), and without \
                         storage_account_container_names this instance has operational backup only.";
-            if config.attr("retain_data_on_destroy").as_bool() == Some(true) {
+            if config.attr(attr::retain_data_on_destroy).as_bool() == Some(true) {
                 diags.attribute_error(
-                    AttributePath::root("retain_data_on_destroy"),
+                    AttributePath::root(attr::retain_data_on_destroy),
                     "Operational blob backup cannot keep its data on destroy",
                     format!("{stop} Leave retain_data_on_destroy unset: destroying the instance deletes it."),
                 );
             }
-            if config.attr("protection_state").as_str().is_some_and(|s| s.eq_ignore_ascii_case("ProtectionStopped")) {
+            if config.attr(attr::protection_state).as_str().is_some_and(|s| s.eq_ignore_ascii_case("ProtectionStopped"))
+            {
                 diags.attribute_error(
-                    AttributePath::root("protection_state"),
+                    AttributePath::root(attr::protection_state),
                     "Operational blob backup cannot be stopped",
                     stop.to_owned(),
                 );
@@ -369,14 +356,14 @@ impl InstanceKind for BlobStorage {
         }
     }
 
-    fn policy_parameters(value: &Value) -> Result<Option<PolicyParameters>, ()> {
-        container_parameters(value, "BlobBackupDatasourceParameters")
+    fn policy_parameters(arguments: &InstanceObject) -> Result<Option<PolicyParameters>, ()> {
+        container_parameters(arguments, "BlobBackupDatasourceParameters")
     }
 
     /// Vaulted backup is turned off by replacing the instance (as azurerm does): an instance whose containers are
     /// all removed would otherwise be sent again under its vaulted policy without any.
     fn replaced_by(prior: &Value, planned: &Value) -> Vec<AttributePath> {
-        let name = "storage_account_container_names";
+        let name = attr::storage_account_container_names;
         if !prior.attr(name).is_null() && planned.attr(name).is_null() {
             vec![AttributePath::root(name)]
         } else {
@@ -384,7 +371,7 @@ impl InstanceKind for BlobStorage {
         }
     }
 
-    fn read_attributes(instance: &BackupInstanceResource, state: &mut Value) {
+    fn read_attributes(instance: &BackupInstanceResource, state: &mut InstanceObject) {
         read_containers(instance, state, "BlobBackupDatasourceParameters");
     }
 
@@ -424,7 +411,7 @@ impl InstanceKind for DataLakeStorage {
     const RESOURCE_TYPE: &'static str = "Microsoft.Storage/storageAccounts";
     const NOUN: &'static str = "storage account";
     const PERMISSIONS_HINT: &'static str = STORAGE_PERMISSIONS_HINT;
-    const UPDATED_BY_PUT: &'static [&'static str] = &["storage_account_container_names"];
+    const UPDATED_BY_PUT: &'static [&'static str] = &[attr::storage_account_container_names];
 
     fn description() -> String {
         "Protects containers of an Azure Data Lake Storage account (a storage account with a hierarchical \
@@ -435,7 +422,7 @@ impl InstanceKind for DataLakeStorage {
 
     fn attributes() -> Vec<Attribute> {
         vec![
-            Attribute::required("storage_account_container_names", Type::list(Type::String))
+            Attribute::required(attr::storage_account_container_names, Type::list(Type::String))
                 .description("The containers backed up to the vault. Changing it updates the instance in place."),
         ]
     }
@@ -444,11 +431,11 @@ impl InstanceKind for DataLakeStorage {
         validate_containers(config, diags, Some("Data Lake Storage backup copies named containers."));
     }
 
-    fn policy_parameters(value: &Value) -> Result<Option<PolicyParameters>, ()> {
-        container_parameters(value, "AdlsBlobBackupDatasourceParameters")
+    fn policy_parameters(arguments: &InstanceObject) -> Result<Option<PolicyParameters>, ()> {
+        container_parameters(arguments, "AdlsBlobBackupDatasourceParameters")
     }
 
-    fn read_attributes(instance: &BackupInstanceResource, state: &mut Value) {
+    fn read_attributes(instance: &BackupInstanceResource, state: &mut InstanceObject) {
         read_containers(instance, state, "AdlsBlobBackupDatasourceParameters");
     }
 
@@ -471,19 +458,90 @@ impl InstanceKind for DataLakeStorage {
 // ---------------------------------------------------------------------------------------------------------------
 // Kubernetes clusters
 
-/// The lists of `backup_datasource_parameters`, with the JSON names Azure uses for them.
-const KUBERNETES_LISTS: &[(&str, &str)] = &[
-    ("excluded_namespaces", "excludedNamespaces"),
-    ("excluded_resource_types", "excludedResourceTypes"),
-    ("included_namespaces", "includedNamespaces"),
-    ("included_resource_types", "includedResourceTypes"),
-    ("label_selectors", "labelSelectors"),
+model::attributes! {
+    /// The `backup_datasource_parameters` block of a Kubernetes cluster's backup instance: what its backup covers.
+    pub(crate) struct KubernetesParameters, names in aks {
+        excluded_namespaces: Vec<String> => optional(Type::list(Type::String))
+            .force_new()
+            .description("Namespaces left out of the backup."),
+        excluded_resource_types: Vec<String> => optional(Type::list(Type::String))
+            .force_new()
+            .description("Resource types left out of the backup, for example `v1/Secret`."),
+        included_namespaces: Vec<String> => optional(Type::list(Type::String))
+            .force_new()
+            .description("Namespaces backed up; all when unset."),
+        included_resource_types: Vec<String> => optional(Type::list(Type::String))
+            .force_new()
+            .description("Resource types backed up; all when unset."),
+        label_selectors: Vec<String> => optional(Type::list(Type::String))
+            .force_new()
+            .description("Label selectors (`key=value`) that select the resources backed up."),
+        cluster_scoped_resources_enabled: bool => optional(Type::Bool)
+            .force_new()
+            .description("Whether cluster-scoped resources are backed up. Defaults to `false`."),
+        volume_snapshot_enabled: bool => optional(Type::Bool)
+            .force_new()
+            .description("Whether persistent volumes are snapshotted. Defaults to `false`."),
+    }
+}
+
+/// The `objectType` of Azure's Kubernetes backup datasource parameters.
+const KUBERNETES_PARAMETERS: &str = "KubernetesClusterBackupDatasourceParameters";
+
+/// The lists of `backup_datasource_parameters`.
+const KUBERNETES_LISTS: &[&str] = &[
+    aks::excluded_namespaces,
+    aks::excluded_resource_types,
+    aks::included_namespaces,
+    aks::included_resource_types,
+    aks::label_selectors,
 ];
-/// The switches of `backup_datasource_parameters`, with their JSON names.
-const KUBERNETES_SWITCHES: &[(&str, &str)] = &[
-    ("cluster_scoped_resources_enabled", "includeClusterScopeResources"),
-    ("volume_snapshot_enabled", "snapshotVolumes"),
-];
+
+impl KubernetesParameters {
+    /// The block's lists, with the JSON names Azure uses for them.
+    fn lists(&self) -> [(&'static str, &Option<Vec<String>>); 5] {
+        [
+            ("excludedNamespaces", &self.excluded_namespaces),
+            ("excludedResourceTypes", &self.excluded_resource_types),
+            ("includedNamespaces", &self.included_namespaces),
+            ("includedResourceTypes", &self.included_resource_types),
+            ("labelSelectors", &self.label_selectors),
+        ]
+    }
+
+    /// Azure's `KubernetesClusterBackupDatasourceParameters` for this block: the switches always (off when unset),
+    /// the lists that are set.
+    fn to_azure(&self) -> serde_json::Value {
+        let mut json = serde_json::Map::new();
+        json.insert("objectType".into(), json!(KUBERNETES_PARAMETERS));
+        json.insert(
+            "includeClusterScopeResources".into(),
+            json!(self.cluster_scoped_resources_enabled.unwrap_or(false)),
+        );
+        json.insert("snapshotVolumes".into(), json!(self.volume_snapshot_enabled.unwrap_or(false)));
+        for (key, items) in self.lists() {
+            if let Some(items) = items {
+                json.insert(key.into(), json!(items));
+            }
+        }
+        serde_json::Value::Object(json)
+    }
+
+    /// The block as Azure's parameters `p` describe it: a list Azure leaves out or empty is unset.
+    fn from_azure(p: &serde_json::Value) -> KubernetesParameters {
+        let list = |key: &str| string_list(p.get(key));
+        let switch = |key: &str| Some(p.get(key).and_then(serde_json::Value::as_bool).unwrap_or(false));
+        KubernetesParameters {
+            excluded_namespaces: list("excludedNamespaces"),
+            excluded_resource_types: list("excludedResourceTypes"),
+            included_namespaces: list("includedNamespaces"),
+            included_resource_types: list("includedResourceTypes"),
+            label_selectors: list("labelSelectors"),
+            cluster_scoped_resources_enabled: switch("includeClusterScopeResources"),
+            volume_snapshot_enabled: switch("snapshotVolumes"),
+        }
+    }
+}
 
 /// Azure Kubernetes Service clusters: `dataprotection_backup_instance_kubernetes_cluster`.
 #[derive(Debug, Default)]
@@ -491,32 +549,10 @@ pub struct KubernetesCluster;
 
 impl KubernetesCluster {
     fn parameters_block() -> NestedBlock {
-        let mut attributes: Vec<Attribute> = KUBERNETES_LISTS
-            .iter()
-            .map(|(name, _)| {
-                Attribute::optional(name, Type::list(Type::String)).force_new().description(match *name {
-                    "excluded_namespaces" => "Namespaces left out of the backup.",
-                    "excluded_resource_types" => "Resource types left out of the backup, for example `v1/Secret`.",
-                    "included_namespaces" => "Namespaces backed up; all when unset.",
-                    "included_resource_types" => "Resource types backed up; all when unset.",
-                    _ => "Label selectors (`key=value`) that select the resources backed up.",
-                })
-            })
-            .collect();
-        attributes.push(
-            Attribute::optional("cluster_scoped_resources_enabled", Type::Bool)
-                .force_new()
-                .description("Whether cluster-scoped resources are backed up. Defaults to `false`."),
-        );
-        attributes.push(
-            Attribute::optional("volume_snapshot_enabled", Type::Bool)
-                .force_new()
-                .description("Whether persistent volumes are snapshotted. Defaults to `false`."),
-        );
         let mut block = NestedBlock::list(
-            "backup_datasource_parameters",
+            attr::backup_datasource_parameters,
             Block {
-                attributes,
+                attributes: KubernetesParameters::attributes(),
                 description: "What the backup of the cluster covers; Azure's defaults apply when it is not set."
                     .to_owned(),
                 ..Block::default()
@@ -540,7 +576,7 @@ cluster and on the snapshot resource group, and the cluster's identity the \"Con
 resource group. The cluster also needs the backup extension (Microsoft.DataProtection.Kubernetes) and a trusted access \
 role binding for the vault (role Microsoft.DataProtection/backupVaults/backup-operator). Role assignments can take a \
 few minutes to take effect; make the backup instance depend on them (depends_on).";
-    const SPELLINGS: model::Spellings = &[("snapshot_resource_group_id", Spelling::Id)];
+    const SPELLINGS: model::Spellings = &[(attr::snapshot_resource_group_id, Spelling::Id)];
 
     fn description() -> String {
         "Protects an Azure Kubernetes Service cluster with a Kubernetes backup policy in an Azure Backup vault. The \
@@ -571,11 +607,11 @@ few minutes to take effect; make the backup instance depend on them (depends_on)
             parts.next().filter(|p| p.eq_ignore_ascii_case("subscriptions"))?;
             parts.next().map(str::to_ascii_lowercase)
         };
-        if let (Some(vault), Some(cluster)) = (subscription("vault_id"), subscription("datasource_id"))
+        if let (Some(vault), Some(cluster)) = (subscription(attr::vault_id), subscription(attr::datasource_id))
             && vault != cluster
         {
             diags.attribute_error(
-                AttributePath::root("datasource_id"),
+                AttributePath::root(attr::datasource_id),
                 "Cluster and vault in different subscriptions",
                 format!(
                     "The cluster is in subscription {cluster} and the vault in {vault}; Azure backs up a Kubernetes \
@@ -583,13 +619,13 @@ few minutes to take effect; make the backup instance depend on them (depends_on)
                 ),
             );
         }
-        if let Some(block) = config.attr("backup_datasource_parameters").as_elements().and_then(|l| l.first()) {
-            for (name, _) in KUBERNETES_LISTS {
+        if let Some(block) = config.attr(attr::backup_datasource_parameters).as_elements().and_then(|l| l.first()) {
+            for name in KUBERNETES_LISTS {
                 if let Value::List(items) = block.attr(name) {
                     for (i, item) in items.iter().enumerate() {
                         if item.as_str().is_some_and(|s| s.trim().is_empty()) {
                             diags.attribute_error(
-                                AttributePath::root("backup_datasource_parameters")
+                                AttributePath::root(attr::backup_datasource_parameters)
                                     .index(0)
                                     .attribute(name)
                                     .index(i as i64),
@@ -603,50 +639,19 @@ few minutes to take effect; make the backup instance depend on them (depends_on)
         }
     }
 
-    fn policy_parameters(value: &Value) -> Result<Option<PolicyParameters>, ()> {
-        let group = snapshot_group_argument(value)?;
-        let mut parameters = PolicyParameters {
+    fn policy_parameters(arguments: &InstanceObject) -> Result<Option<PolicyParameters>, ()> {
+        let group = snapshot_group_argument(arguments)?;
+        let block = arguments.backup_datasource_parameters.as_ref().and_then(|blocks| blocks.first());
+        Ok(Some(PolicyParameters {
             data_store_parameters_list: group.iter().map(operational_store).collect(),
-            ..PolicyParameters::default()
-        };
-        match value.attr("backup_datasource_parameters") {
-            Value::Null => {}
-            Value::List(blocks) => {
-                if let Some(block) = blocks.first() {
-                    let mut json = serde_json::Map::new();
-                    json.insert("objectType".into(), json!("KubernetesClusterBackupDatasourceParameters"));
-                    for (name, key) in KUBERNETES_SWITCHES {
-                        let on = match block.attr(name) {
-                            Value::Null => false,
-                            Value::Bool(b) => *b,
-                            _ => return Err(()),
-                        };
-                        json.insert((*key).into(), json!(on));
-                    }
-                    for (name, key) in KUBERNETES_LISTS {
-                        if let Some(items) = strings(block.attr(name))? {
-                            json.insert((*key).into(), json!(items));
-                        }
-                    }
-                    parameters.backup_datasource_parameters_list.push(serde_json::Value::Object(json));
-                }
-            }
-            _ => return Err(()),
-        }
-        Ok(Some(parameters))
+            backup_datasource_parameters_list: block.map(KubernetesParameters::to_azure).into_iter().collect(),
+        }))
     }
 
-    fn read_attributes(instance: &BackupInstanceResource, state: &mut Value) {
+    fn read_attributes(instance: &BackupInstanceResource, state: &mut InstanceObject) {
         read_snapshot_group(instance, state);
-        let block = datasource_parameters(instance, "KubernetesClusterBackupDatasourceParameters").map(|p| {
-            let mut fields: Vec<(&str, Value)> =
-                KUBERNETES_LISTS.iter().map(|(name, key)| (*name, string_list(p.get(*key)))).collect();
-            for (name, key) in KUBERNETES_SWITCHES {
-                fields.push((name, Value::Bool(p.get(*key).and_then(serde_json::Value::as_bool).unwrap_or(false))));
-            }
-            Value::List(vec![Value::object(fields)])
-        });
-        state.set_attr("backup_datasource_parameters", block.unwrap_or(Value::Null));
+        state.backup_datasource_parameters =
+            datasource_parameters(instance, KUBERNETES_PARAMETERS).map(|p| vec![KubernetesParameters::from_azure(p)]);
     }
 
     fn needs(datasource: &GenericResourceId, parameters: Option<&PolicyParameters>) -> Option<Vec<Need>> {
@@ -663,9 +668,9 @@ few minutes to take effect; make the backup instance depend on them (depends_on)
 
     fn attribute_for_code(code: &str) -> Option<&'static str> {
         if code.contains("snapshotrg") || code.contains("operationalstore") || code.contains("resourcegroup") {
-            Some("snapshot_resource_group_id")
+            Some(attr::snapshot_resource_group_id)
         } else if code.contains("extension") || code.contains("trustedaccess") || code.contains("cluster") {
-            Some("datasource_id")
+            Some(attr::datasource_id)
         } else {
             None
         }
@@ -725,7 +730,7 @@ assignments can take a few minutes to take effect; make the backup instance depe
             .to_owned()
     }
 
-    fn policy_parameters(_: &Value) -> Result<Option<PolicyParameters>, ()> {
+    fn policy_parameters(_: &InstanceObject) -> Result<Option<PolicyParameters>, ()> {
         Ok(None)
     }
 
@@ -758,7 +763,7 @@ minutes to take effect; make the backup instance depend on them (depends_on).";
             .to_owned()
     }
 
-    fn policy_parameters(_: &Value) -> Result<Option<PolicyParameters>, ()> {
+    fn policy_parameters(_: &InstanceObject) -> Result<Option<PolicyParameters>, ()> {
         Ok(None)
     }
 

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::arm::ids::same_id;
 use crate::plugin::value::Value;
+use crate::resources::backup_instance::attr;
 
 /// How long a policy delete keeps waiting for holders that are not moving, counted from the latest of: its own
 /// start, the start of a move in this process, the end of a move in this process. While a move is in flight the
@@ -171,9 +172,9 @@ impl Drop for MoveGuard<'_> {
 /// Registers, in this process's registry, the move of the backup instance whose update goes from `prior` to
 /// `planned`, when its `backup_policy_id` changes; `None` when it stays on its policy.
 pub(crate) fn begin_policy_move(prior: &Value, planned: &Value) -> Option<MoveGuard<'static>> {
-    let from = prior.attr("backup_policy_id").as_str()?;
-    let to = planned.attr("backup_policy_id").as_str()?;
-    let instance = prior.attr("id").as_str()?;
+    let from = prior.attr(attr::backup_policy_id).as_str()?;
+    let to = planned.attr(attr::backup_policy_id).as_str()?;
+    let instance = prior.attr(attr::id).as_str()?;
     if same_id(from, to) {
         return None;
     }
@@ -265,8 +266,9 @@ mod tests {
 
     #[test]
     fn an_update_registers_a_move_only_when_the_policy_changes() {
-        let state =
-            |policy: &str| Value::object([("id", Value::from(BI_1)), ("backup_policy_id", Value::from(policy))]);
+        let state = |policy: &str| {
+            Value::object([(attr::id, Value::from(BI_1)), (attr::backup_policy_id, Value::from(policy))])
+        };
         assert!(begin_policy_move(&state(POLICY_A), &state(&POLICY_A.to_lowercase())).is_none());
         let guard = begin_policy_move(&state(POLICY_A), &state(POLICY_B)).expect("a move");
         assert!(Moves::global().view(POLICY_A).is_leaving(BI_1));

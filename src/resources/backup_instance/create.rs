@@ -13,7 +13,7 @@ use crate::resources::managed::Call;
 
 use super::plan::{already_exists, roles_held};
 use super::update::{Step, finish_put, run_steps, update_steps};
-use super::{CHECK_AFTER_FAILURE, Model, Private, TARGET_STATE, attribute_for_code, hint_for};
+use super::{CHECK_AFTER_FAILURE, Model, Private, TARGET_STATE, accepted, attr, attribute_for_code, hint_for};
 
 /// Whether an instance may exist after its create PUT failed with `error`: a GET says so, or cannot say
 /// otherwise when the PUT may have reached Azure.
@@ -76,9 +76,8 @@ pub(super) async fn create<K: InstanceKind>(azure: &Call, request: &ApplyRequest
             // An earlier try may have taken effect even though the last one failed (an answer lost on the
             // way back, a stop or a deadline while the request was in flight): keep what exists.
             if exists_after_failed_put(client, id, &error).await {
-                let mut state = request.planned_state.clone();
-                state.set_attr("id", Value::from(id.to_string()));
-                state.set_attr("protection_state", Value::Null);
+                let mut state = accepted(&request.planned_state);
+                state.set_attr(attr::id, Value::from(id.to_string()));
                 response.private = Private::of_state(&state);
                 response.new_state = state;
             }
@@ -86,9 +85,8 @@ pub(super) async fn create<K: InstanceKind>(azure: &Call, request: &ApplyRequest
         }
     };
     // Azure has accepted the PUT: the instance may exist from here on, so every return carries its ID.
-    let mut state = request.planned_state.clone();
-    state.set_attr("id", Value::from(id.to_string()));
-    state.set_attr("protection_state", Value::Null);
+    let mut state = accepted(&request.planned_state);
+    state.set_attr(attr::id, Value::from(id.to_string()));
     tracing::info!(id = %id, "backup instance accepted; following the operation");
     let planned = &request.planned_state;
     let mut result = finish_put::<K>(client, call, &mut operation, id, planned, &mut state).await;
@@ -113,7 +111,8 @@ pub(super) async fn create<K: InstanceKind>(azure: &Call, request: &ApplyRequest
     }
     if result.is_ok() {
         // Protection is configured; a configuration that asks for it stopped or suspended gets that next.
-        let steps = update_steps(TARGET_STATE, planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE), true);
+        let steps =
+            update_steps(TARGET_STATE, planned.attr(attr::protection_state).as_str().unwrap_or(TARGET_STATE), true);
         result = run_steps::<K>(client, call, &model, planned, (&mut state, &mut true), &steps).await;
     }
     if let Err(error) = result {

@@ -12,11 +12,11 @@ use crate::resources::configuration::Configured;
 use crate::resources::instance_kinds::InstanceKind;
 use crate::resources::managed::Call;
 
-use super::{CHECK_AFTER_FAILURE, STOPPED_STATE, hint_for};
+use super::{CHECK_AFTER_FAILURE, STOPPED_STATE, attr, hint_for};
 
 /// True when destroying the instance in `state` stops protection and keeps its recovery points.
 pub(super) fn retains_data(state: &Value) -> bool {
-    state.attr("retain_data_on_destroy").as_bool() == Some(true)
+    state.attr(attr::retain_data_on_destroy).as_bool() == Some(true)
 }
 
 /// stopProtection, followed to its end. An instance that no longer exists has nothing to stop.
@@ -83,7 +83,8 @@ pub(super) async fn delete<K: InstanceKind>(
     let prior = &request.prior_state;
     let (configured, call) = (&azure.configured, &azure.context);
     if retains_data(prior) {
-        let stopped = prior.attr("protection_state").as_str().is_some_and(|s| s.eq_ignore_ascii_case(STOPPED_STATE));
+        let stopped =
+            prior.attr(attr::protection_state).as_str().is_some_and(|s| s.eq_ignore_ascii_case(STOPPED_STATE));
         let result = if stopped { Ok(()) } else { stop_protection(configured, call, id).await };
         match result {
             Ok(()) => {

@@ -1,10 +1,12 @@
 //! The configurations and IDs the backup instance's unit tests share.
 
 use crate::arm::models::DISK_DATASOURCE_TYPE;
-use crate::plugin::value::{Type, Value};
+use crate::plugin::value::Value;
+use crate::resources::instance_kinds::Disk;
+use crate::resources::model;
 
 use super::schema::state_type;
-use super::{InstanceKind, Model};
+use super::{InstanceKind, InstanceObject, Model, attr};
 
 pub(super) const VAULT: &str =
     "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
@@ -22,39 +24,38 @@ pub(super) const MYSQL: &str =
 
 /// A disk backup instance's configuration.
 pub(super) fn config() -> Value {
-    Value::object([
-        ("id", Value::Null),
-        ("name", Value::from("bi-1")),
-        ("vault_id", Value::from(VAULT)),
-        ("datasource_id", Value::from(DISK)),
-        ("datasource_type", Value::Null),
-        ("location", Value::from("West US")),
-        ("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily"))),
-        ("snapshot_resource_group_id", Value::from("/subscriptions/s2/resourceGroups/rg-snapshots")),
-        ("protection_state", Value::Null),
-        ("retain_data_on_destroy", Value::Null),
-        ("timeouts", Value::Null),
-    ])
+    let config = InstanceObject {
+        name: Some("bi-1".into()),
+        vault_id: Some(VAULT.into()),
+        datasource_id: Some(DISK.into()),
+        location: Some("West US".into()),
+        backup_policy_id: Some(format!("{VAULT}/backupPolicies/policy-disk-daily")),
+        snapshot_resource_group_id: Some("/subscriptions/s2/resourceGroups/rg-snapshots".into()),
+        ..InstanceObject::default()
+    };
+    model::write(&config, state_type::<Disk>())
 }
 
 /// The state of the instance of [`config`], protection configured.
 pub(super) fn prior_state() -> Value {
     let mut prior = config();
-    prior.set_attr("id", Value::from(format!("{VAULT}/backupInstances/bi-1")));
-    prior.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
-    prior.set_attr("protection_state", Value::from("ProtectionConfigured"));
+    prior.set_attr(attr::id, Value::from(format!("{VAULT}/backupInstances/bi-1")));
+    prior.set_attr(attr::datasource_type, Value::from(DISK_DATASOURCE_TYPE));
+    prior.set_attr(attr::protection_state, Value::from("ProtectionConfigured"));
     prior
 }
 
 /// A configuration of kind `K`: every attribute of its schema, null unless given.
 pub(super) fn config_of<K: InstanceKind>(datasource: &str, set: &[(&str, Value)]) -> Value {
-    let Type::Object(types) = state_type::<K>() else { panic!("an object type") };
-    let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
-    c.set_attr("name", Value::from("bi-1"));
-    c.set_attr("vault_id", Value::from(VAULT));
-    c.set_attr("datasource_id", Value::from(datasource));
-    c.set_attr("location", Value::from("westus"));
-    c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/p1")));
+    let config = InstanceObject {
+        name: Some("bi-1".into()),
+        vault_id: Some(VAULT.into()),
+        datasource_id: Some(datasource.into()),
+        location: Some("westus".into()),
+        backup_policy_id: Some(format!("{VAULT}/backupPolicies/p1")),
+        ..InstanceObject::default()
+    };
+    let mut c = model::write(&config, state_type::<K>());
     for (name, value) in set {
         c.set_attr(name, value.clone());
     }

@@ -48,6 +48,7 @@ use super::model::{self, Spelling};
 use delete::retains_data;
 use plan::validate_modify;
 use schema::state_type;
+pub(crate) use schema::{InstanceObject, attr};
 
 /// The resource type name of the managed disk backup instance.
 pub const TYPE_NAME: &str = Disk::TYPE_NAME;
@@ -124,42 +125,16 @@ impl<K> BackupInstanceType<K> {
 // ---------------------------------------------------------------------------------------------------------------
 // Model
 
-/// The arguments as the configuration or plan holds them: read in one place ([`model::read`]), all known.
-#[derive(serde::Deserialize)]
-struct Arguments {
-    name: String,
-    vault_id: String,
-    datasource_id: String,
-    datasource_type: Option<String>,
-    location: String,
-    backup_policy_id: String,
-}
-
-/// The state of an instance, as written back to Terraform ([`model::write`]).
-#[derive(serde::Serialize)]
-struct State {
-    id: String,
-    name: String,
-    vault_id: String,
-    datasource_id: String,
-    datasource_type: Option<String>,
-    location: Option<String>,
-    backup_policy_id: String,
-    protection_state: Option<String>,
-    retain_data_on_destroy: Option<bool>,
-    timeouts: Option<serde_json::Value>,
-}
-
 /// The attributes Azure may spell differently from the configuration, and how they compare: plan keeps the
 /// configuration's spelling when it is the same value, and read keeps the saved one.
 const SPELLINGS: model::Spellings = &[
-    ("id", Spelling::Id),
-    ("name", Spelling::Text),
-    ("vault_id", Spelling::Id),
-    ("datasource_id", Spelling::Id),
-    ("datasource_type", Spelling::Text),
-    ("location", Spelling::Location),
-    ("backup_policy_id", Spelling::Id),
+    (attr::id, Spelling::Id),
+    (attr::name, Spelling::Text),
+    (attr::vault_id, Spelling::Id),
+    (attr::datasource_id, Spelling::Id),
+    (attr::datasource_type, Spelling::Text),
+    (attr::location, Spelling::Location),
+    (attr::backup_policy_id, Spelling::Id),
 ];
 
 /// The arguments of a planned or configured instance, all known, as typed values.
@@ -182,15 +157,15 @@ impl Model {
     /// Reads a fully known planned state (or config). `None` when something is unknown or invalid; validate has
     /// reported invalid values already.
     fn from_value<K: InstanceKind>(value: &Value) -> Option<Model> {
-        let arguments: Arguments = model::read(value)?;
-        let datasource: GenericResourceId = arguments.datasource_id.parse().ok()?;
+        let arguments = InstanceObject::sent(value)?;
+        let datasource: GenericResourceId = arguments.datasource_id.as_deref()?.parse().ok()?;
         Some(Model {
-            id: BackupInstanceId { vault: arguments.vault_id.parse().ok()?, name: arguments.name },
-            datasource_type: arguments.datasource_type.unwrap_or_else(|| K::DATASOURCE_TYPE.to_owned()),
+            id: BackupInstanceId { vault: arguments.vault_id.as_deref()?.parse().ok()?, name: arguments.name.clone()? },
+            datasource_type: arguments.datasource_type.clone().unwrap_or_else(|| K::DATASOURCE_TYPE.to_owned()),
             datasource,
-            location: arguments.location,
-            policy: arguments.backup_policy_id.parse().ok()?,
-            parameters: K::policy_parameters(value).ok()?,
+            location: arguments.location.clone()?,
+            policy: arguments.backup_policy_id.as_deref()?.parse().ok()?,
+            parameters: K::policy_parameters(&arguments).ok()?,
             resource_type: K::RESOURCE_TYPE,
             with_set: K::SENDS_DATASOURCE_SET,
         })
@@ -284,25 +259,33 @@ fn state_from_azure<K: InstanceKind>(prior: &Value, id: &BackupInstanceId, insta
     let reported_id =
         instance.id.as_deref().and_then(|i| i.parse::<BackupInstanceId>().ok()).unwrap_or_else(|| id.clone());
     let datasource_type = p.data_source_info.datasource_type.clone().or_else(|| Some(K::DATASOURCE_TYPE.to_owned()));
-    let state = State {
-        id: reported_id.to_string(),
-        name: reported_id.name.clone(),
-        vault_id: reported_id.vault.to_string(),
-        datasource_id: p.data_source_info.resource_id.clone(),
+    let mut state = InstanceObject {
+        id: Some(reported_id.to_string()),
+        name: Some(reported_id.name.clone()),
+        vault_id: Some(reported_id.vault.to_string()),
+        datasource_id: Some(p.data_source_info.resource_id.clone()),
         datasource_type,
         location: p.data_source_info.resource_location.clone(),
-        backup_policy_id: p.policy_info.policy_id.clone(),
+        backup_policy_id: Some(p.policy_info.policy_id.clone()),
         protection_state: protection_state(instance),
         // Terraform-side settings: what the configuration says, not Azure.
-        retain_data_on_destroy: prior.attr("retain_data_on_destroy").as_bool(),
-        timeouts: None,
+        retain_data_on_destroy: prior.attr(attr::retain_data_on_destroy).as_bool(),
+        ..InstanceObject::default()
     };
+    K::read_attributes(instance, &mut state);
     let mut value = model::write(&state, state_type::<K>());
-    K::read_attributes(instance, &mut value);
-    value.set_attr("timeouts", prior.attr("timeouts").clone());
+    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
     model::keep_spellings(prior, &mut value, SPELLINGS);
     model::keep_spellings(prior, &mut value, K::SPELLINGS);
     value
+}
+
+/// The planned state once Azure has accepted a write of the instance: the protection state is Azure's to tell from
+/// there on.
+fn accepted(planned: &Value) -> Value {
+    let mut state = planned.clone();
+    state.set_attr(attr::protection_state, Value::Null);
+    state
 }
 
 /// Private data kept with a state or plan: the object's ID and the datasource it protects. When Terraform plans
@@ -353,8 +336,8 @@ impl Private {
     /// The private data for a state.
     fn of_state(state: &Value) -> Vec<u8> {
         Private {
-            id: state.attr("id").as_str().map(str::to_owned),
-            protects: state.attr("datasource_id").as_str().map(str::to_owned),
+            id: state.attr(attr::id).as_str().map(str::to_owned),
+            protects: state.attr(attr::datasource_id).as_str().map(str::to_owned),
         }
         .encode()
     }
@@ -387,11 +370,11 @@ fn attribute_for_code<K: InstanceKind>(code: Option<&str>) -> Option<AttributePa
         || code.contains("storageaccount")
         || code.contains("server")
     {
-        "datasource_id"
+        attr::datasource_id
     } else if code.contains("policy") {
-        "backup_policy_id"
+        attr::backup_policy_id
     } else if code.contains("vault") {
-        "vault_id"
+        attr::vault_id
     } else {
         return None;
     };
@@ -442,7 +425,7 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
                     "retain_data_on_destroy is true, so destroying {} stops its protection and keeps its recovery \
                      points instead of deleting it. It leaves Terraform's state but stays in the vault, and keeps \
                      costing storage until it is deleted in Azure.",
-                    prior.attr("id").as_str().unwrap_or("this backup instance")
+                    prior.attr(attr::id).as_str().unwrap_or("this backup instance")
                 ),
             );
         }
@@ -481,15 +464,15 @@ impl<K: InstanceKind> ManagedResource for BackupInstanceType<K> {
     }
 
     fn import_attributes(id: &BackupInstanceId) -> Vec<(&'static str, String)> {
-        vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
+        vec![(attr::name, id.name.clone()), (attr::vault_id, id.vault.to_string())]
     }
 
     /// A failed or transient protection state is Azure's, not a state to ask for: the generated configuration
     /// leaves it out, and the plan then brings protection back to `ProtectionConfigured`.
     fn for_generated_config(state: &mut Value) {
-        let wanted = state.attr("protection_state").as_str().is_some_and(|s| DESIRABLE_STATES.contains(&s));
+        let wanted = state.attr(attr::protection_state).as_str().is_some_and(|s| DESIRABLE_STATES.contains(&s));
         if !wanted {
-            state.set_attr("protection_state", Value::Null);
+            state.set_attr(attr::protection_state, Value::Null);
         }
     }
 }
@@ -503,14 +486,14 @@ mod tests {
     use crate::plugin::interface::{Context, ImportRequest, Resource};
     use crate::resources::ProviderConfiguration;
     use crate::resources::instance_kinds::{
-        BlobStorage, DataLakeStorage, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
+        BlobStorage, DataLakeStorage, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer, aks,
     };
     use crate::resources::managed::Managed;
 
     #[test]
     fn an_update_body_keeps_what_azure_holds_and_changes_only_the_policy() {
         let mut planned = config();
-        planned.set_attr("id", Value::Null);
+        planned.set_attr(attr::id, Value::Null);
         let model = Model::from_value::<Disk>(&planned).expect("known");
         let existing: BackupInstanceResource = serde_json::from_value(serde_json::json!({
             "id": model.id.to_string(), "name": "bi", "type": "Microsoft.DataProtection/backupVaults/backupInstances",
@@ -544,7 +527,7 @@ mod tests {
     #[test]
     fn the_disk_body_matches_the_service_shape() {
         let mut planned = config();
-        planned.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
+        planned.set_attr(attr::datasource_type, Value::from(DISK_DATASOURCE_TYPE));
         let model = Model::from_value::<Disk>(&planned).unwrap();
         let body = serde_json::to_value(model.to_resource()).unwrap();
         let p = &body["properties"];
@@ -566,7 +549,7 @@ mod tests {
     #[test]
     fn state_from_azure_keeps_equivalent_spellings() {
         let mut prior = config();
-        prior.set_attr("datasource_type", Value::from(DISK_DATASOURCE_TYPE));
+        prior.set_attr(attr::datasource_type, Value::from(DISK_DATASOURCE_TYPE));
         let model = Model::from_value::<Disk>(&prior).unwrap();
         let mut instance = model.to_resource();
         instance.id = Some(model.id.to_string().to_lowercase());
@@ -574,28 +557,34 @@ mod tests {
         instance.properties.data_source_info.resource_location = Some("westus".into());
         instance.properties.current_protection_state = Some("ProtectionConfigured".into());
         let state = state_from_azure::<Disk>(&prior, &model.id, &instance);
-        for name in ["name", "vault_id", "datasource_id", "location", "backup_policy_id", "snapshot_resource_group_id"]
-        {
+        for name in [
+            attr::name,
+            attr::vault_id,
+            attr::datasource_id,
+            attr::location,
+            attr::backup_policy_id,
+            attr::snapshot_resource_group_id,
+        ] {
             assert_eq!(state.attr(name), prior.attr(name), "{name}");
         }
         // Azure's lower-cased ID is read back in canonical form.
-        assert_eq!(state.attr("id").as_str().unwrap(), model.id.to_string());
-        assert_eq!(state.attr("protection_state").as_str(), Some("ProtectionConfigured"));
+        assert_eq!(state.attr(attr::id).as_str().unwrap(), model.id.to_string());
+        assert_eq!(state.attr(attr::protection_state).as_str(), Some("ProtectionConfigured"));
 
         instance.properties.policy_info.policy_id = format!("{VAULT}/backupPolicies/other");
         let state = state_from_azure::<Disk>(&prior, &model.id, &instance);
-        assert_eq!(state.attr("backup_policy_id").as_str().unwrap(), format!("{VAULT}/backupPolicies/other"));
+        assert_eq!(state.attr(attr::backup_policy_id).as_str().unwrap(), format!("{VAULT}/backupPolicies/other"));
     }
 
     #[test]
     fn error_codes_map_to_attributes() {
         assert_eq!(
             attribute_for_code::<Disk>(Some("UserErrorDppDatasourceAlreadyProtected")),
-            Some(AttributePath::root("datasource_id"))
+            Some(AttributePath::root(attr::datasource_id))
         );
         assert_eq!(
             attribute_for_code::<Disk>(Some("UserErrorDppPolicyNotFound")),
-            Some(AttributePath::root("backup_policy_id"))
+            Some(AttributePath::root(attr::backup_policy_id))
         );
         assert_eq!(attribute_for_code::<Disk>(Some("UserErrorMissingRequiredPermissions")), None);
         assert_eq!(attribute_for_code::<Disk>(None), None);
@@ -612,14 +601,14 @@ mod tests {
             prior_private: vec![],
         };
         assert!(resource.plan(&Context::default(), destroy(prior.clone())).await.diagnostics.is_empty());
-        prior.set_attr("retain_data_on_destroy", Value::from(true));
+        prior.set_attr(attr::retain_data_on_destroy, Value::from(true));
         let response = resource.plan(&Context::default(), destroy(prior.clone())).await;
         assert!(!response.diagnostics.has_errors());
         assert!(response.diagnostics.iter().any(|d| d.summary.contains("recovery points")));
 
         let model = Model::from_value::<Disk>(&prior).unwrap();
         let state = state_from_azure::<Disk>(&prior, &model.id, &model.to_resource());
-        assert_eq!(state.attr("retain_data_on_destroy"), &Value::from(true));
+        assert_eq!(state.attr(attr::retain_data_on_destroy), &Value::from(true));
     }
 
     #[tokio::test]
@@ -629,8 +618,8 @@ mod tests {
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         assert!(response.diagnostics.is_empty());
         let state = &response.imported[0].state;
-        assert_eq!(state.attr("id").as_str(), Some(id.as_str()));
-        assert_eq!(state.attr("vault_id").as_str(), Some(VAULT));
+        assert_eq!(state.attr(attr::id).as_str(), Some(id.as_str()));
+        assert_eq!(state.attr(attr::vault_id).as_str(), Some(VAULT));
         assert_eq!(state.as_entries().unwrap().len(), config().as_entries().unwrap().len());
         let bad = resource.import(&Context::default(), ImportRequest { id: "/subscriptions/s".into() }).await;
         assert!(bad.diagnostics.has_errors());
@@ -643,14 +632,14 @@ mod tests {
             (
                 body_of::<DataLakeStorage>(&config_of::<DataLakeStorage>(
                     ACCOUNT,
-                    &[("storage_account_container_names", strings(&["raw"]))],
+                    &[(attr::storage_account_container_names, strings(&["raw"]))],
                 )),
                 DataLakeStorage::DATASOURCE_TYPE,
             ),
             (
                 body_of::<KubernetesCluster>(&config_of::<KubernetesCluster>(
                     CLUSTER,
-                    &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+                    &[(attr::snapshot_resource_group_id, Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
                 )),
                 KubernetesCluster::DATASOURCE_TYPE,
             ),
@@ -683,7 +672,7 @@ mod tests {
     fn blob_containers_go_to_azure_and_come_back() {
         let c = config_of::<BlobStorage>(
             ACCOUNT,
-            &[("storage_account_container_names", strings(&["invoices", "reports"]))],
+            &[(attr::storage_account_container_names, strings(&["invoices", "reports"]))],
         );
         let body = body_of::<BlobStorage>(&c);
         let parameters = &body["policyInfo"]["policyParameters"]["backupDatasourceParametersList"][0];
@@ -692,26 +681,26 @@ mod tests {
         assert!(body["policyInfo"]["policyParameters"].get("dataStoreParametersList").is_none(), "{body}");
         let model = Model::from_value::<BlobStorage>(&c).unwrap();
         let state = state_from_azure::<BlobStorage>(&c, &model.id, &model.to_resource());
-        assert_eq!(state.attr("storage_account_container_names"), c.attr("storage_account_container_names"));
-        assert_eq!(state.attr("datasource_type").as_str(), Some(BlobStorage::DATASOURCE_TYPE));
+        assert_eq!(state.attr(attr::storage_account_container_names), c.attr(attr::storage_account_container_names));
+        assert_eq!(state.attr(attr::datasource_type).as_str(), Some(BlobStorage::DATASOURCE_TYPE));
     }
 
     #[test]
     fn kubernetes_parameters_match_the_spec_example_and_come_back() {
         let block = Value::List(vec![Value::object([
-            ("excluded_namespaces", strings(&["kube-system"])),
-            ("excluded_resource_types", strings(&["v1/Secret"])),
-            ("included_namespaces", strings(&["test"])),
-            ("included_resource_types", Value::Null),
-            ("label_selectors", Value::Null),
-            ("cluster_scoped_resources_enabled", Value::from(true)),
-            ("volume_snapshot_enabled", Value::from(true)),
+            (aks::excluded_namespaces, strings(&["kube-system"])),
+            (aks::excluded_resource_types, strings(&["v1/Secret"])),
+            (aks::included_namespaces, strings(&["test"])),
+            (aks::included_resource_types, Value::Null),
+            (aks::label_selectors, Value::Null),
+            (aks::cluster_scoped_resources_enabled, Value::from(true)),
+            (aks::volume_snapshot_enabled, Value::from(true)),
         ])]);
         let c = config_of::<KubernetesCluster>(
             CLUSTER,
             &[
-                ("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap")),
-                ("backup_datasource_parameters", block),
+                (attr::snapshot_resource_group_id, Value::from("/subscriptions/s1/resourceGroups/rg-snap")),
+                (attr::backup_datasource_parameters, block),
             ],
         );
         let body = body_of::<KubernetesCluster>(&c);
@@ -731,7 +720,7 @@ mod tests {
 
         let model = Model::from_value::<KubernetesCluster>(&c).unwrap();
         let state = state_from_azure::<KubernetesCluster>(&c, &model.id, &model.to_resource());
-        assert_eq!(state.attr("backup_datasource_parameters"), c.attr("backup_datasource_parameters"));
-        assert_eq!(state.attr("snapshot_resource_group_id"), c.attr("snapshot_resource_group_id"));
+        assert_eq!(state.attr(attr::backup_datasource_parameters), c.attr(attr::backup_datasource_parameters));
+        assert_eq!(state.attr(attr::snapshot_resource_group_id), c.attr(attr::snapshot_resource_group_id));
     }
 }

@@ -19,13 +19,13 @@ use crate::resources::model::{self, Spelling};
 use super::delete::retains_data;
 use super::schema::cached_schema;
 use super::{
-    BackupInstanceType, Model, Private, SPELLINGS, STOPPED_STATE, TARGET_STATE, attribute_for_code, hint_for,
+    BackupInstanceType, Model, Private, SPELLINGS, STOPPED_STATE, TARGET_STATE, attr, attribute_for_code, hint_for,
     protection_state,
 };
 
 /// The protection state the configuration asks for: its `protection_state`, else `ProtectionConfigured`.
 fn desired_protection(config: &Value) -> Value {
-    match config.attr("protection_state") {
+    match config.attr(attr::protection_state) {
         Value::Null => Value::from(TARGET_STATE),
         wanted => wanted.clone(),
     }
@@ -143,7 +143,7 @@ fn warn_replacement_keeps(diags: &mut Diagnostics, old_id: &str) {
 /// The datasource type a plan holds when the configuration does not set it: the kind's, once `datasource_id` is
 /// known (for a kind whose type is computed only, at once).
 fn planned_datasource_type<K: InstanceKind>(planned: &Value) -> Value {
-    match planned.attr("datasource_id") {
+    match planned.attr(attr::datasource_id) {
         _ if !K::DATASOURCE_TYPE_ARGUMENT => Value::from(K::DATASOURCE_TYPE),
         Value::String(s) if s.parse::<GenericResourceId>().is_ok() => Value::from(K::DATASOURCE_TYPE),
         _ => Value::Unknown,
@@ -152,7 +152,7 @@ fn planned_datasource_type<K: InstanceKind>(planned: &Value) -> Value {
 
 /// Whether `planned` changes what Azure is sent in a PUT: the policy, or a kind's argument Azure takes that way.
 pub(super) fn body_changes<K: InstanceKind>(prior: &Value, planned: &Value) -> bool {
-    std::iter::once("backup_policy_id")
+    std::iter::once(attr::backup_policy_id)
         .chain(K::UPDATED_BY_PUT.iter().copied())
         .any(|name| planned.attr(name) != prior.attr(name))
 }
@@ -236,10 +236,10 @@ pub(super) async fn validate_modify<K: InstanceKind>(
 impl<K: InstanceKind> BackupInstanceType<K> {
     pub(super) async fn plan_new(&self, cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
-        planned.set_attr("protection_state", desired_protection(&request.config));
-        if planned.attr("datasource_type").is_null() {
+        planned.set_attr(attr::protection_state, desired_protection(&request.config));
+        if planned.attr(attr::datasource_type).is_null() {
             let derived = planned_datasource_type::<K>(planned);
-            planned.set_attr("datasource_type", derived);
+            planned.set_attr(attr::datasource_type, derived);
         }
         let Some(model) = Model::from_value::<K>(planned) else {
             tracing::debug!("new backup instance has unknown arguments; validateForBackup runs at apply's plan");
@@ -317,13 +317,13 @@ impl<K: InstanceKind> BackupInstanceType<K> {
         let planned = &mut response.planned_state;
         model::keep_spellings(prior, planned, SPELLINGS);
         model::keep_spellings(prior, planned, K::SPELLINGS);
-        if request.config.attr("datasource_type").is_null() {
-            let value = if planned.attr("datasource_id") == prior.attr("datasource_id") {
-                prior.attr("datasource_type").clone()
+        if request.config.attr(attr::datasource_type).is_null() {
+            let value = if planned.attr(attr::datasource_id) == prior.attr(attr::datasource_id) {
+                prior.attr(attr::datasource_type).clone()
             } else {
                 planned_datasource_type::<K>(planned)
             };
-            planned.set_attr("datasource_type", value);
+            planned.set_attr(attr::datasource_type, value);
         }
         response.requires_replace = common::requires_replace(cached_schema::<K>(), prior, planned);
         response.requires_replace.extend(K::replaced_by(prior, planned));
@@ -333,7 +333,7 @@ impl<K: InstanceKind> BackupInstanceType<K> {
         if !response.requires_replace.is_empty() {
             // Terraform shows only the errors of the create half's plan, so the warning is given here, for every
             // replacement, whether or not the new arguments are known yet.
-            let old_id = prior.attr("id").as_str().unwrap_or("the backup instance");
+            let old_id = prior.attr(attr::id).as_str().unwrap_or("the backup instance");
             match Model::from_value::<K>(planned) {
                 _ if retains_data(prior) => warn_replacement_keeps(&mut response.diagnostics, old_id),
                 Some(model)
@@ -350,13 +350,13 @@ impl<K: InstanceKind> BackupInstanceType<K> {
         // Protection where the configuration wants it: a new policy, protection that an interrupted or failed apply
         // left unfinished, or protection stopped or suspended outside Terraform all plan a change to that state.
         let desired = desired_protection(&request.config);
-        let current = prior.attr("protection_state");
+        let current = prior.attr(attr::protection_state);
         let value = if !body_changes::<K>(prior, planned) && Spelling::Text.same(&desired, current) {
             current.clone()
         } else {
             desired
         };
-        planned.set_attr("protection_state", value);
+        planned.set_attr(attr::protection_state, value);
     }
 }
 
@@ -459,10 +459,10 @@ mod tests {
     fn plan_update(config: Value) -> PlanResponse {
         let prior = prior_state();
         let mut proposed = config.clone();
-        proposed.set_attr("id", prior.attr("id").clone());
-        proposed.set_attr("protection_state", prior.attr("protection_state").clone());
-        if config.attr("datasource_type").is_null() {
-            proposed.set_attr("datasource_type", prior.attr("datasource_type").clone());
+        proposed.set_attr(attr::id, prior.attr(attr::id).clone());
+        proposed.set_attr(attr::protection_state, prior.attr(attr::protection_state).clone());
+        if config.attr(attr::datasource_type).is_null() {
+            proposed.set_attr(attr::datasource_type, prior.attr(attr::datasource_type).clone());
         }
         let request =
             PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
@@ -474,9 +474,12 @@ mod tests {
     #[test]
     fn case_and_region_spelling_changes_plan_no_change() {
         let mut c = config();
-        c.set_attr("vault_id", Value::from(VAULT.to_lowercase()));
-        c.set_attr("location", Value::from("westus"));
-        c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily").to_uppercase()));
+        c.set_attr(attr::vault_id, Value::from(VAULT.to_lowercase()));
+        c.set_attr(attr::location, Value::from("westus"));
+        c.set_attr(
+            attr::backup_policy_id,
+            Value::from(format!("{VAULT}/backupPolicies/policy-disk-daily").to_uppercase()),
+        );
         let response = plan_update(c);
         assert!(response.requires_replace.is_empty());
         assert_eq!(response.planned_state, prior_state());
@@ -489,7 +492,7 @@ mod tests {
         let plan = |config: Value| {
             let prior = prior_state();
             let mut proposed = config.clone();
-            for name in ["id", "protection_state", "datasource_type"] {
+            for name in [attr::id, attr::protection_state, attr::datasource_type] {
                 proposed.set_attr(name, prior.attr(name).clone());
             }
             PlanRequest { prior_state: prior, proposed_new_state: proposed, config, prior_private: vec![] }
@@ -498,17 +501,17 @@ mod tests {
             |response: &PlanResponse| response.diagnostics.iter().any(|d| d.summary == "Provider not configured");
 
         let mut policy = config();
-        policy.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
+        policy.set_attr(attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
         let response = resource.plan(&Context::default(), plan(policy.clone())).await;
         assert!(asked(&response), "a new policy is validated with Azure");
 
         let mut kept = config();
-        kept.set_attr("retain_data_on_destroy", Value::from(true));
+        kept.set_attr(attr::retain_data_on_destroy, Value::from(true));
         let response = resource.plan(&Context::default(), plan(kept)).await;
         assert!(response.diagnostics.is_empty(), "nothing Azure is sent changes");
 
         let mut replaced = policy;
-        replaced.set_attr("datasource_id", Value::from(DISK.replace("disk-app-01", "disk-app-02")));
+        replaced.set_attr(attr::datasource_id, Value::from(DISK.replace("disk-app-01", "disk-app-02")));
         let response = resource.plan(&Context::default(), plan(replaced)).await;
         assert!(!response.requires_replace.is_empty());
         assert!(!asked(&response), "a replacement is validated by its create, not as a change");
@@ -517,10 +520,10 @@ mod tests {
     #[test]
     fn a_policy_change_is_an_update_in_place() {
         let mut c = config();
-        c.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
+        c.set_attr(attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/policy-disk-4h")));
         let response = plan_update(c);
         assert!(response.requires_replace.is_empty());
-        assert_eq!(response.planned_state.attr("protection_state").as_str(), Some(TARGET_STATE));
+        assert_eq!(response.planned_state.attr(attr::protection_state).as_str(), Some(TARGET_STATE));
         assert!(response.diagnostics.is_empty());
     }
 
@@ -540,21 +543,21 @@ mod tests {
             ("ProtectionError", Some("ProtectionError"), false),
         ] {
             let mut prior = prior_state();
-            prior.set_attr("protection_state", Value::from(current));
+            prior.set_attr(attr::protection_state, Value::from(current));
             let mut config = config();
             if let Some(wanted) = wanted {
-                config.set_attr("protection_state", Value::from(wanted));
+                config.set_attr(attr::protection_state, Value::from(wanted));
             }
             let mut proposed = config.clone();
-            proposed.set_attr("id", prior.attr("id").clone());
-            proposed.set_attr("datasource_type", prior.attr("datasource_type").clone());
-            proposed.set_attr("protection_state", Value::from(wanted.unwrap_or(current)));
+            proposed.set_attr(attr::id, prior.attr(attr::id).clone());
+            proposed.set_attr(attr::datasource_type, prior.attr(attr::datasource_type).clone());
+            proposed.set_attr(attr::protection_state, Value::from(wanted.unwrap_or(current)));
             let request =
                 PlanRequest { prior_state: prior, proposed_new_state: proposed.clone(), config, prior_private: vec![] };
             let mut response = PlanResponse { planned_state: proposed, ..PlanResponse::default() };
             BackupInstanceType::<Disk>::plan_change(&request, &mut response);
             assert!(response.requires_replace.is_empty(), "{current}");
-            let planned = response.planned_state.attr("protection_state").as_str().unwrap().to_owned();
+            let planned = response.planned_state.attr(attr::protection_state).as_str().unwrap().to_owned();
             assert_eq!(planned != current, planned_change, "{current} -> {planned}");
             assert_eq!(planned, wanted.unwrap_or(if planned_change { TARGET_STATE } else { current }), "{current}");
         }
@@ -563,12 +566,12 @@ mod tests {
     #[test]
     fn a_new_disk_replaces_and_remembers_the_old_one() {
         let mut c = config();
-        c.set_attr("datasource_id", Value::from(DISK.replace("disk-app-01", "disk-app-02")));
+        c.set_attr(attr::datasource_id, Value::from(DISK.replace("disk-app-01", "disk-app-02")));
         let response = plan_update(c);
-        assert_eq!(response.requires_replace, vec![AttributePath::root("datasource_id")]);
+        assert_eq!(response.requires_replace, vec![AttributePath::root(attr::datasource_id)]);
         let private = Private::decode(&response.planned_private);
         assert_eq!(private.protects.as_deref(), Some(DISK));
-        assert_eq!(private.id.as_deref(), prior_state().attr("id").as_str());
+        assert_eq!(private.id.as_deref(), prior_state().attr(attr::id).as_str());
         assert!(
             response.diagnostics.iter().any(|d| d.summary.contains("deletes the old backup instance first")),
             "the same name: the old instance must go first"
@@ -578,9 +581,9 @@ mod tests {
     #[test]
     fn a_new_name_for_the_same_disk_warns_that_the_old_instance_goes_first() {
         let mut c = config();
-        c.set_attr("name", Value::from("bi-2"));
+        c.set_attr(attr::name, Value::from("bi-2"));
         let response = plan_update(c);
-        assert_eq!(response.requires_replace, vec![AttributePath::root("name")]);
+        assert_eq!(response.requires_replace, vec![AttributePath::root(attr::name)]);
         let warning = response.diagnostics.iter().next().expect("a warning");
         assert!(!response.diagnostics.has_errors());
         assert!(warning.summary.contains("deletes the old backup instance first"), "{}", warning.summary);
@@ -589,7 +592,7 @@ mod tests {
 
     fn plan_update_of<K: InstanceKind>(prior: &Value, config: Value) -> PlanResponse {
         let mut proposed = config.clone();
-        for name in ["id", "protection_state", "datasource_type"] {
+        for name in [attr::id, attr::protection_state, attr::datasource_type] {
             proposed.set_attr(name, prior.attr(name).clone());
         }
         let request = PlanRequest {
@@ -605,35 +608,35 @@ mod tests {
 
     fn prior_of<K: InstanceKind>(config: &Value) -> Value {
         let mut prior = config.clone();
-        prior.set_attr("id", Value::from(format!("{VAULT}/backupInstances/bi-1")));
-        prior.set_attr("datasource_type", Value::from(K::DATASOURCE_TYPE));
-        prior.set_attr("protection_state", Value::from("ProtectionConfigured"));
+        prior.set_attr(attr::id, Value::from(format!("{VAULT}/backupInstances/bi-1")));
+        prior.set_attr(attr::datasource_type, Value::from(K::DATASOURCE_TYPE));
+        prior.set_attr(attr::protection_state, Value::from("ProtectionConfigured"));
         prior
     }
 
     #[test]
     fn containers_change_in_place_and_a_kubernetes_policy_change_replaces() {
-        let c = config_of::<BlobStorage>(ACCOUNT, &[("storage_account_container_names", strings(&["a-1"]))]);
+        let c = config_of::<BlobStorage>(ACCOUNT, &[(attr::storage_account_container_names, strings(&["a-1"]))]);
         let prior = prior_of::<BlobStorage>(&c);
         let mut changed = c.clone();
-        changed.set_attr("storage_account_container_names", strings(&["a-1", "b-2"]));
+        changed.set_attr(attr::storage_account_container_names, strings(&["a-1", "b-2"]));
         let response = plan_update_of::<BlobStorage>(&prior, changed);
         assert!(response.requires_replace.is_empty());
         assert!(body_changes::<BlobStorage>(&prior, &response.planned_state));
         let mut removed = c.clone();
-        removed.set_attr("storage_account_container_names", Value::Null);
+        removed.set_attr(attr::storage_account_container_names, Value::Null);
         let response = plan_update_of::<BlobStorage>(&prior, removed);
-        assert_eq!(response.requires_replace, vec![AttributePath::root("storage_account_container_names")]);
+        assert_eq!(response.requires_replace, vec![AttributePath::root(attr::storage_account_container_names)]);
 
         let c = config_of::<KubernetesCluster>(
             CLUSTER,
-            &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+            &[(attr::snapshot_resource_group_id, Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
         );
         let prior = prior_of::<KubernetesCluster>(&c);
         let mut changed = c.clone();
-        changed.set_attr("backup_policy_id", Value::from(format!("{VAULT}/backupPolicies/p2")));
+        changed.set_attr(attr::backup_policy_id, Value::from(format!("{VAULT}/backupPolicies/p2")));
         let response = plan_update_of::<KubernetesCluster>(&prior, changed);
-        assert_eq!(response.requires_replace, vec![AttributePath::root("backup_policy_id")]);
+        assert_eq!(response.requires_replace, vec![AttributePath::root(attr::backup_policy_id)]);
     }
 
     #[test]
@@ -654,7 +657,7 @@ mod tests {
         );
         let c = config_of::<KubernetesCluster>(
             CLUSTER,
-            &[("snapshot_resource_group_id", Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
+            &[(attr::snapshot_resource_group_id, Value::from("/subscriptions/s1/resourceGroups/rg-snap"))],
         );
         let model = Model::from_value::<KubernetesCluster>(&c).unwrap();
         assert_eq!(

@@ -9,7 +9,7 @@ use crate::plugin::value::Value;
 use crate::resources::instance_kinds::InstanceKind;
 use crate::resources::managed::Call;
 
-use super::{BackupInstanceType, FAILED_STATES, Private, protection_state, state_from_azure};
+use super::{BackupInstanceType, FAILED_STATES, Private, attr, protection_state, state_from_azure};
 
 /// Reads the instance from Azure into state, and remembers it for the plans of this process.
 pub(super) async fn read<K: InstanceKind>(
@@ -40,7 +40,7 @@ pub(super) async fn read<K: InstanceKind>(
             ),
         );
     }
-    resource.remember_refresh(id, state.attr("datasource_id").as_str().map(str::to_owned));
+    resource.remember_refresh(id, state.attr(attr::datasource_id).as_str().map(str::to_owned));
     resource.remember_read(id, &instance);
     // Stopped or suspended protection is drift the plan shows; a failed one deserves a word here too.
     if let Some(s) = protection_state(&instance)

@@ -17,7 +17,7 @@ use crate::resources::managed::Call;
 use super::plan::{body_changes, modify_body};
 use super::{
     CHECK_AFTER_FAILURE, Model, PENDING_STATES, PROTECTION_ERROR_STATE, Private, STOPPED_STATE, SUSPENDED_STATE,
-    SUSPENDED_STATES, TARGET_STATE, attribute_for_code, hint_for, protection_state, state_from_azure,
+    SUSPENDED_STATES, TARGET_STATE, accepted, attr, attribute_for_code, hint_for, protection_state, state_from_azure,
 };
 
 /// After an accepted PUT: follow the operation, GET, and wait for protection. `state` is kept up to date with
@@ -109,8 +109,7 @@ pub(super) async fn run_steps<K: InstanceKind>(
                 *sent = true;
                 let mut operation = client.begin_put_backup_instance(call, id, &body, &what).await?;
                 // Accepted: the protection state is Azure's to tell from here on.
-                *state = planned.clone();
-                state.set_attr("protection_state", Value::Null);
+                *state = accepted(planned);
                 finish_put::<K>(client, call, &mut operation, id, planned, state).await?;
                 continue;
             }
@@ -123,8 +122,7 @@ pub(super) async fn run_steps<K: InstanceKind>(
                         ArmError::new(ErrorKind::InvalidResponse, "the backup instance no longer exists").context(what)
                     );
                 };
-                *state = planned.clone();
-                state.set_attr("protection_state", Value::Null);
+                *state = accepted(planned);
                 operation.wait(call).await?;
                 (what, *target)
             }
@@ -203,7 +201,7 @@ async fn after_failed_update<K: InstanceKind>(
             "Azure reports no protection state for backup instance {id}; the next plan shows what remains to change."
         );
     };
-    let desired = planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE);
+    let desired = planned.attr(attr::protection_state).as_str().unwrap_or(TARGET_STATE);
     let next = match update_steps(&current, desired, true).first() {
         None => {
             return format!(
@@ -227,8 +225,8 @@ pub(super) async fn update<K: InstanceKind>(azure: &Call, request: &ApplyRequest
     let prior = &request.prior_state;
     let planned = &request.planned_state;
     let same_policy = !body_changes::<K>(prior, planned);
-    let current = prior.attr("protection_state").as_str().unwrap_or("");
-    let desired = planned.attr("protection_state").as_str().unwrap_or(TARGET_STATE);
+    let current = prior.attr(attr::protection_state).as_str().unwrap_or("");
+    let desired = planned.attr(attr::protection_state).as_str().unwrap_or(TARGET_STATE);
     let steps = update_steps(current, desired, same_policy);
     if steps.is_empty() {
         // Only Terraform-side settings (timeouts, retain_data_on_destroy) changed: nothing to tell Azure.
