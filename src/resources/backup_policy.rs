@@ -840,19 +840,24 @@ fn validate_calendar(
     days_of_month_allowed: bool,
     diags: &mut Diagnostics,
 ) {
+    use rule_attr::{
+        absolute_criteria, days_of_month, days_of_week, months_of_year, scheduled_backup_times, weeks_of_month,
+    };
     let set = |name: &str| !rule.attr(name).is_null();
-    if let Some(days) = rule.attr(rule_attr::days_of_month).as_elements() {
+    if let Some(days) = rule.attr(days_of_month).as_elements() {
         if days.is_empty() {
             diags.attribute_error(
-                path(rule_attr::days_of_month),
+                path(days_of_month),
                 "Empty retention criteria",
-                "Give at least one day of the month (1 to 28, or 0 for the last day), or remove days_of_month.",
+                format!(
+                    "Give at least one day of the month (1 to 28, or 0 for the last day), or remove {days_of_month}."
+                ),
             );
         }
         for day in days.iter().filter_map(Value::as_number) {
             if day.as_i64().is_none_or(|d| !(0..=28).contains(&d)) {
                 diags.attribute_error(
-                    path(rule_attr::days_of_month),
+                    path(days_of_month),
                     "Invalid retention criteria",
                     format!("{day} is not a day of the month Azure takes: 1 to 28, or 0 for the last day."),
                 );
@@ -878,67 +883,64 @@ fn validate_calendar(
             }
         }
     }
-    if let Some(times) = rule.attr(rule_attr::scheduled_backup_times).as_elements() {
+    if let Some(times) = rule.attr(scheduled_backup_times).as_elements() {
         if times.is_empty() {
             diags.attribute_error(
-                path(rule_attr::scheduled_backup_times),
+                path(scheduled_backup_times),
                 "Empty retention criteria",
-                "Give at least one RFC 3339 date and time, or remove scheduled_backup_times.",
+                format!("Give at least one RFC 3339 date and time, or remove {scheduled_backup_times}."),
             );
         }
         for time in times.iter().filter_map(Value::as_str) {
             if let Err(reason) = check_rfc3339(time) {
-                diags.attribute_error(
-                    path(rule_attr::scheduled_backup_times),
-                    "Invalid backup time",
-                    format!("{reason}."),
-                );
+                diags.attribute_error(path(scheduled_backup_times), "Invalid backup time", format!("{reason}."));
             }
         }
     }
-    let absolute = set(rule_attr::absolute_criteria);
-    let days_of_month = set(rule_attr::days_of_month);
+    let absolute = set(absolute_criteria);
+    let by_day_of_month = set(days_of_month);
     let mut calendar: Vec<&str> = CALENDAR_SETS.iter().map(|(name, _)| *name).filter(|name| set(name)).collect();
-    if days_of_month {
-        calendar.push(rule_attr::days_of_month);
+    if by_day_of_month {
+        calendar.push(days_of_month);
     }
-    let days = if days_of_month_allowed {
-        format!("{} or {}", rule_attr::days_of_week, rule_attr::days_of_month)
-    } else {
-        rule_attr::days_of_week.to_owned()
-    };
+    let days =
+        if days_of_month_allowed { format!("{days_of_week} or {days_of_month}") } else { days_of_week.to_owned() };
     if absolute && !calendar.is_empty() {
         for name in &calendar {
             diags.attribute_error(
                 path(name),
                 "Conflicting retention criteria",
                 format!(
-                    "A retention rule selects backups by absolute_criteria or by the calendar (days_of_week, with \
-                     weeks_of_month and months_of_year), not both: remove {name} or absolute_criteria. To keep both \
-                     kinds of backup, write two retention rules."
+                    "A retention rule selects backups by {absolute_criteria} or by the calendar ({days_of_week}, with \
+                     {weeks_of_month} and {months_of_year}), not both: remove {name} or {absolute_criteria}. To keep \
+                     both kinds of backup, write two retention rules."
                 ),
             );
         }
-    } else if days_of_month && set(rule_attr::days_of_week) {
+    } else if by_day_of_month && set(days_of_week) {
         diags.attribute_error(
-            path(rule_attr::days_of_month),
+            path(days_of_month),
             "Conflicting retention criteria",
-            "A retention rule selects backups by days_of_week or by days_of_month, not both: remove one, or write two \
-             retention rules.",
+            format!(
+                "A retention rule selects backups by {days_of_week} or by {days_of_month}, not both: remove one, or \
+                 write two retention rules."
+            ),
         );
-    } else if !absolute && !set(rule_attr::days_of_week) && !days_of_month {
+    } else if !absolute && !set(days_of_week) && !by_day_of_month {
         if calendar.is_empty() {
             diags.attribute_error(
-                path(rule_attr::absolute_criteria),
+                path(absolute_criteria),
                 "Missing retention criteria",
-                format!("Say which backups the rule keeps: set absolute_criteria (for example FirstOfWeek) or {days}."),
+                format!(
+                    "Say which backups the rule keeps: set {absolute_criteria} (for example FirstOfWeek) or {days}."
+                ),
             );
         }
         for name in calendar {
             diags.attribute_error(
                 path(name),
                 "Missing days of the week",
-                format!("{name} narrows {days}: set days_of_week (for example [\"Sunday\"]) too."),
+                format!("{name} narrows {days}: set {days_of_week} (for example [\"Sunday\"]) too."),
             );
         }
     }
@@ -947,46 +949,52 @@ fn validate_calendar(
 /// A blob policy's tiers: operational, vaulted, or both; the vaulted tier has a schedule and the rules. Values
 /// still unknown are taken as set.
 fn validate_tiers(config: &Value, diags: &mut Diagnostics) {
+    use attr::{
+        backup_repeating_time_intervals as schedule_name, operational_default_retention_duration as operational_name,
+        retention_rule, time_zone, vault_default_retention_duration as vaulted_name,
+    };
     let set = |name: &str| !config.attr(name).is_null();
-    let (operational, vaulted) =
-        (set(attr::operational_default_retention_duration), set(attr::vault_default_retention_duration));
-    let schedule = set(attr::backup_repeating_time_intervals);
-    let rules = config.attr(attr::retention_rule).as_elements().is_some_and(|r| !r.is_empty());
+    let (operational, vaulted) = (set(operational_name), set(vaulted_name));
+    let schedule = set(schedule_name);
+    let rules = config.attr(retention_rule).as_elements().is_some_and(|r| !r.is_empty());
     if !operational && !vaulted {
         diags.error(
             "No retention",
-            "Set operational_default_retention_duration (operational backup), vault_default_retention_duration \
-             (vaulted backup), or both.",
+            format!("Set {operational_name} (operational backup), {vaulted_name} (vaulted backup), or both."),
         );
     }
     if vaulted && !schedule {
         diags.attribute_error(
-            AttributePath::root(attr::backup_repeating_time_intervals),
+            AttributePath::root(schedule_name),
             "Missing backup schedule",
-            "Vaulted backup (vault_default_retention_duration) runs on a schedule: set backup_repeating_time_intervals.",
+            format!("Vaulted backup ({vaulted_name}) runs on a schedule: set {schedule_name}."),
         );
     }
     if !vaulted && schedule {
         diags.attribute_error(
-            AttributePath::root(attr::vault_default_retention_duration),
+            AttributePath::root(vaulted_name),
             "Missing vault retention",
-            "backup_repeating_time_intervals schedules vaulted backups: set vault_default_retention_duration too, or \
-             remove the schedule for operational backup only.",
+            format!(
+                "{schedule_name} schedules vaulted backups: set {vaulted_name} too, or remove the schedule for \
+                 operational backup only."
+            ),
         );
     }
-    if !schedule && set(attr::time_zone) {
+    if !schedule && set(time_zone) {
         diags.attribute_error(
-            AttributePath::root(attr::time_zone),
+            AttributePath::root(time_zone),
             "Time zone without a schedule",
-            "The time zone is the schedule's (backup_repeating_time_intervals); operational backup has none. Remove \
-             time_zone, or schedule vaulted backup.",
+            format!(
+                "The time zone is the schedule's ({schedule_name}); operational backup has none. Remove {time_zone}, \
+                 or schedule vaulted backup."
+            ),
         );
     }
     if !vaulted && rules {
         diags.attribute_error(
-            AttributePath::root(attr::retention_rule),
+            AttributePath::root(retention_rule),
             "Retention rules need vaulted backup",
-            "Retention rules keep vaulted backups: set vault_default_retention_duration and a schedule, or remove them.",
+            format!("Retention rules keep vaulted backups: set {vaulted_name} and a schedule, or remove them."),
         );
     }
 }
@@ -1706,7 +1714,8 @@ mod tests {
             paths(&validate_config::<KubernetesClusterPolicy>(&k8s)),
             vec!["retention_rule[0].absolute_criteria"]
         );
-        let policy = Model::from_value::<KubernetesClusterPolicy>(&k8s).unwrap().to_resource::<KubernetesClusterPolicy>();
+        let policy =
+            Model::from_value::<KubernetesClusterPolicy>(&k8s).unwrap().to_resource::<KubernetesClusterPolicy>();
         let backup = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
         assert_eq!(backup["dataStore"]["dataStoreType"], OPERATIONAL_STORE);
         assert_eq!(backup["backupParameters"]["backupType"], "Incremental");
