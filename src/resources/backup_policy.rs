@@ -1363,14 +1363,14 @@ mod tests {
 
     fn config() -> Value {
         Value::object([
-            ("id", Value::Null),
-            ("name", Value::from("disk-4h-p7d")),
-            ("vault_id", Value::from(VAULT)),
-            ("backup_repeating_time_intervals", Value::List(vec![Value::from("R/2024-01-01T02:00:00+00:00/PT4H")])),
-            ("default_retention_duration", Value::from("P7D")),
-            ("time_zone", Value::from("W. Europe Standard Time")),
-            ("retention_rule", Value::List(vec![rule("Daily", "P14D", 25, "FirstOfDay")])),
-            ("timeouts", Value::Null),
+            (attr::id, Value::Null),
+            (attr::name, Value::from("disk-4h-p7d")),
+            (attr::vault_id, Value::from(VAULT)),
+            (attr::backup_repeating_time_intervals, Value::List(vec![Value::from("R/2024-01-01T02:00:00+00:00/PT4H")])),
+            (attr::default_retention_duration, Value::from("P7D")),
+            (attr::time_zone, Value::from("W. Europe Standard Time")),
+            (attr::retention_rule, Value::List(vec![rule("Daily", "P14D", 25, "FirstOfDay")])),
+            (attr::timeouts, Value::Null),
         ])
     }
 
@@ -1382,16 +1382,16 @@ mod tests {
     fn a_good_config_validates_and_bad_values_point_at_their_attribute() {
         assert!(validate_config::<DiskPolicy>(&config()).is_empty());
         let mut c = config();
-        c.set_attr("name", Value::from("p"));
-        c.set_attr("vault_id", Value::from("/subscriptions/s1"));
+        c.set_attr(attr::name, Value::from("p"));
+        c.set_attr(attr::vault_id, Value::from("/subscriptions/s1"));
         c.set_attr(
-            "backup_repeating_time_intervals",
+            attr::backup_repeating_time_intervals,
             Value::List(vec![Value::from("R/2024-01-01T02:00:00+00:00/PT4H"), Value::from("R/2024/PT4H")]),
         );
-        c.set_attr("default_retention_duration", Value::from("7 days"));
-        c.set_attr("time_zone", Value::from("Mars/Olympus"));
+        c.set_attr(attr::default_retention_duration, Value::from("7 days"));
+        c.set_attr(attr::time_zone, Value::from("Mars/Olympus"));
         c.set_attr(
-            "retention_rule",
+            attr::retention_rule,
             Value::List(vec![
                 rule("Default", "P14D", 25, "FirstOfDay"),
                 rule("Weekly", "P4", 1, "FirstOfWeek"),
@@ -1401,11 +1401,11 @@ mod tests {
         assert_eq!(
             paths(&validate_config::<DiskPolicy>(&c)),
             vec![
-                "name",
-                "vault_id",
+                attr::name,
+                attr::vault_id,
                 "backup_repeating_time_intervals[1]",
-                "default_retention_duration",
-                "time_zone",
+                attr::default_retention_duration,
+                attr::time_zone,
                 "retention_rule[0].name",
                 "retention_rule[1].duration",
                 "retention_rule[2].name",
@@ -1414,10 +1414,16 @@ mod tests {
             ]
         );
         let mut c = config();
-        c.set_attr("backup_repeating_time_intervals", Value::List(vec![]));
+        c.set_attr(attr::backup_repeating_time_intervals, Value::List(vec![]));
         assert_eq!(paths(&validate_config::<DiskPolicy>(&c)), vec!["backup_repeating_time_intervals"]);
         let mut c = config();
-        for name in ["name", "vault_id", "backup_repeating_time_intervals", "default_retention_duration", "time_zone"] {
+        for name in [
+            attr::name,
+            attr::vault_id,
+            attr::backup_repeating_time_intervals,
+            attr::default_retention_duration,
+            attr::time_zone,
+        ] {
             c.set_attr(name, Value::Unknown);
         }
         assert!(validate_config::<DiskPolicy>(&c).is_empty());
@@ -1451,11 +1457,17 @@ mod tests {
         let mut stored = model.to_resource::<DiskPolicy>();
         stored.id = Some(format!("{VAULT}/backupPolicies/disk-4h-p7d").to_lowercase());
         let state = state_from_azure::<DiskPolicy>(&config(), &model.id, &stored);
-        for name in ["name", "vault_id", "backup_repeating_time_intervals", "default_retention_duration", "time_zone"] {
+        for name in [
+            attr::name,
+            attr::vault_id,
+            attr::backup_repeating_time_intervals,
+            attr::default_retention_duration,
+            attr::time_zone,
+        ] {
             assert_eq!(state.attr(name), config().attr(name), "{name}");
         }
-        assert_eq!(state.attr("retention_rule"), config().attr("retention_rule"));
-        assert_eq!(state.attr("id").as_str(), Some(format!("{VAULT}/backupPolicies/disk-4h-p7d").as_str()));
+        assert_eq!(state.attr(attr::retention_rule), config().attr(attr::retention_rule));
+        assert_eq!(state.attr(attr::id).as_str(), Some(format!("{VAULT}/backupPolicies/disk-4h-p7d").as_str()));
     }
 
     #[test]
@@ -1477,17 +1489,17 @@ mod tests {
             serde_json::from_value(serde_json::json!({"properties": properties})).unwrap();
         let id: BackupPolicyId = format!("{VAULT}/backupPolicies/policy-disk-daily").parse().unwrap();
         let state = data_source_state::<DiskPolicy>(&id, &policy);
-        assert_eq!(state.attr("default_retention_duration").as_str(), Some("P7D"));
-        assert_eq!(state.attr("time_zone").as_str(), Some("UTC"));
-        assert_eq!(state.attr("retention_rule"), &Value::List(vec![]));
-        assert!(state.attr("timeouts").is_null() && !state.as_entries().unwrap().contains_key("timeouts"));
+        assert_eq!(state.attr(attr::default_retention_duration).as_str(), Some("P7D"));
+        assert_eq!(state.attr(attr::time_zone).as_str(), Some("UTC"));
+        assert_eq!(state.attr(attr::retention_rule), &Value::List(vec![]));
+        assert!(state.attr(attr::timeouts).is_null() && !state.as_entries().unwrap().contains_key(attr::timeouts));
     }
 
     #[test]
     fn retention_rules_keep_the_configured_order() {
         let mut c = config();
         c.set_attr(
-            "retention_rule",
+            attr::retention_rule,
             Value::List(vec![rule("Weekly", "P4W", 20, "FirstOfWeek"), rule("Daily", "P14D", 25, "FirstOfDay")]),
         );
         let model = Model::from_value::<DiskPolicy>(&c).unwrap();
@@ -1495,12 +1507,12 @@ mod tests {
         // Azure answers the rules in another order.
         stored.properties.policy_rules.swap(2, 3);
         let state = state_from_azure::<DiskPolicy>(&c, &model.id, &stored);
-        assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
+        assert_eq!(state.attr(attr::retention_rule), c.attr(attr::retention_rule));
     }
 
     async fn plan_update(prior: Value, config: Value) -> PlanResponse {
         let mut proposed = config.clone();
-        proposed.set_attr("id", prior.attr("id").clone());
+        proposed.set_attr(attr::id, prior.attr(attr::id).clone());
         let request = PlanRequest { prior_state: prior, proposed_new_state: proposed, config, prior_private: vec![] };
         let mut response =
             PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
@@ -1513,23 +1525,23 @@ mod tests {
     #[tokio::test]
     async fn every_change_replaces_and_spellings_do_not() {
         let mut prior = config();
-        prior.set_attr("id", Value::from(format!("{VAULT}/backupPolicies/disk-4h-p7d")));
+        prior.set_attr(attr::id, Value::from(format!("{VAULT}/backupPolicies/disk-4h-p7d")));
         let mut c = config();
-        c.set_attr("vault_id", Value::from(VAULT.to_lowercase()));
-        c.set_attr("time_zone", Value::from("w. europe standard time"));
+        c.set_attr(attr::vault_id, Value::from(VAULT.to_lowercase()));
+        c.set_attr(attr::time_zone, Value::from("w. europe standard time"));
         let response = plan_update(prior.clone(), c).await;
         assert!(response.requires_replace.is_empty());
         assert_eq!(response.planned_state, prior);
 
         let mut c = config();
-        c.set_attr("default_retention_duration", Value::from("P14D"));
-        c.set_attr("retention_rule", Value::List(vec![rule("Daily", "P30D", 25, "FirstOfDay")]));
+        c.set_attr(attr::default_retention_duration, Value::from("P14D"));
+        c.set_attr(attr::retention_rule, Value::List(vec![rule("Daily", "P30D", 25, "FirstOfDay")]));
         let response = plan_update(prior, c).await;
         assert_eq!(
             response.requires_replace,
-            vec![AttributePath::root("default_retention_duration"), AttributePath::root("retention_rule")]
+            vec![AttributePath::root(attr::default_retention_duration), AttributePath::root(attr::retention_rule)]
         );
-        assert!(response.planned_state.attr("id").is_unknown());
+        assert!(response.planned_state.attr(attr::id).is_unknown());
     }
 
     #[tokio::test]
@@ -1539,7 +1551,7 @@ mod tests {
         let id = format!("{VAULT}/backupPolicies/p1");
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         let state = &response.imported[0].state;
-        assert_eq!(state.attr("vault_id").as_str(), Some(VAULT));
+        assert_eq!(state.attr(attr::vault_id).as_str(), Some(VAULT));
         assert_eq!(state.as_entries().unwrap().len(), config().as_entries().unwrap().len());
         let bad = resource.import(&Context::default(), ImportRequest { id: VAULT.into() }).await;
         assert!(bad.diagnostics.has_errors());
@@ -1556,9 +1568,9 @@ mod tests {
     fn config_of<K: PolicyKind>(set: &[(&str, Value)]) -> Value {
         let Type::Object(types) = cached_schema::<K>().block.value_type() else { panic!("an object type") };
         let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
-        c.set_attr("name", Value::from("policy-1"));
-        c.set_attr("vault_id", Value::from(VAULT));
-        c.set_attr("retention_rule", Value::List(vec![]));
+        c.set_attr(attr::name, Value::from("policy-1"));
+        c.set_attr(attr::vault_id, Value::from(VAULT));
+        c.set_attr(attr::retention_rule, Value::List(vec![]));
         for (name, value) in set {
             c.set_attr(name, value.clone());
         }
@@ -1575,7 +1587,7 @@ mod tests {
 
     #[test]
     fn blob_operational_backup_is_a_retention_rule_alone() {
-        let c = config_of::<BlobStoragePolicy>(&[("operational_default_retention_duration", Value::from("P30D"))]);
+        let c = config_of::<BlobStoragePolicy>(&[(attr::operational_default_retention_duration, Value::from("P30D"))]);
         assert!(validate_config::<BlobStoragePolicy>(&c).is_empty());
         let model = Model::from_value::<BlobStoragePolicy>(&c).unwrap();
         let policy = model.to_resource::<BlobStoragePolicy>();
@@ -1585,18 +1597,21 @@ mod tests {
         assert_eq!((rules[0].name.as_str(), rules[0].is_default), ("Default", Some(true)));
         assert_eq!(stores(&rules[0]), vec![OPERATIONAL_STORE]);
         let state = state_from_azure::<BlobStoragePolicy>(&c, &model.id, &policy);
-        assert_eq!(state.attr("operational_default_retention_duration").as_str(), Some("P30D"));
-        assert!(state.attr("vault_default_retention_duration").is_null());
-        assert!(state.attr("backup_repeating_time_intervals").is_null());
+        assert_eq!(state.attr(attr::operational_default_retention_duration).as_str(), Some("P30D"));
+        assert!(state.attr(attr::vault_default_retention_duration).is_null());
+        assert!(state.attr(attr::backup_repeating_time_intervals).is_null());
     }
 
     #[test]
     fn blob_vaulted_and_operational_backup_keep_one_default_rule_per_store() {
         let c = config_of::<BlobStoragePolicy>(&[
-            ("operational_default_retention_duration", Value::from("P30D")),
-            ("vault_default_retention_duration", Value::from("P90D")),
-            ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/P1D")),
-            ("retention_rule", Value::List(vec![rule_of::<BlobStoragePolicy>("Monthly", "P12M", 20, "FirstOfMonth")])),
+            (attr::operational_default_retention_duration, Value::from("P30D")),
+            (attr::vault_default_retention_duration, Value::from("P90D")),
+            (attr::backup_repeating_time_intervals, intervals("R/2024-01-01T02:00:00+00:00/P1D")),
+            (
+                attr::retention_rule,
+                Value::List(vec![rule_of::<BlobStoragePolicy>("Monthly", "P12M", 20, "FirstOfMonth")]),
+            ),
         ]);
         assert!(validate_config::<BlobStoragePolicy>(&c).is_empty());
         let model = Model::from_value::<BlobStoragePolicy>(&c).unwrap();
@@ -1612,10 +1627,10 @@ mod tests {
         assert_eq!(stores(&rules[3]), vec![VAULT_STORE]);
         let state = state_from_azure::<BlobStoragePolicy>(&c, &model.id, &policy);
         for name in [
-            "operational_default_retention_duration",
-            "vault_default_retention_duration",
-            "retention_rule",
-            "backup_repeating_time_intervals",
+            attr::operational_default_retention_duration,
+            attr::vault_default_retention_duration,
+            attr::retention_rule,
+            attr::backup_repeating_time_intervals,
         ] {
             assert_eq!(state.attr(name), c.attr(name), "{name}");
         }
@@ -1632,23 +1647,23 @@ mod tests {
         assert_eq!(errors(&[]), vec![(String::new(), "No retention".to_owned())]);
         assert_eq!(
             errors(&[
-                ("operational_default_retention_duration", Value::from("P30D")),
-                ("time_zone", Value::from("UTC")),
+                (attr::operational_default_retention_duration, Value::from("P30D")),
+                (attr::time_zone, Value::from("UTC")),
             ]),
-            vec![("time_zone".to_owned(), "Time zone without a schedule".to_owned())]
+            vec![(attr::time_zone.to_owned(), "Time zone without a schedule".to_owned())]
         );
         assert_eq!(
-            errors(&[("vault_default_retention_duration", Value::from("P30D"))]),
-            vec![("backup_repeating_time_intervals".to_owned(), "Missing backup schedule".to_owned())]
+            errors(&[(attr::vault_default_retention_duration, Value::from("P30D"))]),
+            vec![(attr::backup_repeating_time_intervals.to_owned(), "Missing backup schedule".to_owned())]
         );
         assert_eq!(
             errors(&[
-                ("operational_default_retention_duration", Value::from("P30D")),
-                ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
+                (attr::operational_default_retention_duration, Value::from("P30D")),
+                (attr::backup_repeating_time_intervals, intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
             ]),
             vec![
                 ("backup_repeating_time_intervals[0]".to_owned(), "Invalid backup schedule".to_owned()),
-                ("vault_default_retention_duration".to_owned(), "Missing vault retention".to_owned()),
+                (attr::vault_default_retention_duration.to_owned(), "Missing vault retention".to_owned()),
             ]
         );
     }
@@ -1656,10 +1671,10 @@ mod tests {
     #[test]
     fn database_and_kubernetes_policies_keep_to_their_kinds() {
         let c = config_of::<PostgreSqlFlexibleServerPolicy>(&[
-            ("backup_repeating_time_intervals", intervals("R/2024-01-07T02:00:00+00:00/P1W")),
-            ("default_retention_duration", Value::from("P3M")),
+            (attr::backup_repeating_time_intervals, intervals("R/2024-01-07T02:00:00+00:00/P1W")),
+            (attr::default_retention_duration, Value::from("P3M")),
             (
-                "retention_rule",
+                attr::retention_rule,
                 Value::List(vec![rule_of::<PostgreSqlFlexibleServerPolicy>("Yearly", "P10Y", 10, "FirstOfYear")]),
             ),
         ]);
@@ -1671,12 +1686,12 @@ mod tests {
         assert_eq!(backup["backupParameters"]["backupType"], "Full");
         assert_eq!(backup["dataStore"]["dataStoreType"], VAULT_STORE);
         let state = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&c, &model.id, &policy);
-        assert_eq!(state.attr("default_retention_duration").as_str(), Some("P3M"));
-        assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
+        assert_eq!(state.attr(attr::default_retention_duration).as_str(), Some("P3M"));
+        assert_eq!(state.attr(attr::retention_rule), c.attr(attr::retention_rule));
 
         let mut long = c.clone();
         long.set_attr(
-            "retention_rule",
+            attr::retention_rule,
             Value::List(vec![rule_of::<PostgreSqlFlexibleServerPolicy>("Yearly", "P11Y", 10, "FirstOfYear")]),
         );
         assert_eq!(
@@ -1684,18 +1699,18 @@ mod tests {
             vec!["retention_rule[0].duration"]
         );
         long.set_attr(
-            "retention_rule",
+            attr::retention_rule,
             Value::List(vec![rule_of::<PostgreSqlFlexibleServerPolicy>("Yearly", "P120M", 10, "FirstOfYear")]),
         );
         assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&long).is_empty(), "120 months are 10 years");
-        long.set_attr("default_retention_duration", Value::from("P3654D"));
+        long.set_attr(attr::default_retention_duration, Value::from("P3654D"));
         assert_eq!(
             paths(&validate_config::<PostgreSqlFlexibleServerPolicy>(&long)),
             vec!["default_retention_duration"]
         );
 
         let mut daily = c.clone();
-        daily.set_attr("backup_repeating_time_intervals", intervals("R/2024-01-07T02:00:00+00:00/P1D"));
+        daily.set_attr(attr::backup_repeating_time_intervals, intervals("R/2024-01-07T02:00:00+00:00/P1D"));
         let d = validate_config::<PostgreSqlFlexibleServerPolicy>(&daily);
         assert_eq!(paths(&d), vec!["backup_repeating_time_intervals[0]"]);
         assert!(
@@ -1703,10 +1718,10 @@ mod tests {
         );
 
         let k8s = config_of::<KubernetesClusterPolicy>(&[
-            ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
-            ("default_retention_duration", Value::from("P7D")),
+            (attr::backup_repeating_time_intervals, intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
+            (attr::default_retention_duration, Value::from("P7D")),
             (
-                "retention_rule",
+                attr::retention_rule,
                 Value::List(vec![rule_of::<KubernetesClusterPolicy>("Monthly", "P30D", 10, "FirstOfMonth")]),
             ),
         ]);
@@ -1735,7 +1750,7 @@ mod tests {
             let mut c = config_of::<K>(base);
             let first = Value::from(K::EXAMPLE_INTERVAL);
             c.set_attr(
-                "backup_repeating_time_intervals",
+                attr::backup_repeating_time_intervals,
                 Value::List(vec![first, Value::from(format!("{start}/{interval}"))]),
             );
             validate_config::<K>(&c)
@@ -1758,14 +1773,14 @@ mod tests {
         const NEVER: &[&str] = &["PT30M", "P2D", "P1M", "P1Y", "pt4h", "P1DT"];
         let hourly = ["PT4H", "PT6H", "PT8H", "PT12H"];
         let refused = |extra: &[&'static str]| [extra, NEVER].concat();
-        let retention = [("default_retention_duration", Value::from("P7D"))];
+        let retention = [(attr::default_retention_duration, Value::from("P7D"))];
         intervals_of::<DiskPolicy>(&retention, &[&hourly[..], &["P1D"]].concat(), &refused(&["P1W", "PT1H", "PT2H"]));
         intervals_of::<KubernetesClusterPolicy>(&retention, &[&hourly[..], &["P1D", "P1W"]].concat(), &refused(&[]));
-        let vaulted = [("vault_default_retention_duration", Value::from("P30D"))];
+        let vaulted = [(attr::vault_default_retention_duration, Value::from("P30D"))];
         intervals_of::<BlobStoragePolicy>(&vaulted, &["P1D", "P1W"], &refused(&hourly));
-        let lake = [("default_retention_duration", Value::from("P30D"))];
+        let lake = [(attr::default_retention_duration, Value::from("P30D"))];
         intervals_of::<DataLakeStoragePolicy>(&lake, &["P1D", "P1W"], &refused(&hourly));
-        let weekly = [("default_retention_duration", Value::from("P3M"))];
+        let weekly = [(attr::default_retention_duration, Value::from("P3M"))];
         let daily_or_more = refused(&[&hourly[..], &["P1D"]].concat());
         intervals_of::<PostgreSqlFlexibleServerPolicy>(&weekly, &["P1W"], &daily_or_more);
         intervals_of::<MySqlFlexibleServerPolicy>(&weekly, &["P1W"], &daily_or_more);
@@ -1801,14 +1816,14 @@ mod calendar_tests {
     fn weekly<K: PolicyKind>(rules: Vec<Value>) -> Value {
         let Type::Object(types) = cached_schema::<K>().block.value_type() else { panic!("an object type") };
         let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
-        c.set_attr("name", Value::from("policy-1"));
-        c.set_attr("vault_id", Value::from(VAULT));
+        c.set_attr(attr::name, Value::from("policy-1"));
+        c.set_attr(attr::vault_id, Value::from(VAULT));
         let start = K::EXAMPLE_INTERVAL.rsplit_once('/').unwrap().0;
-        c.set_attr("backup_repeating_time_intervals", Value::List(vec![Value::from(format!("{start}/P1W"))]));
+        c.set_attr(attr::backup_repeating_time_intervals, Value::List(vec![Value::from(format!("{start}/P1W"))]));
         let retention =
-            if K::OPERATIONAL_TIER { "vault_default_retention_duration" } else { "default_retention_duration" };
+            if K::OPERATIONAL_TIER { attr::vault_default_retention_duration } else { attr::default_retention_duration };
         c.set_attr(retention, Value::from("P4W"));
-        c.set_attr("retention_rule", Value::List(rules));
+        c.set_attr(attr::retention_rule, Value::List(rules));
         c
     }
 
@@ -1827,19 +1842,22 @@ mod calendar_tests {
             Type::Object(types) => types.keys().cloned().collect::<Vec<_>>(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(names(retention_rule_type()), vec!["absolute_criteria", "duration", "name", "priority"]);
+        assert_eq!(
+            names(retention_rule_type()),
+            vec![rule_attr::absolute_criteria, rule_attr::duration, rule_attr::name, rule_attr::priority]
+        );
         let calendar = [
-            "absolute_criteria",
-            "days_of_week",
-            "duration",
-            "months_of_year",
-            "name",
-            "priority",
-            "scheduled_backup_times",
-            "weeks_of_month",
+            rule_attr::absolute_criteria,
+            rule_attr::days_of_week,
+            rule_attr::duration,
+            rule_attr::months_of_year,
+            rule_attr::name,
+            rule_attr::priority,
+            rule_attr::scheduled_backup_times,
+            rule_attr::weeks_of_month,
         ];
         let mut blob = calendar.to_vec();
-        blob.insert(1, "days_of_month");
+        blob.insert(1, rule_attr::days_of_month);
         assert_eq!(names(retention_rule_type_of::<BlobStoragePolicy>()), blob);
         assert_eq!(names(retention_rule_type_of::<DataLakeStoragePolicy>()), calendar);
         assert_eq!(names(retention_rule_type_of::<KubernetesClusterPolicy>()), calendar);
@@ -1853,13 +1871,16 @@ mod calendar_tests {
             rule_with::<PostgreSqlFlexibleServerPolicy>(
                 "Monthly",
                 &[
-                    ("days_of_week", set(&["Sunday"])),
-                    ("weeks_of_month", set(&["First", "Last"])),
-                    ("months_of_year", set(&["January", "July"])),
-                    ("scheduled_backup_times", set(&["2024-01-07T02:00:00Z"])),
+                    (rule_attr::days_of_week, set(&["Sunday"])),
+                    (rule_attr::weeks_of_month, set(&["First", "Last"])),
+                    (rule_attr::months_of_year, set(&["January", "July"])),
+                    (rule_attr::scheduled_backup_times, set(&["2024-01-07T02:00:00Z"])),
                 ],
             ),
-            rule_with::<PostgreSqlFlexibleServerPolicy>("Weekly", &[("absolute_criteria", Value::from("FirstOfWeek"))]),
+            rule_with::<PostgreSqlFlexibleServerPolicy>(
+                "Weekly",
+                &[(rule_attr::absolute_criteria, Value::from("FirstOfWeek"))],
+            ),
         ];
         let c = weekly::<PostgreSqlFlexibleServerPolicy>(rules);
         assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&c).is_empty());
@@ -1885,31 +1906,36 @@ mod calendar_tests {
         criteria[0].schedule_times = Some(vec!["2024-01-07T02:00:00+00:00".into()]);
         criteria[0].absolute_criteria = Some(vec![]);
         let state = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&c, &model.id, &policy);
-        assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
+        assert_eq!(state.attr(attr::retention_rule), c.attr(attr::retention_rule));
         // Read without a prior state (import): Azure's values, in one order.
         let imported = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&Value::Null, &model.id, &policy);
-        let monthly = &imported.attr("retention_rule").as_elements().unwrap()[0];
-        assert_eq!(monthly.attr("weeks_of_month"), &set(&["First", "Last"]));
-        assert_eq!(monthly.attr("scheduled_backup_times"), &set(&["2024-01-07T02:00:00+00:00"]));
-        assert!(monthly.attr("absolute_criteria").is_null());
+        let monthly = &imported.attr(attr::retention_rule).as_elements().unwrap()[0];
+        assert_eq!(monthly.attr(rule_attr::weeks_of_month), &set(&["First", "Last"]));
+        assert_eq!(monthly.attr(rule_attr::scheduled_backup_times), &set(&["2024-01-07T02:00:00+00:00"]));
+        assert!(monthly.attr(rule_attr::absolute_criteria).is_null());
     }
 
     #[test]
     fn the_same_rules_in_another_order_or_offset_do_not_replace() {
         let a = Value::List(vec![rule_with::<KubernetesClusterPolicy>(
             "Weekly",
-            &[("days_of_week", set(&["Sunday", "Monday"])), ("scheduled_backup_times", set(&["2024-01-07T02:00:00Z"]))],
+            &[
+                (rule_attr::days_of_week, set(&["Sunday", "Monday"])),
+                (rule_attr::scheduled_backup_times, set(&["2024-01-07T02:00:00Z"])),
+            ],
         )]);
         let b = Value::List(vec![rule_with::<KubernetesClusterPolicy>(
             "Weekly",
             &[
-                ("days_of_week", set(&["Monday", "Sunday"])),
-                ("scheduled_backup_times", set(&["2024-01-07T07:30:00+05:30"])),
+                (rule_attr::days_of_week, set(&["Monday", "Sunday"])),
+                (rule_attr::scheduled_backup_times, set(&["2024-01-07T07:30:00+05:30"])),
             ],
         )]);
         assert!(same_rules(&a, &b));
-        let c =
-            Value::List(vec![rule_with::<KubernetesClusterPolicy>("Weekly", &[("days_of_week", set(&["Monday"]))])]);
+        let c = Value::List(vec![rule_with::<KubernetesClusterPolicy>(
+            "Weekly",
+            &[(rule_attr::days_of_week, set(&["Monday"]))],
+        )]);
         assert!(!same_rules(&a, &c));
     }
 
@@ -1920,43 +1946,49 @@ mod calendar_tests {
         let at = |found: Vec<(String, String, String)>| {
             found.into_iter().map(|(path, summary, _)| (path, summary)).collect::<Vec<_>>()
         };
-        assert!(only(&[("days_of_week", set(&["Sunday"]))]).is_empty());
-        assert!(only(&[("absolute_criteria", Value::from("FirstOfDay"))]).is_empty());
+        assert!(only(&[(rule_attr::days_of_week, set(&["Sunday"]))]).is_empty());
+        assert!(only(&[(rule_attr::absolute_criteria, Value::from("FirstOfDay"))]).is_empty());
         assert!(
             only(&[
-                ("absolute_criteria", Value::from("FirstOfWeek")),
-                ("scheduled_backup_times", set(&["2024-01-01T02:00:00Z"]))
+                (rule_attr::absolute_criteria, Value::from("FirstOfWeek")),
+                (rule_attr::scheduled_backup_times, set(&["2024-01-01T02:00:00Z"]))
             ])
             .is_empty()
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&["sunday", "Funday"]))])),
+            at(only(&[(rule_attr::days_of_week, set(&["sunday", "Funday"]))])),
             vec![
                 ("retention_rule[0].days_of_week".to_owned(), "Invalid retention criteria".to_owned()),
                 ("retention_rule[0].days_of_week".to_owned(), "Invalid retention criteria".to_owned()),
             ]
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&["Monday"])), ("weeks_of_month", set(&["Fifth"]))])),
+            at(only(&[(rule_attr::days_of_week, set(&["Monday"])), (rule_attr::weeks_of_month, set(&["Fifth"]))])),
             vec![("retention_rule[0].weeks_of_month".to_owned(), "Invalid retention criteria".to_owned())]
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&["Monday"])), ("months_of_year", set(&["Jan"]))])),
+            at(only(&[(rule_attr::days_of_week, set(&["Monday"])), (rule_attr::months_of_year, set(&["Jan"]))])),
             vec![("retention_rule[0].months_of_year".to_owned(), "Invalid retention criteria".to_owned())]
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&["Monday"])), ("scheduled_backup_times", set(&["02:00"]))])),
+            at(only(&[
+                (rule_attr::days_of_week, set(&["Monday"])),
+                (rule_attr::scheduled_backup_times, set(&["02:00"]))
+            ])),
             vec![("retention_rule[0].scheduled_backup_times".to_owned(), "Invalid backup time".to_owned())]
         );
         assert_eq!(
-            at(only(&[("weeks_of_month", set(&["First"])), ("months_of_year", set(&["May"]))])),
+            at(only(&[(rule_attr::weeks_of_month, set(&["First"])), (rule_attr::months_of_year, set(&["May"]))])),
             vec![
                 ("retention_rule[0].weeks_of_month".to_owned(), "Missing days of the week".to_owned()),
                 ("retention_rule[0].months_of_year".to_owned(), "Missing days of the week".to_owned()),
             ]
         );
         assert_eq!(
-            at(only(&[("absolute_criteria", Value::from("FirstOfWeek")), ("days_of_week", set(&["Monday"]))])),
+            at(only(&[
+                (rule_attr::absolute_criteria, Value::from("FirstOfWeek")),
+                (rule_attr::days_of_week, set(&["Monday"]))
+            ])),
             vec![("retention_rule[0].days_of_week".to_owned(), "Conflicting retention criteria".to_owned())]
         );
         assert_eq!(
@@ -1964,13 +1996,15 @@ mod calendar_tests {
             vec![("retention_rule[0].absolute_criteria".to_owned(), "Missing retention criteria".to_owned())]
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&[]))])),
+            at(only(&[(rule_attr::days_of_week, set(&[]))])),
             vec![("retention_rule[0].days_of_week".to_owned(), "Empty retention criteria".to_owned())]
         );
-        let detail = &only(&[("days_of_week", set(&["Funday"]))])[0].2;
+        let detail = &only(&[(rule_attr::days_of_week, set(&["Funday"]))])[0].2;
         assert!(detail.contains("\"Funday\" is not one of Monday, Tuesday"), "{detail}");
         // Unknown values are checked at apply, once known.
-        assert!(only(&[("days_of_week", Value::Unknown), ("weeks_of_month", set(&["First"]))]).is_empty());
+        assert!(
+            only(&[(rule_attr::days_of_week, Value::Unknown), (rule_attr::weeks_of_month, set(&["First"]))]).is_empty()
+        );
     }
 
     #[test]
@@ -1979,7 +2013,7 @@ mod calendar_tests {
         let days = |values: &[i64]| Value::Set(values.iter().map(|d| Value::from(*d)).collect());
         let c = weekly::<K>(vec![rule_with::<K>(
             "MonthEnds",
-            &[("days_of_month", days(&[15, 0])), ("months_of_year", set(&["June", "December"]))],
+            &[(rule_attr::days_of_month, days(&[15, 0])), (rule_attr::months_of_year, set(&["June", "December"]))],
         )]);
         assert!(validate_config::<K>(&c).is_empty());
         let model = Model::from_value::<K>(&c).unwrap();
@@ -1992,9 +2026,9 @@ mod calendar_tests {
             "{criteria}"
         );
         let state = state_from_azure::<K>(&c, &model.id, &policy);
-        let rule = &state.attr("retention_rule").as_elements().unwrap()[0];
-        assert_eq!(rule.attr("days_of_month"), &days(&[0, 15]), "one order, whatever the configuration's");
-        assert!(same_rules(state.attr("retention_rule"), c.attr("retention_rule")));
+        let rule = &state.attr(attr::retention_rule).as_elements().unwrap()[0];
+        assert_eq!(rule.attr(rule_attr::days_of_month), &days(&[0, 15]), "one order, whatever the configuration's");
+        assert!(same_rules(state.attr(attr::retention_rule), c.attr(attr::retention_rule)));
 
         let at = |set_to: &[(&str, Value)]| {
             errors::<K>(vec![rule_with::<K>("Days", set_to)])
@@ -2003,25 +2037,25 @@ mod calendar_tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(
-            at(&[("days_of_month", days(&[29]))]),
+            at(&[(rule_attr::days_of_month, days(&[29]))]),
             vec![("retention_rule[0].days_of_month".to_owned(), "Invalid retention criteria".to_owned())]
         );
         assert_eq!(
-            at(&[("days_of_month", days(&[1])), ("days_of_week", set(&["Monday"]))]),
+            at(&[(rule_attr::days_of_month, days(&[1])), (rule_attr::days_of_week, set(&["Monday"]))]),
             vec![("retention_rule[0].days_of_month".to_owned(), "Conflicting retention criteria".to_owned())]
         );
         assert_eq!(
-            at(&[("days_of_month", days(&[1])), ("absolute_criteria", Value::from("FirstOfMonth"))]),
+            at(&[(rule_attr::days_of_month, days(&[1])), (rule_attr::absolute_criteria, Value::from("FirstOfMonth"))]),
             vec![("retention_rule[0].days_of_month".to_owned(), "Conflicting retention criteria".to_owned())]
         );
         // Only blobs have it.
         let Type::Object(lake) = retention_rule_type_of::<DataLakeStoragePolicy>() else { panic!("an object type") };
-        assert!(!lake.contains_key("days_of_month"));
+        assert!(!lake.contains_key(rule_attr::days_of_month));
     }
 
     #[test]
     fn every_kind_but_disks_takes_weekly_calendar_rules() {
-        let days = [("days_of_week", set(&["Sunday"])), ("weeks_of_month", set(&["Last"]))];
+        let days = [(rule_attr::days_of_week, set(&["Sunday"])), (rule_attr::weeks_of_month, set(&["Last"]))];
         assert!(errors::<BlobStoragePolicy>(vec![rule_with::<BlobStoragePolicy>("Last", &days)]).is_empty());
         assert!(errors::<DataLakeStoragePolicy>(vec![rule_with::<DataLakeStoragePolicy>("Last", &days)]).is_empty());
         assert!(
