@@ -82,6 +82,12 @@ impl Attribute {
         Attribute { computed: true, ..Attribute::new(name, ty) }
     }
 
+    /// A required attribute when `required`, otherwise an optional one: for an attribute that one declaration
+    /// gives resources of several kinds, some of which require it.
+    pub fn required_when(name: &str, ty: Type, required: bool) -> Attribute {
+        if required { Attribute::required(name, ty) } else { Attribute::optional(name, ty) }
+    }
+
     /// An optional attribute the provider fills in when it is not set.
     pub fn optional_computed(name: &str, ty: Type) -> Attribute {
         Attribute { optional: true, computed: true, ..Attribute::new(name, ty) }

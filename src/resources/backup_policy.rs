@@ -83,48 +83,169 @@ impl<K> Default for BackupPolicyType<K> {
 // ---------------------------------------------------------------------------------------------------------------
 // Model
 
-/// One `retention_rule` block. A rule selects backups by `absolute_criteria`, or (every kind but disks) by the
-/// calendar: `days_of_week`, narrowed by `weeks_of_month` and `months_of_year`; `scheduled_backup_times` goes with
-/// either.
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+model::attributes! {
+    /// A backup policy's attributes, in schema order, declared once for every kind: its arguments as a
+    /// configuration or plan holds them ([`PolicyObject::read_arguments`]), and its state as written back to
+    /// Terraform ([`model::write`]). Blobs have an operational and a vaulted retention where the other kinds have
+    /// one default retention; `where` says which kinds have an attribute.
+    pub(crate) struct PolicyObject, names in attr, for K: PolicyKind {
+        id: String => computed(Type::String).description("The ARM ID of the backup policy.")
+            | "The ARM ID of the backup policy: `{vault_id}/backupPolicies/{name}`.",
+        name: String => required(Type::String)
+            .force_new()
+            .description("The name of the backup policy: 3 to 150 letters, digits and hyphens."),
+        vault_id: String => required(Type::String)
+            .force_new()
+            .description("The ARM ID of the backup vault the policy belongs to."),
+        backup_repeating_time_intervals: Vec<String> =>
+            required_when(Type::list(Type::String), !K::OPERATIONAL_TIER)
+                .force_new()
+                .description(schedule_description::<K>()),
+        operational_default_retention_duration: String where K::OPERATIONAL_TIER => optional(Type::String)
+            .force_new()
+            .description(
+                "Operational backup: how long restore points are kept in the storage account itself, as an ISO 8601 \
+                 duration such as `P30D`. Set it, `vault_default_retention_duration`, or both.",
+            ),
+        vault_default_retention_duration: String where K::OPERATIONAL_TIER => optional(Type::String)
+            .force_new()
+            .description(
+                "Vaulted backup: how long backups are kept in the vault unless a retention rule keeps them longer, as \
+                 an ISO 8601 duration such as `P30D`. Needs `backup_repeating_time_intervals`, and the backup \
+                 instances name their containers.",
+            ),
+        default_retention_duration: String where !K::OPERATIONAL_TIER => required(Type::String)
+            .force_new()
+            .description(format!(
+                "How long backups are kept in the {} unless a retention rule keeps them longer, as an ISO 8601 \
+                 duration such as `P7D`.",
+                store_noun::<K>()
+            )),
+        time_zone: String => optional_computed(Type::String).force_new().description(
+            "The time zone of the schedule: a Windows time zone ID such as `UTC` or `W. Europe Standard Time`, or an \
+             offset such as `+05:30`. Azure's default applies when it is not set.",
+        ),
+        retention_rule: Vec<RetentionRuleObject>,
+        timeouts: serde_json::Value,
+    }
+}
+
+model::attributes! {
+    /// One `retention_rule` block, declared once for every kind. A rule selects backups by `absolute_criteria`, or
+    /// (every kind but disks) by the calendar: `days_of_week` (blobs: or `days_of_month`), narrowed by
+    /// `weeks_of_month` and `months_of_year`; `scheduled_backup_times` goes with either.
+    pub(crate) struct RetentionRuleObject, names in rule_attr, for K: PolicyKind {
+        name: String => required(Type::String).description(format!(
+            "The name of the retention rule, for example `Daily` or `Weekly`; `{DEFAULT_RULE}` is reserved for the \
+             default retention."
+        )),
+        duration: String => required(Type::String).description(
+            "How long the backups this rule selects are kept, as an ISO 8601 duration such as `P7D` or `P4W`.",
+        ),
+        priority: i64 => required(Type::Number).description(format!(
+            "The rule's priority when several rules select the same backup: the lowest number wins (the default \
+             rule has {DEFAULT_TAG_PRIORITY})."
+        )),
+        absolute_criteria: String => required_when(Type::String, !K::CALENDAR_CRITERIA)
+            .description(absolute_criteria_description::<K>()),
+        days_of_week: Vec<String> where K::CALENDAR_CRITERIA => optional(Type::set(Type::String)).description(format!(
+            "Selects the backups taken on these days of the week: {}. Set it or `absolute_criteria`, not both.",
+            listed(DAYS_OF_WEEK)
+        )),
+        weeks_of_month: Vec<String> where K::CALENDAR_CRITERIA => optional(Type::set(Type::String))
+            .description(format!(
+                "Narrows `days_of_week` to these weeks of the month: {}. Needs `days_of_week`.",
+                listed(WEEKS_OF_MONTH)
+            )),
+        months_of_year: Vec<String> where K::CALENDAR_CRITERIA => optional(Type::set(Type::String))
+            .description(format!(
+                "Narrows `days_of_week` to these months: {}. Needs `days_of_week`.",
+                listed(MONTHS_OF_YEAR)
+            )),
+        scheduled_backup_times: Vec<String> where K::CALENDAR_CRITERIA => optional(Type::set(Type::String))
+            .description(
+                "The backup times the rule applies to, as RFC 3339 date-times such as `2024-01-07T02:00:00Z` (the \
+                 time of day counts; use the schedule's start).",
+            ),
+        /// Blobs: days of the month, 1 to 28, or 0 for the last day.
+        days_of_month: Vec<i64> where days_of_month_criteria::<K>() => optional(Type::set(Type::Number))
+            .description(
+                "Selects the backups taken on these days of the month: `1` to `28`, or `0` for the last day. Set it \
+                 or `days_of_week` (not both), and not with `absolute_criteria`; `weeks_of_month` and \
+                 `months_of_year` narrow it.",
+            ),
+    }
+}
+
+/// Whether retention rules of kind `K` may select backups by day of the month: a calendar criterion, for the kinds
+/// that have both.
+const fn days_of_month_criteria<K: PolicyKind>() -> bool {
+    K::CALENDAR_CRITERIA && K::DAYS_OF_MONTH
+}
+
+/// The description of `backup_repeating_time_intervals` for kind `K`.
+fn schedule_description<K: PolicyKind>() -> String {
+    let schedule = format!(
+        "When backups run, as ISO 8601 repeating intervals `R/<start>/<interval>`, for example `{}`. {} allow the \
+         intervals {}.",
+        K::EXAMPLE_INTERVAL,
+        capitalized(K::NOUN),
+        listed(K::INTERVALS)
+    );
+    if K::OPERATIONAL_TIER {
+        format!("{schedule} Vaulted backup: required with `{}`.", attr::vault_default_retention_duration)
+    } else {
+        schedule
+    }
+}
+
+/// The description of a retention rule's `absolute_criteria` for kind `K`.
+fn absolute_criteria_description<K: PolicyKind>() -> String {
+    let criteria = listed(K::CRITERIA);
+    if K::CALENDAR_CRITERIA {
+        format!("Which backups the rule selects: one of {criteria}. Set it or `{}`, not both.", rule_attr::days_of_week)
+    } else {
+        format!("Which backups the rule selects: one of {criteria}.")
+    }
+}
+
+/// Where kind `K` keeps its backups, in words: `operational store` or `vault`.
+fn store_noun<K: PolicyKind>() -> &'static str {
+    if K::STORE == OPERATIONAL_STORE { "operational store" } else { "vault" }
+}
+
+/// One retention rule with all its required arguments known.
+#[derive(Clone, Debug, Default, PartialEq)]
 struct RetentionRule {
     name: String,
     duration: String,
     priority: i64,
-    #[serde(default)]
     absolute_criteria: Option<String>,
-    #[serde(default)]
     days_of_week: Option<Vec<String>>,
-    #[serde(default)]
     weeks_of_month: Option<Vec<String>>,
-    #[serde(default)]
     months_of_year: Option<Vec<String>>,
-    #[serde(default)]
     scheduled_backup_times: Option<Vec<String>>,
     /// Blobs: days of the month, 1 to 28, or 0 for the last day.
-    #[serde(default)]
     days_of_month: Option<Vec<i64>>,
 }
 
 /// The set attributes of a retention rule that select backups by the calendar, with the values each takes.
-const CALENDAR_SETS: [(&str, &[&str]); 3] =
-    [("days_of_week", DAYS_OF_WEEK), ("weeks_of_month", WEEKS_OF_MONTH), ("months_of_year", MONTHS_OF_YEAR)];
+const CALENDAR_SETS: [(&str, &[&str]); 3] = [
+    (rule_attr::days_of_week, DAYS_OF_WEEK),
+    (rule_attr::weeks_of_month, WEEKS_OF_MONTH),
+    (rule_attr::months_of_year, MONTHS_OF_YEAR),
+];
 
 /// `days_of_month`'s number for the last day of the month (Azure's `isLast`), as azurerm writes it.
 const LAST_DAY_OF_MONTH: i64 = 0;
 
-/// A set of strings as Terraform holds it; null when empty (Azure answers `[]` or nothing for "not set"). The
-/// elements are sorted: Terraform gives sets no order, and plan compares values as they are.
-fn set_value(values: &Option<Vec<String>>) -> Value {
-    match values {
-        Some(values) if !values.is_empty() => {
-            let mut values = values.clone();
-            values.sort();
-            values.dedup();
-            Value::Set(values.into_iter().map(Value::from).collect())
-        }
-        _ => Value::Null,
-    }
+/// A set as Terraform holds it: `None` when empty (Azure answers `[]` or nothing for "not set"), otherwise sorted
+/// without repeats: Terraform gives sets no order, and plan compares values as they are.
+fn set_of<T: Ord>(values: Option<Vec<T>>) -> Option<Vec<T>> {
+    let mut values = values?;
+    values.sort();
+    values.dedup();
+    (!values.is_empty()).then_some(values)
 }
 
 /// `values` with each one in Azure's spelling from `allowed` where it is one of them, ignoring case.
@@ -137,30 +258,35 @@ fn in_azure_spelling(values: Option<Vec<String>>, allowed: &[&str]) -> Option<Ve
 }
 
 impl RetentionRule {
-    fn to_value<K: PolicyKind>(&self) -> Value {
-        let mut entries = vec![
-            ("name", Value::from(self.name.as_str())),
-            ("duration", Value::from(self.duration.as_str())),
-            ("priority", Value::from(self.priority)),
-            ("absolute_criteria", Value::from(self.absolute_criteria.clone())),
-        ];
-        if K::CALENDAR_CRITERIA {
-            entries.extend([
-                ("days_of_week", set_value(&self.days_of_week)),
-                ("weeks_of_month", set_value(&self.weeks_of_month)),
-                ("months_of_year", set_value(&self.months_of_year)),
-                ("scheduled_backup_times", set_value(&self.scheduled_backup_times)),
-            ]);
+    /// The rule of a configuration or plan; `None` when its name, duration or priority is missing.
+    fn from_object(rule: RetentionRuleObject) -> Option<RetentionRule> {
+        Some(RetentionRule {
+            name: rule.name?,
+            duration: rule.duration?,
+            priority: rule.priority?,
+            absolute_criteria: rule.absolute_criteria,
+            days_of_week: rule.days_of_week,
+            weeks_of_month: rule.weeks_of_month,
+            months_of_year: rule.months_of_year,
+            scheduled_backup_times: rule.scheduled_backup_times,
+            days_of_month: rule.days_of_month,
+        })
+    }
+
+    /// The rule as the `retention_rule` block of kind `K` holds it: the attributes the kind has, sets sorted.
+    fn to_object<K: PolicyKind>(&self) -> RetentionRuleObject {
+        let calendar = |values: &Option<Vec<String>>| set_of(values.clone().filter(|_| K::CALENDAR_CRITERIA));
+        RetentionRuleObject {
+            name: Some(self.name.clone()),
+            duration: Some(self.duration.clone()),
+            priority: Some(self.priority),
+            absolute_criteria: self.absolute_criteria.clone(),
+            days_of_week: calendar(&self.days_of_week),
+            weeks_of_month: calendar(&self.weeks_of_month),
+            months_of_year: calendar(&self.months_of_year),
+            scheduled_backup_times: calendar(&self.scheduled_backup_times),
+            days_of_month: set_of(self.days_of_month.clone().filter(|_| days_of_month_criteria::<K>())),
         }
-        if K::DAYS_OF_MONTH {
-            let days = self.days_of_month.clone().filter(|d| !d.is_empty()).map(|mut days| {
-                days.sort_unstable();
-                days.dedup();
-                Value::Set(days.into_iter().map(Value::from).collect())
-            });
-            entries.push(("days_of_month", days.unwrap_or(Value::Null)));
-        }
-        Value::object(entries)
     }
 
     /// The tagging criteria Azure is sent for this rule.
@@ -181,14 +307,14 @@ impl RetentionRule {
 
     /// The rule as Azure's tagging criteria describe it; scheduled times keep `prior`'s spelling where they name
     /// the same instant.
-    fn from_azure(name: &str, duration: String, tag: Option<&TaggingCriteria>, prior: Option<&Value>) -> Self {
+    fn from_azure(
+        name: &str,
+        duration: String,
+        tag: Option<&TaggingCriteria>,
+        prior: Option<&RetentionRuleObject>,
+    ) -> Self {
         let criteria = tag.and_then(|t| t.criteria.as_ref()).and_then(|c| c.first()).cloned().unwrap_or_default();
-        let prior_times: Vec<String> = prior
-            .and_then(|r| r.attr("scheduled_backup_times").as_elements())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|t| t.as_str().map(str::to_owned))
-            .collect();
+        let prior_times = prior.and_then(|r| r.scheduled_backup_times.clone()).unwrap_or_default();
         let times = criteria.schedule_times.map(|times| {
             times
                 .into_iter()
@@ -251,44 +377,32 @@ fn retention_rule(name: &str, is_default: bool, duration: &str, store: &str) -> 
     }
 }
 
-/// The arguments as a configuration or plan holds them: read in one place ([`model::read`]), all known.
-#[derive(serde::Deserialize)]
-struct Arguments {
-    name: String,
-    vault_id: String,
-    #[serde(default)]
-    backup_repeating_time_intervals: Option<Vec<String>>,
-    #[serde(default)]
-    default_retention_duration: Option<String>,
-    #[serde(default)]
-    vault_default_retention_duration: Option<String>,
-    #[serde(default)]
-    operational_default_retention_duration: Option<String>,
-    time_zone: Option<String>,
-    retention_rule: Option<Vec<RetentionRule>>,
-}
-
 /// The attributes Azure may spell differently from the configuration, and how they compare: plan keeps the
 /// configuration's spelling when it is the same value, and read keeps the saved one.
-const SPELLINGS: model::Spellings =
-    &[("id", Spelling::Id), ("name", Spelling::Text), ("vault_id", Spelling::Id), ("time_zone", Spelling::Text)];
+const SPELLINGS: model::Spellings = &[
+    (attr::id, Spelling::Id),
+    (attr::name, Spelling::Text),
+    (attr::vault_id, Spelling::Id),
+    (attr::time_zone, Spelling::Text),
+];
 
 impl Model {
-    /// Reads a fully known planned state (or config). `None` when something is unknown or invalid.
-    fn from_value(value: &Value) -> Option<Model> {
+    /// Reads a fully known planned state (or config) of kind `K`. `None` when something is unknown or invalid.
+    fn from_value<K: PolicyKind>(value: &Value) -> Option<Model> {
         let mut value = value.clone();
         // Unknown at apply only when it was not configured: Azure's default applies.
-        if value.attr("time_zone").is_unknown() {
-            value.set_attr("time_zone", Value::Null);
+        if value.attr(attr::time_zone).is_unknown() {
+            value.set_attr(attr::time_zone, Value::Null);
         }
-        let arguments: Arguments = model::read(&value)?;
+        let arguments = PolicyObject::read_arguments::<K>(&value)?;
+        let rules = arguments.retention_rule.unwrap_or_default();
         Some(Model {
-            id: BackupPolicyId { vault: arguments.vault_id.parse().ok()?, name: arguments.name },
+            id: BackupPolicyId { vault: arguments.vault_id?.parse().ok()?, name: arguments.name? },
             intervals: arguments.backup_repeating_time_intervals.unwrap_or_default(),
             default_retention: arguments.default_retention_duration.or(arguments.vault_default_retention_duration),
             operational_retention: arguments.operational_default_retention_duration,
             time_zone: arguments.time_zone,
-            rules: arguments.retention_rule.unwrap_or_default(),
+            rules: rules.into_iter().map(RetentionRule::from_object).collect::<Option<_>>()?,
         })
     }
 
@@ -364,26 +478,19 @@ impl Model {
 /// Whether two lists of retention rules are the same rules: sets compared without order, and backup times as
 /// instants.
 fn same_rules(a: &Value, b: &Value) -> bool {
-    fn canonical(rules: &Value) -> Option<Value> {
-        let mut rules = rules.as_elements()?.to_vec();
+    fn canonical(rules: &Value) -> Option<Vec<RetentionRuleObject>> {
+        let mut rules: Vec<RetentionRuleObject> = model::read(rules)?;
         for rule in &mut rules {
-            if let Value::Set(days) = rule.attr("days_of_month") {
-                let mut days: Vec<i64> = days.iter().map(Value::as_i64).collect::<Option<_>>()?;
-                days.sort_unstable();
-                rule.set_attr("days_of_month", Value::Set(days.into_iter().map(Value::from).collect()));
+            if let Some(times) = &mut rule.scheduled_backup_times {
+                *times = times.iter().map(|t| instant_key(t)).collect();
             }
-            for name in ["days_of_week", "weeks_of_month", "months_of_year", "scheduled_backup_times"] {
-                let Value::Set(items) = rule.attr(name) else { continue };
-                let mut texts: Vec<String> =
-                    items.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<_>>()?;
-                if name == "scheduled_backup_times" {
-                    texts = texts.iter().map(|t| instant_key(t)).collect();
-                }
-                texts.sort();
-                rule.set_attr(name, Value::Set(texts.into_iter().map(Value::from).collect()));
+            for set in [&mut rule.days_of_week, &mut rule.weeks_of_month, &mut rule.months_of_year] {
+                set.iter_mut().for_each(|s| s.sort());
             }
+            rule.scheduled_backup_times.iter_mut().for_each(|s| s.sort());
+            rule.days_of_month.iter_mut().for_each(|d| d.sort_unstable());
         }
-        Some(Value::List(rules))
+        Some(rules)
     }
     a == b || canonical(a).is_some_and(|a| Some(a) == canonical(b))
 }
@@ -407,11 +514,11 @@ fn keeps_in(rule: &PolicyRule, store: &str) -> bool {
 
 /// A policy's attributes as Azure reports them.
 struct FromAzure {
-    intervals: Value,
-    time_zone: Value,
-    default: Value,
-    operational: Value,
-    rules: Value,
+    intervals: Option<Vec<String>>,
+    time_zone: Option<String>,
+    default: Option<String>,
+    operational: Option<String>,
+    rules: Vec<RetentionRuleObject>,
 }
 
 /// The policy's arguments as Azure reports them. Retention rules come in the order of `prior`'s rules where their
@@ -421,67 +528,69 @@ fn attributes_from_azure<K: PolicyKind>(prior: &Value, policy: &BackupPolicyReso
     let is = |rule: &PolicyRule, kind: &str| rule.object_type.eq_ignore_ascii_case(kind);
     let trigger = rules.iter().filter(|r| is(r, "AzureBackupRule")).find_map(|r| r.trigger.as_ref());
     let schedule = trigger.and_then(|t| t.schedule.as_ref());
-    let intervals = schedule
-        .map(|s| Value::List(s.repeating_time_intervals.iter().map(|i| Value::from(i.as_str())).collect()))
-        .unwrap_or(Value::Null);
-    let time_zone = Value::from(schedule.and_then(|s| s.time_zone.clone()).filter(|z| !z.is_empty()));
+    let intervals = schedule.map(|s| s.repeating_time_intervals.clone());
+    let time_zone = schedule.and_then(|s| s.time_zone.clone()).filter(|z| !z.is_empty());
     let is_default = |r: &PolicyRule| is(r, "AzureRetentionRule") && r.is_default == Some(true);
     let default_in = |store: &str| {
         let mut defaults = rules.iter().filter(|r| is_default(r));
         let found = if K::OPERATIONAL_TIER { defaults.find(|r| keeps_in(r, store)) } else { defaults.next() };
-        found.and_then(|r| rule_duration(r, store)).map(Value::from).unwrap_or(Value::Null)
+        found.and_then(|r| rule_duration(r, store))
     };
     let default = default_in(K::STORE);
-    let operational = if K::OPERATIONAL_TIER { default_in(OPERATIONAL_STORE) } else { Value::Null };
+    let operational = if K::OPERATIONAL_TIER { default_in(OPERATIONAL_STORE) } else { None };
     let tags = trigger.map(|t| t.tagging_criteria.as_slice()).unwrap_or_default();
-    let prior_rules = prior.attr("retention_rule").as_elements().unwrap_or_default();
+    let prior_rules: Vec<RetentionRuleObject> = model::read(prior.attr(attr::retention_rule)).unwrap_or_default();
+    let named =
+        |rule: &RetentionRuleObject, name: &str| rule.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
     let mut found: Vec<RetentionRule> = rules
         .iter()
         .filter(|r| is(r, "AzureRetentionRule") && r.is_default != Some(true))
         .map(|r| {
             let tag = tags.iter().find(|t| t.tag_info.tag_name.eq_ignore_ascii_case(&r.name));
-            let prior =
-                prior_rules.iter().find(|p| p.attr("name").as_str().is_some_and(|n| n.eq_ignore_ascii_case(&r.name)));
+            let prior = prior_rules.iter().find(|p| named(p, &r.name));
             RetentionRule::from_azure(&r.name, rule_duration(r, K::STORE).unwrap_or_default(), tag, prior)
         })
         .collect();
-    let prior_names: Vec<String> =
-        prior_rules.iter().filter_map(|r| r.attr("name").as_str().map(str::to_ascii_lowercase)).collect();
-    found.sort_by_key(|r| prior_names.iter().position(|n| *n == r.name.to_ascii_lowercase()).unwrap_or(usize::MAX));
-    // A list of blocks is never null in a configuration: no rules is the empty list.
-    let rules = Value::List(found.iter().map(RetentionRule::to_value::<K>).collect());
+    found.sort_by_key(|r| prior_rules.iter().position(|p| named(p, &r.name)).unwrap_or(usize::MAX));
+    let rules = found.iter().map(RetentionRule::to_object::<K>).collect();
     FromAzure { intervals, time_zone, default, operational, rules }
+}
+
+/// The type of the state of kind `K`, built once.
+fn state_type<K: PolicyKind>() -> &'static Type {
+    common::built_once(K::TYPE_NAME, || cached_schema::<K>().block.value_type())
 }
 
 /// The state of a policy as Azure reports it, keeping `prior`'s spellings where they are equivalent.
 fn state_from_azure<K: PolicyKind>(prior: &Value, id: &BackupPolicyId, policy: &BackupPolicyResource) -> Value {
     let reported = policy.id.as_deref().and_then(|i| i.parse::<BackupPolicyId>().ok()).unwrap_or_else(|| id.clone());
     let found = attributes_from_azure::<K>(prior, policy);
-    let mut attributes = vec![
-        ("id", Value::from(reported.to_string())),
-        ("name", Value::from(reported.name.clone())),
-        ("vault_id", Value::from(reported.vault.to_string())),
-        ("backup_repeating_time_intervals", found.intervals),
-        ("time_zone", found.time_zone),
-        ("retention_rule", found.rules),
-        ("timeouts", prior.attr("timeouts").clone()),
-    ];
-    if K::OPERATIONAL_TIER {
-        attributes.push(("vault_default_retention_duration", found.default));
-        attributes.push(("operational_default_retention_duration", found.operational));
-    } else {
-        attributes.push(("default_retention_duration", found.default));
-    }
-    let mut state = Value::object(attributes);
-    model::keep_spellings(prior, &mut state, SPELLINGS);
-    state
+    let (default, vault_default, operational) =
+        if K::OPERATIONAL_TIER { (None, found.default, found.operational) } else { (found.default, None, None) };
+    let state = PolicyObject {
+        id: Some(reported.to_string()),
+        name: Some(reported.name.clone()),
+        vault_id: Some(reported.vault.to_string()),
+        backup_repeating_time_intervals: found.intervals,
+        operational_default_retention_duration: operational,
+        vault_default_retention_duration: vault_default,
+        default_retention_duration: default,
+        time_zone: found.time_zone,
+        // A list of blocks is never null in a configuration: no rules is the empty list.
+        retention_rule: Some(found.rules),
+        timeouts: None,
+    };
+    let mut value = model::write(&state, state_type::<K>());
+    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
+    model::keep_spellings(prior, &mut value, SPELLINGS);
+    value
 }
 
 /// The attributes of a policy of kind `K` for its data source (no `timeouts`).
 pub(crate) fn data_source_state<K: PolicyKind>(id: &BackupPolicyId, policy: &BackupPolicyResource) -> Value {
     let mut state = state_from_azure::<K>(&Value::Null, id, policy);
     if let Value::Object(entries) = &mut state {
-        entries.remove("timeouts");
+        entries.remove(attr::timeouts);
     }
     state
 }
@@ -515,24 +624,12 @@ pub(crate) fn wrong_kind<K: PolicyKind>(
     ))
 }
 
-/// The attributes of the data source of kind `K`, derived from the resource's schema so that what the resource
-/// gains the data source shows too: `id` required, every other attribute computed, and each nested block (but
-/// `timeouts`) a computed list of objects.
+/// The attributes of the data source of kind `K`, derived from the resource's declaration and schema so that what
+/// the resource gains the data source shows too: `id` required, every other attribute computed, and each nested
+/// block (but `timeouts`) a computed list of objects.
 pub(crate) fn data_source_schema_attributes<K: PolicyKind>() -> Vec<Attribute> {
-    let block = block::<K>();
-    let mut attributes: Vec<Attribute> = block
-        .attributes
-        .into_iter()
-        .map(|a| {
-            if a.name == "id" {
-                Attribute::required("id", a.ty)
-                    .description("The ARM ID of the backup policy: `{vault_id}/backupPolicies/{name}`.")
-            } else {
-                Attribute { sensitive: a.sensitive, ..Attribute::computed(&a.name, a.ty).description(a.description) }
-            }
-        })
-        .collect();
-    for nested in block.blocks.into_iter().filter(|b| b.type_name != "timeouts") {
+    let mut attributes = PolicyObject::data_source_attributes::<K>(&[attr::id]);
+    for nested in block::<K>().blocks.into_iter().filter(|b| b.type_name != attr::timeouts) {
         let element = nested.block.value_type();
         let ty = match nested.nesting {
             Nesting::Set => Type::set(element),
@@ -563,7 +660,7 @@ pub(crate) fn retention_rule_type_of<K: PolicyKind>() -> Type {
         .block
         .blocks
         .iter()
-        .find(|b| b.type_name == "retention_rule")
+        .find(|b| b.type_name == attr::retention_rule)
         .map(|b| b.block.value_type())
         .expect("every policy kind has retention rules")
 }
@@ -584,88 +681,18 @@ fn schema<K: PolicyKind>() -> Schema {
 
 /// The resource's block, before the force-new sentences: the data source derives its attributes from it.
 fn block<K: PolicyKind>() -> Block {
-    let criteria = listed(K::CRITERIA);
-    let store = if K::STORE == OPERATIONAL_STORE { "operational store" } else { "vault" };
     let rule = NestedBlock::list(
-        "retention_rule",
+        attr::retention_rule,
         Block {
-            attributes: vec![
-                Attribute::required("name", Type::String).description(format!(
-                    "The name of the retention rule, for example `Daily` or `Weekly`; `{DEFAULT_RULE}` is reserved \
-                     for the default retention."
-                )),
-                Attribute::required("duration", Type::String).description(
-                    "How long the backups this rule selects are kept, as an ISO 8601 duration such as `P7D` or `P4W`.",
-                ),
-                Attribute::required("priority", Type::Number).description(format!(
-                    "The rule's priority when several rules select the same backup: the lowest number wins (the \
-                     default rule has {DEFAULT_TAG_PRIORITY})."
-                )),
-                if K::CALENDAR_CRITERIA {
-                    Attribute::optional("absolute_criteria", Type::String).description(format!(
-                        "Which backups the rule selects: one of {criteria}. Set it or `days_of_week`, not both."
-                    ))
-                } else {
-                    Attribute::required("absolute_criteria", Type::String)
-                        .description(format!("Which backups the rule selects: one of {criteria}."))
-                },
-            ]
-            .into_iter()
-            .chain(calendar_attributes::<K>())
-            .collect(),
+            attributes: RetentionRuleObject::attributes::<K>(),
             description: format!(
-                "A retention rule that keeps some backups in the {store} longer than the default retention."
+                "A retention rule that keeps some backups in the {} longer than the default retention.",
+                store_noun::<K>()
             ),
             ..Block::default()
         },
     )
     .force_new();
-    let schedule = format!(
-        "When backups run, as ISO 8601 repeating intervals `R/<start>/<interval>`, for example `{}`. {} allow the \
-         intervals {}.",
-        K::EXAMPLE_INTERVAL,
-        capitalized(K::NOUN),
-        listed(K::INTERVALS)
-    );
-    let mut attributes = vec![
-        Attribute::computed("id", Type::String).description("The ARM ID of the backup policy."),
-        Attribute::required("name", Type::String)
-            .force_new()
-            .description("The name of the backup policy: 3 to 150 letters, digits and hyphens."),
-        Attribute::required("vault_id", Type::String)
-            .force_new()
-            .description("The ARM ID of the backup vault the policy belongs to."),
-    ];
-    if K::OPERATIONAL_TIER {
-        attributes.extend([
-            Attribute::optional("backup_repeating_time_intervals", Type::list(Type::String))
-                .force_new()
-                .description(format!("{schedule} Vaulted backup: required with `vault_default_retention_duration`.")),
-            Attribute::optional("operational_default_retention_duration", Type::String).force_new().description(
-                "Operational backup: how long restore points are kept in the storage account itself, as an ISO 8601 \
-                 duration such as `P30D`. Set it, `vault_default_retention_duration`, or both.",
-            ),
-            Attribute::optional("vault_default_retention_duration", Type::String).force_new().description(
-                "Vaulted backup: how long backups are kept in the vault unless a retention rule keeps them longer, as \
-                 an ISO 8601 duration such as `P30D`. Needs `backup_repeating_time_intervals`, and the backup \
-                 instances name their containers.",
-            ),
-        ]);
-    } else {
-        attributes.extend([
-            Attribute::required("backup_repeating_time_intervals", Type::list(Type::String))
-                .force_new()
-                .description(schedule),
-            Attribute::required("default_retention_duration", Type::String).force_new().description(format!(
-                "How long backups are kept in the {store} unless a retention rule keeps them longer, as an ISO 8601 \
-                 duration such as `P7D`."
-            )),
-        ]);
-    }
-    attributes.push(Attribute::optional_computed("time_zone", Type::String).force_new().description(
-        "The time zone of the schedule: a Windows time zone ID such as `UTC` or `W. Europe Standard Time`, or an \
-         offset such as `+05:30`. Azure's default applies when it is not set.",
-    ));
     Block {
         description: format!(
             "Manages a backup policy for {} in an Azure Backup vault. Azure does not change a policy in place and \
@@ -674,44 +701,10 @@ fn block<K: PolicyKind>() -> Block {
              move to the new policy before the old one is deleted.",
             K::NOUN
         ),
-        attributes,
+        attributes: PolicyObject::attributes::<K>(),
         blocks: vec![rule, common::timeouts_block(DEFAULT_TIMEOUTS)],
         deprecated: false,
     }
-}
-
-/// The attributes of a retention rule that select backups by the calendar, for the kinds that have them.
-fn calendar_attributes<K: PolicyKind>() -> Vec<Attribute> {
-    if !K::CALENDAR_CRITERIA {
-        return Vec::new();
-    }
-    vec![
-        Attribute::optional("days_of_week", Type::set(Type::String)).description(format!(
-            "Selects the backups taken on these days of the week: {}. Set it or `absolute_criteria`, not both.",
-            listed(DAYS_OF_WEEK)
-        )),
-        Attribute::optional("weeks_of_month", Type::set(Type::String)).description(format!(
-            "Narrows `days_of_week` to these weeks of the month: {}. Needs `days_of_week`.",
-            listed(WEEKS_OF_MONTH)
-        )),
-        Attribute::optional("months_of_year", Type::set(Type::String)).description(format!(
-            "Narrows `days_of_week` to these months: {}. Needs `days_of_week`.",
-            listed(MONTHS_OF_YEAR)
-        )),
-        Attribute::optional("scheduled_backup_times", Type::set(Type::String)).description(
-            "The backup times the rule applies to, as RFC 3339 date-times such as `2024-01-07T02:00:00Z` (the time of \
-             day counts; use the schedule's start).",
-        ),
-    ]
-    .into_iter()
-    .chain(K::DAYS_OF_MONTH.then(|| {
-        Attribute::optional("days_of_month", Type::set(Type::Number)).description(
-            "Selects the backups taken on these days of the month: `1` to `28`, or `0` for the last day. Set it or \
-             `days_of_week` (not both), and not with `absolute_criteria`; `weeks_of_month` and `months_of_year` narrow \
-             it.",
-        )
-    }))
-    .collect()
 }
 
 /// `text` with its first letter in upper case.
@@ -732,20 +725,20 @@ fn check_policy_name(name: &str) -> Result<(), String> {
 /// Offline checks; unknown values are skipped.
 fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if let Some(name) = config.attr("name").as_str()
+    if let Some(name) = config.attr(attr::name).as_str()
         && let Err(reason) = check_policy_name(name)
     {
-        diags.attribute_error(AttributePath::root("name"), "Invalid backup policy name", format!("{reason}."));
+        diags.attribute_error(AttributePath::root(attr::name), "Invalid backup policy name", format!("{reason}."));
     }
-    if let Some(vault) = config.attr("vault_id").as_str()
+    if let Some(vault) = config.attr(attr::vault_id).as_str()
         && let Err(e) = vault.parse::<BackupVaultId>()
     {
-        diags.attribute_error(AttributePath::root("vault_id"), "Invalid backup vault ID", format!("{e}."));
+        diags.attribute_error(AttributePath::root(attr::vault_id), "Invalid backup vault ID", format!("{e}."));
     }
-    if let Some(intervals) = config.attr("backup_repeating_time_intervals").as_elements() {
+    if let Some(intervals) = config.attr(attr::backup_repeating_time_intervals).as_elements() {
         if intervals.is_empty() {
             diags.attribute_error(
-                AttributePath::root("backup_repeating_time_intervals"),
+                AttributePath::root(attr::backup_repeating_time_intervals),
                 "Missing backup schedule",
                 format!("Give at least one repeating interval, for example {}.", K::EXAMPLE_INTERVAL),
             );
@@ -755,16 +748,18 @@ fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
                 && let Err(reason) = check_repeating_interval_of::<K>(text)
             {
                 diags.attribute_error(
-                    AttributePath::root("backup_repeating_time_intervals").index(i as i64),
+                    AttributePath::root(attr::backup_repeating_time_intervals).index(i as i64),
                     "Invalid backup schedule",
                     format!("{reason}."),
                 );
             }
         }
     }
-    for name in
-        ["default_retention_duration", "vault_default_retention_duration", "operational_default_retention_duration"]
-    {
+    for name in [
+        attr::default_retention_duration,
+        attr::vault_default_retention_duration,
+        attr::operational_default_retention_duration,
+    ] {
         if let Some(text) = config.attr(name).as_str()
             && let Err(reason) = check_iso_duration(text).and_then(|()| check_retention_limit::<K>(text))
         {
@@ -774,44 +769,44 @@ fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
     if K::OPERATIONAL_TIER {
         validate_tiers(config, &mut diags);
     }
-    if let Some(text) = config.attr("time_zone").as_str()
+    if let Some(text) = config.attr(attr::time_zone).as_str()
         && let Err(reason) = check_time_zone(text)
     {
-        diags.attribute_error(AttributePath::root("time_zone"), "Invalid time zone", format!("{reason}."));
+        diags.attribute_error(AttributePath::root(attr::time_zone), "Invalid time zone", format!("{reason}."));
     }
     let mut names: Vec<String> = Vec::new();
-    for (i, rule) in config.attr("retention_rule").as_elements().unwrap_or_default().iter().enumerate() {
-        let path = |attribute: &str| AttributePath::root("retention_rule").index(i as i64).attribute(attribute);
-        if let Some(name) = rule.attr("name").as_str() {
+    for (i, rule) in config.attr(attr::retention_rule).as_elements().unwrap_or_default().iter().enumerate() {
+        let path = |attribute: &str| AttributePath::root(attr::retention_rule).index(i as i64).attribute(attribute);
+        if let Some(name) = rule.attr(rule_attr::name).as_str() {
             if name.trim().is_empty() {
-                diags.attribute_error(path("name"), "Invalid retention rule name", "The name is empty.");
+                diags.attribute_error(path(rule_attr::name), "Invalid retention rule name", "The name is empty.");
             } else if name.eq_ignore_ascii_case(DEFAULT_RULE) {
                 diags.attribute_error(
-                    path("name"),
+                    path(rule_attr::name),
                     "Invalid retention rule name",
                     format!("{DEFAULT_RULE:?} is the default rule's name; set the default retention instead."),
                 );
             } else if names.contains(&name.to_ascii_lowercase()) {
                 diags.attribute_error(
-                    path("name"),
+                    path(rule_attr::name),
                     "Duplicate retention rule",
                     format!("Two retention rules are named {name:?}; names must differ (ignoring case)."),
                 );
             } else if let Err(reason) = crate::arm::ids::check_name(name) {
-                diags.attribute_error(path("name"), "Invalid retention rule name", format!("{reason}."));
+                diags.attribute_error(path(rule_attr::name), "Invalid retention rule name", format!("{reason}."));
             }
             names.push(name.to_ascii_lowercase());
         }
-        if let Some(text) = rule.attr("duration").as_str()
+        if let Some(text) = rule.attr(rule_attr::duration).as_str()
             && let Err(reason) = check_iso_duration(text).and_then(|()| check_retention_limit::<K>(text))
         {
-            diags.attribute_error(path("duration"), "Invalid retention duration", format!("{reason}."));
+            diags.attribute_error(path(rule_attr::duration), "Invalid retention duration", format!("{reason}."));
         }
-        if let Some(priority) = rule.attr("priority").as_number()
+        if let Some(priority) = rule.attr(rule_attr::priority).as_number()
             && priority.as_i64().is_none_or(|p| p < 0)
         {
             diags.attribute_error(
-                path("priority"),
+                path(rule_attr::priority),
                 "Invalid retention rule priority",
                 format!("{priority} is not a whole number of zero or more."),
             );
@@ -819,11 +814,11 @@ fn validate_config<K: PolicyKind>(config: &Value) -> Diagnostics {
         if K::CALENDAR_CRITERIA {
             validate_calendar(rule, &path, K::DAYS_OF_MONTH, &mut diags);
         }
-        if let Some(criteria) = rule.attr("absolute_criteria").as_str()
+        if let Some(criteria) = rule.attr(rule_attr::absolute_criteria).as_str()
             && !K::CRITERIA.contains(&criteria)
         {
             diags.attribute_error(
-                path("absolute_criteria"),
+                path(rule_attr::absolute_criteria),
                 "Invalid absolute criteria",
                 format!(
                     "{criteria:?} is not one of {} (values are case-sensitive) for {}.",
@@ -845,19 +840,24 @@ fn validate_calendar(
     days_of_month_allowed: bool,
     diags: &mut Diagnostics,
 ) {
+    use rule_attr::{
+        absolute_criteria, days_of_month, days_of_week, months_of_year, scheduled_backup_times, weeks_of_month,
+    };
     let set = |name: &str| !rule.attr(name).is_null();
-    if let Some(days) = rule.attr("days_of_month").as_elements() {
+    if let Some(days) = rule.attr(days_of_month).as_elements() {
         if days.is_empty() {
             diags.attribute_error(
-                path("days_of_month"),
+                path(days_of_month),
                 "Empty retention criteria",
-                "Give at least one day of the month (1 to 28, or 0 for the last day), or remove days_of_month.",
+                format!(
+                    "Give at least one day of the month (1 to 28, or 0 for the last day), or remove {days_of_month}."
+                ),
             );
         }
         for day in days.iter().filter_map(Value::as_number) {
             if day.as_i64().is_none_or(|d| !(0..=28).contains(&d)) {
                 diags.attribute_error(
-                    path("days_of_month"),
+                    path(days_of_month),
                     "Invalid retention criteria",
                     format!("{day} is not a day of the month Azure takes: 1 to 28, or 0 for the last day."),
                 );
@@ -883,59 +883,64 @@ fn validate_calendar(
             }
         }
     }
-    if let Some(times) = rule.attr("scheduled_backup_times").as_elements() {
+    if let Some(times) = rule.attr(scheduled_backup_times).as_elements() {
         if times.is_empty() {
             diags.attribute_error(
-                path("scheduled_backup_times"),
+                path(scheduled_backup_times),
                 "Empty retention criteria",
-                "Give at least one RFC 3339 date and time, or remove scheduled_backup_times.",
+                format!("Give at least one RFC 3339 date and time, or remove {scheduled_backup_times}."),
             );
         }
         for time in times.iter().filter_map(Value::as_str) {
             if let Err(reason) = check_rfc3339(time) {
-                diags.attribute_error(path("scheduled_backup_times"), "Invalid backup time", format!("{reason}."));
+                diags.attribute_error(path(scheduled_backup_times), "Invalid backup time", format!("{reason}."));
             }
         }
     }
-    let absolute = set("absolute_criteria");
-    let days_of_month = set("days_of_month");
+    let absolute = set(absolute_criteria);
+    let by_day_of_month = set(days_of_month);
     let mut calendar: Vec<&str> = CALENDAR_SETS.iter().map(|(name, _)| *name).filter(|name| set(name)).collect();
-    if days_of_month {
-        calendar.push("days_of_month");
+    if by_day_of_month {
+        calendar.push(days_of_month);
     }
-    let days = if days_of_month_allowed { "days_of_week or days_of_month" } else { "days_of_week" };
+    let days =
+        if days_of_month_allowed { format!("{days_of_week} or {days_of_month}") } else { days_of_week.to_owned() };
     if absolute && !calendar.is_empty() {
         for name in &calendar {
             diags.attribute_error(
                 path(name),
                 "Conflicting retention criteria",
                 format!(
-                    "A retention rule selects backups by absolute_criteria or by the calendar (days_of_week, with \
-                     weeks_of_month and months_of_year), not both: remove {name} or absolute_criteria. To keep both \
-                     kinds of backup, write two retention rules."
+                    "A retention rule selects backups by {absolute_criteria} or by the calendar ({days_of_week}, with \
+                     {weeks_of_month} and {months_of_year}), not both: remove {name} or {absolute_criteria}. To keep \
+                     both kinds of backup, write two retention rules."
                 ),
             );
         }
-    } else if days_of_month && set("days_of_week") {
+    } else if by_day_of_month && set(days_of_week) {
         diags.attribute_error(
-            path("days_of_month"),
+            path(days_of_month),
             "Conflicting retention criteria",
-            "A retention rule selects backups by days_of_week or by days_of_month, not both: remove one, or write two \
-             retention rules.",
+            format!(
+                "A retention rule selects backups by {days_of_week} or by {days_of_month}, not both: remove one, or \
+                 write two retention rules."
+            ),
         );
-    } else if !absolute && !set("days_of_week") && !days_of_month {
+    } else if !absolute && !set(days_of_week) && !by_day_of_month {
         if calendar.is_empty() {
             diags.attribute_error(
-                path("absolute_criteria"),
+                path(absolute_criteria),
                 "Missing retention criteria",
-                format!("Say which backups the rule keeps: set absolute_criteria (for example FirstOfWeek) or {days}."),
+                format!(
+                    "Say which backups the rule keeps: set {absolute_criteria} (for example FirstOfWeek) or {days}."
+                ),
             );
         }
         for name in calendar {
             diags.attribute_error(
                 path(name),
                 "Missing days of the week",
-                format!("{name} narrows {days}: set days_of_week (for example [\"Sunday\"]) too."),
+                format!("{name} narrows {days}: set {days_of_week} (for example [\"Sunday\"]) too."),
             );
         }
     }
@@ -944,46 +949,52 @@ fn validate_calendar(
 /// A blob policy's tiers: operational, vaulted, or both; the vaulted tier has a schedule and the rules. Values
 /// still unknown are taken as set.
 fn validate_tiers(config: &Value, diags: &mut Diagnostics) {
+    use attr::{
+        backup_repeating_time_intervals as schedule_name, operational_default_retention_duration as operational_name,
+        retention_rule, time_zone, vault_default_retention_duration as vaulted_name,
+    };
     let set = |name: &str| !config.attr(name).is_null();
-    let (operational, vaulted) =
-        (set("operational_default_retention_duration"), set("vault_default_retention_duration"));
-    let schedule = set("backup_repeating_time_intervals");
-    let rules = config.attr("retention_rule").as_elements().is_some_and(|r| !r.is_empty());
+    let (operational, vaulted) = (set(operational_name), set(vaulted_name));
+    let schedule = set(schedule_name);
+    let rules = config.attr(retention_rule).as_elements().is_some_and(|r| !r.is_empty());
     if !operational && !vaulted {
         diags.error(
             "No retention",
-            "Set operational_default_retention_duration (operational backup), vault_default_retention_duration \
-             (vaulted backup), or both.",
+            format!("Set {operational_name} (operational backup), {vaulted_name} (vaulted backup), or both."),
         );
     }
     if vaulted && !schedule {
         diags.attribute_error(
-            AttributePath::root("backup_repeating_time_intervals"),
+            AttributePath::root(schedule_name),
             "Missing backup schedule",
-            "Vaulted backup (vault_default_retention_duration) runs on a schedule: set backup_repeating_time_intervals.",
+            format!("Vaulted backup ({vaulted_name}) runs on a schedule: set {schedule_name}."),
         );
     }
     if !vaulted && schedule {
         diags.attribute_error(
-            AttributePath::root("vault_default_retention_duration"),
+            AttributePath::root(vaulted_name),
             "Missing vault retention",
-            "backup_repeating_time_intervals schedules vaulted backups: set vault_default_retention_duration too, or \
-             remove the schedule for operational backup only.",
+            format!(
+                "{schedule_name} schedules vaulted backups: set {vaulted_name} too, or remove the schedule for \
+                 operational backup only."
+            ),
         );
     }
-    if !schedule && set("time_zone") {
+    if !schedule && set(time_zone) {
         diags.attribute_error(
-            AttributePath::root("time_zone"),
+            AttributePath::root(time_zone),
             "Time zone without a schedule",
-            "The time zone is the schedule's (backup_repeating_time_intervals); operational backup has none. Remove \
-             time_zone, or schedule vaulted backup.",
+            format!(
+                "The time zone is the schedule's ({schedule_name}); operational backup has none. Remove {time_zone}, \
+                 or schedule vaulted backup."
+            ),
         );
     }
     if !vaulted && rules {
         diags.attribute_error(
-            AttributePath::root("retention_rule"),
+            AttributePath::root(retention_rule),
             "Retention rules need vaulted backup",
-            "Retention rules keep vaulted backups: set vault_default_retention_duration and a schedule, or remove them.",
+            format!("Retention rules keep vaulted backups: set {vaulted_name} and a schedule, or remove them."),
         );
     }
 }
@@ -994,8 +1005,8 @@ fn validate_tiers(config: &Value, diags: &mut Diagnostics) {
 impl<K: PolicyKind> BackupPolicyType<K> {
     fn plan_new(request: &PlanRequest, response: &mut PlanResponse) {
         let planned = &mut response.planned_state;
-        if request.config.attr("time_zone").is_null() {
-            planned.set_attr("time_zone", Value::Unknown);
+        if request.config.attr(attr::time_zone).is_null() {
+            planned.set_attr(attr::time_zone, Value::Unknown);
         }
     }
 
@@ -1004,18 +1015,20 @@ impl<K: PolicyKind> BackupPolicyType<K> {
         let planned = &mut response.planned_state;
         model::keep_spellings(prior, planned, SPELLINGS);
         response.requires_replace = common::requires_replace(cached_schema::<K>(), prior, planned);
-        if same_rules(prior.attr("retention_rule"), planned.attr("retention_rule")) {
+        if same_rules(prior.attr(attr::retention_rule), planned.attr(attr::retention_rule)) {
             // Sets in another order, or a backup time spelled with another offset: the same rules.
-            response.requires_replace.retain(|path| *path != AttributePath::root("retention_rule"));
+            response.requires_replace.retain(|path| *path != AttributePath::root(attr::retention_rule));
         }
         if response.requires_replace.is_empty() {
             return;
         }
-        planned.set_attr("id", Value::Unknown);
-        if request.config.attr("time_zone").is_null() {
-            planned.set_attr("time_zone", Value::Unknown);
+        planned.set_attr(attr::id, Value::Unknown);
+        if request.config.attr(attr::time_zone).is_null() {
+            planned.set_attr(attr::time_zone, Value::Unknown);
         }
-        if planned.attr("name") == prior.attr("name") && planned.attr("vault_id") == prior.attr("vault_id") {
+        if planned.attr(attr::name) == prior.attr(attr::name)
+            && planned.attr(attr::vault_id) == prior.attr(attr::vault_id)
+        {
             Self::warn_if_in_use(cx, prior, &mut response.diagnostics).await;
         }
     }
@@ -1023,7 +1036,7 @@ impl<K: PolicyKind> BackupPolicyType<K> {
     /// A replacement that keeps the name keeps the ID: it can work only once no instance uses the old policy.
     /// Says so when instances use it (a failed lookup only skips the warning).
     async fn warn_if_in_use(cx: &PlanContext<'_>, prior: &Value, diags: &mut Diagnostics) {
-        let Some(Ok(id)) = prior.attr("id").as_str().map(str::parse::<BackupPolicyId>) else { return };
+        let Some(Ok(id)) = prior.attr(attr::id).as_str().map(str::parse::<BackupPolicyId>) else { return };
         let Ok(configured) = cx.configured() else { return };
         let timeouts = common::timeouts(prior, DEFAULT_TIMEOUTS);
         let call = cx.call(timeouts.read, "read timeout");
@@ -1042,7 +1055,7 @@ impl<K: PolicyKind> BackupPolicyType<K> {
             return;
         }
         diags.attribute_warning(
-            AttributePath::root("name"),
+            AttributePath::root(attr::name),
             format!("Backup policy {} is in use and its replacement keeps its name", id.name),
             format!(
                 "Backup instances use this policy ({}). Azure does not delete a policy in use \
@@ -1230,7 +1243,7 @@ impl<K: PolicyKind> ManagedResource for BackupPolicyType<K> {
 
     async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {
         let mut response = ApplyResponse::default();
-        let Some(model) = Model::from_value(&request.planned_state) else {
+        let Some(model) = Model::from_value::<K>(&request.planned_state) else {
             response.diagnostics.error(
                 "Backup policy arguments not known",
                 "Some arguments were still unknown when the policy was to be created. This is a bug in the provider.",
@@ -1309,7 +1322,7 @@ impl<K: PolicyKind> ManagedResource for BackupPolicyType<K> {
     }
 
     fn import_attributes(id: &BackupPolicyId) -> Vec<(&'static str, String)> {
-        vec![("name", id.name.clone()), ("vault_id", id.vault.to_string())]
+        vec![(attr::name, id.name.clone()), (attr::vault_id, id.vault.to_string())]
     }
 }
 
@@ -1324,6 +1337,13 @@ mod tests {
 
     const VAULT: &str =
         "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
+
+    impl RetentionRule {
+        /// The rule as a value of the `retention_rule` block of kind `K`.
+        pub(super) fn to_value<K: PolicyKind>(&self) -> Value {
+            model::write(&self.to_object::<K>(), &retention_rule_type_of::<K>())
+        }
+    }
 
     fn rule(name: &str, duration: &str, priority: i64, criteria: &str) -> Value {
         rule_of::<DiskPolicy>(name, duration, priority, criteria)
@@ -1343,14 +1363,14 @@ mod tests {
 
     fn config() -> Value {
         Value::object([
-            ("id", Value::Null),
-            ("name", Value::from("disk-4h-p7d")),
-            ("vault_id", Value::from(VAULT)),
-            ("backup_repeating_time_intervals", Value::List(vec![Value::from("R/2024-01-01T02:00:00+00:00/PT4H")])),
-            ("default_retention_duration", Value::from("P7D")),
-            ("time_zone", Value::from("W. Europe Standard Time")),
-            ("retention_rule", Value::List(vec![rule("Daily", "P14D", 25, "FirstOfDay")])),
-            ("timeouts", Value::Null),
+            (attr::id, Value::Null),
+            (attr::name, Value::from("disk-4h-p7d")),
+            (attr::vault_id, Value::from(VAULT)),
+            (attr::backup_repeating_time_intervals, Value::List(vec![Value::from("R/2024-01-01T02:00:00+00:00/PT4H")])),
+            (attr::default_retention_duration, Value::from("P7D")),
+            (attr::time_zone, Value::from("W. Europe Standard Time")),
+            (attr::retention_rule, Value::List(vec![rule("Daily", "P14D", 25, "FirstOfDay")])),
+            (attr::timeouts, Value::Null),
         ])
     }
 
@@ -1362,16 +1382,16 @@ mod tests {
     fn a_good_config_validates_and_bad_values_point_at_their_attribute() {
         assert!(validate_config::<DiskPolicy>(&config()).is_empty());
         let mut c = config();
-        c.set_attr("name", Value::from("p"));
-        c.set_attr("vault_id", Value::from("/subscriptions/s1"));
+        c.set_attr(attr::name, Value::from("p"));
+        c.set_attr(attr::vault_id, Value::from("/subscriptions/s1"));
         c.set_attr(
-            "backup_repeating_time_intervals",
+            attr::backup_repeating_time_intervals,
             Value::List(vec![Value::from("R/2024-01-01T02:00:00+00:00/PT4H"), Value::from("R/2024/PT4H")]),
         );
-        c.set_attr("default_retention_duration", Value::from("7 days"));
-        c.set_attr("time_zone", Value::from("Mars/Olympus"));
+        c.set_attr(attr::default_retention_duration, Value::from("7 days"));
+        c.set_attr(attr::time_zone, Value::from("Mars/Olympus"));
         c.set_attr(
-            "retention_rule",
+            attr::retention_rule,
             Value::List(vec![
                 rule("Default", "P14D", 25, "FirstOfDay"),
                 rule("Weekly", "P4", 1, "FirstOfWeek"),
@@ -1381,11 +1401,11 @@ mod tests {
         assert_eq!(
             paths(&validate_config::<DiskPolicy>(&c)),
             vec![
-                "name",
-                "vault_id",
+                attr::name,
+                attr::vault_id,
                 "backup_repeating_time_intervals[1]",
-                "default_retention_duration",
-                "time_zone",
+                attr::default_retention_duration,
+                attr::time_zone,
                 "retention_rule[0].name",
                 "retention_rule[1].duration",
                 "retention_rule[2].name",
@@ -1394,10 +1414,16 @@ mod tests {
             ]
         );
         let mut c = config();
-        c.set_attr("backup_repeating_time_intervals", Value::List(vec![]));
+        c.set_attr(attr::backup_repeating_time_intervals, Value::List(vec![]));
         assert_eq!(paths(&validate_config::<DiskPolicy>(&c)), vec!["backup_repeating_time_intervals"]);
         let mut c = config();
-        for name in ["name", "vault_id", "backup_repeating_time_intervals", "default_retention_duration", "time_zone"] {
+        for name in [
+            attr::name,
+            attr::vault_id,
+            attr::backup_repeating_time_intervals,
+            attr::default_retention_duration,
+            attr::time_zone,
+        ] {
             c.set_attr(name, Value::Unknown);
         }
         assert!(validate_config::<DiskPolicy>(&c).is_empty());
@@ -1405,7 +1431,7 @@ mod tests {
 
     #[test]
     fn the_body_matches_the_disk_policy_shape_and_reads_back() {
-        let model = Model::from_value(&config()).unwrap();
+        let model = Model::from_value::<DiskPolicy>(&config()).unwrap();
         let body = serde_json::to_value(model.to_resource::<DiskPolicy>()).unwrap();
         let p = &body["properties"];
         assert_eq!(p["objectType"], "BackupPolicy");
@@ -1431,11 +1457,17 @@ mod tests {
         let mut stored = model.to_resource::<DiskPolicy>();
         stored.id = Some(format!("{VAULT}/backupPolicies/disk-4h-p7d").to_lowercase());
         let state = state_from_azure::<DiskPolicy>(&config(), &model.id, &stored);
-        for name in ["name", "vault_id", "backup_repeating_time_intervals", "default_retention_duration", "time_zone"] {
+        for name in [
+            attr::name,
+            attr::vault_id,
+            attr::backup_repeating_time_intervals,
+            attr::default_retention_duration,
+            attr::time_zone,
+        ] {
             assert_eq!(state.attr(name), config().attr(name), "{name}");
         }
-        assert_eq!(state.attr("retention_rule"), config().attr("retention_rule"));
-        assert_eq!(state.attr("id").as_str(), Some(format!("{VAULT}/backupPolicies/disk-4h-p7d").as_str()));
+        assert_eq!(state.attr(attr::retention_rule), config().attr(attr::retention_rule));
+        assert_eq!(state.attr(attr::id).as_str(), Some(format!("{VAULT}/backupPolicies/disk-4h-p7d").as_str()));
     }
 
     #[test]
@@ -1457,30 +1489,30 @@ mod tests {
             serde_json::from_value(serde_json::json!({"properties": properties})).unwrap();
         let id: BackupPolicyId = format!("{VAULT}/backupPolicies/policy-disk-daily").parse().unwrap();
         let state = data_source_state::<DiskPolicy>(&id, &policy);
-        assert_eq!(state.attr("default_retention_duration").as_str(), Some("P7D"));
-        assert_eq!(state.attr("time_zone").as_str(), Some("UTC"));
-        assert_eq!(state.attr("retention_rule"), &Value::List(vec![]));
-        assert!(state.attr("timeouts").is_null() && !state.as_entries().unwrap().contains_key("timeouts"));
+        assert_eq!(state.attr(attr::default_retention_duration).as_str(), Some("P7D"));
+        assert_eq!(state.attr(attr::time_zone).as_str(), Some("UTC"));
+        assert_eq!(state.attr(attr::retention_rule), &Value::List(vec![]));
+        assert!(state.attr(attr::timeouts).is_null() && !state.as_entries().unwrap().contains_key(attr::timeouts));
     }
 
     #[test]
     fn retention_rules_keep_the_configured_order() {
         let mut c = config();
         c.set_attr(
-            "retention_rule",
+            attr::retention_rule,
             Value::List(vec![rule("Weekly", "P4W", 20, "FirstOfWeek"), rule("Daily", "P14D", 25, "FirstOfDay")]),
         );
-        let model = Model::from_value(&c).unwrap();
+        let model = Model::from_value::<DiskPolicy>(&c).unwrap();
         let mut stored = model.to_resource::<DiskPolicy>();
         // Azure answers the rules in another order.
         stored.properties.policy_rules.swap(2, 3);
         let state = state_from_azure::<DiskPolicy>(&c, &model.id, &stored);
-        assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
+        assert_eq!(state.attr(attr::retention_rule), c.attr(attr::retention_rule));
     }
 
     async fn plan_update(prior: Value, config: Value) -> PlanResponse {
         let mut proposed = config.clone();
-        proposed.set_attr("id", prior.attr("id").clone());
+        proposed.set_attr(attr::id, prior.attr(attr::id).clone());
         let request = PlanRequest { prior_state: prior, proposed_new_state: proposed, config, prior_private: vec![] };
         let mut response =
             PlanResponse { planned_state: request.proposed_new_state.clone(), ..PlanResponse::default() };
@@ -1493,23 +1525,23 @@ mod tests {
     #[tokio::test]
     async fn every_change_replaces_and_spellings_do_not() {
         let mut prior = config();
-        prior.set_attr("id", Value::from(format!("{VAULT}/backupPolicies/disk-4h-p7d")));
+        prior.set_attr(attr::id, Value::from(format!("{VAULT}/backupPolicies/disk-4h-p7d")));
         let mut c = config();
-        c.set_attr("vault_id", Value::from(VAULT.to_lowercase()));
-        c.set_attr("time_zone", Value::from("w. europe standard time"));
+        c.set_attr(attr::vault_id, Value::from(VAULT.to_lowercase()));
+        c.set_attr(attr::time_zone, Value::from("w. europe standard time"));
         let response = plan_update(prior.clone(), c).await;
         assert!(response.requires_replace.is_empty());
         assert_eq!(response.planned_state, prior);
 
         let mut c = config();
-        c.set_attr("default_retention_duration", Value::from("P14D"));
-        c.set_attr("retention_rule", Value::List(vec![rule("Daily", "P30D", 25, "FirstOfDay")]));
+        c.set_attr(attr::default_retention_duration, Value::from("P14D"));
+        c.set_attr(attr::retention_rule, Value::List(vec![rule("Daily", "P30D", 25, "FirstOfDay")]));
         let response = plan_update(prior, c).await;
         assert_eq!(
             response.requires_replace,
-            vec![AttributePath::root("default_retention_duration"), AttributePath::root("retention_rule")]
+            vec![AttributePath::root(attr::default_retention_duration), AttributePath::root(attr::retention_rule)]
         );
-        assert!(response.planned_state.attr("id").is_unknown());
+        assert!(response.planned_state.attr(attr::id).is_unknown());
     }
 
     #[tokio::test]
@@ -1519,7 +1551,7 @@ mod tests {
         let id = format!("{VAULT}/backupPolicies/p1");
         let response = resource.import(&Context::default(), ImportRequest { id: id.clone() }).await;
         let state = &response.imported[0].state;
-        assert_eq!(state.attr("vault_id").as_str(), Some(VAULT));
+        assert_eq!(state.attr(attr::vault_id).as_str(), Some(VAULT));
         assert_eq!(state.as_entries().unwrap().len(), config().as_entries().unwrap().len());
         let bad = resource.import(&Context::default(), ImportRequest { id: VAULT.into() }).await;
         assert!(bad.diagnostics.has_errors());
@@ -1536,9 +1568,9 @@ mod tests {
     fn config_of<K: PolicyKind>(set: &[(&str, Value)]) -> Value {
         let Type::Object(types) = cached_schema::<K>().block.value_type() else { panic!("an object type") };
         let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
-        c.set_attr("name", Value::from("policy-1"));
-        c.set_attr("vault_id", Value::from(VAULT));
-        c.set_attr("retention_rule", Value::List(vec![]));
+        c.set_attr(attr::name, Value::from("policy-1"));
+        c.set_attr(attr::vault_id, Value::from(VAULT));
+        c.set_attr(attr::retention_rule, Value::List(vec![]));
         for (name, value) in set {
             c.set_attr(name, value.clone());
         }
@@ -1555,9 +1587,9 @@ mod tests {
 
     #[test]
     fn blob_operational_backup_is_a_retention_rule_alone() {
-        let c = config_of::<BlobStoragePolicy>(&[("operational_default_retention_duration", Value::from("P30D"))]);
+        let c = config_of::<BlobStoragePolicy>(&[(attr::operational_default_retention_duration, Value::from("P30D"))]);
         assert!(validate_config::<BlobStoragePolicy>(&c).is_empty());
-        let model = Model::from_value(&c).unwrap();
+        let model = Model::from_value::<BlobStoragePolicy>(&c).unwrap();
         let policy = model.to_resource::<BlobStoragePolicy>();
         assert_eq!(policy.properties.datasource_types, vec!["Microsoft.Storage/storageAccounts/blobServices"]);
         let rules = &policy.properties.policy_rules;
@@ -1565,21 +1597,24 @@ mod tests {
         assert_eq!((rules[0].name.as_str(), rules[0].is_default), ("Default", Some(true)));
         assert_eq!(stores(&rules[0]), vec![OPERATIONAL_STORE]);
         let state = state_from_azure::<BlobStoragePolicy>(&c, &model.id, &policy);
-        assert_eq!(state.attr("operational_default_retention_duration").as_str(), Some("P30D"));
-        assert!(state.attr("vault_default_retention_duration").is_null());
-        assert!(state.attr("backup_repeating_time_intervals").is_null());
+        assert_eq!(state.attr(attr::operational_default_retention_duration).as_str(), Some("P30D"));
+        assert!(state.attr(attr::vault_default_retention_duration).is_null());
+        assert!(state.attr(attr::backup_repeating_time_intervals).is_null());
     }
 
     #[test]
     fn blob_vaulted_and_operational_backup_keep_one_default_rule_per_store() {
         let c = config_of::<BlobStoragePolicy>(&[
-            ("operational_default_retention_duration", Value::from("P30D")),
-            ("vault_default_retention_duration", Value::from("P90D")),
-            ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/P1D")),
-            ("retention_rule", Value::List(vec![rule_of::<BlobStoragePolicy>("Monthly", "P12M", 20, "FirstOfMonth")])),
+            (attr::operational_default_retention_duration, Value::from("P30D")),
+            (attr::vault_default_retention_duration, Value::from("P90D")),
+            (attr::backup_repeating_time_intervals, intervals("R/2024-01-01T02:00:00+00:00/P1D")),
+            (
+                attr::retention_rule,
+                Value::List(vec![rule_of::<BlobStoragePolicy>("Monthly", "P12M", 20, "FirstOfMonth")]),
+            ),
         ]);
         assert!(validate_config::<BlobStoragePolicy>(&c).is_empty());
-        let model = Model::from_value(&c).unwrap();
+        let model = Model::from_value::<BlobStoragePolicy>(&c).unwrap();
         let policy = model.to_resource::<BlobStoragePolicy>();
         let rules = &policy.properties.policy_rules;
         let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
@@ -1592,10 +1627,10 @@ mod tests {
         assert_eq!(stores(&rules[3]), vec![VAULT_STORE]);
         let state = state_from_azure::<BlobStoragePolicy>(&c, &model.id, &policy);
         for name in [
-            "operational_default_retention_duration",
-            "vault_default_retention_duration",
-            "retention_rule",
-            "backup_repeating_time_intervals",
+            attr::operational_default_retention_duration,
+            attr::vault_default_retention_duration,
+            attr::retention_rule,
+            attr::backup_repeating_time_intervals,
         ] {
             assert_eq!(state.attr(name), c.attr(name), "{name}");
         }
@@ -1612,23 +1647,23 @@ mod tests {
         assert_eq!(errors(&[]), vec![(String::new(), "No retention".to_owned())]);
         assert_eq!(
             errors(&[
-                ("operational_default_retention_duration", Value::from("P30D")),
-                ("time_zone", Value::from("UTC")),
+                (attr::operational_default_retention_duration, Value::from("P30D")),
+                (attr::time_zone, Value::from("UTC")),
             ]),
-            vec![("time_zone".to_owned(), "Time zone without a schedule".to_owned())]
+            vec![(attr::time_zone.to_owned(), "Time zone without a schedule".to_owned())]
         );
         assert_eq!(
-            errors(&[("vault_default_retention_duration", Value::from("P30D"))]),
-            vec![("backup_repeating_time_intervals".to_owned(), "Missing backup schedule".to_owned())]
+            errors(&[(attr::vault_default_retention_duration, Value::from("P30D"))]),
+            vec![(attr::backup_repeating_time_intervals.to_owned(), "Missing backup schedule".to_owned())]
         );
         assert_eq!(
             errors(&[
-                ("operational_default_retention_duration", Value::from("P30D")),
-                ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
+                (attr::operational_default_retention_duration, Value::from("P30D")),
+                (attr::backup_repeating_time_intervals, intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
             ]),
             vec![
                 ("backup_repeating_time_intervals[0]".to_owned(), "Invalid backup schedule".to_owned()),
-                ("vault_default_retention_duration".to_owned(), "Missing vault retention".to_owned()),
+                (attr::vault_default_retention_duration.to_owned(), "Missing vault retention".to_owned()),
             ]
         );
     }
@@ -1636,27 +1671,27 @@ mod tests {
     #[test]
     fn database_and_kubernetes_policies_keep_to_their_kinds() {
         let c = config_of::<PostgreSqlFlexibleServerPolicy>(&[
-            ("backup_repeating_time_intervals", intervals("R/2024-01-07T02:00:00+00:00/P1W")),
-            ("default_retention_duration", Value::from("P3M")),
+            (attr::backup_repeating_time_intervals, intervals("R/2024-01-07T02:00:00+00:00/P1W")),
+            (attr::default_retention_duration, Value::from("P3M")),
             (
-                "retention_rule",
+                attr::retention_rule,
                 Value::List(vec![rule_of::<PostgreSqlFlexibleServerPolicy>("Yearly", "P10Y", 10, "FirstOfYear")]),
             ),
         ]);
         assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&c).is_empty());
-        let model = Model::from_value(&c).unwrap();
+        let model = Model::from_value::<PostgreSqlFlexibleServerPolicy>(&c).unwrap();
         let policy = model.to_resource::<PostgreSqlFlexibleServerPolicy>();
         let backup = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
         assert_eq!(backup["name"], "BackupWeekly");
         assert_eq!(backup["backupParameters"]["backupType"], "Full");
         assert_eq!(backup["dataStore"]["dataStoreType"], VAULT_STORE);
         let state = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&c, &model.id, &policy);
-        assert_eq!(state.attr("default_retention_duration").as_str(), Some("P3M"));
-        assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
+        assert_eq!(state.attr(attr::default_retention_duration).as_str(), Some("P3M"));
+        assert_eq!(state.attr(attr::retention_rule), c.attr(attr::retention_rule));
 
         let mut long = c.clone();
         long.set_attr(
-            "retention_rule",
+            attr::retention_rule,
             Value::List(vec![rule_of::<PostgreSqlFlexibleServerPolicy>("Yearly", "P11Y", 10, "FirstOfYear")]),
         );
         assert_eq!(
@@ -1664,18 +1699,18 @@ mod tests {
             vec!["retention_rule[0].duration"]
         );
         long.set_attr(
-            "retention_rule",
+            attr::retention_rule,
             Value::List(vec![rule_of::<PostgreSqlFlexibleServerPolicy>("Yearly", "P120M", 10, "FirstOfYear")]),
         );
         assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&long).is_empty(), "120 months are 10 years");
-        long.set_attr("default_retention_duration", Value::from("P3654D"));
+        long.set_attr(attr::default_retention_duration, Value::from("P3654D"));
         assert_eq!(
             paths(&validate_config::<PostgreSqlFlexibleServerPolicy>(&long)),
             vec!["default_retention_duration"]
         );
 
         let mut daily = c.clone();
-        daily.set_attr("backup_repeating_time_intervals", intervals("R/2024-01-07T02:00:00+00:00/P1D"));
+        daily.set_attr(attr::backup_repeating_time_intervals, intervals("R/2024-01-07T02:00:00+00:00/P1D"));
         let d = validate_config::<PostgreSqlFlexibleServerPolicy>(&daily);
         assert_eq!(paths(&d), vec!["backup_repeating_time_intervals[0]"]);
         assert!(
@@ -1683,10 +1718,10 @@ mod tests {
         );
 
         let k8s = config_of::<KubernetesClusterPolicy>(&[
-            ("backup_repeating_time_intervals", intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
-            ("default_retention_duration", Value::from("P7D")),
+            (attr::backup_repeating_time_intervals, intervals("R/2024-01-01T02:00:00+00:00/PT4H")),
+            (attr::default_retention_duration, Value::from("P7D")),
             (
-                "retention_rule",
+                attr::retention_rule,
                 Value::List(vec![rule_of::<KubernetesClusterPolicy>("Monthly", "P30D", 10, "FirstOfMonth")]),
             ),
         ]);
@@ -1694,7 +1729,8 @@ mod tests {
             paths(&validate_config::<KubernetesClusterPolicy>(&k8s)),
             vec!["retention_rule[0].absolute_criteria"]
         );
-        let policy = Model::from_value(&k8s).unwrap().to_resource::<KubernetesClusterPolicy>();
+        let policy =
+            Model::from_value::<KubernetesClusterPolicy>(&k8s).unwrap().to_resource::<KubernetesClusterPolicy>();
         let backup = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
         assert_eq!(backup["dataStore"]["dataStoreType"], OPERATIONAL_STORE);
         assert_eq!(backup["backupParameters"]["backupType"], "Incremental");
@@ -1714,7 +1750,7 @@ mod tests {
             let mut c = config_of::<K>(base);
             let first = Value::from(K::EXAMPLE_INTERVAL);
             c.set_attr(
-                "backup_repeating_time_intervals",
+                attr::backup_repeating_time_intervals,
                 Value::List(vec![first, Value::from(format!("{start}/{interval}"))]),
             );
             validate_config::<K>(&c)
@@ -1737,14 +1773,14 @@ mod tests {
         const NEVER: &[&str] = &["PT30M", "P2D", "P1M", "P1Y", "pt4h", "P1DT"];
         let hourly = ["PT4H", "PT6H", "PT8H", "PT12H"];
         let refused = |extra: &[&'static str]| [extra, NEVER].concat();
-        let retention = [("default_retention_duration", Value::from("P7D"))];
+        let retention = [(attr::default_retention_duration, Value::from("P7D"))];
         intervals_of::<DiskPolicy>(&retention, &[&hourly[..], &["P1D"]].concat(), &refused(&["P1W", "PT1H", "PT2H"]));
         intervals_of::<KubernetesClusterPolicy>(&retention, &[&hourly[..], &["P1D", "P1W"]].concat(), &refused(&[]));
-        let vaulted = [("vault_default_retention_duration", Value::from("P30D"))];
+        let vaulted = [(attr::vault_default_retention_duration, Value::from("P30D"))];
         intervals_of::<BlobStoragePolicy>(&vaulted, &["P1D", "P1W"], &refused(&hourly));
-        let lake = [("default_retention_duration", Value::from("P30D"))];
+        let lake = [(attr::default_retention_duration, Value::from("P30D"))];
         intervals_of::<DataLakeStoragePolicy>(&lake, &["P1D", "P1W"], &refused(&hourly));
-        let weekly = [("default_retention_duration", Value::from("P3M"))];
+        let weekly = [(attr::default_retention_duration, Value::from("P3M"))];
         let daily_or_more = refused(&[&hourly[..], &["P1D"]].concat());
         intervals_of::<PostgreSqlFlexibleServerPolicy>(&weekly, &["P1W"], &daily_or_more);
         intervals_of::<MySqlFlexibleServerPolicy>(&weekly, &["P1W"], &daily_or_more);
@@ -1780,14 +1816,14 @@ mod calendar_tests {
     fn weekly<K: PolicyKind>(rules: Vec<Value>) -> Value {
         let Type::Object(types) = cached_schema::<K>().block.value_type() else { panic!("an object type") };
         let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
-        c.set_attr("name", Value::from("policy-1"));
-        c.set_attr("vault_id", Value::from(VAULT));
+        c.set_attr(attr::name, Value::from("policy-1"));
+        c.set_attr(attr::vault_id, Value::from(VAULT));
         let start = K::EXAMPLE_INTERVAL.rsplit_once('/').unwrap().0;
-        c.set_attr("backup_repeating_time_intervals", Value::List(vec![Value::from(format!("{start}/P1W"))]));
+        c.set_attr(attr::backup_repeating_time_intervals, Value::List(vec![Value::from(format!("{start}/P1W"))]));
         let retention =
-            if K::OPERATIONAL_TIER { "vault_default_retention_duration" } else { "default_retention_duration" };
+            if K::OPERATIONAL_TIER { attr::vault_default_retention_duration } else { attr::default_retention_duration };
         c.set_attr(retention, Value::from("P4W"));
-        c.set_attr("retention_rule", Value::List(rules));
+        c.set_attr(attr::retention_rule, Value::List(rules));
         c
     }
 
@@ -1806,19 +1842,22 @@ mod calendar_tests {
             Type::Object(types) => types.keys().cloned().collect::<Vec<_>>(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(names(retention_rule_type()), vec!["absolute_criteria", "duration", "name", "priority"]);
+        assert_eq!(
+            names(retention_rule_type()),
+            vec![rule_attr::absolute_criteria, rule_attr::duration, rule_attr::name, rule_attr::priority]
+        );
         let calendar = [
-            "absolute_criteria",
-            "days_of_week",
-            "duration",
-            "months_of_year",
-            "name",
-            "priority",
-            "scheduled_backup_times",
-            "weeks_of_month",
+            rule_attr::absolute_criteria,
+            rule_attr::days_of_week,
+            rule_attr::duration,
+            rule_attr::months_of_year,
+            rule_attr::name,
+            rule_attr::priority,
+            rule_attr::scheduled_backup_times,
+            rule_attr::weeks_of_month,
         ];
         let mut blob = calendar.to_vec();
-        blob.insert(1, "days_of_month");
+        blob.insert(1, rule_attr::days_of_month);
         assert_eq!(names(retention_rule_type_of::<BlobStoragePolicy>()), blob);
         assert_eq!(names(retention_rule_type_of::<DataLakeStoragePolicy>()), calendar);
         assert_eq!(names(retention_rule_type_of::<KubernetesClusterPolicy>()), calendar);
@@ -1832,17 +1871,20 @@ mod calendar_tests {
             rule_with::<PostgreSqlFlexibleServerPolicy>(
                 "Monthly",
                 &[
-                    ("days_of_week", set(&["Sunday"])),
-                    ("weeks_of_month", set(&["First", "Last"])),
-                    ("months_of_year", set(&["January", "July"])),
-                    ("scheduled_backup_times", set(&["2024-01-07T02:00:00Z"])),
+                    (rule_attr::days_of_week, set(&["Sunday"])),
+                    (rule_attr::weeks_of_month, set(&["First", "Last"])),
+                    (rule_attr::months_of_year, set(&["January", "July"])),
+                    (rule_attr::scheduled_backup_times, set(&["2024-01-07T02:00:00Z"])),
                 ],
             ),
-            rule_with::<PostgreSqlFlexibleServerPolicy>("Weekly", &[("absolute_criteria", Value::from("FirstOfWeek"))]),
+            rule_with::<PostgreSqlFlexibleServerPolicy>(
+                "Weekly",
+                &[(rule_attr::absolute_criteria, Value::from("FirstOfWeek"))],
+            ),
         ];
         let c = weekly::<PostgreSqlFlexibleServerPolicy>(rules);
         assert!(validate_config::<PostgreSqlFlexibleServerPolicy>(&c).is_empty());
-        let model = Model::from_value(&c).unwrap();
+        let model = Model::from_value::<PostgreSqlFlexibleServerPolicy>(&c).unwrap();
         let mut policy = model.to_resource::<PostgreSqlFlexibleServerPolicy>();
         let body = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
         let monthly = &body["trigger"]["taggingCriteria"][1]["criteria"][0];
@@ -1864,31 +1906,36 @@ mod calendar_tests {
         criteria[0].schedule_times = Some(vec!["2024-01-07T02:00:00+00:00".into()]);
         criteria[0].absolute_criteria = Some(vec![]);
         let state = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&c, &model.id, &policy);
-        assert_eq!(state.attr("retention_rule"), c.attr("retention_rule"));
+        assert_eq!(state.attr(attr::retention_rule), c.attr(attr::retention_rule));
         // Read without a prior state (import): Azure's values, in one order.
         let imported = state_from_azure::<PostgreSqlFlexibleServerPolicy>(&Value::Null, &model.id, &policy);
-        let monthly = &imported.attr("retention_rule").as_elements().unwrap()[0];
-        assert_eq!(monthly.attr("weeks_of_month"), &set(&["First", "Last"]));
-        assert_eq!(monthly.attr("scheduled_backup_times"), &set(&["2024-01-07T02:00:00+00:00"]));
-        assert!(monthly.attr("absolute_criteria").is_null());
+        let monthly = &imported.attr(attr::retention_rule).as_elements().unwrap()[0];
+        assert_eq!(monthly.attr(rule_attr::weeks_of_month), &set(&["First", "Last"]));
+        assert_eq!(monthly.attr(rule_attr::scheduled_backup_times), &set(&["2024-01-07T02:00:00+00:00"]));
+        assert!(monthly.attr(rule_attr::absolute_criteria).is_null());
     }
 
     #[test]
     fn the_same_rules_in_another_order_or_offset_do_not_replace() {
         let a = Value::List(vec![rule_with::<KubernetesClusterPolicy>(
             "Weekly",
-            &[("days_of_week", set(&["Sunday", "Monday"])), ("scheduled_backup_times", set(&["2024-01-07T02:00:00Z"]))],
+            &[
+                (rule_attr::days_of_week, set(&["Sunday", "Monday"])),
+                (rule_attr::scheduled_backup_times, set(&["2024-01-07T02:00:00Z"])),
+            ],
         )]);
         let b = Value::List(vec![rule_with::<KubernetesClusterPolicy>(
             "Weekly",
             &[
-                ("days_of_week", set(&["Monday", "Sunday"])),
-                ("scheduled_backup_times", set(&["2024-01-07T07:30:00+05:30"])),
+                (rule_attr::days_of_week, set(&["Monday", "Sunday"])),
+                (rule_attr::scheduled_backup_times, set(&["2024-01-07T07:30:00+05:30"])),
             ],
         )]);
         assert!(same_rules(&a, &b));
-        let c =
-            Value::List(vec![rule_with::<KubernetesClusterPolicy>("Weekly", &[("days_of_week", set(&["Monday"]))])]);
+        let c = Value::List(vec![rule_with::<KubernetesClusterPolicy>(
+            "Weekly",
+            &[(rule_attr::days_of_week, set(&["Monday"]))],
+        )]);
         assert!(!same_rules(&a, &c));
     }
 
@@ -1899,43 +1946,49 @@ mod calendar_tests {
         let at = |found: Vec<(String, String, String)>| {
             found.into_iter().map(|(path, summary, _)| (path, summary)).collect::<Vec<_>>()
         };
-        assert!(only(&[("days_of_week", set(&["Sunday"]))]).is_empty());
-        assert!(only(&[("absolute_criteria", Value::from("FirstOfDay"))]).is_empty());
+        assert!(only(&[(rule_attr::days_of_week, set(&["Sunday"]))]).is_empty());
+        assert!(only(&[(rule_attr::absolute_criteria, Value::from("FirstOfDay"))]).is_empty());
         assert!(
             only(&[
-                ("absolute_criteria", Value::from("FirstOfWeek")),
-                ("scheduled_backup_times", set(&["2024-01-01T02:00:00Z"]))
+                (rule_attr::absolute_criteria, Value::from("FirstOfWeek")),
+                (rule_attr::scheduled_backup_times, set(&["2024-01-01T02:00:00Z"]))
             ])
             .is_empty()
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&["sunday", "Funday"]))])),
+            at(only(&[(rule_attr::days_of_week, set(&["sunday", "Funday"]))])),
             vec![
                 ("retention_rule[0].days_of_week".to_owned(), "Invalid retention criteria".to_owned()),
                 ("retention_rule[0].days_of_week".to_owned(), "Invalid retention criteria".to_owned()),
             ]
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&["Monday"])), ("weeks_of_month", set(&["Fifth"]))])),
+            at(only(&[(rule_attr::days_of_week, set(&["Monday"])), (rule_attr::weeks_of_month, set(&["Fifth"]))])),
             vec![("retention_rule[0].weeks_of_month".to_owned(), "Invalid retention criteria".to_owned())]
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&["Monday"])), ("months_of_year", set(&["Jan"]))])),
+            at(only(&[(rule_attr::days_of_week, set(&["Monday"])), (rule_attr::months_of_year, set(&["Jan"]))])),
             vec![("retention_rule[0].months_of_year".to_owned(), "Invalid retention criteria".to_owned())]
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&["Monday"])), ("scheduled_backup_times", set(&["02:00"]))])),
+            at(only(&[
+                (rule_attr::days_of_week, set(&["Monday"])),
+                (rule_attr::scheduled_backup_times, set(&["02:00"]))
+            ])),
             vec![("retention_rule[0].scheduled_backup_times".to_owned(), "Invalid backup time".to_owned())]
         );
         assert_eq!(
-            at(only(&[("weeks_of_month", set(&["First"])), ("months_of_year", set(&["May"]))])),
+            at(only(&[(rule_attr::weeks_of_month, set(&["First"])), (rule_attr::months_of_year, set(&["May"]))])),
             vec![
                 ("retention_rule[0].weeks_of_month".to_owned(), "Missing days of the week".to_owned()),
                 ("retention_rule[0].months_of_year".to_owned(), "Missing days of the week".to_owned()),
             ]
         );
         assert_eq!(
-            at(only(&[("absolute_criteria", Value::from("FirstOfWeek")), ("days_of_week", set(&["Monday"]))])),
+            at(only(&[
+                (rule_attr::absolute_criteria, Value::from("FirstOfWeek")),
+                (rule_attr::days_of_week, set(&["Monday"]))
+            ])),
             vec![("retention_rule[0].days_of_week".to_owned(), "Conflicting retention criteria".to_owned())]
         );
         assert_eq!(
@@ -1943,13 +1996,15 @@ mod calendar_tests {
             vec![("retention_rule[0].absolute_criteria".to_owned(), "Missing retention criteria".to_owned())]
         );
         assert_eq!(
-            at(only(&[("days_of_week", set(&[]))])),
+            at(only(&[(rule_attr::days_of_week, set(&[]))])),
             vec![("retention_rule[0].days_of_week".to_owned(), "Empty retention criteria".to_owned())]
         );
-        let detail = &only(&[("days_of_week", set(&["Funday"]))])[0].2;
+        let detail = &only(&[(rule_attr::days_of_week, set(&["Funday"]))])[0].2;
         assert!(detail.contains("\"Funday\" is not one of Monday, Tuesday"), "{detail}");
         // Unknown values are checked at apply, once known.
-        assert!(only(&[("days_of_week", Value::Unknown), ("weeks_of_month", set(&["First"]))]).is_empty());
+        assert!(
+            only(&[(rule_attr::days_of_week, Value::Unknown), (rule_attr::weeks_of_month, set(&["First"]))]).is_empty()
+        );
     }
 
     #[test]
@@ -1958,10 +2013,10 @@ mod calendar_tests {
         let days = |values: &[i64]| Value::Set(values.iter().map(|d| Value::from(*d)).collect());
         let c = weekly::<K>(vec![rule_with::<K>(
             "MonthEnds",
-            &[("days_of_month", days(&[15, 0])), ("months_of_year", set(&["June", "December"]))],
+            &[(rule_attr::days_of_month, days(&[15, 0])), (rule_attr::months_of_year, set(&["June", "December"]))],
         )]);
         assert!(validate_config::<K>(&c).is_empty());
-        let model = Model::from_value(&c).unwrap();
+        let model = Model::from_value::<K>(&c).unwrap();
         let policy = model.to_resource::<K>();
         let body = serde_json::to_value(&policy.properties.policy_rules[0]).unwrap();
         let criteria = &body["trigger"]["taggingCriteria"][1]["criteria"][0];
@@ -1971,9 +2026,9 @@ mod calendar_tests {
             "{criteria}"
         );
         let state = state_from_azure::<K>(&c, &model.id, &policy);
-        let rule = &state.attr("retention_rule").as_elements().unwrap()[0];
-        assert_eq!(rule.attr("days_of_month"), &days(&[0, 15]), "one order, whatever the configuration's");
-        assert!(same_rules(state.attr("retention_rule"), c.attr("retention_rule")));
+        let rule = &state.attr(attr::retention_rule).as_elements().unwrap()[0];
+        assert_eq!(rule.attr(rule_attr::days_of_month), &days(&[0, 15]), "one order, whatever the configuration's");
+        assert!(same_rules(state.attr(attr::retention_rule), c.attr(attr::retention_rule)));
 
         let at = |set_to: &[(&str, Value)]| {
             errors::<K>(vec![rule_with::<K>("Days", set_to)])
@@ -1982,25 +2037,25 @@ mod calendar_tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(
-            at(&[("days_of_month", days(&[29]))]),
+            at(&[(rule_attr::days_of_month, days(&[29]))]),
             vec![("retention_rule[0].days_of_month".to_owned(), "Invalid retention criteria".to_owned())]
         );
         assert_eq!(
-            at(&[("days_of_month", days(&[1])), ("days_of_week", set(&["Monday"]))]),
+            at(&[(rule_attr::days_of_month, days(&[1])), (rule_attr::days_of_week, set(&["Monday"]))]),
             vec![("retention_rule[0].days_of_month".to_owned(), "Conflicting retention criteria".to_owned())]
         );
         assert_eq!(
-            at(&[("days_of_month", days(&[1])), ("absolute_criteria", Value::from("FirstOfMonth"))]),
+            at(&[(rule_attr::days_of_month, days(&[1])), (rule_attr::absolute_criteria, Value::from("FirstOfMonth"))]),
             vec![("retention_rule[0].days_of_month".to_owned(), "Conflicting retention criteria".to_owned())]
         );
         // Only blobs have it.
         let Type::Object(lake) = retention_rule_type_of::<DataLakeStoragePolicy>() else { panic!("an object type") };
-        assert!(!lake.contains_key("days_of_month"));
+        assert!(!lake.contains_key(rule_attr::days_of_month));
     }
 
     #[test]
     fn every_kind_but_disks_takes_weekly_calendar_rules() {
-        let days = [("days_of_week", set(&["Sunday"])), ("weeks_of_month", set(&["Last"]))];
+        let days = [(rule_attr::days_of_week, set(&["Sunday"])), (rule_attr::weeks_of_month, set(&["Last"]))];
         assert!(errors::<BlobStoragePolicy>(vec![rule_with::<BlobStoragePolicy>("Last", &days)]).is_empty());
         assert!(errors::<DataLakeStoragePolicy>(vec![rule_with::<DataLakeStoragePolicy>("Last", &days)]).is_empty());
         assert!(

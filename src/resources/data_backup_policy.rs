@@ -13,7 +13,7 @@ use crate::arm::pipeline::CallContext;
 use crate::plugin::schema::Attribute;
 use crate::plugin::value::Value;
 
-use super::backup_policy::{data_source_schema_attributes, data_source_state, wrong_kind};
+use super::backup_policy::{attr, data_source_schema_attributes, data_source_state, wrong_kind};
 use super::data_source::{Lookup, LookupDataSource, LookupError};
 use super::policy_kinds::PolicyKind;
 
@@ -28,7 +28,7 @@ pub struct BackupPolicyLookup<K>(PhantomData<fn() -> K>);
 impl<K: PolicyKind> Lookup for BackupPolicyLookup<K> {
     type Key = BackupPolicyId;
     const TYPE_NAME: &'static str = K::TYPE_NAME;
-    const KEY: &'static str = "id";
+    const KEY: &'static str = attr::id;
     const KIND: &'static str = "backup policy";
     const CHECK: &'static str = "Check the vault and the policy name.";
 
@@ -69,7 +69,7 @@ mod tests {
     fn mirrors_the_resource<K: PolicyKind>() {
         let resource = BackupPolicyType::<K>::schema();
         let Type::Object(mut expected) = resource.block.value_type() else { panic!("an object type") };
-        expected.remove("timeouts");
+        expected.remove(attr::timeouts);
         let attributes = BackupPolicyLookup::<K>::attributes();
         let found: std::collections::BTreeMap<String, Type> =
             attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect();
@@ -78,8 +78,8 @@ mod tests {
             assert!(!attribute.force_new && !attribute.optional, "{}.{}", K::TYPE_NAME, attribute.name);
             assert!(!attribute.description.contains("forces a new"), "{}.{}", K::TYPE_NAME, attribute.name);
             assert!(!attribute.description.is_empty(), "{}.{}", K::TYPE_NAME, attribute.name);
-            assert_eq!(attribute.required, attribute.name == "id", "{}.{}", K::TYPE_NAME, attribute.name);
-            assert_eq!(attribute.computed, attribute.name != "id", "{}.{}", K::TYPE_NAME, attribute.name);
+            assert_eq!(attribute.required, attribute.name == attr::id, "{}.{}", K::TYPE_NAME, attribute.name);
+            assert_eq!(attribute.computed, attribute.name != attr::id, "{}.{}", K::TYPE_NAME, attribute.name);
         }
         assert!(BackupPolicyLookup::<K>::description().contains(K::NOUN));
     }

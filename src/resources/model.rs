@@ -31,13 +31,21 @@ use super::common::normalize_location;
 ///   gives the data source its own description.
 ///
 /// A field without `=>` is a nested block: it has a field and a name, and the schema's `blocks` declare it.
+///
+/// Resources of several kinds that differ in a few attributes (the backup policies) declare the full list once,
+/// with `, for K: Bound` after the module's name: `attributes::<K>()` and `data_source_attributes::<K>(keys)` are
+/// then generic over the kind, builders and descriptions may use `K`'s constants, and an attribute that only some
+/// kinds have says which with `where <condition>` after its type (`vault_default_retention_duration: String where
+/// K::OPERATIONAL_TIER => ...`): the schema of a kind whose condition is false leaves it out. The struct and the
+/// names stay one for every kind; a field left `None` is not serialized, so [`write`] never names an attribute
+/// that the kind's schema lacks.
 macro_rules! attributes {
     (
         $(#[$meta:meta])*
-        $vis:vis struct $name:ident, names in $module:ident {
+        $vis:vis struct $name:ident, names in $module:ident $(, for $kind:ident : $bound:path )? {
             $(
                 $(#[$field_meta:meta])*
-                $field:ident : $ty:ty
+                $field:ident : $ty:ty $( where $condition:expr )?
                 $( => $ctor:ident ( $($args:tt)* ) $( . $method:ident ( $($method_args:tt)* ) )* $( | $data:expr )? )?
             ),* $(,)?
         }
@@ -45,7 +53,11 @@ macro_rules! attributes {
         $(#[$meta])*
         #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
         $vis struct $name {
-            $( $(#[$field_meta])* pub $field: Option<$ty>, )*
+            $(
+                $(#[$field_meta])*
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
         }
 
         #[doc = concat!("The attribute names of [`", stringify!($name), "`], one constant per attribute.")]
@@ -59,33 +71,50 @@ macro_rules! attributes {
 
         #[allow(dead_code)]
         impl $name {
-            /// The schema's attributes, in declaration order; nested blocks are not among them.
-            $vis fn attributes() -> Vec<$crate::plugin::schema::Attribute> {
-                vec![$( $(
-                    $crate::plugin::schema::Attribute::$ctor(stringify!($field), $($args)*)
-                        $( .$method($($method_args)*) )*,
-                )? )*]
+            /// The schema's attributes, in declaration order; nested blocks are not among them, nor attributes
+            /// whose `where` condition is false.
+            $vis fn attributes $(< $kind: $bound >)? () -> Vec<$crate::plugin::schema::Attribute> {
+                let mut attributes = Vec::new();
+                $(
+                    if $crate::resources::model::present(&[$($condition),*]) {
+                        $(
+                            attributes.push(
+                                $crate::plugin::schema::Attribute::$ctor(stringify!($field), $($args)*)
+                                    $( .$method($($method_args)*) )*,
+                            );
+                        )?
+                    }
+                )*
+                attributes
             }
 
             /// The arguments of `value` (a configuration or plan): every attribute a configuration may set, the
             /// others left out (`None`). `None` when an argument is unknown or of another shape.
-            $vis fn read_arguments(value: &$crate::plugin::value::Value) -> Option<Self> {
-                static COMPUTED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-                let computed = COMPUTED.get_or_init(|| $crate::resources::model::computed_only(&Self::attributes()));
+            $vis fn read_arguments $(< $kind: $bound >)? (value: &$crate::plugin::value::Value) -> Option<Self> {
+                // One list per struct and kind: a `static` in a generic function would be shared by every kind.
+                let computed = $crate::resources::common::built_once(
+                    std::any::type_name::<(Self, $($kind,)?)>(),
+                    || $crate::resources::model::computed_only(&Self::attributes $(::<$kind>)? ()),
+                );
                 $crate::resources::model::read_arguments(value, computed)
             }
 
             /// The attributes as a data source that looks the object up by `keys` has them: `keys` required, every
             /// other attribute computed, nothing forcing a replacement; descriptions given after `|` replace the
             /// resource's.
-            $vis fn data_source_attributes(keys: &[&str]) -> Vec<$crate::plugin::schema::Attribute> {
+            $vis fn data_source_attributes $(< $kind: $bound >)? (keys: &[&str]) -> Vec<$crate::plugin::schema::Attribute> {
                 let texts: Vec<(&str, String)> = vec![$( $( $( (stringify!($field), ($data).into()), )? )? )*];
-                $crate::resources::model::as_data_source(Self::attributes(), keys, &texts)
+                $crate::resources::model::as_data_source(Self::attributes $(::<$kind>)? (), keys, &texts)
             }
         }
     };
 }
 pub(crate) use attributes;
+
+/// Whether an attribute declared with the `where` conditions `conditions` (none, or one) is in the schema.
+pub(crate) fn present(conditions: &[bool]) -> bool {
+    conditions.iter().all(|c| *c)
+}
 
 /// The names of the attributes only the provider sets.
 pub(crate) fn computed_only(attributes: &[Attribute]) -> Vec<String> {
@@ -258,5 +287,68 @@ mod tests {
         assert!(Spelling::Location.same(&Value::from("West US"), &Value::from("westus")));
         assert!(Spelling::Text.same(&Value::from("On"), &Value::from("on")));
         assert!(!Spelling::Id.same(&Value::Null, &Value::from("/x")), "null is no spelling of a value");
+    }
+
+    /// What differs between two kinds of a test resource.
+    trait Flavour: 'static {
+        const ROUND: bool;
+    }
+    struct Round;
+    impl Flavour for Round {
+        const ROUND: bool = true;
+    }
+    struct Square;
+    impl Flavour for Square {
+        const ROUND: bool = false;
+    }
+
+    attributes! {
+        /// A test resource of two kinds: `radius` for round ones, `side` (computed) for square ones.
+        struct Shape, names in shape, for F: Flavour {
+            id: String => computed(Type::String).description("The ID."),
+            colour: String => required_when(Type::String, F::ROUND).description(format!("Round: {}.", F::ROUND)),
+            radius: i64 where F::ROUND => optional(Type::Number).description("The radius."),
+            side: i64 where !F::ROUND => computed(Type::Number).description("The side."),
+            timeouts: serde_json::Value,
+        }
+    }
+
+    fn names(attributes: &[Attribute]) -> Vec<&str> {
+        attributes.iter().map(|a| a.name.as_str()).collect()
+    }
+
+    #[test]
+    fn each_kind_has_the_attributes_its_conditions_allow() {
+        let round = Shape::attributes::<Round>();
+        let square = Shape::attributes::<Square>();
+        assert_eq!(names(&round), vec![shape::id, shape::colour, shape::radius]);
+        assert_eq!(names(&square), vec![shape::id, shape::colour, shape::side]);
+        assert!(round[1].required && !round[1].optional && round[1].description == "Round: true.");
+        assert!(square[1].optional && !square[1].required && square[1].description == "Round: false.");
+        let data = Shape::data_source_attributes::<Square>(&[shape::id]);
+        assert_eq!(names(&data), vec![shape::id, shape::colour, shape::side]);
+        assert!(data[0].required && data[1].computed && !data[1].optional);
+    }
+
+    #[test]
+    fn a_kind_reads_and_writes_only_its_own_attributes() {
+        let ty = |attributes: Vec<Attribute>| {
+            Type::object(attributes.into_iter().map(|a| (a.name, a.ty)).collect::<Vec<_>>())
+        };
+        let square = Shape { id: Some("s".into()), colour: Some("red".into()), side: Some(2), ..Shape::default() };
+        let value = write(&square, &ty(Shape::attributes::<Square>()));
+        assert_eq!(value.attr(shape::side), &Value::from(2i64));
+        assert!(!value.as_entries().unwrap().contains_key(shape::radius), "round ones only");
+        // Each kind's computed attributes are its own: a round one's radius may not be unknown in a plan, a
+        // square's side may (read after the round one, so that a list shared by the kinds would fail).
+        let mut round =
+            write(&Shape { colour: Some("blue".into()), ..Shape::default() }, &ty(Shape::attributes::<Round>()));
+        assert_eq!(Shape::read_arguments::<Round>(&round).unwrap().colour.as_deref(), Some("blue"));
+        round.set_attr(shape::radius, Value::Unknown);
+        assert_eq!(Shape::read_arguments::<Round>(&round), None, "radius is an argument of round ones");
+        let mut plan = value.clone();
+        plan.set_attr(shape::side, Value::Unknown);
+        let read = Shape::read_arguments::<Square>(&plan).expect("side is computed for squares");
+        assert_eq!((read.colour.as_deref(), read.side), (Some("red"), None));
     }
 }
