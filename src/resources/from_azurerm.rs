@@ -8,13 +8,19 @@
 //! name ([`Refusal`]), a value that does not have the shape azurerm writes or that this provider would keep
 //! differently (a `life_cycle` in another data store than the kind's).
 //!
+//! A conversion fills the target resource's attribute struct (`VaultObject`, `PolicyObject`, `InstanceObject`, …,
+//! declared with `attributes!`), so the string names in this file are azurerm's; this provider's are written only
+//! in those declarations.
+//!
 //! The read that follows the move refreshes every attribute Azure reports; what a conversion must get right is
 //! what the read does not replace: the ID, `timeouts`, the arguments Azure does not report, and the spellings
 //! equivalent ones keep (ID case, regions). Without a refresh (`terraform plan -refresh=false`) the plan compares
 //! the configuration with the conversion alone, so a conversion writes what the read would: an absent nested
 //! block is an empty list (as Terraform holds a configuration without the block), never null.
 
-use serde_json::{Map, Value as Json, json};
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json};
 
 use crate::arm::ids::{
     BackupInstanceId, BackupPolicyId, BackupVaultId, GenericResourceId, ResourceGroupId, ResourceGuardId, same_id,
@@ -22,14 +28,19 @@ use crate::arm::ids::{
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::interface::MoveRequest;
 
-use super::backup_vault::IDENTITY_TYPES;
+use super::backup_instance::InstanceObject;
+use super::backup_policy::{PolicyObject, RetentionRuleObject, rule_attr};
+use super::backup_vault::{IDENTITY_TYPES, VaultObject};
+use super::backup_vault_customer_managed_key::CmkObject;
 use super::instance_kinds::{
     BlobStorage, DataLakeStorage, Disk, InstanceKind, KubernetesCluster, MySqlFlexibleServer, PostgreSqlFlexibleServer,
 };
+use super::instance_kinds::{KubernetesParameters, aks};
 use super::policy_kinds::{
     BlobStoragePolicy, DataLakeStoragePolicy, DiskPolicy, KubernetesClusterPolicy, MySqlFlexibleServerPolicy,
     PolicyKind, PostgreSqlFlexibleServerPolicy,
 };
+use super::resource_guard::GuardObject;
 
 /// The provider whose resources move here.
 const SOURCE_PROVIDER: &str = "azurerm";
@@ -268,14 +279,26 @@ trait Attributes {
         self.string(name)?.ok_or_else(|| refusal(self.path(name), "is not set"))
     }
 
-    /// A list or set of strings; null when unset or empty.
-    fn strings(&self, name: &str) -> Result<Json, Refusal> {
+    /// A whole number attribute; `None` when unset.
+    fn integer(&self, name: &str) -> Result<Option<i64>, Refusal> {
         match self.raw(name) {
-            Json::Null => Ok(Json::Null),
-            Json::Array(items) if items.is_empty() => Ok(Json::Null),
+            Json::Null => Ok(None),
+            Json::Number(n) => match n.as_f64() {
+                Some(v) if v.fract() == 0.0 => Ok(Some(v as i64)),
+                _ => Err(refusal(self.path(name), format!("is {n}, not a whole number"))),
+            },
+            other => Err(refusal(self.path(name), format!("is {other}, not a number"))),
+        }
+    }
+
+    /// A list or set of strings, in its order; `None` when unset or empty.
+    fn strings(&self, name: &str) -> Result<Option<Vec<String>>, Refusal> {
+        match self.raw(name) {
+            Json::Null => Ok(None),
             Json::Array(items) => {
-                let all = items.iter().all(Json::is_string);
-                if all { Ok(Json::Array(items.clone())) } else { Err(refusal(self.path(name), "holds a non-string")) }
+                let strings: Option<Vec<String>> = items.iter().map(|i| i.as_str().map(str::to_owned)).collect();
+                let strings = strings.ok_or_else(|| refusal(self.path(name), "holds a non-string"))?;
+                Ok((!strings.is_empty()).then_some(strings))
             }
             other => Err(refusal(self.path(name), format!("is {other}, not a list of strings"))),
         }
@@ -317,19 +340,19 @@ trait Attributes {
         }
     }
 
-    /// A set of strings as this provider keeps one: sorted, each once, null when unset or empty.
-    fn string_set(&self, name: &str) -> Result<Json, Refusal> {
-        let Json::Array(items) = self.strings(name)? else { return Ok(Json::Null) };
-        let mut items: Vec<&str> = items.iter().filter_map(Json::as_str).collect();
-        items.sort_unstable();
-        items.dedup();
-        Ok(Json::from(items))
+    /// A set of strings as this provider keeps one: sorted, each once; `None` when unset or empty.
+    fn string_set(&self, name: &str) -> Result<Option<Vec<String>>, Refusal> {
+        Ok(self.strings(name)?.map(|mut items| {
+            items.sort_unstable();
+            items.dedup();
+            items
+        }))
     }
 
-    /// A set of whole numbers, sorted, each once; null when unset or empty.
-    fn integer_set(&self, name: &str) -> Result<Json, Refusal> {
+    /// A set of whole numbers, sorted, each once; `None` when unset or empty.
+    fn integer_set(&self, name: &str) -> Result<Option<Vec<i64>>, Refusal> {
         let items = match self.raw(name) {
-            Json::Null => return Ok(Json::Null),
+            Json::Null => return Ok(None),
             Json::Array(items) => items,
             other => return Err(refusal(self.path(name), format!("is {other}, not a set of numbers"))),
         };
@@ -342,7 +365,7 @@ trait Attributes {
         }
         numbers.sort_unstable();
         numbers.dedup();
-        Ok(if numbers.is_empty() { Json::Null } else { Json::from(numbers) })
+        Ok((!numbers.is_empty()).then_some(numbers))
     }
 }
 
@@ -372,24 +395,24 @@ impl Source<'_> {
     }
 
     /// `timeouts`: azurerm's block has the same four durations.
-    fn timeouts(&self) -> Json {
-        match self.raw("timeouts") {
-            Json::Object(entries) => {
-                let kept: Map<String, Json> = ["create", "read", "update", "delete"]
-                    .iter()
-                    .map(|k| (k.to_string(), entries.get(*k).filter(|v| v.is_string()).cloned().unwrap_or(Json::Null)))
-                    .collect();
-                if kept.values().all(Json::is_null) { Json::Null } else { Json::Object(kept) }
-            }
-            _ => Json::Null,
-        }
+    fn timeouts(&self) -> Option<Json> {
+        let Json::Object(entries) = self.raw("timeouts") else { return None };
+        let kept: Map<String, Json> = ["create", "read", "update", "delete"]
+            .iter()
+            .map(|k| (k.to_string(), entries.get(*k).filter(|v| v.is_string()).cloned().unwrap_or(Json::Null)))
+            .collect();
+        (!kept.values().all(Json::is_null)).then_some(Json::Object(kept))
     }
 
-    /// `tags`; null when unset or empty, as the read writes it.
-    fn tags(&self) -> Json {
+    /// `tags`; `None` when unset or empty, as the read writes it.
+    fn tags(&self) -> Result<Option<BTreeMap<String, String>>, Refusal> {
         match self.raw("tags") {
-            Json::Object(entries) if !entries.is_empty() => Json::Object(entries.clone()),
-            _ => Json::Null,
+            Json::Null => Ok(None),
+            tags => {
+                let tags: BTreeMap<String, String> = serde_json::from_value(tags.clone())
+                    .map_err(|_| refusal("tags", format!("is {tags}, not a map of strings")))?;
+                Ok((!tags.is_empty()).then_some(tags))
+            }
         }
     }
 
@@ -415,52 +438,42 @@ fn resource_id(source: &impl Attributes, name: &str) -> Result<String, Refusal> 
 /// `identity_principal_id` and `identity_tenant_id`, and `retention_duration_in_days` a whole number.
 fn vault(source: &Source<'_>) -> Result<Json, Refusal> {
     let id: BackupVaultId = source.id()?;
-    let identity = source.single("identity")?;
-    let (identity_type, identity_ids, principal, tenant) = match &identity {
-        None => (Json::from("None"), Json::Null, Json::Null, Json::Null),
-        Some(identity) => {
-            let kind = identity.required("type")?;
-            let Some(kind) = IDENTITY_TYPES.iter().find(|t| **t == kind && **t != "None") else {
-                return Err(refusal(
-                    identity.path("type"),
-                    format!("is {kind:?}, not an identity type azurerm writes for a backup vault"),
-                ));
-            };
-            (
-                Json::from(*kind),
-                identity.string_set("identity_ids")?,
-                json_string(identity.string("principal_id")?),
-                json_string(identity.string("tenant_id")?),
-            )
-        }
-    };
-    let retention = match source.raw("retention_duration_in_days") {
-        Json::Null => Json::Null,
-        Json::Number(n) => match n.as_f64() {
-            Some(days) if days.fract() == 0.0 && days >= 0.0 => Json::from(days as i64),
-            _ => return Err(refusal("retention_duration_in_days", format!("is {n}, not a whole number of days"))),
-        },
-        other => return Err(refusal("retention_duration_in_days", format!("is {other}, not a number"))),
-    };
-    Ok(json!({
-        "id": id.to_string(),
-        "name": source.required("name")?,
-        "resource_group_id": source.resource_group("resource_group_name", id.subscription_id())?,
-        "location": source.required("location")?,
-        "datastore_type": source.required("datastore_type")?,
-        "redundancy": source.required("redundancy")?,
+    let mut vault = VaultObject {
+        id: Some(id.to_string()),
+        name: Some(source.required("name")?),
+        resource_group_id: Some(source.resource_group("resource_group_name", id.subscription_id())?),
+        location: Some(source.required("location")?),
+        datastore_type: Some(source.required("datastore_type")?),
+        redundancy: Some(source.required("redundancy")?),
         // Absent and `false` are both the vault's default, off: the read writes `false` for either.
-        "cross_region_restore_enabled": source.boolean("cross_region_restore_enabled")?.unwrap_or(false),
-        "soft_delete": json_string(source.string("soft_delete")?),
-        "retention_duration_in_days": retention,
-        "immutability": json_string(source.string("immutability")?),
-        "identity_type": identity_type,
-        "identity_ids": identity_ids,
-        "identity_principal_id": principal,
-        "identity_tenant_id": tenant,
-        "tags": source.tags(),
-        "timeouts": source.timeouts(),
-    }))
+        cross_region_restore_enabled: Some(source.boolean("cross_region_restore_enabled")?.unwrap_or(false)),
+        soft_delete: source.string("soft_delete")?,
+        immutability: source.string("immutability")?,
+        identity_type: Some("None".to_owned()),
+        tags: source.tags()?,
+        timeouts: source.timeouts(),
+        ..VaultObject::default()
+    };
+    if let Some(days) = source.integer("retention_duration_in_days")? {
+        if days < 0 {
+            return Err(refusal("retention_duration_in_days", format!("is {days}, not a whole number of days")));
+        }
+        vault.retention_duration_in_days = Some(days);
+    }
+    if let Some(identity) = source.single("identity")? {
+        let kind = identity.required("type")?;
+        let Some(kind) = IDENTITY_TYPES.iter().find(|t| **t == kind && **t != "None") else {
+            return Err(refusal(
+                identity.path("type"),
+                format!("is {kind:?}, not an identity type azurerm writes for a backup vault"),
+            ));
+        };
+        vault.identity_type = Some((*kind).to_owned());
+        vault.identity_ids = identity.string_set("identity_ids")?.map(|ids| ids.into_iter().collect());
+        vault.identity_principal_id = identity.string("principal_id")?;
+        vault.identity_tenant_id = identity.string("tenant_id")?;
+    }
+    Ok(state(&vault))
 }
 
 /// `azurerm_data_protection_backup_vault_customer_managed_key` → `dataprotection_backup_vault_customer_managed_key`:
@@ -475,12 +488,12 @@ fn customer_managed_key(source: &Source<'_>) -> Result<Json, Refusal> {
     if !same_id(&vault_id.to_string(), &id.to_string()) {
         return Err(refusal("data_protection_backup_vault_id", format!("is {vault:?}, but `id` names {id}")));
     }
-    Ok(json!({
-        "id": id.to_string(),
-        "vault_id": vault,
-        "key_vault_key_id": source.required("key_vault_key_id")?,
-        "user_assigned_identity_id": null,
-        "timeouts": source.timeouts(),
+    Ok(state(&CmkObject {
+        id: Some(id.to_string()),
+        vault_id: Some(vault),
+        key_vault_key_id: Some(source.required("key_vault_key_id")?),
+        user_assigned_identity_id: None,
+        timeouts: source.timeouts(),
     }))
 }
 
@@ -488,19 +501,21 @@ fn customer_managed_key(source: &Source<'_>) -> Result<Json, Refusal> {
 /// `resource_group_id` (in the subscription of `id`), and the list `vault_critical_operation_exclusion_list` a set.
 fn resource_guard(source: &Source<'_>) -> Result<Json, Refusal> {
     let id: ResourceGuardId = source.id()?;
-    Ok(json!({
-        "id": id.to_string(),
-        "name": source.required("name")?,
-        "resource_group_id": source.resource_group("resource_group_name", &id.resource_group.subscription_id)?,
-        "location": source.required("location")?,
-        "vault_critical_operation_exclusion_list": source.string_set("vault_critical_operation_exclusion_list")?,
-        "tags": source.tags(),
-        "timeouts": source.timeouts(),
+    let exclusions = source.string_set("vault_critical_operation_exclusion_list")?;
+    Ok(state(&GuardObject {
+        id: Some(id.to_string()),
+        name: Some(source.required("name")?),
+        resource_group_id: Some(source.resource_group("resource_group_name", &id.resource_group.subscription_id)?),
+        location: Some(source.required("location")?),
+        vault_critical_operation_exclusion_list: exclusions.map(|e| e.into_iter().collect()),
+        tags: source.tags()?,
+        timeouts: source.timeouts(),
     }))
 }
 
-fn json_string(value: Option<String>) -> Json {
-    value.map_or(Json::Null, Json::from)
+/// A converted object as the JSON of its state: the attributes it leaves unset are null.
+fn state<T: serde::Serialize>(object: &T) -> Json {
+    serde_json::to_value(object).expect("an attribute struct serializes to JSON")
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -509,7 +524,7 @@ fn json_string(value: Option<String>) -> Json {
 /// The attributes every policy has: `id`, `name`, `vault_id`, `time_zone`, `timeouts`. `vault` is the source's
 /// vault ID attribute; without one (the Kubernetes policy names the vault by resource group and name), the vault of
 /// `id`.
-fn policy_common(source: &Source<'_>, vault: Option<&str>) -> Result<Map<String, Json>, Refusal> {
+fn policy_common(source: &Source<'_>, vault: Option<&str>) -> Result<PolicyObject, Refusal> {
     let id: BackupPolicyId = source.id()?;
     let vault_id = match vault {
         Some(attribute) => {
@@ -519,13 +534,14 @@ fn policy_common(source: &Source<'_>, vault: Option<&str>) -> Result<Map<String,
         }
         None => id.vault.to_string(),
     };
-    let mut state = Map::new();
-    state.insert("id".into(), Json::from(id.to_string()));
-    state.insert("name".into(), Json::from(source.required("name")?));
-    state.insert("vault_id".into(), Json::from(vault_id));
-    state.insert("time_zone".into(), json_string(source.string("time_zone")?));
-    state.insert("timeouts".into(), source.timeouts());
-    Ok(state)
+    Ok(PolicyObject {
+        id: Some(id.to_string()),
+        name: Some(source.required("name")?),
+        vault_id: Some(vault_id),
+        time_zone: source.string("time_zone")?,
+        timeouts: source.timeouts(),
+        ..PolicyObject::default()
+    })
 }
 
 /// The duration of the one `life_cycle` block of `block`, which must keep backups in `store`.
@@ -547,63 +563,82 @@ fn life_cycle_duration(block: &impl Attributes, store: &str) -> Result<String, R
     cycle.required("duration")
 }
 
-/// A retention rule's criteria as this provider holds them: `absolute_criteria`, and for the kinds that have them
-/// ([`PolicyKind::CALENDAR_CRITERIA`], [`PolicyKind::DAYS_OF_MONTH`]) the calendar criteria, which keep their azurerm
-/// names. `criteria` is azurerm's `criteria` block, or the rule itself where azurerm's criteria are flat (Data Lake).
-fn rule_criteria<K: PolicyKind>(criteria: &impl Attributes) -> Result<Map<String, Json>, Refusal> {
-    let mut converted = Map::new();
-    converted.insert("absolute_criteria".into(), json_string(criteria.string("absolute_criteria")?));
+/// A retention rule: `name`, `duration` and `priority` as given, and the criteria of `criteria` (azurerm's
+/// `criteria` block, or the rule itself where azurerm's criteria are flat, as for Data Lake): `absolute_criteria`,
+/// and for the kinds that have them ([`PolicyKind::CALENDAR_CRITERIA`], [`PolicyKind::DAYS_OF_MONTH`]) the calendar
+/// criteria, which keep their azurerm names.
+fn rule<K: PolicyKind>(
+    name: String,
+    duration: String,
+    priority: i64,
+    criteria: &impl Attributes,
+) -> Result<RetentionRuleObject, Refusal> {
+    let mut rule = RetentionRuleObject {
+        name: Some(name),
+        duration: Some(duration),
+        priority: Some(priority),
+        absolute_criteria: criteria.string("absolute_criteria")?,
+        ..RetentionRuleObject::default()
+    };
     let calendar = [
-        ("days_of_week", K::CALENDAR_CRITERIA, criteria.string_set("days_of_week")?),
-        ("weeks_of_month", K::CALENDAR_CRITERIA, criteria.string_set("weeks_of_month")?),
-        ("months_of_year", K::CALENDAR_CRITERIA, criteria.string_set("months_of_year")?),
-        ("scheduled_backup_times", K::CALENDAR_CRITERIA, criteria.string_set("scheduled_backup_times")?),
-        ("days_of_month", K::DAYS_OF_MONTH, criteria.integer_set("days_of_month")?),
+        (rule_attr::days_of_week, K::CALENDAR_CRITERIA, &mut rule.days_of_week),
+        (rule_attr::weeks_of_month, K::CALENDAR_CRITERIA, &mut rule.weeks_of_month),
+        (rule_attr::months_of_year, K::CALENDAR_CRITERIA, &mut rule.months_of_year),
+        (rule_attr::scheduled_backup_times, K::CALENDAR_CRITERIA, &mut rule.scheduled_backup_times),
     ];
-    for (name, kept_here, value) in calendar {
-        if kept_here {
-            converted.insert(name.into(), value);
-        } else if !value.is_null() {
-            return Err(refusal(
-                criteria.path(name),
-                format!("is set, but a {} selects backups without it here", K::TYPE_NAME),
-            ));
-        }
+    for (attribute, kept_here, field) in calendar {
+        let values = criteria.string_set(attribute)?;
+        refuse_unless_kept::<K>(criteria, attribute, kept_here, values.is_some())?;
+        *field = values;
     }
-    if converted.values().all(Json::is_null) {
+    let days = criteria.integer_set(rule_attr::days_of_month)?;
+    refuse_unless_kept::<K>(criteria, rule_attr::days_of_month, K::DAYS_OF_MONTH, days.is_some())?;
+    rule.days_of_month = days;
+    let selects = rule.absolute_criteria.is_some()
+        || [&rule.days_of_week, &rule.weeks_of_month, &rule.months_of_year, &rule.scheduled_backup_times]
+            .iter()
+            .any(|v| v.is_some())
+        || rule.days_of_month.is_some();
+    if !selects {
         return Err(refusal(
             criteria.path("absolute_criteria"),
             "is not set, and no calendar criterion is: the rule selects no backups",
         ));
     }
-    Ok(converted)
+    Ok(rule)
 }
 
-/// One of our retention rules.
-fn rule(name: String, duration: String, priority: &Json, criteria: Map<String, Json>) -> Json {
-    let mut rule = Map::new();
-    rule.insert("name".into(), Json::from(name));
-    rule.insert("duration".into(), Json::from(duration));
-    rule.insert("priority".into(), priority.clone());
-    rule.extend(criteria);
-    Json::Object(rule)
-}
-
-/// `retention_rule` blocks shaped `{name, criteria {absolute_criteria}, life_cycle {data_store_type, duration},
-/// priority}` (blob, Kubernetes, PostgreSQL and MySQL policies) as our flat rules.
-fn life_cycle_rules<K: PolicyKind>(source: &Source<'_>) -> Result<Json, Refusal> {
-    let rules = source.blocks("retention_rule")?;
-    let mut converted = Vec::with_capacity(rules.len());
-    for block in &rules {
-        let criteria = block.single("criteria")?.ok_or_else(|| refusal(block.path("criteria"), "is not set"))?;
-        converted.push(rule(
-            block.required("name")?,
-            life_cycle_duration(block, K::STORE)?,
-            block.raw("priority"),
-            rule_criteria::<K>(&criteria)?,
+/// Refuses a criterion `attribute` that is set but that a policy of kind `K` does not have here.
+fn refuse_unless_kept<K: PolicyKind>(
+    criteria: &impl Attributes,
+    attribute: &str,
+    kept_here: bool,
+    set: bool,
+) -> Result<(), Refusal> {
+    if set && !kept_here {
+        return Err(refusal(
+            criteria.path(attribute),
+            format!("is set, but a {} selects backups without it here", K::TYPE_NAME),
         ));
     }
-    Ok(Json::Array(converted))
+    Ok(())
+}
+
+/// A rule's `priority`, which azurerm requires.
+fn priority(block: &impl Attributes) -> Result<i64, Refusal> {
+    block.integer("priority")?.ok_or_else(|| refusal(block.path("priority"), "is not set"))
+}
+
+/// `retention_rule` blocks shaped `{name, criteria {…}, life_cycle {data_store_type, duration}, priority}` (blob,
+/// Kubernetes, PostgreSQL and MySQL policies) as our flat rules.
+fn life_cycle_rules<K: PolicyKind>(source: &Source<'_>) -> Result<Vec<RetentionRuleObject>, Refusal> {
+    let mut converted = Vec::new();
+    for block in source.blocks("retention_rule")? {
+        let criteria = block.single("criteria")?.ok_or_else(|| refusal(block.path("criteria"), "is not set"))?;
+        let duration = life_cycle_duration(&block, K::STORE)?;
+        converted.push(rule::<K>(block.required("name")?, duration, priority(&block)?, &criteria)?);
+    }
+    Ok(converted)
 }
 
 /// The `default_retention_rule { life_cycle { … } }` block as `default_retention_duration`.
@@ -616,39 +651,34 @@ fn default_rule_duration(source: &Source<'_>, store: &str) -> Result<String, Ref
 /// `azurerm_data_protection_backup_policy_disk`: the same attributes; a retention rule's `criteria` block becomes
 /// its `absolute_criteria`.
 fn policy_disk(source: &Source<'_>) -> Result<Json, Refusal> {
-    let mut state = policy_common(source, Some("vault_id"))?;
-    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_repeating_time_intervals")?);
-    state.insert("default_retention_duration".into(), Json::from(source.required("default_retention_duration")?));
+    let mut policy = policy_common(source, Some("vault_id"))?;
+    policy.backup_repeating_time_intervals = source.strings("backup_repeating_time_intervals")?;
+    policy.default_retention_duration = Some(source.required("default_retention_duration")?);
     let mut rules = Vec::new();
     for block in source.blocks("retention_rule")? {
         let criteria = block.single("criteria")?.ok_or_else(|| refusal(block.path("criteria"), "is not set"))?;
-        rules.push(rule(
-            block.required("name")?,
-            block.required("duration")?,
-            block.raw("priority"),
-            rule_criteria::<DiskPolicy>(&criteria)?,
-        ));
+        let duration = block.required("duration")?;
+        rules.push(rule::<DiskPolicy>(block.required("name")?, duration, priority(&block)?, &criteria)?);
     }
-    state.insert("retention_rule".into(), Json::Array(rules));
-    Ok(Json::Object(state))
+    policy.retention_rule = Some(rules);
+    Ok(state(&policy))
 }
 
 /// `azurerm_data_protection_backup_policy_blob_storage`: the same top-level attributes; a retention rule's
 /// `life_cycle` (in the vault store) becomes its `duration`.
 fn policy_blob_storage(source: &Source<'_>) -> Result<Json, Refusal> {
-    let mut state = policy_common(source, Some("vault_id"))?;
-    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_repeating_time_intervals")?);
-    for name in ["operational_default_retention_duration", "vault_default_retention_duration"] {
-        state.insert(name.into(), json_string(source.string(name)?));
-    }
-    state.insert("retention_rule".into(), life_cycle_rules::<BlobStoragePolicy>(source)?);
-    Ok(Json::Object(state))
+    let mut policy = policy_common(source, Some("vault_id"))?;
+    policy.backup_repeating_time_intervals = source.strings("backup_repeating_time_intervals")?;
+    policy.operational_default_retention_duration = source.string("operational_default_retention_duration")?;
+    policy.vault_default_retention_duration = source.string("vault_default_retention_duration")?;
+    policy.retention_rule = Some(life_cycle_rules::<BlobStoragePolicy>(source)?);
+    Ok(state(&policy))
 }
 
 /// `azurerm_data_protection_backup_policy_kubernetes_cluster`: `resource_group_name` and `vault_name` become the
 /// `vault_id` of `id`, `default_retention_rule` becomes `default_retention_duration`.
 fn policy_kubernetes_cluster(source: &Source<'_>) -> Result<Json, Refusal> {
-    let mut state = policy_common(source, None)?;
+    let mut policy = policy_common(source, None)?;
     let id: BackupPolicyId = source.id()?;
     for (attribute, expected) in
         [("resource_group_name", &id.vault.resource_group.name), ("vault_name", &id.vault.name)]
@@ -658,44 +688,37 @@ fn policy_kubernetes_cluster(source: &Source<'_>) -> Result<Json, Refusal> {
             return Err(refusal(attribute, format!("is {value:?}, but `id` names {expected:?}")));
         }
     }
-    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_repeating_time_intervals")?);
-    state.insert(
-        "default_retention_duration".into(),
-        Json::from(default_rule_duration(source, KubernetesClusterPolicy::STORE)?),
-    );
-    state.insert("retention_rule".into(), life_cycle_rules::<KubernetesClusterPolicy>(source)?);
-    Ok(Json::Object(state))
+    policy.backup_repeating_time_intervals = source.strings("backup_repeating_time_intervals")?;
+    policy.default_retention_duration = Some(default_rule_duration(source, KubernetesClusterPolicy::STORE)?);
+    policy.retention_rule = Some(life_cycle_rules::<KubernetesClusterPolicy>(source)?);
+    Ok(state(&policy))
 }
 
 /// `azurerm_data_protection_backup_policy_{postgresql,mysql}_flexible_server`: `default_retention_rule` becomes
 /// `default_retention_duration`, each retention rule's `life_cycle` its `duration`.
 fn policy_with_default_rule<K: PolicyKind>(source: &Source<'_>) -> Result<Json, Refusal> {
-    let mut state = policy_common(source, Some("vault_id"))?;
-    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_repeating_time_intervals")?);
-    state.insert("default_retention_duration".into(), Json::from(default_rule_duration(source, K::STORE)?));
-    state.insert("retention_rule".into(), life_cycle_rules::<K>(source)?);
-    Ok(Json::Object(state))
+    let mut policy = policy_common(source, Some("vault_id"))?;
+    policy.backup_repeating_time_intervals = source.strings("backup_repeating_time_intervals")?;
+    policy.default_retention_duration = Some(default_rule_duration(source, K::STORE)?);
+    policy.retention_rule = Some(life_cycle_rules::<K>(source)?);
+    Ok(state(&policy))
 }
 
 /// `azurerm_data_protection_backup_policy_data_lake_storage`: `data_protection_backup_vault_id` becomes `vault_id`,
 /// `backup_schedule` `backup_repeating_time_intervals`, and the retention rules, which azurerm gives no priority,
 /// take the priorities azurerm sends Azure (1, 2, … in order).
 fn policy_data_lake_storage(source: &Source<'_>) -> Result<Json, Refusal> {
-    let mut state = policy_common(source, Some("data_protection_backup_vault_id"))?;
-    state.insert("backup_repeating_time_intervals".into(), source.strings("backup_schedule")?);
-    state.insert("default_retention_duration".into(), Json::from(source.required("default_retention_duration")?));
+    let mut policy = policy_common(source, Some("data_protection_backup_vault_id"))?;
+    policy.backup_repeating_time_intervals = source.strings("backup_schedule")?;
+    policy.default_retention_duration = Some(source.required("default_retention_duration")?);
     let mut rules = Vec::new();
     for (index, block) in source.blocks("retention_rule")?.iter().enumerate() {
         // The criteria are flat in this azurerm type: the block itself is the criteria.
-        rules.push(rule(
-            block.required("name")?,
-            block.required("duration")?,
-            &Json::from(index as i64 + 1),
-            rule_criteria::<DataLakeStoragePolicy>(block)?,
-        ));
+        let (name, duration) = (block.required("name")?, block.required("duration")?);
+        rules.push(rule::<DataLakeStoragePolicy>(name, duration, index as i64 + 1, block)?);
     }
-    state.insert("retention_rule".into(), Json::Array(rules));
-    Ok(Json::Object(state))
+    policy.retention_rule = Some(rules);
+    Ok(state(&policy))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -708,108 +731,96 @@ fn instance_common<K: InstanceKind>(
     vault: &str,
     policy: &str,
     datasource: &str,
-) -> Result<(BackupInstanceId, Map<String, Json>), Refusal> {
+) -> Result<(BackupInstanceId, InstanceObject), Refusal> {
     let id: BackupInstanceId = source.id()?;
     let vault_id = source.required(vault)?;
     vault_id.parse::<BackupVaultId>().map_err(|e| refusal(vault, format!("is not a backup vault ID: {e}")))?;
     let policy_id = source.required(policy)?;
     policy_id.parse::<BackupPolicyId>().map_err(|e| refusal(policy, format!("is not a backup policy ID: {e}")))?;
-    let mut state = Map::new();
-    state.insert("id".into(), Json::from(id.to_string()));
-    state.insert("name".into(), Json::from(source.required("name")?));
-    state.insert("vault_id".into(), Json::from(vault_id));
-    state.insert("datasource_id".into(), Json::from(resource_id(source, datasource)?));
-    state.insert("datasource_type".into(), Json::from(K::DATASOURCE_TYPE));
-    state.insert("location".into(), Json::from(source.required("location")?));
-    state.insert("backup_policy_id".into(), Json::from(policy_id));
-    state.insert("protection_state".into(), json_string(source.string("protection_state")?));
-    state.insert("retain_data_on_destroy".into(), Json::Null);
-    state.insert("timeouts".into(), source.timeouts());
-    Ok((id, state))
+    let instance = InstanceObject {
+        id: Some(id.to_string()),
+        name: Some(source.required("name")?),
+        vault_id: Some(vault_id),
+        datasource_id: Some(resource_id(source, datasource)?),
+        datasource_type: Some(K::DATASOURCE_TYPE.to_owned()),
+        location: Some(source.required("location")?),
+        backup_policy_id: Some(policy_id),
+        protection_state: source.string("protection_state")?,
+        timeouts: source.timeouts(),
+        ..InstanceObject::default()
+    };
+    Ok((id, instance))
 }
 
 /// `azurerm_data_protection_backup_instance_disk` → `dataprotection_backup_instance`: `disk_id` becomes
 /// `datasource_id`, and `snapshot_resource_group_name` (in `snapshot_subscription_id`, or else the instance's
 /// subscription) `snapshot_resource_group_id`.
 fn instance_disk(source: &Source<'_>) -> Result<Json, Refusal> {
-    let (id, mut state) = instance_common::<Disk>(source, "vault_id", "backup_policy_id", "disk_id")?;
+    let (id, mut instance) = instance_common::<Disk>(source, "vault_id", "backup_policy_id", "disk_id")?;
     let subscription = source.string("snapshot_subscription_id")?.unwrap_or_else(|| id.vault.subscription_id().into());
-    state.insert(
-        "snapshot_resource_group_id".into(),
-        Json::from(source.resource_group("snapshot_resource_group_name", &subscription)?),
-    );
-    Ok(Json::Object(state))
+    instance.snapshot_resource_group_id = Some(source.resource_group("snapshot_resource_group_name", &subscription)?);
+    Ok(state(&instance))
 }
 
 /// `azurerm_data_protection_backup_instance_blob_storage`: `storage_account_id` becomes `datasource_id`.
 fn instance_blob_storage(source: &Source<'_>) -> Result<Json, Refusal> {
-    let (_, mut state) = instance_common::<BlobStorage>(source, "vault_id", "backup_policy_id", "storage_account_id")?;
-    state.insert("storage_account_container_names".into(), source.strings("storage_account_container_names")?);
-    Ok(Json::Object(state))
+    let (_, mut instance) =
+        instance_common::<BlobStorage>(source, "vault_id", "backup_policy_id", "storage_account_id")?;
+    instance.storage_account_container_names = source.strings("storage_account_container_names")?;
+    Ok(state(&instance))
 }
 
 /// `azurerm_data_protection_backup_instance_kubernetes_cluster`: `kubernetes_cluster_id` becomes `datasource_id`,
 /// `snapshot_resource_group_name` `snapshot_resource_group_id` (in the instance's subscription), and
 /// `backup_datasource_parameters` keeps its attributes.
 fn instance_kubernetes_cluster(source: &Source<'_>) -> Result<Json, Refusal> {
-    let (id, mut state) =
+    let (id, mut instance) =
         instance_common::<KubernetesCluster>(source, "vault_id", "backup_policy_id", "kubernetes_cluster_id")?;
-    state.insert(
-        "snapshot_resource_group_id".into(),
-        Json::from(source.resource_group("snapshot_resource_group_name", id.vault.subscription_id())?),
-    );
+    instance.snapshot_resource_group_id =
+        Some(source.resource_group("snapshot_resource_group_name", id.vault.subscription_id())?);
     let parameters = match source.single("backup_datasource_parameters")? {
-        None => Json::Array(Vec::new()),
-        Some(block) => {
-            let mut converted = Map::new();
-            for name in [
-                "excluded_namespaces",
-                "excluded_resource_types",
-                "included_namespaces",
-                "included_resource_types",
-                "label_selectors",
-            ] {
-                converted.insert(name.into(), block.strings(name)?);
-            }
-            for name in ["cluster_scoped_resources_enabled", "volume_snapshot_enabled"] {
-                let value = match block.raw(name) {
-                    Json::Null => Json::Null,
-                    Json::Bool(b) => Json::Bool(*b),
-                    other => return Err(refusal(block.path(name), format!("is {other}, not a bool"))),
-                };
-                converted.insert(name.into(), value);
-            }
-            Json::Array(vec![Json::Object(converted)])
-        }
+        None => Vec::new(),
+        Some(block) => vec![KubernetesParameters {
+            excluded_namespaces: block.strings(aks::excluded_namespaces)?,
+            excluded_resource_types: block.strings(aks::excluded_resource_types)?,
+            included_namespaces: block.strings(aks::included_namespaces)?,
+            included_resource_types: block.strings(aks::included_resource_types)?,
+            label_selectors: block.strings(aks::label_selectors)?,
+            cluster_scoped_resources_enabled: block.boolean(aks::cluster_scoped_resources_enabled)?,
+            volume_snapshot_enabled: block.boolean(aks::volume_snapshot_enabled)?,
+        }],
     };
-    state.insert("backup_datasource_parameters".into(), parameters);
-    Ok(Json::Object(state))
+    // An absent block is an empty list, as Terraform holds a configuration without it.
+    instance.backup_datasource_parameters = Some(parameters);
+    Ok(state(&instance))
 }
 
 /// `azurerm_data_protection_backup_instance_{postgresql,mysql}_flexible_server`: `server_id` becomes
 /// `datasource_id`.
 fn instance_flexible_server<K: InstanceKind>(source: &Source<'_>) -> Result<Json, Refusal> {
-    let (_, state) = instance_common::<K>(source, "vault_id", "backup_policy_id", "server_id")?;
-    Ok(Json::Object(state))
+    let (_, instance) = instance_common::<K>(source, "vault_id", "backup_policy_id", "server_id")?;
+    Ok(state(&instance))
 }
 
 /// `azurerm_data_protection_backup_instance_data_lake_storage`: `data_protection_backup_vault_id` becomes
 /// `vault_id`, `backup_policy_data_lake_storage_id` `backup_policy_id`, `storage_account_id` `datasource_id`, and
 /// the set `storage_container_names` the list `storage_account_container_names`.
 fn instance_data_lake_storage(source: &Source<'_>) -> Result<Json, Refusal> {
-    let (_, mut state) = instance_common::<DataLakeStorage>(
+    let (_, mut instance) = instance_common::<DataLakeStorage>(
         source,
         "data_protection_backup_vault_id",
         "backup_policy_data_lake_storage_id",
         "storage_account_id",
     )?;
-    state.insert("storage_account_container_names".into(), source.strings("storage_container_names")?);
-    Ok(Json::Object(state))
+    instance.storage_account_container_names = source.strings("storage_container_names")?;
+    Ok(state(&instance))
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use serde_json::json;
 
     use super::*;
     use crate::plugin::codec::{ExtraAttributes, from_json};

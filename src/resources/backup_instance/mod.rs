@@ -383,10 +383,12 @@ fn attribute_for_code<K: InstanceKind>(code: Option<&str>) -> Option<AttributePa
 
 /// What to do when a resource guard protects the operation (multi-user authorisation).
 const GUARDED_HINT: &str = "The vault is associated with a resource guard (multi-user authorisation), and the \
-     guard protects this operation. Someone with rights on the resource guard (Backup MUA Operator, often through \
-     a just-in-time request) must unlock it first (unlockDelete on the vault's resource guard proxy for this \
-     backup instance), or the guard must exclude the operation in vault_critical_operation_exclusion_list; then \
-     run Terraform again. Terraform does not unlock deletes of backup instances itself.";
+     guard protects this operation, unless vault_critical_operation_exclusion_list excludes it. A delete must be \
+     unlocked first: someone with rights on the resource guard (Backup MUA Operator, often through a just-in-time \
+     request) calls unlockDelete on the vault's resource guard proxy for this backup instance. Terraform does not \
+     unlock deletes of backup instances itself. Stopping protection or suspending backups needs those rights on the \
+     guard for the principal Terraform runs as, at the time of the apply: Terraform sends the guard's request for \
+     the operation, and Azure checks the rights. Then run Terraform again.";
 
 fn hint_for<K: InstanceKind>(error: &ArmError) -> Option<&'static str> {
     let code = error.code.as_deref().unwrap_or("").to_ascii_lowercase();

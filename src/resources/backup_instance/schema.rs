@@ -48,11 +48,8 @@ model::attributes! {
         backup_policy_id: String,
         protection_state: String => optional_computed(Type::String).description(PROTECTION_STATE_DESCRIPTION),
         retain_data_on_destroy: bool => optional(Type::Bool).description(RETAIN_DATA_DESCRIPTION),
-        #[serde(skip_serializing_if = "Option::is_none")]
         snapshot_resource_group_id: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
         storage_account_container_names: Vec<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
         backup_datasource_parameters: Vec<KubernetesParameters>,
         timeouts: serde_json::Value,
     }
