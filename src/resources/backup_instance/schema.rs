@@ -254,11 +254,22 @@ mod tests {
     /// The attributes and blocks of kind `K`'s schema that `InstanceObject` does not declare: plan, apply and read
     /// would never see them.
     fn undeclared<K: InstanceKind>() -> Vec<String> {
+        // Every field set (unset ones are left out of the JSON), and named: a new field must be added here.
+        let text = || Some(String::new());
         let every_field = InstanceObject {
-            snapshot_resource_group_id: Some(String::new()),
+            id: text(),
+            name: text(),
+            vault_id: text(),
+            datasource_id: text(),
+            datasource_type: text(),
+            location: text(),
+            backup_policy_id: text(),
+            protection_state: text(),
+            retain_data_on_destroy: Some(false),
+            snapshot_resource_group_id: text(),
             storage_account_container_names: Some(Vec::new()),
             backup_datasource_parameters: Some(Vec::new()),
-            ..InstanceObject::default()
+            timeouts: Some(serde_json::Value::Null),
         };
         let serde_json::Value::Object(declared) = serde_json::to_value(every_field).unwrap() else { panic!() };
         let block = &schema::<K>().block;
