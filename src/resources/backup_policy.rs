@@ -1011,18 +1011,18 @@ impl<K: PolicyKind> BackupPolicyType<K> {
     }
 
     async fn plan_change(cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
-        let prior = &request.prior_state;
-        let planned = &mut response.planned_state;
-        model::keep_spellings(prior, planned, SPELLINGS);
-        response.requires_replace = common::requires_replace(cached_schema::<K>(), prior, planned);
-        if same_rules(prior.attr(attr::retention_rule), planned.attr(attr::retention_rule)) {
-            // Sets in another order, or a backup time spelled with another offset: the same rules.
-            response.requires_replace.retain(|path| *path != AttributePath::root(attr::retention_rule));
-        }
-        if response.requires_replace.is_empty() {
+        let replaced =
+            common::plan_update_with(cached_schema::<K>(), SPELLINGS, request, response, |prior, response| {
+                if same_rules(prior.attr(attr::retention_rule), response.planned_state.attr(attr::retention_rule)) {
+                    // Sets in another order, or a backup time spelled with another offset: the same rules.
+                    response.requires_replace.retain(|path| *path != AttributePath::root(attr::retention_rule));
+                }
+            });
+        if !replaced {
             return;
         }
-        planned.set_attr(attr::id, Value::Unknown);
+        let prior = &request.prior_state;
+        let planned = &mut response.planned_state;
         if request.config.attr(attr::time_zone).is_null() {
             planned.set_attr(attr::time_zone, Value::Unknown);
         }

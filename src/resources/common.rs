@@ -210,7 +210,8 @@ pub(crate) fn plan_update(
 
 /// [`plan_update`], with `also_replace` run once the force-new attributes are listed and before `id` is made
 /// unknown: it gets the prior state and the response, and may add to `requires_replace` (and warn) what the schema
-/// cannot state (a value that may change one way only).
+/// cannot state (a value that may change one way only), or take back a change that is none (a policy's retention
+/// rules, which compare as sets).
 pub(crate) fn plan_update_with(
     schema: &Schema,
     spellings: Spellings,
