@@ -950,12 +950,9 @@ mod tests {
     #[tokio::test]
     async fn a_guarded_action_names_the_guards_request_and_an_unguarded_one_does_not() {
         let guard = "/subscriptions/s/resourceGroups/g/providers/Microsoft.DataProtection/resourceGuards/rg1";
-        let proxy = format!(
-            r#"{{"properties":{{"resourceGuardResourceId":"{guard}","resourceGuardOperationDetails":[
-                {{"vaultCriticalOperation":"Microsoft.DataProtection/backupVaults/backupInstances/delete","defaultResourceRequest":"{guard}/deleteBackupInstanceRequests/default"}},
-                {{"vaultCriticalOperation":"Microsoft.DataProtection/backupVaults/backupInstances/suspendBackups/action","defaultResourceRequest":"{guard}/dppDisableSuspendBackupsRequests/default"}}]}}}}"#
-        );
-        let proxy: &'static str = Box::leak(proxy.into_boxed_str());
+        let proxy = r#"{"properties":{"resourceGuardResourceId":"/subscriptions/s/resourceGroups/g/providers/Microsoft.DataProtection/resourceGuards/rg1","resourceGuardOperationDetails":[
+            {"vaultCriticalOperation":"Microsoft.DataProtection/backupVaults/backupInstances/delete","defaultResourceRequest":"/subscriptions/s/resourceGroups/g/providers/Microsoft.DataProtection/resourceGuards/rg1/deleteBackupInstanceRequests/default"},
+            {"vaultCriticalOperation":"Microsoft.DataProtection/backupVaults/backupInstances/suspendBackups/action","defaultResourceRequest":"/subscriptions/s/resourceGroups/g/providers/Microsoft.DataProtection/resourceGuards/rg1/dppDisableSuspendBackupsRequests/default"}]}}"#;
         let gone = r#"{"error":{"code":"NotFound","message":"gone"}}"#;
         let h = Harness::new(vec![
             Scripted::Respond(200, vec![], proxy),
