@@ -556,11 +556,6 @@ fn attributes_from_azure<K: PolicyKind>(prior: &Value, policy: &BackupPolicyReso
     FromAzure { intervals, time_zone, default, operational, rules }
 }
 
-/// The type of the state of kind `K`, built once.
-fn state_type<K: PolicyKind>() -> &'static Type {
-    common::built_once(K::TYPE_NAME, || cached_schema::<K>().block.value_type())
-}
-
 /// The state of a policy as Azure reports it, keeping `prior`'s spellings where they are equivalent.
 fn state_from_azure<K: PolicyKind>(prior: &Value, id: &BackupPolicyId, policy: &BackupPolicyResource) -> Value {
     let reported = policy.id.as_deref().and_then(|i| i.parse::<BackupPolicyId>().ok()).unwrap_or_else(|| id.clone());
@@ -580,10 +575,7 @@ fn state_from_azure<K: PolicyKind>(prior: &Value, id: &BackupPolicyId, policy: &
         retention_rule: Some(found.rules),
         timeouts: None,
     };
-    let mut value = model::write(&state, state_type::<K>());
-    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
-    model::keep_spellings(prior, &mut value, SPELLINGS);
-    value
+    model::read_back(&state, BackupPolicyType::<K>::state_type(), prior, SPELLINGS)
 }
 
 /// The attributes of a policy of kind `K` for its data source (no `timeouts`).
@@ -656,18 +648,13 @@ pub(crate) fn retention_rule_type() -> Type {
 /// sources list it.
 #[cfg(test)]
 pub(crate) fn retention_rule_type_of<K: PolicyKind>() -> Type {
-    cached_schema::<K>()
+    BackupPolicyType::<K>::cached_schema()
         .block
         .blocks
         .iter()
         .find(|b| b.type_name == attr::retention_rule)
         .map(|b| b.block.value_type())
         .expect("every policy kind has retention rules")
-}
-
-/// The schema of kind `K`, built once: plan and read consult it for every object.
-fn cached_schema<K: PolicyKind>() -> &'static Schema {
-    common::built_once(K::TYPE_NAME, schema::<K>)
 }
 
 /// The ways of writing a list of values in docs: `` `a`, `b` ``.
@@ -1011,13 +998,18 @@ impl<K: PolicyKind> BackupPolicyType<K> {
     }
 
     async fn plan_change(cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
-        let replaced =
-            common::plan_update_with(cached_schema::<K>(), SPELLINGS, request, response, |prior, response| {
+        let replaced = common::plan_update_with(
+            BackupPolicyType::<K>::cached_schema(),
+            SPELLINGS,
+            request,
+            response,
+            |prior, response| {
                 if same_rules(prior.attr(attr::retention_rule), response.planned_state.attr(attr::retention_rule)) {
                     // Sets in another order, or a backup time spelled with another offset: the same rules.
                     response.requires_replace.retain(|path| *path != AttributePath::root(attr::retention_rule));
                 }
-            });
+            },
+        );
         if !replaced {
             return;
         }
@@ -1566,7 +1558,9 @@ mod tests {
 
     /// A configuration of kind `K`: every attribute of its schema, null unless given.
     fn config_of<K: PolicyKind>(set: &[(&str, Value)]) -> Value {
-        let Type::Object(types) = cached_schema::<K>().block.value_type() else { panic!("an object type") };
+        let Type::Object(types) = BackupPolicyType::<K>::cached_schema().block.value_type() else {
+            panic!("an object type")
+        };
         let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
         c.set_attr(attr::name, Value::from("policy-1"));
         c.set_attr(attr::vault_id, Value::from(VAULT));
@@ -1814,7 +1808,9 @@ mod calendar_tests {
 
     /// A PostgreSQL flexible server policy (weekly) with these retention rules.
     fn weekly<K: PolicyKind>(rules: Vec<Value>) -> Value {
-        let Type::Object(types) = cached_schema::<K>().block.value_type() else { panic!("an object type") };
+        let Type::Object(types) = BackupPolicyType::<K>::cached_schema().block.value_type() else {
+            panic!("an object type")
+        };
         let mut c = Value::object(types.keys().map(|name| (name.as_str(), Value::Null)));
         c.set_attr(attr::name, Value::from("policy-1"));
         c.set_attr(attr::vault_id, Value::from(VAULT));

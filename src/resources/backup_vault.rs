@@ -353,10 +353,7 @@ pub(crate) fn state_from_azure(prior: &Value, id: &BackupVaultId, vault: &Backup
         tags,
         timeouts: None,
     };
-    let mut value = model::write(&state, state_type());
-    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
-    model::keep_spellings(prior, &mut value, SPELLINGS);
-    value
+    model::read_back(&state, BackupVaultType::state_type(), prior, SPELLINGS)
 }
 
 /// An identity type in Azure's spelling: `SystemAssigned, UserAssigned` (azurerm's) is `SystemAssigned,UserAssigned`.
@@ -409,18 +406,6 @@ pub(crate) fn check_user_assigned_identity_id(id: &str) -> Result<(), String> {
 
 fn one_of(values: &[&str]) -> String {
     values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
-}
-
-/// The schema, built once: plan and read consult it for every object.
-fn cached_schema() -> &'static Schema {
-    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-    SCHEMA.get_or_init(schema)
-}
-
-/// The type of this resource's state, built once.
-fn state_type() -> &'static Type {
-    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
-    TYPE.get_or_init(|| cached_schema().block.value_type())
 }
 
 fn schema() -> Schema {
@@ -671,7 +656,13 @@ impl BackupVaultType {
         {
             planned.set_attr(attr::identity_type, Value::from(before));
         }
-        let replaced = common::plan_update_with(cached_schema(), SPELLINGS, request, response, Self::one_way_changes);
+        let replaced = common::plan_update_with(
+            BackupVaultType::cached_schema(),
+            SPELLINGS,
+            request,
+            response,
+            Self::one_way_changes,
+        );
         let planned = &mut response.planned_state;
         if replaced || planned.attr(attr::identity_type) != prior.attr(attr::identity_type) {
             Self::plan_identity(planned);

@@ -111,20 +111,7 @@ fn state_from_azure(prior: &Value, id: &BackupVaultId, settings: &EncryptionSett
         user_assigned_identity_id: identity,
         timeouts: None,
     };
-    let mut value = model::write(&state, state_type());
-    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
-    model::keep_spellings(prior, &mut value, SPELLINGS);
-    value
-}
-
-fn cached_schema() -> &'static Schema {
-    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-    SCHEMA.get_or_init(schema)
-}
-
-fn state_type() -> &'static Type {
-    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
-    TYPE.get_or_init(|| cached_schema().block.value_type())
+    model::read_back(&state, CustomerManagedKeyType::state_type(), prior, SPELLINGS)
 }
 
 fn schema() -> Schema {
@@ -238,7 +225,7 @@ impl ManagedResource for CustomerManagedKeyType {
     async fn plan_create(&self, _cx: &PlanContext<'_>, _request: &PlanRequest, _response: &mut PlanResponse) {}
 
     async fn plan_update(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
-        if common::plan_update(cached_schema(), SPELLINGS, request, response) {
+        if common::plan_update(CustomerManagedKeyType::cached_schema(), SPELLINGS, request, response) {
             response.diagnostics.attribute_warning(
                 AttributePath::root(attr::vault_id),
                 "The old vault keeps its customer-managed key",

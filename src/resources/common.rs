@@ -36,6 +36,9 @@ pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
     delete: Duration::from_secs(30 * 60),
 };
 
+/// The name of every resource's `timeouts` block (and of a data source's).
+pub(crate) const TIMEOUTS: &str = "timeouts";
+
 /// The `timeouts` block.
 pub fn timeouts_block(defaults: Timeouts) -> NestedBlock {
     let attribute = |name: &str, default: Duration| {
@@ -45,7 +48,7 @@ pub fn timeouts_block(defaults: Timeouts) -> NestedBlock {
         ))
     };
     NestedBlock::single(
-        "timeouts",
+        TIMEOUTS,
         Block {
             attributes: vec![
                 attribute("create", defaults.create),
@@ -62,7 +65,7 @@ pub fn timeouts_block(defaults: Timeouts) -> NestedBlock {
 /// Reads the `timeouts` block of a state or config value, falling back to `defaults` for unset values.
 /// Invalid values fall back too; [`validate_timeouts`] reports them.
 pub fn timeouts(value: &Value, defaults: Timeouts) -> Timeouts {
-    let block = value.attr("timeouts");
+    let block = value.attr(TIMEOUTS);
     let get = |name: &str, default: Duration| {
         block.attr(name).as_str().and_then(|s| parse_duration(s).ok()).unwrap_or(default)
     };
@@ -81,18 +84,18 @@ pub fn validate_timeouts(config: &Value, diags: &mut Diagnostics) {
 
 /// Reports malformed durations among the `names` of a `timeouts` block.
 fn validate_timeout_values(config: &Value, names: &[&str], diags: &mut Diagnostics) {
-    let block = config.attr("timeouts");
+    let block = config.attr(TIMEOUTS);
     for name in names {
         if let Some(text) = block.attr(name).as_str() {
             match parse_duration(text) {
                 Ok(d) if d.is_zero() => diags.attribute_error(
-                    AttributePath::root("timeouts").attribute(name),
+                    AttributePath::root(TIMEOUTS).attribute(name),
                     "Invalid timeout",
                     format!("The {name} timeout {text:?} is zero; give a positive duration such as \"30m\"."),
                 ),
                 Ok(_) => {}
                 Err(reason) => diags.attribute_error(
-                    AttributePath::root("timeouts").attribute(name),
+                    AttributePath::root(TIMEOUTS).attribute(name),
                     "Invalid timeout",
                     format!("{reason}. Durations look like \"45s\", \"30m\", \"1h30m\" or \"2h\"."),
                 ),
@@ -399,7 +402,7 @@ pub(crate) const DATA_SOURCE_READ_TIMEOUT: Duration = Duration::from_secs(5 * 60
 /// A data source's `timeouts` block: only `read`.
 pub(crate) fn read_timeouts_block() -> NestedBlock {
     NestedBlock::single(
-        "timeouts",
+        TIMEOUTS,
         Block {
             attributes: vec![Attribute::optional("read", Type::String).description(format!(
                 "How long to wait for the read operation, as a duration such as `45s` or `10m`. Defaults to `{}`.",
@@ -414,7 +417,7 @@ pub(crate) fn read_timeouts_block() -> NestedBlock {
 /// The read timeout a data source's configuration asks for.
 pub(crate) fn read_timeout(config: &Value) -> Duration {
     config
-        .attr("timeouts")
+        .attr(TIMEOUTS)
         .attr("read")
         .as_str()
         .and_then(|s| parse_duration(s).ok())

@@ -28,7 +28,7 @@ use crate::plugin::interface::{
     ReadRequest, ReadResponse, Resource,
 };
 use crate::plugin::schema::Schema;
-use crate::plugin::value::Value;
+use crate::plugin::value::{Type, Value};
 
 use super::common::{self, DEFAULT_TIMEOUTS, Timeouts};
 
@@ -85,6 +85,16 @@ pub(crate) trait ManagedResource: Send + Sync + 'static {
     /// The schema. Force-new attributes are marked in it, which also gives their description sentence and the
     /// attributes [`common::requires_replace`] compares.
     fn schema() -> Schema;
+
+    /// [`Self::schema`], built once per resource type: plan and read consult it for every object.
+    fn cached_schema() -> &'static Schema {
+        common::built_once(Self::TYPE_NAME, Self::schema)
+    }
+
+    /// The type of the state, built once per resource type.
+    fn state_type() -> &'static Type {
+        common::built_once(Self::TYPE_NAME, || Self::cached_schema().block.value_type())
+    }
 
     /// Offline checks of a configuration; unknown values are not judged.
     fn validate(config: &Value) -> Diagnostics;

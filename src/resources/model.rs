@@ -15,7 +15,7 @@ use crate::plugin::codec::{ExtraAttributes, from_json};
 use crate::plugin::schema::Attribute;
 use crate::plugin::value::{Number, Type, Value};
 
-use super::common::normalize_location;
+use super::common::{TIMEOUTS, normalize_location};
 
 /// Declares a resource's (or a nested block's) attributes once, in schema order, and derives from that one list:
 ///
@@ -162,6 +162,15 @@ pub(crate) fn read<T: DeserializeOwned>(value: &Value) -> Option<T> {
 pub(crate) fn write<T: Serialize>(model: &T, ty: &Type) -> Value {
     let json = serde_json::to_value(model).expect("a model serializes to JSON");
     from_json(&json, ty, ExtraAttributes::Reject).expect("a model's fields are attributes of its schema")
+}
+
+/// `model` as the state a read writes, of type `ty`: `timeouts` (Terraform's own, which Azure does not hold) as
+/// `prior` has it, and `prior`'s spelling kept where the new value is the same in another spelling.
+pub(crate) fn read_back<T: Serialize>(model: &T, ty: &Type, prior: &Value, spellings: Spellings) -> Value {
+    let mut value = write(model, ty);
+    value.set_attr(TIMEOUTS, prior.attr(TIMEOUTS).clone());
+    keep_spellings(prior, &mut value, spellings);
+    value
 }
 
 /// A Terraform value as JSON without a type: what serde needs to read a struct.

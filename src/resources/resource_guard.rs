@@ -167,24 +167,11 @@ fn state_from_azure(prior: &Value, id: &ResourceGuardId, guard: &ResourceGuardRe
         tags,
         timeouts: None,
     };
-    let mut value = model::write(&state, state_type());
-    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
-    model::keep_spellings(prior, &mut value, SPELLINGS);
-    value
+    model::read_back(&state, ResourceGuardType::state_type(), prior, SPELLINGS)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schema and validation
-
-fn cached_schema() -> &'static Schema {
-    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-    SCHEMA.get_or_init(schema)
-}
-
-fn state_type() -> &'static Type {
-    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
-    TYPE.get_or_init(|| cached_schema().block.value_type())
-}
 
 fn schema() -> Schema {
     Schema {
@@ -271,7 +258,7 @@ impl ManagedResource for ResourceGuardType {
     async fn plan_create(&self, _cx: &PlanContext<'_>, _request: &PlanRequest, _response: &mut PlanResponse) {}
 
     async fn plan_update(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
-        common::plan_update(cached_schema(), SPELLINGS, request, response);
+        common::plan_update(ResourceGuardType::cached_schema(), SPELLINGS, request, response);
     }
 
     async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {

@@ -73,20 +73,7 @@ fn state_from_azure(prior: &Value, id: &ResourceGuardProxyId, proxy: &ResourceGu
             .or_else(|| prior.attr(attr::resource_guard_id).as_str().map(str::to_owned)),
         timeouts: None,
     };
-    let mut value = model::write(&state, state_type());
-    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
-    model::keep_spellings(prior, &mut value, SPELLINGS);
-    value
-}
-
-fn cached_schema() -> &'static Schema {
-    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-    SCHEMA.get_or_init(schema)
-}
-
-fn state_type() -> &'static Type {
-    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
-    TYPE.get_or_init(|| cached_schema().block.value_type())
+    model::read_back(&state, ResourceGuardAssociationType::state_type(), prior, SPELLINGS)
 }
 
 fn schema() -> Schema {
@@ -171,7 +158,7 @@ impl ManagedResource for ResourceGuardAssociationType {
     async fn plan_create(&self, _cx: &PlanContext<'_>, _request: &PlanRequest, _response: &mut PlanResponse) {}
 
     async fn plan_update(&self, _cx: &PlanContext<'_>, request: &PlanRequest, response: &mut PlanResponse) {
-        common::plan_update(cached_schema(), SPELLINGS, request, response);
+        common::plan_update(ResourceGuardAssociationType::cached_schema(), SPELLINGS, request, response);
     }
 
     async fn create(&self, azure: &Call, request: &ApplyRequest) -> ApplyResponse {

@@ -5,8 +5,8 @@ use crate::plugin::value::Value;
 use crate::resources::instance_kinds::Disk;
 use crate::resources::model;
 
-use super::schema::state_type;
-use super::{InstanceKind, InstanceObject, Model, attr};
+use super::{BackupInstanceType, InstanceKind, InstanceObject, Model, attr};
+use crate::resources::managed::ManagedResource;
 
 pub(super) const VAULT: &str =
     "/subscriptions/s1/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/vault-demo";
@@ -33,7 +33,7 @@ pub(super) fn config() -> Value {
         snapshot_resource_group_id: Some("/subscriptions/s2/resourceGroups/rg-snapshots".into()),
         ..InstanceObject::default()
     };
-    model::write(&config, state_type::<Disk>())
+    model::write(&config, BackupInstanceType::<Disk>::state_type())
 }
 
 /// The state of the instance of [`config`], protection configured.
@@ -55,7 +55,7 @@ pub(super) fn config_of<K: InstanceKind>(datasource: &str, set: &[(&str, Value)]
         backup_policy_id: Some(format!("{VAULT}/backupPolicies/p1")),
         ..InstanceObject::default()
     };
-    let mut c = model::write(&config, state_type::<K>());
+    let mut c = model::write(&config, BackupInstanceType::<K>::state_type());
     for (name, value) in set {
         c.set_attr(name, value.clone());
     }

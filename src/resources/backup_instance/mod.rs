@@ -47,7 +47,6 @@ use super::managed::{Call, ManagedResource, PlanContext};
 use super::model::{self, Spelling};
 use delete::retains_data;
 use plan::validate_modify;
-use schema::state_type;
 pub(crate) use schema::{InstanceObject, attr};
 
 /// The resource type name of the managed disk backup instance.
@@ -273,9 +272,7 @@ fn state_from_azure<K: InstanceKind>(prior: &Value, id: &BackupInstanceId, insta
         ..InstanceObject::default()
     };
     K::read_attributes(instance, &mut state);
-    let mut value = model::write(&state, state_type::<K>());
-    value.set_attr(attr::timeouts, prior.attr(attr::timeouts).clone());
-    model::keep_spellings(prior, &mut value, SPELLINGS);
+    let mut value = model::read_back(&state, BackupInstanceType::<K>::state_type(), prior, SPELLINGS);
     model::keep_spellings(prior, &mut value, K::SPELLINGS);
     value
 }

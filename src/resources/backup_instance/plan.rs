@@ -13,11 +13,10 @@ use crate::plugin::value::Value;
 use crate::resources::common::{self, DEFAULT_TIMEOUTS, arm_error, not_ready};
 use crate::resources::configuration::Configured;
 use crate::resources::instance_kinds::InstanceKind;
-use crate::resources::managed::PlanContext;
+use crate::resources::managed::{ManagedResource, PlanContext};
 use crate::resources::model::{self, Spelling};
 
 use super::delete::retains_data;
-use super::schema::cached_schema;
 use super::{
     BackupInstanceType, Model, Private, SPELLINGS, STOPPED_STATE, TARGET_STATE, attr, attribute_for_code, hint_for,
     protection_state,
@@ -325,7 +324,7 @@ impl<K: InstanceKind> BackupInstanceType<K> {
             };
             planned.set_attr(attr::datasource_type, value);
         }
-        response.requires_replace = common::requires_replace(cached_schema::<K>(), prior, planned);
+        response.requires_replace = common::requires_replace(BackupInstanceType::<K>::cached_schema(), prior, planned);
         response.requires_replace.extend(K::replaced_by(prior, planned));
         // Always: `-replace` is Terraform's decision, and the create half of any replacement needs to know the object
         // it replaces.

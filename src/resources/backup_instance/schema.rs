@@ -68,16 +68,6 @@ impl InstanceObject {
     }
 }
 
-/// The schema of kind `K`, built once: plan and read consult it for every object.
-pub(super) fn cached_schema<K: InstanceKind>() -> &'static Schema {
-    common::built_once(K::TYPE_NAME, schema::<K>)
-}
-
-/// The type of kind `K`'s state, built once.
-pub(super) fn state_type<K: InstanceKind>() -> &'static Type {
-    common::built_once(K::TYPE_NAME, || cached_schema::<K>().block.value_type())
-}
-
 /// `datasource_id`: the ARM ID of the kind's datasource.
 fn datasource_attribute<K: InstanceKind>() -> Attribute {
     Attribute::required(attr::datasource_id, Type::String).force_new().description(format!(
