@@ -706,19 +706,7 @@ async fn resource_guard_proxy_and_vault_security_responses_match_the_spec() {
 
     // A geo-redundant vault with both identities, cross-region restore and a customer-managed key.
     let uai = format!("{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1");
-    let vault = format!("{group}/providers/Microsoft.DataProtection/backupVaults/vault-sec");
-    let body = json!({"location": world::LOCATION,
-        "identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {uai.clone(): {}}},
-        "properties": {"storageSettings": [{"datastoreType": "VaultStore", "type": "GeoRedundant"}],
-            "featureSettings": {"crossRegionRestoreSettings": {"state": "Enabled"}}}});
-    let response = test.put(&test.arm(&vault), &body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    test.wait(&header(&response, "azure-asyncoperation")).await;
-    let cmk = json!({"properties": {"securitySettings": {"encryptionSettings": {"state": "Enabled",
-        "keyVaultProperties": {"keyUri": "https://kv.vault.azure.net/keys/k1"},
-        "kekIdentity": {"identityType": "UserAssigned", "identityId": uai}}}}});
-    let response = test.send(Method::PATCH, &test.arm(&vault), Some(&cmk)).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED, "the PATCH is an operation; its changes show at once");
+    let vault = support::put_secured_vault(&test, "vault-sec", &uai).await;
     let answer = json_of(test.get(&test.arm(&vault)).await).await;
     assert_eq!(answer["identity"]["type"], "SystemAssigned,UserAssigned");
     assert!(answer["identity"]["userAssignedIdentities"][&uai]["principalId"].is_string(), "{answer}");

@@ -80,19 +80,7 @@ async fn guards_associations_identities_and_keys_survive_a_restart() {
     let response = test.put(&test.arm(&proxy), &json!({"properties": {"resourceGuardResourceId": guard}})).await;
     assert_eq!(response.status(), StatusCode::OK);
     let uai = format!("{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai-kept");
-    let vault = format!("{group}/providers/Microsoft.DataProtection/backupVaults/vault-kept");
-    let body = json!({"location": world::LOCATION,
-        "identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {uai.clone(): {}}},
-        "properties": {"storageSettings": [{"datastoreType": "VaultStore", "type": "GeoRedundant"}],
-            "featureSettings": {"crossRegionRestoreSettings": {"state": "Enabled"}}}});
-    let response = test.put(&test.arm(&vault), &body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    test.wait(&header(&response, "azure-asyncoperation")).await;
-    let key = json!({"properties": {"securitySettings": {"encryptionSettings": {"state": "Enabled",
-        "keyVaultProperties": {"keyUri": "https://kv.vault.azure.net/keys/k1"},
-        "kekIdentity": {"identityType": "UserAssigned", "identityId": uai}}}}});
-    let response = test.send(Method::PATCH, &test.arm(&vault), Some(&key)).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED, "the PATCH is an operation; its changes show at once");
+    let vault = support::put_secured_vault(&test, "vault-kept", &uai).await;
 
     let paths = [guard, proxy, vault.clone(), vault_path()];
     let mut before = Vec::new();

@@ -236,6 +236,27 @@ pub fn header(response: &Response, name: &str) -> String {
     response.headers().get(name).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned()
 }
 
+/// Creates the geo-redundant vault `name` in the backup resource group with a system-assigned and the
+/// user-assigned identity `uai`, cross-region restore, and a customer-managed key read with `uai` (the key's PATCH
+/// is an operation whose changes show at once). Returns the vault's path.
+pub async fn put_secured_vault(test: &TestEmulator, name: &str, uai: &str) -> String {
+    let group = world::resource_group_id(world::BACKUP_RESOURCE_GROUP);
+    let vault = format!("{group}/providers/Microsoft.DataProtection/backupVaults/{name}");
+    let body = json!({"location": world::LOCATION,
+        "identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {uai: {}}},
+        "properties": {"storageSettings": [{"datastoreType": "VaultStore", "type": "GeoRedundant"}],
+            "featureSettings": {"crossRegionRestoreSettings": {"state": "Enabled"}}}});
+    let response = test.put(&test.arm(&vault), &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    test.wait(&header(&response, "azure-asyncoperation")).await;
+    let key = json!({"properties": {"securitySettings": {"encryptionSettings": {"state": "Enabled",
+        "keyVaultProperties": {"keyUri": "https://kv.vault.azure.net/keys/k1"},
+        "kekIdentity": {"identityType": "UserAssigned", "identityId": uai}}}}});
+    let response = test.send(Method::PATCH, &test.arm(&vault), Some(&key)).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "the PATCH is an operation; its changes show at once");
+    vault
+}
+
 /// The default vault's path.
 pub fn vault_path() -> String {
     world::vault_id()
